@@ -1,0 +1,3 @@
+from jitvm.cli.main import main
+
+raise SystemExit(main())

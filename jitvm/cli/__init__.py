@@ -1,0 +1,1 @@
+"""The `jitvm` command line: one module per subcommand, registered in `main`."""
