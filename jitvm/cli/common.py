@@ -1,0 +1,61 @@
+"""Pieces the subcommands share: engine and fork options, reading code arguments, the console."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from jitvm.errors import InputError, parse_hex
+
+EVM_ENGINE_CHOICES = ("reference", "baseline", "jit", "auto")
+
+
+def add_engine_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--engine", default="reference", choices=EVM_ENGINE_CHOICES,
+        help="execution engine (default: reference)",
+    )
+
+
+def resolve_evm_engine(name: str):
+    from jitvm.evm.engines import get_engine
+
+    try:
+        return get_engine(name)
+    except KeyError as exc:
+        raise InputError("--engine", str(exc.args[0])) from None
+
+
+def resolve_fork(name: str):
+    from jitvm.evm.forks import UnsupportedFork, get_fork
+
+    try:
+        return get_fork(name)
+    except KeyError:
+        from jitvm.evm.opcodes import fork_names
+
+        raise InputError("--fork", f"unknown fork {name!r} (known: {', '.join(fork_names())})") from None
+    except UnsupportedFork as exc:
+        raise InputError("--fork", str(exc)) from None
+
+
+def read_code_argument(text: str, what: str = "CODE") -> bytes:
+    """A hex string, or the path of a file holding hex (or raw bytes if it is not hex text)."""
+    path = Path(text)
+    if path.is_file():
+        raw = path.read_bytes()
+        try:
+            stripped = raw.decode("ascii").strip()
+        except UnicodeDecodeError:
+            return raw
+        return parse_hex(stripped, str(path))
+    if len(text) > 2 and ("/" in text or text.endswith((".hex", ".bin", ".evm"))) and not path.exists():
+        raise InputError(text, "no such file")
+    return parse_hex(text, what)
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, file=sys.stderr if stderr else None)

@@ -1,0 +1,1 @@
+"""The Ethereum Virtual Machine."""

@@ -1,0 +1,96 @@
+"""The frame driver: runs a message and every frame it starts, without recursion.
+
+Engines run one frame each and yield a `Message` when they need a child frame; the driver keeps the
+frames on an explicit stack, so a chain of 1024 nested calls costs no Python stack depth. The driver
+owns what happens at frame boundaries, identically for every engine: the state snapshot and its
+revert, value transfer, contract-creation bookkeeping and code deposit, and precompiles.
+"""
+
+from __future__ import annotations
+
+from jitvm.evm import gas
+from jitvm.evm.context import ExecutionContext
+from jitvm.evm.message import FrameResult, Message, Status
+from jitvm.evm.precompiles import PrecompileError, run_precompile
+
+EOF_PREFIX = 0xEF  # EIP-3541: new code may not start with this byte (reserved for EOF)
+
+
+def execute_message(message: Message, ctx: ExecutionContext) -> FrameResult:
+    """Run `message` to completion and return its result; state changes stay in `ctx.state`."""
+    frames: list[tuple] = []  # (runner, snapshot, message) of every suspended or running frame
+    result = _enter(message, ctx, frames)
+    while frames:
+        runner, snapshot, running_message = frames[-1]
+        try:
+            child = runner.send(result)  # None starts a new frame; a FrameResult resumes its parent
+        except StopIteration as finished:
+            frames.pop()
+            result = _leave(running_message, finished.value, snapshot, ctx)
+            continue
+        result = _enter(child, ctx, frames)
+    return result
+
+
+def _enter(message: Message, ctx: ExecutionContext, frames: list) -> FrameResult | None:
+    """Start a frame. Returns its result if it finished at once (precompile, no code), else None."""
+    state = ctx.state
+    snapshot = state.snapshot()
+    if message.is_create:
+        state.destroy_storage(message.target)
+        state.mark_created(message.target)
+        state.increment_nonce(message.target)
+    if message.should_transfer_value and message.value:
+        state.transfer(message.caller, message.target, message.value)
+
+    if not message.is_create and _precompile_number(message.code_address, ctx) is not None:
+        return _leave(message, _run_precompile(message, ctx), snapshot, ctx)
+    if not message.code:
+        return _leave(message, FrameResult(Status.SUCCESS, message.gas), snapshot, ctx)
+    engine = ctx.engine
+    if engine is None:
+        from jitvm.evm.reference import run_frame
+
+        runner = run_frame(message, ctx)
+    else:
+        runner = engine.run_frame(message, ctx)
+    frames.append((runner, snapshot, message))
+    return None
+
+
+def _leave(message: Message, result: FrameResult, snapshot: int, ctx: ExecutionContext) -> FrameResult:
+    """Finish a frame: deposit created code, and keep or undo its state changes."""
+    if message.is_create and result.status is Status.SUCCESS:
+        result = _deposit_code(message, result, ctx)
+    if result.status is not Status.SUCCESS:
+        ctx.state.revert(snapshot)
+    return result
+
+
+def _deposit_code(message: Message, result: FrameResult, ctx: ExecutionContext) -> FrameResult:
+    code = result.output
+    if code and code[0] == EOF_PREFIX:
+        return FrameResult.failure(Status.INVALID_CONTRACT_PREFIX)
+    deposit_cost = gas.CODE_DEPOSIT_BYTE * len(code)
+    if deposit_cost > result.gas_left:
+        return FrameResult.failure(Status.OUT_OF_GAS)
+    if len(code) > gas.MAX_CODE_SIZE:
+        return FrameResult.failure(Status.CODE_SIZE_LIMIT)
+    ctx.state.set_code(message.target, code)
+    return FrameResult(Status.SUCCESS, result.gas_left - deposit_cost, code)
+
+
+def _precompile_number(address: bytes, ctx: ExecutionContext) -> int | None:
+    if address[:18] != bytes(18):
+        return None
+    number = int.from_bytes(address, "big")
+    return number if number in ctx.fork.precompiles else None
+
+
+def _run_precompile(message: Message, ctx: ExecutionContext) -> FrameResult:
+    number = _precompile_number(message.code_address, ctx)
+    try:
+        output, gas_used = run_precompile(number, message.data, message.gas, ctx.fork.name)
+    except PrecompileError:
+        return FrameResult.failure(Status.PRECOMPILE_FAILURE)
+    return FrameResult(Status.SUCCESS, message.gas - gas_used, output)

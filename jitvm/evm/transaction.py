@@ -1,0 +1,198 @@
+"""Applying one transaction to the state (Paris, Shanghai, Cancun): validity, intrinsic gas, gas
+purchase, the message call, refunds, fees and the removal of self-destructed accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from jitvm.evm import gas
+from jitvm.evm.addresses import create_address
+from jitvm.evm.context import BlockEnv, ExecutionContext, TxEnv
+from jitvm.evm.execution import execute_message
+from jitvm.evm.forks import Fork
+from jitvm.evm.message import FrameResult, Message, Status
+from jitvm.evm.state import Log, State
+
+MAX_NONCE = (1 << 64) - 1
+
+
+@dataclass(slots=True)
+class Transaction:
+    sender: bytes
+    to: bytes | None  # None creates a contract
+    nonce: int = 0
+    gas_limit: int = 21000
+    value: int = 0
+    data: bytes = b""
+    gas_price: int | None = None  # legacy and EIP-2930 transactions
+    max_fee_per_gas: int | None = None  # EIP-1559 and blob transactions
+    max_priority_fee_per_gas: int | None = None
+    access_list: tuple[tuple[bytes, tuple[int, ...]], ...] | None = None
+    blob_hashes: tuple[bytes, ...] | None = None  # EIP-4844
+    max_fee_per_blob_gas: int | None = None
+
+    @property
+    def tx_type(self) -> int:
+        if self.blob_hashes is not None:
+            return 3
+        if self.max_fee_per_gas is not None:
+            return 2
+        if self.access_list is not None:
+            return 1
+        return 0
+
+
+class InvalidTransaction(Exception):
+    """The transaction cannot be included; the state is left untouched."""
+
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+
+
+@dataclass(slots=True)
+class TransactionResult:
+    status: Status
+    gas_used: int  # after the refund, what the sender pays for
+    gas_refunded: int
+    output: bytes
+    logs: list[Log] = field(default_factory=list)
+    contract_address: bytes | None = None
+
+    @property
+    def is_success(self) -> bool:
+        return self.status is Status.SUCCESS
+
+
+def intrinsic_gas(tx: Transaction, fork: Fork) -> int:
+    zero_bytes = tx.data.count(0)
+    cost = gas.TX_BASE + gas.TX_DATA_ZERO * zero_bytes + gas.TX_DATA_NONZERO * (len(tx.data) - zero_bytes)
+    if tx.to is None:
+        cost += gas.TX_CREATE
+        if fork.at_least("Shanghai"):
+            cost += gas.initcode_cost(len(tx.data))
+    for _, keys in tx.access_list or ():
+        cost += gas.TX_ACCESS_LIST_ADDRESS + gas.TX_ACCESS_LIST_STORAGE_KEY * len(keys)
+    return cost
+
+
+def _check(tx: Transaction, state: State, block: BlockEnv, fork: Fork) -> tuple[int, int, int]:
+    """Raise InvalidTransaction unless `tx` may run; else (intrinsic gas, gas price, blob gas fee)."""
+    intrinsic = intrinsic_gas(tx, fork)
+    if intrinsic > tx.gas_limit:
+        raise InvalidTransaction("INTRINSIC_GAS_TOO_LOW", f"needs {intrinsic}, limit {tx.gas_limit}")
+    if tx.nonce >= MAX_NONCE:
+        raise InvalidTransaction("NONCE_IS_MAX")
+    if tx.to is None and fork.at_least("Shanghai") and len(tx.data) > gas.MAX_INITCODE_SIZE:
+        raise InvalidTransaction("INITCODE_SIZE_EXCEEDED", f"{len(tx.data)} bytes")
+    if tx.gas_limit > block.gas_limit:
+        raise InvalidTransaction("GAS_ALLOWANCE_EXCEEDED", f"{tx.gas_limit} > block limit {block.gas_limit}")
+    if tx.tx_type == 3 and not fork.at_least("Cancun"):
+        raise InvalidTransaction("TYPE_3_TX_PRE_FORK", "blob transactions start in Cancun")
+    blob_gas = gas.GAS_PER_BLOB * len(tx.blob_hashes or ())
+    if blob_gas > gas.MAX_BLOB_GAS_PER_BLOCK:
+        raise InvalidTransaction("TYPE_3_TX_BLOB_COUNT_EXCEEDED", f"{len(tx.blob_hashes)} blobs")
+
+    if tx.max_fee_per_gas is not None:
+        if tx.max_fee_per_gas < tx.max_priority_fee_per_gas:
+            raise InvalidTransaction("PRIORITY_GREATER_THAN_MAX_FEE_PER_GAS")
+        if tx.max_fee_per_gas < block.base_fee:
+            raise InvalidTransaction("INSUFFICIENT_MAX_FEE_PER_GAS")
+        priority_fee = min(tx.max_priority_fee_per_gas, tx.max_fee_per_gas - block.base_fee)
+        gas_price = block.base_fee + priority_fee
+        max_fee = tx.gas_limit * tx.max_fee_per_gas
+    else:
+        if tx.gas_price < block.base_fee:
+            raise InvalidTransaction("INSUFFICIENT_MAX_FEE_PER_GAS", "gas price below base fee")
+        gas_price = tx.gas_price
+        max_fee = tx.gas_limit * tx.gas_price
+
+    blob_fee = 0
+    if tx.tx_type == 3:
+        if tx.to is None:
+            raise InvalidTransaction("TYPE_3_TX_CONTRACT_CREATION")
+        if not tx.blob_hashes:
+            raise InvalidTransaction("TYPE_3_TX_ZERO_BLOBS")
+        if any(h[:1] != bytes([gas.VERSIONED_HASH_VERSION_KZG]) for h in tx.blob_hashes):
+            raise InvalidTransaction("TYPE_3_TX_INVALID_BLOB_VERSIONED_HASH")
+        blob_price = gas.blob_base_fee(block.excess_blob_gas)
+        if tx.max_fee_per_blob_gas < blob_price:
+            raise InvalidTransaction("INSUFFICIENT_MAX_FEE_PER_BLOB_GAS")
+        max_fee += blob_gas * tx.max_fee_per_blob_gas
+        blob_fee = blob_gas * blob_price
+
+    sender_nonce = state.nonce(tx.sender)
+    if sender_nonce != tx.nonce:
+        raise InvalidTransaction("NONCE_MISMATCH_TOO_LOW" if sender_nonce > tx.nonce else "NONCE_MISMATCH_TOO_HIGH")
+    if state.balance(tx.sender) < max_fee + tx.value:
+        raise InvalidTransaction("INSUFFICIENT_ACCOUNT_FUNDS")
+    if state.code(tx.sender):
+        raise InvalidTransaction("SENDER_NOT_EOA")  # EIP-3607
+    return intrinsic, gas_price, blob_fee
+
+
+def apply_transaction(
+    state: State,
+    block: BlockEnv,
+    tx: Transaction,
+    fork: Fork,
+    engine=None,
+    tracer=None,
+) -> TransactionResult:
+    """Execute `tx` on `state` (changed in place). Raises InvalidTransaction, leaving `state` as it was."""
+    intrinsic, gas_price, blob_fee = _check(tx, state, block, fork)
+    state.begin_transaction()
+    sender = tx.sender
+    state.increment_nonce(sender)
+    state.set_balance(sender, state.balance(sender) - tx.gas_limit * gas_price - blob_fee)
+
+    # Accounts and slots that start the transaction warm (EIP-2929, EIP-2930, EIP-3651).
+    state.warm_address(sender)
+    for number in fork.precompiles:
+        state.warm_address(number.to_bytes(20, "big"))
+    if fork.at_least("Shanghai"):
+        state.warm_address(block.coinbase)
+    for address, keys in tx.access_list or ():
+        state.warm_address(address)
+        for key in keys:
+            state.warm_slot(address, key)
+
+    ctx = ExecutionContext(
+        state=state,
+        block=block,
+        tx=TxEnv(origin=sender, gas_price=gas_price, blob_hashes=tuple(tx.blob_hashes or ())),
+        fork=fork,
+        engine=engine,
+        tracer=tracer,
+    )
+    call_gas = tx.gas_limit - intrinsic
+    if tx.to is None:
+        target = create_address(sender, tx.nonce)
+        message = Message(sender, target, target, tx.value, b"", call_gas, 0, tx.data, is_create=True)
+    else:
+        target = tx.to
+        message = Message(sender, target, target, tx.value, tx.data, call_gas, 0, state.code(target))
+    state.warm_address(target)
+
+    if tx.to is None and state.has_code_or_nonce_or_storage(target):
+        result = FrameResult.failure(Status.ADDRESS_COLLISION)
+    else:
+        result = execute_message(message, ctx)
+    if tracer is not None:
+        tracer.end_transaction(result, tx.gas_limit - result.gas_left)
+
+    gas_used = tx.gas_limit - result.gas_left
+    refund = min(gas_used // gas.REFUND_QUOTIENT, state.refund)  # the failed root frame reset it to 0
+    gas_used -= refund
+    state.add_balance(sender, (tx.gas_limit - gas_used) * gas_price)
+    state.add_balance(block.coinbase, gas_used * (gas_price - block.base_fee))
+    for address in state.to_delete:
+        state.destroy_account(address)
+    return TransactionResult(
+        status=result.status,
+        gas_used=gas_used,
+        gas_refunded=refund,
+        output=result.output,
+        logs=list(state.logs),
+        contract_address=target if tx.to is None and result.status is Status.SUCCESS else None,
+    )

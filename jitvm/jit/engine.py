@@ -1,0 +1,127 @@
+"""One long-lived LLVM JIT per process, into which object code is linked as small named libraries.
+
+Built on llvmlite's LLJIT (ORC): every `load_objects` call links its objects into a new JIT
+library, so the same function name may appear in many libraries (one per compiled program) and a
+library's machine code is freed when its `LoadedCode` is dropped or closed. MCJIT would put every
+symbol in one namespace and never free code.
+"""
+
+import atexit
+import ctypes
+import itertools
+import threading
+from collections.abc import Iterable, Mapping
+
+import llvmlite.binding as llvm
+
+from . import compiler_rt, symbols
+from .compiler import compile_module
+from .target import host_target
+
+
+class JitLinkError(RuntimeError):
+    """Object code could not be linked: usually a symbol nothing defines (LLVM names it on stderr)."""
+
+
+class LoadedCode:
+    """The exported functions of one linked library, by name.
+
+    The machine code lives as long as this object (or until `close()`): keep it referenced while
+    any of its addresses may still be called, or the call jumps into freed memory.
+    """
+
+    def __init__(self, engine: "Engine", name: str, tracker, exports: Iterable[str]):
+        self.engine = engine  # the JIT must outlive the libraries linked into it
+        self.name = name
+        self._tracker = tracker
+        self.addresses: dict[str, int] = {export: tracker[export] for export in exports}
+
+    def __getitem__(self, function_name: str) -> int:
+        return self.addresses[function_name]
+
+    def function(self, function_name: str, restype, *argtypes):
+        """A ctypes callable for an exported function (it keeps this library alive)."""
+        prototype = ctypes.CFUNCTYPE(restype, *argtypes)
+        callable_ = prototype(self.addresses[function_name])
+        callable_._jitvm_loaded_code = self
+        return callable_
+
+    def close(self) -> None:
+        """Free the library's machine code now; its addresses must not be called afterwards."""
+        self._tracker.close()
+        self.addresses = {}
+
+
+class Engine:
+    """A thread-safe LLJIT instance that links object code and hands back function addresses."""
+
+    def __init__(self):
+        self._jit = llvm.create_lljit_compiler(host_target().machine)
+        self._lock = threading.Lock()
+        self._library_numbers = itertools.count()
+        # At interpreter exit, libraries still referenced would be freed after (or while) the JIT is
+        # torn down; the process is ending anyway, so the JIT is leaked instead of disposed.
+        atexit.register(self._jit.detach)
+        self._runtime_library = None  # keeps the fallback compiler-rt code alive, if it is used
+        if not compiler_rt.DIVISION_SIGNATURES.keys() <= symbols.addresses().keys():
+            for name, address in compiler_rt.resolve_division_helpers(self._load_fallback).items():
+                symbols.register(name, address, compiler_rt.DIVISION_SIGNATURES[name])
+
+    def _load_fallback(self, ir_text: str, names: list[str]) -> dict[str, int]:
+        self._runtime_library = self.load_objects(
+            [compile_module(ir_text)], names, imports={}, name_hint="compiler_rt"
+        )
+        return dict(self._runtime_library.addresses)
+
+    def load_objects(
+        self,
+        objects: Iterable[bytes],
+        exports: Iterable[str],
+        *,
+        imports: Mapping[str, int] | None = None,
+        name_hint: str = "code",
+    ) -> LoadedCode:
+        """Link object files (from `compile_module` or the cache) into one new library.
+
+        `exports` names the functions whose addresses are wanted. Undefined symbols resolve to
+        `imports` (default: every registered runtime helper), then to the process (libc's memcpy
+        and friends). Raises JitLinkError if something stays undefined.
+        """
+        exports = list(exports)
+        imports = symbols.addresses() if imports is None else dict(imports)
+        builder = llvm.JITLibraryBuilder()
+        for object_code in objects:
+            builder.add_object_img(object_code)
+        for name, address in imports.items():
+            builder.import_symbol(name, address)
+        builder.add_current_process()
+        for name in exports:
+            builder.export_symbol(name)
+        with self._lock:
+            library_name = f"{name_hint}#{next(self._library_numbers)}"  # a failed name stays taken
+            try:
+                tracker = builder.link(self._jit, library_name)
+            except RuntimeError as error:
+                raise JitLinkError(
+                    f"linking {library_name} failed: {error} (an undefined symbol? register "
+                    f"runtime helpers with jitvm.jit.symbols.register)"
+                ) from None
+        return LoadedCode(self, library_name, tracker, exports)
+
+
+_engine: Engine | None = None
+_engine_lock = threading.Lock()
+
+
+def engine() -> Engine:
+    """The process-wide engine, created on first use."""
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            _engine = Engine()
+        return _engine
+
+
+def load_objects(objects: Iterable[bytes], exports: Iterable[str], **options) -> LoadedCode:
+    """`Engine.load_objects` on the process-wide engine."""
+    return engine().load_objects(objects, exports, **options)
