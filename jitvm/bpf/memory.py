@@ -1,0 +1,106 @@
+"""The memory a BPF program sees: a few regions, each at its own 4 GiB-aligned virtual address.
+
+Both families use Solana's map, so engines handle one layout:
+
+    0x0_0000_0000  read-only data (sBPF v3: .rodata at vaddr 0)
+    0x1_0000_0000  program: bytecode (and, in sBPF v0-v2, .rodata next to it)
+    0x2_0000_0000  stack: fixed frames; sBPF v0 leaves an unmapped gap after each frame
+    0x3_0000_0000  heap (sBPF)
+    0x4_0000_0000  input buffer (eBPF: r1 points here, r2 is its length)
+
+An access must start inside a mapped region and end inside it; a write must hit a writable region.
+Region data are numpy arrays so a compiled engine can share them with the reference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from jitvm.bpf.errors import ErrorCode, VmError
+
+REGION_SHIFT = 32
+MM_RODATA_START = 0x0_0000_0000
+MM_PROGRAM_START = 0x1_0000_0000
+MM_STACK_START = 0x2_0000_0000
+MM_HEAP_START = 0x3_0000_0000
+MM_INPUT_START = 0x4_0000_0000
+REGION_COUNT = 5
+DEFAULT_HEAP_SIZE = 32 * 1024  # Solana's default heap
+
+
+@dataclass
+class Region:
+    start: int
+    data: np.ndarray  # uint8
+    writable: bool
+    gap_size: int = 0  # sBPF v0 stack: frames of gap_size bytes, each followed by gap_size unmapped
+
+    def host_offset(self, address: int, size: int) -> int | None:
+        """Offset into `data` of an access, or None if it is not mapped (Solana's gapped rule: the
+        first byte must not be in a gap, and the bytes must fit the backing memory)."""
+        offset = address - self.start
+        if offset < 0:
+            return None
+        if self.gap_size:
+            if (offset // self.gap_size) & 1:
+                return None
+            offset = (offset // (2 * self.gap_size)) * self.gap_size + offset % self.gap_size
+        if offset + size > len(self.data):
+            return None
+        return offset
+
+
+class Memory:
+    """Regions by index (address >> 32); checked loads, stores and byte-range copies."""
+
+    def __init__(self):
+        self.regions: list[Region | None] = [None] * REGION_COUNT
+
+    def map(self, region: Region) -> Region:
+        self.regions[region.start >> REGION_SHIFT] = region
+        return region
+
+    def region(self, start: int) -> Region | None:
+        return self.regions[start >> REGION_SHIFT]
+
+    def translate(self, address: int, size: int, write: bool, pc: int) -> tuple[np.ndarray, int]:
+        index = address >> REGION_SHIFT
+        region = self.regions[index] if index < REGION_COUNT else None
+        offset = None
+        if region is not None and (region.writable or not write):
+            offset = region.host_offset(address, size)
+        if offset is None:
+            raise VmError(ErrorCode.ACCESS_VIOLATION, pc, address=address, size=size, write=write)
+        return region.data, offset
+
+    def load(self, address: int, size: int, pc: int) -> int:
+        data, offset = self.translate(address, size, False, pc)
+        return int.from_bytes(data[offset:offset + size].tobytes(), "little")
+
+    def store(self, address: int, size: int, value: int, pc: int) -> None:
+        data, offset = self.translate(address, size, True, pc)
+        data[offset:offset + size] = np.frombuffer((value & ((1 << (8 * size)) - 1)).to_bytes(size, "little"),
+                                                   dtype=np.uint8)
+
+    def read(self, address: int, size: int, pc: int) -> bytes:
+        """Bytes for a helper or syscall (size 0 reads nothing and always succeeds)."""
+        if size == 0:
+            return b""
+        data, offset = self.translate(address, size, False, pc)
+        return data[offset:offset + size].tobytes()
+
+    def write(self, address: int, payload: bytes, pc: int) -> None:
+        if not payload:
+            return
+        data, offset = self.translate(address, len(payload), True, pc)
+        data[offset:offset + len(payload)] = np.frombuffer(payload, dtype=np.uint8)
+
+
+def zeroed(size: int) -> np.ndarray:
+    return np.zeros(size, dtype=np.uint8)
+
+
+def from_bytes(payload: bytes) -> np.ndarray:
+    return np.frombuffer(bytearray(payload), dtype=np.uint8)

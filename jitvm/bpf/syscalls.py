@@ -1,0 +1,149 @@
+"""Solana's syscalls for sBPF programs, with their compute-unit costs (Solana's compute budget).
+
+Each syscall checks and charges first, then touches memory through the context, so an access
+violation inside a syscall is reported like one in the program, at the `call` instruction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+
+from jitvm.bpf.helpers import HelperContext, HelperRegistry, SyscallFailure
+from jitvm.hashing import keccak256
+
+SYSCALL_BASE_COST = 100  # logging syscalls
+LOG_64_COST = 100
+LOG_PUBKEY_COST = 100
+MEM_OP_BASE_COST = 10  # memcpy / memmove / memset / memcmp
+CPI_BYTES_PER_UNIT = 250  # memory operations charge one unit per this many bytes
+HASH_BASE_COST = 85  # sha256 and keccak256
+HASH_BYTE_COST = 1  # per two bytes hashed
+HASH_MAX_SLICES = 20_000
+PUBKEY_BYTES = 32
+_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def base58(payload: bytes) -> str:
+    number = int.from_bytes(payload, "big")
+    digits = ""
+    while number:
+        number, digit = divmod(number, 58)
+        digits = _BASE58[digit] + digits
+    return "1" * (len(payload) - len(payload.lstrip(b"\0"))) + digits
+
+
+def _mem_op_cost(length: int) -> int:
+    return max(MEM_OP_BASE_COST, length // CPI_BYTES_PER_UNIT)
+
+
+def sol_log(context: HelperContext, address, length, _3, _4, _5) -> int:
+    context.consume(max(SYSCALL_BASE_COST, length))
+    message = context.read(address, length)
+    context.log("Program log: " + message.decode("utf-8", errors="replace"))
+    return 0
+
+
+def sol_log_64(context: HelperContext, r1, r2, r3, r4, r5) -> int:
+    context.consume(LOG_64_COST)
+    context.log("Program log: " + ", ".join(f"{value:#x}" for value in (r1, r2, r3, r4, r5)))
+    return 0
+
+
+def sol_log_pubkey(context: HelperContext, address, _2, _3, _4, _5) -> int:
+    context.consume(LOG_PUBKEY_COST)
+    context.log("Program log: " + base58(context.read(address, PUBKEY_BYTES)))
+    return 0
+
+
+def sol_log_compute_units(context: HelperContext, _1, _2, _3, _4, _5) -> int:
+    context.consume(SYSCALL_BASE_COST)
+    remaining = context.meter.remaining
+    context.log(f"Program consumption: {remaining if remaining is not None else 'unmetered'} units remaining")
+    return 0
+
+
+def _overlaps(first: int, second: int, length: int) -> bool:
+    return first < second + length and second < first + length
+
+
+def sol_memcpy(context: HelperContext, destination, source, length, _4, _5) -> int:
+    context.consume(_mem_op_cost(length))
+    if length and _overlaps(destination, source, length):
+        raise SyscallFailure("sol_memcpy_: source and destination overlap")
+    context.write(destination, context.read(source, length))
+    return 0
+
+
+def sol_memmove(context: HelperContext, destination, source, length, _4, _5) -> int:
+    context.consume(_mem_op_cost(length))
+    context.write(destination, context.read(source, length))
+    return 0
+
+
+def sol_memset(context: HelperContext, destination, byte, length, _4, _5) -> int:
+    context.consume(_mem_op_cost(length))
+    context.write(destination, bytes([byte & 0xFF]) * length)
+    return 0
+
+
+def sol_memcmp(context: HelperContext, first, second, length, result_address, _5) -> int:
+    context.consume(_mem_op_cost(length))
+    left, right = context.read(first, length), context.read(second, length)
+    difference = next((a - b for a, b in zip(left, right) if a != b), 0)
+    context.write(result_address, struct.pack("<i", difference))
+    return 0
+
+
+def _hash_syscall(name: str, digest):
+    def syscall(context: HelperContext, slices_address, slice_count, result_address, _4, _5) -> int:
+        if slice_count > HASH_MAX_SLICES:
+            raise SyscallFailure(f"{name}: {slice_count} slices, at most {HASH_MAX_SLICES}")
+        context.consume(HASH_BASE_COST)
+        descriptors = context.read(slices_address, 16 * slice_count)
+        payload = b""
+        for index in range(slice_count):
+            address, length = struct.unpack_from("<QQ", descriptors, 16 * index)
+            context.consume(max(HASH_BYTE_COST * (length // 2), MEM_OP_BASE_COST))
+            payload += context.read(address, length)
+        context.write(result_address, digest(payload))
+        return 0
+    syscall.__name__ = name
+    return syscall
+
+
+sol_sha256 = _hash_syscall("sol_sha256", lambda payload: hashlib.sha256(payload).digest())
+sol_keccak256 = _hash_syscall("sol_keccak256", keccak256)
+
+
+def abort(context: HelperContext, _1, _2, _3, _4, _5) -> int:
+    raise SyscallFailure("abort: the program aborted")
+
+
+def sol_panic(context: HelperContext, file_address, file_length, line, column, _5) -> int:
+    context.consume(file_length)
+    file_name = context.read(file_address, file_length).decode("utf-8", errors="replace")
+    raise SyscallFailure(f"sol_panic_: the program panicked at {file_name}:{line}:{column}")
+
+
+SYSCALLS = {
+    "sol_log_": sol_log,
+    "sol_log_64_": sol_log_64,
+    "sol_log_pubkey": sol_log_pubkey,
+    "sol_log_compute_units_": sol_log_compute_units,
+    "sol_memcpy_": sol_memcpy,
+    "sol_memmove_": sol_memmove,
+    "sol_memset_": sol_memset,
+    "sol_memcmp_": sol_memcmp,
+    "sol_sha256": sol_sha256,
+    "sol_keccak256": sol_keccak256,
+    "abort": abort,
+    "sol_panic_": sol_panic,
+}
+
+
+def default_syscalls() -> HelperRegistry:
+    registry = HelperRegistry()
+    for name, function in SYSCALLS.items():
+        registry.register_syscall(name, function)
+    return registry

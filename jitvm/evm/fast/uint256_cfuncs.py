@@ -1,0 +1,116 @@
+"""C-ABI entry points for the word kernels too large to inline: the division family, ADDMOD, MULMOD, EXP.
+
+The LLVM JIT emits a call to one of these where an opcode needs it. Every operand and the result are
+four little-endian uint64 limbs behind a pointer; `out` may alias an operand, because every operand is
+read before the result is written. Compiling them takes seconds, so importing this module compiles
+nothing: `runtime_helpers()` compiles them on first use (or loads them from Numba's cache) and
+remembers the addresses.
+"""
+
+from functools import cache
+from typing import NamedTuple
+
+from numba import cfunc, njit, types
+
+from jitvm.evm.fast.uint256 import exp
+from jitvm.evm.fast.uint256_div import addmod, div, mod, mulmod, sdiv, smod
+
+_LIMBS_POINTER = types.CPointer(types.uint64)
+_BINARY_SIGNATURE = types.void(_LIMBS_POINTER, _LIMBS_POINTER, _LIMBS_POINTER)
+_TERNARY_SIGNATURE = types.void(_LIMBS_POINTER, _LIMBS_POINTER, _LIMBS_POINTER, _LIMBS_POINTER)
+
+# Known without compiling anything, so a code generator can declare the functions up front.
+HELPER_OPERANDS = {
+    "evm_div": 2,
+    "evm_sdiv": 2,
+    "evm_mod": 2,
+    "evm_smod": 2,
+    "evm_exp": 2,
+    "evm_addmod": 3,
+    "evm_mulmod": 3,
+}
+_C_SIGNATURES = {
+    2: "void (uint64_t *out, const uint64_t *a, const uint64_t *b)",
+    3: "void (uint64_t *out, const uint64_t *a, const uint64_t *b, const uint64_t *n)",
+}
+
+
+class RuntimeHelper(NamedTuple):
+    """A compiled entry point: its address in this process and its C signature."""
+
+    address: int
+    c_signature: str
+
+
+@njit(cache=True)
+def _read(limbs):
+    return (limbs[0], limbs[1], limbs[2], limbs[3])
+
+
+@njit(cache=True)
+def _write(limbs, word):
+    for index in range(4):
+        limbs[index] = word[index]
+
+
+def evm_div(out, a, b):
+    _write(out, div(_read(a), _read(b)))
+
+
+def evm_sdiv(out, a, b):
+    _write(out, sdiv(_read(a), _read(b)))
+
+
+def evm_mod(out, a, b):
+    _write(out, mod(_read(a), _read(b)))
+
+
+def evm_smod(out, a, b):
+    _write(out, smod(_read(a), _read(b)))
+
+
+def evm_exp(out, base, exponent):
+    _write(out, exp(_read(base), _read(exponent)))
+
+
+def evm_addmod(out, a, b, modulus):
+    _write(out, addmod(_read(a), _read(b), _read(modulus)))
+
+
+def evm_mulmod(out, a, b, modulus):
+    _write(out, mulmod(_read(a), _read(b), _read(modulus)))
+
+
+_ENTRY_POINTS = {
+    "evm_div": evm_div,
+    "evm_sdiv": evm_sdiv,
+    "evm_mod": evm_mod,
+    "evm_smod": evm_smod,
+    "evm_exp": evm_exp,
+    "evm_addmod": evm_addmod,
+    "evm_mulmod": evm_mulmod,
+}
+
+
+# The compiled objects own the machine code that the addresses point into: keep them alive.
+_COMPILED = {}
+
+
+@cache
+def runtime_helpers() -> dict[str, RuntimeHelper]:
+    """Name -> (address, C signature) of every entry point, compiled on the first call."""
+    helpers = {}
+    for name, function in _ENTRY_POINTS.items():
+        operands = HELPER_OPERANDS[name]
+        signature = _BINARY_SIGNATURE if operands == 2 else _TERNARY_SIGNATURE
+        compiled = cfunc(signature, cache=True)(function)
+        helpers[name] = RuntimeHelper(compiled.address, _C_SIGNATURES[operands])
+        _COMPILED[name] = compiled
+    return helpers
+
+
+def __getattr__(name):
+    # CFUNC_ADDRESSES is computed on first access, so importing the module compiles nothing.
+    if name == "CFUNC_ADDRESSES":
+        return {helper_name: helper.address for helper_name, helper in runtime_helpers().items()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
