@@ -1,0 +1,65 @@
+"""Which precompiles each fork has and what they cost: one table, written as deltas per fork.
+
+A fork lists only the precompiles it adds or reprices; every later fork inherits the rest. All the
+prices live here; the modules hold what the contracts compute (and the modexp price formulas).
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from types import MappingProxyType
+
+from jitvm.evm.opcodes import fork_names
+from jitvm.evm.precompiles import blake2f, bn254, ecrecover, hashes, identity, kzg, modexp
+from jitvm.evm.precompiles.gas import GasRule, fixed_gas, gas_per_word
+
+
+@dataclass(frozen=True)
+class Precompile:
+    name: str
+    gas: GasRule  # the price of one call, from its input alone
+    run: Callable[[bytes], bytes]  # the output, or PrecompileError for invalid input
+
+
+FORK_CHANGES: dict[str, dict[int, Precompile]] = {
+    "Frontier": {
+        0x01: Precompile("ECRECOVER", fixed_gas(3_000), ecrecover.ecrecover),
+        0x02: Precompile("SHA256", gas_per_word(base=60, word=12), hashes.sha256),
+        0x03: Precompile("RIPEMD160", gas_per_word(base=600, word=120), hashes.ripemd160),
+        0x04: Precompile("IDENTITY", gas_per_word(base=15, word=3), identity.identity),
+    },
+    "Byzantium": {
+        0x05: Precompile("MODEXP", modexp.gas_eip198, modexp.modexp),  # EIP-198
+        0x06: Precompile("ECADD", fixed_gas(500), bn254.ecadd),  # EIP-196
+        0x07: Precompile("ECMUL", fixed_gas(40_000), bn254.ecmul),  # EIP-196
+        0x08: Precompile("ECPAIRING", bn254.pairing_gas(base=100_000, per_pair=80_000), bn254.ecpairing),  # EIP-197
+    },
+    "Istanbul": {
+        0x06: Precompile("ECADD", fixed_gas(150), bn254.ecadd),  # EIP-1108
+        0x07: Precompile("ECMUL", fixed_gas(6_000), bn254.ecmul),  # EIP-1108
+        0x08: Precompile("ECPAIRING", bn254.pairing_gas(base=45_000, per_pair=34_000), bn254.ecpairing),  # EIP-1108
+        0x09: Precompile("BLAKE2F", blake2f.gas_per_round(1), blake2f.blake2f),  # EIP-152
+    },
+    "Berlin": {
+        0x05: Precompile("MODEXP", modexp.gas_eip2565, modexp.modexp),  # EIP-2565
+    },
+    "Cancun": {
+        0x0A: Precompile("POINT_EVALUATION", fixed_gas(50_000), kzg.point_evaluation),  # EIP-4844
+    },
+}
+
+# The newest fork whose precompiles are all in the table. A later fork inherits only if someone says
+# so here: Prague, for one, adds the BLS12-381 contracts at 0x0b-0x11.
+LAST_FORK = "Cancun"
+
+
+@cache
+def active_precompiles(fork: str) -> Mapping[int, Precompile]:
+    """The precompiles active in `fork`, by address. KeyError for a fork the table does not cover."""
+    forks = fork_names()
+    if fork not in forks[: forks.index(LAST_FORK) + 1]:
+        raise KeyError(f"no precompile table for fork {fork!r}")
+    active: dict[int, Precompile] = {}
+    for name in forks[: forks.index(fork) + 1]:
+        active.update(FORK_CHANGES.get(name, {}))
+    return MappingProxyType(active)
