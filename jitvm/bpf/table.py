@@ -8,14 +8,11 @@ Nothing here knows what an instruction does; that is the interpreters' business,
 from __future__ import annotations
 
 import functools
-import importlib.resources
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-import jitvm
+import jitvm.tables
 
 # Fields of an instruction word, in encoding order (RFC 9669 section 3).
 FIELDS = ("opcode", "dst", "src", "off", "imm")
@@ -23,14 +20,6 @@ CLASS_MASK = 0x07
 ALU_CLASSES = ("alu", "alu64", "pqr")
 JUMP_CLASSES = ("jmp", "jmp32")
 MEMORY_SIZES = {"b": 1, "h": 2, "w": 4, "dw": 8}
-
-
-def opcodes_dir() -> Path:
-    """Where the opcode tables are: inside the installed wheel, or at the top of a checkout."""
-    shipped = importlib.resources.files("jitvm") / "opcodes"
-    if shipped.is_dir():
-        return Path(str(shipped))
-    return Path(jitvm.__file__).parent.parent / "opcodes"
 
 
 class TableError(ValueError):
@@ -307,9 +296,7 @@ def _load_profiles(specs: dict) -> dict[str, Profile]:
 @functools.cache
 def load_table() -> Table:
     """The validated table (loaded once per process)."""
-    path = opcodes_dir() / "bpf.toml"
-    with open(path, "rb") as stream:
-        return Table(tomllib.load(stream))
+    return Table(jitvm.tables.load_table("bpf.toml"))
 
 
 def profile_table(name: str) -> ProfileTable:
