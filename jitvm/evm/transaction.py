@@ -178,12 +178,11 @@ def apply_transaction(
         result = FrameResult.failure(Status.ADDRESS_COLLISION)
     else:
         result = execute_message(message, ctx)
-    if tracer is not None:
-        tracer.end_transaction(result, tx.gas_limit - result.gas_left)
-
     gas_used = tx.gas_limit - result.gas_left
     refund = min(gas_used // gas.REFUND_QUOTIENT, state.refund)  # the failed root frame reset it to 0
     gas_used -= refund
+    if tracer is not None:
+        tracer.end_transaction(result, gas_used)  # as geth reports it: intrinsic gas in, refund out
     state.add_balance(sender, (tx.gas_limit - gas_used) * gas_price)
     state.add_balance(block.coinbase, gas_used * (gas_price - block.base_fee))
     for address in state.to_delete:
