@@ -7,8 +7,6 @@ from jitvm.evm.calls import call_code
 from jitvm.evm.workloads import BENCHMARKS_DIR, load_benchmarks
 
 GAS = 10**9
-# Inputs that take over a minute on the reference interpreter (snailtracer: 166 M gas).
-SLOW = {"snailtracer/benchmark", "blake2b_shifts/65536nulls"}
 
 WORKLOADS = load_benchmarks() if BENCHMARKS_DIR.is_dir() else []
 
@@ -32,7 +30,9 @@ def pyrevm_exec_gas(workload) -> int:
 def _params():
     if not WORKLOADS:
         return [pytest.param(None, marks=pytest.mark.skip(reason=f"fixtures not found: {BENCHMARKS_DIR}"))]
-    return [pytest.param(w, id=w.name, marks=[pytest.mark.slow] if w.name in SLOW else []) for w in WORKLOADS]
+    # All of them: the longest, blake2b_shifts/65536nulls (235 M gas) and snailtracer (166 M gas),
+    # take 15-35 s on the reference interpreter.
+    return [pytest.param(w, id=w.name) for w in WORKLOADS]
 
 
 @pytest.mark.parametrize("workload", _params())
