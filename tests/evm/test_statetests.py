@@ -16,10 +16,6 @@ from tests.conftest import FIXTURES
 
 STATE_TESTS = FIXTURES / "evm" / "GeneralStateTests"
 
-# Files whose Cancun cases take more than a minute on the reference interpreter (measured: loopExp
-# 82 s, CALLCODEBlake2f 167 s on 2 cores); they run with --slow and in --conformance.
-SLOW_FILES = {"VMTests/vmPerformance/loopExp.json", "stPreCompiledContracts2/CALLCODEBlake2f.json"}
-
 
 def _all_files() -> list[str]:
     if not STATE_TESTS.is_dir():
@@ -35,8 +31,7 @@ def _representative_files() -> list[str]:
 
 
 def _params(names, *marks):
-    return [pytest.param(name, id=name, marks=[*marks, *([pytest.mark.slow] if name in SLOW_FILES else [])])
-            for name in names]
+    return [pytest.param(name, id=name, marks=list(marks)) for name in names]
 
 
 def run_cancun_cases(name: str, engine=None) -> int:
