@@ -1,0 +1,193 @@
+"""`jitvm bench`: verify, then time, the engines and the peers on the bundled or the user's workloads;
+optionally write JSON and a chart, and gate on a baseline (`--compare`)."""
+
+from __future__ import annotations
+
+import argparse
+
+EPILOG = """\
+what runs:
+  Without --workload: the bundled workloads from the shared fixtures (../shared/fixtures, or
+  --fixtures DIR): one input per EVM benchmark contract and every BPF benchmark program at full
+  size; --quick takes the main EVM contracts on their smallest inputs and the BPF programs at a
+  small size; --all-inputs takes every input. Every engine registered in jitvm runs, plus pyrevm
+  and py-evm for the EVM when installed. Interpreters written in Python skip calls expected to take
+  more than --max-call-seconds (a note in the table says so).
+
+  Answers (output and gas, or r0 and instruction count) are checked before anything is timed; a
+  wrong engine is reported as FAILED and never timed. Exit status: 0, or 1 if an answer was wrong
+  or --compare found a regression, 2 for bad input, 130 after Ctrl-C (the partial report is printed).
+
+workload files (--workload FILE, repeatable; see bench/README.md):
+  {"workloads": [
+    {"kind": "evm", "name": "NAME", "code": "0x..." or "FILE.hex", "calldata": "0x...",
+     "expected_output": "0x...", "expected_gas": N, "gas": N,
+     "pre_state": {"0xADDRESS": {"balance": N, "nonce": N, "code": "0x...", "storage": {"0x1": "0x2"}}}},
+    {"kind": "bpf", "name": "NAME", "program": "ASSEMBLY" or "0xBYTES" or "FILE.asm|.bin|.hex|.o",
+     "profile": "ebpf-v4", "memory": "0x..." or {"zero": N} or {"seq": N},
+     "expected_r0": N, "expected_instructions": N}]}
+  Required: kind, name, code and expected_output (EVM); kind, name, program and expected_r0 (BPF).
+
+regression gating (CI):
+  jitvm bench --quick --json baseline.json                         # on the base commit
+  jitvm bench --quick --compare baseline.json --max-regression 10%  # on the change: exit 1 if slower
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    choose = parser.add_argument_group("what to run")
+    choose.add_argument("--filter", metavar="PATTERNS",
+                        help="comma-separated substrings or globs matched against evm/CONTRACT/INPUT and bpf/PROGRAM/SIZE")
+    choose.add_argument("--engines", metavar="LIST",
+                        help="comma-separated engines and peers, e.g. reference,baseline,pyrevm (default: all available)")
+    choose.add_argument("--quick", action="store_true", help="small inputs and few runs (within 2 minutes)")
+    choose.add_argument("--all-inputs", action="store_true", help="every input of every bundled workload")
+    choose.add_argument("--workload", metavar="FILE", action="append", default=[],
+                        help="run the workloads of a JSON workload file instead of the bundled ones")
+    choose.add_argument("--fixtures", metavar="DIR", help="the shared fixtures folder (default: ../shared/fixtures)")
+    choose.add_argument("--list", action="store_true", help="list the workloads and engines, run nothing")
+    timing = parser.add_argument_group("timing")
+    timing.add_argument("--repeat", type=int, metavar="N",
+                        help="timed runs per workload and engine, at most (default 10; 3 with --quick)")
+    timing.add_argument("--budget", type=float, metavar="SECONDS",
+                        help="time spent timing each workload on each engine, at most (default 2; 0.5 with --quick)")
+    timing.add_argument("--max-call-seconds", type=float, metavar="SECONDS",
+                        help="leave out Python-interpreter calls expected to take longer (default 10; 3 with --quick)")
+    timing.add_argument("--timer", choices=("cpu", "wall"), default="cpu",
+                        help="cpu: process CPU time, unaffected by other processes on a busy machine (default); "
+                             "wall: elapsed time")
+    output = parser.add_argument_group("output and gating")
+    output.add_argument("--json", metavar="FILE", help="write the results, machine and versions as JSON")
+    output.add_argument("--plot", metavar="FILE", help="draw the results (.png or .svg)")
+    output.add_argument("--compare", metavar="BASELINE", help="a --json file to compare with: exit 1 on regression")
+    output.add_argument("--max-regression", default="10%", metavar="PCT",
+                        help="how much slower than the baseline is a regression (default 10%%)")
+    output.add_argument("--normalize-to", default="auto", metavar="ENGINE",
+                        help="judge times as ratios to this engine's, measured in the same run "
+                             "(default: pyrevm for EVM, reference for BPF; 'none': absolute times)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from jitvm.bench import compare as gate
+    from jitvm.bench.harness import Settings, run_cases, slowdown_from_environment
+    from jitvm.bench.plot import check_path, write_plot
+    from jitvm.bench.report import RichProgress, render
+    from jitvm.bench.results import BenchRun, to_json, write_json
+    from jitvm.bench.runners import discover
+    from jitvm.cli.common import console
+    from jitvm.errors import InputError
+
+    # Check everything the user gave before the (long) run, so that a typo costs nothing.
+    for name, value in (("--repeat", args.repeat), ("--budget", args.budget), ("--max-call-seconds", args.max_call_seconds)):
+        if value is not None and value <= 0:
+            raise InputError(name, f"expected a positive number, got {value}")
+    settings = Settings(
+        repeat=args.repeat or (3 if args.quick else 10),
+        budget=args.budget if args.budget is not None else (0.5 if args.quick else 2.0),
+        max_call_seconds=args.max_call_seconds if args.max_call_seconds is not None else (3.0 if args.quick else 10.0),
+        timer=args.timer,
+        slowdown=slowdown_from_environment(),
+    )
+    threshold = gate.parse_threshold(args.max_regression)
+    baseline = gate.load_baseline(args.compare) if args.compare else None
+    if args.plot:
+        check_path(args.plot)
+    if args.json and not Path(args.json).resolve().parent.is_dir():
+        raise InputError("--json", f"no such folder: {Path(args.json).parent}")
+    cases = _select_cases(args)
+    wanted = [name.strip() for name in args.engines.split(",") if name.strip()] if args.engines else None
+    runners, unavailable = discover(sorted({case.kind for case in cases}, reverse=True), wanted)
+    if not runners:
+        reasons = "; ".join(f"{name}: {why}" for name, why in unavailable.items())
+        raise InputError("--engines", f"none of the engines can run here ({reasons})")
+    kinds = {runner.kind for runner in runners}
+    left_out = sorted({case.kind for case in cases} - kinds)
+    cases = [case for case in cases if case.kind in kinds]
+
+    out, err = console(), console(stderr=True)
+    if args.list:
+        _list(cases, runners, unavailable, out)
+        return 0
+
+    run = BenchRun(unavailable=unavailable, settings={
+        "repeat": settings.repeat, "budget": settings.budget, "max_call_seconds": settings.max_call_seconds,
+        "timer": settings.timer,
+        "quick": args.quick, "every_input": args.all_inputs, "filter": args.filter, "engines": wanted,
+        "workload_files": list(args.workload), "slowdown": settings.slowdown,
+    })
+    for kind in left_out:
+        run.notes.append(f"{kind.upper()} workloads left out: none of the chosen engines runs {kind.upper()}")
+    if settings.slowdown:
+        slowed = ", ".join(f"{name} x{factor:g}" for name, factor in settings.slowdown.items())
+        run.notes.append(f"JITVM_BENCH_SLOWDOWN is set: timed calls made slower on purpose ({slowed})")
+    engine_names = ", ".join(dict.fromkeys(runner.name for runner in runners))
+    err.print(f"jitvm bench: {len(cases)} workload{'s' if len(cases) != 1 else ''} on {engine_names}; "
+              f"at most {settings.repeat} timed runs "
+              f"or {settings.budget:g} s per workload and engine", highlight=False)
+    with RichProgress(len(cases), err) as progress:
+        run_cases(cases, runners, settings, progress, run)
+
+    render(run, out)
+    if args.json:
+        write_json(run, args.json)
+        out.print(f"results written to {args.json}", markup=False)
+    if args.plot:
+        if write_plot(run, args.plot):
+            out.print(f"chart written to {args.plot}", markup=False)
+        else:
+            out.print("no chart: nothing was timed")
+    status = 1 if run.failures else 0
+    if baseline is not None:
+        comparison = gate.compare(baseline, to_json(run), threshold, args.normalize_to)
+        gate.render(comparison, args.compare, out)
+        if baseline["settings"].get("timer", "cpu") != settings.timer:
+            out.print(f"note: the baseline was timed with --timer {baseline['settings'].get('timer')}, "
+                      f"this run with --timer {settings.timer}", style="yellow")
+        if not gate.passed(comparison):
+            status = 1
+    return 130 if run.interrupted else status
+
+
+def _select_cases(args):
+    from jitvm.bench.userfile import load_workload_file
+    from jitvm.bench.workloads import bundled_cases, filter_cases, find_fixtures
+    from jitvm.errors import InputError
+
+    if args.workload:
+        cases = [case for path in args.workload for case in load_workload_file(path)]
+        keys = [case.key for case in cases]
+        duplicate = next((key for key in keys if keys.count(key) > 1), None)
+        if duplicate:
+            raise InputError("--workload", f"two workloads are called {duplicate}")
+    else:
+        cases = bundled_cases(find_fixtures(args.fixtures), quick=args.quick, every_input=args.all_inputs)
+        if not cases:
+            raise InputError("fixtures", "no benchmark workloads found in the fixtures folder")
+    selected = filter_cases(cases, args.filter)
+    if not selected:
+        hint = "" if args.all_inputs or args.workload else " (--all-inputs searches every input)"
+        raise InputError("--filter", f"no workload matches {args.filter!r}{hint}")
+    return selected
+
+
+def _list(cases, runners, unavailable, out) -> None:
+    from rich.table import Table
+
+    table = Table(title="Workloads", title_justify="left", header_style="bold")
+    for column in ("workload", "group", "expected answer", "work per call"):
+        table.add_column(column)
+    for case in cases:
+        work = "-" if case.expected_units is None else f"{case.expected_units:,} {case.unit}"
+        table.add_row(case.key, case.group, case.describe_answer(), work)
+    out.print(table)
+    by_kind = {}
+    for runner in runners:
+        by_kind.setdefault(runner.kind, []).append(runner.name + (" (peer)" if runner.peer else ""))
+    for kind, names in by_kind.items():
+        out.print(f"{kind} engines: {', '.join(names)}")
+    for name, reason in unavailable.items():
+        out.print(f"not available: {name}: {reason}", style="yellow")
