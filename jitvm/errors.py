@@ -12,9 +12,12 @@ class InputError(Exception):
     """
 
     def __init__(self, source: str, problem: str):
-        super().__init__(f"{source}: {problem}")
+        super().__init__(source, problem)  # both in args, so the error pickles across processes
         self.source = source
         self.problem = problem
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.problem}"
 
 
 def parse_hex(text: str, source: str) -> bytes:

@@ -182,6 +182,13 @@ def _sender_of(tx: dict, where: str) -> bytes:
     return keccak256(public_key[1:])[12:]
 
 
+def _parse_tx_int(text, where: str) -> int:
+    """A transaction number; retesteth writes values that cannot be encoded as "0x:bigint 0x..."."""
+    if isinstance(text, str) and text.startswith("0x:bigint "):
+        return parse_int(text[len("0x:bigint "):], where)
+    return parse_int(text, where)
+
+
 def _parse_transaction(tx: dict, d: int, g: int, v: int, where: str) -> Transaction | None:
     def pick(key: str, index: int):
         values = _field(tx, key, where)
@@ -208,8 +215,8 @@ def _parse_transaction(tx: dict, d: int, g: int, v: int, where: str) -> Transact
         sender=_sender_of(tx, where),
         to=_parse_address(to_text, f"{where}.to") if to_text else None,
         nonce=parse_int(_field(tx, "nonce", where), f"{where}.nonce"),
-        gas_limit=parse_int(pick("gasLimit", g), f"{where}.gasLimit[{g}]"),
-        value=parse_int(pick("value", v), f"{where}.value[{v}]"),
+        gas_limit=_parse_tx_int(pick("gasLimit", g), f"{where}.gasLimit[{g}]"),
+        value=_parse_tx_int(pick("value", v), f"{where}.value[{v}]"),
         data=parse_hex(pick("data", d), f"{where}.data[{d}]"),
         gas_price=optional("gasPrice"),
         max_fee_per_gas=optional("maxFeePerGas"),
