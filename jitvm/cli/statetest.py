@@ -39,16 +39,21 @@ def _run_file(job):
     from jitvm.evm.statetest import load_cases, run_case
     from jitvm.evm.trace import Eip3155Tracer
 
+    from jitvm.errors import InputError
+
     engine = resolve_evm_engine(args.engine)
     tracer = Eip3155Tracer(sys.stderr) if args.trace else None
     rows = []
-    for case in load_cases(path):
-        if not _select(case, args):
-            continue
-        result = run_case(case, engine=engine, tracer=tracer)
-        rows.append((case.label, case.fork, str(path), result.passed, "0x" + result.state_root.hex(),
-                     result.error, result.skipped))
-    return rows
+    try:
+        for case in load_cases(path):
+            if not _select(case, args):
+                continue
+            result = run_case(case, engine=engine, tracer=tracer)
+            rows.append((case.label, case.fork, str(path), result.passed, "0x" + result.state_root.hex(),
+                         result.error, result.skipped))
+    except InputError as error:
+        return [], str(error)  # the file's other cases are not trusted either; the rest of the run goes on
+    return rows, None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     jobs = 1 if args.trace else (args.jobs or os.cpu_count() or 1)
     out = console(stderr=args.json)
     rows: list[tuple] = []
+    input_errors: list[str] = []
     interrupted = False
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -84,12 +90,15 @@ def run(args: argparse.Namespace) -> int:
                 import multiprocessing
 
                 with multiprocessing.get_context("spawn").Pool(jobs) as pool:
-                    for file_rows in pool.imap_unordered(_run_file, jobs_list):
+                    for file_rows, error in pool.imap_unordered(_run_file, jobs_list):
                         rows.extend(file_rows)
+                        input_errors += [error] if error else []
                         progress.update(task, advance=1, status=_status(rows))
             else:
                 for job in jobs_list:
-                    rows.extend(_run_file(job))
+                    file_rows, error = _run_file(job)
+                    rows.extend(file_rows)
+                    input_errors += [error] if error else []
                     progress.update(task, advance=1, status=_status(rows))
     except KeyboardInterrupt:
         interrupted = True
@@ -103,10 +112,15 @@ def run(args: argparse.Namespace) -> int:
         ]
         json.dump(report, sys.stdout, indent=1)
         sys.stdout.write("\n")
-    _summary(out, rows, args, interrupted)
+    if rows or not input_errors:
+        _summary(out, rows, args, interrupted)
+    for error in input_errors:
+        print(f"jitvm statetest: error: {error}", file=sys.stderr)
     failed = sum(1 for row in rows if not row[3] and not row[6])
     if interrupted:
         return 130
+    if input_errors:
+        return 2
     return 1 if failed else 0
 
 
