@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "disasm": ("jitvm.cli.disasm", "disassemble EVM bytecode"),
     "bench": ("jitvm.cli.bench", "benchmark the engines on bundled or user workloads"),
     "bpf": ("jitvm.cli.bpf", "run, disassemble or serve BPF / sBPF programs"),
+    "t8n": ("jitvm.cli.t8n", "geth-compatible state transition tool"),
 }
 
 

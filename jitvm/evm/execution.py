@@ -12,6 +12,7 @@ from jitvm.evm import gas
 from jitvm.evm.context import ExecutionContext
 from jitvm.evm.message import FrameResult, Message, Status
 from jitvm.evm.precompiles import PrecompileError, run_precompile
+from jitvm.evm.reference import run_frame as run_reference_frame
 
 EOF_PREFIX = 0xEF  # EIP-3541: new code may not start with this byte (reserved for EOF)
 
@@ -48,12 +49,7 @@ def _enter(message: Message, ctx: ExecutionContext, frames: list) -> FrameResult
     if not message.code:
         return _leave(message, FrameResult(Status.SUCCESS, message.gas), snapshot, ctx)
     engine = ctx.engine
-    if engine is None:
-        from jitvm.evm.reference import run_frame
-
-        runner = run_frame(message, ctx)
-    else:
-        runner = engine.run_frame(message, ctx)
+    runner = run_reference_frame(message, ctx) if engine is None else engine.run_frame(message, ctx)
     frames.append((runner, snapshot, message))
     return None
 

@@ -1,0 +1,685 @@
+"""`jitvm.EVM`: a drop-in for pyrevm's `EVM` (0.3.x) that runs on jitvm's engines.
+
+Code written against pyrevm keeps working after `from jitvm import EVM, AccountInfo, BlockEnv, TxEnv`:
+addresses are hex strings, balances and storage are ints, `message_call` returns the output bytes and
+raises RuntimeError on a revert or a halt, `deploy` returns the new address, and `result` describes
+the last execution. What a call does is what pyrevm does:
+
+- `message_call` and `deploy` are transactions that buy no gas: the caller needs a balance of
+  gas * gas_price + value, but pays only the value; the coinbase earns nothing; BASEFEE reads 0 and
+  GASLIMIT reads the EVM's `gas_limit`. A call leaves the caller's nonce alone; a deploy increments it
+  (also when the deployment fails). `gas_used` is transaction-level: intrinsic gas included, refund
+  taken off.
+- Checks, in pyrevm's order: the gas against the EVM's gas limit, the intrinsic gas, a caller without
+  code (EIP-3607), the nonce only if `set_tx_env` gave one, then the balance.
+
+Where pyrevm departs from the Ethereum specification, jitvm follows the specification (see
+docs/pyrevm-compat.md): every call starts with cold accounts and slots, its own original storage
+values and empty transient storage, whatever earlier calls, `storage()` reads or
+`insert_account_storage` did; `spec_id` selects the fork's rules; `get_code` returns the code without
+padding; and `revert` also undoes direct edits (`set_balance`, `insert_account_*`).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+from jitvm.evm import gas as gas_rules
+from jitvm.evm.addresses import create_address
+from jitvm.evm.context import BlockEnv as _JitBlockEnv
+from jitvm.evm.context import ExecutionContext
+from jitvm.evm.context import TxEnv as _JitTxEnv
+from jitvm.evm.execution import execute_message
+from jitvm.evm.forks import get_fork
+from jitvm.evm.message import FrameResult, Message, Status
+from jitvm.evm.state import Account, State
+from jitvm.evm.transaction import Transaction, intrinsic_gas
+from jitvm.hashing import EMPTY_KECCAK256, keccak256
+
+__all__ = [
+    "EVM", "AccountInfo", "BlockEnv", "TxEnv", "CfgEnv", "Env", "ExecutionResult", "Log",
+    "JournalCheckpoint", "TransactionError", "ExecutionReverted", "ExecutionHalted", "fake_exponential",
+]
+
+UINT64_MAX = (1 << 64) - 1
+WORD = 32
+ZERO_ADDRESS = bytes(20)
+
+# pyrevm's spec ids (revm's SpecId names, any case) -> the jitvm fork that runs them. pyrevm's LATEST
+# is Cancun: it warms precompiles 0x01-0x0a and runs TLOAD, MCOPY and BLOBBASEFEE.
+SPEC_IDS = {"LATEST": "Cancun", "CANCUN": "Cancun", "SHANGHAI": "Shanghai", "MERGE": "Paris", "PARIS": "Paris"}
+
+# revm's names for how an execution halted (HaltReason, as pyrevm 0.3.7 spells them).
+HALT_REASONS = {
+    Status.OUT_OF_GAS: "OutOfGas(Basic)",
+    Status.STACK_UNDERFLOW: "StackUnderflow",
+    Status.STACK_OVERFLOW: "StackOverflow",
+    Status.INVALID_OPCODE: "OpcodeNotFound",
+    Status.INVALID_JUMP: "InvalidJump",
+    Status.STATIC_STATE_CHANGE: "StateChangeDuringStaticCall",
+    Status.RETURNDATA_OUT_OF_BOUNDS: "OutOfOffset",
+    Status.ADDRESS_COLLISION: "CreateCollision",
+    Status.INVALID_CONTRACT_PREFIX: "CreateContractStartingWithEF",
+    Status.CODE_SIZE_LIMIT: "CreateContractSizeLimit",
+    Status.INITCODE_SIZE_LIMIT: "CreateInitCodeSizeLimit",
+    Status.PRECOMPILE_FAILURE: "PrecompileError",
+}
+INVALID_FE = 0xFE  # revm names the designated INVALID opcode apart from undefined ones
+
+_ADDRESS_CACHE: dict[str, bytes] = {}
+_ADDRESS_CACHE_LIMIT = 1 << 16
+
+
+def _address(text) -> bytes:
+    """pyrevm's address argument: 40 hex digits, with or without 0x. TypeError otherwise."""
+    if type(text) is str:
+        cached = _ADDRESS_CACHE.get(text)
+        if cached is not None:
+            return cached
+    elif isinstance(text, (bytes, bytearray)) and len(text) == 20:
+        return bytes(text)
+    else:
+        raise TypeError(f"an address is a hex string, not {type(text).__name__}")
+    digits = text[2:] if text.startswith("0x") else text
+    if len(digits) != 40:
+        raise TypeError(f"invalid string length: {text!r}")
+    try:
+        address = bytes.fromhex(digits)
+    except ValueError:
+        raise TypeError(f"invalid hex address: {text!r}") from None
+    if len(_ADDRESS_CACHE) >= _ADDRESS_CACHE_LIMIT:
+        _ADDRESS_CACHE.clear()
+    _ADDRESS_CACHE[text] = address
+    return address
+
+
+def checksum_address(address: bytes) -> str:
+    """EIP-55 mixed-case hex, as revm prints addresses (log addresses, account dictionaries)."""
+    digits = address.hex()
+    digest = keccak256(digits.encode()).hex()
+    return "0x" + "".join(c.upper() if int(h, 16) >= 8 else c for c, h in zip(digits, digest))
+
+
+def fake_exponential(factor: int, numerator: int, denominator: int) -> int:
+    """EIP-4844's integer approximation of factor * e ** (numerator / denominator)."""
+    return gas_rules.fake_exponential(factor, numerator, denominator)
+
+
+# -- pyrevm's value types ---------------------------------------------------------------------------
+
+
+class AccountInfo:
+    """An account's balance, nonce and code (pyrevm.AccountInfo). `code` is None for no code."""
+
+    __slots__ = ("balance", "nonce", "code", "_code_hash")
+
+    def __init__(self, balance: int | None = None, nonce: int = 0, code_hash: bytes | None = None,
+                 code: bytes | None = None):
+        self.balance = balance or 0
+        self.nonce = nonce
+        self.code = bytes(code) if code else None
+        self._code_hash = code_hash
+
+    @property
+    def code_hash(self) -> bytes:
+        if self.code:
+            return keccak256(self.code)
+        return self._code_hash or EMPTY_KECCAK256
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, AccountInfo) and (self.balance, self.nonce, self.code)
+                == (other.balance, other.nonce, other.code))
+
+    def __repr__(self) -> str:
+        code = "None" if self.code is None else "0x" + self.code.hex()
+        return (f"AccountInfo(balance={self.balance}, nonce={self.nonce}, "
+                f"code_hash=0x{self.code_hash.hex()}, code={code})")
+
+
+class BlockEnv:
+    """The block a call runs in (pyrevm.BlockEnv). Unset fields read as revm's defaults."""
+
+    __slots__ = ("number", "coinbase", "timestamp", "difficulty", "prevrandao", "basefee", "gas_limit",
+                 "excess_blob_gas")
+
+    def __init__(self, number: int | None = None, coinbase: str | None = None, timestamp: int | None = None,
+                 difficulty: int | None = None, prevrandao: bytes | None = None, basefee: int | None = None,
+                 gas_limit: int | None = None, excess_blob_gas: int | None = None):
+        self.number = number or 0
+        self.coinbase = coinbase or "0x" + ZERO_ADDRESS.hex()
+        self.timestamp = 1 if timestamp is None else timestamp
+        self.difficulty = difficulty or 0
+        self.prevrandao = prevrandao if prevrandao is not None else bytes(WORD)
+        self.basefee = basefee or 0
+        self.gas_limit = UINT64_MAX if gas_limit is None else gas_limit
+        self.excess_blob_gas = excess_blob_gas or 0
+
+    @property
+    def blob_gasprice(self) -> int:
+        return gas_rules.blob_base_fee(self.excess_blob_gas)
+
+
+class TxEnv:
+    """Transaction fields a call takes from the environment (pyrevm.TxEnv).
+
+    `message_call` / `deploy` override caller, to, value, data, gas limit and gas price; the nonce (checked
+    when set), access list and blob hashes come from here.
+    """
+
+    __slots__ = ("caller", "gas_limit", "gas_price", "gas_priority_fee", "to", "value", "data", "chain_id",
+                 "nonce", "salt", "access_list", "blob_hashes", "max_fee_per_blob_gas")
+
+    def __init__(self, caller: str | None = None, gas_limit: int | None = None, gas_price: int | None = None,
+                 gas_priority_fee: int | None = None, to: str | None = None, value: int | None = None,
+                 data: bytes | None = None, chain_id: int | None = None, nonce: int | None = None,
+                 salt: int | None = None, access_list: list[tuple[str, list[int]]] | None = None,
+                 blob_hashes: list[bytes] | None = None, max_fee_per_blob_gas: int | None = None):
+        self.caller = caller or "0x" + ZERO_ADDRESS.hex()
+        self.gas_limit = UINT64_MAX if gas_limit is None else gas_limit
+        self.gas_price = gas_price or 0
+        self.gas_priority_fee = gas_priority_fee
+        self.to = to
+        self.value = value or 0
+        self.data = bytes(data or b"")
+        self.chain_id = chain_id
+        self.nonce = nonce
+        self.salt = salt
+        self.access_list = list(access_list or [])
+        self.blob_hashes = list(blob_hashes or [])
+        self.max_fee_per_blob_gas = max_fee_per_blob_gas
+
+
+class CfgEnv:
+    __slots__ = ("chain_id", "limit_contract_code_size", "perf_analyse_created_bytecodes")
+
+    def __init__(self, chain_id: int | None = None, limit_contract_code_size: int | None = None,
+                 perf_analyse_created_bytecodes: str | None = None):
+        self.chain_id = 1 if chain_id is None else chain_id
+        self.limit_contract_code_size = limit_contract_code_size
+        self.perf_analyse_created_bytecodes = perf_analyse_created_bytecodes or "Analyse"
+
+
+class Env:
+    __slots__ = ("cfg", "block", "tx")
+
+    def __init__(self, cfg: CfgEnv | None = None, block: BlockEnv | None = None, tx: TxEnv | None = None):
+        self.cfg = cfg or CfgEnv()
+        self.block = block or BlockEnv()
+        self.tx = tx or TxEnv()
+
+
+class Log:
+    """A log as pyrevm shows it: checksummed address, topics as 0x-hex, `data` = (topic bytes, data)."""
+
+    __slots__ = ("_address", "_topics", "_data")
+
+    def __init__(self, address: bytes, topics: tuple, data: bytes):
+        self._address = address
+        self._topics = tuple(t if isinstance(t, bytes) else t.to_bytes(WORD, "big") for t in topics)
+        self._data = bytes(data)
+
+    @property
+    def address(self) -> str:
+        return checksum_address(self._address)
+
+    @property
+    def topics(self) -> list[str]:
+        return ["0x" + topic.hex() for topic in self._topics]
+
+    @property
+    def data(self) -> tuple[list[bytes], bytes]:
+        return list(self._topics), self._data
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Log) and (self._address, self._topics, self._data) == (
+            other._address, other._topics, other._data)
+
+    def __repr__(self) -> str:
+        return f"Log(address={self.address}, topics={self.topics}, data=0x{self._data.hex()})"
+
+
+class ExecutionResult:
+    """How the last `message_call` or `deploy` ended (pyrevm.ExecutionResult), plus its `output`."""
+
+    __slots__ = ("is_success", "is_halt", "reason", "gas_used", "gas_refunded", "logs", "output")
+
+    def __init__(self, is_success: bool, is_halt: bool, reason: str, gas_used: int, gas_refunded: int,
+                 logs: list[Log] | None = None, output: bytes = b""):
+        self.is_success = is_success
+        self.is_halt = is_halt
+        self.reason = reason
+        self.gas_used = gas_used
+        self.gas_refunded = gas_refunded
+        self.logs = logs if logs is not None else []
+        self.output = output
+
+    def __repr__(self) -> str:
+        return (f"ExecutionResult(is_success={self.is_success}, is_halt={self.is_halt}, reason={self.reason!r}, "
+                f"gas_used={self.gas_used}, gas_refunded={self.gas_refunded}, logs={len(self.logs)})")
+
+
+@dataclass(frozen=True, slots=True)
+class JournalCheckpoint:
+    """What `snapshot()` returns and `revert()` takes. `journal_i` is the journal position."""
+
+    log_i: int
+    journal_i: int
+    serial: int = field(default=0, repr=False)
+
+
+# -- errors (RuntimeError, as pyrevm raises) ---------------------------------------------------------
+
+
+class TransactionError(RuntimeError):
+    """The call or deployment is not a valid transaction; nothing ran and nothing changed."""
+
+
+class ExecutionReverted(RuntimeError):
+    """The execution ended in REVERT. `output` is the revert data; `result` the ExecutionResult."""
+
+    def __init__(self, result: ExecutionResult):
+        super().__init__(f"Revert {{ gas_used: {result.gas_used}, output: 0x{result.output.hex()} }}")
+        self.result = result
+        self.output = result.output
+
+
+class ExecutionHalted(RuntimeError):
+    """The execution halted exceptionally (out of gas, invalid opcode...): all its gas is gone."""
+
+    def __init__(self, result: ExecutionResult):
+        super().__init__(f"Halt {{ reason: {result.reason}, gas_used: {result.gas_used} }}")
+        self.result = result
+        self.reason = result.reason
+
+
+# -- the state, kept across calls -------------------------------------------------------------------
+
+# Journal entries that undo world-state changes; the rest undo the substate of one transaction.
+_STATE_ENTRY_KINDS = frozenset({"account", "storage", "balance", "nonce"})
+_SETTLED = ("settled",)  # an undo entry of a finished transaction's substate, now meaningless
+
+
+class SessionState(State):
+    """A `State` whose journal outlives transactions while a user snapshot is held.
+
+    `State.begin_transaction` drops the journal, which is right for one transaction. Here a snapshot may
+    span many calls, so while one is held the journal is kept, and the finished transaction's substate
+    entries (warm marks, logs, refunds...) become no-ops: only world-state changes are undone across
+    calls.
+    """
+
+    def __init__(self):
+        self.pinned = False  # a user snapshot is outstanding
+        self._settled_upto = 0  # journal entries before this index hold only world-state changes
+        super().__init__()
+
+    def begin_transaction(self) -> None:
+        if not self.pinned:
+            super().begin_transaction()
+            self._settled_upto = 0
+            return
+        journal = self._journal
+        for position in range(self._settled_upto, len(journal)):
+            if journal[position][0] not in _STATE_ENTRY_KINDS:
+                journal[position] = _SETTLED
+        self._journal = []
+        super().begin_transaction()
+        self._journal = journal
+        self._settled_upto = len(journal)
+
+    def put_account(self, address: bytes, nonce: int, balance: int, code: bytes) -> None:
+        """Replace an account's nonce, balance and code, keeping its storage (undoable)."""
+        previous = self.accounts.get(address)
+        storage = dict(previous.storage) if previous is not None else {}
+        self._journal.append(("account", address, previous))
+        self.accounts[address] = Account(nonce, balance, code, storage)
+
+
+# -- the EVM ----------------------------------------------------------------------------------------
+
+
+class EVM:
+    """An in-memory EVM with pyrevm's interface, running on a jitvm engine.
+
+    `engine` names the jitvm engine ('reference', 'baseline', 'jit', 'auto'); `fork_url` (state read
+    from a node) is not supported.
+    """
+
+    def __init__(self, env: Env | None = None, fork_url: str | None = None, fork_block: str | None = None,
+                 gas_limit: int = UINT64_MAX, tracing: bool = False, spec_id: str = "LATEST",
+                 engine: str = "reference"):
+        if fork_url is not None:
+            raise NotImplementedError("jitvm.EVM runs on an in-memory state; fork_url is not supported")
+        fork_name = SPEC_IDS.get(str(spec_id).upper())
+        if fork_name is None:
+            raise ValueError(f"spec_id {spec_id!r} is not executed by jitvm (supported: {', '.join(SPEC_IDS)})")
+        from jitvm.evm.engines import get_engine
+
+        self._fork = get_fork(fork_name)
+        self._engine_name = engine
+        self._engine = get_engine(engine)
+        self._gas_limit = gas_limit
+        self.tracing = tracing
+        self._state = SessionState()
+        self._env = env or Env()
+        self._checkpoints: list[JournalCheckpoint] = []
+        self._serial = 0
+        self._log_count = 0
+        self._result: ExecutionResult | None = None
+        # What every call starts with, rebuilt only when the environment changes.
+        self._ctx = ExecutionContext(state=self._state, fork=self._fork, engine=_direct_engine(self._engine))
+        self._precompiles = frozenset(number.to_bytes(20, "big") for number in self._fork.precompiles)
+        self._apply_env()
+
+    # -- environment -------------------------------------------------------------------------------
+
+    def _apply_env(self) -> None:
+        block, tx, cfg = self._env.block, self._env.tx, self._env.cfg
+        coinbase = _address(block.coinbase)
+        self._ctx.block = _JitBlockEnv(
+            coinbase=coinbase,
+            number=block.number,
+            timestamp=block.timestamp,
+            gas_limit=self._gas_limit,  # GASLIMIT reads the EVM's gas limit, as in pyrevm
+            base_fee=0,  # calls buy no gas, so the base fee is zero (pyrevm does the same)
+            prev_randao=int.from_bytes(block.prevrandao, "big"),
+            excess_blob_gas=block.excess_blob_gas,
+            chain_id=cfg.chain_id,
+        )
+        warm = set(self._precompiles)
+        if self._fork.at_least("Shanghai"):
+            warm.add(coinbase)  # EIP-3651
+        access_list = tuple(
+            (_address(address), tuple(int(key) for key in keys)) for address, keys in tx.access_list
+        )
+        warm.update(address for address, _ in access_list)
+        self._warm_at_start = frozenset(warm)
+        self._warm_slots = frozenset((address, key) for address, keys in access_list for key in keys)
+        blob_hashes = tuple(bytes(h) for h in tx.blob_hashes)
+        self._max_blob_fee = gas_rules.GAS_PER_BLOB * len(blob_hashes) * (tx.max_fee_per_blob_gas or 0)
+        self._ctx.tx = _JitTxEnv(blob_hashes=blob_hashes)
+        # Only the fields intrinsic gas depends on change from call to call.
+        self._intrinsic_probe = Transaction(ZERO_ADDRESS, None, access_list=access_list)
+        self._intrinsic_cache: dict[bytes, int] = {}  # calldata -> intrinsic gas of a call carrying it
+
+    @property
+    def env(self) -> Env:
+        return self._env
+
+    def set_block_env(self, block: BlockEnv) -> None:
+        self._env.block = block
+        self._apply_env()
+
+    def set_tx_env(self, tx: TxEnv) -> None:
+        self._env.tx = tx
+        self._apply_env()
+
+    @property
+    def engine(self) -> str:
+        return self._engine_name
+
+    # -- reading and editing accounts -------------------------------------------------------------
+
+    def basic(self, address: str) -> AccountInfo:
+        account = self._state.accounts.get(_address(address))
+        if account is None:
+            return AccountInfo()
+        return AccountInfo(balance=account.balance, nonce=account.nonce, code=account.code)
+
+    def get_code(self, address: str) -> bytes | None:
+        """The account's code, None if it has none (pyrevm pads deployed code; jitvm does not)."""
+        return self._state.code(_address(address)) or None
+
+    def get_balance(self, address: str) -> int:
+        return self._state.balance(_address(address))
+
+    def set_balance(self, address: str, balance: int) -> None:
+        target = _address(address)
+        account = self._state.accounts.get(target)
+        if account is None:
+            self._state.put_account(target, 0, balance, b"")
+        else:
+            self._state.put_account(target, account.nonce, balance, account.code)
+
+    def storage(self, address: str, index: int) -> int:
+        """A storage slot's value. Unlike pyrevm, reading it does not make it warm for the next call."""
+        return self._state.get_storage(_address(address), index)
+
+    def insert_account_info(self, address: str, info: AccountInfo) -> None:
+        """Set an account's balance, nonce and code; its storage stays."""
+        self._state.put_account(_address(address), info.nonce, info.balance, info.code or b"")
+
+    def insert_account_storage(self, address: str, index: int, value: int) -> int:
+        """Set a storage slot. The slot is cold for the next call (pyrevm makes it warm). Returns 0."""
+        target = _address(address)
+        if target not in self._state.accounts:
+            self._state.put_account(target, 0, 0, b"")
+        self._state.set_storage(target, index, value)
+        return 0
+
+    def block_hash(self, number: int) -> bytes:
+        return self._ctx.block.block_hash(number)
+
+    def reset_transient_storage(self) -> None:
+        """Kept for pyrevm code; transient storage is cleared after every call anyway (EIP-1153)."""
+        self._state.transient.clear()
+
+    # -- snapshots ---------------------------------------------------------------------------------
+
+    def snapshot(self) -> JournalCheckpoint:
+        """A point to `revert` to; everything after it, including direct edits, can be undone."""
+        self._serial += 1
+        checkpoint = JournalCheckpoint(self._log_count, self._state.snapshot(), self._serial)
+        self._checkpoints.append(checkpoint)
+        self._state.pinned = True
+        return checkpoint
+
+    def revert(self, checkpoint: JournalCheckpoint) -> None:
+        """Undo everything since `checkpoint`; it and later checkpoints are used up."""
+        if not self._checkpoints:
+            raise OverflowError("No checkpoint to revert to")
+        try:
+            position = self._checkpoints.index(checkpoint)
+        except ValueError:
+            raise KeyError("Invalid checkpoint") from None
+        self._state.revert(checkpoint.journal_i)
+        del self._checkpoints[position:]
+        self._state.pinned = bool(self._checkpoints)
+
+    def commit(self) -> None:
+        """Keep the changes since the latest checkpoint, which can no longer be reverted to."""
+        if self._checkpoints:
+            self._checkpoints.pop()
+        self._state.pinned = bool(self._checkpoints)
+
+    @property
+    def checkpoint_ids(self) -> set[JournalCheckpoint]:
+        return set(self._checkpoints)
+
+    @property
+    def journal_depth(self) -> int:
+        return len(self._checkpoints)
+
+    @property
+    def journal_len(self) -> int:
+        return self._state.snapshot()
+
+    @property
+    def journal_str(self) -> str:
+        return repr(self._state._journal)
+
+    @property
+    def db_accounts(self) -> dict[str, AccountInfo]:
+        return {checksum_address(address): AccountInfo(a.balance, a.nonce, code=a.code)
+                for address, a in self._state.accounts.items()}
+
+    journal_state = db_accounts
+
+    # -- execution ---------------------------------------------------------------------------------
+
+    @property
+    def result(self) -> ExecutionResult | None:
+        return self._result
+
+    def message_call(self, caller: str, to: str, calldata: bytes | None = None, value: int | None = None,
+                     gas: int | None = None, gas_price: int | None = None, is_static: bool = False) -> bytes:
+        """Call `to` from `caller` as a transaction that buys no gas; the state changes stay.
+
+        Returns the output; raises ExecutionReverted / ExecutionHalted (RuntimeErrors) on a revert or an
+        exceptional halt, TransactionError if the call is not a valid transaction.
+        """
+        result = self._transact(_address(caller), _address(to), bytes(calldata or b""), value or 0,
+                                gas, gas_price or 0, is_static)
+        return result.output
+
+    def deploy(self, deployer: str, code: bytes, value: int | None = None, gas: int | None = None,
+               gas_price: int | None = None, is_static: bool = False, _abi=None) -> str:
+        """Run `code` as initcode in a contract-creating transaction; returns the new address (0x, lower case)."""
+        sender = _address(deployer)
+        address = create_address(sender, self._state.nonce(sender))
+        self._transact(sender, None, bytes(code), value or 0, gas, gas_price or 0, False)
+        return "0x" + address.hex()
+
+    def _transact(self, sender: bytes, to: bytes | None, data: bytes, value: int, gas_limit: int | None,
+                  gas_price: int, is_static: bool) -> ExecutionResult:
+        """Validate and run one call or deployment. This is the hot path: it reuses the context, the
+        transaction probe and the warm set computed when the environment was set."""
+        state = self._state
+        self._result = None
+        if gas_limit is None:
+            gas_limit = self._gas_limit
+        elif gas_limit > self._gas_limit:
+            raise TransactionError("Transaction(CallerGasLimitMoreThanBlock)")
+        intrinsic = self._intrinsic_cache.get(data) if to is not None else None
+        if intrinsic is None:
+            probe = self._intrinsic_probe
+            probe.to = to
+            probe.data = data
+            intrinsic = intrinsic_gas(probe, self._fork)
+            if to is not None and len(data) <= _CACHED_CALLDATA_SIZE:
+                if len(self._intrinsic_cache) >= _INTRINSIC_CACHE_LIMIT:
+                    self._intrinsic_cache.clear()
+                self._intrinsic_cache[data] = intrinsic
+        if intrinsic > gas_limit:
+            raise TransactionError(f"Initial gas spend is {intrinsic} but gas limit is {gas_limit}. "
+                                   "Error: Transaction(CallGasCostMoreThanGasLimit)")
+        if to is None and len(data) > gas_rules.MAX_INITCODE_SIZE and self._fork.at_least("Shanghai"):
+            raise TransactionError("Transaction(CreateInitCodeSizeLimit)")
+        account = state.accounts.get(sender)
+        if account is None:
+            nonce = balance = 0
+        else:
+            if account.code:
+                raise TransactionError("Transaction(RejectCallerWithCode)")
+            nonce, balance = account.nonce, account.balance
+        expected_nonce = self._env.tx.nonce
+        if expected_nonce is not None and expected_nonce != nonce:
+            kind = "NonceTooHigh" if expected_nonce > nonce else "NonceTooLow"
+            raise TransactionError(f"Transaction({kind} {{ tx: {expected_nonce}, state: {nonce} }})")
+        max_fee = gas_limit * gas_price + value + self._max_blob_fee
+        if balance < max_fee:
+            raise TransactionError(f"Transaction(LackOfFundForMaxFee {{ fee: {max_fee}, balance: {balance} }})")
+
+        state.begin_transaction()
+        warm = state.warm_addresses
+        warm.update(self._warm_at_start)
+        warm.add(sender)
+        if self._warm_slots:
+            state.warm_slots.update(self._warm_slots)
+        ctx = self._ctx
+        tx_env = ctx.tx
+        tx_env.origin = sender
+        tx_env.gas_price = gas_price
+        tracer = ctx.tracer = _stdout_tracer() if self.tracing else None
+        call_gas = gas_limit - intrinsic
+        if to is None:
+            target = create_address(sender, nonce)
+            state.increment_nonce(sender)  # kept even if the deployment fails
+            message = Message(sender, target, target, value, b"", call_gas, 0, data, is_create=True)
+        else:
+            target = to
+            account = state.accounts.get(to)
+            message = Message(sender, to, to, value, data, call_gas, 0, account.code if account else b"",
+                              is_static=is_static)
+        warm.add(target)
+        if to is None and state.has_code_or_nonce_or_storage(target):
+            frame = FrameResult.failure(Status.ADDRESS_COLLISION)
+        elif not message.code and not message.is_create and target not in self._precompiles:
+            # Nothing runs in an account without code: the call only moves its value, as the driver
+            # (jitvm.evm.execution) would do, minus the cost of starting it.
+            if value:
+                state.transfer(sender, target, value)
+            frame = FrameResult(_SUCCESS, call_gas)
+        else:
+            frame = execute_message(message, ctx)
+        if tracer is not None:
+            tracer.end_transaction(frame, gas_limit - frame.gas_left)
+
+        gas_used = gas_limit - frame.gas_left
+        refund = state.refund
+        if refund:
+            refund = min(gas_used // gas_rules.REFUND_QUOTIENT, refund)
+            gas_used -= refund
+        for address in state.to_delete:
+            state.destroy_account(address)
+        if state.logs:
+            logs = [Log(log.address, log.topics, log.data) for log in state.logs]
+            self._log_count += len(logs)
+        else:
+            logs = []
+        status = frame.status
+        if status is _SUCCESS:
+            # revm's Stop / Return / SelfDestruct: jitvm's status does not say which instruction ended
+            # the frame, so a call with output returned and one without stopped. A deployment that
+            # succeeds always reads as Return (revm sets it when it deposits the code).
+            reason = "Return" if frame.output or to is None else "Stop"
+            result = self._result = ExecutionResult(True, False, reason, gas_used, refund, logs, frame.output)
+            return result
+        if status is Status.REVERT:
+            result = self._result = ExecutionResult(False, False, "Revert", gas_used, 0, [], frame.output)
+            raise ExecutionReverted(result)
+        reason = HALT_REASONS.get(status, status.name)
+        if status is Status.PRECOMPILE_FAILURE and _precompile_price(self._fork, target, data) > call_gas:
+            reason = "OutOfGas(Precompile)"  # revm tells a precompile's lack of gas from bad input
+        elif status is Status.INVALID_OPCODE and INVALID_FE in message.code:
+            # revm tells the designated INVALID from undefined opcodes; jitvm's status does not, so
+            # this guesses from the top frame's code.
+            reason = "InvalidFEOpcode"
+        result = self._result = ExecutionResult(False, True, reason, gas_used, 0, [], b"")
+        raise ExecutionHalted(result)
+
+    def __repr__(self) -> str:
+        return f"EVM(spec={self._fork.name}, engine={self._engine_name}, accounts={len(self._state.accounts)})"
+
+
+_SUCCESS = Status.SUCCESS
+_CACHED_CALLDATA_SIZE = 1024  # intrinsic gas is memoized for calls with calldata up to this size
+_INTRINSIC_CACHE_LIMIT = 4096
+
+
+class _ReferenceFrames:
+    """The reference interpreter as an engine object, so the driver need not import it on every call."""
+
+    name = "reference"
+
+    def __init__(self):
+        from jitvm.evm.reference import run_frame
+
+        self.run_frame = run_frame
+
+
+def _direct_engine(engine):
+    return _ReferenceFrames() if engine is None else engine
+
+
+def _precompile_price(fork, address: bytes, data: bytes) -> int:
+    from jitvm.evm.precompiles.table import active_precompiles
+
+    return active_precompiles(fork.name)[int.from_bytes(address, "big")].gas(data)
+
+
+def _stdout_tracer():
+    from jitvm.evm.trace import Eip3155Tracer
+
+    return Eip3155Tracer(sys.stdout)
