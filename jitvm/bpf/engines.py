@@ -1,8 +1,7 @@
 """Engines by name, as on the EVM side: 'reference' (the readable interpreter), 'baseline' (the
-Numba-compiled interpreter), 'jit' (the per-block LLVM JIT) and 'auto' (the fastest available).
-
-Only 'reference' exists for BPF so far; 'auto' maps to it until 'baseline' lands, and asking for an
-engine that is not built is an `InputError` naming it.
+Numba-compiled interpreter, jitvm.bpf.native.kernel), 'jit' (the per-block LLVM JIT,
+jitvm.bpf.native.codegen) and 'auto' (the interpreter, moving to the JIT once a program is hot:
+see jitvm.bpf.native.driver.AutoPolicy). Every engine gives the same ExecutionResult.
 """
 
 from __future__ import annotations
@@ -11,23 +10,24 @@ from jitvm.bpf.machine import ExecutionResult
 from jitvm.errors import InputError
 
 ENGINES = ("reference", "baseline", "jit", "auto")
-AVAILABLE = ("reference",)
-AUTO_ENGINE = "reference"  # becomes 'baseline' once the Numba interpreter exists
+AVAILABLE = ENGINES
 
 
 def resolve(engine: str) -> str:
     if engine not in ENGINES:
         raise InputError("engine", f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
-    name = AUTO_ENGINE if engine == "auto" else engine
-    if name not in AVAILABLE:
-        raise InputError("engine", f"the BPF engine {name!r} is not built yet (available: {', '.join(AVAILABLE)})")
-    return name
+    return engine
 
 
 def run(program, input_data: bytes = b"", *, engine: str = "reference", **options) -> ExecutionResult:
     """Run `program` (a `Program`) on `input_data` with the named engine; see `run_reference` for
     the options (helpers, compute_budget, heap_size)."""
-    resolve(engine)
-    from jitvm.bpf.reference import run_reference
+    name = resolve(engine)
+    if name == "reference":
+        from jitvm.bpf.reference import run_reference
 
-    return run_reference(program, input_data, **options)
+        return run_reference(program, input_data, **options)
+    from jitvm.bpf.native import driver
+
+    runner = {"baseline": driver.run_baseline, "jit": driver.run_jit, "auto": driver.run_auto}[name]
+    return runner(program, input_data, **options)

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     memory.add_argument("--mem-file", metavar="FILE", help="input buffer from a file")
     _common(run)
     run.add_argument("--engine", choices=ENGINE_CHOICES, default="reference",
-                     help="execution engine (only 'reference' is built so far; 'auto' picks the fastest built)")
+                     help="execution engine: reference, baseline (Numba interpreter), jit (block JIT) or auto (baseline, then the JIT once hot)")
     run.add_argument("--budget", type=int, metavar="UNITS", help="compute budget (sBPF default 200000)")
     disasm = actions.add_parser("disasm", help="disassemble a program")
     disasm.add_argument("file", help="ELF, .data test, assembly (.asm) or raw bytecode")
