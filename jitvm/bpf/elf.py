@@ -7,6 +7,10 @@ name, or a bpf-to-bpf call turned into a registered function key), and relative 
 function keys. sBPF v3 programs go through the strict loader (SIMD-0189): exact headers, .rodata at
 vaddr 0 and bytecode at 0x1_0000_0000, no relocations. Rejections are `ElfError`s whose `kind`
 uses the name of Solana's error.
+
+eBPF objects (ET_REL) are linked as libbpf links a program: the entry section (named, or the one
+executable section other than .text) first, then each executable section it calls, with the
+R_BPF_64_32 calls between them made pc relative; maps and global data (R_BPF_64_64) are rejected.
 """
 
 from __future__ import annotations
@@ -45,8 +49,9 @@ def sbpf_function_key(target_pc: int) -> int:
 
 
 def load_elf(data: bytes, source: str = "<elf>", *, syscalls: HelperRegistry | None = None,
-             reject_broken_elfs: bool = True) -> Program:
-    """Load an ELF file: an eBPF relocatable object or an sBPF shared object (version = e_flags)."""
+             reject_broken_elfs: bool = True, section: str | None = None) -> Program:
+    """Load an ELF file: an eBPF relocatable object or an sBPF shared object (version = e_flags).
+    `section` names the eBPF object's entry section (by default its one section other than .text)."""
     try:
         elf = ELFFile(io.BytesIO(data))
         header = elf.header
@@ -59,7 +64,9 @@ def load_elf(data: bytes, source: str = "<elf>", *, syscalls: HelperRegistry | N
     if elf.elfclass != 64 or not elf.little_endian:
         raise ElfError(source, "WrongClass", "expected a 64-bit little-endian ELF file")
     if header["e_type"] == "ET_REL":
-        return _load_ebpf_object(elf, data, source)
+        return _load_ebpf_object(elf, source, section)
+    if section is not None:
+        raise ElfError(source, "WrongType", "section= chooses the entry of an eBPF object; sBPF programs have e_entry")
     if header["e_type"] != "ET_DYN":
         raise ElfError(source, "WrongType", f"e_type is {header['e_type']}, expected ET_DYN (sBPF) or ET_REL (eBPF)")
     version = header["e_flags"]
@@ -305,29 +312,119 @@ class _StrictLoader:
 
 # -- eBPF: relocatable objects from clang -target bpf ----------------------------------------------
 
-def _load_ebpf_object(elf: ELFFile, data: bytes, source: str, section_name: str | None = None) -> Program:
-    """The first executable section (or `section_name`), with bpf-to-bpf call relocations applied.
-    Relocations of maps and global data need a loader that owns them, so they are rejected."""
-    code_sections = [section for section in elf.iter_sections()
-                     if section["sh_type"] == "SHT_PROGBITS" and section["sh_flags"] & 0x4 and section["sh_size"]]
-    if section_name is not None:
-        code_sections = [section for section in code_sections if section.name == section_name]
-    if not code_sections:
-        raise ElfError(source, "NotOneTextSection", "no executable section with instructions")
-    text = code_sections[0]
-    code = bytearray(text.data())
-    relocations = elf.get_section_by_name(".rel" + text.name)
-    if relocations is not None:
-        symbols = elf.get_section(relocations["sh_link"])
+SHF_EXECINSTR = 0x4
+TEXT = ".text"
+CALL_LOCAL_SOURCE = 1  # src of a bpf-to-bpf call: imm is pc relative
+_RELOCATION_NAMES = {R_BPF_64_64: "R_BPF_64_64", 2: "R_BPF_64_ABS64", 3: "R_BPF_64_ABS32", 4: "R_BPF_64_NODYLD32",
+                     R_BPF_64_RELATIVE: "R_BPF_64_RELATIVE", R_BPF_64_32: "R_BPF_64_32"}
+
+
+def _load_ebpf_object(elf: ELFFile, source: str, section: str | None = None) -> Program:
+    """The entry section laid out first, then every executable section it calls (transitively),
+    with the calls between them (R_BPF_64_32) made pc relative. Each STT_FUNC symbol becomes a
+    function start; an eBPF `functions` key is the start itself, since a local call is pc relative
+    and never looked up by key. Maps and global data need a loader that owns them: rejected."""
+    linker = _EbpfLinker(elf, source)
+    return linker.link(linker.entry_section(section))
+
+
+class _EbpfLinker:
+    """Lays executable sections out one after another, the entry first, as libbpf appends the
+    subprograms a program calls after it."""
+
+    def __init__(self, elf: ELFFile, source: str):
+        self.elf, self.source = elf, source
+        self.executable = {index: section for index, section in enumerate(elf.iter_sections())
+                           if section["sh_type"] == "SHT_PROGBITS" and section["sh_flags"] & SHF_EXECINSTR
+                           and section["sh_size"]}
+        self.relocations = {section["sh_info"]: section for section in elf.iter_sections()
+                            if section["sh_type"] in ("SHT_REL", "SHT_RELA")}
+        self.base: dict[int, int] = {}  # section index -> the pc of its first instruction in the program
+        self.layout: list[int] = []  # section indices in program order
+        self.code = bytearray()
+
+    def fail(self, kind: str, problem: str) -> ElfError:
+        return ElfError(self.source, kind, problem)
+
+    def entry_section(self, name: str | None) -> int:
+        """`name` if given; else the one executable section other than .text; else .text."""
+        names = {section.name: index for index, section in self.executable.items()}
+        if name is not None:
+            if name not in names:
+                raise self.fail("NoSuchSection", f"no executable section {name!r} "
+                                                 f"(executable sections: {', '.join(names) or 'none'})")
+            return names[name]
+        programs = [section_name for section_name in names if section_name != TEXT]
+        if len(programs) > 1:
+            raise self.fail("SeveralPrograms", f"several entry sections ({', '.join(programs)}): "
+                                               "name one with section=")
+        if programs or TEXT in names:
+            return names[programs[0] if programs else TEXT]
+        raise self.fail("NotOneTextSection", "no executable section with instructions")
+
+    def link(self, entry: int) -> Program:
+        self.place(entry)
+        for index in self.layout:  # grows as calls into further sections are found
+            self.relocate(index)
+        starts = sorted({0, *self.function_starts()})
+        return Program(bytes(self.code), profile="ebpf-v4", functions=tuple((pc, pc) for pc in starts),
+                       source=self.source)
+
+    def place(self, index: int) -> int:
+        """The pc where section `index` starts, appending it to the program on first use."""
+        if index not in self.base:
+            section = self.executable[index]
+            payload = section.data()
+            if len(payload) % INSTRUCTION_BYTES:
+                raise self.fail("InvalidSection", f"{section.name} is {len(payload)} bytes, not whole instructions")
+            self.base[index] = len(self.code) // INSTRUCTION_BYTES
+            self.layout.append(index)
+            self.code += payload
+        return self.base[index]
+
+    def relocate(self, index: int) -> None:
+        relocations = self.relocations.get(index)
+        if relocations is None:
+            return
+        section = self.executable[index]
+        if relocations["sh_type"] == "SHT_RELA":
+            raise self.fail("UnsupportedRelocation", f"{relocations.name}: BPF objects use REL, not RELA")
+        symbols = self.elf.get_section(relocations["sh_link"])
         for relocation in relocations.iter_relocations():
             symbol = symbols.get_symbol(relocation["r_info_sym"])
-            offset = relocation["r_offset"]
-            if relocation["r_info_type"] != R_BPF_64_32 or code[offset] != CALL_IMM \
-                    or elf.get_section(symbol["st_shndx"]) is not text:
-                raise ElfError(source, "UnsupportedRelocation",
-                               f"relocation of {symbol.name!r} at {offset:#x}: only calls within {text.name} "
-                               "are supported (maps and global data need a loader)")
-            target = symbol["st_value"] // INSTRUCTION_BYTES + struct.unpack_from("<i", code, offset + 4)[0] + 1
-            code[offset + 1] = (code[offset + 1] & 0x0F) | 0x10  # src = 1: a program-local call
-            struct.pack_into("<i", code, offset + 4, target - offset // INSTRUCTION_BYTES - 1)
-    return Program(bytes(code), profile="ebpf-v4", source=source)
+            kind, offset = relocation["r_info_type"], relocation["r_offset"]
+            home = symbol["st_shndx"] if isinstance(symbol["st_shndx"], int) and symbol["st_shndx"] else None
+            home_name = self.elf.get_section(home).name if home is not None else None
+            name, where = symbol.name or home_name or "?", f"{section.name}+{offset:#x}"
+            if kind != R_BPF_64_32:
+                owner = f" in {home_name}" if symbol.name and home_name else ""
+                raise self.fail("UnsupportedRelocation",
+                                f"{_RELOCATION_NAMES.get(kind, f'relocation type {kind}')} of {name!r}{owner} at "
+                                f"{where}: maps and global data need a loader that owns them")
+            at = self.base[index] * INSTRUCTION_BYTES + offset
+            if offset % INSTRUCTION_BYTES or offset >= section["sh_size"] or self.code[at] != CALL_IMM:
+                raise self.fail("UnsupportedRelocation", f"R_BPF_64_32 of {name!r} at {where} is not on a call")
+            if home is None:
+                raise self.fail("UnresolvedSymbol", f"call to {name!r} at {where}: not defined in this object")
+            if home not in self.executable:
+                raise self.fail("UnsupportedRelocation", f"call to {name!r} at {where}: {home_name} is not executable")
+            self.resolve_call(at, home, symbol["st_value"], f"call to {name!r} at {where}")
+
+    def resolve_call(self, at: int, home: int, value: int, call: str) -> None:
+        """clang's (and libbpf's) rule: the callee is instruction value / 8 + imm + 1 of its section
+        (against a section symbol imm carries the offset, against a function symbol it is -1)."""
+        within = value // INSTRUCTION_BYTES + struct.unpack_from("<i", self.code, at + 4)[0] + 1
+        if not 0 <= within < self.executable[home]["sh_size"] // INSTRUCTION_BYTES:
+            raise self.fail("RelativeJumpOutOfBounds", f"{call} targets instruction {within} "
+                                                       f"of {self.executable[home].name}")
+        target = self.place(home) + within
+        self.code[at + 1] = (self.code[at + 1] & 0x0F) | (CALL_LOCAL_SOURCE << 4)
+        struct.pack_into("<i", self.code, at + 4, target - at // INSTRUCTION_BYTES - 1)
+
+    def function_starts(self) -> list[int]:
+        symbols = self.elf.get_section_by_name(".symtab")
+        if symbols is None:
+            return []
+        return [self.base[symbol["st_shndx"]] + symbol["st_value"] // INSTRUCTION_BYTES
+                for symbol in symbols.iter_symbols()
+                if symbol["st_info"]["type"] == "STT_FUNC" and symbol["st_shndx"] in self.base]

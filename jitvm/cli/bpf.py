@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     memory.add_argument("--mem-file", metavar="FILE", help="input buffer from a file")
     _common(run)
     run.add_argument("--engine", choices=ENGINE_CHOICES, default="reference",
-                     help="execution engine: reference, baseline (Numba interpreter), jit (block JIT) or auto (baseline, then the JIT once hot)")
+                     help="execution engine: reference, baseline (Numba interpreter), jit (block JIT), "
+                          "or auto (baseline, then the JIT once hot)")
     run.add_argument("--budget", type=int, metavar="UNITS", help="compute budget (sBPF default 200000)")
     disasm = actions.add_parser("disasm", help="disassemble a program")
     disasm.add_argument("file", help="ELF, .data test, assembly (.asm) or raw bytecode")
@@ -45,6 +46,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sbpf", type=int, choices=(0, 1, 2, 3), metavar="VERSION",
                         help="treat assembly or raw bytecode as sBPF version 0-3 (ELF files carry their version)")
     parser.add_argument("--profile", metavar="NAME", help="eBPF profile for assembly or raw bytecode (default ebpf-v4)")
+    parser.add_argument("--section", metavar="NAME",
+                        help="entry section of an eBPF object (default: its one code section besides .text)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,7 +68,7 @@ def _profile(args) -> str:
     return "ebpf-v4"
 
 
-def _load(path_text: str, profile: str, *, for_listing: bool = False):
+def _load(path_text: str, profile: str, *, for_listing: bool = False, section: str | None = None):
     """The program in FILE and, for a .data test, its input memory."""
     from jitvm.bpf.conformance import load_test
     from jitvm.bpf.elf import load_elf
@@ -78,7 +81,7 @@ def _load(path_text: str, profile: str, *, for_listing: bool = False):
         raise InputError(path_text, exc.strerror or str(exc)) from None
     if data.startswith(ELF_MAGIC):
         # a listing also shows ELF files whose syscalls this build does not provide
-        return load_elf(data, path_text, reject_broken_elfs=not for_listing), None
+        return load_elf(data, path_text, reject_broken_elfs=not for_listing, section=section), None
     if path.suffix == ".data":
         test = load_test(path)
         return Program(test.bytecode(profile), profile=profile, source=path_text), test.memory
@@ -112,7 +115,7 @@ def _run(args) -> int:
 
     from jitvm.bpf.engines import run as run_program
 
-    program, memory = _load(args.file, _profile(args))
+    program, memory = _load(args.file, _profile(args), section=args.section)
     program.decoded  # reject a bad program before choosing an engine
     result = run_program(program, _input_memory(args, memory), engine=args.engine,
                          **({"compute_budget": args.budget} if args.budget is not None else {}))
@@ -137,7 +140,7 @@ def _disasm(args) -> int:
 
     from jitvm.bpf.disassembler import disassemble
 
-    program, _ = _load(args.file, _profile(args), for_listing=True)
+    program, _ = _load(args.file, _profile(args), for_listing=True, section=args.section)
     text = disassemble(program.code, program.profile, labels=args.labels, names=program.symbols)
     Console().print(text, markup=False, highlight=False, end="")
     return 0
