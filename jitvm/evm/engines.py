@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Generator, Protocol
 
 from jitvm.evm.context import ExecutionContext
@@ -29,11 +30,33 @@ class ReferenceEngine:
         return run_frame(message, ctx)
 
 
-ENGINE_NAMES = ("reference",)
+ENGINE_NAMES = ("reference", "baseline", "jit")
+# "auto" picks the fastest engine there is: the baseline until the tiered JIT engine
+# (jitvm.evm.jit.engine.JitEngine with HOT_GAS / HOT_CALLS) takes its place.
+ENGINE_ALIASES = {"auto": "baseline"}
 
 
 def get_engine(name: str) -> Engine | None:
     """The engine called `name` (None stands for the reference interpreter). KeyError if unknown."""
+    name = ENGINE_ALIASES.get(name, name)
     if name == "reference":
         return None
+    if name == "baseline":
+        return _baseline_engine()
+    if name == "jit":
+        return _jit_engine()
     raise KeyError(f"unknown EVM engine {name!r}; available: {', '.join(ENGINE_NAMES)}")
+
+
+@cache
+def _baseline_engine() -> Engine:
+    from jitvm.evm.native.engine import BaselineEngine
+
+    return BaselineEngine()
+
+
+@cache
+def _jit_engine() -> Engine:
+    from jitvm.evm.jit.engine import JitEngine
+
+    return JitEngine()

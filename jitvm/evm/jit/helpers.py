@@ -1,0 +1,18 @@
+"""Runtime helpers of the EVM JIT besides the limb arithmetic of jitvm.evm.fast: C-ABI entry points
+that generated code calls (registered in compile.register_helpers). Importing this module compiles
+them (or loads them from Numba's cache)."""
+
+from numba import carray, cfunc, types
+
+from jitvm.evm.native.keccak import keccak256_word
+
+
+@cfunc(types.void(types.CPointer(types.uint64), types.CPointer(types.uint8), types.int64, types.int64), cache=True)
+def evm_keccak256(out, memory, start, size):
+    """out = KECCAK256 of memory[start : start + size], as four little-endian limbs."""
+    word = keccak256_word(carray(memory, (start + size,)), start, size)
+    for index in range(4):
+        out[index] = word[index]
+
+
+HELPERS = {"evm_keccak256": (evm_keccak256.address, "void (ptr, ptr, i64, i64)")}

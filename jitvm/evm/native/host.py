@@ -1,0 +1,149 @@
+"""The Python side of the baseline engine: what serves the instructions the kernel hands back.
+
+The kernel leaves for every instruction that reaches the host (storage, balances, other accounts'
+code, block hashes, logs, calls, creates, SELFDESTRUCT), after it has checked the stack and charged
+the static gas. Those instructions are served by the reference interpreter's own functions
+(jitvm.evm.reference.instructions), run on a `NativeFrame`: a view of the kernel's buffers shaped
+like the reference's Frame (`stack.pop()` / `stack.append()` on the limb array, `memory` on the
+uint8 buffer, `gas_left`, `return_data`, ...). So the state-touching semantics, including the order
+of every gas charge and check in CALL and CREATE, are not restated here: they are the reference's,
+by construction. The same view serves the EIP-3155 tracer.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from jitvm.evm.gas import MEMORY_LIMIT
+from jitvm.evm.native.layout import MSIZE, PC, STORAGE_MNEMONICS, WORD_BYTES, handler_of
+from jitvm.evm.opcodes import opcode_table
+
+
+class NativeStack:
+    """The kernel's stack (the first 1024 rows of `words`) as the list the reference instructions
+    pop and append."""
+
+    __slots__ = ("_bytes", "height")
+
+    def __init__(self, words: np.ndarray):
+        self._bytes = memoryview(words).cast("B")
+        self.height = 0
+
+    def pop(self) -> int:
+        self.height -= 1
+        start = self.height * WORD_BYTES
+        return int.from_bytes(self._bytes[start : start + WORD_BYTES], "little")
+
+    def append(self, value: int) -> None:
+        start = self.height * WORD_BYTES
+        self._bytes[start : start + WORD_BYTES] = int(value).to_bytes(WORD_BYTES, "little")
+        self.height += 1
+
+    def write_row(self, row: int, value: int) -> None:
+        """Store `value` in any row of `words` (the environment rows, for instance)."""
+        self._bytes[row * WORD_BYTES : (row + 1) * WORD_BYTES] = value.to_bytes(WORD_BYTES, "little")
+
+    def __len__(self) -> int:
+        return self.height
+
+    def __getitem__(self, index: int) -> int:
+        row = range(self.height)[index]
+        return int.from_bytes(self._bytes[row * WORD_BYTES : (row + 1) * WORD_BYTES], "little")
+
+    def __iter__(self):
+        for row in range(self.height):
+            yield self[row]
+
+
+class NativeMemory:
+    """The kernel's memory buffer (zero past `size`) as the bytearray the reference helpers use:
+    len(), extend() with zeros, and slice reads and writes inside the expanded region."""
+
+    __slots__ = ("buffer", "size")
+
+    def __init__(self, buffer: np.ndarray):
+        self.buffer = buffer
+        self.size = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def extend(self, zeros: bytes) -> None:
+        new_size = self.size + len(zeros)
+        self.reserve(new_size)
+        self.size = new_size
+
+    def reserve(self, capacity: int) -> None:
+        """Make the buffer hold at least `capacity` bytes (at least doubling it, up to MEMORY_LIMIT)."""
+        if capacity > self.buffer.size:
+            grown = np.zeros(max(capacity, min(2 * self.buffer.size, MEMORY_LIMIT)), dtype=np.uint8)
+            grown[: self.size] = self.buffer[: self.size]
+            self.buffer = grown
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            start, stop, _ = key.indices(self.size)
+            return self.buffer[start:stop].tobytes()
+        return int(self.buffer[range(self.size)[key]])
+
+    def __setitem__(self, key, data) -> None:
+        if isinstance(key, slice):
+            start, stop, _ = key.indices(self.size)
+            if stop - start != len(data):
+                raise ValueError("memory writes may not change the memory size")
+            self.buffer[start:stop] = np.frombuffer(bytes(data), dtype=np.uint8)
+        else:
+            self.buffer[range(self.size)[key]] = data
+
+
+# The registers `load` and `store` move, in this order.
+assert (PC, MSIZE) == (0, 3), "PC, GAS, SP, MSIZE are the first four registers"
+
+
+class NativeFrame:
+    """A frame running on the baseline engine, with the attributes of the reference's Frame.
+
+    While the kernel runs, the registers hold pc, gas and the stack and memory sizes; while the host
+    serves an instruction, these attributes do. `load` and `store` move them across.
+    """
+
+    __slots__ = (
+        "message", "ctx", "state", "code", "pc", "stack", "memory", "gas_left", "return_data",
+        "output", "running", "registers",
+    )
+
+    def __init__(self, message, ctx, words: np.ndarray, memory_buffer: np.ndarray, registers: np.ndarray):
+        self.message = message
+        self.ctx = ctx
+        self.state = ctx.state
+        self.code = message.code
+        self.pc = 0
+        self.stack = NativeStack(words)
+        self.memory = NativeMemory(memory_buffer)
+        self.gas_left = message.gas
+        self.return_data = b""
+        self.output = b""
+        self.running = True
+        self.registers = registers
+
+    def load(self) -> None:
+        """Take pc, gas and sizes from the registers (the kernel has just returned)."""
+        self.pc, self.gas_left, self.stack.height, self.memory.size = self.registers[:4].tolist()
+
+    def store(self) -> None:
+        """Put pc, gas and sizes back into the registers (before entering the kernel)."""
+        self.registers[:4] = (self.pc, self.gas_left, self.stack.height, self.memory.size)
+
+
+@cache
+def host_handlers(fork: str) -> tuple:
+    """Per opcode byte, the reference function that serves it when the kernel hands it back."""
+    from jitvm.evm.reference.instructions import IMPLEMENTATIONS
+
+    handlers = [None] * 256
+    for opcode in opcode_table(fork).by_byte:
+        if opcode is not None and handler_of(opcode) in ("HOST", *STORAGE_MNEMONICS):
+            handlers[opcode.byte] = IMPLEMENTATIONS[opcode.mnemonic]
+    return tuple(handlers)

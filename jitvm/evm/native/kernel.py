@@ -1,0 +1,673 @@
+"""The baseline engine's interpreter kernel: one Numba function that runs any EVM code.
+
+`run_kernel` executes instructions until the frame ends, an instruction needs the host or a larger
+memory buffer, or the step budget runs out, and records which in the registers (layout.EXIT_*).
+Per instruction it does what the reference loop does, in the same order and driven by the same
+table: undefined opcode, stack underflow, stack overflow, static gas; then the instruction's own
+dynamic gas and checks, in the order of its reference function (jitvm.evm.reference.instructions).
+The arithmetic is the limb kernels of jitvm.evm.fast; the dynamic gas is jitvm.evm.gas's constants.
+
+Safety: every buffer access is checked here, because Numba checks none. The stack height is checked
+against the table before each instruction. A memory region is touched only after its expansion is
+known to be payable, which bounds it by MEMORY_LIMIT, and only inside the buffer: a region past it
+makes the kernel return EXIT_GROW before the instruction changes anything. Code is read through its
+zero padding (layout.CODE_PADDING), jump targets are checked against the code size, and reads of
+calldata and return data are checked per byte.
+
+Gas is an int64: the engine runs natively only frames with less than NATIVE_GAS_LIMIT gas (2**60),
+and a frame's gas never grows above what it started with. Every cost is computed without
+overflow and compared with the gas left: a size of 2**64 or more costs at least 3 * 2**59 > 2**60
+for any per-word price, so it is UNPAYABLE without being computed.
+"""
+
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+from jitvm.evm import gas, message
+from jitvm.evm.fast import uint256
+from jitvm.evm.fast.uint256 import (
+    ZERO_WORD,
+    add,
+    eq,
+    equal,
+    exp,
+    exp_byte_length,
+    fits_u64,
+    gt,
+    is_zero,
+    iszero,
+    lt,
+    mul,
+    sgt,
+    slt,
+    sub,
+    unsigned_less,
+)
+from jitvm.evm.fast.uint256_bits import and_, byte, not_, or_, sar, shl, shr, signextend, xor
+from jitvm.evm.fast.uint256_div import addmod, div, mod, mulmod, sdiv, smod
+from jitvm.evm.message import Status
+from jitvm.evm.native import keccak, layout
+from jitvm.evm.native.keccak import keccak256_word
+from jitvm.evm.native.layout import (
+    CACHE_KEYS,
+    CACHE_SLOTS,
+    CACHE_USE,
+    CACHE_VALUES,
+    CACHED,
+    CALLDATA_SIZE,
+    CODE_PADDING,
+    CODE_ROW,
+    ENV_START,
+    EXIT,
+    EXIT_DONE,
+    EXIT_GROW,
+    EXIT_HOST,
+    EXIT_STEP,
+    FAMILY_HANDLERS,
+    GAS,
+    HANDLER,
+    HANDLER_ID,
+    IMMEDIATE,
+    JUMPDEST_ROW,
+    MAX_HEIGHT,
+    MIN_HEIGHT,
+    MSIZE,
+    NEEDED_MEMORY,
+    OPCODE,
+    OUT_OFFSET,
+    OUT_SIZE,
+    OWN_HANDLERS,
+    PC,
+    PENDING,
+    PENDING_KEY,
+    PENDING_NONE,
+    PENDING_SLOAD,
+    PENDING_SSTORE,
+    PENDING_VALUE,
+    REGISTERS_ROW,
+    SP,
+    STACK_CHANGE,
+    STATIC_GAS,
+    STATUS,
+    STEPS,
+)
+from jitvm.evm.native.numba_cache import drop_if_stale
+
+kernel = njit(cache=True, error_model="numpy")
+
+NATIVE_GAS_LIMIT = 1 << 60  # frames with more gas run on the reference interpreter (engine.py)
+UNPAYABLE = 1 << 62  # a cost above any gas a native frame can have; two of them still fit an int64
+
+_SUCCESS = int(Status.SUCCESS)
+_REVERT = int(Status.REVERT)
+_OUT_OF_GAS = int(Status.OUT_OF_GAS)
+_STACK_UNDERFLOW = int(Status.STACK_UNDERFLOW)
+_STACK_OVERFLOW = int(Status.STACK_OVERFLOW)
+_INVALID_OPCODE = int(Status.INVALID_OPCODE)
+_INVALID_JUMP = int(Status.INVALID_JUMP)
+_RETURNDATA_OUT_OF_BOUNDS = int(Status.RETURNDATA_OUT_OF_BOUNDS)
+
+# Dynamic gas, from jitvm.evm.gas (module-level ints are compile-time constants to Numba).
+_MEMORY_WORD = gas.MEMORY_WORD
+_MEMORY_QUADRATIC_DIVISOR = gas.MEMORY_QUADRATIC_DIVISOR
+_MEMORY_LIMIT = gas.MEMORY_LIMIT
+_COPY_WORD = gas.COPY_WORD
+_KECCAK256_WORD = gas.KECCAK256_WORD
+_EXP_BYTE = gas.EXP_BYTE
+
+_ZERO = np.uint64(0)
+_BYTE_BITS = np.uint64(8)
+_BYTE_MASK = np.uint64(0xFF)
+_MEMORY_LIMIT_U64 = np.uint64(gas.MEMORY_LIMIT)
+_WORD_OF_32 = (np.uint64(32), _ZERO, _ZERO, _ZERO)
+_WORD_OF_1 = (np.uint64(1), _ZERO, _ZERO, _ZERO)
+
+# Handler ids (layout.HANDLERS): the kernel names no opcode byte; the dispatch table maps each
+# byte to its handler, and its stack effect, static gas and immediate size, at run time.
+# (PC_, MSIZE_ and GAS_ have a trailing underscore: PC, MSIZE and GAS name registers.)
+UNDEFINED, HOST, ENVIRONMENT, PUSH, DUP, SWAP = (HANDLER_ID[name] for name in FAMILY_HANDLERS)
+SLOAD, SSTORE = HANDLER_ID["SLOAD"], HANDLER_ID["SSTORE"]
+(POP, JUMPDEST, JUMP, JUMPI, ADD, MLOAD, MSTORE, AND, SUB, LT, ISZERO, MUL, GT, EQ, OR, XOR, SHR, SHL, DIV,
+ NOT, SLT, SGT, MOD, EXP, CALLDATALOAD, MSTORE8, BYTE, SAR, SDIV, SMOD, ADDMOD, MULMOD, SIGNEXTEND,
+ KECCAK256, PUSH0, CALLDATASIZE, CALLDATACOPY, CODESIZE, CODECOPY, RETURNDATASIZE, RETURNDATACOPY, MCOPY,
+ PC_, MSIZE_, GAS_, STOP, RETURN, REVERT, INVALID) = (HANDLER_ID[name] for name in OWN_HANDLERS)
+
+
+# --- Gas -----------------------------------------------------------------------------------------
+
+
+@kernel
+def memory_cost(size):
+    """gas.memory_cost: the total gas of a memory of `size` bytes (size <= MEMORY_LIMIT)."""
+    words = (size + 31) >> 5
+    return _MEMORY_WORD * words + words * words // _MEMORY_QUADRATIC_DIVISOR
+
+
+@kernel
+def expansion(msize, offset, size):
+    """gas.memory_expansion_cost: (gas, new memory size) to touch [offset, offset + size), where
+    offset and size are words. A region past MEMORY_LIMIT costs UNPAYABLE."""
+    if is_zero(size):
+        return 0, msize
+    if not (fits_u64(offset) and fits_u64(size)):
+        return UNPAYABLE, msize
+    if offset[0] > _MEMORY_LIMIT_U64 or size[0] > _MEMORY_LIMIT_U64:
+        return UNPAYABLE, msize
+    end = np.int64(offset[0]) + np.int64(size[0])
+    if end <= msize:
+        return 0, msize
+    if end > _MEMORY_LIMIT:
+        return UNPAYABLE, msize
+    new_size = ((end + 31) >> 5) * 32
+    return memory_cost(new_size) - memory_cost(msize), new_size
+
+
+@kernel
+def per_word_cost(size, price):
+    """price * words(size) for a size word (COPY_WORD, KECCAK256_WORD), or UNPAYABLE."""
+    if not fits_u64(size):
+        return UNPAYABLE
+    count = (size[0] >> np.uint64(5)) + ((size[0] & np.uint64(31)) != _ZERO)
+    return price * np.int64(count)  # at most 6 * 2**59: no overflow
+
+
+# --- Words ---------------------------------------------------------------------------------------
+# Indices are made unsigned before indexing: Numba adds wraparound code (index < 0: add the length)
+# to every signed index LLVM cannot prove non-negative, such as sp - 1. These indices never are
+# negative, and dropping that code made the whole kernel 10-30% faster.
+
+
+@kernel
+def read_row(words, row):
+    """The word in words[row]."""
+    index = np.uint64(row)
+    return (words[index, 0], words[index, 1], words[index, 2], words[index, 3])
+
+
+@kernel
+def write_row(words, row, word):
+    """Store `word` in words[row]."""
+    index = np.uint64(row)
+    words[index, 0] = word[0]
+    words[index, 1] = word[1]
+    words[index, 2] = word[2]
+    words[index, 3] = word[3]
+
+
+@kernel
+def copy_row(words, source, target):
+    write_row(words, target, read_row(words, source))
+
+
+@kernel
+def swap_rows(words, a, b):
+    word_a = read_row(words, a)
+    write_row(words, a, read_row(words, b))
+    write_row(words, b, word_a)
+
+
+@kernel
+def _read_limb(data, start):
+    """The uint64 stored big-endian in data[start : start + 8]."""
+    value = _ZERO
+    for index in range(8):
+        value = (value << _BYTE_BITS) | np.uint64(data[start + np.uint64(index)])
+    return value
+
+
+@kernel
+def read_memory_word(data, offset):
+    """The word stored big-endian in data[offset : offset + 32] (memory, or calldata)."""
+    start = np.uint64(offset)
+    return (_read_limb(data, start + np.uint64(24)), _read_limb(data, start + np.uint64(16)),
+            _read_limb(data, start + np.uint64(8)), _read_limb(data, start))
+
+
+@kernel
+def write_memory_word(memory, offset, word):
+    """Write `word` big-endian into memory[offset : offset + 32]."""
+    start = np.uint64(offset)
+    for limb in range(4):
+        value = word[limb]
+        end = start + np.uint64((4 - limb) * 8)
+        for index in range(8):
+            memory[end - np.uint64(1 + index)] = np.uint8(value & _BYTE_MASK)
+            value >>= _BYTE_BITS
+
+
+# --- Stack and code ------------------------------------------------------------------------------
+
+
+@kernel
+def push_immediate(words, row, code, start, size):
+    """Write code[start : start + size], read big-endian, into words[row]. The code is padded, so
+    an immediate cut off by the end of the code reads zeros."""
+    for limb in range(4):
+        value = _ZERO
+        lowest = 8 * limb  # byte position, counted from the least significant
+        if lowest < size:
+            for position in range(min(lowest + 8, size) - 1, lowest - 1, -1):
+                byte_value = code[CODE_ROW, np.uint64(start + size - 1 - position)]
+                value = (value << _BYTE_BITS) | np.uint64(byte_value)
+        words[np.uint64(row), limb] = value
+
+
+# --- Data ----------------------------------------------------------------------------------------
+
+
+@kernel
+def load_padded(words, row, data, offset):
+    """words[row] = the 32 bytes of `data` from word `offset`, zero past the end (CALLDATALOAD)."""
+    length = data.size
+    if not fits_u64(offset) or offset[0] >= np.uint64(length):
+        write_row(words, row, ZERO_WORD)
+        return
+    start = np.int64(offset[0])
+    if start + 32 <= length:
+        write_row(words, row, read_memory_word(data, start))
+        return
+    for limb in range(4):
+        value = _ZERO
+        for index in range(8):
+            position = start + 8 * (3 - limb) + index
+            byte_value = data[np.uint64(position)] if position < length else np.uint8(0)
+            value = (value << _BYTE_BITS) | np.uint64(byte_value)
+        words[np.uint64(row), limb] = value
+
+
+@kernel
+def copy_padded(memory, destination, data, offset, size):
+    """memory[destination : destination + size] = data from word `offset`, zero past its end.
+    The caller has paid for and grown memory to cover the destination region."""
+    length = data.size
+    available = 0
+    start = 0
+    if fits_u64(offset) and offset[0] < np.uint64(length):
+        start = np.int64(offset[0])
+        available = min(size, length - start)
+    target = np.uint64(destination)
+    for index in range(available):
+        memory[target + np.uint64(index)] = data[np.uint64(start + index)]
+    for index in range(available, size):
+        memory[target + np.uint64(index)] = 0
+
+
+@kernel
+def move_memory(memory, destination, source, size):
+    """MCOPY's copy: as if through a buffer, whatever the overlap."""
+    target = np.uint64(destination)
+    origin = np.uint64(source)
+    if destination <= source:
+        for index in range(size):
+            memory[target + np.uint64(index)] = memory[origin + np.uint64(index)]
+    else:
+        for index in range(size - 1, -1, -1):
+            memory[target + np.uint64(index)] = memory[origin + np.uint64(index)]
+
+
+# --- The storage cache ---------------------------------------------------------------------------
+
+_CACHE_MASK = CACHE_SLOTS - 1
+_CACHE_LIMIT = CACHE_SLOTS * 3 // 4  # keep probe chains short: a full cache stops taking slots
+_HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
+_HASH_SHIFT = np.uint64(64 - (CACHE_SLOTS.bit_length() - 1))
+
+
+@kernel
+def cache_home(key):
+    """Where `key` starts probing in the cache: the top bits of a multiplicative hash."""
+    return np.int64(((key[0] ^ key[1] ^ key[2] ^ key[3]) * _HASH_MULTIPLIER) >> _HASH_SHIFT)
+
+
+@kernel
+def cache_used(control, slot):
+    return control[CACHE_USE + (slot >> 8), slot & 255] != 0
+
+
+@kernel
+def cache_find(words, control, key):
+    """The cache slot holding `key`, or -1."""
+    home = cache_home(key)
+    for probe in range(CACHE_SLOTS):
+        slot = (home + probe) & _CACHE_MASK
+        if not cache_used(control, slot):
+            return -1
+        if equal(read_row(words, CACHE_KEYS + slot), key):
+            return slot
+    return -1
+
+
+@kernel
+def cache_store(words, control, key, value):
+    """Remember that storage slot `key` holds `value` (and is warm)."""
+    home = cache_home(key)
+    for probe in range(CACHE_SLOTS):
+        slot = (home + probe) & _CACHE_MASK
+        if not cache_used(control, slot):
+            if control[REGISTERS_ROW, CACHED] >= _CACHE_LIMIT:
+                return
+            control[CACHE_USE + (slot >> 8), slot & 255] = 1
+            control[REGISTERS_ROW, CACHED] += 1
+            write_row(words, CACHE_KEYS + slot, key)
+            write_row(words, CACHE_VALUES + slot, value)
+            return
+        if equal(read_row(words, CACHE_KEYS + slot), key):
+            write_row(words, CACHE_VALUES + slot, value)
+            return
+
+
+@kernel
+def take_pending(words, control, sp):
+    """Cache the slot of the SLOAD or SSTORE the host has just served."""
+    pending = control[REGISTERS_ROW, PENDING]
+    control[REGISTERS_ROW, PENDING] = PENDING_NONE
+    if pending == PENDING_SLOAD:  # the value read is on top of the stack
+        cache_store(words, control, read_row(words, PENDING_KEY), read_row(words, sp - 1))
+    elif pending == PENDING_SSTORE:
+        cache_store(words, control, read_row(words, PENDING_KEY), read_row(words, PENDING_VALUE))
+
+
+# --- The loop ------------------------------------------------------------------------------------
+
+
+@kernel
+def run_kernel(code, data, words, memory, control):
+    """Run from registers[PC] until the frame ends, needs the host or a larger memory, or has used
+    up registers[STEPS]; record which in registers[EXIT]. The stack is words[0 : 1024].
+
+    The code array is padded with zeros, and pc never passes the padding (jumps land inside the
+    code, immediates end within 32 bytes of it), so running off the end reads STOP.
+    """
+    registers = control[REGISTERS_ROW]
+    pc = registers[PC]
+    gas_left = registers[GAS]
+    sp = registers[SP]
+    msize = registers[MSIZE]
+    steps = registers[STEPS]
+    code_size = code.shape[1] - CODE_PADDING
+    calldata = data[: registers[CALLDATA_SIZE]]
+    returndata = data[registers[CALLDATA_SIZE]:]
+    if registers[PENDING] != PENDING_NONE:
+        take_pending(words, control, sp)
+    exit_kind = EXIT_DONE
+    status = _SUCCESS
+    out_offset = 0
+    out_size = 0
+    needed_memory = 0
+    op = 0
+    while True:
+        if steps == 0:
+            exit_kind = EXIT_STEP
+            break
+        steps -= 1
+        op = np.int64(code[CODE_ROW, np.uint64(pc)])
+        handler = control[HANDLER, op]
+        if handler == UNDEFINED:
+            status = _INVALID_OPCODE
+            break
+        if sp < control[MIN_HEIGHT, op]:
+            status = _STACK_UNDERFLOW
+            break
+        if sp > control[MAX_HEIGHT, op]:
+            status = _STACK_OVERFLOW
+            break
+        gas_at_op = gas_left
+        cost = control[STATIC_GAS, op]
+        if cost > gas_left:
+            status = _OUT_OF_GAS
+            break
+        gas_left -= cost
+        next_pc = pc + 1
+
+        # One switch on the handler id; LLVM compiles the chain into a jump table.
+        if handler == PUSH:
+            size = control[IMMEDIATE, op]
+            push_immediate(words, sp, code, next_pc, size)
+            next_pc += size
+        elif handler == DUP:
+            copy_row(words, sp - control[MIN_HEIGHT, op], sp)
+        elif handler == SWAP:
+            swap_rows(words, sp - 1, sp - control[MIN_HEIGHT, op])
+        elif handler == POP or handler == JUMPDEST:
+            pass
+        elif handler == JUMP:
+            destination = read_row(words, sp - 1)
+            if (not fits_u64(destination) or destination[0] >= np.uint64(code_size)
+                    or code[JUMPDEST_ROW, np.int64(destination[0])] == 0):
+                status = _INVALID_JUMP
+                break
+            next_pc = np.int64(destination[0])
+        elif handler == JUMPI:
+            if not is_zero(read_row(words, sp - 2)):
+                destination = read_row(words, sp - 1)
+                if (not fits_u64(destination) or destination[0] >= np.uint64(code_size)
+                        or code[JUMPDEST_ROW, np.int64(destination[0])] == 0):
+                    status = _INVALID_JUMP
+                    break
+                next_pc = np.int64(destination[0])
+        elif handler == ADD:
+            write_row(words, sp - 2, add(read_row(words, sp - 1), read_row(words, sp - 2)))
+        elif handler == AND:
+            write_row(words, sp - 2, and_(read_row(words, sp - 1), read_row(words, sp - 2)))
+        elif handler == SUB:
+            write_row(words, sp - 2, sub(read_row(words, sp - 1), read_row(words, sp - 2)))
+        elif handler == LT:
+            write_row(words, sp - 2, lt(read_row(words, sp - 1), read_row(words, sp - 2)))
+        elif handler == GT:
+            write_row(words, sp - 2, gt(read_row(words, sp - 1), read_row(words, sp - 2)))
+        elif handler == EQ:
+            write_row(words, sp - 2, eq(read_row(words, sp - 1), read_row(words, sp - 2)))
+        elif handler == ISZERO:
+            write_row(words, sp - 1, iszero(read_row(words, sp - 1)))
+        elif handler == MUL:
+            write_row(words, sp - 2, mul(read_row(words, sp - 1), read_row(words, sp - 2)))
+        elif handler == OR:
+            write_row(words, sp - 2, or_(read_row(words, sp - 1), read_row(words, sp - 2)))
+        elif handler == XOR:
+            write_row(words, sp - 2, xor(read_row(words, sp - 1), read_row(words, sp - 2)))
+        elif handler == SHR:
+            write_row(words, sp - 2, shr(read_row(words, sp - 1), read_row(words, sp - 2)))
+        elif handler == SHL:
+            write_row(words, sp - 2, shl(read_row(words, sp - 1), read_row(words, sp - 2)))
+        elif handler == DIV:
+            write_row(words, sp - 2, div(read_row(words, sp - 1), read_row(words, sp - 2)))
+        elif handler == NOT:
+            write_row(words, sp - 1, not_(read_row(words, sp - 1)))
+        elif handler == SLT:
+            write_row(words, sp - 2, slt(read_row(words, sp - 1), read_row(words, sp - 2)))
+        elif handler == SGT:
+            write_row(words, sp - 2, sgt(read_row(words, sp - 1), read_row(words, sp - 2)))
+        elif handler == MOD:
+            write_row(words, sp - 2, mod(read_row(words, sp - 1), read_row(words, sp - 2)))
+        elif handler == BYTE:
+            write_row(words, sp - 2, byte(read_row(words, sp - 1), read_row(words, sp - 2)))
+        elif handler == SAR:
+            write_row(words, sp - 2, sar(read_row(words, sp - 1), read_row(words, sp - 2)))
+        elif handler == SDIV:
+            write_row(words, sp - 2, sdiv(read_row(words, sp - 1), read_row(words, sp - 2)))
+        elif handler == SMOD:
+            write_row(words, sp - 2, smod(read_row(words, sp - 1), read_row(words, sp - 2)))
+        elif handler == SIGNEXTEND:
+            write_row(words, sp - 2, signextend(read_row(words, sp - 1), read_row(words, sp - 2)))
+        elif handler == ADDMOD:
+            write_row(words, sp - 3, addmod(read_row(words, sp - 1), read_row(words, sp - 2),
+                                              read_row(words, sp - 3)))
+        elif handler == MULMOD:
+            write_row(words, sp - 3, mulmod(read_row(words, sp - 1), read_row(words, sp - 2),
+                                              read_row(words, sp - 3)))
+        elif handler == ENVIRONMENT:
+            copy_row(words, ENV_START + op, sp)
+        elif handler == MLOAD or handler == MSTORE or handler == MSTORE8:
+            offset = read_row(words, sp - 1)
+            cost, new_size = expansion(msize, offset, _WORD_OF_1 if handler == MSTORE8 else _WORD_OF_32)
+            if cost > gas_left:
+                status = _OUT_OF_GAS
+                break
+            if new_size > memory.size:
+                exit_kind, needed_memory, gas_left, steps = EXIT_GROW, new_size, gas_at_op, steps + 1
+                break
+            gas_left -= cost
+            msize = new_size
+            start = np.int64(offset[0])
+            if handler == MLOAD:
+                write_row(words, sp - 1, read_memory_word(memory, start))
+            elif handler == MSTORE:
+                write_memory_word(memory, start, read_row(words, sp - 2))
+            else:
+                memory[np.uint64(start)] = np.uint8(words[np.uint64(sp - 2), 0] & _BYTE_MASK)
+        elif handler == SLOAD:
+            key = read_row(words, sp - 1)
+            slot = cache_find(words, control, key)
+            if slot < 0:
+                write_row(words, PENDING_KEY, key)
+                registers[PENDING] = PENDING_SLOAD
+                pc = next_pc
+                exit_kind = EXIT_HOST
+                break
+            copy_row(words, CACHE_VALUES + slot, sp - 1)  # warm and known: no host needed
+        elif handler == SSTORE or handler == HOST:
+            if handler == SSTORE:
+                copy_row(words, sp - 1, PENDING_KEY)
+                copy_row(words, sp - 2, PENDING_VALUE)
+                registers[PENDING] = PENDING_SSTORE
+            pc = next_pc
+            exit_kind = EXIT_HOST
+            break
+        elif handler == PUSH0:
+            write_row(words, sp, ZERO_WORD)
+        elif handler == EXP:
+            exponent = read_row(words, sp - 2)
+            cost = _EXP_BYTE * np.int64(exp_byte_length(exponent))
+            if cost > gas_left:
+                status = _OUT_OF_GAS
+                break
+            gas_left -= cost
+            write_row(words, sp - 2, exp(read_row(words, sp - 1), exponent))
+        elif handler == CALLDATALOAD:
+            load_padded(words, sp - 1, calldata, read_row(words, sp - 1))
+        elif handler == KECCAK256:
+            offset = read_row(words, sp - 1)
+            size = read_row(words, sp - 2)
+            cost = per_word_cost(size, _KECCAK256_WORD)
+            if cost > gas_left:
+                status = _OUT_OF_GAS
+                break
+            gas_left -= cost
+            cost, new_size = expansion(msize, offset, size)
+            if cost > gas_left:
+                status = _OUT_OF_GAS
+                break
+            if new_size > memory.size:
+                exit_kind, needed_memory, gas_left, steps = EXIT_GROW, new_size, gas_at_op, steps + 1
+                break
+            gas_left -= cost
+            msize = new_size
+            if is_zero(size):
+                write_row(words, sp - 2, keccak256_word(memory, 0, 0))
+            else:
+                write_row(words, sp - 2, keccak256_word(memory, np.int64(offset[0]), np.int64(size[0])))
+        elif handler == CALLDATACOPY or handler == CODECOPY or handler == RETURNDATACOPY or handler == MCOPY:
+            destination = read_row(words, sp - 1)
+            source = read_row(words, sp - 2)
+            size = read_row(words, sp - 3)
+            cost = per_word_cost(size, _COPY_WORD)
+            if cost > gas_left:
+                status = _OUT_OF_GAS
+                break
+            gas_left -= cost
+            if handler == RETURNDATACOPY:
+                length = np.uint64(returndata.size)
+                if (not (fits_u64(source) and fits_u64(size)) or source[0] > length
+                        or size[0] > length - source[0]):
+                    status = _RETURNDATA_OUT_OF_BOUNDS
+                    break
+            if handler == MCOPY:
+                # Expanding for the further of the two regions covers both.
+                furthest = source if unsigned_less(destination, source) else destination
+                cost, new_size = expansion(msize, furthest, size)
+            else:
+                cost, new_size = expansion(msize, destination, size)
+            if cost > gas_left:
+                status = _OUT_OF_GAS
+                break
+            if new_size > memory.size:
+                exit_kind, needed_memory, gas_left, steps = EXIT_GROW, new_size, gas_at_op, steps + 1
+                break
+            gas_left -= cost
+            msize = new_size
+            if not is_zero(size):
+                start = np.int64(destination[0])
+                count = np.int64(size[0])
+                if handler == CALLDATACOPY:
+                    copy_padded(memory, start, calldata, source, count)
+                elif handler == CODECOPY:
+                    copy_padded(memory, start, code[CODE_ROW, :code_size], source, count)
+                elif handler == RETURNDATACOPY:
+                    copy_padded(memory, start, returndata, source, count)
+                else:
+                    move_memory(memory, start, np.int64(source[0]), count)
+        elif handler == RETURN or handler == REVERT:
+            offset = read_row(words, sp - 1)
+            size = read_row(words, sp - 2)
+            cost, new_size = expansion(msize, offset, size)
+            if cost > gas_left:
+                status = _OUT_OF_GAS
+                break
+            if new_size > memory.size:
+                exit_kind, needed_memory, gas_left, steps = EXIT_GROW, new_size, gas_at_op, steps + 1
+                break
+            gas_left -= cost
+            msize = new_size
+            if not is_zero(size):
+                out_offset = np.int64(offset[0])
+                out_size = np.int64(size[0])
+            status = _SUCCESS if handler == RETURN else _REVERT
+            sp -= 2
+            pc = next_pc
+            break
+        elif handler == STOP:
+            pc = next_pc
+            break
+        elif handler == CALLDATASIZE:
+            write_row(words, sp, (np.uint64(calldata.size), _ZERO, _ZERO, _ZERO))
+        elif handler == CODESIZE:
+            write_row(words, sp, (np.uint64(code_size), _ZERO, _ZERO, _ZERO))
+        elif handler == RETURNDATASIZE:
+            write_row(words, sp, (np.uint64(returndata.size), _ZERO, _ZERO, _ZERO))
+        elif handler == PC_:
+            write_row(words, sp, (np.uint64(pc), _ZERO, _ZERO, _ZERO))
+        elif handler == MSIZE_:
+            write_row(words, sp, (np.uint64(msize), _ZERO, _ZERO, _ZERO))
+        elif handler == GAS_:
+            write_row(words, sp, (np.uint64(gas_left), _ZERO, _ZERO, _ZERO))
+        else:  # INVALID
+            status = _INVALID_OPCODE
+            break
+        sp += control[STACK_CHANGE, op]
+        pc = next_pc
+
+    registers[PC] = pc
+    registers[GAS] = gas_left
+    registers[SP] = sp
+    registers[MSIZE] = msize
+    registers[EXIT] = exit_kind
+    registers[STATUS] = status
+    registers[OPCODE] = op
+    registers[OUT_OFFSET] = out_offset
+    registers[OUT_SIZE] = out_size
+    registers[STEPS] = steps
+    registers[NEEDED_MEMORY] = needed_memory
+
+
+def _compiled_here() -> list:
+    return [value for value in list(globals().values())
+            if getattr(value, "py_func", None) is not None and value.py_func.__module__ == __name__]
+
+
+# The compiled kernel inlines what these files define: recompile when one of them changes.
+drop_if_stale(_compiled_here(), [
+    layout.__file__, keccak.__file__, gas.__file__, message.__file__,
+    *Path(uint256.__file__).parent.glob("*.py"),
+], "kernel")

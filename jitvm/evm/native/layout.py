@@ -1,0 +1,262 @@
+"""What the baseline kernel works on: five numpy arrays, so entering it again is one cheap call.
+
+Numba's dispatcher checks and unboxes every array argument (about half a microsecond each), so the
+frame's state is packed into as few arrays as its element types allow:
+
+    code     uint8[2, len + 33]   row CODE_ROW: the code, padded with zeros so PUSH32 at the very end
+                                  reads zeros; row JUMPDEST_ROW: 1 where a JUMPDEST may be jumped to.
+                                  Read-only, shared by every frame that runs the same code.
+    data     uint8[n]             the calldata followed by the return data of the last call
+                                  (registers[CALLDATA_SIZE] splits them). Read-only; rebuilt after calls.
+    words    uint64[WORD_ROWS, 4] 256-bit words, four little-endian limbs a row
+                                  (jitvm.evm.fast.uint256): the stack, then per opcode byte the word an
+                                  environment opcode (CALLER...) pushes, then the storage cache.
+    memory   uint8[capacity]      zero past the frame's memory size. The kernel never reallocates it:
+                                  it returns EXIT_GROW and the engine passes a larger one.
+    control  int64[CONTROL_ROWS, 256]  row REGISTERS_ROW: pc, gas left, stack height, memory size and
+                                  how the kernel returned; then the fork's dispatch table (below);
+                                  then which storage-cache slots are in use.
+
+The dispatch table is derived from the opcode table, one row per fact: each opcode's handler (how
+the kernel runs it), the stack height it needs, the height it allows, its stack change, its static
+gas and its immediate size. Nothing here states an opcode fact of its own; the handlers come from
+the table's flags and mnemonics.
+
+The storage cache keeps the slots of the frame's account that it has read or written (so they are
+warm, and their value is known): SLOAD of such a slot never leaves the kernel. It is emptied
+whenever a child frame has run, since the child may have changed the account's storage.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import cache, lru_cache
+
+import numpy as np
+
+from jitvm.evm.analysis import jump_destinations
+from jitvm.evm.opcodes import STACK_LIMIT, opcode_table
+
+assert sys.byteorder == "little", "words are read as little-endian bytes"
+
+WORD_BYTES = 32
+LIMBS = 4
+CODE_PADDING = WORD_BYTES + 1  # the longest immediate, plus one so pc == len(code) reads as STOP
+
+# -- code ------------------------------------------------------------------------------------------
+CODE_ROW, JUMPDEST_ROW = 0, 1
+
+# -- words -----------------------------------------------------------------------------------------
+STACK_START = 0
+ENV_START = STACK_START + STACK_LIMIT  # + opcode byte
+CACHE_SLOTS = 1024  # a power of two, a multiple of 256 (snailtracer reads 336 distinct slots)
+CACHE_KEYS = ENV_START + 256  # + slot
+CACHE_VALUES = CACHE_KEYS + CACHE_SLOTS  # + slot
+PENDING_KEY = CACHE_VALUES + CACHE_SLOTS  # the slot of the SLOAD / SSTORE the host is serving
+PENDING_VALUE = PENDING_KEY + 1  # the value that SSTORE writes
+WORD_ROWS = PENDING_VALUE + 1
+
+# -- control: registers, dispatch table, cache use -------------------------------------------------
+REGISTERS_ROW = 0
+HANDLER, MIN_HEIGHT, MAX_HEIGHT, STACK_CHANGE, STATIC_GAS, IMMEDIATE = range(1, 7)
+CACHE_USE = 7  # 1 where a cache slot holds a key: slot s at [CACHE_USE + s // 256, s % 256]
+CONTROL_ROWS = CACHE_USE + CACHE_SLOTS // 256
+
+# Registers (columns of the registers row).
+(PC, GAS, SP, MSIZE, EXIT, STATUS, OPCODE, OUT_OFFSET, OUT_SIZE, STEPS, CALLDATA_SIZE, NEEDED_MEMORY,
+ PENDING, CACHED) = range(14)
+
+# How the kernel returned (registers[EXIT]).
+EXIT_DONE = 0  # the frame ended: registers[STATUS] is a Status; output at OUT_OFFSET, OUT_SIZE
+EXIT_HOST = 1  # the instruction registers[OPCODE] needs the host; checks done, static gas charged,
+#                pc already past it
+EXIT_STEP = 2  # the step budget (registers[STEPS]) ran out: tracing runs one instruction per entry
+EXIT_GROW = 3  # memory must hold registers[NEEDED_MEMORY] bytes, already paid for: pass a larger
+#                buffer and enter again; the instruction has not started (pc and gas are before it)
+UNLIMITED_STEPS = 1 << 62
+
+# registers[PENDING]: which host instruction left a slot in PENDING_KEY for the cache.
+PENDING_NONE, PENDING_SLOAD, PENDING_SSTORE = 0, 1, 2
+
+# -- the dispatch table ----------------------------------------------------------------------------
+
+# Handlers: the kernel's dispatch is one switch on the HANDLER row, a dense id per way of running
+# an opcode. Families share a handler that reads its size from the table (PUSHn's immediate size,
+# DUPn's and SWAPn's inputs); opcodes whose word is fixed for the frame share ENVIRONMENT; the host
+# serves HOST. Every other opcode the kernel implements has a handler of its own name.
+FAMILY_HANDLERS = ("UNDEFINED", "HOST", "ENVIRONMENT", "PUSH", "DUP", "SWAP")
+# Opcodes whose value is fixed for the frame: each pushes its row of the environment words.
+ENVIRONMENT_MNEMONICS = (
+    "ADDRESS", "ORIGIN", "CALLER", "CALLVALUE", "GASPRICE", "COINBASE", "TIMESTAMP", "NUMBER",
+    "PREVRANDAO", "GASLIMIT", "CHAINID", "BASEFEE", "BLOBBASEFEE",
+)
+# Host instructions the table does not flag as touching state: they read the transaction's lists.
+EXTRA_HOST_MNEMONICS = ("BLOBHASH",)
+# Host instructions the kernel looks at first: SLOAD of a cached slot never leaves it, and both
+# leave their slot for the cache.
+STORAGE_MNEMONICS = ("SLOAD", "SSTORE")
+# Opcodes the kernel implements one by one, most frequent first (kernel.run_kernel handles each).
+OWN_HANDLERS = (
+    "POP", "JUMPDEST", "JUMP", "JUMPI", "ADD", "MLOAD", "MSTORE", "AND", "SUB", "LT", "ISZERO", "MUL",
+    "GT", "EQ", "OR", "XOR", "SHR", "SHL", "DIV", "NOT", "SLT", "SGT", "MOD", "EXP", "CALLDATALOAD",
+    "MSTORE8", "BYTE", "SAR", "SDIV", "SMOD", "ADDMOD", "MULMOD", "SIGNEXTEND", "KECCAK256", "PUSH0",
+    "CALLDATASIZE", "CALLDATACOPY", "CODESIZE", "CODECOPY", "RETURNDATASIZE", "RETURNDATACOPY", "MCOPY",
+    "PC", "MSIZE", "GAS", "STOP", "RETURN", "REVERT", "INVALID",
+)
+HANDLERS = FAMILY_HANDLERS + STORAGE_MNEMONICS + OWN_HANDLERS
+HANDLER_ID = {name: index for index, name in enumerate(HANDLERS)}
+# Instructions with these flags reach state or start frames: the host serves them.
+HOST_FLAGS = frozenset({"reads_state", "writes_state", "subcall"})
+
+
+def handler_of(opcode) -> str:
+    """Which of HANDLERS runs one opcode of the table."""
+    name = opcode.mnemonic
+    if name in STORAGE_MNEMONICS or name in OWN_HANDLERS:
+        return name
+    if opcode.flags & HOST_FLAGS or name in EXTRA_HOST_MNEMONICS:
+        return "HOST"
+    if name in ENVIRONMENT_MNEMONICS:
+        return "ENVIRONMENT"
+    if opcode.immediate_size:
+        return "PUSH"
+    if name.startswith("DUP"):
+        return "DUP"
+    if name.startswith("SWAP"):
+        return "SWAP"
+    raise LookupError(f"the baseline kernel has no way to run {name}")
+
+
+@cache
+def dispatch_table(fork: str) -> np.ndarray:
+    """int64[CONTROL_ROWS, 256] with the fork's table rows filled in (read-only; frames copy it)."""
+    table = opcode_table(fork)
+    rows = np.zeros((CONTROL_ROWS, 256), dtype=np.int64)
+    rows[MAX_HEIGHT, :] = STACK_LIMIT
+    for opcode in table.by_byte:
+        if opcode is None:
+            continue
+        byte = opcode.byte
+        rows[HANDLER, byte] = HANDLER_ID[handler_of(opcode)]
+        rows[MIN_HEIGHT, byte] = opcode.inputs
+        rows[MAX_HEIGHT, byte] = STACK_LIMIT - max(0, opcode.stack_change)
+        rows[STACK_CHANGE, byte] = opcode.stack_change
+        rows[STATIC_GAS, byte] = opcode.static_gas
+        rows[IMMEDIATE, byte] = opcode.immediate_size
+    rows.setflags(write=False)
+    return rows
+
+
+# -- code and data ---------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1024)
+def code_rows(code: bytes) -> np.ndarray:
+    """The `code` array of `code`: read-only, shared by every frame that runs it."""
+    rows = np.zeros((2, len(code) + CODE_PADDING), dtype=np.uint8)
+    rows[CODE_ROW, : len(code)] = np.frombuffer(code, dtype=np.uint8)
+    destinations = jump_destinations(code)
+    if destinations:
+        rows[JUMPDEST_ROW, np.fromiter(destinations, dtype=np.int64, count=len(destinations))] = 1
+    rows.setflags(write=False)
+    return rows
+
+
+def data_bytes(calldata: bytes, return_data: bytes) -> np.ndarray:
+    """The `data` array: calldata then return data, read-only."""
+    return np.frombuffer(calldata + return_data if return_data else bytes(calldata), dtype=np.uint8)
+
+
+# -- words -----------------------------------------------------------------------------------------
+
+
+def word_row(value: int) -> np.ndarray:
+    """The four little-endian limbs of `value` (modulo 2**256) as a uint64[4] row."""
+    return np.frombuffer((value % (1 << 256)).to_bytes(WORD_BYTES, "little"), dtype=np.uint64)
+
+
+_BY_NAME = opcode_table("Cancun").by_name
+ADDRESS_ROW = ENV_START + _BY_NAME["ADDRESS"].byte
+CALLER_ROW = ENV_START + _BY_NAME["CALLER"].byte
+CALLVALUE_ROW = ENV_START + _BY_NAME["CALLVALUE"].byte
+
+
+def environment_rows(ctx) -> np.ndarray:
+    """uint64[256, 4]: the block's and transaction's words by opcode byte (a frame adds its own).
+    Shared and read-only: one per distinct environment."""
+    block, tx = ctx.block, ctx.tx
+    return _environment_rows((
+        ("ORIGIN", int.from_bytes(tx.origin, "big")),
+        ("GASPRICE", tx.gas_price),
+        ("COINBASE", int.from_bytes(block.coinbase, "big")),
+        ("TIMESTAMP", block.timestamp),
+        ("NUMBER", block.number),
+        ("PREVRANDAO", block.prev_randao),
+        ("GASLIMIT", block.gas_limit),
+        ("CHAINID", block.chain_id),
+        ("BASEFEE", block.base_fee),
+        ("EXCESS_BLOB_GAS", block.excess_blob_gas),
+    ))
+
+
+@lru_cache(maxsize=64)
+def _environment_rows(values: tuple) -> np.ndarray:
+    from jitvm.evm import gas
+
+    words = dict(values)
+    words["BLOBBASEFEE"] = gas.blob_base_fee(words.pop("EXCESS_BLOB_GAS"))
+    env = np.zeros((256, LIMBS), dtype=np.uint64)
+    for name, value in words.items():
+        env[_BY_NAME[name].byte] = word_row(value)
+    env.setflags(write=False)
+    return env
+
+
+# -- buffers ---------------------------------------------------------------------------------------
+
+
+class FrameBuffers:
+    """The writable arrays of one running frame, reused by later frames once it ends."""
+
+    __slots__ = ("words", "memory", "control", "fork", "environment")
+
+    def __init__(self, memory_capacity: int):
+        self.words = np.zeros((WORD_ROWS, LIMBS), dtype=np.uint64)
+        self.memory = np.zeros(memory_capacity, dtype=np.uint8)
+        self.control = np.zeros((CONTROL_ROWS, 256), dtype=np.int64)
+        self.fork = None  # whose dispatch table `control` holds
+        self.environment = None  # which environment_rows `words` holds
+
+    def prepare(self, fork: str, environment: np.ndarray) -> None:
+        """Load the fork's dispatch table and the environment words, clear the registers and empty
+        the storage cache."""
+        control = self.control
+        if self.fork != fork:
+            control[:] = dispatch_table(fork)
+            self.fork = fork
+        if self.environment is not environment:
+            self.words[ENV_START : ENV_START + 256] = environment
+            self.environment = environment
+        control[REGISTERS_ROW] = 0
+        control[CACHE_USE:] = 0
+
+
+class BufferPool:
+    """Free FrameBuffers. A nested call takes one; the frame returns it with its memory zeroed again
+    (only the part it used), so the kernel may assume memory past the frame's size reads zero."""
+
+    INITIAL_MEMORY = 4096
+    LARGEST_KEPT_MEMORY = 1 << 20  # a frame that grew more gets a fresh small buffer next time
+
+    def __init__(self):
+        self._free: list[FrameBuffers] = []
+
+    def take(self) -> FrameBuffers:
+        return self._free.pop() if self._free else FrameBuffers(self.INITIAL_MEMORY)
+
+    def give_back(self, buffers: FrameBuffers, memory_size: int) -> None:
+        if buffers.memory.size > self.LARGEST_KEPT_MEMORY:
+            buffers.memory = np.zeros(self.INITIAL_MEMORY, dtype=np.uint8)
+        else:
+            buffers.memory[:memory_size] = 0
+        self._free.append(buffers)

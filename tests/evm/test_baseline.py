@@ -1,0 +1,274 @@
+"""The baseline engine (jitvm.evm.native): its own pieces, the benchmark contracts, and the corners
+the differential tests reach only by luck: gas at the int64 limit, memory growth, the storage
+cache, tracing, and the one compiled specialization of the kernel."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jitvm.evm.calls import call_code
+from jitvm.evm.engines import ENGINE_NAMES, get_engine
+from jitvm.evm.fast.uint256 import to_int
+from jitvm.evm.forks import EXECUTABLE_FORKS
+from jitvm.evm.message import Status
+from jitvm.evm.native.engine import BaselineEngine
+from jitvm.evm.native.kernel import NATIVE_GAS_LIMIT, run_kernel
+from jitvm.evm.native.keccak import RATE_BYTES, keccak256_word
+from jitvm.evm.native.layout import HANDLER, HANDLER_ID, HANDLERS, dispatch_table, handler_of
+from jitvm.evm.opcodes import opcode_table
+from jitvm.evm.trace import Eip3155Tracer
+from jitvm.evm.workloads import BENCHMARKS_DIR, load_benchmarks
+from jitvm.hashing import keccak256
+from tests.evm.test_engines_differential import REENTRANT, assemble, call_outcome, pre_state, programs
+
+BASELINE = get_engine("baseline")
+
+
+def both_engines(code: bytes, gas: int = 1_000_000, **kwargs) -> dict:
+    """The outcome on the reference, after asserting the baseline's is the same."""
+    reference = call_outcome(code, gas, "reference", **kwargs)
+    assert call_outcome(code, gas, "baseline", **kwargs) == reference
+    return reference
+
+
+# -- registration ---------------------------------------------------------------------------------
+
+
+def test_baseline_is_registered_and_auto_resolves_to_it():
+    assert "baseline" in ENGINE_NAMES
+    assert isinstance(BASELINE, BaselineEngine)
+    assert get_engine("auto") is BASELINE
+    assert get_engine("baseline") is BASELINE  # one shared instance, one buffer pool
+
+
+# -- the dispatch table ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fork", EXECUTABLE_FORKS)
+def test_every_defined_opcode_has_a_handler_and_host_means_state(fork):
+    table = opcode_table(fork)
+    rows = dispatch_table(fork)
+    for byte, opcode in enumerate(table.by_byte):
+        handler = HANDLERS[rows[HANDLER, byte]]
+        if opcode is None:
+            assert handler == "UNDEFINED"
+            continue
+        touches_state = bool(opcode.flags & {"reads_state", "writes_state", "subcall"})
+        served_by_host = handler in ("HOST", "SLOAD", "SSTORE")
+        assert served_by_host == (touches_state or opcode.mnemonic == "BLOBHASH"), opcode.mnemonic
+    assert rows[HANDLER, table.by_name["ADD"].byte] == HANDLER_ID["ADD"]
+
+
+def test_an_opcode_the_kernel_does_not_know_is_refused():
+    class Unknown:
+        mnemonic = "FROBNICATE"
+        flags = frozenset()
+        immediate_size = 0
+
+    with pytest.raises(LookupError):
+        handler_of(Unknown())
+
+
+# -- keccak ---------------------------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.one_of(st.binary(max_size=600), st.sampled_from(
+           [b"\xff" * n for n in (RATE_BYTES - 1, RATE_BYTES, RATE_BYTES + 1, 2 * RATE_BYTES)])),
+       start=st.integers(0, 7))
+def test_numba_keccak_matches_the_reference_hash(data, start):
+    buffer = np.frombuffer(bytes(start) + data, dtype=np.uint8)
+    assert to_int(keccak256_word(buffer, start, len(data))) == int.from_bytes(keccak256(data), "big")
+
+
+# -- benchmark contracts --------------------------------------------------------------------------
+
+WORKLOADS = load_benchmarks() if BENCHMARKS_DIR.is_dir() else []
+
+
+@pytest.mark.parametrize("workload", WORKLOADS or [pytest.param(None, marks=pytest.mark.skip("no fixtures"))],
+                         ids=lambda w: w.name if w else "none")
+def test_benchmark_input_on_baseline(workload):
+    outcome = call_code(workload.code, workload.calldata, gas=10**9, engine=BASELINE)
+    assert outcome.status is Status.SUCCESS
+    assert outcome.output == workload.expected_output
+    if workload.expected_gas is not None:
+        assert outcome.gas_used == workload.expected_gas
+
+
+# -- gas near and above the kernel's limit --------------------------------------------------------
+
+RETURN_GAS = assemble("GAS", 0, "MSTORE", 32, 0, "RETURN")
+
+
+@pytest.mark.parametrize("gas", [NATIVE_GAS_LIMIT - 1, NATIVE_GAS_LIMIT, 2**64, 2**256 - 1])
+def test_gas_beyond_int64_agrees(gas):
+    outcome = both_engines(RETURN_GAS, gas)
+    assert int.from_bytes(outcome["output"], "big") == gas - 2  # GAS costs 2
+
+
+@pytest.mark.parametrize("gas", [NATIVE_GAS_LIMIT - 1, 2**64])
+def test_huge_gas_reaches_callees_by_the_63_64_rule(gas):
+    # CALL the reentrant contract with all gas but a little, and return what GAS says afterwards.
+    code = assemble(0, 0, 0, 0, 0, int.from_bytes(REENTRANT, "big"), 2**256 - 1, "CALL", "POP", *RETURN_GAS)
+    both_engines(code, gas)
+
+
+@pytest.mark.parametrize("size", [2**32, 2**59, 2**63, 2**64 - 1, 2**64, 2**65, 2**256 - 1])
+@pytest.mark.parametrize("op", ["CALLDATACOPY", "CODECOPY", "RETURNDATACOPY", "MCOPY", "KECCAK256", "LOG0",
+                                "RETURN"])
+def test_huge_sizes_with_the_most_gas_a_native_frame_has(op, size):
+    if op in ("KECCAK256", "LOG0", "RETURN"):
+        code = assemble(size, 0, op)
+    else:
+        code = assemble(size, 0, 0, op)
+    status = both_engines(code, NATIVE_GAS_LIMIT - 1)["status"]
+    assert status in (Status.OUT_OF_GAS, Status.RETURNDATA_OUT_OF_BOUNDS)
+
+
+# -- memory ---------------------------------------------------------------------------------------
+
+
+def test_memory_growth_keeps_what_was_written():
+    pattern = int.from_bytes(b"\xaa" * 32, "big")
+    code = assemble(pattern, 5, "MSTORE", 0x1234, 300_000, "MSTORE",  # grows the 4 KiB buffer twice
+                    3, 5, 600_000, "MCOPY",  # and again, copying across the growth
+                    600_040, 0, "RETURN")
+    output = both_engines(code, 10**8)["output"]
+    assert output[5:37] == b"\xaa" * 32
+    assert output[300_000:300_032] == (0x1234).to_bytes(32, "big")
+    assert output[600_000:600_003] == b"\xaa" * 3
+
+
+def test_a_new_frame_sees_zeroed_memory():
+    call_code(assemble(2**256 - 1, 64, "MSTORE"), engine=BASELINE)  # dirties a pooled buffer
+    outcome = call_code(assemble(64, "MLOAD", 0, "MSTORE", 32, 0, "RETURN"), engine=BASELINE)
+    assert outcome.output == bytes(32)
+
+
+TOUCH_32_BYTES_AT = {
+    "MLOAD": lambda offset: assemble(offset, "MLOAD"),
+    "KECCAK256": lambda offset: assemble(32, offset, "KECCAK256"),
+    "RETURN": lambda offset: assemble(32, offset, "RETURN"),
+    "CALLDATACOPY": lambda offset: assemble(32, 0, offset, "CALLDATACOPY"),
+}
+
+
+@pytest.mark.parametrize("op", TOUCH_32_BYTES_AT)
+def test_memory_past_the_limit_runs_out_of_gas_before_allocating(op):
+    from jitvm.evm.gas import MEMORY_LIMIT
+
+    outcome = both_engines(TOUCH_32_BYTES_AT[op](MEMORY_LIMIT - 31), NATIVE_GAS_LIMIT - 1)
+    assert outcome["status"] is Status.OUT_OF_GAS
+
+
+def test_memory_up_to_the_limit():
+    from jitvm.evm.gas import MEMORY_LIMIT
+
+    outcome = both_engines(assemble(MEMORY_LIMIT - 32, "MLOAD", "MSIZE", 0, "MSTORE", 32, 0, "RETURN"),
+                           NATIVE_GAS_LIMIT - 1)
+    assert int.from_bytes(outcome["output"], "big") == MEMORY_LIMIT
+
+
+# -- the storage cache ----------------------------------------------------------------------------
+
+
+def test_cached_slots_are_forgotten_when_a_callee_writes_them():
+    # The outer run (40 bytes of calldata) reads slot 0, so the kernel caches it, then calls the
+    # reentrant contract, which calls back with no calldata: that inner run stores 42 in slot 0.
+    # The outer run's second SLOAD must see 42.
+    outer = assemble(0, "SLOAD", "POP",
+                     0, 0, 0, 0, 0, int.from_bytes(REENTRANT, "big"), 100_000, "CALL", "POP",
+                     0, "SLOAD", 0, "MSTORE", 32, 0, "RETURN")
+    inner = assemble("JUMPDEST", 42, 0, "SSTORE", "STOP")
+    head_size = 6  # CALLDATASIZE ISZERO PUSH2 <inner> JUMPI
+    code = assemble("CALLDATASIZE", "ISZERO", b"\x61" + (head_size + len(outer)).to_bytes(2, "big"), "JUMPI")
+    code += outer + inner
+    assert len(code) == head_size + len(outer) + len(inner)
+    outcome = both_engines(code, 1_000_000)
+    assert outcome["status"] is Status.SUCCESS
+    assert int.from_bytes(outcome["output"], "big") == 42
+
+
+def test_more_slots_than_the_cache_holds():
+    # Store i in slot i for i = 1200..1, then read them all back and sum them.
+    loop = assemble(1200, "JUMPDEST", "DUP1", "DUP1", "SSTORE", 1, "SWAP1", "SUB", "DUP1", 3, "JUMPI", "POP",
+                    0, 1200, "JUMPDEST", "DUP1", "SLOAD", "DUP3", "ADD", "SWAP2", "POP", 1, "SWAP1", "SUB",
+                    "DUP1", 21, "JUMPI", "POP", 0, "MSTORE", 32, 0, "RETURN")
+    assert loop[3] == loop[21] == opcode_table().by_name["JUMPDEST"].byte
+    outcome = both_engines(loop, 10**8)
+    assert int.from_bytes(outcome["output"], "big") == sum(range(1, 1201))
+
+
+# -- tracing --------------------------------------------------------------------------------------
+
+TRACED_PROGRAMS = {
+    "arithmetic": assemble(3, 5, "ADD", 7, "MUL", 0, "MSTORE", 32, 0, "RETURN"),
+    "storage": assemble(7, 1, "SSTORE", 1, "SLOAD", 1, "SLOAD", "ADD", 1, "SSTORE", "STOP"),
+    "call": assemble(0, 0, 0, 0, 0, int.from_bytes(REENTRANT, "big"), 50_000, "CALL", 1, "SLOAD", "STOP"),
+    "growth": assemble(1, 100_000, "MSTORE", "MSIZE", 0, "MSTORE", 32, 0, "RETURN"),
+    "error": assemble(1, "ADD"),
+    "out of gas": assemble("JUMPDEST", 0, "JUMP"),
+}
+
+
+def traces(code: bytes, gas: int) -> list[list[str]]:
+    """The EIP-3155 trace of `code` on the reference and on the baseline."""
+    lines = []
+    for engine in (None, BASELINE):
+        stream = io.StringIO()
+        call_code(code, b"\x01" * 40, gas=gas, engine=engine, state=pre_state(code),
+                  tracer=Eip3155Tracer(stream))
+        lines.append(stream.getvalue().splitlines())
+    return lines
+
+
+@pytest.mark.parametrize("name", TRACED_PROGRAMS)
+def test_baseline_traces_like_the_reference(name):
+    reference, baseline = traces(TRACED_PROGRAMS[name], 100_000)
+    assert baseline == reference
+
+
+@settings(max_examples=50, deadline=None)
+@given(code=programs(), gas=st.integers(0, 100_000))
+def test_generated_programs_trace_like_the_reference(code, gas):
+    reference, baseline = traces(code, gas)
+    assert baseline == reference
+
+
+# -- compilation ----------------------------------------------------------------------------------
+
+
+def test_the_kernel_has_one_specialization():
+    call_code(assemble(0, "CALLDATALOAD", 0, "MSTORE", 32, 0, "RETURN"), b"\x01" * 40, engine=BASELINE)
+    call_code(assemble("STOP"), engine=BASELINE)
+    both_engines(TRACED_PROGRAMS["call"])
+    assert len(run_kernel.signatures) == 1, run_kernel.signatures
+
+
+def test_a_changed_dependency_drops_the_cached_compilations(tmp_path):
+    from jitvm.evm.native.numba_cache import drop_if_stale
+
+    class FakeCache:
+        cache_path = str(tmp_path / "cache")
+        flushes = 0
+
+        def flush(self):
+            FakeCache.flushes += 1
+
+    class FakeDispatcher:
+        _cache = FakeCache()
+
+    dependency = tmp_path / "dependency.py"
+    dependency.write_text("LIMBS = 4\n")
+    drop_if_stale([FakeDispatcher], [dependency], "kernel")  # no record yet: drop
+    drop_if_stale([FakeDispatcher], [dependency], "kernel")  # unchanged: keep
+    assert FakeCache.flushes == 1
+    dependency.write_text("LIMBS = 5\n")
+    drop_if_stale([FakeDispatcher], [dependency], "kernel")
+    assert FakeCache.flushes == 2

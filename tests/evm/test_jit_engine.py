@@ -1,0 +1,176 @@
+"""The JIT engine against the reference interpreter: the benchmark contracts, and programs built to
+end a compiled block at every point (out of gas at each instruction, stack errors mid-block, invalid
+and dynamic jumps, memory growth), plus the object cache across processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from jitvm.evm.calls import call_code
+from jitvm.evm.jit import analysis
+from jitvm.evm.jit.engine import JitEngine
+from jitvm.evm.opcodes import opcode_table
+from jitvm.evm.workloads import BENCHMARKS_DIR, MAIN_BENCHMARKS, load_benchmarks
+
+GAS = 10**9
+OP = {name: opcode.byte for name, opcode in opcode_table("Cancun").by_name.items()}
+WORKLOADS = [w for w in load_benchmarks() if w.contract in MAIN_BENCHMARKS] if BENCHMARKS_DIR.is_dir() else []
+
+
+@pytest.fixture(scope="module")
+def jit():
+    return JitEngine()
+
+
+def assemble(*parts) -> bytes:
+    """Mnemonics and ints; an int after a PUSHn mnemonic is its immediate."""
+    code = bytearray()
+    size = 0
+    for part in parts:
+        if isinstance(part, int):
+            code += part.to_bytes(size, "big")
+            size = 0
+        else:
+            code.append(OP[part])
+            size = opcode_table("Cancun").by_name[part].immediate_size
+    return bytes(code)
+
+
+def same_as_reference(jit, code: bytes, calldata: bytes = b"", gas: int = 100_000):
+    expected = call_code(code, calldata, gas=gas)
+    actual = call_code(code, calldata, gas=gas, engine=jit)
+    assert (actual.status, actual.output, actual.gas_used) == (expected.status, expected.output, expected.gas_used), gas
+    return expected
+
+
+@pytest.mark.parametrize("workload", [pytest.param(w, id=w.name) for w in WORKLOADS])
+def test_benchmark_inputs(jit, workload):
+    outcome = call_code(workload.code, workload.calldata, gas=GAS, engine=jit)
+    assert outcome.is_success
+    assert outcome.output == workload.expected_output
+    if workload.expected_gas is not None:
+        assert outcome.gas_used == workload.expected_gas
+    else:
+        baseline = call_code(workload.code, workload.calldata, gas=GAS, engine=JitEngine(hot_calls=10**9))
+        assert outcome.gas_used == baseline.gas_used
+
+
+# A loop whose body is one long block of compiled instructions, with memory growth and a dynamic
+# jump back to its head: every gas limit ends it at another instruction.
+def _loop(end: int) -> bytes:
+    return assemble(
+        "PUSH1", 3, "PUSH1", 0, "MSTORE",  # counter in memory[0]
+        "JUMPDEST",  # pc 5: the loop head
+        "PUSH1", 0, "MLOAD", "PUSH1", 1, "SWAP1", "SUB", "DUP1", "PUSH1", 0, "MSTORE",
+        "DUP1", "PUSH1", 7, "MUL", "PUSH1", 32, "MUL", "PUSH1", 64, "ADD", "MSTORE8",  # grows memory
+        "PUSH1", 0, "MLOAD", "PUSH1", 2, "EXP", "PUSH1", 5, "DIV", "POP", "GAS", "POP",
+        "PUSH1", 0, "MLOAD", "ISZERO", "PUSH1", end, "JUMPI",
+        "PUSH1", 5, "DUP1", "POP", "JUMP",
+        "JUMPDEST",  # the loop's exit
+        "MSIZE", "PUSH1", 0, "MSTORE", "PUSH1", 32, "PUSH1", 0, "RETURN",
+    )
+
+
+LOOP_END = _loop(0).rindex(OP["JUMPDEST"])
+LOOP = _loop(LOOP_END)
+
+
+def test_loop_program_layout():
+    assert LOOP[5] == OP["JUMPDEST"] and LOOP[LOOP_END] == OP["JUMPDEST"]
+    blocks = analysis.analyse(LOOP, "Cancun").blocks
+    assert any(len(block.body) > 10 for block in blocks)
+
+
+def test_out_of_gas_at_every_instruction(jit):
+    full = same_as_reference(jit, LOOP).gas_used
+    for gas in range(0, full + 2):
+        same_as_reference(jit, LOOP, gas=gas)
+
+
+@pytest.mark.parametrize("code", [
+    assemble("PUSH1", 1, "PUSH1", 2, "ADD", "ADD", "STOP"),  # underflow mid-block
+    assemble("PUSH1", 1, "POP", "POP", "PUSH1", 0, "STOP"),
+    assemble("PUSH1", 9, "JUMP", "STOP"),  # static jump to a non-JUMPDEST
+    assemble("PUSH1", 4, "PUSH1", 0, "MLOAD", "ADD", "JUMP", "JUMPDEST", "STOP"),  # dynamic, valid
+    assemble("PUSH1", 5, "PUSH1", 0, "MLOAD", "ADD", "JUMP", "JUMPDEST", "STOP"),  # dynamic, invalid
+    assemble("PUSH1", 3, "JUMP", "PUSH1", 0x5B, "STOP"),  # into PUSH data
+    assemble("PUSH32", (1 << 256) - 1, "JUMP"),  # far beyond the code
+    assemble("PUSH1", 1, "PUSH1", 8, "JUMPI", "INVALID", "INVALID", "JUMPDEST", "PUSH1", 1, "STOP"),
+    assemble("PUSH1", 0, "PUSH1", 8, "JUMPI", "PUSH1", 7, "STOP", "JUMPDEST"),
+    assemble("PUSH1", 1, "SLOAD", "PUSH1", 2, "SSTORE", "PUSH1", 2, "SLOAD", "PUSH1", 0, "MSTORE",
+             "PUSH1", 32, "PUSH1", 0, "RETURN"),
+    assemble("PUSH1", 40, "CALLDATALOAD", "PUSH1", 0, "CALLDATALOAD", "ADD", "PUSH1", 0, "MSTORE", "PUSH1", 32,
+             "PUSH1", 0, "RETURN"),
+    assemble("PUSH4", 0xFFFFFFFF, "MLOAD"),  # unpayable memory
+    assemble("PUSH3", 0x100000, "MLOAD", "PUSH1", 1, "PUSH2", 0x1000, "MSTORE", "MSIZE", "PUSH1", 0, "MSTORE8",
+             "PUSH1", 1, "PUSH1", 0, "RETURN"),  # memory past the first buffer
+    assemble("PUSH1", 8, "PUSH1", 2, "PUSH1", 3, "CALLDATACOPY", "PUSH1", 10, "PUSH1", 1, "PUSH1", 0x40, "CODECOPY",
+             "PUSH1", 4, "PUSH1", 0, "PUSH2", 0x2000, "CODECOPY", "PUSH1", 0, "PUSH1", 0, "PUSH1", 0x50, "CODECOPY",
+             "PUSH1", 60, "PUSH1", 30, "PUSH1", 0x70, "CALLDATACOPY", "PUSH1", 40, "PUSH1", 200, "PUSH1", 0x70, "CODECOPY",
+             "PUSH1", 40, "PUSH1", 45, "PUSH1", 0x60, "CODECOPY", "PUSH1", 0x80, "PUSH1", 0, "RETURN"),
+    assemble("PUSH1", 5, "PUSH1", 1, "SSTORE", "PUSH1", 1, "SLOAD", "PUSH1", 1, "SLOAD", "ADD", "PUSH1", 2, "SLOAD",
+             "PUSH1", 2, "SLOAD", "ADD", "ADD", "PUSH1", 0, "MSTORE", "PUSH1", 32, "PUSH1", 0, "RETURN"),
+    assemble("PUSH1", 7, "PUSH1", 3, "MSTORE", "PUSH1", 40, "PUSH1", 1, "KECCAK256", "PUSH1", 0, "PUSH1", 0x30,
+             "KECCAK256", "PUSH2", 0x300, "PUSH2", 0x1000, "KECCAK256", "PUSH1", 1, "PUSH1", 0, "KECCAK256",
+             "ADD", "ADD", "ADD", "PUSH1", 0, "MSTORE", "PUSH1", 32, "PUSH1", 0, "RETURN"),
+    assemble("PUSH1", 0x80, "PUSH1", 0xFF, "SIGNEXTEND", "PUSH1", 0xFF, "PUSH2", 0x100, "SHL", "PUSH1", 3,
+             "PUSH1", 255, "SAR", "PUSH1", 31, "PUSH1", 0x1F, "BYTE", "ADD", "ADD", "ADD", "PUSH1", 0, "MSTORE",
+             "PUSH1", 32, "PUSH1", 0, "RETURN"),
+    assemble("PUSH1", 1, "PUSH1", 2, "PUSH1", 3) + bytes([0x61]),  # truncated PUSH2 at the end
+    bytes([0x0C, 0x01]),  # undefined opcode
+    assemble(*["PUSH1", 1] * 1030),  # overflow in a block cut into several
+])
+def test_block_boundaries(jit, code):
+    calldata = bytes(range(40))
+    full = same_as_reference(jit, code, calldata, gas=1_000_000).gas_used
+    for gas in sorted({0, 1, full // 2, full - 1, full}):
+        same_as_reference(jit, code, calldata, gas=max(gas, 0))
+
+
+def test_dynamic_jump_table(jit):
+    """A dispatcher choosing among many JUMPDESTs by calldata, across compiled functions."""
+    parts = ["PUSH1", 0, "CALLDATALOAD", "PUSH1", 224, "SHR", "JUMP"]
+    code = bytearray(assemble(*parts))
+    targets = []
+    for index in range(400):  # more blocks than one compiled function holds
+        targets.append(len(code))
+        code += assemble("JUMPDEST", "PUSH2", index, "PUSH1", 0, "MSTORE", "PUSH1", 32, "PUSH1", 0, "RETURN")
+    for target in (targets[0], targets[199], targets[-1], targets[5] + 1, len(code) + 5):
+        same_as_reference(jit, bytes(code), target.to_bytes(4, "big"))
+
+
+_RELOAD = """
+import json, sys
+from jitvm.evm.calls import call_code
+from jitvm.evm.jit.engine import JitEngine
+engine = JitEngine()
+outcome = call_code(bytes.fromhex(sys.argv[1]), gas=100000, engine=engine)
+print(json.dumps({"output": outcome.output.hex(), **engine.compile_stats()}))
+"""
+
+
+def test_cache_reload_in_another_process(tmp_path):
+    environment = {**os.environ, "JITVM_CACHE_DIR": str(tmp_path)}
+    environment.pop("JITVM_DISABLE_CACHE", None)
+    runs = [json.loads(subprocess.run([sys.executable, "-c", _RELOAD, LOOP.hex()], env=environment, check=True,
+                                      capture_output=True, text=True).stdout) for _ in range(2)]
+    assert runs[0]["output"] == runs[1]["output"] != ""
+    assert runs[0]["compile_seconds"] > 0
+    assert runs[1]["compile_seconds"] == 0 and runs[1]["cache_load_seconds"] > 0
+
+
+def test_tiered_engine_compiles_hot_code_only():
+    """"auto": the baseline runs a code until it is hot, then the JIT; both give the same results."""
+    engine = JitEngine(hot_calls=2)
+    key = (LOOP, "Cancun")
+    outcomes = [call_code(LOOP, gas=100_000, engine=engine) for _ in range(4)]
+    assert engine._heat[key][0] == -1  # compiled after the second call
+    assert len({(o.status, o.output, o.gas_used) for o in outcomes}) == 1
+    cold = JitEngine(hot_gas=10**12)
+    call_code(LOOP, gas=100_000, engine=cold)
+    assert cold._heat[key][0] > 0
