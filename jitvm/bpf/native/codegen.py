@@ -34,6 +34,7 @@ from jitvm.bpf.errors import ErrorCode
 from jitvm.bpf.native import layout as L
 from jitvm.bpf.table import Profile, profile_table
 from jitvm.jit.blocks import partition, split_blocks, find_leaders
+from jitvm.jit.irtext import IrText
 
 CONTINUE = -1  # a function's status: state[PC] is in another function (bpf_enter goes on)
 ENTRY = "bpf_enter"
@@ -89,40 +90,17 @@ def block_costs(block, starts, decoded) -> BlockCosts:
     return BlockCosts(len(costs), prefix[-1], prefix[-1] - costs[-1], tuple(prefix))
 
 
-class FunctionWriter:
+class FunctionWriter(IrText):
     """One part (a range of blocks) as an LLVM function."""
 
     def __init__(self, generator: "ModuleGenerator", name: str, blocks):
+        super().__init__()
         self.g = generator
         self.name = name
         self.blocks = blocks
         self.pcs = {block.start for block in blocks}
-        self.body: list[str] = []
-        self.cold: list[str] = []
-        self.counter = 0
         self.limits: dict[int, str] = {}
         self.stubs: dict[int, str] = {}
-
-    # -- text ---------------------------------------------------------------------------------------
-
-    def tmp(self) -> str:
-        self.counter += 1
-        return f"%t{self.counter}"
-
-    def label(self, stem: str) -> str:
-        self.counter += 1
-        return f"{stem}.{self.counter}"
-
-    def emit(self, text: str, cold: bool = False) -> None:
-        (self.cold if cold else self.body).append("  " + text)
-
-    def start(self, label: str, cold: bool = False) -> None:
-        (self.cold if cold else self.body).append(f"{label}:")
-
-    def op(self, text: str, cold: bool = False) -> str:
-        name = self.tmp()
-        self.emit(f"{name} = {text}", cold)
-        return name
 
     # -- state --------------------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from jitvm.evm.native import kernel
 from jitvm.evm.native import layout as L
 from jitvm.evm.opcodes import STACK_LIMIT
 from jitvm.jit.blocks import partition
+from jitvm.jit.irtext import IrText
 
 ENTRY = "evm_enter"
 # Blocks per LLVM function. i256 code makes the backend's register allocation the largest cost, and
@@ -98,17 +99,15 @@ class BlockStack:
         self.w.emit(f"store i64 {self.w.op(f'add i64 {self.w.sp}, {self.height}', cold)}, ptr %sp.a", cold)
 
 
-class FunctionWriter:
+class FunctionWriter(IrText):
     """One part (a range of blocks) as an LLVM function."""
 
     def __init__(self, generator: "ModuleGenerator", name: str, blocks: list[BlockInfo]):
+        super().__init__()
         self.g = generator
         self.name = name
         self.blocks = blocks
         self.pcs = {block.start for block in blocks}
-        self.body: list[str] = []
-        self.cold: list[str] = []
-        self.counter = 0
         self.stubs: dict[int, str] = {}
         self.stack: BlockStack | None = None
         self.block: BlockInfo | None = None
@@ -116,22 +115,6 @@ class FunctionWriter:
         self.dispatch_used = False
 
     # -- text ---------------------------------------------------------------------------------------
-
-    def label(self, stem: str) -> str:
-        self.counter += 1
-        return f"{stem}.{self.counter}"
-
-    def emit(self, text: str, cold: bool = False) -> None:
-        (self.cold if cold else self.body).append("  " + text)
-
-    def start(self, label: str, cold: bool = False) -> None:
-        (self.cold if cold else self.body).append(f"{label}:")
-
-    def op(self, text: str, cold: bool = False) -> str:
-        self.counter += 1
-        name = f"%t{self.counter}"
-        self.emit(f"{name} = {text}", cold)
-        return name
 
     def row(self, position: int, cold: bool = False) -> str:
         return self.op(f"getelementptr inbounds i256, ptr {self.base}, i64 {position}", cold)
