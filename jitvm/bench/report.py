@@ -11,7 +11,8 @@ def legend(timer: str) -> str:
         f"time/call: median of the timed runs, in {clock} (each run the mean of a batch of calls when calls "
         "are fast); spread: median absolute deviation / median; ×ref, ×pyrevm, ×py-evm: the reference's "
         "(pyrevm's, py-evm's) time / this engine's time, above 1 when this engine is faster; compile, cache load: "
-        "during the first call, for engines that report them ('-' otherwise)."
+        "during the first call, for engines that report them ('-' otherwise), with a tiered JIT's optimizing "
+        "compile in brackets (it runs in the background and is waited for before timing)."
     )
 
 
@@ -99,7 +100,10 @@ def _table(kind: str, measurements: list[Measurement]):
                 style = {FAILED: "red", SKIPPED: "yellow"}.get(m.status, "yellow")
                 label = {FAILED: "FAILED", SKIPPED: "skipped", INTERRUPTED: "interrupted"}.get(m.status, m.status)
                 cells = ["0", f"[{style}]{label} [{len(footnotes)}][/]", "", "", *([""] * len(against))]
-            table.add_row(workload, m.engine, *cells, format_seconds(m.compile_seconds),
+            compiled = format_seconds(m.compile_seconds)
+            if m.optimize_seconds:
+                compiled += f" (+{format_seconds(m.optimize_seconds)})"
+            table.add_row(workload, m.engine, *cells, compiled,
                           format_seconds(m.cache_load_seconds), end_section=position == len(rows) - 1)
     return table, footnotes
 

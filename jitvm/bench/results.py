@@ -45,6 +45,7 @@ class Measurement:
     first_call_seconds: float | None = None  # the verifying call (includes any compilation)
     compile_seconds: float | None = None  # from the engine's compile_stats(), when it has one
     cache_load_seconds: float | None = None
+    optimize_seconds: float | None = None  # a tiered JIT's optimizing compile, waited for before timing
 
     @property
     def key(self) -> str:
@@ -129,6 +130,7 @@ def _measurement_json(m: Measurement) -> dict:
         "first_call": m.first_call_seconds,
         "compile": m.compile_seconds,
         "cache_load": m.cache_load_seconds,
+        "optimize": m.optimize_seconds,
     }
 
 

@@ -30,21 +30,21 @@ class ReferenceEngine:
         return run_frame(message, ctx)
 
 
-ENGINE_NAMES = ("reference", "baseline", "jit")
-# "auto" picks the fastest engine there is: the baseline until the tiered JIT engine
-# (jitvm.evm.jit.engine.JitEngine with HOT_GAS / HOT_CALLS) takes its place.
-ENGINE_ALIASES = {"auto": "baseline"}
+# "auto" is tiered: the baseline runs a code until it is hot (jitvm.evm.jit.engine.HOT_GAS gas or
+# HOT_CALLS frames), then the JIT compiles it in the background and its next frames run compiled.
+ENGINE_NAMES = ("reference", "baseline", "jit", "auto")
 
 
 def get_engine(name: str) -> Engine | None:
     """The engine called `name` (None stands for the reference interpreter). KeyError if unknown."""
-    name = ENGINE_ALIASES.get(name, name)
     if name == "reference":
         return None
     if name == "baseline":
         return _baseline_engine()
     if name == "jit":
         return _jit_engine()
+    if name == "auto":
+        return _auto_engine()
     raise KeyError(f"unknown EVM engine {name!r}; available: {', '.join(ENGINE_NAMES)}")
 
 
@@ -60,3 +60,12 @@ def _jit_engine() -> Engine:
     from jitvm.evm.jit.engine import JitEngine
 
     return JitEngine()
+
+
+@cache
+def _auto_engine() -> Engine:
+    from jitvm.evm.jit.engine import HOT_CALLS, HOT_GAS, JitEngine
+
+    engine = JitEngine(hot_gas=HOT_GAS, hot_calls=HOT_CALLS, background=True)
+    engine.name = "auto"
+    return engine

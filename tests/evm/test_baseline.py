@@ -39,11 +39,15 @@ def both_engines(code: bytes, gas: int = 1_000_000, **kwargs) -> dict:
 # -- registration ---------------------------------------------------------------------------------
 
 
-def test_baseline_is_registered_and_auto_resolves_to_it():
-    assert "baseline" in ENGINE_NAMES
+def test_baseline_is_registered_and_auto_is_tiered_on_it():
+    from jitvm.evm.jit.engine import HOT_CALLS, HOT_GAS, JitEngine
+
+    assert "baseline" in ENGINE_NAMES and "auto" in ENGINE_NAMES
     assert isinstance(BASELINE, BaselineEngine)
-    assert get_engine("auto") is BASELINE
     assert get_engine("baseline") is BASELINE  # one shared instance, one buffer pool
+    auto = get_engine("auto")
+    assert isinstance(auto, JitEngine) and auto is get_engine("auto") and auto.name == "auto"
+    assert (auto.hot_gas, auto.hot_calls, auto.background) == (HOT_GAS, HOT_CALLS, True)
 
 
 # -- the dispatch table ---------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 from jitvm.evm.calls import CALLER_ADDRESS, CALLER_BALANCE, CONTRACT_ADDRESS, call_code
 from jitvm.evm.engines import ENGINE_NAMES, get_engine
+from jitvm.evm.jit.engine import JitEngine
 from jitvm.evm.forks import EXECUTABLE_FORKS, get_fork
 from jitvm.evm.opcodes import opcode_table
 from jitvm.evm.roots import logs_hash, state_root
@@ -38,6 +39,14 @@ from tests.conftest import FIXTURES
 
 STATE_TESTS = FIXTURES / "evm" / "GeneralStateTests"
 OTHER_ENGINES = [name for name in ENGINE_NAMES if name != "reference"]
+# "auto" as registered compiles a code after 64 frames: too late for tests that run each code a few
+# times. This one compiles it (in the background) at its second frame, so frames of the same code run
+# on the baseline, are queued, and run compiled, and all must agree.
+EAGER_AUTO = JitEngine(hot_calls=1, background=True)
+
+
+def engine_for(name: str):
+    return EAGER_AUTO if name == "auto" else get_engine(name)
 FILES_PER_FOLDER = 4
 CASES_PER_FILE = 4
 # Files whose chosen cases take over ten seconds on the reference interpreter; the next file of the
@@ -84,7 +93,7 @@ def transaction_outcome(case, engine_name: str) -> dict:
     state = State({address: account.copy() for address, account in case.pre.items()})
     try:
         result = apply_transaction(state, case.block, case.transaction, get_fork(case.fork),
-                                   engine=get_engine(engine_name))
+                                   engine=engine_for(engine_name))
     except InvalidTransaction as rejection:
         return {"rejected": rejection.code, "state_root": state_root(state.accounts)}
     return {
@@ -307,7 +316,7 @@ def pre_state(code: bytes) -> State:
 
 def call_outcome(code: bytes, gas: int, engine_name: str, calldata: bytes = b"\x01" * 40,
                  fork: str = "Cancun") -> dict:
-    outcome = call_code(code, calldata, gas=gas, value=3, engine=get_engine(engine_name), fork=fork,
+    outcome = call_code(code, calldata, gas=gas, value=3, engine=engine_for(engine_name), fork=fork,
                         state=pre_state(code))
     state = outcome.state
     return {

@@ -12,8 +12,10 @@ import sys
 import pytest
 
 from jitvm.evm.calls import call_code
-from jitvm.evm.jit import analysis
+from jitvm.evm.jit import analysis, compile
+from jitvm.evm.jit import engine as engine_module
 from jitvm.evm.jit.engine import JitEngine
+from jitvm.jit.cache import ObjectCache
 from jitvm.evm.opcodes import opcode_table
 from jitvm.evm.workloads import BENCHMARKS_DIR, MAIN_BENCHMARKS, load_benchmarks
 
@@ -132,6 +134,22 @@ def test_block_boundaries(jit, code):
         same_as_reference(jit, code, calldata, gas=max(gas, 0))
 
 
+_SHIFTS = ("SHL", "SHR", "SAR", "BYTE", "SIGNEXTEND")
+# Each shift-like instruction with the amount and the value from calldata (compiled out of line),
+# then with a constant amount (compiled inline): the results go to memory and are returned.
+_VARIABLE_SHIFTS = assemble(*[part for index, name in enumerate(_SHIFTS) for part in (
+    "PUSH1", 32, "CALLDATALOAD", "PUSH1", 0, "CALLDATALOAD", name, "PUSH2", 64 * index, "MSTORE",
+    "PUSH1", 32, "CALLDATALOAD", "PUSH1", 30, name, "PUSH2", 64 * index + 32, "MSTORE")],
+    "PUSH2", 64 * len(_SHIFTS), "PUSH1", 0, "RETURN")
+
+
+@pytest.mark.parametrize("amount", [0, 1, 7, 8, 30, 31, 32, 33, 64, 127, 128, 200, 248, 255, 256, 257, 2**64,
+                                    2**255, 2**256 - 1])
+def test_shifts_by_variable_amounts(jit, amount):
+    for value in (0, 1, 0x80, 0xFF7F, 2**255, 2**256 - 1, 0x0123456789ABCDEF << 128):
+        same_as_reference(jit, _VARIABLE_SHIFTS, amount.to_bytes(32, "big") + value.to_bytes(32, "big"))
+
+
 def test_dynamic_jump_table(jit):
     """A dispatcher choosing among many JUMPDESTs by calldata, across compiled functions."""
     parts = ["PUSH1", 0, "CALLDATALOAD", "PUSH1", 224, "SHR", "JUMP"]
@@ -167,10 +185,41 @@ def test_cache_reload_in_another_process(tmp_path):
 def test_tiered_engine_compiles_hot_code_only():
     """"auto": the baseline runs a code until it is hot, then the JIT; both give the same results."""
     engine = JitEngine(hot_calls=2)
-    key = (LOOP, "Cancun")
     outcomes = [call_code(LOOP, gas=100_000, engine=engine) for _ in range(4)]
-    assert engine._heat[key][0] == -1  # compiled after the second call
+    assert engine.heat(LOOP, "Cancun").state == "compiled"  # at the third call
     assert len({(o.status, o.output, o.gas_used) for o in outcomes}) == 1
     cold = JitEngine(hot_gas=10**12)
     call_code(LOOP, gas=100_000, engine=cold)
-    assert cold._heat[key][0] > 0
+    heat = cold.heat(LOOP, "Cancun")
+    assert heat.state == "cold" and heat.gas > 0 and heat.calls == 1
+
+
+def test_background_compile_keeps_running_on_the_baseline():
+    """With background=True the hot code is compiled on another thread; until it is linked, its
+    frames run on the baseline; every frame gives the same result."""
+    code = LOOP + bytes([OP["STOP"]]) * 7  # a code no other test compiles
+    engine = JitEngine(hot_calls=1, background=True)
+    outcomes = [call_code(code, gas=100_000, engine=engine) for _ in range(3)]
+    assert engine.heat(code, "Cancun").state in ("queued", "compiled")
+    compile.settle()
+    outcomes.append(call_code(code, gas=100_000, engine=engine))
+    assert engine.heat(code, "Cancun").state == "compiled"
+    assert len({(o.status, o.output, o.gas_used) for o in outcomes}) == 1
+
+
+def test_quick_tier_is_upgraded_when_hot(monkeypatch, tmp_path):
+    """A code's first compile is the QUICK tier; once hot, the OPTIMIZED tier replaces it (in the
+    background), and a later process loads the OPTIMIZED tier from the cache."""
+    monkeypatch.setattr(compile, "CACHE", ObjectCache(tmp_path))
+    monkeypatch.setattr(engine_module, "UPGRADE_CALLS", 2)
+    code = LOOP + bytes([OP["STOP"]]) * 11
+    engine = JitEngine()
+    outcomes = [call_code(code, gas=100_000, engine=engine)]
+    assert compile.loaded(code, "Cancun").tier == compile.QUICK
+    outcomes += [call_code(code, gas=100_000, engine=engine) for _ in range(3)]
+    compile.settle()
+    assert compile.loaded(code, "Cancun").tier == compile.OPTIMIZED
+    outcomes.append(call_code(code, gas=100_000, engine=engine))
+    assert len({(o.status, o.output, o.gas_used) for o in outcomes}) == 1
+    assert engine.compile_stats()["optimize_seconds"] > 0
+    assert ObjectCache(tmp_path).load(compile.cache_key(code, "Cancun", compile.OPTIMIZED)) is not None

@@ -1,9 +1,16 @@
-"""Compiling, caching and linking EVM code for the JIT.
+"""Compiling, caching and linking EVM code for the JIT, in two tiers.
 
 `compiled_code(code, fork)` returns the code's linked machine code: from this process's table, else
 from the on-disk ObjectCache (jitvm.jit.cache), else generated (codegen.py) and compiled. The cache
-key is the code's hash, the fork and the digest of what generates the code; the cache adds the
-jitvm and LLVM versions and the CPU, so a second process loads what the first compiled.
+key is the code's hash, the fork, the tier and the digest of what generates the code; the cache adds
+the jitvm and LLVM versions and the CPU, so a second process loads what the first compiled.
+
+Two tiers, because the backend's time is the price of a first run: QUICK compiles with the
+backend at level 0 (snailtracer: about 3 s; its code runs about 1.4 times slower), OPTIMIZED at
+CODEGEN_OPT_LEVEL. A code first gets whichever tier the disk cache holds (the optimized one if
+both), else QUICK, compiled on the caller's thread. `upgrade(code, fork)` queues the OPTIMIZED
+compile on one background thread (llvmlite releases the GIL, so Python, the baseline and compiled
+code keep running); the next frame of the code picks it up. `settle()` waits for the queue.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import ctypes
 import functools
 import hashlib
 import os
+import queue
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,11 +38,15 @@ CACHE = None  # the ObjectCache to use; None: jitvm.jit.default_cache() (tests p
 class CompileTimes:
     """Cumulative seconds, for compile_stats()."""
 
-    compile_seconds: float = 0.0  # analysis, IR and LLVM (cache misses)
+    compile_seconds: float = 0.0  # analysis, IR and LLVM of the tier a code runs first (cache misses)
     cache_load_seconds: float = 0.0  # reading cache entries and linking
+    optimize_seconds: float = 0.0  # compiling and linking OPTIMIZED upgrades (background)
 
 
 TIMES = CompileTimes()
+
+
+QUICK, OPTIMIZED = "quick", "optimized"
 
 
 @dataclass
@@ -42,6 +54,7 @@ class CompiledCode:
     key: str
     function: object = field(repr=False)  # ctypes callable of evm_enter; keeps the code alive
     cache_hit: bool = False
+    tier: str = OPTIMIZED
 
 
 @functools.cache
@@ -63,29 +76,32 @@ def _source_digest() -> str:
     return codegen.source_digest()
 
 
-# The backend's optimisation level for EVM code. Instruction selection and register allocation of
-# i256 arithmetic dominate the compile time: level 2 takes about ten times as long as level 0.
+# The backend's optimisation level for each tier. Instruction selection and register allocation of
+# i256 arithmetic dominate the compile time: level 1 takes about twice as long as level 0 and its
+# code is 1.2-2 times faster; level 2 adds nothing measurable to level 1.
 CODEGEN_OPT_LEVEL = int(os.environ.get("JITVM_EVM_CODEGEN_OPT", "1"))
+OPT_LEVELS = {QUICK: 0, OPTIMIZED: CODEGEN_OPT_LEVEL}
 _machines: dict[int, object] = {}
 _emit_lock = threading.Lock()
 
 
-def cache_key(code: bytes, fork: str) -> str:
-    return f"evm-jit/2|{_source_digest()}|opt={CODEGEN_OPT_LEVEL}|{fork}|{hashlib.sha256(code).hexdigest()}"
+def cache_key(code: bytes, fork: str, tier: str = OPTIMIZED) -> str:
+    level = OPT_LEVELS[tier]
+    return f"evm-jit/3|{_source_digest()}|opt={level}|{fork}|{hashlib.sha256(code).hexdigest()}"
 
 
-def compile_ir(ir: str) -> bytes:
-    """compile_module's parse and pass list, then the backend at CODEGEN_OPT_LEVEL."""
+def compile_ir(ir: str, opt_level: int = CODEGEN_OPT_LEVEL) -> bytes:
+    """compile_module's parse and pass list, then the backend at `opt_level`."""
     import llvmlite.binding as llvm
 
     from jitvm.jit import compiler, target
 
     host = target.host_target()
     with _emit_lock:
-        machine = _machines.get(CODEGEN_OPT_LEVEL)
+        machine = _machines.get(opt_level)
         if machine is None:
-            machine = _machines[CODEGEN_OPT_LEVEL] = llvm.Target.from_triple(host.triple).create_target_machine(
-                cpu=host.cpu, features=host.features, opt=CODEGEN_OPT_LEVEL, reloc=target.RELOCATION_MODEL,
+            machine = _machines[opt_level] = llvm.Target.from_triple(host.triple).create_target_machine(
+                cpu=host.cpu, features=host.features, opt=opt_level, reloc=target.RELOCATION_MODEL,
                 codemodel=target.CODE_MODEL)
         context = llvm.create_context()
         module = compiler.parse(ir, context)
@@ -111,32 +127,142 @@ def compiled_code(code: bytes, fork: str, cache=None) -> CompiledCode | None:
         if found is not None:
             _loaded[(code, fork)] = found  # most recently used last
             return found
-    compiled = build(code, fork, cache or CACHE or default_cache())
+    cache = cache or CACHE or default_cache()
+    compiled = None
+    if OPT_LEVELS[QUICK] != OPT_LEVELS[OPTIMIZED]:
+        compiled = _load(code, fork, cache, OPTIMIZED)  # an earlier process may have upgraded it
+    compiled = compiled or build(code, fork, cache, tier=QUICK)
+    _install(code, fork, compiled)
+    return compiled
+
+
+def _install(code: bytes, fork: str, compiled: CompiledCode) -> None:
     with _lock:
         _loaded[(code, fork)] = compiled
         while len(_loaded) > LOADED_CODES:
             _loaded.pop(next(iter(_loaded)))
+
+
+def _load(code: bytes, fork: str, cache, tier: str) -> CompiledCode | None:
+    """The tier's entry from the cache, linked, or None if the cache does not hold it."""
+    started = time.perf_counter()
+    key = cache_key(code, fork, tier)
+    object_code = cache.load(key)
+    if object_code is None:
+        return None
+    compiled = _link(key, object_code, tier, cache_hit=True)
+    TIMES.cache_load_seconds += time.perf_counter() - started
     return compiled
 
 
-def build(code: bytes, fork: str, cache, blocks_per_function: int | None = None) -> CompiledCode:
-    """Compile (or load from `cache`) and link. The IR is generated only when the cache misses."""
+def _link(key: str, object_code: bytes, tier: str, cache_hit: bool) -> CompiledCode:
+    linked = load_objects([object_code], [codegen.ENTRY], name_hint="evm")
+    return CompiledCode(key, linked.function(codegen.ENTRY, *_ENTRY_TYPE), cache_hit, tier)
+
+
+def build(code: bytes, fork: str, cache, blocks_per_function: int | None = None,
+          tier: str = OPTIMIZED) -> CompiledCode:
+    """Compile (or load from `cache`) and link one tier. The IR is generated only when the cache
+    misses. The times go to TIMES.compile_seconds and cache_load_seconds (QUICK, or OPTIMIZED
+    built directly) or optimize_seconds (OPTIMIZED built by upgrade)."""
     register_helpers()
-    key = cache_key(code, fork)
+    key = cache_key(code, fork, tier)
     compile_seconds = 0.0
 
     def generate_and_compile() -> bytes:
         nonlocal compile_seconds
         started = time.perf_counter()
         ir = codegen.generate(analysis.analyse(code, fork), blocks_per_function)
-        object_code = compile_ir(ir)
+        object_code = compile_ir(ir, OPT_LEVELS[tier])
         compile_seconds = time.perf_counter() - started
         return object_code
 
     started = time.perf_counter()
     object_code = cache.get_or_build(key, generate_and_compile)
-    linked = load_objects([object_code], [codegen.ENTRY], name_hint="evm")
-    load_seconds = time.perf_counter() - started - compile_seconds
-    TIMES.compile_seconds += compile_seconds
-    TIMES.cache_load_seconds += load_seconds
-    return CompiledCode(key, linked.function(codegen.ENTRY, *_ENTRY_TYPE), compile_seconds == 0.0)
+    compiled = _link(key, object_code, tier, cache_hit=compile_seconds == 0.0)
+    if threading.current_thread() is _worker.thread:
+        TIMES.optimize_seconds += time.perf_counter() - started
+    else:
+        TIMES.compile_seconds += compile_seconds
+        TIMES.cache_load_seconds += time.perf_counter() - started - compile_seconds
+    return compiled
+
+
+class _Worker:
+    """One background thread that runs queued compiles, each (code, fork) at most once."""
+
+    def __init__(self):
+        self.jobs: queue.Queue = queue.Queue()
+        self.pending: set[tuple[bytes, str]] = set()
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+        self.errors: list[BaseException] = []
+
+    def submit(self, key: tuple[bytes, str], job) -> None:
+        with self.lock:
+            if key in self.pending:
+                return
+            self.pending.add(key)
+            if self.thread is None or not self.thread.is_alive():
+                # A daemon: a process that exits does not wait for upgrades it will not use.
+                self.thread = threading.Thread(target=self._run, name="jitvm-evm-upgrade", daemon=True)
+                self.thread.start()
+        self.jobs.put((key, job))
+
+    def _run(self) -> None:
+        while True:
+            key, job = self.jobs.get()
+            try:
+                job()
+            except BaseException as exc:  # kept for settle(); the code keeps running on its quick tier
+                self.errors.append(exc)
+            finally:
+                with self.lock:
+                    self.pending.discard(key)
+                self.jobs.task_done()
+
+    def wait(self) -> None:
+        self.jobs.join()
+
+
+_worker = _Worker()
+
+
+def loaded(code: bytes, fork: str) -> CompiledCode | None:
+    """The code's compiled form if this process has it linked (never compiles or loads)."""
+    with _lock:
+        return _loaded.get((code, fork))
+
+
+def loaded_codes() -> list[tuple[bytes, str]]:
+    """(code, fork) of every code linked in this process."""
+    with _lock:
+        return list(_loaded)
+
+
+def compile_in_background(code: bytes, fork: str, cache=None) -> None:
+    """compiled_code(code, fork) on the background thread; `loaded` shows when it is done."""
+    _worker.submit((code, fork), lambda: compiled_code(code, fork, cache))
+
+
+def upgrade(code: bytes, fork: str, cache=None) -> None:
+    """Queue the OPTIMIZED tier of a code that runs on its QUICK tier (nothing if it does not)."""
+    with _lock:
+        current = _loaded.get((code, fork))
+    if current is None or current.tier == OPTIMIZED or OPT_LEVELS[QUICK] == OPT_LEVELS[OPTIMIZED]:
+        return
+    cache = cache or CACHE or default_cache()
+
+    def job() -> None:
+        _install(code, fork, build(code, fork, cache, tier=OPTIMIZED))
+
+    _worker.submit((code, fork), job)
+
+
+def settle() -> None:
+    """Wait until every queued upgrade is compiled and installed; re-raise the first failure."""
+    _worker.wait()
+    if _worker.errors:
+        error = _worker.errors[0]
+        _worker.errors.clear()
+        raise error

@@ -9,16 +9,23 @@ registers[STEPS] instructions for the kernel (a host instruction, a copy, a fail
 memory growth past the buffer); the kernel runs them, with the baseline's EXIT_HOST and EXIT_GROW
 protocol served the baseline's way, and stops at a block start, where the compiled code resumes.
 
+Tiers (compile.py): a code's first compile is the QUICK tier; once its compiled frames have used
+UPGRADE_GAS gas or started UPGRADE_CALLS times, the OPTIMIZED tier is compiled in the background and
+replaces it. `settle()` upgrades every code this process has compiled and waits for it (benchmarks
+call it before timing the steady state).
+
 `JitEngine(hot_gas=..., hot_calls=...)` is the tiered engine ("auto"): a code runs on the baseline
-until its frames have used `hot_gas` gas or started `hot_calls` times, then it is compiled.
+until its frames have used `hot_gas` gas or started `hot_calls` times; then it is compiled, in the
+background with `background=True` (the baseline keeps running it until the compiled code is ready).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
-from jitvm.evm.jit import codegen
-from jitvm.evm.jit.compile import TIMES, compiled_code
+from jitvm.evm.jit import codegen, compile
+from jitvm.evm.jit.compile import QUICK, TIMES, compiled_code
 from jitvm.evm.message import FrameResult, Status
 from jitvm.evm.native.engine import BaselineEngine, _forget_storage, _frame_result
 from jitvm.evm.native.host import host_handlers
@@ -43,6 +50,21 @@ from jitvm.evm.reference.frame import ExceptionalHalt
 # times (environment variables override them).
 HOT_GAS = int(os.environ.get("JITVM_JIT_HOT_GAS", 2_000_000))
 HOT_CALLS = int(os.environ.get("JITVM_JIT_HOT_CALLS", 64))
+# When a code running on its QUICK tier gets the OPTIMIZED one: after its compiled frames have used
+# this much gas in all, or started this many times.
+UPGRADE_GAS = int(os.environ.get("JITVM_JIT_UPGRADE_GAS", 5_000_000))
+UPGRADE_CALLS = int(os.environ.get("JITVM_JIT_UPGRADE_CALLS", 256))
+HEAT_ENTRIES = 4096  # codes whose heat is remembered (forgotten all at once beyond)
+
+
+@dataclass(slots=True)
+class Heat:
+    """What a code has done in this engine: gas used and frames started, on the baseline until it
+    is compiled, then on compiled code (counted again from zero, towards the upgrade)."""
+
+    gas: int = 0
+    calls: int = 0
+    state: str = "cold"  # cold, queued (compiling in the background), compiled, or baseline (too large)
 
 
 class JitEngine(BaselineEngine):
@@ -50,40 +72,77 @@ class JitEngine(BaselineEngine):
 
     name = "jit"
 
-    def __init__(self, hot_gas: int = 0, hot_calls: int = 0):
+    def __init__(self, hot_gas: int = 0, hot_calls: int = 0, background: bool = False):
         super().__init__()
         self.hot_gas = hot_gas
         self.hot_calls = hot_calls
-        self._heat: dict[tuple[bytes, str], list[int]] = {}  # (code, fork) -> [gas used, calls]
+        self.background = background
+        self._heat: dict[tuple[bytes, str], Heat] = {}
 
     def compile_stats(self) -> dict[str, float]:
-        return {"compile_seconds": TIMES.compile_seconds, "cache_load_seconds": TIMES.cache_load_seconds}
+        return {"compile_seconds": TIMES.compile_seconds, "cache_load_seconds": TIMES.cache_load_seconds,
+                "optimize_seconds": TIMES.optimize_seconds}
 
-    def _is_hot(self, code: bytes, fork: str) -> bool:
-        if not (self.hot_gas or self.hot_calls):
-            return True
+    def settle(self) -> None:
+        """Give every code compiled in this process its OPTIMIZED tier now, and wait for it."""
+        compile.settle()
+        for code, fork in compile.loaded_codes():
+            compile.upgrade(code, fork)
+        compile.settle()
+
+    def heat(self, code: bytes, fork: str) -> Heat:
         heat = self._heat.get((code, fork))
         if heat is None:
-            if len(self._heat) > 4096:
+            if len(self._heat) >= HEAT_ENTRIES:
                 self._heat.clear()
-            heat = self._heat[(code, fork)] = [0, 0]
-        heat[1] += 1
-        return heat[0] >= self.hot_gas > 0 or heat[1] > self.hot_calls > 0 or heat[0] < 0
+            heat = self._heat[(code, fork)] = Heat()
+        return heat
+
+    def _compiled(self, code: bytes, fork: str, heat: Heat):
+        """The compiled code to run this frame on, or None for the baseline."""
+        if heat.state == "compiled":
+            return compiled_code(code, fork)
+        if heat.state in ("baseline", "queued") and not self.background:
+            return None
+        if heat.state == "queued":
+            found = compile.loaded(code, fork)
+            if found is None:
+                return None
+            heat.state, heat.gas, heat.calls = "compiled", 0, 0
+            return found
+        tiered = self.hot_gas or self.hot_calls
+        if tiered and not (heat.gas >= self.hot_gas > 0 or heat.calls > self.hot_calls > 0):
+            return None
+        if self.background:
+            heat.state = "queued"
+            compile.compile_in_background(code, fork)
+            return None
+        compiled = compiled_code(code, fork)
+        heat.state, heat.gas, heat.calls = ("compiled", 0, 0) if compiled is not None else ("baseline", 0, 0)
+        return compiled
 
     def _execute(self, frame, buffers):
         message = frame.message
         fork = frame.ctx.fork.name
         compiled = None
-        if message.code and self._is_hot(message.code, fork):
-            compiled = compiled_code(message.code, fork)
+        heat = None
+        if message.code:
+            heat = self.heat(message.code, fork)
+            heat.calls += 1
+            compiled = self._compiled(message.code, fork, heat)
         if compiled is None:
             result = yield from super()._execute(frame, buffers)
-            heat = self._heat.get((message.code, fork))
-            if heat is not None and heat[0] >= 0:
-                heat[0] += message.gas - result.gas_left
-            return result
-        if self.hot_gas or self.hot_calls:
-            self._heat[(message.code, fork)][0] = -1  # compiled from now on
+        else:
+            result = yield from self._run_compiled(frame, buffers, compiled)
+            if compiled.tier == QUICK and (heat.gas >= UPGRADE_GAS or heat.calls > UPGRADE_CALLS):
+                compile.upgrade(message.code, fork)
+        if heat is not None:
+            heat.gas += message.gas - result.gas_left
+        return result
+
+    def _run_compiled(self, frame, buffers, compiled):
+        message = frame.message
+        fork = frame.ctx.fork.name
         enter = compiled.function
         code = code_rows(message.code)
         data = data_bytes(message.data, b"")

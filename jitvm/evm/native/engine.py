@@ -4,8 +4,8 @@ reference instructions (through jitvm.evm.native.host) for everything that touch
     engine = BaselineEngine()
     call_code(code, calldata, engine=engine)        # or ExecutionContext(engine=engine)
 
-`jitvm.evm.engines.get_engine("baseline")` returns the shared instance; so does "auto" until the
-JIT tier exists.
+`jitvm.evm.engines.get_engine("baseline")` returns the shared instance; "auto" (jitvm.evm.jit.engine)
+runs cold code on it.
 
 A frame's life: take buffers from the pool, fill the registers and the frame's environment words,
 and enter the kernel. The kernel returns when the frame ends, at a host instruction, or when memory
