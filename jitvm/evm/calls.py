@@ -5,6 +5,7 @@ charged inside the call (no intrinsic transaction gas), as the benchmark fixture
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from jitvm.evm.context import BlockEnv, ExecutionContext, TxEnv
 from jitvm.evm.execution import execute_message
@@ -32,6 +33,12 @@ class CallOutcome:
         return self.status is Status.SUCCESS
 
 
+@lru_cache(maxsize=None)
+def _warm_at_start(fork: Fork) -> tuple[bytes, ...]:
+    """The caller, the contract and the precompiles (EIP-2929)."""
+    return (CALLER_ADDRESS, CONTRACT_ADDRESS, *(number.to_bytes(20, "big") for number in fork.precompiles))
+
+
 def default_state(code: bytes) -> State:
     return State({
         CALLER_ADDRESS: Account(balance=CALLER_BALANCE),
@@ -54,8 +61,7 @@ def call_code(
     fork = get_fork(fork) if isinstance(fork, str) else fork
     state = state if state is not None else default_state(code)
     state.begin_transaction()
-    for address in (CALLER_ADDRESS, CONTRACT_ADDRESS, *(n.to_bytes(20, "big") for n in fork.precompiles)):
-        state.warm_address(address)
+    state.warm_at_start(_warm_at_start(fork))
     ctx = ExecutionContext(
         state=state,
         block=block or BlockEnv(),

@@ -245,6 +245,13 @@ class State:
         self._journal.append(("warm_address", address))
         return True
 
+    def warm_at_start(self, addresses) -> None:
+        """Mark `addresses` accessed before anything else happens in the transaction: no snapshot
+        can precede this, so nothing needs to be journaled."""
+        if self._journal:
+            raise RuntimeError("warm_at_start after the transaction has changed the state")
+        self.warm_addresses.update(addresses)
+
     def warm_slot(self, address: Address, key: int) -> bool:
         slot = (address, key)
         if slot in self.warm_slots:

@@ -123,6 +123,13 @@ def test_out_of_gas_at_every_instruction(jit):
     assemble("PUSH1", 0x80, "PUSH1", 0xFF, "SIGNEXTEND", "PUSH1", 0xFF, "PUSH2", 0x100, "SHL", "PUSH1", 3,
              "PUSH1", 255, "SAR", "PUSH1", 31, "PUSH1", 0x1F, "BYTE", "ADD", "ADD", "ADD", "PUSH1", 0, "MSTORE",
              "PUSH1", 32, "PUSH1", 0, "RETURN"),
+    # RETURN and REVERT: compiled, growing memory, empty (any offset), out of reach
+    assemble("PUSH1", 7, "PUSH1", 100, "MSTORE", "PUSH1", 40, "PUSH1", 90, "RETURN"),
+    assemble("PUSH1", 7, "PUSH1", 0, "MSTORE", "PUSH1", 3, "PUSH1", 29, "REVERT"),
+    assemble("PUSH1", 0, "PUSH32", (1 << 256) - 1, "RETURN"),
+    assemble("PUSH1", 0, "PUSH5", 1 << 33, "REVERT"),
+    assemble("PUSH1", 1, "PUSH5", 1 << 33, "RETURN"),
+    assemble("PUSH3", 0x10000, "PUSH1", 0, "RETURN"),
     assemble("PUSH1", 1, "PUSH1", 2, "PUSH1", 3) + bytes([0x61]),  # truncated PUSH2 at the end
     bytes([0x0C, 0x01]),  # undefined opcode
     assemble(*["PUSH1", 1] * 1030),  # overflow in a block cut into several
@@ -166,9 +173,13 @@ _RELOAD = """
 import json, sys
 from jitvm.evm.calls import call_code
 from jitvm.evm.jit.engine import JitEngine
+from jitvm.evm.jit import compile
 engine = JitEngine()
-outcome = call_code(bytes.fromhex(sys.argv[1]), gas=100000, engine=engine)
-print(json.dumps({"output": outcome.output.hex(), **engine.compile_stats()}))
+code = bytes.fromhex(sys.argv[1])
+outcome = call_code(code, gas=100000, engine=engine)
+tier = compile.loaded(code, "Cancun").tier
+engine.settle()  # the first process also leaves the optimized tier in the cache
+print(json.dumps({"output": outcome.output.hex(), "tier": tier, **engine.compile_stats()}))
 """
 
 
@@ -178,8 +189,9 @@ def test_cache_reload_in_another_process(tmp_path):
     runs = [json.loads(subprocess.run([sys.executable, "-c", _RELOAD, LOOP.hex()], env=environment, check=True,
                                       capture_output=True, text=True).stdout) for _ in range(2)]
     assert runs[0]["output"] == runs[1]["output"] != ""
-    assert runs[0]["compile_seconds"] > 0
+    assert runs[0]["compile_seconds"] > 0 and runs[0]["optimize_seconds"] > 0 and runs[0]["tier"] == "quick"
     assert runs[1]["compile_seconds"] == 0 and runs[1]["cache_load_seconds"] > 0
+    assert runs[1]["tier"] == "optimized" and runs[1]["optimize_seconds"] == 0
 
 
 def test_tiered_engine_compiles_hot_code_only():

@@ -156,6 +156,7 @@ def _load(code: bytes, fork: str, cache, tier: str) -> CompiledCode | None:
 
 
 def _link(key: str, object_code: bytes, tier: str, cache_hit: bool) -> CompiledCode:
+    register_helpers()  # the object refers to them by name
     linked = load_objects([object_code], [codegen.ENTRY], name_hint="evm")
     return CompiledCode(key, linked.function(codegen.ENTRY, *_ENTRY_TYPE), cache_hit, tier)
 

@@ -40,7 +40,7 @@ from jitvm.evm.native.layout import (
     PENDING,
     PENDING_NONE,
     STEPS,
-    code_rows,
+    code_rows_at,
     data_bytes,
 )
 from jitvm.evm.reference.frame import ExceptionalHalt
@@ -144,16 +144,19 @@ class JitEngine(BaselineEngine):
         message = frame.message
         fork = frame.ctx.fork.name
         enter = compiled.function
-        code = code_rows(message.code)
+        code, code_address = code_rows_at(message.code)
         data = data_bytes(message.data, b"")
         words, control, memory, registers = buffers.words, buffers.control, frame.memory, frame.registers
-        code_address, words_address, control_address = (array.ctypes.data for array in (code, words, control))
+        words_address, control_address = buffers.words_address, buffers.control_address
         data_address = data.ctypes.data
         handlers = host_handlers(fork)
         return_data = b""
+        buffer = None
         while True:
-            buffer = memory.buffer
-            if enter(code_address, data_address, words_address, buffer.ctypes.data, control_address,
+            if memory.buffer is not buffer:
+                buffer = memory.buffer
+                buffer_address = buffer.ctypes.data
+            if enter(code_address, data_address, words_address, buffer_address, control_address,
                      buffer.size, data.size) == codegen.DONE:
                 frame.load()
                 return _frame_result(frame)

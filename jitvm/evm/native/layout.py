@@ -162,6 +162,14 @@ def code_rows(code: bytes) -> np.ndarray:
     return rows
 
 
+@lru_cache(maxsize=1024)
+def code_rows_at(code: bytes) -> tuple[np.ndarray, int]:
+    """code_rows(code) and its address, cached together (the address is only valid while the
+    array is alive, so they must not be cached apart)."""
+    rows = code_rows(code)
+    return rows, rows.ctypes.data
+
+
 def data_bytes(calldata: bytes, return_data: bytes) -> np.ndarray:
     """The `data` array: calldata then return data, read-only."""
     return np.frombuffer(calldata + return_data if return_data else bytes(calldata), dtype=np.uint8)
@@ -218,12 +226,15 @@ def _environment_rows(values: tuple) -> np.ndarray:
 class FrameBuffers:
     """The writable arrays of one running frame, reused by later frames once it ends."""
 
-    __slots__ = ("words", "memory", "control", "fork", "environment")
+    __slots__ = ("words", "memory", "control", "fork", "environment", "words_address", "control_address")
 
     def __init__(self, memory_capacity: int):
         self.words = np.zeros((WORD_ROWS, LIMBS), dtype=np.uint64)
         self.memory = np.zeros(memory_capacity, dtype=np.uint8)
         self.control = np.zeros((CONTROL_ROWS, 256), dtype=np.int64)
+        # Native code takes raw addresses; reading one from numpy costs about a microsecond.
+        self.words_address = self.words.ctypes.data
+        self.control_address = self.control.ctypes.data
         self.fork = None  # whose dispatch table `control` holds
         self.environment = None  # which environment_rows `words` holds
 
