@@ -157,6 +157,21 @@ def test_shifts_by_variable_amounts(jit, amount):
         same_as_reference(jit, _VARIABLE_SHIFTS, amount.to_bytes(32, "big") + value.to_bytes(32, "big"))
 
 
+# DIV and MOD by known divisors (powers of two become shifts and masks) and 2**x, x from calldata.
+_DIVISORS = (0, 1, 2, 3, 1 << 64, 1 << 255, (1 << 256) - 1)
+_KNOWN_DIVISORS = assemble(*[part for index, (name, divisor) in enumerate(
+    (name, divisor) for name in ("DIV", "MOD") for divisor in _DIVISORS) for part in (
+    "PUSH32", divisor, "PUSH1", 32, "CALLDATALOAD", name, "PUSH2", 32 * index, "MSTORE")],
+    "PUSH1", 0, "CALLDATALOAD", "PUSH1", 2, "EXP", "PUSH2", 32 * 2 * len(_DIVISORS), "MSTORE",
+    "PUSH2", 32 * (2 * len(_DIVISORS) + 1), "PUSH1", 0, "RETURN")
+
+
+@pytest.mark.parametrize("exponent", [0, 1, 255, 256, 2**64, 2**256 - 1])
+def test_division_by_known_divisors(jit, exponent):
+    for value in (0, 5, 2**64 + 3, 2**255 + 7, 2**256 - 1):
+        same_as_reference(jit, _KNOWN_DIVISORS, exponent.to_bytes(32, "big") + value.to_bytes(32, "big"))
+
+
 def test_dynamic_jump_table(jit):
     """A dispatcher choosing among many JUMPDESTs by calldata, across compiled functions."""
     parts = ["PUSH1", 0, "CALLDATALOAD", "PUSH1", 224, "SHR", "JUMP"]

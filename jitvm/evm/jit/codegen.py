@@ -321,7 +321,7 @@ class FunctionWriter(IrText):
                 s.push(self.op(f"call i256 @evm_{name.lower()}(i256 {amount}, i256 {value})"))
         elif name in _DIVISION:
             a, b = s.pop(), s.pop()
-            s.push(self.helper(_DIVISION[name], a, b))
+            s.push(self.divide(name, a, b))
         elif name in ("ADDMOD", "MULMOD"):
             a, b, n = s.pop(), s.pop(), s.pop()
             s.push(self.helper("evm_" + name.lower(), a, b, n))
@@ -333,7 +333,10 @@ class FunctionWriter(IrText):
             cost = self.op(f"mul i64 {length}, {gas.EXP_BYTE}")
             self.charge(cost, position, self.failure(Status.OUT_OF_GAS, instruction.pc))
             s.pop(), s.pop()
-            s.push(self.helper("evm_exp", base, exponent))
+            if base == 2:  # 2**x, common in compiled Solidity: a shift (zero from 256 on)
+                s.push(self.op(f"call i256 @evm_shl(i256 {exponent}, i256 1)"))
+            else:
+                s.push(self.helper("evm_exp", base, exponent))
         elif name in _ENVIRONMENT:
             row = self.op(f"getelementptr inbounds i256, ptr %words, i64 {L.ENV_START + instruction.byte}")
             s.push(self.op(f"load i256, ptr {row}, align 8"))
@@ -401,6 +404,17 @@ class FunctionWriter(IrText):
         else:
             raise AssertionError(f"analysis.COMPILED lists {name} but codegen has no case for it")
         return False
+
+    def divide(self, name: str, a, b) -> str | int:
+        """DIV, SDIV, MOD or SMOD. Unsigned division by a known power of two (or zero) is a shift or
+        a mask; everything else calls the limb helpers."""
+        if isinstance(b, int) and name in ("DIV", "MOD"):
+            if b == 0:
+                return 0
+            if b & (b - 1) == 0:
+                bits = b.bit_length() - 1
+                return self.op(f"lshr i256 {a}, {bits}") if name == "DIV" else self.op(f"and i256 {a}, {b - 1}")
+        return self.helper(_DIVISION[name], a, b)
 
     def constant_shift(self, name: str, amount: int, value) -> str | int:
         """SHL, SHR, SAR, BYTE or SIGNEXTEND by a known amount (the generated code is one or two
@@ -688,8 +702,8 @@ entry:
   %x01 = xor i64 %k0, %k1
   %x23 = xor i64 %k2, %k3
   %x = xor i64 %x01, %x23
-  %product = mul i64 %x, {_signed(int(kernel._HASH_MULTIPLIER))}
-  %home = lshr i64 %product, {int(kernel._HASH_SHIFT)}
+  %product = mul i64 %x, {_signed(int(kernel.CACHE_HASH_MULTIPLIER))}
+  %home = lshr i64 %product, {int(kernel.CACHE_HASH_SHIFT)}
   br label %probe
 probe:
   %count = phi i64 [ 0, %entry ], [ %next, %other ]

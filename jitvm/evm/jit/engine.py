@@ -26,8 +26,7 @@ from dataclasses import dataclass
 
 from jitvm.evm.jit import codegen, compile
 from jitvm.evm.jit.compile import QUICK, TIMES, compiled_code
-from jitvm.evm.message import FrameResult, Status
-from jitvm.evm.native.engine import BaselineEngine, _forget_storage, _frame_result
+from jitvm.evm.native.engine import BaselineEngine, frame_result, serve_host
 from jitvm.evm.native.host import host_handlers
 from jitvm.evm.native.kernel import run_kernel
 from jitvm.evm.native.layout import (
@@ -36,14 +35,12 @@ from jitvm.evm.native.layout import (
     EXIT_GROW,
     EXIT_STEP,
     NEEDED_MEMORY,
-    OPCODE,
     PENDING,
     PENDING_NONE,
     STEPS,
     code_rows_at,
     data_bytes,
 )
-from jitvm.evm.reference.frame import ExceptionalHalt
 
 
 # When "auto" compiles a code: after its frames have used this much gas in all, or started this many
@@ -159,7 +156,7 @@ class JitEngine(BaselineEngine):
             if enter(code_address, data_address, words_address, buffer_address, control_address,
                      buffer.size, data.size) == codegen.DONE:
                 frame.load()
-                return _frame_result(frame)
+                return frame_result(frame)
             while True:  # the kernel runs registers[STEPS] instructions
                 run_kernel(code, data, words, memory.buffer, control)
                 frame.load()
@@ -170,17 +167,10 @@ class JitEngine(BaselineEngine):
                     memory.reserve(int(registers[NEEDED_MEMORY]))
                     continue
                 if exit_kind == EXIT_DONE:
-                    return _frame_result(frame)
-                try:
-                    request = handlers[registers[OPCODE]](frame)
-                    if request is not None:
-                        child, resume = request
-                        resume(frame, (yield child))
-                        _forget_storage(control)
-                except ExceptionalHalt as halt:
-                    return FrameResult.failure(halt.status)
-                if not frame.running:  # SELFDESTRUCT
-                    return FrameResult(Status.SUCCESS, frame.gas_left, b"")
+                    return frame_result(frame)
+                ended = yield from serve_host(frame, handlers, control)
+                if ended is not None:
+                    return ended
                 if frame.return_data is not return_data:
                     return_data = frame.return_data
                     data = data_bytes(message.data, return_data)

@@ -108,17 +108,10 @@ class BaselineEngine:
                 memory.reserve(int(registers[NEEDED_MEMORY]))
                 continue
             if exit_kind == EXIT_DONE:
-                return _frame_result(frame)
-            try:
-                request = handlers[registers[OPCODE]](frame)
-                if request is not None:
-                    child, resume = request
-                    resume(frame, (yield child))
-                    _forget_storage(control)
-            except ExceptionalHalt as halt:
-                return FrameResult.failure(halt.status)
-            if not frame.running:  # SELFDESTRUCT
-                return FrameResult(Status.SUCCESS, frame.gas_left, b"")
+                return frame_result(frame)
+            ended = yield from serve_host(frame, handlers, control)
+            if ended is not None:
+                return ended
             if frame.return_data is not return_data:
                 return_data = frame.return_data
                 data = data_bytes(message.data, return_data)
@@ -145,7 +138,7 @@ class BaselineEngine:
                 run_kernel(code, data, words, memory.buffer, control)
                 frame.load()
             if registers[EXIT] == EXIT_DONE:
-                result = _frame_result(frame)
+                result = frame_result(frame)
                 tracer.after_step(frame, error=result.status if result.status.is_exceptional else None)
                 return result
             request = None
@@ -159,7 +152,7 @@ class BaselineEngine:
             if request is not None:
                 child, resume = request
                 resume(frame, (yield child))
-                _forget_storage(control)
+                forget_storage(control)
             if not frame.running:
                 return FrameResult(Status.SUCCESS, frame.gas_left, b"")
             if frame.return_data is not return_data:
@@ -168,13 +161,31 @@ class BaselineEngine:
             frame.store()
 
 
-def _forget_storage(control: np.ndarray) -> None:
+def serve_host(frame: NativeFrame, handlers: tuple, control: np.ndarray):
+    """Serve the host instruction the kernel handed back (registers[OPCODE]) with the reference's
+    function for it, yielding the child Message of a call or create to the driver. Returns the
+    frame's result if the instruction ended it, else None (the caller stores the registers and
+    enters the kernel again). Shared by the baseline and JIT engines."""
+    try:
+        request = handlers[frame.registers[OPCODE]](frame)
+        if request is not None:
+            child, resume = request
+            resume(frame, (yield child))
+            forget_storage(control)
+    except ExceptionalHalt as halt:
+        return FrameResult.failure(halt.status)
+    if not frame.running:  # SELFDESTRUCT
+        return FrameResult(Status.SUCCESS, frame.gas_left, b"")
+    return None
+
+
+def forget_storage(control: np.ndarray) -> None:
     """Empty the storage cache: a child frame may have changed the account's storage."""
     control[CACHE_USE:] = 0
     control[REGISTERS_ROW, CACHED] = 0
 
 
-def _frame_result(frame: NativeFrame) -> FrameResult:
+def frame_result(frame: NativeFrame) -> FrameResult:
     """How a frame the kernel ended (EXIT_DONE) ends."""
     registers = frame.registers
     status = Status(int(registers[STATUS]))
