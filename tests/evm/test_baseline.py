@@ -17,14 +17,15 @@ from jitvm.evm.fast.uint256 import to_int
 from jitvm.evm.forks import EXECUTABLE_FORKS
 from jitvm.evm.message import Status
 from jitvm.evm.native.engine import BaselineEngine
-from jitvm.evm.native.kernel import NATIVE_GAS_LIMIT, run_kernel
+from jitvm.evm.native.kernel import run_kernel
+from jitvm.evm.native.layout import MAX_NATIVE_GAS, NATIVE_GAS_LIMIT
 from jitvm.evm.native.keccak import RATE_BYTES, keccak256_word
 from jitvm.evm.native.layout import HANDLER, HANDLER_ID, HANDLERS, dispatch_table, handler_of
 from jitvm.evm.opcodes import opcode_table
 from jitvm.evm.trace import Eip3155Tracer
 from jitvm.evm.workloads import BENCHMARKS_DIR, load_benchmarks
 from jitvm.hashing import keccak256
-from tests.evm.test_engines_differential import REENTRANT, assemble, call_outcome, pre_state, programs
+from tests.evm.test_engines_differential import REENTRANT, WRITER, assemble, call_outcome, pre_state, programs
 
 BASELINE = get_engine("baseline")
 
@@ -116,10 +117,32 @@ def test_gas_beyond_int64_agrees(gas):
     assert int.from_bytes(outcome["output"], "big") == gas - 2  # GAS costs 2
 
 
+# A frame with more than NATIVE_GAS_LIMIT gas runs natively, the excess held in reserve: it reports
+# GAS, calls a callee that spends a little, then CREATEs with initcode INVALID, which burns all but
+# 1/64 of the frame's gas (so the reserve must be rebalanced when the frame resumes), then stores,
+# grows memory and returns what GAS says.
+HUGE_GAS_PROGRAM = assemble("GAS", 2, "SSTORE", 0, 0, 0, 0, 0, int.from_bytes(WRITER, "big"), "GAS", "CALL", "POP",
+                            0xFE, 0, "MSTORE8", 1, 0, 0, "CREATE", 3, "SSTORE",
+                            "GAS", 4, "SSTORE", "GAS", 0x10000, "MSTORE", "GAS", 0, "MSTORE", 32, 0, "RETURN")
+
+
+@pytest.mark.parametrize("gas", [NATIVE_GAS_LIMIT - 1, NATIVE_GAS_LIMIT, NATIVE_GAS_LIMIT + 1, 2**62, MAX_NATIVE_GAS])
+@pytest.mark.parametrize("engine_name", ["baseline", "jit"])
+def test_gas_beyond_the_kernel_limit_runs_natively_and_exactly(gas, engine_name, monkeypatch):
+    import jitvm.evm.reference as reference
+
+    expected = call_outcome(HUGE_GAS_PROGRAM, gas, "reference")
+    monkeypatch.setattr(reference, "run_frame", None)  # a fallback to the reference would fail
+    assert call_outcome(HUGE_GAS_PROGRAM, gas, engine_name) == expected
+    assert expected["status"] is Status.SUCCESS
+    assert gas // 64 - 10**6 < int.from_bytes(expected["output"], "big") < gas // 64  # what CREATE left
+
+
 @pytest.mark.parametrize("gas", [NATIVE_GAS_LIMIT - 1, 2**64])
 def test_huge_gas_reaches_callees_by_the_63_64_rule(gas):
     # CALL the reentrant contract with all gas but a little, and return what GAS says afterwards.
-    code = assemble(0, 0, 0, 0, 0, int.from_bytes(REENTRANT, "big"), 2**256 - 1, "CALL", "POP", *RETURN_GAS)
+    code = assemble(0, 0, 0, 0, 0, int.from_bytes(REENTRANT, "big"), 2**256 - 1, "CALL", "POP",
+                    "GAS", 0, "MSTORE", 32, 0, "RETURN")
     both_engines(code, gas)
 
 

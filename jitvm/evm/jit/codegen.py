@@ -350,9 +350,10 @@ class FunctionWriter(IrText):
             s.push(self.op(f"zext i64 {self.op('sub i64 %datasize, %cds')} to i256"))
         elif name == "MSIZE":
             s.push(self.op(f"zext i64 {self.op('load i64, ptr %msize.a')} to i256"))
-        elif name == "GAS":
+        elif name == "GAS":  # the gas left, plus any reserve beyond NATIVE_GAS_LIMIT (host.NativeFrame)
             left = self.op(f"add i64 {self.op('load i64, ptr %gas.a')}, {self.rest_after(position)}")
-            s.push(self.op(f"zext i64 {left} to i256"))
+            reserve = self.op(f"load i64, ptr {self.register(L.GAS_RESERVE)}")
+            s.push(self.op(f"zext i64 {self.op(f'add i64 {left}, {reserve}')} to i256"))
         elif name == "CALLDATALOAD":
             offset = s.peek(0)
             inside = self.op(f"icmp ult i256 {offset}, 4294967296")

@@ -14,11 +14,11 @@ child Message to the driver if the instruction starts a frame) or passes a large
 and enters the kernel again where it stopped. Nothing is converted on re-entry: the arrays are the
 same, only the data array changes after a call returns data.
 
-Frames given NATIVE_GAS_LIMIT (2**60) gas or more run on the reference interpreter instead. Their gas
-does not fit the kernel's int64 arithmetic with room for every cost; no execution can spend that
-much, but GAS and the 63/64 rule see the exact number, so only the reference gets it right. A block
-gas limit below 2**60 never produces such a frame. With a tracer attached, frames run natively one
-instruction per kernel entry, so the trace is the baseline's own.
+Gas beyond NATIVE_GAS_LIMIT (2**60) stays out of the kernel's registers (NativeFrame.store), so its
+int64 arithmetic has room for every cost, while GAS and the host (the 63/64 rule) see the exact
+number. Only frames given more than MAX_NATIVE_GAS (2**63 - 1, more than any transaction can carry)
+run on the reference interpreter. With a tracer attached, frames run natively one instruction per
+kernel entry, so the trace is the baseline's own.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import numpy as np
 from jitvm.evm.context import ExecutionContext
 from jitvm.evm.message import FrameResult, Message, Status
 from jitvm.evm.native.host import NativeFrame, host_handlers
-from jitvm.evm.native.kernel import NATIVE_GAS_LIMIT, run_kernel
+from jitvm.evm.native.kernel import run_kernel
 from jitvm.evm.native.layout import (
     ADDRESS_ROW,
     CACHE_USE,
@@ -42,6 +42,7 @@ from jitvm.evm.native.layout import (
     EXIT_DONE,
     EXIT_GROW,
     EXIT_HOST,
+    MAX_NATIVE_GAS,
     NEEDED_MEMORY,
     OPCODE,
     OUT_OFFSET,
@@ -68,7 +69,7 @@ class BaselineEngine:
 
     def run_frame(self, message: Message, ctx: ExecutionContext
                   ) -> Generator[Message, FrameResult, FrameResult]:
-        if message.gas >= NATIVE_GAS_LIMIT:
+        if message.gas > MAX_NATIVE_GAS:
             from jitvm.evm.reference import run_frame
 
             return run_frame(message, ctx)

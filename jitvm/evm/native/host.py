@@ -17,7 +17,7 @@ from functools import cache
 import numpy as np
 
 from jitvm.evm.gas import MEMORY_LIMIT
-from jitvm.evm.native.layout import MSIZE, PC, STORAGE_MNEMONICS, WORD_BYTES, handler_of
+from jitvm.evm.native.layout import GAS_RESERVE, MSIZE, NATIVE_GAS_LIMIT, PC, STORAGE_MNEMONICS, WORD_BYTES, handler_of
 from jitvm.evm.opcodes import opcode_table
 
 
@@ -111,7 +111,7 @@ class NativeFrame:
 
     __slots__ = (
         "message", "ctx", "state", "code", "pc", "stack", "memory", "gas_left", "return_data",
-        "output", "running", "registers",
+        "output", "running", "registers", "gas_reserve",
     )
 
     def __init__(self, message, ctx, words: np.ndarray, memory_buffer: np.ndarray, registers: np.ndarray):
@@ -127,14 +127,25 @@ class NativeFrame:
         self.output = b""
         self.running = True
         self.registers = registers
+        self.gas_reserve = 0  # gas beyond NATIVE_GAS_LIMIT, kept out of registers[GAS]
 
     def load(self) -> None:
         """Take pc, gas and sizes from the registers (the kernel has just returned)."""
-        self.pc, self.gas_left, self.stack.height, self.memory.size = self.registers[:4].tolist()
+        self.pc, gas, self.stack.height, self.memory.size = self.registers[:4].tolist()
+        self.gas_left = gas + self.gas_reserve
 
     def store(self) -> None:
-        """Put pc, gas and sizes back into the registers (before entering the kernel)."""
-        self.registers[:4] = (self.pc, self.gas_left, self.stack.height, self.memory.size)
+        """Put pc, gas and sizes back into the registers (before entering the kernel). Gas beyond
+        NATIVE_GAS_LIMIT goes to registers[GAS_RESERVE]: the kernel charges only what is below, so
+        its int64 sums never overflow; no run between two host instructions can spend 2**60 gas,
+        so it never runs out early (a larger single cost is memory past MEMORY_LIMIT: out of gas
+        anyway)."""
+        gas = self.gas_left
+        if gas >= NATIVE_GAS_LIMIT or self.gas_reserve:
+            self.gas_reserve = max(0, gas - (NATIVE_GAS_LIMIT - 1))
+            self.registers[GAS_RESERVE] = self.gas_reserve
+            gas -= self.gas_reserve
+        self.registers[:4] = (self.pc, gas, self.stack.height, self.memory.size)
 
 
 @cache

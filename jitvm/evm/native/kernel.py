@@ -14,8 +14,8 @@ makes the kernel return EXIT_GROW before the instruction changes anything. Code 
 zero padding (layout.CODE_PADDING), jump targets are checked against the code size, and reads of
 calldata and return data are checked per byte.
 
-Gas is an int64: the engine runs natively only frames with less than NATIVE_GAS_LIMIT gas (2**60),
-and a frame's gas never grows above what it started with. Every cost is computed without
+Gas is an int64: registers[GAS] is always below NATIVE_GAS_LIMIT (2**60; a frame's gas beyond it
+waits in registers[GAS_RESERVE], see host.NativeFrame.store), and it never grows while the kernel runs. Every cost is computed without
 overflow and compared with the gas left: a size of 2**64 or more costs at least 3 * 2**59 > 2**60
 for any per-word price, so it is UNPAYABLE without being computed.
 """
@@ -67,6 +67,7 @@ from jitvm.evm.native.layout import (
     EXIT_STEP,
     FAMILY_HANDLERS,
     GAS,
+    GAS_RESERVE,
     HANDLER,
     HANDLER_ID,
     IMMEDIATE,
@@ -97,7 +98,6 @@ from jitvm.evm.native.numba_cache import drop_if_stale
 
 kernel = njit(cache=True, error_model="numpy")
 
-NATIVE_GAS_LIMIT = 1 << 60  # frames with more gas run on the reference interpreter (engine.py)
 UNPAYABLE = 1 << 62  # a cost above any gas a native frame can have; two of them still fit an int64
 
 _SUCCESS = int(Status.SUCCESS)
@@ -641,7 +641,7 @@ def run_kernel(code, data, words, memory, control):
         elif handler == MSIZE_:
             write_row(words, sp, (np.uint64(msize), _ZERO, _ZERO, _ZERO))
         elif handler == GAS_:
-            write_row(words, sp, (np.uint64(gas_left), _ZERO, _ZERO, _ZERO))
+            write_row(words, sp, (np.uint64(gas_left + registers[GAS_RESERVE]), _ZERO, _ZERO, _ZERO))
         else:  # INVALID
             status = _INVALID_OPCODE
             break

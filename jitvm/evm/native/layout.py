@@ -64,7 +64,11 @@ CONTROL_ROWS = CACHE_USE + CACHE_SLOTS // 256
 
 # Registers (columns of the registers row).
 (PC, GAS, SP, MSIZE, EXIT, STATUS, OPCODE, OUT_OFFSET, OUT_SIZE, STEPS, CALLDATA_SIZE, NEEDED_MEMORY,
- PENDING, CACHED) = range(14)
+ PENDING, CACHED, GAS_RESERVE) = range(15)
+# A frame's gas beyond NATIVE_GAS_LIMIT is held in registers[GAS_RESERVE], out of the kernel's reach,
+# so that registers[GAS] always leaves int64 room for any cost; GAS pushes the sum (host.NativeFrame).
+NATIVE_GAS_LIMIT = 1 << 60
+MAX_NATIVE_GAS = (1 << 63) - 1  # frames with more gas (no transaction can give it) run on the reference
 
 # How the kernel returned (registers[EXIT]).
 EXIT_DONE = 0  # the frame ended: registers[STATUS] is a Status; output at OUT_OFFSET, OUT_SIZE
