@@ -15,6 +15,7 @@ code keep running); the next frame of the code picks it up. `settle()` waits for
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import functools
 import hashlib
@@ -190,7 +191,10 @@ def build(code: bytes, fork: str, cache, blocks_per_function: int | None = None,
 
 
 class _Worker:
-    """One background thread that runs queued compiles, each (code, fork) at most once."""
+    """One background thread that runs queued compiles, each (code, fork) at most once.
+
+    At exit, queued compiles are dropped and the one in progress is waited for: a process must not
+    finalize LLVM while a thread is inside it."""
 
     def __init__(self):
         self.jobs: queue.Queue = queue.Queue()
@@ -198,14 +202,16 @@ class _Worker:
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
         self.errors: list[BaseException] = []
+        self.closing = False
 
     def submit(self, key: tuple[bytes, str], job) -> None:
         with self.lock:
-            if key in self.pending:
+            if key in self.pending or self.closing:
                 return
             self.pending.add(key)
             if self.thread is None or not self.thread.is_alive():
-                # A daemon: a process that exits does not wait for upgrades it will not use.
+                if self.thread is None:
+                    atexit.register(self.close)
                 self.thread = threading.Thread(target=self._run, name="jitvm-evm-upgrade", daemon=True)
                 self.thread.start()
         self.jobs.put((key, job))
@@ -214,13 +220,19 @@ class _Worker:
         while True:
             key, job = self.jobs.get()
             try:
-                job()
+                if not self.closing:
+                    job()
             except BaseException as exc:  # kept for settle(); the code keeps running on its quick tier
                 self.errors.append(exc)
             finally:
                 with self.lock:
                     self.pending.discard(key)
                 self.jobs.task_done()
+
+    def close(self) -> None:
+        self.closing = True
+        if self.thread is not None and self.thread.is_alive():  # (not in a forked child: no thread)
+            self.jobs.join()  # the job in progress finishes; the queued ones are skipped
 
     def wait(self) -> None:
         self.jobs.join()
