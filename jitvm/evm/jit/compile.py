@@ -30,7 +30,7 @@ from jitvm.jit import default_cache, load_objects, symbols
 
 _ENTRY_TYPE = (ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
                ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64)
-LOADED_CODES = 256  # compiled codes kept linked in this process (least recently used go)
+LOADED_CODES = 256  # compiled codes kept linked in this process (the first linked go first)
 MAX_BLOCKS = 5000  # larger codes are not compiled (compile time would exceed seconds): the baseline runs them
 CACHE = None  # the ObjectCache to use; None: jitvm.jit.default_cache() (tests put a private one here)
 
@@ -121,13 +121,11 @@ _lock = threading.Lock()
 def compiled_code(code: bytes, fork: str, cache=None) -> CompiledCode | None:
     """The code's compiled form (see the module doc), or None if it is too large to compile;
     `cache` defaults to jitvm's ObjectCache."""
+    found = _loaded.get((code, fork))  # every frame asks: no lock, no reordering (eviction is FIFO)
+    if found is not None:
+        return found
     if len(analysis.analyse(code, fork).blocks) > MAX_BLOCKS:
         return None
-    with _lock:
-        found = _loaded.pop((code, fork), None)
-        if found is not None:
-            _loaded[(code, fork)] = found  # most recently used last
-            return found
     cache = cache or CACHE or default_cache()
     compiled = None
     if OPT_LEVELS[QUICK] != OPT_LEVELS[OPTIMIZED]:

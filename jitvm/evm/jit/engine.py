@@ -38,6 +38,7 @@ from jitvm.evm.native.layout import (
     PENDING,
     PENDING_NONE,
     STEPS,
+    calldata_at,
     code_rows_at,
     data_bytes,
 )
@@ -142,17 +143,15 @@ class JitEngine(BaselineEngine):
         fork = frame.ctx.fork.name
         enter = compiled.function
         code, code_address = code_rows_at(message.code)
-        data = data_bytes(message.data, b"")
+        data, data_address = calldata_at(message.data)
         words, control, memory, registers = buffers.words, buffers.control, frame.memory, frame.registers
         words_address, control_address = buffers.words_address, buffers.control_address
-        data_address = data.ctypes.data
         handlers = host_handlers(fork)
         return_data = b""
         buffer = None
         while True:
             if memory.buffer is not buffer:
-                buffer = memory.buffer
-                buffer_address = buffer.ctypes.data
+                buffer, buffer_address = memory.buffer, memory.address
             if enter(code_address, data_address, words_address, buffer_address, control_address,
                      buffer.size, data.size) == codegen.DONE:
                 frame.load()

@@ -78,7 +78,8 @@ class BaselineEngine:
     def _run_native(self, message: Message, ctx: ExecutionContext):
         buffers = self._pool.take()
         buffers.prepare(ctx.fork.name, environment_rows(ctx))
-        frame = NativeFrame(message, ctx, buffers.words, buffers.memory, buffers.control[REGISTERS_ROW])
+        frame = NativeFrame(message, ctx, buffers.words, buffers.memory, buffers.control[REGISTERS_ROW],
+                            buffers.memory_address)
         try:
             stack = frame.stack
             stack.write_row(ADDRESS_ROW, int.from_bytes(message.target, "big"))
@@ -186,10 +187,13 @@ def forget_storage(control: np.ndarray) -> None:
     control[REGISTERS_ROW, CACHED] = 0
 
 
+_STATUSES = {int(status): status for status in Status}
+
+
 def frame_result(frame: NativeFrame) -> FrameResult:
     """How a frame the kernel ended (EXIT_DONE) ends."""
     registers = frame.registers
-    status = Status(int(registers[STATUS]))
+    status = _STATUSES[registers[STATUS]]
     if status.is_exceptional:
         return FrameResult.failure(status)
     size = int(registers[OUT_SIZE])

@@ -61,11 +61,12 @@ class NativeMemory:
     """The kernel's memory buffer (zero past `size`) as the bytearray the reference helpers use:
     len(), extend() with zeros, and slice reads and writes inside the expanded region."""
 
-    __slots__ = ("buffer", "size")
+    __slots__ = ("buffer", "size", "address")
 
-    def __init__(self, buffer: np.ndarray):
+    def __init__(self, buffer: np.ndarray, address: int | None = None):
         self.buffer = buffer
         self.size = 0
+        self.address = buffer.ctypes.data if address is None else address  # for native code
 
     def __len__(self) -> int:
         return self.size
@@ -81,6 +82,7 @@ class NativeMemory:
             grown = np.zeros(max(capacity, min(2 * self.buffer.size, MEMORY_LIMIT)), dtype=np.uint8)
             grown[: self.size] = self.buffer[: self.size]
             self.buffer = grown
+            self.address = grown.ctypes.data
 
     def __getitem__(self, key):
         if isinstance(key, slice):
@@ -114,14 +116,15 @@ class NativeFrame:
         "output", "running", "registers", "gas_reserve",
     )
 
-    def __init__(self, message, ctx, words: np.ndarray, memory_buffer: np.ndarray, registers: np.ndarray):
+    def __init__(self, message, ctx, words: np.ndarray, memory_buffer: np.ndarray, registers: np.ndarray,
+                 memory_address: int | None = None):
         self.message = message
         self.ctx = ctx
         self.state = ctx.state
         self.code = message.code
         self.pc = 0
         self.stack = NativeStack(words)
-        self.memory = NativeMemory(memory_buffer)
+        self.memory = NativeMemory(memory_buffer, memory_address)
         self.gas_left = message.gas
         self.return_data = b""
         self.output = b""

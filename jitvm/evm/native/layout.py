@@ -174,6 +174,14 @@ def code_rows_at(code: bytes) -> tuple[np.ndarray, int]:
     return rows, rows.ctypes.data
 
 
+@lru_cache(maxsize=256)
+def calldata_at(calldata: bytes) -> tuple[np.ndarray, int]:
+    """data_bytes(calldata, b"") and its address, cached together (a contract called again and
+    again with the same input, as in a benchmark, skips building the array)."""
+    data = data_bytes(calldata, b"")
+    return data, data.ctypes.data
+
+
 def data_bytes(calldata: bytes, return_data: bytes) -> np.ndarray:
     """The `data` array: calldata then return data, read-only."""
     return np.frombuffer(calldata + return_data if return_data else bytes(calldata), dtype=np.uint8)
@@ -230,7 +238,8 @@ def _environment_rows(values: tuple) -> np.ndarray:
 class FrameBuffers:
     """The writable arrays of one running frame, reused by later frames once it ends."""
 
-    __slots__ = ("words", "memory", "control", "fork", "environment", "words_address", "control_address")
+    __slots__ = ("words", "_memory", "control", "fork", "environment", "words_address", "control_address",
+                 "memory_address")
 
     def __init__(self, memory_capacity: int):
         self.words = np.zeros((WORD_ROWS, LIMBS), dtype=np.uint64)
@@ -239,6 +248,16 @@ class FrameBuffers:
         # Native code takes raw addresses; reading one from numpy costs about a microsecond.
         self.words_address = self.words.ctypes.data
         self.control_address = self.control.ctypes.data
+
+    @property
+    def memory(self) -> np.ndarray:
+        return self._memory
+
+    @memory.setter
+    def memory(self, buffer: np.ndarray) -> None:
+        if getattr(self, "_memory", None) is not buffer:
+            self._memory = buffer
+            self.memory_address = buffer.ctypes.data
         self.fork = None  # whose dispatch table `control` holds
         self.environment = None  # which environment_rows `words` holds
 
@@ -252,8 +271,9 @@ class FrameBuffers:
         if self.environment is not environment:
             self.words[ENV_START : ENV_START + 256] = environment
             self.environment = environment
+        if control[REGISTERS_ROW, CACHED]:  # the last frame cached slots (CACHED counts them)
+            control[CACHE_USE:] = 0
         control[REGISTERS_ROW] = 0
-        control[CACHE_USE:] = 0
 
 
 class BufferPool:
