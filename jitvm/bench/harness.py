@@ -142,7 +142,11 @@ def _run_case(case, entries: list[tuple[Runner, Measurement]], settings: Setting
     calls_per_sample, spent = {}, {}
     for runner, measurement in timed:
         measurement.status = OK
-        _settle(runner, measurement)
+        try:
+            _settle(runner, measurement)
+        except Exception as exc:  # a failed background compile fails that engine, not the run
+            _crashed(measurement, exc)
+            continue
         first = measurement.first_call_seconds
         if runner.python_speed() and first >= settings.budget:
             # An interpreter (nothing to compile) whose one call outlasts the budget: that call is

@@ -143,3 +143,32 @@ def test_an_engine_that_crashes_fails_without_stopping_the_run(case):
     by_engine = {m.engine: m for m in run.measurements}
     assert by_engine["crashing"].status == FAILED and "ZeroDivisionError" in by_engine["crashing"].note
     assert by_engine["steady"].status == OK and len(by_engine["steady"].samples) == 3
+
+
+def test_a_tiered_engine_is_timed_after_it_settles(case):
+    """settle() runs once, after the verifying call and before any timed call; its compile seconds
+    are reported as `optimize`; an engine whose settle() fails is FAILED, the others still run."""
+
+    class Engine:
+        def __init__(self, fail=False):
+            self.fail, self.settled_after_calls, self.optimize = fail, None, 0.0
+
+        def compile_stats(self):
+            return {"compile_seconds": 0.5, "optimize_seconds": self.optimize}
+
+    class Tiered(FakeRunner):
+        def __init__(self, name, answer, fail=False):
+            super().__init__(name, answer)
+            self.engine = Engine(fail)
+
+        def settle(self):
+            if self.engine.fail:
+                raise RuntimeError("background compile failed")
+            self.engine.settled_after_calls, self.engine.optimize = self.calls, 2.0
+
+    tiered, broken = Tiered("tiered", case.expected_output), Tiered("broken", case.expected_output, fail=True)
+    run = run_cases([case], [tiered, broken], QUICK)
+    by_engine = {m.engine: m for m in run.measurements}
+    assert tiered.engine.settled_after_calls == 1  # the verifying call only
+    assert by_engine["tiered"].status == OK and by_engine["tiered"].optimize_seconds == 2.0
+    assert by_engine["broken"].status == FAILED and "background compile failed" in by_engine["broken"].note
