@@ -172,6 +172,20 @@ def test_division_by_known_divisors(jit, exponent):
         same_as_reference(jit, _KNOWN_DIVISORS, exponent.to_bytes(32, "big") + value.to_bytes(32, "big"))
 
 
+@pytest.mark.parametrize("code", [
+    assemble("ADDRESS", "PUSH1", 1, "MLOAD", "ADDRESS"),  # then off the end of the code
+    assemble("PUSH1", 7, "PUSH1", 2, "EXP", "PUSH1", 1, "PUSH1", 2, "STOP"),
+    assemble("PUSH1", 32, "PUSH1", 64, "RETURN"),
+    assemble("PUSH1", 8, "PUSH1", 0, "PUSH1", 0, "CALLDATACOPY", "PUSH1", 1, "PUSH1", 0, "REVERT"),
+])
+def test_dynamic_cost_payable_but_not_the_rest_of_the_block(jit, code):
+    """A dynamic cost the gas left covers, but not with the block's remaining static gas (charged
+    when the block began): the frame must run out of gas, not end with negative gas."""
+    full = same_as_reference(jit, code, bytes(8), gas=100_000).gas_used
+    for gas in range(full + 2):
+        same_as_reference(jit, code, bytes(8), gas=gas)
+
+
 def test_dynamic_jump_table(jit):
     """A dispatcher choosing among many JUMPDESTs by calldata, across compiled functions."""
     parts = ["PUSH1", 0, "CALLDATALOAD", "PUSH1", 224, "SHR", "JUMP"]

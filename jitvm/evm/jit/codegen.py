@@ -116,6 +116,7 @@ class FunctionWriter(IrText):
         self.sp = self.base = ""
         self.dispatch_used = False
         self.failures: dict[tuple[Status, int], str] = {}
+        self.tail_parts: set[int] = set()  # the functions this one continues in by a tail call
 
     # -- text ---------------------------------------------------------------------------------------
 
@@ -136,7 +137,8 @@ class FunctionWriter(IrText):
     # -- exits --------------------------------------------------------------------------------------
 
     def goto(self, pc: int) -> str:
-        """The label that continues at `pc`: its block here, the end of the code, or evm_enter."""
+        """The label that continues at `pc`: its block here, the end of the code, or a tail call of
+        the function holding it (without the round trip through evm_enter)."""
         if pc in self.pcs:
             return f"b{pc}"
         if pc not in self.stubs:
@@ -145,9 +147,10 @@ class FunctionWriter(IrText):
             if pc >= len(self.g.analysis.code):  # running off the end is STOP
                 self.finish(Status.SUCCESS, pc)
             else:
+                part = self.g.part_of[pc]
+                self.tail_parts.add(part)
                 self.emit(f"store i64 {pc}, ptr %pc.a", cold=True)
-                self.emit(f"store i64 {CONTINUE}, ptr %ret.a", cold=True)
-                self.emit("br label %leave", cold=True)
+                self.emit(f"br label %tail{part}", cold=True)
             self.stubs[pc] = label
         return self.stubs[pc]
 
@@ -211,7 +214,7 @@ class FunctionWriter(IrText):
         head += ["  %target.a = alloca i64", "  %status.a = alloca i64", "  %refund.a = alloca i64",
                  "  %steps.a = alloca i64"]
         head.append(f"  switch i64 %pc.v, label %leave [ {' '.join(f'i64 {pc}, label %b{pc}' for pc in sorted(self.pcs))} ]")
-        tail = self.shared_tails() + ["leave:"]
+        tail = self.shared_tails() + self.tail_calls() + ["leave:"]
         for name in ("pc", "gas", "sp", "msize"):
             tail += [f"  %{name}.o = load i64, ptr %{name}.a", f"  store i64 %{name}.o, ptr %{name}.p"]
         tail += ["  %ret = load i64, ptr %ret.a", "  ret i64 %ret", "}"]
@@ -235,6 +238,18 @@ class FunctionWriter(IrText):
                 f"  %interpreting.steps.p = getelementptr inbounds i64, ptr %control, i64 {L.STEPS}",
                 "  store i64 %interpreting.steps, ptr %interpreting.steps.p",
                 f"  store i64 {INTERPRET}, ptr %ret.a", "  br label %leave"]
+
+    def tail_calls(self) -> list[str]:
+        """Per function a static jump continues in: write the registers back, as `leave` does, and
+        tail-call it (musttail: the native stack does not grow however often jumps cross)."""
+        lines = []
+        for part in sorted(self.tail_parts):
+            lines.append(f"tail{part}:")
+            for name in ("pc", "gas", "sp", "msize"):
+                lines += [f"  %{name}.t{part} = load i64, ptr %{name}.a", f"  store i64 %{name}.t{part}, ptr %{name}.p"]
+            lines += [f"  %result.t{part} = musttail call i64 @evm_part{part}({_PASS})",
+                      f"  ret i64 %result.t{part}"]
+        return lines
 
     def write_block(self, block: BlockInfo) -> None:
         self.block = block
@@ -441,11 +456,12 @@ class FunctionWriter(IrText):
         return self.op("load i256, ptr %h.out, align 8")
 
     def charge(self, cost: str, position: int, out_of_gas: str) -> None:
-        """Charge dynamic gas at body instruction `position`: the kernel would have the static gas of
-        the rest of the block still in hand, so that counts as available."""
+        """Charge dynamic gas at body instruction `position`. The block has already charged the
+        static gas of the rest, so what is left must cover `cost`: if it covers the cost but not
+        the rest, the reference runs out of gas a few instructions later in the block, and the
+        frame ends the same way (out of gas, all gas used) as failing here."""
         left = self.op("load i64, ptr %gas.a")
-        available = self.op(f"add i64 {left}, {self.rest_after(position)}")
-        self.check(self.op(f"icmp sgt i64 {cost}, {available}"), out_of_gas)
+        self.check(self.op(f"icmp sgt i64 {cost}, {left}"), out_of_gas)
         self.emit(f"store i64 {self.op(f'sub i64 {left}, {cost}')}, ptr %gas.a")
 
     def copy(self, position: int, instruction: Instruction) -> None:
@@ -537,7 +553,7 @@ class FunctionWriter(IrText):
         if extra is not None:
             cost = self.op(f"add i64 {cost}, {extra}")
         after = self.op(f"sub i64 {left}, {cost}")
-        unpayable = self.op(f"icmp slt i64 {after}, {-self.rest_after(position)}")
+        unpayable = self.op(f"icmp slt i64 {after}, 0")  # as in charge(): the rest is already paid
         beyond = self.op(f"or i1 {self.op(f'xor i1 {small}, true')}, {self.op(f'icmp ugt i64 {end}, %capacity')}")
         failing = self.label("memory")
         self.check(self.op(f"or i1 {unpayable}, {beyond}"), failing)
@@ -604,6 +620,7 @@ class ModuleGenerator:
         blocks = list(analysis.blocks)
         limit = blocks_per_function or BLOCKS_PER_FUNCTION
         self.parts = [blocks[part.start : part.stop] for part in partition(len(blocks), limit)]
+        self.part_of = {block.start: index for index, part in enumerate(self.parts) for block in part}
 
     def module(self) -> str:
         from jitvm.jit import symbols
