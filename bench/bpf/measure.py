@@ -22,7 +22,7 @@ import time
 
 from jitvm.bench.workloads import bundled_bpf_cases, find_fixtures
 from jitvm.bpf.engines import run
-from jitvm.bpf.native import jit
+from jitvm.bpf.jit import compile as jit
 from jitvm.jit import ObjectCache
 from jitvm.jit.target import describe
 
@@ -30,7 +30,7 @@ KERNEL_PROBE = """
 import time
 started = time.perf_counter()
 from jitvm.bpf import Program
-from jitvm.bpf.native.driver import run_baseline
+from jitvm.bpf.driver import run_baseline
 imported = time.perf_counter()
 assert run_baseline(Program.from_assembly("mov %r0, 7\\nexit")).r0 == 7
 print(imported - started, time.perf_counter() - imported)

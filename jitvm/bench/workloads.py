@@ -148,7 +148,7 @@ def find_fixtures(explicit: str | os.PathLike | None = None) -> Path:
         if not _has_bench_fixtures(path):
             raise InputError("--fixtures", f"{path} holds neither evm/benchmarks nor bpf/bench")
         return path
-    from jitvm.evm.workloads import FIXTURES
+    from jitvm.bench.evm_contracts import FIXTURES
 
     candidates = [Path.cwd().parent / "shared" / "fixtures", Path.cwd() / "shared" / "fixtures", FIXTURES]
     for path in candidates:
@@ -166,7 +166,7 @@ def _has_bench_fixtures(path: Path) -> bool:
 
 def bundled_evm_cases(fixtures: Path) -> list[EvmCase]:
     """Every input of every EVM benchmark contract (fixtures/evm/benchmarks/*.json)."""
-    from jitvm.evm.workloads import load_benchmarks
+    from jitvm.bench.evm_contracts import load_benchmarks
 
     directory = fixtures / "evm" / "benchmarks"
     if not directory.is_dir():

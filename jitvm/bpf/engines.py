@@ -1,7 +1,7 @@
 """Engines by name, as on the EVM side: 'reference' (the readable interpreter), 'baseline' (the
-Numba-compiled interpreter, jitvm.bpf.native.kernel), 'jit' (the per-block LLVM JIT,
-jitvm.bpf.native.codegen) and 'auto' (the interpreter, moving to the JIT once a program is hot:
-see jitvm.bpf.native.driver.AutoPolicy). Every engine gives the same ExecutionResult.
+Numba-compiled interpreter, jitvm.bpf.baseline.kernel), 'jit' (the per-block LLVM JIT,
+jitvm.bpf.jit.codegen) and 'auto' (the interpreter, moving to the JIT once a program is hot:
+see jitvm.bpf.driver.AutoPolicy). Every engine gives the same ExecutionResult.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def run(program, input_data: bytes = b"", *, engine: str = "reference", **option
         from jitvm.bpf.reference import run_reference
 
         return run_reference(program, input_data, **options)
-    from jitvm.bpf.native import driver
+    from jitvm.bpf import driver
 
     runner = {"baseline": driver.run_baseline, "jit": driver.run_jit, "auto": driver.run_auto}[name]
     return runner(program, input_data, **options)

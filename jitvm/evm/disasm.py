@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jitvm.evm.analysis import instruction_starts
+from jitvm.evm.jumpdests import instruction_starts
 from jitvm.evm.opcodes import opcode_table
 
 

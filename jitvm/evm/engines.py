@@ -50,7 +50,7 @@ def get_engine(name: str) -> Engine | None:
 
 @cache
 def _baseline_engine() -> Engine:
-    from jitvm.evm.native.engine import BaselineEngine
+    from jitvm.evm.baseline.engine import BaselineEngine
 
     return BaselineEngine()
 

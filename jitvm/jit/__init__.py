@@ -13,7 +13,7 @@ Typical use: `code = cache.default_cache().get_or_build(key, lambda: compile_mod
 from .blocks import Block, BlockMap, find_leaders, partition, split_blocks
 from .cache import ObjectCache, default_cache
 from .compiler import compile_module
-from .engine import JitLinkError, LoadedCode, engine, load_objects
+from .linker import JitLinkError, LoadedCode, engine, load_objects
 from .symbols import register
 from .target import host_target
 

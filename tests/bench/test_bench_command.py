@@ -85,10 +85,10 @@ def test_plots_png_and_svg(tmp_path, capsys):
 def test_missing_fixtures_are_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
     assert main(["bench", "--fixtures", str(tmp_path / "nowhere")]) == 2
     assert capsys.readouterr().err.strip().endswith("--fixtures: no such folder: " + str(tmp_path / "nowhere"))
-    import jitvm.evm.workloads
+    import jitvm.bench.evm_contracts
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(jitvm.evm.workloads, "FIXTURES", tmp_path / "absent")
+    monkeypatch.setattr(jitvm.bench.evm_contracts, "FIXTURES", tmp_path / "absent")
     assert main(["bench"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "benchmark fixtures not found" in err and "--fixtures DIR" in err

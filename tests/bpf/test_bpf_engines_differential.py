@@ -12,7 +12,8 @@ from jitvm.bpf.engines import run
 from jitvm.bpf.errors import AssemblyError, ElfError, VerifyError
 from jitvm.bpf.helpers import SyscallFailure, default_ebpf_helpers, syscall_key
 from jitvm.bpf.memory import MM_PROGRAM_START
-from jitvm.bpf.native import driver, jit
+from jitvm.bpf import driver
+from jitvm.bpf.jit import compile as jit
 from jitvm.bpf.program import Program
 from jitvm.bpf.syscalls import default_syscalls, sol_log
 from jitvm.jit import ObjectCache

@@ -1,4 +1,4 @@
-"""The baseline engine (jitvm.evm.native): its own pieces, the benchmark contracts, and the corners
+"""The baseline engine (jitvm.evm.baseline): its own pieces, the benchmark contracts, and the corners
 the differential tests reach only by luck: gas at the int64 limit, memory growth, the storage
 cache, tracing, and the one compiled specialization of the kernel."""
 
@@ -13,17 +13,17 @@ from hypothesis import strategies as st
 
 from jitvm.evm.calls import call_code
 from jitvm.evm.engines import ENGINE_NAMES, get_engine
-from jitvm.evm.fast.uint256 import to_int
+from jitvm.evm.limbs.uint256 import to_int
 from jitvm.evm.forks import EXECUTABLE_FORKS
 from jitvm.evm.message import Status
-from jitvm.evm.native.engine import BaselineEngine
-from jitvm.evm.native.kernel import run_kernel
-from jitvm.evm.native.layout import MAX_NATIVE_GAS, NATIVE_GAS_LIMIT
-from jitvm.evm.native.keccak import RATE_BYTES, keccak256_word
-from jitvm.evm.native.layout import HANDLER, HANDLER_ID, HANDLERS, dispatch_table, handler_of
+from jitvm.evm.baseline.engine import BaselineEngine
+from jitvm.evm.baseline.kernel import run_kernel
+from jitvm.evm.baseline.layout import MAX_NATIVE_GAS, NATIVE_GAS_LIMIT
+from jitvm.evm.baseline.keccak import RATE_BYTES, keccak256_word
+from jitvm.evm.baseline.layout import HANDLER, HANDLER_ID, HANDLERS, dispatch_table, handler_of
 from jitvm.evm.opcodes import opcode_table
 from jitvm.evm.trace import Eip3155Tracer
-from jitvm.evm.workloads import BENCHMARKS_DIR, load_benchmarks
+from jitvm.bench.evm_contracts import BENCHMARKS_DIR, load_benchmarks
 from jitvm.hashing import keccak256
 from tests.evm.test_engines_differential import REENTRANT, WRITER, assemble, call_outcome, pre_state, programs
 
@@ -279,7 +279,7 @@ def test_the_kernel_has_one_specialization():
 
 
 def test_a_changed_dependency_drops_the_cached_compilations(tmp_path):
-    from jitvm.evm.native.numba_cache import drop_if_stale
+    from jitvm.evm.baseline.numba_cache import drop_if_stale
 
     class FakeCache:
         cache_path = str(tmp_path / "cache")

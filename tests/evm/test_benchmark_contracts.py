@@ -4,7 +4,7 @@ interpreter. Where the fixture records no gas, pyrevm (the `peers` extra) is the
 import pytest
 
 from jitvm.evm.calls import call_code
-from jitvm.evm.workloads import BENCHMARKS_DIR, load_benchmarks
+from jitvm.bench.evm_contracts import BENCHMARKS_DIR, load_benchmarks
 
 GAS = 10**9
 

@@ -12,12 +12,12 @@ import sys
 import pytest
 
 from jitvm.evm.calls import call_code
-from jitvm.evm.jit import analysis, compile
+from jitvm.evm.jit import block_analysis as analysis, compile
 from jitvm.evm.jit import engine as engine_module
 from jitvm.evm.jit.engine import JitEngine
 from jitvm.jit.cache import ObjectCache
 from jitvm.evm.opcodes import opcode_table
-from jitvm.evm.workloads import BENCHMARKS_DIR, MAIN_BENCHMARKS, load_benchmarks
+from jitvm.bench.evm_contracts import BENCHMARKS_DIR, MAIN_BENCHMARKS, load_benchmarks
 
 GAS = 10**9
 OP = {name: opcode.byte for name, opcode in opcode_table("Cancun").by_name.items()}

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numba import njit
 
-from jitvm.evm.fast import uint256, uint256_cfuncs, uint256_div
-from jitvm.evm.fast.uint256 import from_int, to_int
-from jitvm.evm.fast.word64 import divide_2by1, reciprocal_2by1
-from jitvm.evm.fast.word_opcodes import WORD_KERNELS
+from jitvm.evm.limbs import uint256, uint256_cfuncs, uint256_div
+from jitvm.evm.limbs.uint256 import from_int, to_int
+from jitvm.evm.limbs.word64 import divide_2by1, reciprocal_2by1
+from jitvm.evm.limbs.word_opcodes import WORD_KERNELS
 
 MODULUS = 2**256
 SIGN_BIT = 2**255

@@ -1,6 +1,6 @@
 """The EVM JIT's code generator: the blocks of analysis.py as LLVM IR text.
 
-The generated code works on the baseline kernel's arrays (jitvm.evm.native.layout) and leaves them
+The generated code works on the baseline kernel's arrays (jitvm.evm.baseline.layout) and leaves them
 exactly as the kernel would, so the kernel can always take over where the compiled code stops:
 
     i64 evm_enter(ptr code, ptr data, ptr words, ptr memory, ptr control, i64 capacity, i64 data_size)
@@ -21,7 +21,7 @@ back, since the kernel charges it again.
 Blocks are grouped into functions of at most BLOCKS_PER_FUNCTION blocks (jitvm.jit.blocks.partition);
 evm_enter looks up the function holding registers[PC] and calls it until one returns for good. Dynamic jumps
 are a switch over the function's JUMPDESTs; a jump elsewhere goes back through evm_enter.
-Division, modulo, ADDMOD, MULMOD and EXP call the limb helpers of jitvm.evm.fast (never i256 udiv).
+Division, modulo, ADDMOD, MULMOD and EXP call the limb helpers of jitvm.evm.limbs (never i256 udiv).
 
 What keeps the backend's time down (it is most of the compile time, and grows with the number of
 basic blocks that i256 values live across): cold exits are a few stores and a branch to one shared
@@ -36,10 +36,10 @@ import hashlib
 
 from jitvm.evm import gas
 from jitvm.evm.jit import runtime_ir
-from jitvm.evm.jit.analysis import BlockInfo, CodeAnalysis, Instruction
+from jitvm.evm.jit.block_analysis import BlockInfo, CodeAnalysis, Instruction
 from jitvm.evm.message import Status
-from jitvm.evm.native import kernel
-from jitvm.evm.native import layout as L
+from jitvm.evm.baseline import kernel
+from jitvm.evm.baseline import layout as L
 from jitvm.evm.opcodes import STACK_LIMIT
 from jitvm.jit.blocks import partition
 from jitvm.jit.irtext import IrText
@@ -447,7 +447,7 @@ class FunctionWriter(IrText):
         return self.op(f"ashr i256 {self.op(f'shl i256 {value}, {bits}')}, {bits}")
 
     def helper(self, function: str, *operands) -> str:
-        """Call a limb helper of jitvm.evm.fast on i256 operands."""
+        """Call a limb helper of jitvm.evm.limbs on i256 operands."""
         names = ("a", "b", "n")[: len(operands)]
         for name, value in zip(names, operands):
             self.emit(f"store i256 {value}, ptr %h.{name}, align 8")
@@ -670,7 +670,7 @@ def generate(analysis: CodeAnalysis, blocks_per_function: int | None = None) -> 
 def source_digest() -> str:
     """What, besides the code, decides the generated code: this file, the analysis, the layout and
     the opcode table."""
-    from jitvm.evm.jit import analysis
+    from jitvm.evm.jit import block_analysis as analysis
     from jitvm.tables import table_path
 
     digest = hashlib.sha256()

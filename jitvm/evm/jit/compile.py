@@ -25,7 +25,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from jitvm.evm.jit import analysis, codegen
+from jitvm.evm.jit import block_analysis as analysis, codegen
 from jitvm.jit import default_cache, load_objects, symbols
 
 _ENTRY_TYPE = (ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
@@ -60,8 +60,8 @@ class CompiledCode:
 
 @functools.cache
 def register_helpers() -> None:
-    """Make the limb helpers of jitvm.evm.fast callable from generated code."""
-    from jitvm.evm.fast.uint256_cfuncs import HELPER_OPERANDS, runtime_helpers
+    """Make the limb helpers of jitvm.evm.limbs callable from generated code."""
+    from jitvm.evm.limbs.uint256_cfuncs import HELPER_OPERANDS, runtime_helpers
 
     from jitvm.evm.jit.helpers import HELPERS
 

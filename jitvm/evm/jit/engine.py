@@ -1,5 +1,5 @@
 """The JIT EVM engine: compiled blocks (codegen.py) for what they handle, the baseline kernel and its
-host glue for everything else, all on the same frame arrays (jitvm.evm.native.layout).
+host glue for everything else, all on the same frame arrays (jitvm.evm.baseline.layout).
 
     call_code(code, calldata, engine=get_engine("jit"))
 
@@ -26,10 +26,10 @@ from dataclasses import dataclass
 
 from jitvm.evm.jit import codegen, compile
 from jitvm.evm.jit.compile import QUICK, TIMES, compiled_code
-from jitvm.evm.native.engine import BaselineEngine, frame_result, serve_host
-from jitvm.evm.native.host import host_handlers
-from jitvm.evm.native.kernel import run_kernel
-from jitvm.evm.native.layout import (
+from jitvm.evm.baseline.engine import BaselineEngine, frame_result, serve_host
+from jitvm.evm.baseline.host import host_handlers
+from jitvm.evm.baseline.kernel import run_kernel
+from jitvm.evm.baseline.layout import (
     EXIT,
     EXIT_DONE,
     EXIT_GROW,

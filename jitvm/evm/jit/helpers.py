@@ -1,10 +1,10 @@
-"""Runtime helpers of the EVM JIT besides the limb arithmetic of jitvm.evm.fast: C-ABI entry points
+"""Runtime helpers of the EVM JIT besides the limb arithmetic of jitvm.evm.limbs: C-ABI entry points
 that generated code calls (registered in compile.register_helpers). Importing this module compiles
 them (or loads them from Numba's cache)."""
 
 from numba import carray, cfunc, types
 
-from jitvm.evm.native.keccak import keccak256_word
+from jitvm.evm.baseline.keccak import keccak256_word
 
 
 @cfunc(types.void(types.CPointer(types.uint64), types.CPointer(types.uint8), types.int64, types.int64), cache=True)

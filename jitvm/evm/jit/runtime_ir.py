@@ -1,8 +1,8 @@
 """The fixed LLVM IR every module of the EVM JIT carries: small functions the generated blocks call
 (codegen.py), and the branch-weight metadata its checks use."""
 
-from jitvm.evm.native import kernel
-from jitvm.evm.native import layout as L
+from jitvm.evm.baseline import kernel
+from jitvm.evm.baseline import layout as L
 
 
 def _signed(value: int) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Generator
 
-from jitvm.evm.analysis import jump_destinations
+from jitvm.evm.jumpdests import jump_destinations
 from jitvm.evm.context import ExecutionContext
 from jitvm.evm.message import FrameResult, Message, Status
 from jitvm.evm.opcodes import STACK_LIMIT, opcode_table

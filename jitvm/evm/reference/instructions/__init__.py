@@ -6,7 +6,7 @@ operands, charges any dynamic gas, computes, pushes, and moves `frame.pc` only t
 immediate. A body that needs a child frame returns `(message, resume)`; the loop runs the child and
 calls `resume(frame, result)`.
 
-These functions also serve the baseline and JIT engines' host instructions (jitvm.evm.native.host:
+These functions also serve the baseline and JIT engines' host instructions (jitvm.evm.baseline.host:
 SLOAD, SSTORE, CALL, LOG, ...), on a `NativeFrame` that views the kernel's arrays. So the part of
 `Frame` a host instruction touches is an interface, and NativeFrame must provide it with the same
 meaning: `message`, `ctx`, `state`, `code`, `pc`, `gas_left`, `return_data`, `output`, `running`;

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from jitvm.bpf.native import codegen
+from jitvm.bpf.jit import codegen
 from jitvm.jit import compile_module, default_cache, load_objects
 
 _ENTRY_TYPE = (ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)

@@ -5,7 +5,7 @@ memory buffer, or the step budget runs out, and records which in the registers (
 Per instruction it does what the reference loop does, in the same order and driven by the same
 table: undefined opcode, stack underflow, stack overflow, static gas; then the instruction's own
 dynamic gas and checks, in the order of its reference function (jitvm.evm.reference.instructions).
-The arithmetic is the limb kernels of jitvm.evm.fast; the dynamic gas is jitvm.evm.gas's constants.
+The arithmetic is the limb kernels of jitvm.evm.limbs; the dynamic gas is jitvm.evm.gas's constants.
 
 Safety: every buffer access is checked here, because Numba checks none. The stack height is checked
 against the table before each instruction. A memory region is touched only after its expansion is
@@ -26,8 +26,8 @@ import numpy as np
 from numba import njit
 
 from jitvm.evm import gas, message
-from jitvm.evm.fast import uint256
-from jitvm.evm.fast.uint256 import (
+from jitvm.evm.limbs import uint256
+from jitvm.evm.limbs.uint256 import (
     ZERO_WORD,
     add,
     eq,
@@ -45,12 +45,12 @@ from jitvm.evm.fast.uint256 import (
     sub,
     unsigned_less,
 )
-from jitvm.evm.fast.uint256_bits import and_, byte, not_, or_, sar, shl, shr, signextend, xor
-from jitvm.evm.fast.uint256_div import addmod, div, mod, mulmod, sdiv, smod
+from jitvm.evm.limbs.uint256_bits import and_, byte, not_, or_, sar, shl, shr, signextend, xor
+from jitvm.evm.limbs.uint256_div import addmod, div, mod, mulmod, sdiv, smod
 from jitvm.evm.message import Status
-from jitvm.evm.native import keccak, layout
-from jitvm.evm.native.keccak import keccak256_word
-from jitvm.evm.native.layout import (
+from jitvm.evm.baseline import keccak, layout
+from jitvm.evm.baseline.keccak import keccak256_word
+from jitvm.evm.baseline.layout import (
     CACHE_KEYS,
     CACHE_SLOTS,
     CACHE_USE,
@@ -94,7 +94,7 @@ from jitvm.evm.native.layout import (
     STATUS,
     STEPS,
 )
-from jitvm.evm.native.numba_cache import drop_if_stale
+from jitvm.evm.baseline.numba_cache import drop_if_stale
 
 kernel = njit(cache=True, error_model="numpy")
 

@@ -8,7 +8,10 @@ from jitvm.bpf.errors import ErrorCode, VmError
 from jitvm.bpf.helpers import HelperExit, SyscallFailure, default_ebpf_helpers
 from jitvm.bpf.instruction import Word
 from jitvm.bpf.memory import MM_PROGRAM_START
-from jitvm.bpf.native import codegen, driver, jit, layout
+from jitvm.bpf import driver
+from jitvm.bpf.baseline import layout
+from jitvm.bpf.jit import codegen
+from jitvm.bpf.jit import compile as jit
 from jitvm.bpf.program import Program
 from jitvm.bpf.table import load_table
 from jitvm.bpf.verifier import Decoded

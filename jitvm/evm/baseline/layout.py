@@ -9,7 +9,7 @@ frame's state is packed into as few arrays as its element types allow:
     data     uint8[n]             the calldata followed by the return data of the last call
                                   (registers[CALLDATA_SIZE] splits them). Read-only; rebuilt after calls.
     words    uint64[WORD_ROWS, 4] 256-bit words, four little-endian limbs a row
-                                  (jitvm.evm.fast.uint256): the stack, then per opcode byte the word an
+                                  (jitvm.evm.limbs.uint256): the stack, then per opcode byte the word an
                                   environment opcode (CALLER...) pushes, then the storage cache.
     memory   uint8[capacity]      zero past the frame's memory size. The kernel never reallocates it:
                                   it returns EXIT_GROW and the engine passes a larger one.
@@ -34,7 +34,7 @@ from functools import cache, lru_cache
 
 import numpy as np
 
-from jitvm.evm.analysis import jump_destinations
+from jitvm.evm.jumpdests import jump_destinations
 from jitvm.evm.opcodes import STACK_LIMIT, opcode_table
 
 assert sys.byteorder == "little", "words are read as little-endian bytes"

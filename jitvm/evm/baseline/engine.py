@@ -1,5 +1,5 @@
 """The baseline EVM engine: the Numba kernel for everything a frame computes by itself, the
-reference instructions (through jitvm.evm.native.host) for everything that touches the host.
+reference instructions (through jitvm.evm.baseline.host) for everything that touches the host.
 
     engine = BaselineEngine()
     call_code(code, calldata, engine=engine)        # or ExecutionContext(engine=engine)
@@ -29,9 +29,9 @@ import numpy as np
 
 from jitvm.evm.context import ExecutionContext
 from jitvm.evm.message import FrameResult, Message, Status
-from jitvm.evm.native.host import NativeFrame, host_handlers
-from jitvm.evm.native.kernel import run_kernel
-from jitvm.evm.native.layout import (
+from jitvm.evm.baseline.host import NativeFrame, host_handlers
+from jitvm.evm.baseline.kernel import run_kernel
+from jitvm.evm.baseline.layout import (
     ADDRESS_ROW,
     CACHE_USE,
     CACHED,
@@ -60,7 +60,7 @@ from jitvm.evm.reference.frame import ExceptionalHalt
 
 
 class BaselineEngine:
-    """Runs frames on the Numba interpreter kernel (jitvm.evm.native.kernel)."""
+    """Runs frames on the Numba interpreter kernel (jitvm.evm.baseline.kernel)."""
 
     name = "baseline"
 

@@ -7,8 +7,8 @@ bit step is skipped when it is zero, because shifting a uint64 by 64 is undefine
 
 import numpy as np
 
-from jitvm.evm.fast.uint256 import LIMBS, ZERO_WORD, fits_u64, is_negative, word_kernel
-from jitvm.evm.fast.word64 import ALL_ONES, LIMB_BITS, ONE, ZERO
+from jitvm.evm.limbs.uint256 import LIMBS, ZERO_WORD, fits_u64, is_negative, word_kernel
+from jitvm.evm.limbs.word64 import ALL_ONES, LIMB_BITS, ONE, ZERO
 
 _WORD_BITS = np.uint64(256)
 _BIT_IN_LIMB = np.uint64(63)

@@ -20,8 +20,8 @@ import numpy as np
 from numba import njit
 
 from jitvm.bpf.errors import ErrorCode
-from jitvm.bpf.native import layout as L
-from jitvm.bpf.native.raw import load8, load16, load32, load64, store8, store16, store32, store64
+from jitvm.bpf.baseline import layout as L
+from jitvm.bpf.baseline.raw import load8, load16, load32, load64, store8, store16, store32, store64
 
 kernel = njit(cache=True, error_model="numpy", boundscheck=False)
 
@@ -33,7 +33,7 @@ def layout_digest() -> str:
     import hashlib
     import inspect
 
-    from jitvm.bpf.native import raw
+    from jitvm.bpf.baseline import raw
 
     constants = sorted((name, value) for name, value in vars(L).items()
                        if name.isupper() and isinstance(value, (int, tuple)))
@@ -43,7 +43,7 @@ def layout_digest() -> str:
 
 LAYOUT_DIGEST = "a9f82038c2274f7d"
 if layout_digest() != LAYOUT_DIGEST:
-    raise ImportError(f"jitvm.bpf.native.kernel: set LAYOUT_DIGEST = {layout_digest()!r} (layout.py, "
+    raise ImportError(f"jitvm.bpf.baseline.kernel: set LAYOUT_DIGEST = {layout_digest()!r} (layout.py, "
                       f"errors.py or raw.py changed; the new value also invalidates Numba's cached kernel)")
 
 _ACCESS_VIOLATION = int(ErrorCode.ACCESS_VIOLATION)

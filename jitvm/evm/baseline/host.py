@@ -17,7 +17,7 @@ from functools import cache
 import numpy as np
 
 from jitvm.evm.gas import MEMORY_LIMIT
-from jitvm.evm.native.layout import GAS_RESERVE, MSIZE, NATIVE_GAS_LIMIT, PC, STORAGE_MNEMONICS, WORD_BYTES, handler_of
+from jitvm.evm.baseline.layout import GAS_RESERVE, MSIZE, NATIVE_GAS_LIMIT, PC, STORAGE_MNEMONICS, WORD_BYTES, handler_of
 from jitvm.evm.opcodes import opcode_table
 
 

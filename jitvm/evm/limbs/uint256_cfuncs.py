@@ -12,8 +12,8 @@ from typing import NamedTuple
 
 from numba import cfunc, njit, types
 
-from jitvm.evm.fast.uint256 import exp
-from jitvm.evm.fast.uint256_div import addmod, div, mod, mulmod, sdiv, smod
+from jitvm.evm.limbs.uint256 import exp
+from jitvm.evm.limbs.uint256_div import addmod, div, mod, mulmod, sdiv, smod
 
 _LIMBS_POINTER = types.CPointer(types.uint64)
 _BINARY_SIGNATURE = types.void(_LIMBS_POINTER, _LIMBS_POINTER, _LIMBS_POINTER)

@@ -12,7 +12,7 @@ ADDMOD and MULMOD reduce their full 257-bit and 512-bit intermediates with the s
 
 from numba import carray, njit
 
-from jitvm.evm.fast.uint256 import (
+from jitvm.evm.limbs.uint256 import (
     ZERO_WORD,
     add,
     fits_u64,
@@ -23,7 +23,7 @@ from jitvm.evm.fast.uint256 import (
     unsigned_less,
     word_kernel,
 )
-from jitvm.evm.fast.word64 import (
+from jitvm.evm.limbs.word64 import (
     LIMB_BITS,
     ONE,
     ZERO,

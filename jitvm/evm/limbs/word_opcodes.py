@@ -4,9 +4,9 @@ Each kernel takes the opcode's inputs in the order the EVM pops them (top of the
 returns its one output; stack effects and gas stay in the opcode table.
 """
 
-from jitvm.evm.fast.uint256 import add, eq, exp, gt, iszero, lt, mul, sgt, slt, sub
-from jitvm.evm.fast.uint256_bits import and_, byte, not_, or_, sar, shl, shr, signextend, xor
-from jitvm.evm.fast.uint256_div import addmod, div, mod, mulmod, sdiv, smod
+from jitvm.evm.limbs.uint256 import add, eq, exp, gt, iszero, lt, mul, sgt, slt, sub
+from jitvm.evm.limbs.uint256_bits import and_, byte, not_, or_, sar, shl, shr, signextend, xor
+from jitvm.evm.limbs.uint256_div import addmod, div, mod, mulmod, sdiv, smod
 
 WORD_KERNELS = {
     "ADD": add,

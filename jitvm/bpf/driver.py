@@ -27,7 +27,7 @@ from jitvm.bpf.errors import ErrorCode, VmError
 from jitvm.bpf.helpers import HelperContext, HelperExit, HelperRegistry, Meter, SyscallFailure
 from jitvm.bpf.machine import DEFAULT_SBPF_COMPUTE_BUDGET, ExecutionResult, build_memory
 from jitvm.bpf.memory import DEFAULT_HEAP_SIZE
-from jitvm.bpf.native import layout as L
+from jitvm.bpf.baseline import layout as L
 from jitvm.bpf.table import profile_table
 
 _NO_LEADERS = np.zeros(1, dtype=np.uint8)
@@ -69,7 +69,7 @@ class NativeRun:
 
     def interpret(self, leaders: np.ndarray | None = None, units: int | None = None) -> int:
         """Run the Numba interpreter; stop at a block start in `leaders`, or after about `units`."""
-        from jitvm.bpf.native.kernel import run_kernel
+        from jitvm.bpf.baseline.kernel import run_kernel
 
         lowered, arrays, rules, profile = self.lowered, self.arrays, self.rules, self.profile
         state = arrays.state
@@ -212,7 +212,7 @@ def run_baseline(program, input_data: bytes = b"", *, helpers: HelperRegistry | 
 def run_jit(program, input_data: bytes = b"", *, helpers: HelperRegistry | None = None,
             compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE) -> ExecutionResult:
     """Run `program` on the block JIT (compiled, or loaded from the object cache, on first use)."""
-    from jitvm.bpf.native.jit import compiled_program
+    from jitvm.bpf.jit.compile import compiled_program
 
     run = NativeRun(program, input_data, helpers, compute_budget, heap_size)
     return run.run_tiered(compiled_program(program))
@@ -236,7 +236,7 @@ _runs_lock = threading.Lock()
 
 def run_auto(program, input_data: bytes = b"", *, helpers: HelperRegistry | None = None,
              compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE) -> ExecutionResult:
-    from jitvm.bpf.native.jit import compiled_program, loaded_in_process
+    from jitvm.bpf.jit.compile import compiled_program, loaded_in_process
 
     run = NativeRun(program, input_data, helpers, compute_budget, heap_size)
     with _runs_lock:

@@ -20,7 +20,7 @@ leaves it off; only the limb-array helpers of the division family use it (see ui
 import numpy as np
 from numba import njit, types
 
-from jitvm.evm.fast.word64 import (
+from jitvm.evm.limbs.word64 import (
     ALL_ONES,
     LIMB_BITS,
     ONE,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from jitvm.evm.analysis import jump_destinations
+from jitvm.evm.jumpdests import jump_destinations
 from jitvm.evm.opcodes import JUMP, TERMINATES, opcode_table
 from jitvm.jit.blocks import find_leaders, split_blocks
 
@@ -81,7 +81,7 @@ def is_compiled(mnemonic: str | None) -> bool:
 
 def decode(code: bytes, fork: str) -> list[Instruction]:
     table = opcode_table(fork)
-    size_of = opcode_table("Cancun").immediate_size  # as jitvm.evm.analysis: immediates of every fork
+    size_of = opcode_table("Cancun").immediate_size  # as jitvm.evm.jumpdests: immediates of every fork
     instructions = []
     pc = 0
     while pc < len(code):

@@ -31,7 +31,7 @@ import hashlib
 from dataclasses import dataclass
 
 from jitvm.bpf.errors import ErrorCode
-from jitvm.bpf.native import layout as L
+from jitvm.bpf.baseline import layout as L
 from jitvm.bpf.table import Profile, profile_table
 from jitvm.jit.blocks import partition, split_blocks, find_leaders
 from jitvm.jit.irtext import IrText

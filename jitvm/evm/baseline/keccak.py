@@ -9,9 +9,9 @@ Held equal to jitvm.hashing.keccak256 by tests/evm/test_baseline.py.
 import numpy as np
 from numba import carray, njit
 
-from jitvm.evm.fast import word64
-from jitvm.evm.fast.word64 import ZERO, limb_scratch
-from jitvm.evm.native.numba_cache import drop_if_stale
+from jitvm.evm.limbs import word64
+from jitvm.evm.limbs.word64 import ZERO, limb_scratch
+from jitvm.evm.baseline.numba_cache import drop_if_stale
 
 RATE_BYTES = 136  # 1600 - 2 * 256 bits of capacity, in bytes
 RATE_LANES = RATE_BYTES // 8
