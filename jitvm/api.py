@@ -30,11 +30,10 @@ from jitvm.evm.addresses import create_address
 from jitvm.evm.context import BlockEnv as _JitBlockEnv
 from jitvm.evm.context import ExecutionContext
 from jitvm.evm.context import TxEnv as _JitTxEnv
-from jitvm.evm.execution import execute_message
 from jitvm.evm.forks import get_fork
-from jitvm.evm.message import FrameResult, Message, Status
+from jitvm.evm.message import Message, Status
 from jitvm.evm.state import Account, State
-from jitvm.evm.transaction import Transaction, intrinsic_gas
+from jitvm.evm.transaction import Transaction, delete_destroyed_accounts, execute, gas_after_refund, intrinsic_gas
 from jitvm.hashing import EMPTY_KECCAK256, keccak256
 
 __all__ = [
@@ -369,7 +368,6 @@ class EVM:
         self._result: ExecutionResult | None = None
         # What every call starts with, rebuilt only when the environment changes.
         self._ctx = ExecutionContext(state=self._state, fork=self._fork, engine=_direct_engine(self._engine))
-        self._precompiles = frozenset(number.to_bytes(20, "big") for number in self._fork.precompiles)
         self._apply_env()
 
     # -- environment -------------------------------------------------------------------------------
@@ -387,7 +385,7 @@ class EVM:
             excess_blob_gas=block.excess_blob_gas,
             chain_id=cfg.chain_id,
         )
-        warm = set(self._precompiles)
+        warm = set(self._fork.precompile_accounts)
         if self._fork.at_least("Shanghai"):
             warm.add(coinbase)  # EIP-3651
         access_list = tuple(
@@ -603,26 +601,11 @@ class EVM:
             message = Message(sender, to, to, value, data, call_gas, 0, account.code if account else b"",
                               is_static=is_static)
         warm.add(target)
-        if to is None and state.has_code_or_nonce_or_storage(target):
-            frame = FrameResult.failure(Status.ADDRESS_COLLISION)
-        elif not message.code and not message.is_create and target not in self._precompiles:
-            # Nothing runs in an account without code: the call only moves its value, as the driver
-            # (jitvm.evm.execution) would do, minus the cost of starting it.
-            if value:
-                state.transfer(sender, target, value)
-            frame = FrameResult(_SUCCESS, call_gas)
-        else:
-            frame = execute_message(message, ctx)
+        frame = execute(message, ctx)
         if tracer is not None:
             tracer.end_transaction(frame, gas_limit - frame.gas_left)
-
-        gas_used = gas_limit - frame.gas_left
-        refund = state.refund
-        if refund:
-            refund = min(gas_used // gas_rules.REFUND_QUOTIENT, refund)
-            gas_used -= refund
-        for address in state.to_delete:
-            state.destroy_account(address)
+        gas_used, refund = gas_after_refund(state, gas_limit, frame)
+        delete_destroyed_accounts(state)
         if state.logs:
             logs = [Log(log.address, log.topics, log.data) for log in state.logs]
             self._log_count += len(logs)

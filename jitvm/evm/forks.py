@@ -33,6 +33,7 @@ class Fork:
     index: int
     opcodes: OpcodeTable
     precompiles: frozenset[int]
+    precompile_accounts: frozenset[bytes]  # the same addresses as 20-byte account addresses
 
     def at_least(self, other: str) -> bool:
         return self.index >= fork_index(other)
@@ -57,4 +58,6 @@ def get_fork(name: str) -> Fork:
     name = canonical_fork_name(name)
     if name not in EXECUTABLE_FORKS:
         raise UnsupportedFork(f"fork {name} is known but not executed (supported: {', '.join(EXECUTABLE_FORKS)})")
-    return Fork(name, fork_index(name), opcode_table(name), precompile_addresses(name))
+    numbers = precompile_addresses(name)
+    accounts = frozenset(number.to_bytes(20, "big") for number in numbers)
+    return Fork(name, fork_index(name), opcode_table(name), numbers, accounts)

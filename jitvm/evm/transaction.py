@@ -1,5 +1,13 @@
-"""Applying one transaction to the state (Paris, Shanghai, Cancun): validity, intrinsic gas, gas
-purchase, the message call, refunds, fees and the removal of self-destructed accounts."""
+"""Applying one transaction to the state, in the steps the specification takes:
+
+1. `validate`: may it run at all (intrinsic gas, nonce, fees, balance, fork rules)? The state is untouched.
+2. `buy_gas` and `warm_at_start`: the nonce and the fees up front; the accounts that start warm.
+3. `execute`: the root frame (`root_message`) and everything it calls.
+4. `gas_after_refund`, the fees settled, then `delete_destroyed_accounts`.
+
+`apply_transaction` composes them as a block does. `jitvm.EVM` (pyrevm's rules: its own checks and
+errors, no fees) composes the same steps 3 and 4 around its own checks, so the shared rules live here once.
+"""
 
 from __future__ import annotations
 
@@ -76,8 +84,18 @@ def intrinsic_gas(tx: Transaction, fork: Fork) -> int:
     return cost
 
 
-def _check(tx: Transaction, state: State, block: BlockEnv, fork: Fork) -> tuple[int, int, int]:
-    """Raise InvalidTransaction unless `tx` may run; else (intrinsic gas, gas price, blob gas fee)."""
+@dataclass(slots=True)
+class GasPurchase:
+    """What validation decided a valid transaction pays: its intrinsic gas, the price of each unit of
+    gas (base fee plus the priority fee it gets), and its blob fee."""
+
+    intrinsic: int
+    gas_price: int
+    blob_fee: int
+
+
+def validate(tx: Transaction, state: State, block: BlockEnv, fork: Fork) -> GasPurchase:
+    """Step 1. Raise InvalidTransaction unless `tx` may run on `state`; the state is not changed."""
     intrinsic = intrinsic_gas(tx, fork)
     if intrinsic > tx.gas_limit:
         raise InvalidTransaction("INTRINSIC_GAS_TOO_LOW", f"needs {intrinsic}, limit {tx.gas_limit}")
@@ -128,7 +146,75 @@ def _check(tx: Transaction, state: State, block: BlockEnv, fork: Fork) -> tuple[
         raise InvalidTransaction("INSUFFICIENT_ACCOUNT_FUNDS")
     if state.code(tx.sender):
         raise InvalidTransaction("SENDER_NOT_EOA")  # EIP-3607
-    return intrinsic, gas_price, blob_fee
+    return GasPurchase(intrinsic, gas_price, blob_fee)
+
+
+def buy_gas(state: State, tx: Transaction, purchase: GasPurchase) -> None:
+    """Step 2. Open the transaction's journal, bump the sender's nonce and take the gas and blob fees
+    up front (what is not used comes back in `settle`)."""
+    state.begin_transaction()
+    sender = tx.sender
+    state.increment_nonce(sender)
+    state.set_balance(sender, state.balance(sender) - tx.gas_limit * purchase.gas_price - purchase.blob_fee)
+
+
+def warm_at_start(state: State, tx: Transaction, block: BlockEnv, fork: Fork) -> None:
+    """The accounts and slots that start the transaction warm (EIP-2929, EIP-2930, EIP-3651)."""
+    state.warm_address(tx.sender)
+    state.warm_addresses.update(fork.precompile_accounts)
+    if fork.at_least("Shanghai"):
+        state.warm_address(block.coinbase)
+    for address, keys in tx.access_list or ():
+        state.warm_address(address)
+        for key in keys:
+            state.warm_slot(address, key)
+
+
+def root_message(tx: Transaction, state: State, call_gas: int, is_static: bool = False) -> Message:
+    """The transaction's first frame: a call into `tx.to`, or the creation of a contract at the
+    address the sender's nonce (before the transaction) gives. The target starts warm."""
+    if tx.to is None:
+        target = create_address(tx.sender, tx.nonce)
+        message = Message(tx.sender, target, target, tx.value, b"", call_gas, 0, tx.data, is_create=True)
+    else:
+        target = tx.to
+        message = Message(tx.sender, target, target, tx.value, tx.data, call_gas, 0, state.code(target),
+                          is_static=is_static)
+    state.warm_address(target)
+    return message
+
+
+def execute(message: Message, ctx: ExecutionContext) -> FrameResult:
+    """Step 3. Run the root frame and everything it calls. A creation whose address is taken fails
+    at once; a call into an account with no code (and no precompile) only moves its value, which is
+    what the frame driver would do, without the cost of starting it."""
+    state = ctx.state
+    if message.is_create:
+        if state.has_code_or_nonce_or_storage(message.target):
+            return FrameResult.failure(Status.ADDRESS_COLLISION)
+    elif not message.code and message.code_address not in ctx.fork.precompile_accounts:
+        if message.value:
+            state.transfer(message.caller, message.target, message.value)
+        return FrameResult(Status.SUCCESS, message.gas)
+    return execute_message(message, ctx)
+
+
+def gas_after_refund(state: State, gas_limit: int, result: FrameResult) -> tuple[int, int]:
+    """Step 4a. (gas used, refund): the gas the transaction used, less the refund it earned, capped
+    at a fifth of the gas used (EIP-3529). A failed root frame has reset the refund to 0."""
+    gas_used = gas_limit - result.gas_left
+    refund = state.refund
+    if refund:
+        refund = min(gas_used // gas.REFUND_QUOTIENT, refund)
+        gas_used -= refund
+    return gas_used, refund
+
+
+def delete_destroyed_accounts(state: State) -> None:
+    """Step 4c. Remove the accounts that self-destructed in this transaction (EIP-6780: those it
+    created). Last of all, after the fees are paid, as the specification orders it."""
+    for address in state.to_delete:
+        state.destroy_account(address)
 
 
 def apply_transaction(
@@ -140,58 +226,31 @@ def apply_transaction(
     tracer=None,
 ) -> TransactionResult:
     """Execute `tx` on `state` (changed in place). Raises InvalidTransaction, leaving `state` as it was."""
-    intrinsic, gas_price, blob_fee = _check(tx, state, block, fork)
-    state.begin_transaction()
-    sender = tx.sender
-    state.increment_nonce(sender)
-    state.set_balance(sender, state.balance(sender) - tx.gas_limit * gas_price - blob_fee)
-
-    # Accounts and slots that start the transaction warm (EIP-2929, EIP-2930, EIP-3651).
-    state.warm_address(sender)
-    for number in fork.precompiles:
-        state.warm_address(number.to_bytes(20, "big"))
-    if fork.at_least("Shanghai"):
-        state.warm_address(block.coinbase)
-    for address, keys in tx.access_list or ():
-        state.warm_address(address)
-        for key in keys:
-            state.warm_slot(address, key)
-
+    purchase = validate(tx, state, block, fork)
+    buy_gas(state, tx, purchase)
+    warm_at_start(state, tx, block, fork)
     ctx = ExecutionContext(
         state=state,
         block=block,
-        tx=TxEnv(origin=sender, gas_price=gas_price, blob_hashes=tuple(tx.blob_hashes or ())),
+        tx=TxEnv(origin=tx.sender, gas_price=purchase.gas_price, blob_hashes=tuple(tx.blob_hashes or ())),
         fork=fork,
         engine=engine,
         tracer=tracer,
     )
-    call_gas = tx.gas_limit - intrinsic
-    if tx.to is None:
-        target = create_address(sender, tx.nonce)
-        message = Message(sender, target, target, tx.value, b"", call_gas, 0, tx.data, is_create=True)
-    else:
-        target = tx.to
-        message = Message(sender, target, target, tx.value, tx.data, call_gas, 0, state.code(target))
-    state.warm_address(target)
-
-    if tx.to is None and state.has_code_or_nonce_or_storage(target):
-        result = FrameResult.failure(Status.ADDRESS_COLLISION)
-    else:
-        result = execute_message(message, ctx)
-    gas_used = tx.gas_limit - result.gas_left
-    refund = min(gas_used // gas.REFUND_QUOTIENT, state.refund)  # the failed root frame reset it to 0
-    gas_used -= refund
+    message = root_message(tx, state, tx.gas_limit - purchase.intrinsic)
+    result = execute(message, ctx)
+    gas_used, refund = gas_after_refund(state, tx.gas_limit, result)
     if tracer is not None:
         tracer.end_transaction(result, gas_used)  # as geth reports it: intrinsic gas in, refund out
-    state.add_balance(sender, (tx.gas_limit - gas_used) * gas_price)
-    state.add_balance(block.coinbase, gas_used * (gas_price - block.base_fee))
-    for address in state.to_delete:
-        state.destroy_account(address)
+    # Step 4b: the unused gas goes back to the sender, the priority fee to the coinbase.
+    state.add_balance(tx.sender, (tx.gas_limit - gas_used) * purchase.gas_price)
+    state.add_balance(block.coinbase, gas_used * (purchase.gas_price - block.base_fee))
+    delete_destroyed_accounts(state)
     return TransactionResult(
         status=result.status,
         gas_used=gas_used,
         gas_refunded=refund,
         output=result.output,
         logs=list(state.logs),
-        contract_address=target if tx.to is None and result.status is Status.SUCCESS else None,
+        contract_address=message.target if message.is_create and result.status is Status.SUCCESS else None,
     )
