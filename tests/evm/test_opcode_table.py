@@ -14,7 +14,7 @@ CANCUN = opcode_table("Cancun")
 def test_forks_are_in_historical_order():
     assert fork_names() == (
         "Frontier", "Homestead", "TangerineWhistle", "SpuriousDragon", "Byzantium", "Constantinople",
-        "Petersburg", "Istanbul", "Berlin", "London", "Paris", "Shanghai", "Cancun",
+        "Petersburg", "Istanbul", "Berlin", "London", "Paris", "Shanghai", "Cancun", "Prague", "Osaka",
     )
 
 

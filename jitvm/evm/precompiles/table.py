@@ -46,11 +46,15 @@ FORK_CHANGES: dict[str, dict[int, Precompile]] = {
     "Cancun": {
         0x0A: Precompile("POINT_EVALUATION", fixed_gas(50_000), kzg.point_evaluation),  # EIP-4844
     },
+    # Being filled in: BLS12-381 at 0x0b-0x11 (EIP-2537) in Prague; P256VERIFY at 0x100 (EIP-7951) and
+    # the MODEXP bounds and repricing (EIP-7823, EIP-7883) in Osaka. Neither fork is executable until then
+    # (jitvm.evm.forks.EXECUTABLE_FORKS).
+    "Prague": {},
+    "Osaka": {},
 }
 
-# The newest fork whose precompiles are all in the table. A later fork inherits only if someone says
-# so here: Prague, for one, adds the BLS12-381 contracts at 0x0b-0x11.
-LAST_FORK = "Cancun"
+# The newest fork the table covers. A later fork inherits only if someone says so here.
+LAST_FORK = "Osaka"
 
 
 @cache
