@@ -139,6 +139,8 @@ def _msm(group: Group) -> Callable[[bytes], bytes]:
             # Every point is in the order-r subgroup, so the scalar may be reduced mod r.
             scalar_start = start + group.point_size
             scalars.append(Scalar.from_be_bytes_mod_order(data[scalar_start : scalar_start + SCALAR_SIZE]))
+        if pairs == 1:  # one multiplication: Pippenger's set-up costs more than it saves
+            return _encode(points[0] * scalars[0])
         return _encode(group.point.multiexp_unchecked(points, scalars))
 
     msm.__name__ = f"{group.name.lower()}_msm"
