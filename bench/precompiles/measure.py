@@ -85,6 +85,17 @@ def median_seconds_per_call(function, samples: int, min_sample: float) -> float:
     return statistics.median(times)
 
 
+def timed_call(address: int, data: bytes, fork: str):
+    cache = ANSWER_CACHES.get(address)
+
+    def call():
+        if cache is not None:
+            cache.cache_clear()
+        run_precompile(address, data, PLENTY, fork)
+
+    return call
+
+
 def oracle_seconds(address: int, data: bytes, fork: str) -> float:
     from tests.evm.precompile_oracle import reference_run
 
@@ -114,14 +125,7 @@ def main(argv=None) -> int:
         if got != expected:
             print(f"{label}: WRONG ANSWER {got} (expected {expected}); not timed", file=sys.stderr)
             return 1
-        cache = ANSWER_CACHES.get(address)
-
-        def call():
-            if cache is not None:
-                cache.cache_clear()
-            run_precompile(address, data, PLENTY, fork)
-
-        seconds = median_seconds_per_call(call, args.samples, args.min_sample)
+        seconds = median_seconds_per_call(timed_call(address, data, fork), args.samples, args.min_sample)
         micros = seconds * 1e6
         row = f"| {label} | {len(data)} | {case['Gas']} | {micros:,.1f} | {case['Gas'] / micros:,.1f} |"
         if args.oracle:

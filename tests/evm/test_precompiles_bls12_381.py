@@ -2,6 +2,7 @@
 rule of the encoding, the prices, and a differential test against ethereum-execution (outputs and gas)
 on generated inputs, most of them broken in some way."""
 
+import itertools
 from functools import cache
 
 import pytest
@@ -10,8 +11,7 @@ from hypothesis import strategies as st
 from py_ecc import optimized_bls12_381 as bls
 from py_ecc.bls.hash_to_curve import clear_cofactor_G1, clear_cofactor_G2, map_to_curve_G1, map_to_curve_G2
 
-from jitvm.evm.precompiles import PrecompileError, run_precompile
-from jitvm.evm.precompiles import bls12_381, bls12_381_gas
+from jitvm.evm.precompiles import PrecompileError, bls12_381, bls12_381_gas, run_precompile
 from jitvm.evm.precompiles.table import active_precompiles
 from tests.evm.precompile_oracle import assert_same_as_reference
 
@@ -234,7 +234,7 @@ def test_discount_tables():
     # EIP-2537: 128 entries each, falling from 1000 to the maximum discount, which holds beyond.
     for table, last in [(bls12_381_gas.G1_MSM_DISCOUNTS, 519), (bls12_381_gas.G2_MSM_DISCOUNTS, 524)]:
         assert len(table) == 128 and table[0] == 1000 and table[-1] == last
-        assert all(a >= b for a, b in zip(table, table[1:]))
+        assert all(a >= b for a, b in itertools.pairwise(table))
     assert bls12_381_gas.G2_MSM_DISCOUNTS[1] == 1000  # two G2 pairs get no discount
 
 
