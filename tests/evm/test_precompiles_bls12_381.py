@@ -230,6 +230,13 @@ def test_msm_prices(pairs):
     assert run(G2MSM, zero_pair_g2 * pairs)[1] == msm_price(pairs, 22_500, bls12_381_gas.G2_MSM_DISCOUNTS)
 
 
+@pytest.mark.parametrize("pairs", [1, 2, 127, 128, 129, 300])
+def test_msm_prices_same_as_reference(pairs):
+    # Infinity with a zero scalar keeps the oracle quick at any k; the price depends on k alone.
+    for address, pair_size in ((G1MSM, 160), (G2MSM, 288)):
+        assert_same_as_reference(address, bytes(pair_size * pairs), PLENTY, FORK)
+
+
 def test_discount_tables():
     # EIP-2537: 128 entries each, falling from 1000 to the maximum discount, which holds beyond.
     for table, last in [(bls12_381_gas.G1_MSM_DISCOUNTS, 519), (bls12_381_gas.G2_MSM_DISCOUNTS, 524)]:
