@@ -1,0 +1,1 @@
+"""Calls from one contract to another (synchronous execution on the destination's context)."""
