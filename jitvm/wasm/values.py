@@ -87,7 +87,7 @@ def _address(name: str, leading_zeros: int) -> bytes:
         except ValueError:
             shard = b""
         if len(shard) != 1:
-            raise InputError(f"address {name}#{shard_hex}", "the shard after '#' must be one hex byte")
+            raise InputError(f"{name}#{shard_hex}", "the shard after '#' must be one hex byte")
     length = ADDRESS_LENGTH - (1 if shard is not None else 0)
     body = name.encode()[: length - leading_zeros]
     address = bytes(leading_zeros) + body + b"_" * (length - leading_zeros - len(body))

@@ -96,6 +96,7 @@ class WasmVM:
         self.frames.append(frame)
         gas = None
         try:
+            code = bytes(code)
             module, linker = self._compiled(hashlib.sha256(code).digest(), code)
             instance = linker.instantiate(store, module)
             exports = instance.exports(store)
