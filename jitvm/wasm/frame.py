@@ -27,19 +27,58 @@ class CallInput:
     read_only: bool = False
 
 
-class Frame:
-    __slots__ = ("vm", "world", "input", "code_owner", "bigints", "buffers", "results", "logs", "caller", "store")
+@dataclass(slots=True)
+class PendingCall:
+    """An asynchronous call a frame asked for, run after the frame returns. `legacy` (asyncCall):
+    the frame stopped there and `callBack` gets the outcome; otherwise a promise with its own
+    success and error callbacks and a closure they can read."""
 
-    def __init__(self, vm: "WasmVM", world: "World", call: CallInput, store):
+    destination: bytes
+    value: int
+    function: str
+    arguments: list[bytes]
+    gas: int
+    legacy: bool
+    success_callback: str = ""
+    error_callback: str = ""
+    callback_gas: int = 0
+    closure: bytes = b""
+
+
+@dataclass(slots=True)
+class Transaction:
+    """What every frame of one transaction shares: the return data (every frame's `finish` values,
+    in order; a caller may clean it), the logs in the order they were written, and the
+    asynchronous calls waiting to run."""
+
+    return_data: list[bytes] = field(default_factory=list)
+    logs: list[LogEntry] = field(default_factory=list)
+
+
+class Frame:
+    __slots__ = ("vm", "world", "input", "bigints", "buffers", "tx", "caller", "store", "pending",
+                 "closure", "back_transfers")
+
+    def __init__(self, vm: "WasmVM", world: "World", call: CallInput, store, tx: Transaction, closure: bytes = b""):
         self.vm = vm
         self.world = world
         self.input = call
         self.bigints: dict[int, int] = {}
         self.buffers: dict[int, bytes] = {}
-        self.results: list[bytes] = []
-        self.logs: list[LogEntry] = []
+        self.tx = tx
         self.caller = None  # the wasmtime Caller of the hook being served
         self.store = store
+        self.pending: list[PendingCall] = []
+        self.closure = closure  # a promise callback's closure
+        self.back_transfers: tuple[int, list] = (0, [])  # what synchronous callees sent back
+
+    @property
+    def results(self) -> list[bytes]:
+        return self.tx.return_data
+
+    @property
+    def logs(self) -> list[LogEntry]:
+        return self.tx.logs
 
     # -- memory ------------------------------------------------------------------------------------
 

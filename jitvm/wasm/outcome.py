@@ -32,6 +32,11 @@ class CallEnded(Exception):
         self.message = message
 
 
+class AsyncBreak(Exception):
+    """Raised by the legacy asyncCall hook: the caller's run stops there, successfully, and the
+    call it registered runs next."""
+
+
 def user_error(message: str) -> CallEnded:
     return CallEnded(ReturnCode.USER_ERROR, message)
 
@@ -59,6 +64,7 @@ class CallResult:
     results: list[bytes] = field(default_factory=list)
     logs: list[LogEntry] = field(default_factory=list)
     gas_remaining: int = 0
+    pending: list = field(default_factory=list)  # asynchronous calls still to run (jitvm.wasm.frame.PendingCall)
 
     @property
     def ok(self) -> bool:

@@ -16,10 +16,10 @@ from functools import lru_cache
 import wasmtime
 
 from jitvm.wasm.binary import InvalidModule
-from jitvm.wasm.frame import CallInput, Frame
+from jitvm.wasm.frame import CallInput, Frame, Transaction
 from jitvm.wasm.hooks import load_all
 from jitvm.wasm.metering import GAS_GLOBAL, OUT_OF_GAS_GLOBAL, instrument
-from jitvm.wasm.outcome import CallEnded, CallResult, ReturnCode, execution_failed
+from jitvm.wasm.outcome import AsyncBreak, CallEnded, CallResult, ReturnCode, execution_failed
 from jitvm.wasm.schedule import GasSchedule, dummy_schedule
 from jitvm.wasm.world import World
 
@@ -82,9 +82,28 @@ class WasmVM:
 
     # -- running -----------------------------------------------------------------------------------
 
-    def run(self, world: World, call: CallInput, code: bytes, function: str) -> CallResult:
-        """Run `function` of `code` for `call` on a new instance. Never raises for anything the
-        contract does: every way it can end is a CallResult."""
+    def run(self, world: World, call: CallInput, code: bytes, function: str, tx: Transaction | None = None,
+            closure: bytes = b"") -> CallResult:
+        """Run `function` of `code` for `call` on a new instance, then the asynchronous calls it
+        registered. Never raises for anything the contract does: every way it can end is a
+        CallResult. On failure the return data and logs it added are dropped (the caller restores
+        the world)."""
+        tx = tx if tx is not None else Transaction()
+        data_mark, log_mark = len(tx.return_data), len(tx.logs)
+        result = self._run_endpoint(world, call, code, function, tx, closure)
+        if result.ok and result.pending:
+            from jitvm.wasm.asynchronous import run_pending
+            result = run_pending(self, world, call, code, tx, result)
+        if result.ok:
+            result.results = tx.return_data[data_mark:]
+            result.logs = tx.logs[log_mark:]
+        else:
+            del tx.return_data[data_mark:]
+            del tx.logs[log_mark:]
+        return result
+
+    def _run_endpoint(self, world: World, call: CallInput, code: bytes, function: str, tx: Transaction,
+                      closure: bytes) -> CallResult:
         if len(self.frames) >= MAX_CALL_DEPTH:
             return CallResult(ReturnCode.CALL_STACK_OVERFLOW, "max call depth reached")
         if not code:
@@ -92,7 +111,7 @@ class WasmVM:
         store = wasmtime.Store(self.engine)
         store.set_epoch_deadline(self.deadline_ticks)
         store.set_limits(memory_size=self.memory_limit)
-        frame = Frame(self, world, call, store)
+        frame = Frame(self, world, call, store, tx, closure)
         self.frames.append(frame)
         gas = None
         try:
@@ -105,8 +124,11 @@ class WasmVM:
             endpoint = exports.get(function)
             if not isinstance(endpoint, wasmtime.Func) or endpoint.type(store).params:
                 return CallResult(ReturnCode.FUNCTION_NOT_FOUND, "invalid function (not found)")
-            endpoint(store)
-            return CallResult(ReturnCode.OK, "", frame.results, frame.logs, gas.value(store))
+            try:
+                endpoint(store)
+            except AsyncBreak:
+                pass
+            return CallResult(ReturnCode.OK, "", gas_remaining=gas.value(store), pending=frame.pending)
         except CallEnded as ended:
             return CallResult(ended.code, ended.message)
         except wasmtime.Trap as trap:

@@ -139,3 +139,17 @@ def managed_signal_error(frame, handle):
 @hook("getGasLeft", "GetGasLeft")
 def get_gas_left(frame):
     return frame.gas_left()
+
+
+@hook("int64getArgument", "Int64GetArgument")
+def int64_get_argument(frame, index):
+    value = int.from_bytes(_argument(frame, index), "big", signed=True)
+    if not -(1 << 63) <= value < (1 << 63):
+        raise execution_failed("argument out of range")
+    return value
+
+
+@hook("int64finish", "Int64Finish")
+def int64_finish(frame, value):
+    frame.results.append(signed_bytes(value))
+

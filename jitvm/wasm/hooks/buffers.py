@@ -141,3 +141,13 @@ def buffer_from_small_int_signed(frame, handle, value):
 @hook("managedBufferToHex", "MBufferAppend")
 def buffer_to_hex(frame, source, destination):
     frame.buffers[destination] = frame.buffer(source).hex().encode()
+
+
+@hook("mBufferSetByteSlice", "MBufferSetBytes")
+def buffer_set_byte_slice(frame, handle, start, length, offset):
+    value = frame.buffer(handle)
+    if start < 0 or length < 0 or start + length > len(value):
+        return 1
+    _copy_cost(frame, length)
+    frame.buffers[handle] = value[:start] + frame.read(offset, length) + value[start + length:]
+    return 0

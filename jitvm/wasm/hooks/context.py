@@ -54,3 +54,29 @@ def get_shard_of_address(frame, address_offset):
 def is_smart_contract(frame, address_offset):
     account = frame.world.accounts.get(frame.read(address_offset, 32))
     return int(account is not None and bool(account.code))
+
+
+@hook("getPrevBlockTimestamp", "GetBlockTimeStamp")
+def get_prev_block_timestamp(frame):
+    return frame.world.previous_block.timestamp
+
+
+@hook("getPrevBlockNonce", "GetBlockNonce")
+def get_prev_block_nonce(frame):
+    return frame.world.previous_block.nonce
+
+
+@hook("getPrevBlockRound", "GetBlockRound")
+def get_prev_block_round(frame):
+    return frame.world.previous_block.round
+
+
+@hook("getPrevBlockEpoch", "GetBlockEpoch")
+def get_prev_block_epoch(frame):
+    return frame.world.previous_block.epoch
+
+
+@hook("managedGetCodeMetadata", "GetCodeMetadata")
+def managed_get_code_metadata(frame, address_handle, destination):
+    account = frame.world.accounts.get(frame.buffer(address_handle))
+    frame.buffers[destination] = account.code_metadata if account else b""

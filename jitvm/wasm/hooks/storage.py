@@ -102,3 +102,60 @@ def write_event_log(frame, topic_count, lengths_offset, topics_offset, data_offs
 @hook("managedWriteLog", "Log")
 def managed_write_log(frame, topics_handle, data_handle):
     _log(frame, frame.buffer_vector(topics_handle), [frame.buffer(data_handle)])
+
+
+_U64 = (1 << 64) - 1
+
+
+def _as_i64(value: int) -> int:
+    return value - (1 << 64) if value >> 63 else value
+
+
+@hook("int64storageStore", "Int64StorageStore")
+def int64_storage_store(frame, key_offset, key_length, value):
+    _store(frame, frame.read(key_offset, key_length), unsigned_bytes(value & _U64))
+    return 0
+
+
+@hook("smallIntStorageStoreUnsigned", "Int64StorageStore")
+def small_int_storage_store_unsigned(frame, key_offset, key_length, value):
+    _store(frame, frame.read(key_offset, key_length), unsigned_bytes(value & _U64))
+    return 0
+
+
+@hook("smallIntStorageStoreSigned", "Int64StorageStore")
+def small_int_storage_store_signed(frame, key_offset, key_length, value):
+    from jitvm.wasm.values import signed_bytes
+    _store(frame, frame.read(key_offset, key_length), signed_bytes(value))
+    return 0
+
+
+def _load_u64(frame, key_offset, key_length) -> int:
+    value = int.from_bytes(_load(frame, frame.read(key_offset, key_length)), "big")
+    if value > _U64:
+        raise execution_failed("storage value out of range")
+    return _as_i64(value)
+
+
+@hook("int64storageLoad", "Int64StorageLoad")
+def int64_storage_load(frame, key_offset, key_length):
+    return _load_u64(frame, key_offset, key_length)
+
+
+@hook("smallIntStorageLoadUnsigned", "Int64StorageLoad")
+def small_int_storage_load_unsigned(frame, key_offset, key_length):
+    return _load_u64(frame, key_offset, key_length)
+
+
+@hook("smallIntStorageLoadSigned", "Int64StorageLoad")
+def small_int_storage_load_signed(frame, key_offset, key_length):
+    value = int.from_bytes(_load(frame, frame.read(key_offset, key_length)), "big", signed=True)
+    if not -(1 << 63) <= value < (1 << 63):
+        raise execution_failed("storage value out of range")
+    return value
+
+
+@hook("mBufferStorageLoadFromAddress", "StorageLoad")
+def buffer_storage_load_from_address(frame, address_handle, key_handle, destination):
+    account = frame.world.accounts.get(frame.buffer(address_handle))
+    frame.buffers[destination] = account.storage.get(frame.buffer(key_handle), b"") if account else b""
