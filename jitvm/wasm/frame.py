@@ -53,6 +53,7 @@ class Transaction:
 
     return_data: list[bytes] = field(default_factory=list)
     logs: list[LogEntry] = field(default_factory=list)
+    hash: bytes = bytes(32)
 
 
 class Frame:

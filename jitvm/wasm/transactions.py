@@ -4,7 +4,8 @@ undone if the call fails."""
 
 from __future__ import annotations
 
-from jitvm.wasm.frame import CallInput
+from jitvm.hashing import keccak256
+from jitvm.wasm.frame import CallInput, Transaction
 from jitvm.wasm.outcome import CallResult, ReturnCode
 from jitvm.wasm.vm import MAX_GAS, RESERVED_FUNCTIONS, WasmVM
 from jitvm.wasm.world import Account, World
@@ -36,7 +37,15 @@ def _transfer(world: World, call: CallInput) -> CallResult | None:
     return None
 
 
+def _transaction(world: World, call: CallInput) -> Transaction:
+    """A transaction's shared output, with a hash that stands for the transaction (sender, nonce,
+    recipient, function): scenarios have no signed transactions to hash."""
+    nonce = world.account(call.caller).nonce
+    return Transaction(hash=keccak256(call.caller + nonce.to_bytes(8, "big") + call.recipient + call.function.encode()))
+
+
 def call_contract(vm: WasmVM, world: World, call: CallInput, gas_price: int = 0) -> CallResult:
+    tx = _transaction(world, call)
     _pay_fee(world, call.caller, call.gas, gas_price)
     snapshot = world.snapshot()
     failed = _transfer(world, call)
@@ -44,7 +53,7 @@ def call_contract(vm: WasmVM, world: World, call: CallInput, gas_price: int = 0)
         if call.function in RESERVED_FUNCTIONS:
             failed = CallResult(ReturnCode.FUNCTION_NOT_FOUND, "invalid function (not found)")
         else:
-            result = vm.run(world, call, world.account(call.recipient).code, call.function)
+            result = vm.run(world, call, world.account(call.recipient).code, call.function, tx)
             if result.ok:
                 return result
             failed = result

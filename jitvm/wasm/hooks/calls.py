@@ -247,3 +247,125 @@ def managed_get_callback_closure(frame, destination):
     if frame.closure is None:
         raise execution_failed("no callback for closure, cannot call callback directly")
     frame.buffers[destination] = frame.closure
+
+
+@hook("managedExecuteOnDestContextWithErrorReturn", "ExecuteOnDestContext")
+def managed_execute_on_dest_context_with_error_return(frame, gas, address_handle, value_handle, function_handle,
+                                                      arguments_handle, result_handle):
+    destination = frame.buffer(address_handle)
+    function = frame.buffer(function_handle).decode(errors="replace")
+    result = call_sync(frame, gas, destination, frame.bigint(value_handle), [], function,
+                       frame.buffer_vector(arguments_handle))
+    frame.store_buffer_vector(result_handle, result.results if result.ok else [])
+    return 0 if result.ok else int(result.code)
+
+
+@hook("managedMultiTransferESDTNFTExecuteWithReturn", "TransferValue")
+def managed_multi_transfer_execute_with_return(frame, destination_handle, transfers_handle, gas, function_handle,
+                                               arguments_handle):
+    destination = frame.buffer(destination_handle)
+    function = frame.buffer(function_handle).decode(errors="replace")
+    payments = _payments(frame, transfers_handle)
+    if not function or not frame.world.account(destination).code:
+        return _transfer_execute(frame, destination, 0, payments, gas, function, frame.buffer_vector(arguments_handle))
+    result = call_sync(frame, gas, destination, 0, payments, function, frame.buffer_vector(arguments_handle),
+                       call_type="TransferAndExecute")
+    return 0 if result.ok else int(result.code)
+
+
+@hook("managedGetOriginalTxHash", "GetOriginalTxHash")
+def managed_get_original_tx_hash(frame, destination):
+    frame.buffers[destination] = frame.tx.hash
+
+
+@hook("getOriginalTxHash", "GetOriginalTxHash")
+def get_original_tx_hash(frame, offset):
+    frame.write(offset, frame.tx.hash)
+
+
+def _deploy(frame, gas: int, value: int, code: bytes, arguments: list[bytes], address_handle: int,
+            result_handle: int) -> int:
+    from jitvm.wasm.transactions import mock_contract_address
+    from jitvm.wasm.world import Account
+
+    world = frame.world
+    creator = frame.input.recipient
+    creator_account = world.account(creator)
+    address = world.new_addresses.get((creator, creator_account.nonce)) or mock_contract_address(
+        creator, creator_account.nonce)
+    creator_account.nonce += 1
+    if address in world.accounts and world.accounts[address].code:
+        raise execution_failed("account collision")
+    gas = max(0, min(gas, frame.gas_left())) if gas > 0 else frame.gas_left()
+    frame.use_gas(gas)
+    snapshot = world.snapshot()
+    world.accounts[address] = Account(code=code, owner=creator)
+    try:
+        move_funds(world, creator, address, value, [])
+    except CallEnded:
+        world.restore(snapshot)
+        raise
+    result = frame.vm.run(world, CallInput(creator, address, "init", arguments, value, [], gas), code, "init", frame.tx)
+    frame.set_gas_left(frame.gas_left() + result.gas_remaining)
+    if not result.ok:
+        world.restore(snapshot)
+        raise _fail_like_a_child(result)
+    frame.buffers[address_handle] = address
+    frame.store_buffer_vector(result_handle, result.results)
+    return 0
+
+
+@hook("managedCreateContract", "CreateContract")
+def managed_create_contract(frame, gas, value_handle, code_handle, metadata_handle, arguments_handle, address_handle,
+                            result_handle):
+    return _deploy(frame, gas, frame.bigint(value_handle), frame.buffer(code_handle),
+                   frame.buffer_vector(arguments_handle), address_handle, result_handle)
+
+
+@hook("managedDeployFromSourceContract", "CreateContract")
+def managed_deploy_from_source_contract(frame, gas, value_handle, source_handle, metadata_handle, arguments_handle,
+                                        address_handle, result_handle):
+    source = frame.world.accounts.get(frame.buffer(source_handle))
+    if source is None or not source.code:
+        raise execution_failed("contract not found")
+    return _deploy(frame, gas, frame.bigint(value_handle), source.code, frame.buffer_vector(arguments_handle),
+                   address_handle, result_handle)
+
+
+def _upgrade(frame, destination: bytes, gas: int, value: int, code: bytes, arguments: list[bytes]) -> None:
+    world = frame.world
+    target = world.accounts.get(destination)
+    if target is None or not target.code:
+        raise execution_failed("contract not found")
+    if target.owner != frame.input.recipient:
+        raise execution_failed("upgrade not allowed")
+    gas = max(0, min(gas, frame.gas_left())) if gas > 0 else frame.gas_left()
+    frame.use_gas(gas)
+    snapshot = world.snapshot()
+    transfer_log(frame, frame.input.recipient, destination, value, [], "UpgradeFromSource", "upgradeContract", [])
+    move_funds(world, frame.input.recipient, destination, value, [])
+    target = world.accounts[destination]
+    target.code = code
+    result = frame.vm.run(world, CallInput(frame.input.recipient, destination, "upgrade", arguments, value, [], gas),
+                          code, "upgrade", frame.tx)
+    frame.set_gas_left(frame.gas_left() + result.gas_remaining)
+    if not result.ok:
+        world.restore(snapshot)
+        raise _fail_like_a_child(result)
+
+
+@hook("managedUpgradeContract", "CreateContract")
+def managed_upgrade_contract(frame, destination_handle, gas, value_handle, code_handle, metadata_handle,
+                             arguments_handle, result_handle):
+    _upgrade(frame, frame.buffer(destination_handle), gas, frame.bigint(value_handle), frame.buffer(code_handle),
+             frame.buffer_vector(arguments_handle))
+
+
+@hook("managedUpgradeFromSourceContract", "CreateContract")
+def managed_upgrade_from_source_contract(frame, destination_handle, gas, value_handle, source_handle, metadata_handle,
+                                         arguments_handle, result_handle):
+    source = frame.world.accounts.get(frame.buffer(source_handle))
+    if source is None or not source.code:
+        raise execution_failed("contract not found")
+    _upgrade(frame, frame.buffer(destination_handle), gas, frame.bigint(value_handle), source.code,
+             frame.buffer_vector(arguments_handle))
