@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from jitvm.wasm.builtins import BUILTINS
 from jitvm.wasm.frame import CallInput, PendingCall, Transaction
 from jitvm.wasm.outcome import CallEnded, CallResult, LogEntry, ReturnCode
 
@@ -45,8 +46,8 @@ def run_pending(vm: "WasmVM", world: "World", caller_call: CallInput, caller_cod
             move_funds(world, caller, destination, pending.value, [])
             code = world.account(destination).code
             call = CallInput(caller, destination, pending.function, list(pending.arguments), pending.value, [], gas)
-            outcome = (vm.run(world, call, code, pending.function, tx) if code and pending.function
-                       else CallResult(ReturnCode.OK, gas_remaining=gas))
+            runs = pending.function and (code or pending.function in BUILTINS)
+            outcome = vm.run(world, call, code, pending.function, tx) if runs else CallResult(ReturnCode.OK, gas_remaining=gas)
         except CallEnded as ended:
             outcome = CallResult(ended.code, ended.message)
         if not outcome.ok:

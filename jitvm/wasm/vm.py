@@ -16,6 +16,7 @@ from functools import lru_cache
 import wasmtime
 
 from jitvm.wasm.binary import InvalidModule
+from jitvm.wasm.builtins import BUILTINS, run_builtin
 from jitvm.wasm.frame import CallInput, Frame, Transaction
 from jitvm.wasm.hooks import load_all
 from jitvm.wasm.metering import GAS_GLOBAL, OUT_OF_GAS_GLOBAL, instrument
@@ -90,6 +91,12 @@ class WasmVM:
         the world)."""
         tx = tx if tx is not None else Transaction()
         data_mark, log_mark = len(tx.return_data), len(tx.logs)
+        if function in BUILTINS:
+            try:
+                return run_builtin(world, call.caller, call.recipient, function, call.arguments, call.gas, tx.logs)
+            except CallEnded as ended:
+                del tx.logs[log_mark:]
+                return CallResult(ended.code, ended.message)
         result = self._run_endpoint(world, call, code, function, tx, closure)
         if result.ok and result.pending:
             from jitvm.wasm.asynchronous import run_pending

@@ -4,6 +4,7 @@ asynchronous calls (legacy `asyncCall`, which stops the caller, and promises).""
 
 from __future__ import annotations
 
+from jitvm.wasm.builtins import BUILTINS
 from jitvm.wasm.frame import CallInput, PendingCall
 from jitvm.wasm.hooks import hook
 from jitvm.wasm.outcome import AsyncBreak, CallEnded, CallResult, LogEntry, ReturnCode, execution_failed
@@ -24,10 +25,44 @@ def _payments(frame, handle: int) -> list[tuple[bytes, int, int]]:
     return payments
 
 
+ESDT_TRANSFERS = ("ESDTTransfer", "ESDTNFTTransfer", "MultiESDTNFTTransfer")
+
+
+def decode_esdt_transfer(sender: bytes, destination: bytes, function: str, arguments: list[bytes]):
+    """A call to an ESDT transfer built-in as (real destination, payments, function, arguments)."""
+    try:
+        if function == "ESDTTransfer":
+            payments = [(arguments[0], 0, int.from_bytes(arguments[1], "big"))]
+            rest = arguments[2:]
+        elif function == "ESDTNFTTransfer":
+            if destination != sender:
+                raise execution_failed("invalid receiver address")
+            payments = [(arguments[0], int.from_bytes(arguments[1], "big"), int.from_bytes(arguments[2], "big"))]
+            destination, rest = arguments[3], arguments[4:]
+        else:
+            if destination != sender:
+                raise execution_failed("invalid receiver address")
+            destination, count = arguments[0], int.from_bytes(arguments[1], "big")
+            payments = [(arguments[2 + 3 * i], int.from_bytes(arguments[3 + 3 * i], "big"),
+                         int.from_bytes(arguments[4 + 3 * i], "big")) for i in range(count)]
+            rest = arguments[2 + 3 * count:]
+    except IndexError:
+        raise execution_failed("invalid arguments to " + function) from None
+    inner = rest[0].decode(errors="replace") if rest else ""
+    return destination, payments, inner, list(rest[1:])
+
+
 def transfer_log(frame, sender: bytes, destination: bytes, value: int, esdt, call_type: str, function: str,
-                 arguments: list[bytes]) -> None:
+                 arguments: list[bytes], builtin_call: tuple[str, list[bytes]] | None = None) -> None:
     """The log the VM writes for every transfer between accounts during a call."""
     call = [call_type.encode()]
+    if builtin_call is not None:
+        name, original = builtin_call
+        topics = []
+        for token, nonce, amount in esdt:
+            topics += [token, unsigned_bytes(nonce), unsigned_bytes(amount)]
+        frame.logs.append(LogEntry(sender, name.encode(), topics + [destination], call + [name.encode(), *original]))
+        return
     if not esdt:
         frame.logs.append(LogEntry(sender, b"transferValueOnly", [unsigned_bytes(value), destination],
                                    call + [function.encode(), *arguments]))
@@ -50,8 +85,13 @@ def transfer_log(frame, sender: bytes, destination: bytes, value: int, esdt, cal
     frame.logs.append(LogEntry(sender, builtin, topics, call + [builtin] + details + tail))
 
 
+EGLD_IN_MULTI_TRANSFER = b"EGLD-000000"  # how a multi-transfer carries EGLD among ESDT payments
+
+
 def move_funds(world, sender: bytes, destination: bytes, value: int, esdt) -> None:
     source, target = world.account(sender), world.account(destination)
+    value += sum(amount for token, _, amount in esdt if token == EGLD_IN_MULTI_TRANSFER)
+    esdt = [payment for payment in esdt if payment[0] != EGLD_IN_MULTI_TRANSFER]
     if value:
         if value < 0 or source.balance < value:
             raise execution_failed("failed transfer (insufficient funds)")
@@ -66,9 +106,8 @@ def move_funds(world, sender: bytes, destination: bytes, value: int, esdt) -> No
 
 
 def _call_type_towards(frame, destination: bytes, default: str) -> str:
-    """A transfer back to the contract that called this one synchronously is a back transfer."""
-    frames = frame.vm.frames
-    if len(frames) >= 2 and frames[-2].input.recipient == destination and default in ("DirectCall",):
+    """A transfer to the contract that called this one is a back transfer."""
+    if destination == frame.input.caller and frame.world.account(destination).code:
         return "BackTransfer"
     return default
 
@@ -82,8 +121,12 @@ def call_sync(frame, gas: int, destination: bytes, value: int, esdt, function: s
     snapshot = world.snapshot()
     sender = frame.input.recipient
     log_mark = len(frame.logs)
+    builtin_call = None
     try:
-        transfer_log(frame, sender, destination, value, esdt, call_type, function, arguments)
+        if function in ESDT_TRANSFERS and not esdt:
+            builtin_call = (function, list(arguments))
+            destination, esdt, function, arguments = decode_esdt_transfer(sender, destination, function, arguments)
+        transfer_log(frame, sender, destination, value, esdt, call_type, function, arguments, builtin_call)
         if not same_context:
             move_funds(world, sender, destination, value, esdt)
     except CallEnded:
@@ -96,7 +139,7 @@ def call_sync(frame, gas: int, destination: bytes, value: int, esdt, function: s
                          read_only or frame.input.read_only)
     else:
         call = CallInput(sender, destination, function, arguments, value, esdt, gas, read_only or frame.input.read_only)
-    if not code and not function:
+    if not function or (not code and function not in BUILTINS):
         result = CallResult(ReturnCode.OK, gas_remaining=gas)
     else:
         result = vm.run(world, call, code, function, frame.tx)
@@ -168,12 +211,13 @@ def _transfer_execute(frame, destination: bytes, value: int, esdt, gas: int, fun
     if frame.input.read_only:
         raise execution_failed("cannot transfer in a read-only call")
     code = world.account(destination).code
-    if not function or not code:
+    if not function or (not code and function not in BUILTINS):
         call_type = _call_type_towards(frame, destination, "DirectCall")
         transfer_log(frame, sender, destination, value, esdt, call_type, "" if not esdt else function, [])
         move_funds(world, sender, destination, value, esdt)
-        if call_type == "BackTransfer":
-            caller = frame.vm.frames[-2]
+        frames = frame.vm.frames
+        if call_type == "BackTransfer" and len(frames) >= 2 and frames[-2].input.recipient == destination:
+            caller = frames[-2]
             egld, tokens = caller.back_transfers
             caller.back_transfers = (egld + value, tokens + list(esdt))
         return 0
