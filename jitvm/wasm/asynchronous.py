@@ -66,7 +66,7 @@ def run_pending(vm: "WasmVM", world: "World", caller_call: CallInput, caller_cod
         callback_gas = outcome.gas_remaining + pending.callback_gas
         snapshot = world.snapshot()
         back = vm.run(world, CallInput(destination, caller, callback, arguments, 0, [], callback_gas),
-                      caller_code, callback, tx, closure=pending.closure)
+                      caller_code, callback, tx, closure=pending.closure or b"")
         if not back.ok:
             world.restore(snapshot)
         gas_left += back.gas_remaining if back.ok else 0

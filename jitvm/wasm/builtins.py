@@ -10,11 +10,17 @@ def _amount(argument: bytes) -> int:
     return int.from_bytes(argument, "big")
 
 
+def _require_role(account, token: bytes, role: bytes) -> None:
+    if role not in account.esdt_roles.get(token, ()):
+        raise execution_failed("action is not allowed")
+
+
 def _local_mint(world, sender, destination, arguments, logs):
     if destination != sender or len(arguments) < 2:
         raise execution_failed("invalid arguments to ESDTLocalMint")
     token, amount = arguments[0], _amount(arguments[1])
     account = world.account(sender)
+    _require_role(account, token, b"ESDTRoleLocalMint")
     account.esdt[(token, 0)] = account.esdt.get((token, 0), 0) + amount
     logs.append(LogEntry(sender, b"ESDTLocalMint", [token, b"", arguments[1]], []))
 
@@ -24,6 +30,7 @@ def _local_burn(world, sender, destination, arguments, logs):
         raise execution_failed("invalid arguments to ESDTLocalBurn")
     token, amount = arguments[0], _amount(arguments[1])
     account = world.account(sender)
+    _require_role(account, token, b"ESDTRoleLocalBurn")
     held = account.esdt.get((token, 0), 0)
     if held < amount:
         raise execution_failed("insufficient funds")

@@ -60,7 +60,8 @@ class Frame:
     __slots__ = ("vm", "world", "input", "bigints", "buffers", "tx", "caller", "store", "pending",
                  "closure", "back_transfers")
 
-    def __init__(self, vm: "WasmVM", world: "World", call: CallInput, store, tx: Transaction, closure: bytes = b""):
+    def __init__(self, vm: "WasmVM", world: "World", call: CallInput, store, tx: Transaction,
+                 closure: bytes | None = None):
         self.vm = vm
         self.world = world
         self.input = call
@@ -70,7 +71,7 @@ class Frame:
         self.caller = None  # the wasmtime Caller of the hook being served
         self.store = store
         self.pending: list[PendingCall] = []
-        self.closure = closure  # a promise callback's closure
+        self.closure = closure  # a promise callback's closure (None: this frame is no callback)
         self.back_transfers: tuple[int, list] = (0, [])  # what synchronous callees sent back
 
     @property

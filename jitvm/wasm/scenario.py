@@ -139,8 +139,11 @@ def _set_state(world: World, step: dict, base: Path) -> None:
             else:
                 account.storage.pop(interpret(storage_key, base), None)
         for token, holding in fields.get("esdt", {}).items():
+            token_id = interpret(token, base)
             for nonce, amount in _esdt_instances(holding, base):
-                account.esdt[(interpret(token, base), nonce)] = amount
+                account.esdt[(token_id, nonce)] = amount
+            if isinstance(holding, dict) and "roles" in holding:
+                account.esdt_roles[token_id] = {role.encode() for role in holding["roles"]}
         world.accounts[address] = account
     for entry in step.get("newAddresses", []):
         creator = interpret(entry["creatorAddress"], base)

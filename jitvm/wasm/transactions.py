@@ -71,12 +71,12 @@ def deploy_contract(vm: WasmVM, world: World, call: CallInput, code: bytes, gas_
         return CallResult(ReturnCode.ACCOUNT_COLLISION, "account collision"), address
     world.accounts[address] = Account(code=code, owner=call.caller)
     call.recipient = address
-    failed = _transfer(world, call)
+    # The deployment's payment reaches the new account when its constructor has succeeded: what
+    # the constructor itself sends on must come from elsewhere.
+    result = vm.run(world, call, code, "init")
+    failed = result if not result.ok else _transfer(world, call)
     if failed is None:
-        result = vm.run(world, call, code, "init")
-        if result.ok:
-            return result, address
-        failed = result
+        return result, address
     world.restore(snapshot)
     return failed, address
 

@@ -84,7 +84,7 @@ class WasmVM:
     # -- running -----------------------------------------------------------------------------------
 
     def run(self, world: World, call: CallInput, code: bytes, function: str, tx: Transaction | None = None,
-            closure: bytes = b"") -> CallResult:
+            closure: bytes | None = None) -> CallResult:
         """Run `function` of `code` for `call` on a new instance, then the asynchronous calls it
         registered. Never raises for anything the contract does: every way it can end is a
         CallResult. On failure the return data and logs it added are dropped (the caller restores
@@ -110,7 +110,7 @@ class WasmVM:
         return result
 
     def _run_endpoint(self, world: World, call: CallInput, code: bytes, function: str, tx: Transaction,
-                      closure: bytes) -> CallResult:
+                      closure: bytes | None) -> CallResult:
         if len(self.frames) >= MAX_CALL_DEPTH:
             return CallResult(ReturnCode.CALL_STACK_OVERFLOW, "max call depth reached")
         if not code:

@@ -17,6 +17,7 @@ class Account:
     username: bytes = b""
     storage: dict[bytes, bytes] = field(default_factory=dict)
     esdt: dict[tuple[bytes, int], int] = field(default_factory=dict)  # (token id, nonce) -> amount
+    esdt_roles: dict[bytes, set[bytes]] = field(default_factory=dict)  # token id -> roles held
 
 
 @dataclass(slots=True)

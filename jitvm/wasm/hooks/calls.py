@@ -126,7 +126,9 @@ def call_sync(frame, gas: int, destination: bytes, value: int, esdt, function: s
         if function in ESDT_TRANSFERS and not esdt:
             builtin_call = (function, list(arguments))
             destination, esdt, function, arguments = decode_esdt_transfer(sender, destination, function, arguments)
-        transfer_log(frame, sender, destination, value, esdt, call_type, function, arguments, builtin_call)
+        if function not in BUILTINS or builtin_call is not None:
+            logged_destination = sender if same_context else destination
+            transfer_log(frame, sender, logged_destination, value, esdt, call_type, function, arguments, builtin_call)
         if not same_context:
             move_funds(world, sender, destination, value, esdt)
     except CallEnded:
@@ -249,8 +251,14 @@ def get_num_return_data(frame):
     return len(frame.results)
 
 
+def _check_async_allowed(frame) -> None:
+    if frame.input.function == "init" or len(frame.vm.frames) > 1 and frame.input.read_only:
+        raise execution_failed("async call is not allowed at this location")
+
+
 @hook("managedAsyncCall", "AsyncCallStep")
 def managed_async_call(frame, destination_handle, value_handle, function_handle, arguments_handle):
+    _check_async_allowed(frame)
     if frame.pending:
         raise execution_failed("async call is not allowed at this location")
     frame.pending.append(PendingCall(frame.buffer(destination_handle), frame.bigint(value_handle),
@@ -262,6 +270,7 @@ def managed_async_call(frame, destination_handle, value_handle, function_handle,
 @hook("asyncCall", "AsyncCallStep")
 def async_call(frame, destination_offset, value_offset, data_offset, length):
     from jitvm.wasm.asynchronous import parse_call_data
+    _check_async_allowed(frame)
     function, arguments = parse_call_data(frame.read(data_offset, length))
     frame.pending.append(PendingCall(frame.read(destination_offset, 32),
                                      int.from_bytes(frame.read(value_offset, 32), "big"), function, arguments, 0,
@@ -273,6 +282,7 @@ def async_call(frame, destination_offset, value_offset, data_offset, length):
 def managed_create_async_call(frame, destination_handle, value_handle, function_handle, arguments_handle,
                               success_offset, success_length, error_offset, error_length, gas, callback_gas,
                               closure_handle):
+    _check_async_allowed(frame)
     if any(p.legacy for p in frame.pending):
         raise execution_failed("async call is not allowed at this location")
     total = gas + callback_gas

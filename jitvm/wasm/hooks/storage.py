@@ -75,7 +75,9 @@ def _log(frame, topics: list[bytes], data: list[bytes]) -> None:
         raise execution_failed("cannot write logs in a read-only call")
     size = sum(map(len, topics)) + sum(map(len, data))
     frame.use_gas(size * frame.vm.schedule.per_byte("PersistPerByte"))
-    frame.logs.append(LogEntry(frame.input.recipient, frame.input.function.encode(), topics, data))
+    # A constructor's logs carry no endpoint name.
+    identifier = b"" if frame.input.function == "init" else frame.input.function.encode()
+    frame.logs.append(LogEntry(frame.input.recipient, identifier, topics, data))
 
 
 @hook("writeLog", "Log")
