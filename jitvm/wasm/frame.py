@@ -57,7 +57,7 @@ class Transaction:
 
 
 class Frame:
-    __slots__ = ("vm", "world", "input", "bigints", "buffers", "tx", "caller", "store", "pending",
+    __slots__ = ("vm", "world", "input", "bigints", "buffers", "maps", "tx", "caller", "store", "pending",
                  "closure", "back_transfers")
 
     def __init__(self, vm: "WasmVM", world: "World", call: CallInput, store, tx: Transaction,
@@ -67,6 +67,7 @@ class Frame:
         self.input = call
         self.bigints: dict[int, int] = {}
         self.buffers: dict[int, bytes] = {}
+        self.maps: dict[int, dict[bytes, bytes]] = {}
         self.tx = tx
         self.caller = None  # the wasmtime Caller of the hook being served
         self.store = store

@@ -30,6 +30,12 @@ class GasSchedule:
     def per_byte(self, name: str) -> int:
         return 1 if self.dummy else self.base.get(name, 0)
 
+    def initial_call_cost(self, code_size: int) -> int:
+        """What a call pays before its code runs: fetching the code and preparing it."""
+        if self.dummy:
+            return 0
+        return self.base.get("GetCode", 0) + code_size * self.base.get("AoTPreparePerByte", 0)
+
     @property
     def local_cost(self) -> int:
         return self.opcodes.get("LocalAllocate", 0)

@@ -127,7 +127,12 @@ class WasmVM:
             instance = linker.instantiate(store, module)
             exports = instance.exports(store)
             gas = exports[GAS_GLOBAL]
-            gas.set_value(store, wasmtime.Val.i64(min(call.gas, MAX_GAS)))
+            # Before the code runs a call pays for fetching and preparing it (MultiversX's
+            # GetCode base cost plus AoTPreparePerByte per byte of code).
+            initial = self.schedule.initial_call_cost(len(code))
+            if call.gas < initial:
+                return CallResult(ReturnCode.OUT_OF_GAS, "not enough gas")
+            gas.set_value(store, wasmtime.Val.i64(min(call.gas - initial, MAX_GAS)))
             endpoint = exports.get(function)
             if not isinstance(endpoint, wasmtime.Func) or endpoint.type(store).params:
                 return CallResult(ReturnCode.FUNCTION_NOT_FOUND, "invalid function (not found)")
