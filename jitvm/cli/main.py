@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "bpf": ("jitvm.cli.bpf", "run, disassemble or serve BPF / sBPF programs"),
     "t8n": ("jitvm.cli.t8n", "geth-compatible state transition tool"),
     "wasm": ("jitvm.cli.wasm", "run MultiversX-style Wasm contract scenarios"),
+    "calibrate": ("jitvm.cli.calibrate", "time each VM's instructions against their gas"),
 }
 
 

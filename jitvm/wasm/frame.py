@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from jitvm.wasm.metering import GAS_GLOBAL
+import wasmtime
+
 from jitvm.wasm.outcome import LogEntry, execution_failed, out_of_gas
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ class Transaction:
 
 class Frame:
     __slots__ = ("vm", "world", "input", "bigints", "buffers", "maps", "tx", "caller", "store", "pending",
-                 "closure", "back_transfers")
+                 "closure", "back_transfers", "gas_counter", "memory")
 
     def __init__(self, vm: "WasmVM", world: "World", call: CallInput, store, tx: Transaction,
                  closure: bytes | None = None):
@@ -71,6 +72,8 @@ class Frame:
         self.tx = tx
         self.caller = None  # the wasmtime Caller of the hook being served
         self.store = store
+        self.gas_counter = None  # the instance's gas global and memory, once it is instantiated
+        self.memory = None
         self.pending: list[PendingCall] = []
         self.closure = closure  # a promise callback's closure (None: this frame is no callback)
         self.back_transfers: tuple[int, list] = (0, [])  # what synchronous callees sent back
@@ -89,40 +92,39 @@ class Frame:
         if offset < 0 or length < 0:
             raise execution_failed("mem load: bad bounds")
         memory = self._memory()
-        if offset + length > memory.data_len(self.caller):
+        if offset + length > memory.data_len(self.store):
             raise execution_failed("mem load: bad bounds")
-        return bytes(memory.read(self.caller, offset, offset + length))
+        return bytes(memory.read(self.store, offset, offset + length))
 
     def write(self, offset: int, data: bytes) -> None:
         memory = self._memory()
-        if offset < 0 or offset + len(data) > memory.data_len(self.caller):
+        if offset < 0 or offset + len(data) > memory.data_len(self.store):
             raise execution_failed("mem store: bad bounds")
         if data:
-            memory.write(self.caller, data, offset)
+            memory.write(self.store, data, offset)
 
     def _memory(self):
-        memory = self.caller.get("memory")
-        if memory is None:
+        if self.memory is None:
             raise execution_failed("the contract exports no memory")
-        return memory
+        return self.memory
 
     # -- gas ---------------------------------------------------------------------------------------
 
     def gas_left(self) -> int:
-        return self.caller.get(GAS_GLOBAL).value(self.caller)
+        return self.gas_counter.value(self.store)
 
     def use_gas(self, amount: int) -> None:
         if amount <= 0:
             return
-        counter = self.caller.get(GAS_GLOBAL)
-        left = counter.value(self.caller)
+        counter = self.gas_counter
+        left = counter.value(self.store)
         if left < amount:
-            counter.set_value(self.caller, 0)
+            counter.set_value(self.store, wasmtime.Val.i64(0))
             raise out_of_gas()
-        counter.set_value(self.caller, left - amount)
+        counter.set_value(self.store, wasmtime.Val.i64(left - amount))
 
     def set_gas_left(self, amount: int) -> None:
-        self.caller.get(GAS_GLOBAL).set_value(self.caller, amount)
+        self.gas_counter.set_value(self.store, wasmtime.Val.i64(amount))
 
     # -- managed types -----------------------------------------------------------------------------
 

@@ -126,7 +126,9 @@ class WasmVM:
             module, linker = self._compiled(hashlib.sha256(code).digest(), code)
             instance = linker.instantiate(store, module)
             exports = instance.exports(store)
-            gas = exports[GAS_GLOBAL]
+            gas = frame.gas_counter = exports[GAS_GLOBAL]
+            memory = exports.get("memory")
+            frame.memory = memory if isinstance(memory, wasmtime.Memory) else None
             # Before the code runs a call pays for fetching and preparing it (MultiversX's
             # GetCode base cost plus AoTPreparePerByte per byte of code).
             initial = self.schedule.initial_call_cost(len(code))
