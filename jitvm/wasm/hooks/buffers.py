@@ -43,23 +43,30 @@ def buffer_get_bytes(frame, handle, offset):
     return 0
 
 
-@hook("mBufferGetByteSlice", "MBufferGetByteSlice")
-def buffer_get_byte_slice(frame, handle, start, length, offset):
+def _slice(frame, handle: int, start: int, length: int) -> bytes | None:
+    """A slice of a buffer, or None when it runs outside the buffer (the hooks then return 1)."""
     value = frame.buffer(handle)
     if start < 0 or length < 0 or start + length > len(value):
-        return 1
+        return None
     _copy_cost(frame, length)
-    frame.write(offset, value[start:start + length])
+    return value[start:start + length]
+
+
+@hook("mBufferGetByteSlice", "MBufferGetByteSlice")
+def buffer_get_byte_slice(frame, handle, start, length, offset):
+    part = _slice(frame, handle, start, length)
+    if part is None:
+        return 1
+    frame.write(offset, part)
     return 0
 
 
 @hook("mBufferCopyByteSlice", "MBufferCopyByteSlice")
 def buffer_copy_byte_slice(frame, handle, start, length, destination):
-    value = frame.buffer(handle)
-    if start < 0 or length < 0 or start + length > len(value):
+    part = _slice(frame, handle, start, length)
+    if part is None:
         return 1
-    _copy_cost(frame, length)
-    frame.buffers[destination] = value[start:start + length]
+    frame.buffers[destination] = part
     return 0
 
 

@@ -379,11 +379,16 @@ def managed_create_contract(frame, gas, value_handle, code_handle, metadata_hand
 @hook("managedDeployFromSourceContract", "CreateContract")
 def managed_deploy_from_source_contract(frame, gas, value_handle, source_handle, metadata_handle, arguments_handle,
                                         address_handle, result_handle):
-    source = frame.world.accounts.get(frame.buffer(source_handle))
+    return _deploy(frame, gas, frame.bigint(value_handle), _code_of(frame, source_handle),
+                   frame.buffer_vector(arguments_handle), address_handle, result_handle)
+
+
+def _code_of(frame, address_handle: int) -> bytes:
+    """The code of the contract whose address a buffer holds (a deployment's or upgrade's source)."""
+    source = frame.world.accounts.get(frame.buffer(address_handle))
     if source is None or not source.code:
         raise execution_failed("contract not found")
-    return _deploy(frame, gas, frame.bigint(value_handle), source.code, frame.buffer_vector(arguments_handle),
-                   address_handle, result_handle)
+    return source.code
 
 
 def _upgrade(frame, destination: bytes, gas: int, value: int, code: bytes, arguments: list[bytes]) -> None:
@@ -418,8 +423,5 @@ def managed_upgrade_contract(frame, destination_handle, gas, value_handle, code_
 @hook("managedUpgradeFromSourceContract", "CreateContract")
 def managed_upgrade_from_source_contract(frame, destination_handle, gas, value_handle, source_handle, metadata_handle,
                                          arguments_handle, result_handle):
-    source = frame.world.accounts.get(frame.buffer(source_handle))
-    if source is None or not source.code:
-        raise execution_failed("contract not found")
-    _upgrade(frame, frame.buffer(destination_handle), gas, frame.bigint(value_handle), source.code,
+    _upgrade(frame, frame.buffer(destination_handle), gas, frame.bigint(value_handle), _code_of(frame, source_handle),
              frame.buffer_vector(arguments_handle))
