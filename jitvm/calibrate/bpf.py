@@ -26,11 +26,12 @@ def _program(body: list[str], iterations: int):
     return Program.from_assembly("\n".join(lines), PROFILE)
 
 
-def measure(engines: tuple[str, ...]) -> list[Measurement]:
+def measure(engines: tuple[str, ...], only: set[str] | None = None) -> list[Measurement]:
     from jitvm.bpf.engines import run
     from jitvm.bpf.table import profile_table
 
-    rows = [row for row in profile_table(PROFILE).instructions if row.form in _OPERANDS]
+    rows = [row for row in profile_table(PROFILE).instructions
+            if row.form in _OPERANDS and (not only or row.mnemonic in only)]
     results: list[Measurement] = []
     for engine in engines:
         iterations = iterations_for(lambda n: (lambda p=_program(["mov %r3, 1"], n): run(p, b"", engine=engine)))

@@ -18,6 +18,8 @@ def add_arguments(parser) -> None:
                         help="EVM engines to time (default: reference,baseline,jit)")
     parser.add_argument("--bpf-engines", default="baseline,jit", help="BPF engines (default: baseline,jit)")
     parser.add_argument("--quick", action="store_true", help="shorter timing runs (noisier, about 3x faster)")
+    parser.add_argument("--only", metavar="NAMES", default=None,
+                        help="time only these instructions (comma-separated names, any VM: ADD,add64,I32Add)")
     parser.add_argument("--json", metavar="FILE", type=Path, help="write every measurement and the summary")
     parser.add_argument("--plot", metavar="DIR", type=Path, help="write the plots (PNG) into DIR")
     parser.add_argument("--fixtures", metavar="DIR", type=Path, default=None,
@@ -57,21 +59,25 @@ def run(args) -> int:
     if args.quick:
         from jitvm.calibrate import measure as timing
         timing.TARGET_SECONDS /= 4
+    only = {name.strip() for name in args.only.split(",") if name.strip()} if args.only else None
     measurements = []
     started = time.perf_counter()
     if "evm" in vms:
         console.print("[bold]EVM[/]: instructions on " + ", ".join(evm_engines))
         fast = tuple(e for e in evm_engines if e != "reference")
-        measurements += evm.measure(evm_engines)
-        measurements += evm.workloads(fast or ("reference",))
+        measurements += evm.measure(evm_engines, only=only)
+        if only is None:
+            measurements += evm.workloads(fast or ("reference",))
     if "bpf" in vms:
         console.print("[bold]BPF[/]: instructions on " + ", ".join(bpf_engines))
-        measurements += bpf.measure(bpf_engines)
-        measurements += bpf.workloads(bpf_engines)
+        measurements += bpf.measure(bpf_engines, only=only)
+        if only is None:
+            measurements += bpf.workloads(bpf_engines)
     if "wasm" in vms:
         console.print("[bold]Wasm[/]: instructions and host functions")
-        measurements += wasm.measure(fixtures)
-        measurements += wasm.workloads(fixtures)
+        measurements += wasm.measure(fixtures, only=only)
+        if only is None:
+            measurements += wasm.workloads(fixtures)
     summary = report.summarize(measurements)
     report.table(summary, Console())
     console.print(f"measured {len(measurements)} items in {time.perf_counter() - started:.0f} s")
