@@ -7,8 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import wasmtime
-
 from jitvm.wasm.outcome import LogEntry, execution_failed, out_of_gas
 
 if TYPE_CHECKING:
@@ -72,7 +70,7 @@ class Frame:
         self.tx = tx
         self.caller = None  # the wasmtime Caller of the hook being served
         self.store = store
-        self.gas_counter = None  # the instance's gas global and memory, once it is instantiated
+        self.gas_counter = None  # the instance's gas counter (GasCounter) and memory, once instantiated
         self.memory = None
         self.pending: list[PendingCall] = []
         self.closure = closure  # a promise callback's closure (None: this frame is no callback)
@@ -111,20 +109,20 @@ class Frame:
     # -- gas ---------------------------------------------------------------------------------------
 
     def gas_left(self) -> int:
-        return self.gas_counter.value(self.store)
+        return self.gas_counter.get()
 
     def use_gas(self, amount: int) -> None:
         if amount <= 0:
             return
         counter = self.gas_counter
-        left = counter.value(self.store)
+        left = counter.get()
         if left < amount:
-            counter.set_value(self.store, wasmtime.Val.i64(0))
+            counter.set(0)
             raise out_of_gas()
-        counter.set_value(self.store, wasmtime.Val.i64(left - amount))
+        counter.set(left - amount)
 
     def set_gas_left(self, amount: int) -> None:
-        self.gas_counter.set_value(self.store, wasmtime.Val.i64(amount))
+        self.gas_counter.set(amount)
 
     # -- managed types -----------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ import wasmtime
 from jitvm.wasm.binary import InvalidModule
 from jitvm.wasm.builtins import BUILTINS, run_builtin
 from jitvm.wasm.frame import CallInput, Frame, Transaction
+from jitvm.wasm.gas_counter import GasCounter
 from jitvm.wasm.hooks import load_all
 from jitvm.wasm.metering import GAS_GLOBAL, OUT_OF_GAS_GLOBAL, instrument
 from jitvm.wasm.outcome import AsyncBreak, CallEnded, CallResult, ReturnCode, execution_failed
@@ -126,7 +127,8 @@ class WasmVM:
             module, linker = self._compiled(hashlib.sha256(code).digest(), code)
             instance = linker.instantiate(store, module)
             exports = instance.exports(store)
-            gas = frame.gas_counter = exports[GAS_GLOBAL]
+            gas = exports[GAS_GLOBAL]
+            frame.gas_counter = GasCounter(store, gas)
             memory = exports.get("memory")
             frame.memory = memory if isinstance(memory, wasmtime.Memory) else None
             # Before the code runs a call pays for fetching and preparing it (MultiversX's
