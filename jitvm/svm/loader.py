@@ -1,0 +1,107 @@
+"""The BPF loaders: programs deployed under loader v1 (unaligned input), v2 and v3 (upgradeable:
+a program account pointing at a programdata account), loaded once into jitvm.bpf Programs and
+executed on any jitvm engine with Agave's input, compute meter, logs and errors."""
+
+from __future__ import annotations
+
+import base64
+import struct
+
+from jitvm.bpf import engines, load_elf
+from jitvm.bpf.errors import ErrorCode
+from jitvm.svm import serialization
+from jitvm.svm.accounts import Account
+from jitvm.svm.context import TransactionContext
+from jitvm.svm.errors import InstructionError, SyscallError
+from jitvm.svm.ids import BPF_LOADER, BPF_LOADER_DEPRECATED, BPF_LOADER_UPGRADEABLE, base58
+from jitvm.svm.syscalls import SyscallHost, VmRuntime, access_violation_text
+
+PROGRAMDATA_METADATA_SIZE = 45  # u32 tag, u64 slot, Option<Pubkey> upgrade authority
+PROGRAM_STATE_TAG = 2
+PROGRAMDATA_STATE_TAG = 3
+LOADER_COMPUTE_UNITS = {BPF_LOADER_DEPRECATED: 1140, BPF_LOADER: 570, BPF_LOADER_UPGRADEABLE: 2370}
+
+# sbpf's EbpfError Display for the errors a program raises itself.
+_VM_ERROR_TEXT = {
+    ErrorCode.DIVIDE_BY_ZERO: "divide by zero at BPF instruction",
+    ErrorCode.DIVIDE_OVERFLOW: "division overflow at BPF instruction",
+    ErrorCode.CALL_DEPTH_EXCEEDED: "exceeded max BPF to BPF call depth",
+    ErrorCode.COMPUTE_BUDGET_EXCEEDED: "exceeded CUs meter at BPF instruction",
+    ErrorCode.INVALID_INSTRUCTION: "invalid BPF instruction",
+    ErrorCode.CALL_OUTSIDE_TEXT: "callx attempted to call outside of the text segment",
+    ErrorCode.EXECUTION_OVERRUN: "attempted to execute past the end of the text segment at BPF instruction",
+    ErrorCode.UNKNOWN_HELPER: "unsupported BPF instruction",
+}
+
+
+def program_account_data(programdata_address: bytes) -> bytes:
+    return struct.pack("<I", PROGRAM_STATE_TAG) + programdata_address
+
+
+def programdata_account_data(elf: bytes, slot: int = 0, authority: bytes | None = None) -> bytes:
+    header = struct.pack("<IQ", PROGRAMDATA_STATE_TAG, slot)
+    header += (b"\x01" + authority) if authority is not None else b"\x00" + bytes(32)
+    return header + elf
+
+
+class ProgramCache:
+    """Loaded programs by address, reloaded when the account's ELF changes."""
+
+    def __init__(self, host: SyscallHost):
+        self.host = host
+        self._loaded: dict[bytes, tuple[bytes, object]] = {}
+
+    def elf_of(self, address: bytes, account: Account, accounts) -> bytes | None:
+        if account.owner == BPF_LOADER_UPGRADEABLE:
+            if len(account.data) < 36 or struct.unpack_from("<I", account.data)[0] != PROGRAM_STATE_TAG:
+                return None
+            programdata = accounts(bytes(account.data[4:36]))
+            if programdata is None or len(programdata.data) < PROGRAMDATA_METADATA_SIZE:
+                return None
+            return bytes(programdata.data[PROGRAMDATA_METADATA_SIZE:])
+        return bytes(account.data)
+
+    def load(self, address: bytes, elf: bytes):
+        cached = self._loaded.get(address)
+        if cached is not None and cached[0] == elf:
+            return cached[1]
+        program = load_elf(elf, base58(address), syscalls=self.host.registry)
+        self._loaded[address] = (elf, program)
+        return program
+
+
+def execute(context: TransactionContext, program, loader: bytes) -> None:
+    """Run the BPF program of the current instruction; raises InstructionError (already logged by the
+    caller) or returns normally. Logs "consumed" and "return" lines as Agave's loader does."""
+    frame = context.frame
+    program_id = frame.program_id
+    aligned = loader != BPF_LOADER_DEPRECATED
+    context.return_data = (program_id, b"")
+    buffer, layout = serialization.serialize(context, aligned)
+    budget = context.meter.remaining
+    host = context.programs.host
+    runtime = VmRuntime(context, program_id, aligned, budget)
+    host.active.append(runtime)
+    try:
+        result = engines.run(program, buffer, engine=context.engine, helpers=host.registry, compute_budget=budget,
+                             heap_size=context.heap_size)
+    finally:
+        host.active.pop()
+    context.meter.remaining = budget - result.compute_units
+    context.log_message(f"Program {base58(program_id)} consumed {result.compute_units} of {budget} compute units")
+    returned_program, returned = context.return_data
+    if returned:
+        context.log_message(f"Program return: {base58(returned_program)} {base64.b64encode(returned).decode()}")
+    error = result.error
+    if error is not None:
+        if error.code is ErrorCode.SYSCALL_ERROR and runtime.error is not None:
+            raise runtime.error
+        context.meter.remaining = 0  # deplete_cu_meter_on_vm_failure
+        if error.code is ErrorCode.ACCESS_VIOLATION:
+            raise SyscallError(access_violation_text(error.address, error.size))
+        raise SyscallError(_VM_ERROR_TEXT.get(error.code, str(error)))
+    if result.r0 != 0:
+        raise InstructionError.from_return_code(result.r0)
+    memory = result.memory
+    final = memory.region(0x4_0000_0000).data.tobytes() if memory is not None else buffer
+    serialization.deserialize(context, final, layout, aligned)
