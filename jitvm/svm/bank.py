@@ -81,6 +81,10 @@ class Sysvars:
             return self.rent.to_bytes() + bytes(7)
         return self.epoch_schedule.struct_bytes()
 
+    def account_data(self, address: bytes) -> bytes | None:
+        account = self.accounts().get(address)
+        return bytes(account.data) if account is not None else None
+
     def accounts(self) -> dict[bytes, Account]:
         return {CLOCK: Account(1, bytearray(self.clock.to_bytes()), SYSVAR_OWNER),
                 RENT: Account(1, bytearray(self.rent.to_bytes()), SYSVAR_OWNER),

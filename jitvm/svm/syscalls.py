@@ -327,6 +327,22 @@ def _sysvar_syscall(name: str, size: int):
     return syscall
 
 
+def sol_get_sysvar(runtime, call: _Call, sysvar_id_address, address, offset, length, _5):
+    """SIMD-0127: any slice of a sysvar's account data; 2 if it is unknown, 1 if out of range."""
+    call.consume(SYSVAR_BASE_COST + 32 // CPI_BYTES_PER_UNIT + max(length // CPI_BYTES_PER_UNIT, MEM_OP_BASE_COST))
+    sysvar_id = call.read(sysvar_id_address, 32)
+    call.writable(address, length)
+    if offset + length > U64 or address + length > U64:
+        raise InstructionError("ArithmeticOverflow")
+    payload = runtime.context.sysvars.account_data(sysvar_id)
+    if payload is None:
+        return 2
+    if offset + length > len(payload):
+        return 1
+    call.write(address, payload[offset:offset + length])
+    return 0
+
+
 # -- return data, stack height, compute units ------------------------------------------------------
 
 def sol_set_return_data(runtime, call: _Call, address, length, *_):
@@ -406,6 +422,7 @@ SYSCALLS = {
     "sol_get_clock_sysvar": _sysvar_syscall("clock", 40),
     "sol_get_rent_sysvar": _sysvar_syscall("rent", 24),
     "sol_get_epoch_schedule_sysvar": _sysvar_syscall("epoch_schedule", 40),
+    "sol_get_sysvar": sol_get_sysvar,
     "sol_set_return_data": sol_set_return_data,
     "sol_get_return_data": sol_get_return_data,
     "sol_get_stack_height": sol_get_stack_height,
