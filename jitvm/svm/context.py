@@ -125,19 +125,19 @@ class TransactionContext:
         """The instruction account at `position` of the current instruction."""
         frame = self.frame
         if position >= len(frame.accounts):
-            raise InstructionError("NotEnoughAccountKeys")
+            raise InstructionError("MissingAccount")
         return BorrowedAccount(self, frame, frame.accounts[position])
 
     def key_of(self, position: int) -> bytes:
         frame = self.frame
         if position >= len(frame.accounts):
-            raise InstructionError("NotEnoughAccountKeys")
+            raise InstructionError("MissingAccount")
         return self.keys[frame.accounts[position].index_in_transaction]
 
     def is_signer(self, position: int) -> bool:
         frame = self.frame
         if position >= len(frame.accounts):
-            raise InstructionError("NotEnoughAccountKeys")
+            raise InstructionError("MissingAccount")
         return frame.accounts[position].is_signer
 
     def signers(self) -> set[bytes]:

@@ -76,7 +76,6 @@ def execute(context: TransactionContext, program, loader: bytes) -> None:
     frame = context.frame
     program_id = frame.program_id
     aligned = loader != BPF_LOADER_DEPRECATED
-    context.return_data = (program_id, b"")
     buffer, layout = serialization.serialize(context, aligned)
     budget = context.meter.remaining
     host = context.programs.host

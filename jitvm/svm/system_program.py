@@ -20,6 +20,8 @@ ACCOUNT_ALREADY_IN_USE = 0
 RESULT_WITH_NEGATIVE_LAMPORTS = 1
 INVALID_ACCOUNT_DATA_LENGTH = 3
 ADDRESS_WITH_SEED_MISMATCH = 5
+ADDRESS_ERROR_MAX_SEED_LENGTH = 0  # AddressError variants
+ADDRESS_ERROR_ILLEGAL_OWNER = 2
 
 
 class _Reader:
@@ -55,11 +57,12 @@ class _Reader:
 
 
 def create_with_seed(base: bytes, seed: str, owner: bytes) -> bytes:
+    """solana-address's create_with_seed; its AddressError reaches the instruction as Custom(n)."""
     seed_bytes = seed.encode()
     if len(seed_bytes) > MAX_SEED_LEN:
-        raise InstructionError("MaxSeedLengthExceeded")
+        raise InstructionError.custom_error(ADDRESS_ERROR_MAX_SEED_LENGTH)
     if owner[-len(PDA_MARKER):] == PDA_MARKER:
-        raise InstructionError("IllegalOwner")
+        raise InstructionError.custom_error(ADDRESS_ERROR_ILLEGAL_OWNER)
     return hashlib.sha256(base + seed_bytes + owner).digest()
 
 
@@ -138,7 +141,7 @@ def create_account(context, address: Address, lamports: int, space: int, owner: 
 
 def _check_accounts(context: TransactionContext, count: int) -> None:
     if len(context.frame.accounts) < count:
-        raise InstructionError("NotEnoughAccountKeys")
+        raise InstructionError("MissingAccount")
 
 
 def process(context: TransactionContext) -> None:
