@@ -21,6 +21,7 @@ def process_instruction(context: TransactionContext, program_index: int, account
     if context.stack:
         running = [frame.program_id for frame in context.stack]
         if program_id in running and running[-1] != program_id:
+            context.log_message("Cross-program invocation reentrancy not allowed for this instruction")
             raise InstructionError("ReentrancyNotAllowed")
     frame = InstructionFrame(program_id, program_index, accounts, data)
     frame.lamport_sum = context.lamport_sum(frame)

@@ -80,6 +80,7 @@ def execute(context: TransactionContext, program, loader: bytes) -> None:
     budget = context.meter.remaining
     host = context.programs.host
     runtime = VmRuntime(context, program_id, aligned, budget)
+    runtime.original_lengths = [len(context.accounts[account.index_in_transaction].data) for account in frame.accounts]
     host.active.append(runtime)
     try:
         result = engines.run(program, buffer, engine=context.engine, helpers=host.registry, compute_budget=budget,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from jitvm.bpf.errors import ErrorCode, VmError
 from jitvm.bpf.helpers import HelperContext, HelperRegistry, SyscallFailure
-from jitvm.bpf.memory import REGION_SHIFT
+from jitvm.bpf.memory import MM_HEAP_START, REGION_SHIFT
 from jitvm.hashing import keccak256
 from jitvm.svm.context import MAX_RETURN_DATA, TransactionContext
 from jitvm.svm.errors import InstructionError, SyscallError
@@ -68,6 +68,8 @@ class VmRuntime:
     check_aligned: bool
     budget: int  # the meter's remaining units when this VM started
     error: Exception | None = None
+    heap_used: int = 0  # sol_alloc_free_'s bump allocator
+    original_lengths: list = field(default_factory=list)  # per instruction account: data length at entry
     meter: object = field(default=None, repr=False)  # the VM's jitvm Meter, set at the first syscall
 
     def sync_to_transaction(self, helper: HelperContext) -> None:
@@ -394,6 +396,18 @@ def sol_panic(runtime, call: _Call, file_address, file_length, line, column, _5)
     raise SyscallError(f"SBF program Panicked in {payload.decode()} at {line}:{column}")
 
 
+def sol_alloc_free(runtime, call: _Call, size, free_address, *_):
+    """The deprecated bump allocator over the heap: never frees; 0 when the heap is full."""
+    if free_address != 0:
+        return 0
+    alignment = 8 if runtime.check_aligned else 1
+    start = runtime.heap_used + (-runtime.heap_used % alignment)
+    if start + size > runtime.context.heap_size:
+        return 0
+    runtime.heap_used = start + size
+    return MM_HEAP_START + start
+
+
 def _cpi(name: str):
     def syscall(runtime, call: _Call, instruction_address, infos_address, infos_count, seeds_address, seeds_count):
         from jitvm.svm.cpi import invoke_signed
@@ -427,6 +441,7 @@ SYSCALLS = {
     "sol_get_return_data": sol_get_return_data,
     "sol_get_stack_height": sol_get_stack_height,
     "sol_remaining_compute_units": sol_remaining_compute_units,
+    "sol_alloc_free_": sol_alloc_free,
     "sol_invoke_signed_c": _cpi("sol_invoke_signed_c"),
     "sol_invoke_signed_rust": _cpi("sol_invoke_signed_rust"),
 }
