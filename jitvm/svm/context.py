@@ -91,6 +91,7 @@ class TransactionContext:
         self.rent = rent
         self.sysvars = sysvars  # the bank's sysvar values (clock, rent, epoch schedule...)
         self.stack: list[InstructionFrame] = []
+        self.trace: list[tuple[int, InstructionFrame]] = []  # every instruction pushed, with its stack height
         self.return_data: tuple[bytes, bytes] = (bytes(32), b"")
         self.resize_delta = 0
         self.engine = "reference"

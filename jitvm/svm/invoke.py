@@ -26,6 +26,7 @@ def process_instruction(context: TransactionContext, program_index: int, account
     frame = InstructionFrame(program_id, program_index, accounts, data)
     frame.lamport_sum = context.lamport_sum(frame)
     context.stack.append(frame)
+    context.trace.append((len(context.stack), frame))
     context.return_data = (program_id, b"")
     try:
         context.log_message(f"Program {base58(program_id)} invoke [{len(context.stack)}]")

@@ -396,6 +396,44 @@ def sol_panic(runtime, call: _Call, file_address, file_length, line, column, _5)
     raise SyscallError(f"SBF program Panicked in {payload.decode()} at {line}:{column}")
 
 
+def sol_get_processed_sibling_instruction(runtime, call: _Call, index, meta_address, program_id_address,
+                                          data_address, accounts_address):
+    """The `index`-th most recent instruction already processed at the caller's stack height."""
+    call.consume(SYSCALL_BASE_COST)
+    context = runtime.context
+    height = context.stack_height
+    found, reverse_index = None, 0
+    for frame_height, frame in reversed(context.trace):
+        if frame_height < height:
+            break
+        if frame_height == height:
+            if index + 1 == reverse_index:
+                found = frame
+                break
+            reverse_index += 1
+    if found is None:
+        return 0
+    call.writable(meta_address, 16, 8)
+    data_length, accounts_length = struct.unpack("<QQ", call.read(meta_address, 16, 8))
+    if data_length == len(found.data) and accounts_length == len(found.accounts):
+        call.writable(program_id_address, 32)
+        call.writable(data_address, data_length)
+        call.writable(accounts_address, 34 * accounts_length)
+        regions = ((meta_address, 16), (program_id_address, 32), (accounts_address, 34 * accounts_length),
+                   (data_address, data_length))
+        for i, (first, first_length) in enumerate(regions):
+            for second, second_length in regions[i + 1:]:
+                if not _nonoverlapping(first, first_length, second, second_length):
+                    raise SyscallError("Overlapping copy")
+        call.write(program_id_address, found.program_id)
+        call.write(data_address, found.data)
+        call.write(accounts_address, b"".join(
+            context.keys[account.index_in_transaction] + bytes((account.is_signer, account.is_writable))
+            for account in found.accounts))
+    call.write(meta_address, struct.pack("<QQ", len(found.data), len(found.accounts)))
+    return 1
+
+
 def sol_alloc_free(runtime, call: _Call, size, free_address, *_):
     """The deprecated bump allocator over the heap: never frees; 0 when the heap is full."""
     if free_address != 0:
@@ -442,6 +480,7 @@ SYSCALLS = {
     "sol_get_stack_height": sol_get_stack_height,
     "sol_remaining_compute_units": sol_remaining_compute_units,
     "sol_alloc_free_": sol_alloc_free,
+    "sol_get_processed_sibling_instruction": sol_get_processed_sibling_instruction,
     "sol_invoke_signed_c": _cpi("sol_invoke_signed_c"),
     "sol_invoke_signed_rust": _cpi("sol_invoke_signed_rust"),
 }
