@@ -29,6 +29,7 @@ from jitvm.svm.syscalls import SyscallHost
 
 # LiteSVM's genesis: sha256("genesis") as the first blockhash, this slot on the clock.
 GENESIS_BLOCKHASH = hashlib.sha256(b"genesis").digest()
+HISTORY_CAPACITY = 32  # LiteSVM remembers this many signatures (AlreadyProcessed), dropping the oldest
 LITESVM_SLOT = 435_888_000  # the slot on a new LiteSVM's clock
 BUILTIN_PROGRAMS = {
     SYSTEM_PROGRAM: b"system_program", COMPUTE_BUDGET: b"compute_budget_program",
@@ -124,7 +125,8 @@ class SVM:
         self.blockhash = GENESIS_BLOCKHASH
         self.sysvars = Sysvars(clock=Clock(slot=LITESVM_SLOT))
         self.incinerator = INCINERATOR
-        self.history: dict[bytes, TransactionResult] = {}
+        self.history: dict[bytes, TransactionResult] = {}  # oldest first
+        self.history_capacity = HISTORY_CAPACITY
         self.accounts: dict[bytes, Account] = {}
         self.host = SyscallHost()
         self.programs = ProgramCache(self.host)
@@ -207,6 +209,8 @@ class SVM:
                     self.accounts[address] = account
         result = self._result(outcome)
         if outcome.included:
+            if len(self.history) >= self.history_capacity:
+                del self.history[next(iter(self.history))]
             self.history[outcome.signature] = result
         return result
 
