@@ -75,3 +75,23 @@ def test_token_under_loader_v2():
         token_flow(Pair(programs=("token",)))
     finally:
         harness.PROGRAMS = saved
+
+
+def test_token_under_the_deprecated_loader_faults_like_litesvm():
+    """token.so expects the aligned input; under loader v1 it reads the unaligned layout wrongly and
+    faults: the access violation text, the depleted meter and ProgramFailedToComplete must match."""
+    import tests.svm.harness as harness
+
+    saved = harness.PROGRAMS
+    harness.PROGRAMS = dict(saved, token=(TOKEN, "token.so", "v1"))
+    try:
+        pair = Pair(programs=("token",))
+    finally:
+        harness.PROGRAMS = saved
+    payer, mint = Keypair(), Keypair()
+    pair.fund(payer.pubkey(), 10**10)
+    rent = pair.lite.minimum_balance_for_rent_exemption(spl.MINT_SIZE)
+    result = pair.send(pair.transaction([spl.create_mint_account(payer.pubkey(), mint.pubkey(), rent, TOKEN),
+                                         spl.initialize_mint2(TOKEN, mint.pubkey(), payer.pubkey())], payer, mint))
+    assert result[0] == "InstructionError(1, ProgramFailedToComplete)"
+    assert "Access violation" in result[3][-1]
