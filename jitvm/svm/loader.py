@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import struct
 
-from jitvm.bpf import engines, load_elf
+from jitvm.bpf import load_elf
 from jitvm.bpf.errors import ErrorCode
 from jitvm.svm import serialization
 from jitvm.svm.accounts import Account
@@ -15,6 +15,7 @@ from jitvm.svm.context import TransactionContext
 from jitvm.svm.errors import InstructionError, SyscallError
 from jitvm.svm.ids import BPF_LOADER, BPF_LOADER_DEPRECATED, BPF_LOADER_UPGRADEABLE, base58
 from jitvm.svm.syscalls import SyscallHost, VmRuntime, access_violation_text
+from jitvm.svm.vm import run_program
 
 PROGRAMDATA_METADATA_SIZE = 45  # u32 tag, u64 slot, Option<Pubkey> upgrade authority
 PROGRAM_STATE_TAG = 2
@@ -77,15 +78,15 @@ def execute(context: TransactionContext, program, loader: bytes) -> None:
     frame = context.frame
     program_id = frame.program_id
     aligned = loader != BPF_LOADER_DEPRECATED
-    buffer, layout = serialization.serialize(context, aligned)
+    buffer, layout, data_offset = serialization.serialize(context, aligned)
     budget = context.meter.remaining
     host = context.programs.host
     runtime = VmRuntime(context, program_id, aligned, budget)
     runtime.original_lengths = [len(context.accounts[account.index_in_transaction].data) for account in frame.accounts]
     host.active.append(runtime)
     try:
-        result = engines.run(program, buffer, engine=context.engine, helpers=host.registry, compute_budget=budget,
-                             heap_size=context.heap_size)
+        result = run_program(program, buffer, engine=context.engine, helpers=host.registry, compute_budget=budget,
+                             heap_size=context.heap_size, instruction_data_offset=data_offset)
     finally:
         host.active.pop()
     context.meter.remaining = budget - result.compute_units

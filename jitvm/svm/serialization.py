@@ -27,8 +27,9 @@ def _align_padding(length: int) -> int:
     return -length % ALIGN
 
 
-def serialize(context: TransactionContext, aligned: bool) -> tuple[bytes, list[tuple[int, int]]]:
-    """The input buffer and, per instruction account, (offset of its lamports, its data length)."""
+def serialize(context: TransactionContext, aligned: bool) -> tuple[bytes, list[tuple[int, int]], int]:
+    """The input buffer, per instruction account (offset of its lamports, its data length), and the
+    offset of the instruction data."""
     frame = context.frame
     out = bytearray(struct.pack("<Q", len(frame.accounts)))
     layout: list[tuple[int, int]] = []
@@ -60,8 +61,10 @@ def serialize(context: TransactionContext, aligned: bool) -> tuple[bytes, list[t
             out += account.data
             out += account.owner + bytes((account.executable,)) + struct.pack("<Q", account.rent_epoch)
         layout.append((lamports_offset, length))
-    out += struct.pack("<Q", len(frame.data)) + frame.data + frame.program_id
-    return bytes(out), layout
+    out += struct.pack("<Q", len(frame.data))
+    data_offset = len(out)
+    out += frame.data + frame.program_id
+    return bytes(out), layout, data_offset
 
 
 def deserialize(context: TransactionContext, buffer: bytes, layout: list[tuple[int, int]], aligned: bool) -> None:

@@ -320,9 +320,16 @@ def sol_try_find_program_address(runtime, call: _Call, seeds_address, seeds_coun
 
 # -- sysvars ---------------------------------------------------------------------------------------
 
+def _no_sysvars_for_loader_v1(runtime) -> None:
+    """LiteSVM (Agave 4.1) fails every sysvar syscall of a deprecated-loader program this way."""
+    if not runtime.check_aligned:
+        raise SyscallError("Unaligned pointer")
+
+
 def _sysvar_syscall(name: str, size: int):
     def syscall(runtime, call: _Call, address, *_):
         call.consume(SYSVAR_BASE_COST + size)
+        _no_sysvars_for_loader_v1(runtime)
         call.writable(address, size, 8)
         call.write(address, runtime.context.sysvars.struct_bytes(name))
         return 0
@@ -332,6 +339,7 @@ def _sysvar_syscall(name: str, size: int):
 def sol_get_sysvar(runtime, call: _Call, sysvar_id_address, address, offset, length, _5):
     """SIMD-0127: any slice of a sysvar's account data; 2 if it is unknown, 1 if out of range."""
     call.consume(SYSVAR_BASE_COST + 32 // CPI_BYTES_PER_UNIT + max(length // CPI_BYTES_PER_UNIT, MEM_OP_BASE_COST))
+    _no_sysvars_for_loader_v1(runtime)
     sysvar_id = call.read(sysvar_id_address, 32)
     call.writable(address, length)
     if offset + length > U64 or address + length > U64:

@@ -20,6 +20,8 @@ def _align(value: int) -> int:
 
 def shared_object(code: bytes, syscall_calls: list[tuple[int, str]]) -> bytes:
     """`syscall_calls`: (instruction index, syscall name) of each `call -1` to relocate."""
+    if not syscall_calls:
+        return _text_only(code)
     names = sorted({name for _, name in syscall_calls})
     dynstr = b"\0" + b"".join(name.encode() + b"\0" for name in names)
     name_offsets, position = {}, 1
@@ -34,9 +36,10 @@ def shared_object(code: bytes, syscall_calls: list[tuple[int, str]]) -> bytes:
     dynsym_offset = _align(rel_offset + len(rel))
     dynstr_offset = dynsym_offset + len(dynsym)
     dynamic_offset = _align(dynstr_offset + len(dynstr))
-    dynamic = b"".join(struct.pack("<QQ", tag, value) for tag, value in (
-        (DT_REL, rel_offset), (DT_RELSZ, len(rel)), (DT_RELENT, 16), (DT_SYMTAB, dynsym_offset),
-        (DT_SYMENT, 24), (DT_STRTAB, dynstr_offset), (DT_STRSZ, len(dynstr)), (DT_NULL, 0)))
+    entries = [(DT_REL, rel_offset), (DT_RELSZ, len(rel)), (DT_RELENT, 16)] if rel else []  # Agave: no empty DT_REL
+    entries += [(DT_SYMTAB, dynsym_offset), (DT_SYMENT, 24), (DT_STRTAB, dynstr_offset), (DT_STRSZ, len(dynstr)),
+                (DT_NULL, 0)]
+    dynamic = b"".join(struct.pack("<QQ", tag, value) for tag, value in entries)
     shstrtab = b"\0.text\0.rel.dyn\0.dynsym\0.dynstr\0.dynamic\0.shstrtab\0"
     shstrtab_offset = dynamic_offset + len(dynamic)
     sections_offset = _align(shstrtab_offset + len(shstrtab))
@@ -66,3 +69,20 @@ def shared_object(code: bytes, syscall_calls: list[tuple[int, str]]) -> bytes:
     body += struct.pack("<IIQQQQIIQQ", shstrtab.index(b".shstrtab\0"), SHT_STRTAB, 0, 0, shstrtab_offset,
                         len(shstrtab), 0, 0, 1, 0)
     return bytes(body)
+
+
+def _text_only(code: bytes) -> bytes:
+    """No syscalls: no dynamic section at all (Agave rejects empty relocation tables)."""
+    shstrtab = b"\0.text\0.shstrtab\0"
+    text_offset = HEADER + PROGRAM_HEADER
+    strings_offset = text_offset + len(code)
+    sections_offset = _align(strings_offset + len(shstrtab))
+    header = b"\x7fELF" + bytes((2, 1, 1, 0)) + bytes(8)
+    header += struct.pack("<HHIQQQIHHHHHH", ET_DYN, EM_BPF, 1, text_offset, HEADER, sections_offset, 0, HEADER,
+                          PROGRAM_HEADER, 1, SECTION_HEADER, 3, 2)
+    header += struct.pack("<IIQQQQQQ", PT_LOAD, 5, text_offset, text_offset, text_offset, len(code), len(code), 8)
+    body = header + code + shstrtab
+    body += bytes(sections_offset - len(body)) + bytes(SECTION_HEADER)
+    body += struct.pack("<IIQQQQIIQQ", 1, SHT_PROGBITS, 6, text_offset, text_offset, len(code), 0, 0, 8, 0)
+    body += struct.pack("<IIQQQQIIQQ", 7, SHT_STRTAB, 0, 0, strings_offset, len(shstrtab), 0, 0, 1, 0)
+    return body

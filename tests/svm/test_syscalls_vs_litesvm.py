@@ -1,0 +1,82 @@
+"""One runtime rule per probe program (tests/svm/probes.py): syscall costs, argument checks and
+errors, sysvars, return data, program errors and VM faults, each compared with LiteSVM under the
+aligned loader (v2) and, for the unaligned one, loader v1."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from solders.instruction import Instruction
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+from solders.sysvar import CLOCK, RENT
+
+from jitvm.svm.ids import LOADERS
+from tests.svm.harness import Pair
+from tests.svm.probes import PROBES, probe_elf
+
+INPUTS = {  # probe -> instruction data to send (several runs each)
+    "log_data": [b"hello", "\u00e9t\u00e9".encode(), b"\xff\xfe", b"", b"y" * 900],
+    "log_twice_data": [b"z" * 1000],
+    "log_loop": [b"w" * 800],  # 14 lines of 813 bytes pass the 10,000-byte log limit: "Log truncated"
+    "log_pubkey": [bytes(range(32))],
+    "log_fields": [b"abc", b""],
+    "memcpy_overlap": [b""],
+    "memcpy_out_of_bounds": [b"x"],
+    "memcmp": [b"abcde", b"aaaaa"],
+    "memcmp_unaligned": [b"abcd"],
+    "sha256": [b"", b"abc", b"q" * 700],
+    "keccak": [b"abc"],
+    "find_address": [b"seed", b"another seed"],
+    "create_address": [b"seed", b"x" * 33],
+    "sysvar_slice": [bytes(RENT), bytes(CLOCK), bytes(32)],
+    "return_data": [b"returned!", b"", b"r" * 1025],
+    "panic": [b"src/lib.rs", b"\xc3"],
+    "return_code": [struct.pack("<Q", value) for value in (0, 1, 0x2A, 2 << 32, 20 << 32, (1 << 32) + 1, 99 << 32)],
+}
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    return {}
+
+
+def _pair(pairs, engine):
+    if engine not in pairs:
+        pair = Pair(engine=engine, programs=())
+        payer = Keypair()
+        pair.fund(payer.pubkey(), 10**12)
+        pair.payer = payer
+        pair.deployed = {}
+        pairs[engine] = pair
+    return pairs[engine]
+
+
+def _deploy(pair, name: str, loader: str) -> Pubkey:
+    if (name, loader) not in pair.deployed:
+        program_id = Pubkey.new_unique()
+        code = probe_elf(PROBES[name])
+        pair.lite.add_program_with_loader(program_id, code, Pubkey.from_bytes(LOADERS[loader]))
+        pair.svm.add_program(program_id, code, loader)
+        pair.deployed[(name, loader)] = program_id
+    return pair.deployed[(name, loader)]
+
+
+@pytest.mark.parametrize("loader", ["v2", "v1"])
+@pytest.mark.parametrize("name", sorted(PROBES))
+def test_probe_matches_litesvm(pairs, name, loader):
+    pair = _pair(pairs, "reference")
+    program_id = _deploy(pair, name, loader)
+    for data in INPUTS.get(name, [b""]):
+        pair.send(pair.transaction([Instruction(program_id, data, [])], pair.payer))
+
+
+@pytest.mark.parametrize("engine", ["baseline", "jit"])
+def test_probes_on_native_engines(pairs, engine):
+    pair = _pair(pairs, engine)
+    for name in ("log_data", "log_loop", "sha256", "find_address", "return_data", "spin", "read_null",
+                 "memcpy_overlap", "divide_by_zero", "remaining_units", "clock"):
+        program_id = _deploy(pair, name, "v2")
+        for data in INPUTS.get(name, [b""]):
+            pair.send(pair.transaction([Instruction(program_id, data, [])], pair.payer))
