@@ -26,6 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from jitvm.errors import InputError
+
+    try:
+        import solders  # noqa: F401 - the Solana types and encodings jitvm.svm is built on
+    except ImportError:
+        raise InputError("jitvm svm", "needs solders: pip install 'jitvm[peers]'") from None
     from jitvm.svm.ledger import accounts_after, load_ledger, result_json, run_ledger
 
     ledger = load_ledger(args.ledger)

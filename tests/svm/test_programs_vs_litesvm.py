@@ -9,7 +9,8 @@ from solders.keypair import Keypair
 from tests.svm import spl
 from tests.svm.harness import ATA, MEMO, MEMO_V1, TOKEN, TOKEN_2022, Pair
 
-ENGINES = ("reference", "baseline", "jit")
+# The native engines compile these large programs (Token-2022 is 1.3 MB) on first use: --slow.
+ENGINES = ("reference", pytest.param("baseline", marks=pytest.mark.slow), pytest.param("jit", marks=pytest.mark.slow))
 
 
 @pytest.mark.parametrize("engine", ENGINES)
