@@ -172,7 +172,7 @@ class SVM:
         loader_id = LOADERS.get(loader) if isinstance(loader, str) else bytes(loader)
         if loader_id not in (BPF_LOADER, BPF_LOADER_DEPRECATED, BPF_LOADER_UPGRADEABLE):
             raise InputError("loader", f"unknown loader {loader!r} (choose v1, v2 or upgradeable)")
-        self.programs.load(address, bytes(elf))
+        program = self.programs.load(address, bytes(elf))  # a bad ELF fails here
         rent = self.sysvars.rent
         if loader_id == BPF_LOADER_UPGRADEABLE:
             programdata_address = self.programdata_address(address)
@@ -182,6 +182,8 @@ class SVM:
         else:
             data = bytes(elf)
         self.accounts[address] = Account(rent.minimum_balance(len(data)), bytearray(data), loader_id, True)
+        source = self.accounts[programdata_address] if loader_id == BPF_LOADER_UPGRADEABLE else self.accounts[address]
+        self.programs.remember(address, source, bytes(elf), program)
 
     def add_program_from_file(self, program_id, path, loader: str | bytes = "upgradeable") -> None:
         try:
@@ -208,7 +210,7 @@ class SVM:
                 else:
                     self.accounts[address] = account
         result = self._result(outcome)
-        if outcome.included:
+        if outcome.included and self.history_capacity > 0:
             if len(self.history) >= self.history_capacity:
                 del self.history[next(iter(self.history))]
             self.history[outcome.signature] = result

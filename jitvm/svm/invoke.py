@@ -62,9 +62,10 @@ def _run(context: TransactionContext, program_index: int) -> None:
         return
     if program_account.owner not in BPF_LOADERS:
         raise InstructionError("UnsupportedProgramId")
-    cache = context.programs
-    elf = cache.elf_of(program_id, program_account, context.account_by_key)
-    if elf is None:
+    stored = context.bank_account(program_id)  # the bank's object, not the transaction's copy
+    program = context.programs.program_for(program_id, stored if stored is not None else program_account,
+                                           context.bank_account)
+    if program is None:
         context.log_message("Program is not deployed")
         raise InstructionError("UnsupportedProgramId")
-    loader.execute(context, cache.load(program_id, elf), program_account.owner)
+    loader.execute(context, program, program_account.owner)

@@ -46,30 +46,40 @@ def programdata_account_data(elf: bytes, slot: int = 0, authority: bytes | None 
 
 
 class ProgramCache:
-    """Loaded programs by address, reloaded when the account's ELF changes."""
+    """Loaded programs by address. An entry remembers the bank's account object its ELF came from:
+    the bank replaces an account object whenever a transaction or set_account writes it (nothing
+    mutates a stored account in place), so the same object means the same ELF."""
 
     def __init__(self, host: SyscallHost):
         self.host = host
-        self._loaded: dict[bytes, tuple[bytes, object]] = {}
+        self._loaded: dict[bytes, tuple[object, bytes, object]] = {}  # address -> (source account, ELF, program)
 
-    def elf_of(self, address: bytes, account: Account, accounts) -> bytes | None:
+    def program_for(self, address: bytes, account: Account, bank_account) -> object | None:
+        """The loaded program of an executable account (its programdata's ELF for loader v3), or None."""
+        source = account
         if account.owner == BPF_LOADER_UPGRADEABLE:
             if len(account.data) < 36 or struct.unpack_from("<I", account.data)[0] != PROGRAM_STATE_TAG:
                 return None
-            programdata = accounts(bytes(account.data[4:36]))
-            if programdata is None or len(programdata.data) < PROGRAMDATA_METADATA_SIZE:
+            source = bank_account(bytes(account.data[4:36]))
+            if source is None or len(source.data) < PROGRAMDATA_METADATA_SIZE:
                 return None
-            return bytes(programdata.data[PROGRAMDATA_METADATA_SIZE:])
-        return bytes(account.data)
+        cached = self._loaded.get(address)
+        if cached is not None and cached[0] is source:
+            return cached[2]
+        elf = bytes(source.data[PROGRAMDATA_METADATA_SIZE:] if source is not account else source.data)
+        if cached is not None and cached[1] == elf:
+            self._loaded[address] = (source, elf, cached[2])
+            return cached[2]
+        program = self.load(address, elf)
+        self._loaded[address] = (source, elf, program)
+        return program
+
+    def remember(self, address: bytes, source: Account, elf: bytes, program) -> None:
+        self._loaded[address] = (source, elf, program)
 
     def load(self, address: bytes, elf: bytes):
-        cached = self._loaded.get(address)
-        if cached is not None and cached[0] == elf:
-            return cached[1]
         # Like Agave at execution time: a call to an unknown syscall loads, and fails when it runs.
-        program = load_elf(elf, base58(address), syscalls=self.host.registry, reject_broken_elfs=False)
-        self._loaded[address] = (elf, program)
-        return program
+        return load_elf(elf, base58(address), syscalls=self.host.registry, reject_broken_elfs=False)
 
 
 def execute(context: TransactionContext, program, loader: bytes) -> None:
