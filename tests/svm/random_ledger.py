@@ -59,8 +59,9 @@ def run_random_ledger(seed: int, transactions: int, engine: str = "reference") -
     actions = (_transfer, _create_account, _new_mint, _new_token_account, _mint_to, _token_transfer,
                _transfer_checked, _approve, _burn, _close, _memo, _ata, _wrong_authority, _missing_signer)
     weights = (4, 2, 2, 3, 4, 5, 3, 2, 2, 1, 2, 2, 2, 2)
-    for _ in range(transactions):
-        action = world.rng.choices(actions, weights)[0]
+    opening = [_new_mint, _new_token_account, _new_token_account]  # so most actions apply from the start
+    for step in range(transactions):
+        action = opening[step] if step < len(opening) else world.rng.choices(actions, weights)[0]
         built = action(world)
         if built is None:
             continue
