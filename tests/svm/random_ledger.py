@@ -43,15 +43,16 @@ class World:
     wallets: list = field(default_factory=list)
     mints: list = field(default_factory=list)
     accounts: list = field(default_factory=list)
+    opening: bool = False  # the first steps use the rich wallet
     sent: int = 0
     failed: int = 0
 
 
 def run_random_ledger(seed: int, transactions: int, engine: str = "reference") -> World:
     world = World(Pair(engine=engine, programs=PROGRAMS), random.Random(seed))
-    for _ in range(3):
+    for index in range(3):
         wallet = Keypair()
-        world.pair.fund(wallet.pubkey(), world.rng.choice((10 * SOL, SOL, 2_000_000)))
+        world.pair.fund(wallet.pubkey(), 10 * SOL if index == 0 else world.rng.choice((10 * SOL, SOL, 2_000_000)))
         world.wallets.append(wallet)
     poor = Keypair()
     world.pair.fund(poor.pubkey(), world.rng.choice((4_000, 6_000, 900_000)))
@@ -61,7 +62,8 @@ def run_random_ledger(seed: int, transactions: int, engine: str = "reference") -
     weights = (4, 2, 2, 3, 4, 5, 3, 2, 2, 1, 2, 2, 2, 2)
     opening = [_new_mint, _new_token_account, _new_token_account]  # so most actions apply from the start
     for step in range(transactions):
-        action = opening[step] if step < len(opening) else world.rng.choices(actions, weights)[0]
+        world.opening = step < len(opening)
+        action = opening[step] if world.opening else world.rng.choices(actions, weights)[0]
         built = action(world)
         if built is None:
             continue
@@ -84,7 +86,7 @@ def _budget(world: World) -> list:
 
 
 def _wallet(world: World) -> Keypair:
-    return world.rng.choice(world.wallets)
+    return world.wallets[0] if world.opening else world.rng.choice(world.wallets)
 
 
 def _transfer(world):
