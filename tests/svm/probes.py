@@ -91,3 +91,30 @@ PROBES = {
     "alloc": "mov %r1, 100\nmov %r2, 0\ncall -1  # sol_alloc_free_\nmov %r6, %r0\nmov %r1, 40000\nmov %r2, 0\n"
              "call -1  # sol_alloc_free_\nmov %r2, %r0\nmov %r1, %r6\ncall -1  # sol_log_64_\nmov %r0, 0\nexit",
 }
+
+
+# An account-changing program for the loader's return-path checks. Accounts: [A (8 bytes of data), B
+# (no data)] in the aligned layout; r2 points at the instruction data: op, then the program id follows.
+A_OWNER, A_LAMPORTS, A_LENGTH, A_DATA, B_LAMPORTS = 48, 80, 88, 96, 10424
+ACCOUNT_OPS = {
+    "bump_data": f"ldxb %r3, [%r6+{A_DATA}]\nadd %r3, 1\nstxb [%r6+{A_DATA}], %r3",
+    "debit": f"ldxdw %r3, [%r6+{A_LAMPORTS}]\nsub %r3, 1\nstxdw [%r6+{A_LAMPORTS}], %r3",
+    "move_lamport": f"ldxdw %r3, [%r6+{A_LAMPORTS}]\nsub %r3, 1\nstxdw [%r6+{A_LAMPORTS}], %r3\n"
+                    f"ldxdw %r3, [%r6+{B_LAMPORTS}]\nadd %r3, 1\nstxdw [%r6+{B_LAMPORTS}], %r3",
+    "credit_b": f"ldxdw %r3, [%r6+{B_LAMPORTS}]\nadd %r3, 1\nstxdw [%r6+{B_LAMPORTS}], %r3",
+    "grow": f"ldxdw %r3, [%r6+{A_LENGTH}]\nadd %r3, 10\nstxdw [%r6+{A_LENGTH}], %r3",
+    "grow_too_much": f"ldxdw %r3, [%r6+{A_LENGTH}]\nadd %r3, 10241\nstxdw [%r6+{A_LENGTH}], %r3",
+    "shrink": f"ldxdw %r3, [%r6+{A_LENGTH}]\nsub %r3, 8\nstxdw [%r6+{A_LENGTH}], %r3",
+    "take_ownership": "\n".join(f"ldxdw %r3, [%r2+{1 + 8 * i}]\nstxdw [%r6+{A_OWNER + 8 * i}], %r3" for i in range(4)),
+    "write_padding": f"stb [%r6+{A_DATA + 8}], 7",
+}
+
+
+def account_ops_program() -> str:
+    text = "mov %r6, %r1\nldxb %r7, [%r2]\n"
+    for index, name in enumerate(ACCOUNT_OPS):
+        text += f"jeq %r7, {index}, {name}\n"
+    text += "ja done\n"
+    for name, body in ACCOUNT_OPS.items():
+        text += f"{name}:\n{body}\nja done\n"
+    return text + "done:\nmov %r0, 0\nexit"

@@ -80,3 +80,56 @@ def test_probes_on_native_engines(pairs, engine):
         program_id = _deploy(pair, name, "v2")
         for data in INPUTS.get(name, [b""]):
             pair.send(pair.transaction([Instruction(program_id, data, [])], pair.payer))
+
+
+@pytest.mark.parametrize("engine", ["reference", "baseline"])
+def test_loader_return_path_checks(pairs, engine):
+    """What a program may change in its accounts: owner-only data and debits, read-only accounts,
+    resize limits, owner changes, balance; each case against LiteSVM."""
+    from solders.account import Account
+    from solders.instruction import AccountMeta
+
+    from tests.svm.probes import ACCOUNT_OPS, account_ops_program
+
+    pair = _pair(pairs, engine)
+    program_id = Pubkey.new_unique()
+    code = probe_elf(account_ops_program())
+    pair.lite.add_program_with_loader(program_id, code, Pubkey.from_bytes(LOADERS["v2"]))
+    pair.svm.add_program(program_id, code, "v2")
+    for owned in (True, False):
+        for a_writable in (True, False):
+            for zeroed in (True, False):
+                for op, name in enumerate(ACCOUNT_OPS):
+                    a, b = Pubkey.new_unique(), Pubkey.new_unique()
+                    data = bytes(8) if zeroed else b"\x01" * 8
+                    for address, payload in ((a, data), (b, b"")):
+                        account = Account(10**9, payload, program_id if owned else Pubkey.new_unique(), False, 0)
+                        pair.lite.set_account(address, account)
+                        pair.svm.set_account(address, account)
+                    instruction = Instruction(program_id, bytes([op]), [AccountMeta(a, False, a_writable),
+                                                                        AccountMeta(b, False, True)])
+                    pair.send(pair.transaction([instruction], pair.payer))
+
+
+def test_duplicate_accounts_in_the_input(pairs):
+    """An account passed twice is serialized once plus a duplicate marker; changes made through
+    the first copy come back."""
+    from solders.account import Account
+    from solders.instruction import AccountMeta
+
+    from tests.svm.probes import ACCOUNT_OPS, account_ops_program
+
+    pair = _pair(pairs, "reference")
+    program_id = Pubkey.new_unique()
+    code = probe_elf(account_ops_program())
+    pair.lite.add_program_with_loader(program_id, code, Pubkey.from_bytes(LOADERS["v2"]))
+    pair.svm.add_program(program_id, code, "v2")
+    for op, name in enumerate(ACCOUNT_OPS):
+        if "b" in name.split("_") or name == "move_lamport":
+            continue  # these touch a second, distinct account
+        a = Pubkey.new_unique()
+        account = Account(10**9, bytes(8), program_id, False, 0)
+        pair.lite.set_account(a, account)
+        pair.svm.set_account(a, account)
+        instruction = Instruction(program_id, bytes([op]), [AccountMeta(a, False, True), AccountMeta(a, False, True)])
+        pair.send(pair.transaction([instruction], pair.payer))
