@@ -172,7 +172,12 @@ class SVM:
         loader_id = LOADERS.get(loader) if isinstance(loader, str) else bytes(loader)
         if loader_id not in (BPF_LOADER, BPF_LOADER_DEPRECATED, BPF_LOADER_UPGRADEABLE):
             raise InputError("loader", f"unknown loader {loader!r} (choose v1, v2 or upgradeable)")
-        program = self.programs.load(address, bytes(elf))  # a bad ELF fails here
+        try:
+            program = self.programs.load(address, bytes(elf))  # a bad ELF fails here
+        except InputError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a malformed ELF may still trip the parser underneath
+            raise InputError(base58(address), f"ELF rejected: {type(error).__name__}: {error}") from None
         rent = self.sysvars.rent
         if loader_id == BPF_LOADER_UPGRADEABLE:
             programdata_address = self.programdata_address(address)
