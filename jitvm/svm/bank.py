@@ -243,12 +243,16 @@ def _legacy(transaction):
         return transaction
     if isinstance(transaction, VersionedTransaction):
         legacy = transaction.into_legacy_transaction()
-        if legacy is None:
-            raise InputError("transaction", "v0 messages are not supported yet (legacy messages only)")
-        return legacy
+        if legacy is not None:
+            return legacy
+        if transaction.message.address_table_lookups:
+            raise InputError("transaction", "address lookup tables are not supported yet")
+        return transaction  # a v0 message without lookups: the same keys, header and instructions
     if isinstance(transaction, (bytes, bytearray)):
         try:
-            return Transaction.from_bytes(bytes(transaction))
+            return _legacy(VersionedTransaction.from_bytes(bytes(transaction)))
+        except InputError:
+            raise
         except Exception as exc:
             raise InputError("transaction", f"not a wire-format transaction ({exc})") from None
     raise TypeError(f"expected a solders Transaction, got {type(transaction).__name__}")

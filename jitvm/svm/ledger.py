@@ -3,7 +3,7 @@
     {"accounts": [{"pubkey": base58, "lamports": int, "owner": base58, "executable": bool, "data": base64}],
      "programs": [{"program_id": base58, "elf": path, "loader": "v1" | "v2" | "upgradeable"}],
      "blockhash": base58,
-     "transactions": [base64 of bytes(solders.transaction.Transaction)]}
+     "transactions": [base64 of bytes(solders.transaction.Transaction)]}   (or a v0 message without lookups)
 
 ELF paths are relative to the ledger file. Every problem is an InputError naming the field.
 """
@@ -140,7 +140,7 @@ def _program(entry, source: str, base_directory: Path) -> tuple[bytes, bytes, st
 
 
 def _transaction(entry, source: str):
-    from solders.transaction import Transaction
+    from solders.transaction import VersionedTransaction
 
     if not isinstance(entry, str):
         raise InputError(source, "expected base64 of a wire-format transaction")
@@ -149,12 +149,15 @@ def _transaction(entry, source: str):
     except (binascii.Error, ValueError):
         raise InputError(source, "not base64") from None
     try:
-        transaction = Transaction.from_bytes(wire)
+        transaction = VersionedTransaction.from_bytes(wire)
     except Exception:
-        raise InputError(source, "does not parse as a wire-format legacy transaction") from None
+        raise InputError(source, "does not parse as a wire-format transaction") from None
     if bytes(transaction) != wire:
         raise InputError(source, "has trailing bytes after the transaction")
-    return transaction
+    legacy = transaction.into_legacy_transaction()
+    if legacy is None and transaction.message.address_table_lookups:
+        raise InputError(source, "uses address lookup tables, which are not supported yet")
+    return legacy if legacy is not None else transaction
 
 
 def run_ledger(ledger: Ledger, engine: str = "reference") -> tuple[SVM, list[TransactionResult]]:

@@ -70,3 +70,16 @@ def test_mutated_elfs_raise_only_input_errors():
             svm.add_program(Pubkey.new_unique(), bytes(data), "v2")
         except InputError:
             pass
+
+
+def test_v0_message_without_lookup_tables():
+    from solders.message import MessageV0
+    from solders.transaction import VersionedTransaction
+
+    pair = Pair(programs=())
+    payer, other = Keypair(), Keypair().pubkey()
+    pair.fund(payer.pubkey(), 10**10)
+    message = MessageV0.try_compile(payer.pubkey(), [sx.transfer(payer.pubkey(), other, 10**9)], [], pair.blockhash)
+    pair.send(VersionedTransaction(message, [payer]), expect_error=False)
+    message = MessageV0.try_compile(payer.pubkey(), [sx.transfer(payer.pubkey(), other, 10**12)], [], pair.blockhash)
+    pair.send(VersionedTransaction(message, [payer]), expect_error=True)
