@@ -22,13 +22,16 @@ from jitvm.svm import processor
 from jitvm.svm.accounts import Account
 from jitvm.svm.errors import TransactionError
 from jitvm.svm.ids import (BPF_LOADER, BPF_LOADER_DEPRECATED, BPF_LOADER_UPGRADEABLE, CLOCK, COMPUTE_BUDGET,
-                           EPOCH_SCHEDULE, INCINERATOR, NATIVE_LOADER, RENT, SYSTEM_PROGRAM, SYSVAR_OWNER, base58)
+                           EPOCH_REWARDS, EPOCH_SCHEDULE, FEES, INCINERATOR, LAST_RESTART_SLOT, NATIVE_LOADER,
+                           RECENT_BLOCKHASHES, RENT, SLOT_HASHES, STAKE_HISTORY, SYSTEM_PROGRAM, SYSVAR_OWNER, base58)
 from jitvm.svm.loader import ProgramCache, program_account_data, programdata_account_data
 from jitvm.svm.rent import Rent
 from jitvm.svm.syscalls import SyscallHost
 
 # LiteSVM's genesis: sha256("genesis") as the first blockhash, this slot on the clock.
 GENESIS_BLOCKHASH = hashlib.sha256(b"genesis").digest()
+SLOT_HASHES_SIZE = 20_488  # room for 512 (slot, hash) entries
+SYSVAR_CACHE = (CLOCK, EPOCH_SCHEDULE, EPOCH_REWARDS, RENT, SLOT_HASHES, STAKE_HISTORY, LAST_RESTART_SLOT)
 HISTORY_CAPACITY = 32  # LiteSVM remembers this many signatures (AlreadyProcessed), dropping the oldest
 LITESVM_SLOT = 435_888_000  # the slot on a new LiteSVM's clock
 BUILTIN_PROGRAMS = {
@@ -80,16 +83,26 @@ class Sysvars:
             return self.clock.to_bytes()
         if name == "rent":
             return self.rent.to_bytes() + bytes(7)
+        if name == "last_restart_slot":
+            return bytes(8)
         return self.epoch_schedule.struct_bytes()
 
     def account_data(self, address: bytes) -> bytes | None:
-        account = self.accounts().get(address)
-        return bytes(account.data) if account is not None else None
+        """A sysvar's account data, for sol_get_sysvar: only the sysvars Agave's sysvar cache holds."""
+        if address not in SYSVAR_CACHE:
+            return None
+        return bytes(self.accounts()[address].data)
 
     def accounts(self) -> dict[bytes, Account]:
-        return {CLOCK: Account(1, bytearray(self.clock.to_bytes()), SYSVAR_OWNER),
-                RENT: Account(1, bytearray(self.rent.to_bytes()), SYSVAR_OWNER),
-                EPOCH_SCHEDULE: Account(1, bytearray(self.epoch_schedule.to_bytes()), SYSVAR_OWNER)}
+        """The sysvar accounts of a new LiteSVM (slot history left out)."""
+        slot_hashes = struct.pack("<QQ", 1, self.clock.slot) + GENESIS_BLOCKHASH
+        contents = {
+            CLOCK: self.clock.to_bytes(), RENT: self.rent.to_bytes(), EPOCH_SCHEDULE: self.epoch_schedule.to_bytes(),
+            EPOCH_REWARDS: bytes(81), LAST_RESTART_SLOT: bytes(8), STAKE_HISTORY: bytes(8),
+            SLOT_HASHES: slot_hashes + bytes(SLOT_HASHES_SIZE - len(slot_hashes)),
+            RECENT_BLOCKHASHES: struct.pack("<Q", 1) + GENESIS_BLOCKHASH + bytes(8), FEES: bytes(8),
+        }
+        return {address: Account(1, bytearray(data), SYSVAR_OWNER) for address, data in contents.items()}
 
 
 @dataclass

@@ -258,6 +258,34 @@ def _hash_syscall(name: str, digest):
     return syscall
 
 
+# -- secp256k1 recovery ----------------------------------------------------------------------------
+
+SECP256K1_RECOVER_COST = 25_000
+SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+INVALID_RECOVERY_ID, INVALID_SIGNATURE = 2, 3  # Secp256k1RecoverError codes, returned in r0
+
+
+def sol_secp256k1_recover(runtime, call: _Call, hash_address, recovery_id, signature_address, result_address, _5):
+    """The 64-byte public key (without the 0x04 prefix) that signed a 32-byte hash."""
+    call.consume(SECP256K1_RECOVER_COST)
+    digest = call.read(hash_address, 32)
+    signature = call.read(signature_address, 64)
+    call.writable(result_address, 64)
+    if recovery_id > 3:
+        return INVALID_RECOVERY_ID
+    r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+    if not (0 < r < SECP256K1_ORDER and 0 < s < SECP256K1_ORDER):
+        return INVALID_SIGNATURE
+    from coincurve import PublicKey
+
+    try:
+        key = PublicKey.from_signature_and_message(signature + bytes([recovery_id]), digest, hasher=None)
+    except Exception:  # coincurve raises on a signature that recovers no key
+        return INVALID_SIGNATURE
+    call.write(result_address, key.format(compressed=False)[1:])
+    return 0
+
+
 # -- program addresses -----------------------------------------------------------------------------
 
 def _seeds(call: _Call, address: int, count: int) -> list[bytes]:
@@ -484,7 +512,9 @@ SYSCALLS = {
     "sol_get_clock_sysvar": _sysvar_syscall("clock", 40),
     "sol_get_rent_sysvar": _sysvar_syscall("rent", 24),
     "sol_get_epoch_schedule_sysvar": _sysvar_syscall("epoch_schedule", 40),
+    "sol_get_last_restart_slot": _sysvar_syscall("last_restart_slot", 8),
     "sol_get_sysvar": sol_get_sysvar,
+    "sol_secp256k1_recover": sol_secp256k1_recover,
     "sol_set_return_data": sol_set_return_data,
     "sol_get_return_data": sol_get_return_data,
     "sol_get_stack_height": sol_get_stack_height,

@@ -73,6 +73,13 @@ PROBES = {
     "sysvar_slice": DATA + "mov %r1, %r8\nmov %r2, %r10\nadd %r2, -16\nmov %r3, 1\nmov %r4, 9\n"
                            "call -1  # sol_get_sysvar\nmov %r9, %r0\nldxdw %r1, [%r10-16]\nldxb %r2, [%r10-8]\n"
                            "mov %r3, %r9\ncall -1  # sol_log_64_\nmov %r0, 0\nexit",
+    "last_restart_slot": "mov %r1, %r10\nadd %r1, -8\ncall -1  # sol_get_last_restart_slot\nldxdw %r1, [%r10-8]\n"
+                         "call -1  # sol_log_64_\nmov %r0, 0\nexit",
+    # secp256k1: data = hash (32), signature (64), recovery id (1)
+    "secp256k1": DATA + "mov %r1, %r8\nldxb %r2, [%r8+96]\nmov %r3, %r8\nadd %r3, 32\nmov %r4, %r10\nadd %r4, -64\n"
+                        "call -1  # sol_secp256k1_recover\nmov %r9, %r0\nmov %r1, %r10\nadd %r1, -64\nmov %r2, 64\n"
+                        "stxdw [%r10-80], %r1\nstxdw [%r10-72], %r2\nmov %r1, %r10\nadd %r1, -80\nmov %r2, 1\n"
+                        "call -1  # sol_log_data\nmov %r1, %r9\ncall -1  # sol_log_64_\nmov %r0, 0\nexit",
     # return data, stack height, unsupported syscalls
     "return_data": DATA + "mov %r1, %r8\nmov %r2, %r7\ncall -1  # sol_set_return_data\nmov %r1, %r10\n"
                           "add %r1, -64\nmov %r2, 16\nmov %r3, %r10\nadd %r3, -32\ncall -1  # sol_get_return_data\n"

@@ -16,7 +16,22 @@ from jitvm.svm.ids import LOADERS
 from tests.svm.harness import Pair
 from tests.svm.probes import PROBES, probe_elf
 
+def _secp256k1_inputs() -> list[bytes]:
+    from coincurve import PrivateKey
+
+    from jitvm.hashing import keccak256
+
+    digest = keccak256(b"message")
+    signed = PrivateKey(bytes([7]) * 32).sign_recoverable(digest, hasher=None)  # r, s, recovery id
+    order = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+    high_s = signed[:32] + (order - int.from_bytes(signed[32:64], "big")).to_bytes(32, "big")
+    return [digest + signed, digest + signed[:64] + bytes([signed[64] ^ 1]), digest + signed[:64] + b"\x05",
+            digest + bytes(64) + b"\x00", digest + b"\xff" * 64 + b"\x00", digest + high_s + bytes([signed[64] ^ 1]),
+            bytes(32) + signed]
+
+
 INPUTS = {  # probe -> instruction data to send (several runs each)
+    "secp256k1": _secp256k1_inputs(),
     "log_data": [b"hello", "\u00e9t\u00e9".encode(), b"\xff\xfe", b"", b"y" * 900],
     "log_twice_data": [b"z" * 1000],
     "log_loop": [b"w" * 800],  # 14 lines of 813 bytes pass the 10,000-byte log limit: "Log truncated"
@@ -30,7 +45,10 @@ INPUTS = {  # probe -> instruction data to send (several runs each)
     "keccak": [b"abc"],
     "find_address": [b"seed", b"another seed"],
     "create_address": [b"seed", b"x" * 33],
-    "sysvar_slice": [bytes(RENT), bytes(CLOCK), bytes(32)],
+    "sysvar_slice": [bytes(RENT), bytes(CLOCK), bytes(32)] + [bytes(Pubkey.from_string(key)) for key in (
+        "SysvarS1otHashes111111111111111111111111111", "SysvarEpochRewards1111111111111111111111111",
+        "SysvarLastRestartS1ot1111111111111111111111", "SysvarStakeHistory1111111111111111111111111",
+        "SysvarRecentB1ockHashes11111111111111111111", "SysvarEpochSchedu1e111111111111111111111111")],
     "return_data": [b"returned!", b"", b"r" * 1025],
     "panic": [b"src/lib.rs", b"\xc3"],
     "return_code": [struct.pack("<Q", value) for value in (0, 1, 0x2A, 2 << 32, 20 << 32, (1 << 32) + 1, 99 << 32)],
