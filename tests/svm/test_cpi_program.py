@@ -28,10 +28,14 @@ def test_cpi_with_pda_signer_matches_litesvm(engine):
     pair.fund(payer.pubkey(), 10**10)
     pda, bump = Pubkey.find_program_address([bytes(payer.pubkey())], program_id)
 
-    def create(bump_byte: int, lamports: int, space: int = 0):
+    def create(bump_byte: int, lamports: int, space: int = 0, pda_writable: bool = True):
         data = struct.pack("<BQQ", bump_byte, lamports, space)
-        return Instruction(program_id, data, [AccountMeta(payer.pubkey(), True, True), AccountMeta(pda, False, True),
+        return Instruction(program_id, data, [AccountMeta(payer.pubkey(), True, True),
+                                              AccountMeta(pda, False, pda_writable),
                                               AccountMeta(Pubkey.default(), False, False)])
+
+    readonly = pair.send(pair.transaction([create(bump, 10**9, pda_writable=False)], payer), expect_error=True)
+    assert readonly[0] == "InstructionError(0, PrivilegeEscalation)"
 
     wrong = pair.send(pair.transaction([create((bump - 1) % 256, 10**9)], payer), expect_error=True)
     assert "PrivilegeEscalation" in wrong[0] or "Could not create program address" in wrong[3][-1]
