@@ -149,6 +149,8 @@ def test_transaction_checks(pair, payer):
     pair.send(good, expect_error=True)  # AlreadyProcessed
     forged = Transaction.populate(good.message, [Signature.default()])
     pair.send(forged, expect_error=True)
+    unsigned = Transaction.populate(pair.transaction([sx.transfer(payer.pubkey(), other, 3)], payer).message, [])
+    pair.send(unsigned, expect_error=True)  # fewer signatures than the header requires
     duplicated = Message.new_with_compiled_instructions(
         1, 0, 1, [payer.pubkey(), payer.pubkey(), Pubkey.default()], pair.blockhash,
         [CompiledInstruction(2, bytes(move.data), bytes([0, 1]))])
