@@ -9,6 +9,7 @@ import struct
 
 from jitvm.bpf import load_elf
 from jitvm.bpf.errors import ErrorCode
+from jitvm.bpf.memory import MM_INPUT_START
 from jitvm.svm import serialization
 from jitvm.svm.accounts import Account
 from jitvm.svm.context import TransactionContext
@@ -53,6 +54,7 @@ class ProgramCache:
     def __init__(self, host: SyscallHost):
         self.host = host
         self._loaded: dict[bytes, tuple[object, bytes, object]] = {}  # address -> (source account, ELF, program)
+        self._compiled: dict[int, tuple[object, object]] = {}  # id(program) -> (program, its JIT code)
 
     def program_for(self, address: bytes, account: Account, bank_account) -> object | None:
         """The loaded program of an executable account (its programdata's ELF for loader v3), or None."""
@@ -73,6 +75,16 @@ class ProgramCache:
         program = self.load(address, elf)
         self._loaded[address] = (source, elf, program)
         return program
+
+    def compiled(self, program):
+        """The JIT's code for `program`, looked up once per loaded program (the JIT's own lookup
+        hashes the whole bytecode on every run)."""
+        entry = self._compiled.get(id(program))
+        if entry is None or entry[0] is not program:
+            from jitvm.bpf.jit.compile import compiled_program
+
+            entry = self._compiled[id(program)] = (program, compiled_program(program))
+        return entry[1]
 
     def remember(self, address: bytes, source: Account, elf: bytes, program) -> None:
         self._loaded[address] = (source, elf, program)
@@ -96,7 +108,8 @@ def execute(context: TransactionContext, program, loader: bytes) -> None:
     host.active.append(runtime)
     try:
         result = run_program(program, buffer, engine=context.engine, helpers=host.registry, compute_budget=budget,
-                             heap_size=context.heap_size, instruction_data_offset=data_offset)
+                             heap_size=context.heap_size, instruction_data_offset=data_offset,
+                             compiled=context.programs.compiled if context.engine == "jit" else None)
     finally:
         host.active.pop()
     context.meter.remaining = budget - result.compute_units
@@ -115,5 +128,5 @@ def execute(context: TransactionContext, program, loader: bytes) -> None:
     if result.r0 != 0:
         raise InstructionError.from_return_code(result.r0)
     memory = result.memory
-    final = memory.region(0x4_0000_0000).data.tobytes() if memory is not None else buffer
+    final = memory.region(MM_INPUT_START).data if memory is not None else buffer  # read in place, not copied
     serialization.deserialize(context, final, layout, aligned)

@@ -67,8 +67,9 @@ def serialize(context: TransactionContext, aligned: bool) -> tuple[bytes, list[t
     return bytes(out), layout, data_offset
 
 
-def deserialize(context: TransactionContext, buffer: bytes, layout: list[tuple[int, int]], aligned: bool) -> None:
-    """Apply what the program left in `buffer` to the accounts, through the BorrowedAccount checks."""
+def deserialize(context: TransactionContext, buffer, layout: list[tuple[int, int]], aligned: bool) -> None:
+    """Apply what the program left in `buffer` (bytes or the input region's uint8 array) to the
+    accounts, through the BorrowedAccount checks."""
     for position, (lamports_offset, pre_length) in enumerate(layout):
         if lamports_offset < 0:
             continue
@@ -78,13 +79,13 @@ def deserialize(context: TransactionContext, buffer: bytes, layout: list[tuple[i
             account.set_lamports(lamports)
         data_start = lamports_offset + 16
         if aligned:
-            owner = buffer[lamports_offset - 32:lamports_offset]
+            owner = bytes(buffer[lamports_offset - 32:lamports_offset])
             if post_length - pre_length > MAX_PERMITTED_DATA_INCREASE or post_length > MAX_PERMITTED_DATA_LENGTH:
                 raise InstructionError("InvalidRealloc")
         else:
             owner = None
             post_length = pre_length  # v1 cannot resize: the length field is not read back
-        data = buffer[data_start:data_start + post_length]
+        data = bytes(buffer[data_start:data_start + post_length])
         try:
             account.can_data_be_resized(post_length)
             account.can_data_be_changed()

@@ -11,7 +11,8 @@ from jitvm.bpf.memory import MM_INPUT_START
 
 
 def run_program(program, input_data: bytes, *, engine: str, helpers, compute_budget: int, heap_size: int,
-                instruction_data_offset: int) -> ExecutionResult:
+                instruction_data_offset: int, compiled=None) -> ExecutionResult:
+    """`compiled`: for the jit engine, a function giving a program's compiled code (a cache)."""
     name = resolve(engine)
     r2 = MM_INPUT_START + instruction_data_offset
     if name == "reference":
@@ -29,5 +30,5 @@ def run_program(program, input_data: bytes, *, engine: str, helpers, compute_bud
     from jitvm.bpf.jit.compile import compiled_program
 
     if name == "jit":
-        return run.run_tiered(compiled_program(program))
+        return run.run_tiered((compiled or compiled_program)(program))
     return run.run_tiered(build=lambda: compiled_program(program), hot_units=driver.AUTO.hot_units)
