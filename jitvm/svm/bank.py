@@ -238,6 +238,10 @@ class SVM:
         """Run without committing anything (accounts and history are left as they were)."""
         return self._result(processor.process(self, _legacy(transaction)))
 
+    def get_transaction(self, signature) -> TransactionResult | None:
+        """A result from the history (the last HISTORY_CAPACITY executed transactions)."""
+        return self.history.get(bytes(signature))
+
     def expire_blockhash(self) -> None:
         self.blockhash = hashlib.sha256(self.blockhash).digest()
 

@@ -26,6 +26,7 @@ def test_simulate_commits_nothing_and_matches_send():
     assert simulated.meta.compute_units_consumed == lite.meta().compute_units_consumed()
     sent = pair.send(tx, expect_error=False)
     assert sent[3] == simulated.meta.logs
+    assert pair.svm.get_transaction(tx.signatures[0]).meta.logs == sent[3]
 
 
 def test_accounts_blockhash_and_programs():
