@@ -54,7 +54,8 @@ def token_transfer_ledger(transfers: int, blockhash):
         source, destination = (first, second) if index % 2 == 0 else (second, first)
         moves.append(tx([Instruction(token, bytes([3]) + struct.pack("<Q", index // 2 + 1),
                                      [AccountMeta(source.pubkey(), False, True),
-                                      AccountMeta(destination.pubkey(), False, True), AccountMeta(owner, True, False)])]))
+                                      AccountMeta(destination.pubkey(), False, True),
+                                      AccountMeta(owner, True, False)])]))
     return payer, setup, moves
 
 

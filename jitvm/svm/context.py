@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from jitvm.svm.accounts import Account
 from jitvm.svm.errors import InstructionError
-from jitvm.svm.ids import base58
 
 MAX_PERMITTED_DATA_LENGTH = 10 * 1024 * 1024
 MAX_PERMITTED_ACCOUNTS_DATA_ALLOCATIONS_PER_TRANSACTION = 2 * MAX_PERMITTED_DATA_LENGTH
@@ -216,7 +215,8 @@ class BorrowedAccount:
             raise InstructionError("AccountDataSizeChanged")
         if new_length > MAX_PERMITTED_DATA_LENGTH:
             raise InstructionError("InvalidRealloc")
-        if self.context.resize_delta + new_length - old_length > MAX_PERMITTED_ACCOUNTS_DATA_ALLOCATIONS_PER_TRANSACTION:
+        delta = self.context.resize_delta + new_length - old_length
+        if delta > MAX_PERMITTED_ACCOUNTS_DATA_ALLOCATIONS_PER_TRANSACTION:
             raise InstructionError("MaxAccountsDataAllocationsExceeded")
 
     def set_data_length(self, new_length: int) -> None:
@@ -243,7 +243,3 @@ class BorrowedAccount:
         if any(self.account.data):
             raise InstructionError("ModifiedProgramId")
         self.account.owner = owner
-
-
-def describe(address: bytes) -> str:
-    return base58(address)

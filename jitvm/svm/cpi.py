@@ -23,7 +23,8 @@ MAX_CPI_ACCOUNT_INFOS = 255
 MAX_SIGNERS = 16
 MAX_SEEDS = 16
 MAX_SEED_LEN = 32
-# Upgradeable-loader instructions a program may invoke: Upgrade, SetAuthority, Close, ExtendProgram, SetAuthorityChecked.
+# Upgradeable-loader instructions a program may invoke: Upgrade, SetAuthority, Close, ExtendProgram,
+# SetAuthorityChecked.
 _ALLOWED_UPGRADEABLE_INSTRUCTIONS = {3, 4, 5, 6, 7}
 
 

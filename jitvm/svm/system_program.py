@@ -166,7 +166,8 @@ def process(context: TransactionContext) -> None:
         _check_accounts(context, 2)
         transfer(context, 0, 1, lamports)
     elif tag == 3:  # CreateAccountWithSeed { base, seed, lamports, space, owner }
-        base, seed, lamports, space, owner = reader.pubkey(), reader.string(), reader.u64(), reader.u64(), reader.pubkey()
+        base, seed = reader.pubkey(), reader.string()
+        lamports, space, owner = reader.u64(), reader.u64(), reader.pubkey()
         _check_accounts(context, 2)
         address = Address(context, context.key_of(1), (base, seed, owner))
         create_account(context, address, lamports, space, owner, signers)

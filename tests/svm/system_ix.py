@@ -27,7 +27,8 @@ def assign(account, owner, signs=True):
 
 
 def transfer(source, destination, lamports, source_signs=True, destination_writable=True):
-    return _ix(struct.pack("<IQ", 2, lamports), [(source, source_signs, True), (destination, False, destination_writable)])
+    return _ix(struct.pack("<IQ", 2, lamports),
+               [(source, source_signs, True), (destination, False, destination_writable)])
 
 
 def create_account_with_seed(payer, new, base, seed, lamports, space, owner):

@@ -157,7 +157,7 @@ def test_transaction_checks(pair, payer):
     pair.send(Transaction([payer], duplicated, pair.blockhash), expect_error=True)
     pair.send(pair.transaction([Instruction(Keypair().pubkey(), b"", [])], payer), expect_error=True)
     pair.send(pair.transaction([Instruction(payer.pubkey(), b"", [])], payer), expect_error=True)
-    pair.send(pair.transaction([Instruction(Pubkey.default(), bytes(move.data),
-                                            [AccountMeta(payer.pubkey(), True, True), AccountMeta(CLOCK, False, True)])],
-                               payer), expect_error=True)  # a sysvar is demoted to read-only
+    writes_clock = Instruction(Pubkey.default(), bytes(move.data),
+                               [AccountMeta(payer.pubkey(), True, True), AccountMeta(CLOCK, False, True)])
+    pair.send(pair.transaction([writes_clock], payer), expect_error=True)  # a sysvar is demoted to read-only
     pair.send(pair.transaction([move, sx.transfer(payer.pubkey(), other, 100 * SOL)], payer), expect_error=True)
