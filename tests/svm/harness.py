@@ -95,5 +95,6 @@ class Pair:
         if lite is None or mine is None:
             assert lite is None and mine is None, f"{address}: LiteSVM {lite} jitvm {mine}"
             return
-        assert (lite.lamports, bytes(lite.data), bytes(lite.owner), lite.executable) == \
-               (mine.lamports, bytes(mine.data), mine.owner, mine.executable), f"account {address} differs"
+        assert (lite.lamports, bytes(lite.data), bytes(lite.owner), lite.executable, lite.rent_epoch) == \
+               (mine.lamports, bytes(mine.data), mine.owner, mine.executable, mine.rent_epoch), \
+               f"account {address} differs"
