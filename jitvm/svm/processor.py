@@ -5,13 +5,15 @@ the fee)."""
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 
 from jitvm.svm import compute_budget
 from jitvm.svm.accounts import Account
 from jitvm.svm.context import InstructionAccount, LogCollector, TransactionContext
 from jitvm.svm.errors import InstructionError, TransactionError
-from jitvm.svm.ids import BPF_LOADER_UPGRADEABLE, NATIVE_LOADER, RESERVED_KEYS, SYSTEM_PROGRAM
+from jitvm.svm.ids import (BPF_LOADER_UPGRADEABLE, INSTRUCTIONS, NATIVE_LOADER, RESERVED_KEYS, SYSTEM_PROGRAM,
+                           SYSVAR_OWNER)
 from jitvm.svm.invoke import process_instruction
 from jitvm.svm.rent import rent_state, transition_allowed
 
@@ -87,6 +89,9 @@ def process(bank, transaction) -> TransactionOutcome:
 
     accounts, payer = [], None
     for index, address in enumerate(message.keys):
+        if address == INSTRUCTIONS:
+            accounts.append(instructions_sysvar(message))
+            continue
         stored = bank.accounts.get(address)
         account = stored.copy() if stored is not None else Account()
         if payer is None and (index not in message.invoked or index in message.instruction_accounts):
@@ -114,6 +119,9 @@ def process(bank, transaction) -> TransactionOutcome:
     for position, (program_index, indices, data) in enumerate(message.instructions):
         instruction_accounts = [InstructionAccount(index, index, message.is_signer(index), message.writable[index])
                                 for index in indices]
+        if INSTRUCTIONS in message.keys:  # the sysvar's last two bytes: the instruction being executed
+            sysvar = accounts[message.keys.index(INSTRUCTIONS)].data
+            sysvar[-2:] = struct.pack("<H", position)
         try:
             process_instruction(context, program_index, instruction_accounts, data)
         except InstructionError as failure:
@@ -132,6 +140,21 @@ def process(bank, transaction) -> TransactionOutcome:
         charged.lamports -= fee
         outcome.post_accounts = {payer: charged}
     return outcome
+
+
+def instructions_sysvar(message: MessageView) -> Account:
+    """The instructions sysvar: every instruction of the message with its accounts' flags, then
+    room for the index of the instruction being executed."""
+    count = len(message.instructions)
+    body = bytearray(struct.pack("<H", count) + bytes(2 * count))
+    for position, (program, indices, data) in enumerate(message.instructions):
+        struct.pack_into("<H", body, 2 + 2 * position, len(body))
+        body += struct.pack("<H", len(indices))
+        for index in indices:
+            body.append(int(message.is_signer(index)) | int(message.writable[index]) << 1)
+            body += message.keys[index]
+        body += message.keys[program] + struct.pack("<H", len(data)) + data
+    return Account(0, body + bytes(2), SYSVAR_OWNER)
 
 
 def _validate_fee_payer(bank, account: Account, index: int, fee: int, missing: bool):

@@ -80,6 +80,9 @@ PROBES = {
                         "call -1  # sol_secp256k1_recover\nmov %r9, %r0\nmov %r1, %r10\nadd %r1, -64\nmov %r2, 64\n"
                         "stxdw [%r10-80], %r1\nstxdw [%r10-72], %r2\nmov %r1, %r10\nadd %r1, -80\nmov %r2, 1\n"
                         "call -1  # sol_log_data\nmov %r1, %r9\ncall -1  # sol_log_64_\nmov %r0, 0\nexit",
+    # account 0's data (e.g. the instructions sysvar) as sol_log_data sees it
+    "log_account_data": "ldxdw %r2, [%r1+88]\nadd %r1, 96\nstxdw [%r10-16], %r1\nstxdw [%r10-8], %r2\n"
+                        "mov %r1, %r10\nadd %r1, -16\nmov %r2, 1\ncall -1  # sol_log_data\nmov %r0, 0\nexit",
     # return data, stack height, unsupported syscalls
     "return_data": DATA + "mov %r1, %r8\nmov %r2, %r7\ncall -1  # sol_set_return_data\nmov %r1, %r10\n"
                           "add %r1, -64\nmov %r2, 16\nmov %r3, %r10\nadd %r3, -32\ncall -1  # sol_get_return_data\n"

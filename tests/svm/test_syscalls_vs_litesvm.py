@@ -151,3 +151,20 @@ def test_duplicate_accounts_in_the_input(pairs):
         pair.svm.set_account(a, account)
         instruction = Instruction(program_id, bytes([op]), [AccountMeta(a, False, True), AccountMeta(a, False, True)])
         pair.send(pair.transaction([instruction], pair.payer))
+
+
+def test_instructions_sysvar(pairs):
+    """A program reads the instructions sysvar: every instruction, its account flags, and the index
+    of the one executing (it runs twice in one transaction)."""
+    from solders.instruction import AccountMeta
+
+    from tests.svm import system_ix as sx
+
+    pair = _pair(pairs, "reference")
+    program_id = _deploy(pair, "log_account_data", "v2")
+    sysvar = Pubkey.from_string("Sysvar1nstructions1111111111111111111111111")
+    other = Pubkey.new_unique()
+    reads = Instruction(program_id, b"\x01\x02", [AccountMeta(sysvar, False, False), AccountMeta(other, False, True)])
+    move = sx.transfer(pair.payer.pubkey(), other, 10**9)
+    pair.send(pair.transaction([move, reads, reads], pair.payer), expect_error=False)
+    pair.send(pair.transaction([Instruction(program_id, b"", [AccountMeta(sysvar, False, True)])], pair.payer))
