@@ -154,9 +154,19 @@ class SVM:
         return account.copy() if account is not None else None
 
     def set_account(self, address, account) -> None:
+        """Store an account as is; an executable account of a BPF loader must hold a program that
+        loads (LiteSVM refuses it otherwise, "invalid account data for instruction")."""
         if not isinstance(account, Account):
             account = Account.from_solders(account)
-        self.accounts[bytes(address)] = account.copy()
+        address, account = bytes(address), account.copy()
+        if account.executable and account.owner in (BPF_LOADER, BPF_LOADER_DEPRECATED, BPF_LOADER_UPGRADEABLE):
+            try:
+                loaded = self.programs.program_for(address, account, self.accounts.get)
+            except Exception:  # noqa: BLE001 - any ELF the loader rejects
+                loaded = None
+            if loaded is None:
+                raise InputError(base58(address), "invalid account data for instruction (not a loadable program)")
+        self.accounts[address] = account
 
     def get_balance(self, address) -> int | None:
         account = self.accounts.get(bytes(address))

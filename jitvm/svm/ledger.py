@@ -165,8 +165,13 @@ def run_ledger(ledger: Ledger, engine: str = "reference") -> tuple[SVM, list[Tra
 
     svm = SVM(engine=engine)
     svm.blockhash = ledger.blockhash
-    for address, account in ledger.accounts:
-        svm.set_account(address, account)
+    # programdata before the program accounts that point at it: plain accounts first
+    ordered = sorted(enumerate(ledger.accounts), key=lambda entry: entry[1][1].executable)
+    for index, (address, account) in ordered:
+        try:
+            svm.set_account(address, account)
+        except InputError as error:
+            raise InputError(f"accounts[{index}] ({base58(address)})", error.problem) from None
     for index, (address, elf, loader) in enumerate(ledger.programs):
         try:
             svm.add_program(address, elf, loader)

@@ -102,6 +102,9 @@ def _broken(tmp_path, mutate):
     (lambda ledger: ledger["transactions"].append("AAAA"), "transactions[6]"),
     (lambda ledger: ledger["transactions"].append(5), "transactions[6]"),
     (lambda ledger: ledger.update(extra=1), "extra"),
+    (lambda ledger: ledger["accounts"].append({"pubkey": str(Pubkey.new_unique()), "lamports": 1, "executable": True,
+                                               "owner": "BPFLoader2111111111111111111111111111111111",
+                                               "data": "AAAA"}), "accounts[1]"),
     (lambda ledger: "[]", "expected a JSON object"),
 ])
 def test_malformed_ledger_is_one_line_error(tmp_path, capsys, mutate, fragment):
