@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
+pytest.importorskip("solders.litesvm", reason="solders (the peers extra) provides LiteSVM, the oracle")
+
 from solders.keypair import Keypair
 from solders.message import Message
 from solders.pubkey import Pubkey

@@ -3,6 +3,10 @@ run it small so it stays correct."""
 
 from __future__ import annotations
 
+import pytest
+
+pytest.importorskip("solders.litesvm", reason="solders (the peers extra) provides LiteSVM, the oracle")
+
 from jitvm.bench.svm_ledger import bench, main
 from tests.conftest import fixture_path
 

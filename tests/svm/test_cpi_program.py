@@ -5,9 +5,12 @@ engine: the created account, the values the program reads back after the call, a
 
 from __future__ import annotations
 
+import pytest
+
+pytest.importorskip("solders.litesvm", reason="solders (the peers extra) provides LiteSVM, the oracle")
+
 import struct
 
-import pytest
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey

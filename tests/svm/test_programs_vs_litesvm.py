@@ -4,6 +4,9 @@ Account creation (CPI into System and Token with a PDA signer) and a Token-2022 
 from __future__ import annotations
 
 import pytest
+
+pytest.importorskip("solders.litesvm", reason="solders (the peers extra) provides LiteSVM, the oracle")
+
 from solders.keypair import Keypair
 
 from tests.svm import spl

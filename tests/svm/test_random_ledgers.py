@@ -4,6 +4,9 @@ transaction: a small sample by default, many more and longer ones under --slow."
 from __future__ import annotations
 
 import pytest
+
+pytest.importorskip("solders.litesvm", reason="solders (the peers extra) provides LiteSVM, the oracle")
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

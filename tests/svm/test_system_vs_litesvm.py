@@ -4,6 +4,9 @@ LiteSVM and on jitvm's SVM with every reported field and account compared (tests
 from __future__ import annotations
 
 import pytest
+
+pytest.importorskip("solders.litesvm", reason="solders (the peers extra) provides LiteSVM, the oracle")
+
 from solders.compute_budget import request_heap_frame, set_compute_unit_limit, set_compute_unit_price
 from solders.hash import Hash
 from solders.instruction import AccountMeta, CompiledInstruction, Instruction

@@ -6,6 +6,9 @@ decimals, closing a funded account)."""
 from __future__ import annotations
 
 import pytest
+
+pytest.importorskip("solders.litesvm", reason="solders (the peers extra) provides LiteSVM, the oracle")
+
 from solders.compute_budget import set_compute_unit_price
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
