@@ -24,6 +24,7 @@ from jitvm.svm.errors import TransactionError
 from jitvm.svm.ids import (BPF_LOADER, BPF_LOADER_DEPRECATED, BPF_LOADER_UPGRADEABLE, CLOCK, COMPUTE_BUDGET,
                            EPOCH_REWARDS, EPOCH_SCHEDULE, FEES, INCINERATOR, LAST_RESTART_SLOT, NATIVE_LOADER,
                            RECENT_BLOCKHASHES, RENT, SLOT_HASHES, STAKE_HISTORY, SYSTEM_PROGRAM, SYSVAR_OWNER, base58)
+from jitvm.svm.compute_budget import LAMPORTS_PER_SIGNATURE
 from jitvm.svm.loader import ProgramCache, program_account_data, programdata_account_data
 from jitvm.svm.rent import Rent
 from jitvm.svm.syscalls import SyscallHost
@@ -76,6 +77,7 @@ class Sysvars:
     clock: Clock = field(default_factory=Clock)
     rent: Rent = field(default_factory=Rent)
     epoch_schedule: EpochSchedule = field(default_factory=EpochSchedule)
+    recent_blockhashes: list = field(default_factory=lambda: [(GENESIS_BLOCKHASH, 0)])  # (hash, lamports/signature)
 
     def struct_bytes(self, name: str) -> bytes:
         """The sysvar as the get-sysvar syscalls write it (Rust's in-memory #[repr(C)] layout)."""
@@ -100,7 +102,9 @@ class Sysvars:
             CLOCK: self.clock.to_bytes(), RENT: self.rent.to_bytes(), EPOCH_SCHEDULE: self.epoch_schedule.to_bytes(),
             EPOCH_REWARDS: bytes(81), LAST_RESTART_SLOT: bytes(8), STAKE_HISTORY: bytes(8),
             SLOT_HASHES: slot_hashes + bytes(SLOT_HASHES_SIZE - len(slot_hashes)),
-            RECENT_BLOCKHASHES: struct.pack("<Q", 1) + GENESIS_BLOCKHASH + bytes(8), FEES: bytes(8),
+            RECENT_BLOCKHASHES: struct.pack("<Q", len(self.recent_blockhashes)) + b"".join(
+                blockhash + struct.pack("<Q", fee) for blockhash, fee in self.recent_blockhashes),
+            FEES: bytes(8),
         }
         return {address: Account(1, bytearray(data), SYSVAR_OWNER) for address, data in contents.items()}
 
@@ -253,7 +257,10 @@ class SVM:
         return self.history.get(bytes(signature))
 
     def expire_blockhash(self) -> None:
+        """A new blockhash (sha256 of the last), also the recent-blockhashes sysvar's one entry."""
         self.blockhash = hashlib.sha256(self.blockhash).digest()
+        self.sysvars.recent_blockhashes = [(self.blockhash, LAMPORTS_PER_SIGNATURE)]
+        self.accounts[RECENT_BLOCKHASHES] = self.sysvars.accounts()[RECENT_BLOCKHASHES]
 
     def _result(self, outcome: processor.TransactionOutcome) -> TransactionResult:
         from solders.signature import Signature

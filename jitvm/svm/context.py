@@ -96,6 +96,7 @@ class TransactionContext:
         self.engine = "reference"
         self.programs = None  # the bank's program cache (jitvm.svm.loader.ProgramCache)
         self.bank_account = lambda address: None  # accounts outside the transaction (programdata)
+        self.blockhash = bytes(32)  # the message's recent blockhash (the nonce instructions use it)
 
     # -- the instruction stack -------------------------------------------------------------------
 

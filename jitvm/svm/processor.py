@@ -15,6 +15,7 @@ from jitvm.svm.errors import InstructionError, TransactionError
 from jitvm.svm.ids import (BPF_LOADER_UPGRADEABLE, INSTRUCTIONS, NATIVE_LOADER, RESERVED_KEYS, SYSTEM_PROGRAM,
                            SYSVAR_OWNER)
 from jitvm.svm.invoke import process_instruction
+from jitvm.svm.nonce import NONCE_STATE_SIZE, is_initialized_nonce_account, nonce_transaction_allowed
 from jitvm.svm.rent import rent_state, transition_allowed
 
 MAX_TX_ACCOUNT_LOCKS = 128
@@ -42,6 +43,7 @@ class MessageView:
         self.readonly_signed = header.num_readonly_signed_accounts
         self.readonly_unsigned = header.num_readonly_unsigned_accounts
         self.instructions = [(ix.program_id_index, bytes(ix.accounts), bytes(ix.data)) for ix in message.instructions]
+        self.recent_blockhash = bytes(message.recent_blockhash)
         self.invoked = {program for program, _, _ in self.instructions}
         self.instruction_accounts = {index for _, accounts, _ in self.instructions for index in accounts}
         upgradeable_present = BPF_LOADER_UPGRADEABLE in self.keys
@@ -73,7 +75,8 @@ def process(bank, transaction) -> TransactionOutcome:
         return TransactionOutcome(signature, TransactionError("AccountLoadedTwice"))
     if len(message.keys) > MAX_TX_ACCOUNT_LOCKS:
         return TransactionOutcome(signature, TransactionError("TooManyAccountLocks"))
-    if bank.blockhash_check and bytes(transaction.message.recent_blockhash) != bank.blockhash:
+    if (bank.blockhash_check and message.recent_blockhash != bank.blockhash
+            and not nonce_transaction_allowed(bank, message)):
         return TransactionOutcome(signature, TransactionError("BlockhashNotFound"))
     try:
         limits = compute_budget.limits_of([(message.keys[program], data)
@@ -115,6 +118,7 @@ def process(bank, transaction) -> TransactionOutcome:
     context.engine = bank.engine
     context.programs = bank.programs
     context.bank_account = bank.accounts.get
+    context.blockhash = message.recent_blockhash
     error = None
     for position, (program_index, indices, data) in enumerate(message.instructions):
         instruction_accounts = [InstructionAccount(index, index, message.is_signer(index), message.writable[index])
@@ -160,9 +164,10 @@ def instructions_sysvar(message: MessageView) -> Account:
 def _validate_fee_payer(bank, account: Account, index: int, fee: int, missing: bool):
     if missing or account.lamports == 0:
         return TransactionError("AccountNotFound")
-    if account.owner != SYSTEM_PROGRAM or account.data:  # nonce accounts are not supported yet
+    if account.owner != SYSTEM_PROGRAM or (account.data and not is_initialized_nonce_account(account.data)):
         return TransactionError("InvalidAccountForFee")
-    if account.lamports < fee:
+    minimum = bank.sysvars.rent.minimum_balance(NONCE_STATE_SIZE) if account.data else 0
+    if account.lamports < minimum + fee:
         return TransactionError("InsufficientFundsForFee")
     rent = bank.sysvars.rent
     before = rent_state(rent, account.lamports, len(account.data))

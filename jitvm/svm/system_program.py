@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import struct
 
+from jitvm.svm import nonce
 from jitvm.svm.context import MAX_PERMITTED_DATA_LENGTH, BorrowedAccount, TransactionContext
 from jitvm.svm.errors import InstructionError
 from jitvm.svm.ids import SYSTEM_PROGRAM, base58
@@ -192,7 +193,25 @@ def process(context: TransactionContext) -> None:
         lamports, seed, owner = reader.u64(), reader.string(), reader.pubkey()
         _check_accounts(context, 3)
         _transfer_with_seed(context, seed, owner, lamports)
-    else:  # nonce instructions (4-7, 12) are not implemented; unknown tags do not decode
+    elif tag == 4:  # AdvanceNonceAccount
+        _check_accounts(context, 1)
+        nonce.advance(context, signers)
+    elif tag == 5:  # WithdrawNonceAccount(lamports)
+        lamports = reader.u64()
+        _check_accounts(context, 2)
+        nonce.withdraw(context, lamports, signers)
+    elif tag == 6:  # InitializeNonceAccount(authority)
+        authority = reader.pubkey()
+        _check_accounts(context, 1)
+        nonce.initialize(context, authority)
+    elif tag == 7:  # AuthorizeNonceAccount(authority)
+        authority = reader.pubkey()
+        _check_accounts(context, 1)
+        nonce.authorize(context, authority, signers)
+    elif tag == 12:  # UpgradeNonceAccount
+        _check_accounts(context, 1)
+        nonce.upgrade(context)
+    else:  # CreateAccountAllowPrefund (13) is not implemented; unknown tags do not decode
         raise InstructionError("InvalidInstructionData")
 
 
