@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from solders.compute_budget import set_compute_unit_limit, set_compute_unit_price
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
+from solders.message import MessageV0
+from solders.transaction import VersionedTransaction
 
 from tests.svm import spl
 from tests.svm import system_ix as sx
@@ -70,6 +72,11 @@ def run_random_ledger(seed: int, transactions: int, engine: str = "reference") -
         instructions, payer, signers = built
         instructions = _budget(world) + instructions
         transaction = world.pair.transaction(instructions, payer, *[s for s in signers if s is not payer])
+        if world.rng.random() < 0.1:  # the same transaction as a v0 message (no lookup tables)
+            keypairs = {bytes(k.pubkey()): k for k in [payer, *signers]}
+            message = MessageV0.try_compile(payer.pubkey(), instructions, [], world.pair.blockhash)
+            required = message.account_keys[:message.header.num_required_signatures]
+            transaction = VersionedTransaction(message, [keypairs[bytes(key)] for key in required])
         result = world.pair.send(transaction)
         world.sent += 1
         world.failed += result[0] is not None
