@@ -36,6 +36,14 @@ _VM_ERROR_TEXT = {
 }
 
 
+HEAP_PAGE = 32 * 1024
+HEAP_PAGE_COST = 8  # compute units per 32 KiB of heap beyond the first
+
+
+def heap_cost(heap_size: int) -> int:
+    return ((heap_size + HEAP_PAGE - 1) // HEAP_PAGE - 1) * HEAP_PAGE_COST
+
+
 def program_account_data(programdata_address: bytes) -> bytes:
     return struct.pack("<I", PROGRAM_STATE_TAG) + programdata_address
 
@@ -101,6 +109,8 @@ def execute(context: TransactionContext, program, loader: bytes) -> None:
     program_id = frame.program_id
     aligned = loader != BPF_LOADER_DEPRECATED
     buffer, layout, data_offset = serialization.serialize(context, aligned)
+    meter_before = context.meter.remaining
+    context.meter.consume(heap_cost(context.heap_size))  # when the VM is created, outside "consumed"
     budget = context.meter.remaining
     host = context.programs.host
     runtime = VmRuntime(context, program_id, aligned, budget)
@@ -113,7 +123,8 @@ def execute(context: TransactionContext, program, loader: bytes) -> None:
     finally:
         host.active.pop()
     context.meter.remaining = budget - result.compute_units
-    context.log_message(f"Program {base58(program_id)} consumed {result.compute_units} of {budget} compute units")
+    context.log_message(f"Program {base58(program_id)} consumed {result.compute_units} of {meter_before} "
+                        f"compute units")
     returned_program, returned = context.return_data
     if returned:
         context.log_message(f"Program return: {base58(returned_program)} {base64.b64encode(returned).decode()}")

@@ -171,3 +171,13 @@ def test_instructions_sysvar(pairs):
     move = sx.transfer(pair.payer.pubkey(), other, 10**9)
     pair.send(pair.transaction([move, reads, reads], pair.payer), expect_error=False)
     pair.send(pair.transaction([Instruction(program_id, b"", [AccountMeta(sysvar, False, True)])], pair.payer))
+
+
+def test_requested_heap_frame(pairs):
+    """A bigger heap from the Compute Budget reaches the program (sol_alloc_free_ finds room)."""
+    from solders.compute_budget import request_heap_frame
+
+    pair = _pair(pairs, "reference")
+    program_id = _deploy(pair, "alloc", "v2")
+    for size in (32 * 1024, 64 * 1024, 256 * 1024):
+        pair.send(pair.transaction([request_heap_frame(size), Instruction(program_id, b"", [])], pair.payer))
