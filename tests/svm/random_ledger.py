@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from solders.compute_budget import set_compute_unit_limit, set_compute_unit_price
+from solders.compute_budget import request_heap_frame, set_compute_unit_limit, set_compute_unit_price
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.message import MessageV0
@@ -89,6 +89,8 @@ def _budget(world: World) -> list:
         extra.append(set_compute_unit_price(world.rng.choice((1, 1000, 50_000))))
     if world.rng.random() < 0.2:
         extra.append(set_compute_unit_limit(world.rng.choice((300, 5_000, 60_000, 400_000))))
+    if world.rng.random() < 0.1:
+        extra.append(request_heap_frame(world.rng.choice((32 * 1024, 64 * 1024, 256 * 1024, 1000))))
     return extra
 
 
