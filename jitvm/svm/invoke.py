@@ -27,8 +27,9 @@ def process_instruction(context: TransactionContext, program_index: int, account
     frame.lamport_sum = context.lamport_sum(frame)
     context.stack.append(frame)
     context.trace.append((len(context.stack), frame))
-    context.return_data = (program_id, b"")
     try:
+        _check_runnable(context, program_index)  # fails before any log line, as in Agave
+        context.return_data = (program_id, b"")
         context.log_message(f"Program {base58(program_id)} invoke [{len(context.stack)}]")
         try:
             _run(context, program_index)
@@ -43,6 +44,17 @@ def process_instruction(context: TransactionContext, program_index: int, account
             raise InstructionError("UnbalancedInstruction")
     finally:
         context.stack.pop()
+
+
+def _check_runnable(context: TransactionContext, program_index: int) -> None:
+    """A program runs if it is a known builtin (owned by the native loader) or owned by a BPF loader."""
+    program_id = context.keys[program_index]
+    owner = context.accounts[program_index].owner
+    if owner == NATIVE_LOADER:
+        if program_id not in (SYSTEM_PROGRAM, COMPUTE_BUDGET) and program_id not in loader.LOADER_COMPUTE_UNITS:
+            raise InstructionError("UnsupportedProgramId")
+    elif owner not in BPF_LOADERS:
+        raise InstructionError("UnsupportedProgramId")
 
 
 def _run(context: TransactionContext, program_index: int) -> None:

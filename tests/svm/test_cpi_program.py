@@ -45,3 +45,22 @@ def test_cpi_with_pda_signer_matches_litesvm(engine):
     result = pair.send(pair.transaction([create(bump, 10**9)], payer), expect_error=False)
     assert "Program log: 0x3b9aca00, 0x0, 0x1, 0x0, 0x0" in result[3]
     pair.send(pair.transaction([create(bump, 2 * 10**9)], payer), expect_error=True)  # already in use
+
+
+def test_cpi_to_an_account_that_is_no_program():
+    """The callee is checked before its "invoke" line: no log of its own, the caller fails."""
+    pair = Pair(programs=())
+    program_id = Pubkey.new_unique()
+    code = elf()
+    pair.lite.add_program_with_loader(program_id, code, Pubkey.from_bytes(BPF_LOADER))
+    pair.svm.add_program(program_id, code, "v2")
+    payer = Keypair()
+    pair.fund(payer.pubkey(), 10**10)
+    pda, bump = Pubkey.find_program_address([bytes(payer.pubkey())], program_id)
+    impostor = Pubkey.new_unique()
+    pair.fund(impostor, 10**9, b"x" * 14)  # 14 bytes, like the System program's account: same offsets
+    data = struct.pack("<BQQ", bump, 10**9, 0)
+    for third in (impostor, program_id):
+        instruction = Instruction(program_id, data, [AccountMeta(payer.pubkey(), True, True),
+                                                     AccountMeta(pda, False, True), AccountMeta(third, False, False)])
+        pair.send(pair.transaction([instruction], payer), expect_error=True)
