@@ -110,7 +110,11 @@ def execute(context: TransactionContext, program, loader: bytes) -> None:
     aligned = loader != BPF_LOADER_DEPRECATED
     buffer, layout, data_offset = serialization.serialize(context, aligned)
     meter_before = context.meter.remaining
-    context.meter.consume(heap_cost(context.heap_size))  # when the VM is created, outside "consumed"
+    try:
+        context.meter.consume(heap_cost(context.heap_size))  # when the VM is created, outside "consumed"
+    except InstructionError as error:
+        context.log_message(f"Failed to create SBF VM: {error.message()}")
+        raise InstructionError("ProgramEnvironmentSetupFailure") from None
     budget = context.meter.remaining
     host = context.programs.host
     runtime = VmRuntime(context, program_id, aligned, budget)

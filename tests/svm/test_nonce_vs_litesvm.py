@@ -55,10 +55,12 @@ def test_durable_nonce_lifecycle():
     pair.send(pair.transaction([advance], payer, authority), expect_error=True)  # same blockhash: not expired
     _expire(pair)  # LiteSVM accepts a durable nonce only once the blockhash moved past it
     move = sx.transfer(payer.pubkey(), other.pubkey(), SOL)
-    durable = Transaction([payer, authority], Message([advance, move], payer.pubkey()), _nonce_value(pair, nonce.pubkey()))
+    durable = Transaction([payer, authority], Message([advance, move], payer.pubkey()),
+                          _nonce_value(pair, nonce.pubkey()))
     pair.send(durable, expect_error=False)
     pair.send(durable, expect_error=True)  # the nonce moved on
-    stale = Transaction([payer, authority], Message([move, advance], payer.pubkey()), _nonce_value(pair, nonce.pubkey()))
+    stale = Transaction([payer, authority], Message([move, advance], payer.pubkey()),
+                        _nonce_value(pair, nonce.pubkey()))
     pair.send(stale, expect_error=True)  # the advance must come first
     _expire(pair)
     new_authority = Keypair()

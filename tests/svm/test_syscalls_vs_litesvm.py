@@ -181,3 +181,8 @@ def test_requested_heap_frame(pairs):
     program_id = _deploy(pair, "alloc", "v2")
     for size in (32 * 1024, 64 * 1024, 256 * 1024):
         pair.send(pair.transaction([request_heap_frame(size), Instruction(program_id, b"", [])], pair.payer))
+    from solders.compute_budget import set_compute_unit_limit
+
+    for limit in (300, 320, 356, 400):  # the heap's cost (56 units) does not fit: the VM is not created
+        pair.send(pair.transaction([request_heap_frame(256 * 1024), set_compute_unit_limit(limit),
+                                    Instruction(program_id, b"", [])], pair.payer))
