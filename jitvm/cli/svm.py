@@ -23,10 +23,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--engine", choices=ENGINE_CHOICES, default="reference",
                      help="sBPF engine for the programs: reference, baseline, jit or auto")
     run.add_argument("--json", action="store_true", help="print the results and every account as JSON")
+    run.add_argument("--threads", type=int, default=1, metavar="N",
+                     help="replay on N threads: the ledger's order between conflicting transactions, the rest in "
+                          "parallel; the output is the sequential run's (default 1)")
+    from jitvm.cli.svm_simulate import add_simulate_arguments
+
+    add_simulate_arguments(actions.add_parser(
+        "simulate", help="simulate global against local fee markets on a generated workload"))
 
 
 def run(args: argparse.Namespace) -> int:
     from jitvm.errors import InputError
+
+    if args.svm_action == "simulate":
+        from jitvm.cli.svm_simulate import run_simulate
+
+        return run_simulate(args)
+    if args.threads < 1:
+        raise InputError("--threads", f"must be at least 1, not {args.threads}")
 
     try:
         import solders  # noqa: F401 - the Solana types and encodings jitvm.svm is built on
@@ -35,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from jitvm.svm.ledger import accounts_after, load_ledger, result_json, run_ledger
 
     ledger = load_ledger(args.ledger)
-    svm, results = run_ledger(ledger, args.engine)
+    svm, results = run_ledger(ledger, args.engine, threads=args.threads)
     transactions = [result_json(result) for result in results]
     accounts = accounts_after(svm, ledger)
     if args.json:

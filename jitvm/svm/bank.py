@@ -234,7 +234,10 @@ class SVM:
     # -- transactions --------------------------------------------------------------------------------
 
     def send_transaction(self, transaction) -> TransactionResult:
-        outcome = processor.process(self, _legacy(transaction))
+        return self.commit(processor.process(self, _legacy(transaction)))
+
+    def commit(self, outcome: processor.TransactionOutcome) -> TransactionResult:
+        """Store what a processed transaction changed and remember it; its result."""
         if outcome.included:
             for address, account in outcome.post_accounts.items():
                 if account.lamports == 0:

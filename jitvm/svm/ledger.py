@@ -160,7 +160,9 @@ def _transaction(entry, source: str):
     return legacy if legacy is not None else transaction
 
 
-def run_ledger(ledger: Ledger, engine: str = "reference") -> tuple[SVM, list[TransactionResult]]:
+def run_ledger(ledger: Ledger, engine: str = "reference", threads: int = 1) -> tuple[SVM, list[TransactionResult]]:
+    """Set up the ledger's accounts and programs, then run its transactions in order (on `threads`
+    threads, with the same results: jitvm.sealevel.parallel)."""
     from jitvm.bpf.errors import ElfError, VerifyError
 
     svm = SVM(engine=engine)
@@ -180,7 +182,9 @@ def run_ledger(ledger: Ledger, engine: str = "reference") -> tuple[SVM, list[Tra
         except Exception as error:  # noqa: BLE001 - a malformed ELF may still trip the parser underneath
             raise InputError(f"programs[{index}] ({base58(address)})",
                              f"ELF rejected: {type(error).__name__}: {error}") from None
-    return svm, [svm.send_transaction(transaction) for transaction in ledger.transactions]
+    from jitvm.sealevel.parallel import run_in_order
+
+    return svm, run_in_order(svm, list(ledger.transactions), threads)
 
 
 def accounts_after(svm: SVM, ledger: Ledger) -> list[dict]:

@@ -23,7 +23,7 @@ from jitvm.bpf.errors import ErrorCode
 from jitvm.bpf.baseline import layout as L
 from jitvm.bpf.baseline.raw import load8, load16, load32, load64, store8, store16, store32, store64
 
-kernel = njit(cache=True, error_model="numpy", boundscheck=False)
+kernel = njit(cache=True, error_model="numpy", boundscheck=False, nogil=True)  # threads run programs in parallel
 
 
 def layout_digest() -> str:
