@@ -54,3 +54,18 @@ def test_a_transaction_waits_for_the_last_writer_and_the_readers_since():
     assert planned[0].waits_for == []
     assert planned[1].waits_for == []  # c alone: no shared account
     assert planned[2].waits_for == [0]
+
+
+def test_command_line_replay_on_two_threads_prints_the_sequential_report(tmp_path, capsys):
+    pytest.importorskip("solders.litesvm", reason="the ledger is built with LiteSVM")
+    from jitvm.cli.main import main
+    from tests.svm.test_cli_svm import _ledger
+
+    path = _ledger(tmp_path)[0]
+    reports = []
+    for threads in ("1", "2"):
+        assert main(["svm", "run", str(path), "--json", "--threads", threads]) == 0
+        reports.append(capsys.readouterr().out)
+    assert reports[0] == reports[1] and '"transactions"' in reports[0]
+    assert main(["svm", "run", str(path), "--threads", "0"]) == 2
+    assert "--threads" in capsys.readouterr().err
