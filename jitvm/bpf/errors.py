@@ -84,12 +84,14 @@ class VmError(Exception):
 
 
 class VerifyError(InputError):
-    """The program is rejected before it runs (bad encoding, bad jump, unknown instruction...)."""
+    """The program is rejected before it runs (bad encoding, bad jump, unknown instruction...).
+    For sBPF, `kind` names the rule as Solana's verifier names its error (`CannotWriteR10`...)."""
 
-    def __init__(self, source: str, pc: int | None, problem: str):
+    def __init__(self, source: str, pc: int | None, problem: str, kind: str | None = None):
         where = f"instruction {pc}: " if pc is not None else ""
-        super().__init__(source, where + problem)
+        super().__init__(source, where + (f"{kind}: " if kind else "") + problem)
         self.pc = pc
+        self.kind = kind
 
 
 class ElfError(InputError):

@@ -396,7 +396,16 @@ def op_call_helper(m: Machine, s: Decoded) -> None:
 
 
 def op_call_local(m: Machine, s: Decoded) -> None:
-    m.call_program(m.pc + 1 + s.imm)
+    target_pc = m.pc + 1 + s.imm
+    if not 0 <= target_pc < len(m.code):  # Solana checks the target before it pushes a frame
+        raise m.fail(ErrorCode.INVALID_INSTRUCTION, value=s.word.opcode,
+                     detail=f"UnsupportedInstruction: call to instruction {target_pc}, outside the program")
+    m.call_program(target_pc)
+
+
+def op_call_unsupported(m: Machine, s: Decoded) -> None:
+    raise m.fail(ErrorCode.INVALID_INSTRUCTION, value=s.word.opcode,
+                 detail=f"UnsupportedInstruction: call with src {s.word.src} is neither a syscall nor a local call")
 
 
 def op_call_btf(m: Machine, s: Decoded) -> None:
@@ -444,6 +453,7 @@ SEMANTICS = {
     "jslt": _conditional(lambda a, b, w: signed(a, w) < signed(b, w)),
     "jsle": _conditional(lambda a, b, w: signed(a, w) <= signed(b, w)),
     "call_helper": op_call_helper, "call_local": op_call_local, "call_btf": op_call_btf,
+    "call_unsupported": op_call_unsupported,
     "callx": op_callx, "exit": op_exit,
 }
 

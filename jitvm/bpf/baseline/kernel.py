@@ -541,6 +541,10 @@ def run_kernel(code, registers, state, frames, regions, leaders, stop_at_leaders
 
         # calls: a frame saves r6-r9, r10, the stack pointer and the return pc
         elif kind == CALL_LOCAL or kind == CALLX:
+            if kind == CALL_LOCAL and code[row + _AUX] >= code_length:
+                # Solana checks a local call's target before it pushes a frame; the reference words it
+                exit = fail(state, _ASK_REFERENCE, _ZERO, 0, False, 0)
+                break
             frames[depth, L.FRAME_R6] = registers[6]
             frames[depth, L.FRAME_R7] = registers[7]
             frames[depth, L.FRAME_R8] = registers[8]
@@ -557,9 +561,6 @@ def run_kernel(code, registers, state, frames, regions, leaders, stop_at_leaders
             registers[10] = stack_pointer
             if kind == CALL_LOCAL:
                 target = code[row + _AUX]
-                if target >= code_length:
-                    exit = fail(state, _CALL_OUTSIDE_TEXT, _ZERO, 0, False, target)
-                    break
             else:  # callx: b is the target address; Solana pushes the frame before checking it
                 target = (b - np.uint64(text_address)) // _EIGHT
                 if target >= code_length:

@@ -94,7 +94,7 @@ _ALU = {"add", "sub", "mul", "div", "mod", "sdiv", "smod", "or", "and", "xor", "
         "uhmul", "shmul", "hor"}
 _CONDITIONS = {"jeq", "jne", "jgt", "jge", "jlt", "jle", "jset", "jsgt", "jsge", "jslt", "jsle"}
 _SIGN_EXTENDED_32 = {"add", "sub", "mul"}  # the semantics sBPF v0 may sign-extend (Profile.alu32_sign_extends)
-_REFERENCE_ERRORS = {"lddw_pseudo", "call_btf"}  # always fail; the reference words the error
+_REFERENCE_ERRORS = {"lddw_pseudo", "call_btf", "call_unsupported"}  # always fail; the reference words the error
 
 
 def operation(step, profile: Profile) -> str:

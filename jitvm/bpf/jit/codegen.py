@@ -45,7 +45,7 @@ _CONDITIONS = {*_PREDICATES, "jset"}
 _BINARY = {"add": "add", "sub": "sub", "mul": "mul", "or": "or", "and": "and", "xor": "xor"}
 _SHIFTS = {"lsh": "shl", "rsh": "lshr", "arsh": "ashr"}
 _ENDS_BLOCK = {"ja", "ja_long", "call_helper", "call_local", "call_btf", "callx", "exit", "lddw_pseudo",
-               *_CONDITIONS}
+               "call_unsupported", *_CONDITIONS}
 _ATOMIC_FETCH, _ATOMIC_CMPXCHG, _ATOMIC_XCHG = 0x01, 0xF0, 0xE0
 _ATOMIC_OPERATIONS = {0x00: "add", 0x40: "or", 0x50: "and", 0xA0: "xor"}
 
@@ -284,13 +284,12 @@ class FunctionWriter(IrText):
             self.branch(step, pc)
             return True
         elif semantics == "call_local":
-            self.push_frame(pc, position, costs)
             target = L.jump_target(step, pc)
-            if not 0 <= target < len(self.g.decoded):
-                outside = self.failure(pc, position, costs, ErrorCode.CALL_OUTSIDE_TEXT, value=str(target))
-                self.emit(f"br label {outside}")
-            else:
-                self.emit(f"br label {self.goto(target)}")
+            if not 0 <= target < len(self.g.decoded):  # checked before the frame is pushed; the reference words it
+                self.emit(f"br label {self.failure(pc, position, costs, 0, value=str(step.word.opcode))}")
+                return True
+            self.push_frame(pc, position, costs)
+            self.emit(f"br label {self.goto(target)}")
             return True
         elif semantics == "callx" and self.g.profile.is_sbpf:
             self.callx(step, pc, position, costs)
