@@ -24,7 +24,7 @@ import numpy as np
 
 from jitvm.bpf import reference
 from jitvm.bpf.errors import ErrorCode, VmError
-from jitvm.bpf.helpers import HelperContext, HelperExit, HelperRegistry, Meter, SyscallFailure
+from jitvm.bpf.helpers import HelperContext, HelperExit, HelperRegistry, LogCollector, Meter, SyscallFailure
 from jitvm.bpf.machine import DEFAULT_SBPF_COMPUTE_BUDGET, ExecutionResult, build_memory
 from jitvm.bpf.memory import DEFAULT_HEAP_SIZE
 from jitvm.bpf.baseline import layout as L
@@ -58,7 +58,7 @@ class NativeRun:
         self.heap_size = heap_size
         self.arrays = L.run_arrays(self.profile, self.memory, bytes(input_data), program.entry, self.budget)
         self.rules = L.call_rules(program, self.profile)
-        self.logs: list[str] = []
+        self.logs: list[str] = LogCollector()
         self.result: ExecutionResult | None = None
 
     @property

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jitvm.bpf.errors import ErrorCode, VmError
-from jitvm.bpf.helpers import HelperContext, HelperExit, HelperRegistry, Meter, SyscallFailure
+from jitvm.bpf.helpers import HelperContext, HelperExit, HelperRegistry, LogCollector, Meter, SyscallFailure
 from jitvm.bpf.machine import (DEFAULT_SBPF_COMPUTE_BUDGET, FRAME_POINTER, ExecutionResult, build_memory,
                                frame_stride, initial_registers, initial_stack_pointer)
 from jitvm.bpf.memory import DEFAULT_HEAP_SIZE
@@ -62,7 +62,7 @@ class Machine:
         self.frames: list[Frame] = []
         self.meter = Meter(budget)
         self.instructions = 0
-        self.logs: list[str] = []
+        self.logs: list[str] = LogCollector()
         self.pc = program.entry
         self.next_pc = 0
 

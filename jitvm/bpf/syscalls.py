@@ -1,7 +1,10 @@
 """Solana's syscalls for sBPF programs, with their compute-unit costs (Solana's compute budget).
 
-Each syscall checks and charges first, then touches memory through the context, so an access
-violation inside a syscall is reported like one in the program, at the `call` instruction.
+Each syscall does what Agave's does in Agave's order (limits, charges, then the memory it
+translates, destination before source), so the compute units used and the error reported when a
+program passes a bad address are Agave's; an access violation inside a syscall is reported like one
+in the program, at the `call` instruction. Strings must be UTF-8 (else InvalidString); log messages
+go through the run's LogCollector (Solana's 10,000-byte cap, then "Log truncated").
 """
 
 from __future__ import annotations
@@ -37,10 +40,21 @@ def _mem_op_cost(length: int) -> int:
     return max(MEM_OP_BASE_COST, length // CPI_BYTES_PER_UNIT)
 
 
+def utf8(payload: bytes) -> str:
+    """The text of a string argument; invalid UTF-8 fails the syscall as Agave's InvalidString."""
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.reason == "unexpected end of data":
+            problem = f"incomplete utf-8 byte sequence from index {error.start}"
+        else:
+            problem = f"invalid utf-8 sequence of {error.end - error.start} bytes from index {error.start}"
+        raise SyscallFailure(f"InvalidString: {problem}") from None
+
+
 def sol_log(context: HelperContext, address, length, _3, _4, _5) -> int:
     context.consume(max(SYSCALL_BASE_COST, length))
-    message = context.read(address, length)
-    context.log("Program log: " + message.decode("utf-8", errors="replace"))
+    context.log("Program log: " + utf8(context.read(address, length)))
     return 0
 
 
@@ -67,17 +81,24 @@ def _overlaps(first: int, second: int, length: int) -> bool:
     return first < second + length and second < first + length
 
 
+def _move(context: HelperContext, destination: int, source: int, length: int) -> None:
+    """Agave translates the destination (for writing) before the source."""
+    if length:
+        context.memory.translate(destination, length, True, context.pc)
+    context.write(destination, context.read(source, length))
+
+
 def sol_memcpy(context: HelperContext, destination, source, length, _4, _5) -> int:
     context.consume(_mem_op_cost(length))
     if length and _overlaps(destination, source, length):
         raise SyscallFailure("sol_memcpy_: source and destination overlap")
-    context.write(destination, context.read(source, length))
+    _move(context, destination, source, length)
     return 0
 
 
 def sol_memmove(context: HelperContext, destination, source, length, _4, _5) -> int:
     context.consume(_mem_op_cost(length))
-    context.write(destination, context.read(source, length))
+    _move(context, destination, source, length)
     return 0
 
 
@@ -95,25 +116,32 @@ def sol_memcmp(context: HelperContext, first, second, length, result_address, _5
     return 0
 
 
-def _hash_syscall(name: str, digest):
+HASH_BYTES = 32
+
+
+def _hash_syscall(name: str, title: str, digest):
+    """Agave's order: the slice limit, the base cost, the result (32 writable bytes), the slice
+    descriptors, then per slice its bytes and only then its cost."""
     def syscall(context: HelperContext, slices_address, slice_count, result_address, _4, _5) -> int:
         if slice_count > HASH_MAX_SLICES:
-            raise SyscallFailure(f"{name}: {slice_count} slices, at most {HASH_MAX_SLICES}")
+            context.log(f"{title} Hashing {slice_count} sequences in one syscall is over the limit {HASH_MAX_SLICES}")
+            raise SyscallFailure(f"TooManySlices: {name} of {slice_count} slices, at most {HASH_MAX_SLICES}")
         context.consume(HASH_BASE_COST)
+        context.memory.translate(result_address, HASH_BYTES, True, context.pc)
         descriptors = context.read(slices_address, 16 * slice_count)
         payload = b""
         for index in range(slice_count):
             address, length = struct.unpack_from("<QQ", descriptors, 16 * index)
-            context.consume(max(HASH_BYTE_COST * (length // 2), MEM_OP_BASE_COST))
             payload += context.read(address, length)
+            context.consume(max(HASH_BYTE_COST * (length // 2), MEM_OP_BASE_COST))
         context.write(result_address, digest(payload))
         return 0
     syscall.__name__ = name
     return syscall
 
 
-sol_sha256 = _hash_syscall("sol_sha256", lambda payload: hashlib.sha256(payload).digest())
-sol_keccak256 = _hash_syscall("sol_keccak256", keccak256)
+sol_sha256 = _hash_syscall("sol_sha256", "Sha256", lambda payload: hashlib.sha256(payload).digest())
+sol_keccak256 = _hash_syscall("sol_keccak256", "Keccak256", keccak256)
 
 
 def abort(context: HelperContext, _1, _2, _3, _4, _5) -> int:
@@ -122,7 +150,7 @@ def abort(context: HelperContext, _1, _2, _3, _4, _5) -> int:
 
 def sol_panic(context: HelperContext, file_address, file_length, line, column, _5) -> int:
     context.consume(file_length)
-    file_name = context.read(file_address, file_length).decode("utf-8", errors="replace")
+    file_name = utf8(context.read(file_address, file_length))
     raise SyscallFailure(f"sol_panic_: the program panicked at {file_name}:{line}:{column}")
 
 
