@@ -86,6 +86,7 @@ class HelperContext:
     meter: Meter
     pc: int
     logs: list  # a LogCollector applies Solana's cap; a plain list keeps everything
+    direct_mapping: bool = False  # memory syscalls work region by region (Solana's direct mapping)
 
     def read(self, address: int, size: int) -> bytes:
         return self.memory.read(address, size, self.pc)

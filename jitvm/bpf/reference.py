@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from jitvm.bpf.errors import ErrorCode, VmError
 from jitvm.bpf.helpers import HelperContext, HelperExit, HelperRegistry, LogCollector, Meter, SyscallFailure
 from jitvm.bpf.machine import (DEFAULT_SBPF_COMPUTE_BUDGET, FRAME_POINTER, ExecutionResult, build_memory,
-                               frame_stride, initial_registers, initial_stack_pointer)
-from jitvm.bpf.memory import DEFAULT_HEAP_SIZE
+                               frame_stride, initial_registers)
+from jitvm.bpf.memory import DEFAULT_HEAP_SIZE, Memory
 from jitvm.bpf.table import profile_table
 from jitvm.bpf.verifier import Decoded
 
@@ -50,15 +50,20 @@ class Frame:
 class Machine:
     """The state of one run: registers, pc, call frames, memory, meter and log."""
 
-    def __init__(self, program, input_data: bytes, helpers: HelperRegistry, budget: int | None, heap_size: int):
+    def __init__(self, program, input_data: bytes, helpers: HelperRegistry, budget: int | None, heap_size: int,
+                 *, memory: Memory | None = None, registers=None, direct_mapping: bool = False):
+        """`memory` and `registers` replace the usual map and initial registers (jitvm.bpf.vm)."""
         self.program = program
         self.profile = profile_table(program.profile).profile
         self.code: list[Decoded | None] = program.decoded
         self.functions = program.function_map
         self.helpers = helpers
-        self.memory = build_memory(program, self.profile, input_data, heap_size)
+        self.memory = memory or build_memory(program, self.profile, input_data, heap_size)
         self.reg = initial_registers(self.profile, input_data)
-        self.stack_pointer = initial_stack_pointer(self.profile)
+        if registers is not None:
+            self.reg[:len(registers)] = [value & U64 for value in registers]
+        self.stack_pointer = self.reg[FRAME_POINTER]
+        self.direct_mapping = direct_mapping
         self.frames: list[Frame] = []
         self.meter = Meter(budget)
         self.instructions = 0
@@ -127,9 +132,11 @@ class Machine:
         self.frames.append(Frame(self.reg[CALLEE_SAVED], self.reg[FRAME_POINTER], self.stack_pointer, self.next_pc))
         if len(self.frames) >= self.profile.max_call_depth:
             raise self.fail(ErrorCode.CALL_DEPTH_EXCEEDED, value=self.profile.max_call_depth)
+        # Fixed frames: the callee's frame is the next one. Dynamic frames: r10 stays where the
+        # program moved it (`add r10, imm`), as Solana leaves it.
         if not self.profile.dynamic_stack_frames:
-            self.stack_pointer += frame_stride(self.profile)
-        self.reg[FRAME_POINTER] = self.stack_pointer
+            self.reg[FRAME_POINTER] = (self.reg[FRAME_POINTER] + frame_stride(self.profile)) & U64
+        self.stack_pointer = self.reg[FRAME_POINTER]
 
     def pop_frame(self) -> None:
         frame = self.frames.pop()
@@ -143,7 +150,7 @@ class Machine:
         helper = self.helpers.get(key)
         if helper is None:
             return False
-        context = HelperContext(self.memory, self.meter, self.pc, self.logs)
+        context = HelperContext(self.memory, self.meter, self.pc, self.logs, self.direct_mapping)
         try:
             result = helper.function(context, *self.reg[1:6])
         except HelperExit as finished:

@@ -25,7 +25,9 @@ KNOWN = {
 
 def test_profiles_resolve_their_deltas():
     profiles = load_table().profiles
-    assert set(profiles) == {"ebpf-v1", "ebpf-v2", "ebpf-v3", "ebpf-v4", "sbpf-v0", "sbpf-v1", "sbpf-v2", "sbpf-v3"}
+    assert set(profiles) == {"ebpf-v1", "ebpf-v2", "ebpf-v3", "ebpf-v4", "sbpf-v0", "sbpf-v0-nogaps", "sbpf-v1",
+                             "sbpf-v2", "sbpf-v3"}
+    assert not profiles["sbpf-v0-nogaps"].stack_frame_gaps and profiles["sbpf-v0-nogaps"].version == 0
     assert profiles["sbpf-v1"].max_call_depth == 64 and profiles["sbpf-v1"].dynamic_stack_frames
     assert profiles["sbpf-v2"].sub_imm_reversed and not profiles["sbpf-v3"].sub_imm_reversed
     assert profiles["sbpf-v3"].static_syscalls and not profiles["sbpf-v3"].stack_frame_gaps

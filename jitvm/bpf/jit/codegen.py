@@ -380,7 +380,7 @@ class FunctionWriter(IrText):
 
     def address(self, address: str, size: int, write: bool, pc: int, position: int, costs: BlockCosts) -> str:
         """The host pointer of a checked access (or a branch to the access violation)."""
-        row = self.op(f"call i64 @llvm.umin.i64(i64 {self.op(f'lshr i64 {address}, 32')}, i64 {L.REGION_ROWS - 1})")
+        row = self.op(f"call i64 @llvm.umin.i64(i64 {self.op(f'lshr i64 {address}, 32')}, i64 {L.SLOT_ROWS - 1})")
         offset = self.op(f"sub i64 {address}, {self.table(L.START, row)}")
         inside = self.op(f"icmp ult i64 {offset}, {self.table(L.fast_column(size, write), row)}")
         fast, slow, join = self.label("fast"), self.label("slow"), self.label("mapped")
@@ -463,11 +463,11 @@ class FunctionWriter(IrText):
         limit = self.g.profile.max_call_depth
         self.check(self.op(f"icmp uge i64 {depth}, {limit}"),
                    self.failure(pc, position, costs, ErrorCode.CALL_DEPTH_EXCEEDED, value=str(limit)))
-        stack_pointer = self.op("load i64, ptr %sp")
+        frame_pointer = self.get(10)  # dynamic frames: r10 stays where the program moved it
         if not self.g.profile.dynamic_stack_frames:
-            stack_pointer = self.op(f"add i64 {stack_pointer}, {self.g.rules.frame_stride}")
-            self.emit(f"store i64 {stack_pointer}, ptr %sp")
-        self.set(10, stack_pointer)
+            frame_pointer = self.op(f"add i64 {frame_pointer}, {self.g.rules.frame_stride}")
+            self.set(10, frame_pointer)
+        self.emit(f"store i64 {frame_pointer}, ptr %sp")
 
     def callx(self, step, pc: int, position: int, costs: BlockCosts) -> None:
         """sBPF callx: the register holds a code address; Solana pushes the frame before checking it."""
@@ -562,7 +562,8 @@ class ModuleGenerator:
 
 
 # The slow path of a memory access: the full rule of jitvm.bpf.memory (a region starting inside its
-# slot, Solana's gapped stack), as kernel.checked_address; the host address, or 0.
+# slot, Solana's gapped stack, a slot's chain of regions), as kernel.checked_address; the host
+# address, or 0.
 def _field(name: str, field: int) -> str:
     return (f"  %{name}.p = getelementptr inbounds i64, ptr %regions, i64 {field * L.REGION_ROWS}\n"
             f"  %{name}.q = getelementptr inbounds i64, ptr %{name}.p, i64 %row\n"
@@ -575,8 +576,18 @@ declare i16 @llvm.bswap.i16(i16)
 declare i32 @llvm.bswap.i32(i32)
 declare i64 @llvm.bswap.i64(i64)
 
-define internal i64 @bpf_checked_address(ptr %regions, i64 %row, i64 %address, i64 %size, i1 %write) noinline cold {{
+define internal i64 @bpf_checked_address(ptr %regions, i64 %first, i64 %address, i64 %size, i1 %write) noinline cold {{
 entry:
+  br label %walk
+walk:
+  %row = phi i64 [ %first, %entry ], [ %next, %walk ]
+{_field("w.start", L.START)}{_field("w.length", L.LENGTH)}{_field("next", L.NEXT)}\
+  %w.offset = sub i64 %address, %w.start
+  %w.holds = icmp ult i64 %w.offset, %w.length
+  %w.last = icmp eq i64 %next, 0
+  %w.stop = or i1 %w.holds, %w.last
+  br i1 %w.stop, label %found, label %walk
+found:
 {_field("start", L.START)}{_field("length", L.LENGTH)}{_field("writable", L.WRITABLE)}{_field("gap", L.GAP)}\
   %unmapped.0 = icmp eq i64 %length, 0
   %slot = lshr i64 %address, 32
