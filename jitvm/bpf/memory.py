@@ -107,6 +107,28 @@ class Memory:
             raise VmError(ErrorCode.ACCESS_VIOLATION, pc, address=address, size=size, write=write)
         return region.data, offset
 
+    def chunks(self, address: int, size: int, write: bool, pc: int, reverse: bool = False):
+        """The bytes [address, address + size) region by region, from the start (or from the end):
+        (data, offset, length) pieces, as Solana's memory syscalls walk them under direct mapping.
+        A piece that is not mapped (or not writable, for a write) fails with an access violation
+        naming the whole span, when the walk reaches it."""
+        low, high = address, address + size
+        while low < high:
+            at = high - 1 if reverse else low
+            region = self.region_at(at)
+            if region is None or not region.holds(at) or (write and not region.writable):
+                raise VmError(ErrorCode.ACCESS_VIOLATION, pc, address=address, size=size, write=write)
+            region_end = region.start + len(region.data)
+            first, last = (max(low, region.start), high) if reverse else (low, min(high, region_end))
+            offset = region.host_offset(first, last - first)
+            if offset is None:  # the gapped stack: the piece crosses a gap
+                raise VmError(ErrorCode.ACCESS_VIOLATION, pc, address=address, size=size, write=write)
+            yield region.data, offset, last - first
+            if reverse:
+                high = first
+            else:
+                low = last
+
     def load(self, address: int, size: int, pc: int) -> int:
         data, offset = self.translate(address, size, False, pc)
         return int.from_bytes(data[offset:offset + size].tobytes(), "little")

@@ -82,10 +82,49 @@ def _overlaps(first: int, second: int, length: int) -> bool:
 
 
 def _move(context: HelperContext, destination: int, source: int, length: int) -> None:
-    """Agave translates the destination (for writing) before the source."""
+    """Agave translates the destination (for writing) before the source; under direct mapping it
+    copies region by region (from the end when the destination overlaps the source's tail)."""
+    if context.direct_mapping:
+        reverse = (destination - source) % (1 << 64) < length
+        for source_piece, destination_piece, size in _paired_chunks(context, source, destination, length, reverse):
+            (source_data, source_offset), (destination_data, destination_offset) = source_piece, destination_piece
+            destination_data[destination_offset:destination_offset + size] = \
+                source_data[source_offset:source_offset + size].copy()
+        return
     if length:
         context.memory.translate(destination, length, True, context.pc)
     context.write(destination, context.read(source, length))
+
+
+def _paired_chunks(context: HelperContext, first: int, second: int, length: int, reverse: bool = False,
+                   second_writes: bool = True):
+    """Solana's pairwise walk of two spans under direct mapping: pieces as long as both the current
+    piece of `first` (read) and of `second` allow, the next piece of each fetched (and checked)
+    only when the current one is used up, `first` before `second`."""
+    memory, pc = context.memory, context.pc
+    first_pieces = memory.chunks(first, length, False, pc, reverse)
+    second_pieces = memory.chunks(second, length, second_writes, pc, reverse)
+    one = two = None
+    while True:
+        if one is None:
+            one = next(first_pieces, None)
+            if one is None:
+                return
+        if two is None:
+            two = next(second_pieces, None)
+            if two is None:
+                return
+        size = min(one[2], two[2])
+        if reverse:  # from the ends of the current pieces
+            yield (one[0], one[1] + one[2] - size), (two[0], two[1] + two[2] - size), size
+            one = (one[0], one[1], one[2] - size)
+            two = (two[0], two[1], two[2] - size)
+        else:
+            yield (one[0], one[1]), (two[0], two[1]), size
+            one = (one[0], one[1] + size, one[2] - size)
+            two = (two[0], two[1] + size, two[2] - size)
+        one = one if one[2] else None
+        two = two if two[2] else None
 
 
 def sol_memcpy(context: HelperContext, destination, source, length, _4, _5) -> int:
@@ -104,15 +143,32 @@ def sol_memmove(context: HelperContext, destination, source, length, _4, _5) -> 
 
 def sol_memset(context: HelperContext, destination, byte, length, _4, _5) -> int:
     context.consume(_mem_op_cost(length))
+    if context.direct_mapping:  # region by region: what lies before a fault is written
+        for data, offset, size in context.memory.chunks(destination, length, True, context.pc):
+            data[offset:offset + size] = byte & 0xFF
+        return 0
     context.write(destination, bytes([byte & 0xFF]) * length)
     return 0
 
 
+def _difference(left, right) -> int:
+    return next((int(a) - int(b) for a, b in zip(left, right) if a != b), 0)
+
+
 def sol_memcmp(context: HelperContext, first, second, length, result_address, _5) -> int:
     context.consume(_mem_op_cost(length))
+    if context.direct_mapping:  # the result first; then region by region, stopping at a difference
+        context.memory.translate(result_address, 4, True, context.pc)
+        difference = 0
+        for (left, left_offset), (right, right_offset), size in _paired_chunks(context, first, second, length,
+                                                                               second_writes=False):
+            difference = _difference(left[left_offset:left_offset + size], right[right_offset:right_offset + size])
+            if difference:
+                break
+        context.write(result_address, struct.pack("<i", difference))
+        return 0
     left, right = context.read(first, length), context.read(second, length)
-    difference = next((a - b for a, b in zip(left, right) if a != b), 0)
-    context.write(result_address, struct.pack("<i", difference))
+    context.write(result_address, struct.pack("<i", _difference(left, right)))
     return 0
 
 
