@@ -69,15 +69,27 @@ class Memory:
         self.more: dict[int, list[Region]] = {}  # slot -> its other regions, in mapping order
 
     def map(self, region: Region) -> Region:
-        """Map `region` in its slot: the slot's first region, or one more after those mapped."""
-        index = region.start >> REGION_SHIFT
-        if not 0 <= index < REGION_COUNT:
-            raise ValueError(f"region at {region.start:#x} is outside the memory map")
+        """Map `region` as its slot's only region (replacing what the slot held)."""
+        index = self._slot(region)
+        self.regions[index] = region
+        self.more.pop(index, None)
+        return region
+
+    def add(self, region: Region) -> Region:
+        """Map `region` in its slot after the regions already there (the first one if none)."""
+        index = self._slot(region)
         if self.regions[index] is None:
             self.regions[index] = region
         else:
             self.more.setdefault(index, []).append(region)
         return region
+
+    @staticmethod
+    def _slot(region: Region) -> int:
+        index = region.start >> REGION_SHIFT
+        if not 0 <= index < REGION_COUNT:
+            raise ValueError(f"region at {region.start:#x} is outside the memory map")
+        return index
 
     def region(self, start: int) -> Region | None:
         return self.regions[start >> REGION_SHIFT]

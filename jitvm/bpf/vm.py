@@ -97,7 +97,7 @@ def vm_memory(program, *, stack: bytes = b"", heap: bytes = b"", heap_size: int 
         if region.address >> REGION_SHIFT != MM_INPUT_START >> REGION_SHIFT or region.address < end:
             raise InputError("input_regions", f"region at {region.address:#x} overlaps another or is outside "
                                               f"the input slot ({MM_INPUT_START:#x}..)")
-        memory.map(Region(region.address, from_bytes(region.data), writable=region.writable))
+        memory.add(Region(region.address, from_bytes(region.data), writable=region.writable))
         end = region.address + len(region.data)
     return memory
 

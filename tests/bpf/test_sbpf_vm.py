@@ -200,3 +200,18 @@ def test_partial_writes_inside_a_program_agree_on_every_engine():
     result = everywhere(program, input_regions=SPLIT, registers=[0, 0, 0, 0, 0, 0, A + 2], direct_mapping=True)
     assert result.error.code is ErrorCode.ACCESS_VIOLATION and result.pc == 3
     assert result.region(A + 4) == b"AAAA"
+
+
+@pytest.mark.parametrize("profile,text,name", [
+    ("sbpf-v0", "stb [%r10+0], 1", "StackAccessViolation"),        # the gap after frame 0
+    ("sbpf-v0", "ldxb %r0, [%r10-12288]", "AccessViolation"),      # two frames below the stack
+    ("sbpf-v0", "ldxb %r0, [%r10-4097]", "StackAccessViolation"),  # the frame under the stack
+    ("sbpf-v1", "stb [%r10+0], 1", "AccessViolation"),             # dynamic frames: no stack frames to name
+    ("sbpf-v0", "ldxb %r0, [%r1+100]", "AccessViolation"),
+    ("sbpf-v0", "mov %r1, 0\ndiv %r0, %r1", "DivideByZero"),
+])
+def test_runtime_errors_carry_solanas_names(profile, text, name):
+    from jitvm.bpf.table import profile_table
+
+    result = everywhere(asm(text + "\nexit", profile), input_regions=REGIONS)
+    assert result.error.agave_name(profile_table(profile).profile) == name
