@@ -8,6 +8,7 @@ from jitvm.bpf.engines import run
 from jitvm.bpf.errors import ErrorCode, VerifyError
 from jitvm.bpf.instruction import Word, encode_words
 from jitvm.bpf.program import Program
+from jitvm.bpf.table import profile_table
 
 ENGINES = ("reference", "baseline", "jit")
 VERSIONS = ("sbpf-v0", "sbpf-v1", "sbpf-v2", "sbpf-v3")
@@ -181,3 +182,33 @@ def test_v3_local_call_outside_the_program_fails_before_pushing_a_frame():
     result = runs_everywhere(program("sbpf-v3", Word(CALL, 0, 1, 0, 50), EXIT))
     assert result.error.code is ErrorCode.INVALID_INSTRUCTION and result.error.pc == 0
     assert result.instructions == 1 and "UnsupportedInstruction" in result.error.detail
+
+
+# -- random words: only VerifyError, and what passes runs equal everywhere ----------------------------
+
+@pytest.mark.parametrize("profile", VERSIONS)
+def test_random_words_verify_or_are_rejected_and_run_equal(profile):
+    import random
+
+    rng = random.Random(profile)
+    opcodes = sorted({row.opcode for row in profile_table(profile).instructions})
+    accepted = 0
+    for number in range(150):
+        words = []
+        for _ in range(rng.randint(1, 4)):
+            opcode = rng.choice(opcodes) if rng.random() < 0.9 else rng.randrange(256)
+            words.append(Word(opcode, rng.randrange(16) if rng.random() < 0.2 else rng.randrange(10),
+                              rng.randrange(16) if rng.random() < 0.2 else rng.randrange(10),
+                              rng.randint(-4, 4), rng.choice((0, 1, 8, 16, 32, 64, -1, rng.getrandbits(31)))))
+        words.append(EXIT)
+        prog = program(profile, *words)
+        try:
+            prog.decoded
+        except VerifyError as error:
+            assert error.kind is not None
+            continue
+        accepted += 1
+        engines = ENGINES if number % 5 == 0 else ("reference", "baseline")
+        results = [run(prog, b"\x01" * 16, engine=engine, compute_budget=50) for engine in engines]
+        assert all(result.summary() == results[0].summary() for result in results), (profile, words)
+    assert accepted > 10
