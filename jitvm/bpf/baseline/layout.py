@@ -245,11 +245,12 @@ def lower(program) -> LoweredProgram:
 # -- a run's arrays --------------------------------------------------------------------------------
 
 _FAST_COLUMNS = [(fast_column(size, write), size, write) for size in ACCESS_SIZES for write in (False, True)]
+_FAST_COLUMNS_IN_ORDER = sorted(_FAST_COLUMNS)  # FAST, FAST + 1, ... NEXT - 1
 
 
 def region_table(memory: Memory) -> np.ndarray:
     """The memory map as the engines read it (host addresses of the regions' numpy arrays)."""
-    table = [0] * (REGION_FIELDS * REGION_ROWS)
+    table = np.zeros((REGION_FIELDS, REGION_ROWS), dtype=np.uint64)
     rows = [(index, region) for index, region in enumerate(memory.regions[:REGION_COUNT]) if region is not None]
     free = SLOT_ROWS
     for slot, regions in sorted(memory.more.items()):
@@ -257,20 +258,16 @@ def region_table(memory: Memory) -> np.ndarray:
             raise ValueError(f"more than {MORE_REGIONS} further regions in the memory map")
         previous = slot
         for region in regions:
-            table[NEXT * REGION_ROWS + previous] = free
+            table[NEXT, previous] = free
             rows.append((free, region))
             previous, free = free, free + 1
     for index, region in rows:
         length = len(region.data)
-        for field, value in ((HOST, address_of(region.data)), (START, region.start), (LENGTH, length),
-                             (WRITABLE, int(region.writable)), (GAP, region.gap_size)):
-            table[field * REGION_ROWS + index] = value
-        if region.gap_size:
-            continue
-        for column, size, write in _FAST_COLUMNS:
-            if region.writable or not write:
-                table[column * REGION_ROWS + index] = max(0, length - size + 1)
-    return np.array(table, dtype=np.uint64).reshape(REGION_FIELDS, REGION_ROWS)
+        table[:FAST, index] = (address_of(region.data), region.start, length, int(region.writable), region.gap_size)
+        if not region.gap_size:
+            table[FAST:NEXT, index] = [max(0, length - size + 1) if region.writable or not write else 0
+                                       for column, size, write in _FAST_COLUMNS_IN_ORDER]
+    return table
 
 
 def address_of(array: np.ndarray) -> int:
