@@ -13,7 +13,9 @@ from jitvm.bpf.engines import run
 from jitvm.bpf.errors import ElfError, VerifyError
 from jitvm.bpf.syscalls import default_syscalls, sol_log
 
-from .fixtures import FIXTURES, SBPF, files
+from .fixtures import private_jit_cache, FIXTURES, SBPF, files  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("private_jit_cache")
 
 PROGRAMS = FIXTURES.parent / "svm" / "programs"
 SMALL = files(SBPF, "*.so")

@@ -14,7 +14,9 @@ from jitvm.bpf.helpers import syscall_key
 from jitvm.bpf.memory import MM_PROGRAM_START
 from jitvm.bpf.syscalls import default_syscalls, sol_log
 
-from .fixtures import SBPF, require
+from .fixtures import private_jit_cache, SBPF, require  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("private_jit_cache")
 
 ENGINES = ("reference", "baseline", "jit")
 SECTION_HEADER_SIZE, SYMBOL_SIZE = 64, 24

@@ -9,6 +9,10 @@ from jitvm.bpf.errors import ErrorCode
 from jitvm.bpf.helpers import LOG_MESSAGES_BYTES_LIMIT, LOG_TRUNCATED, LogCollector
 from jitvm.bpf.memory import MM_HEAP_START, MM_INPUT_START
 
+from .fixtures import private_jit_cache  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("private_jit_cache")
+
 ENGINES = ("reference", "baseline", "jit")
 UNMAPPED = 0x7_0000_0000
 

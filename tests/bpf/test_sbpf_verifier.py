@@ -10,6 +10,10 @@ from jitvm.bpf.instruction import Word, encode_words
 from jitvm.bpf.program import Program
 from jitvm.bpf.table import profile_table
 
+from .fixtures import private_jit_cache  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("private_jit_cache")
+
 ENGINES = ("reference", "baseline", "jit")
 VERSIONS = ("sbpf-v0", "sbpf-v1", "sbpf-v2", "sbpf-v3")
 EXIT = Word(0x95, 0, 0, 0, 0)

@@ -12,6 +12,10 @@ from jitvm.bpf.memory import MM_HEAP_START, MM_INPUT_START, MM_STACK_START
 from jitvm.bpf.vm import InputRegion, call_syscall, run_vm
 from jitvm.errors import InputError
 
+from .fixtures import private_jit_cache  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("private_jit_cache")
+
 ENGINES = ("reference", "baseline", "jit")
 A = MM_INPUT_START
 REGIONS = (InputRegion(A, b"abcd"), InputRegion(A + 4, b"efgh", writable=False), InputRegion(A + 16, bytes(8)))
