@@ -196,7 +196,7 @@ class Elf64:
                 or header.e_ehsize != _FILE_HEADER.size or header.e_phentsize != _PROGRAM_HEADER.size \
                 or header.e_shentsize != _SECTION_HEADER.size or header.e_shstrndx >= header.e_shnum:
             raise ElfParserError("InvalidFileHeader")
-        file_header_range = range(0, _FILE_HEADER.size)
+        file_header_range = range(_FILE_HEADER.size)
         phdrs = range(header.e_phoff, checked_add(_PROGRAM_HEADER.size * header.e_phnum, header.e_phoff))
         _no_overlap(file_header_range, phdrs)
         self.program_headers = [ProgramHeader(*fields)

@@ -18,14 +18,29 @@ stops at the first difference before it would fault.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from jitvm.bpf.errors import ErrorCode, VmError
-from jitvm.bpf.helpers import HelperContext, HelperRegistry, LogCollector, Meter, SyscallFailure
+from jitvm.bpf.helpers import (
+    HelperContext,
+    HelperRegistry,
+    LogCollector,
+    Meter,
+    SyscallFailure,
+)
 from jitvm.bpf.machine import REGISTERS, initial_registers, stack_size
-from jitvm.bpf.memory import (DEFAULT_HEAP_SIZE, MM_HEAP_START, MM_INPUT_START, MM_STACK_START, REGION_SHIFT,
-                              Memory, Region, from_bytes, zeroed)
+from jitvm.bpf.memory import (
+    DEFAULT_HEAP_SIZE,
+    MM_HEAP_START,
+    MM_INPUT_START,
+    MM_STACK_START,
+    REGION_SHIFT,
+    Memory,
+    Region,
+    from_bytes,
+    zeroed,
+)
 from jitvm.bpf.table import profile_table
 from jitvm.errors import InputError
 

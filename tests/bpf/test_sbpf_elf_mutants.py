@@ -12,8 +12,9 @@ from jitvm.bpf.elf import load_elf
 from jitvm.bpf.engines import run
 from jitvm.bpf.errors import ElfError, VerifyError
 from jitvm.bpf.syscalls import default_syscalls, sol_log
+from jitvm.bpf.verifier import verify
 
-from .fixtures import private_jit_cache, FIXTURES, SBPF, files  # noqa: F401
+from .fixtures import FIXTURES, SBPF, files, private_jit_cache  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("private_jit_cache")
 
@@ -67,7 +68,7 @@ def load_or_reject(data: bytes, rng: random.Random):
     """The program, or None after one of jitvm's own errors; anything else fails the test."""
     try:
         program = load_elf(data, "<mutant>", syscalls=syscalls(), reject_broken_elfs=rng.random() < 0.5)
-        program.decoded
+        verify(program)
         return program
     except (ElfError, VerifyError):
         return None

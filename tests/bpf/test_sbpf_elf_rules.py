@@ -14,7 +14,7 @@ from jitvm.bpf.helpers import syscall_key
 from jitvm.bpf.memory import MM_PROGRAM_START
 from jitvm.bpf.syscalls import default_syscalls, sol_log
 
-from .fixtures import private_jit_cache, SBPF, require  # noqa: F401
+from .fixtures import SBPF, private_jit_cache, require  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("private_jit_cache")
 

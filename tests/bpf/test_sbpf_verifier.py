@@ -9,6 +9,7 @@ from jitvm.bpf.errors import ErrorCode, VerifyError
 from jitvm.bpf.instruction import Word, encode_words
 from jitvm.bpf.program import Program
 from jitvm.bpf.table import profile_table
+from jitvm.bpf.verifier import verify
 
 from .fixtures import private_jit_cache  # noqa: F401
 
@@ -27,7 +28,7 @@ def program(profile, *words):
 
 def rejection(profile, *words) -> VerifyError:
     with pytest.raises(VerifyError) as caught:
-        program(profile, *words).decoded
+        verify(program(profile, *words))
     return caught.value
 
 
@@ -167,10 +168,10 @@ def test_opcodes_outside_the_version(profile, opcode):
 
 def test_lengths():
     with pytest.raises(VerifyError) as caught:
-        Program(b"\x95" + bytes(8), profile="sbpf-v0").decoded
+        verify(Program(b"\x95" + bytes(8), profile="sbpf-v0"))
     assert caught.value.kind == "ProgramLengthNotMultiple"
     with pytest.raises(VerifyError) as caught:
-        Program(b"", profile="sbpf-v0").decoded
+        verify(Program(b"", profile="sbpf-v0"))
     assert caught.value.kind == "NoProgram"
 
 
@@ -207,7 +208,7 @@ def test_random_words_verify_or_are_rejected_and_run_equal(profile):
         words.append(EXIT)
         prog = program(profile, *words)
         try:
-            prog.decoded
+            verify(prog)
         except VerifyError as error:
             assert error.kind is not None
             continue
