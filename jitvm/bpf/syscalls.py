@@ -4,7 +4,8 @@ Each syscall does what Agave's does in Agave's order (limits, charges, then the 
 translates, destination before source), so the compute units used and the error reported when a
 program passes a bad address are Agave's; an access violation inside a syscall is reported like one
 in the program, at the `call` instruction. Strings must be UTF-8 (else InvalidString); log messages
-go through the run's LogCollector (Solana's 10,000-byte cap, then "Log truncated").
+go through the run's LogCollector (Solana's 10,000-byte cap, then "Log truncated"). A failure's
+text starts with the name of Agave's SyscallError (`Abort`, `Panic`, `CopyOverlapping`...).
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ def _paired_chunks(context: HelperContext, first: int, second: int, length: int,
 def sol_memcpy(context: HelperContext, destination, source, length, _4, _5) -> int:
     context.consume(_mem_op_cost(length))
     if length and _overlaps(destination, source, length):
-        raise SyscallFailure("sol_memcpy_: source and destination overlap")
+        raise SyscallFailure("CopyOverlapping: sol_memcpy_ source and destination overlap")
     _move(context, destination, source, length)
     return 0
 
@@ -201,13 +202,13 @@ sol_keccak256 = _hash_syscall("sol_keccak256", "Keccak256", keccak256)
 
 
 def abort(context: HelperContext, _1, _2, _3, _4, _5) -> int:
-    raise SyscallFailure("abort: the program aborted")
+    raise SyscallFailure("Abort: the program aborted")
 
 
 def sol_panic(context: HelperContext, file_address, file_length, line, column, _5) -> int:
     context.consume(file_length)
     file_name = utf8(context.read(file_address, file_length))
-    raise SyscallFailure(f"sol_panic_: the program panicked at {file_name}:{line}:{column}")
+    raise SyscallFailure(f"Panic: the program panicked at {file_name}:{line}:{column}")
 
 
 SYSCALLS = {

@@ -148,3 +148,10 @@ def test_memory_moves_check_the_destination_first(name):
     result = same_everywhere(program)
     assert result.error.code is ErrorCode.ACCESS_VIOLATION and result.error.write
     assert result.error.address == UNMAPPED and result.error.size == 16
+
+
+def test_syscall_failures_start_with_agaves_names():
+    overlapping = assemble(f"lddw %r1, {MM_HEAP_START}\nlddw %r2, {MM_HEAP_START + 4}\nmov %r3, 8\ncall sol_memcpy_\nexit")
+    assert same_everywhere(overlapping).error.detail.startswith("CopyOverlapping:")
+    panic = assemble("mov %r2, 3\nmov %r3, 7\nmov %r4, 9\ncall sol_panic_\nexit")
+    assert same_everywhere(panic, b"a.r").error.detail == "Panic: the program panicked at a.r:7:9"
