@@ -128,9 +128,10 @@ def _prefilled(name: str, payload: bytes, size: int):
 def run_vm(program, *, registers: Sequence[int] | None = None, stack: bytes = b"", heap: bytes = b"",
            heap_size: int = DEFAULT_HEAP_SIZE, input_regions: Sequence[InputRegion] = (),
            stack_frame_gaps: bool | None = None, direct_mapping: bool = False, helpers: HelperRegistry | None = None,
-           compute_budget: int | None = None, engine: str = "reference") -> VmResult:
+           compute_budget: int | None = None, entry: int | None = None, engine: str = "reference") -> VmResult:
     """Run `program` from the given machine state on `engine` and return the whole state after.
-    `registers` sets r0, r1, ... (the others keep their usual start: r1 the input, r10 the stack)."""
+    `registers` sets r0, r1, ... (the others keep their usual start: r1 the input, r10 the stack);
+    `entry` is the first instruction (by default the program's entry)."""
     from jitvm.bpf.driver import NativeRun, resolve_options
 
     if engine not in VM_ENGINES:
@@ -138,6 +139,10 @@ def run_vm(program, *, registers: Sequence[int] | None = None, stack: bytes = b"
     if registers is not None and len(registers) > REGISTERS:
         raise InputError("registers", f"{len(registers)} values for {REGISTERS} registers")
     program = vm_program(program, stack_frame_gaps, direct_mapping)
+    if entry is not None:
+        if not 0 <= entry < program.instruction_count:
+            raise InputError("entry", f"instruction {entry} is outside the program (0..{program.instruction_count - 1})")
+        program = dataclasses.replace(program, entry=entry)
     memory = vm_memory(program, stack=stack, heap=heap, heap_size=heap_size, input_regions=input_regions)
     profile, helpers, budget = resolve_options(program, helpers, compute_budget)
     start = initial_registers(profile, b"")

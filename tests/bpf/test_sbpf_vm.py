@@ -219,3 +219,10 @@ def test_runtime_errors_carry_solanas_names(profile, text, name):
 
     result = everywhere(asm(text + "\nexit", profile), input_regions=REGIONS)
     assert result.error.agave_name(profile_table(profile).profile) == name
+
+
+def test_a_run_may_start_at_another_instruction():
+    result = everywhere(asm("mov %r0, 1\nexit\nmov %r0, 2\nexit"), entry=2)
+    assert result.r0 == 2 and result.pc == 3 and result.instructions == 2
+    with pytest.raises(InputError):
+        run_vm(asm("exit"), entry=1)
