@@ -210,17 +210,20 @@ class NativeRun:
 # -- entry points ----------------------------------------------------------------------------------
 
 def run_baseline(program, input_data: bytes = b"", *, helpers: HelperRegistry | None = None,
-                 compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE) -> ExecutionResult:
+                 compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE,
+                 direct_mapping: bool = False) -> ExecutionResult:
     """Run `program` on the Numba interpreter (same options and result as run_reference)."""
-    return NativeRun(program, input_data, helpers, compute_budget, heap_size).run_interpreter()
+    return NativeRun(program, input_data, helpers, compute_budget, heap_size,
+                     direct_mapping=direct_mapping).run_interpreter()
 
 
 def run_jit(program, input_data: bytes = b"", *, helpers: HelperRegistry | None = None,
-            compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE) -> ExecutionResult:
+            compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE,
+            direct_mapping: bool = False) -> ExecutionResult:
     """Run `program` on the block JIT (compiled, or loaded from the object cache, on first use)."""
     from jitvm.bpf.jit.compile import compiled_program
 
-    run = NativeRun(program, input_data, helpers, compute_budget, heap_size)
+    run = NativeRun(program, input_data, helpers, compute_budget, heap_size, direct_mapping=direct_mapping)
     return run.run_tiered(compiled_program(program))
 
 
@@ -241,10 +244,11 @@ _runs_lock = threading.Lock()
 
 
 def run_auto(program, input_data: bytes = b"", *, helpers: HelperRegistry | None = None,
-             compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE) -> ExecutionResult:
+             compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE,
+             direct_mapping: bool = False) -> ExecutionResult:
     from jitvm.bpf.jit.compile import compiled_program, loaded_in_process
 
-    run = NativeRun(program, input_data, helpers, compute_budget, heap_size)
+    run = NativeRun(program, input_data, helpers, compute_budget, heap_size, direct_mapping=direct_mapping)
     with _runs_lock:
         if len(_runs) > _RUNS_REMEMBERED:
             _runs.clear()

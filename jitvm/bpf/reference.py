@@ -466,9 +466,11 @@ SEMANTICS = {
 
 
 def run_reference(program, input_data: bytes = b"", *, helpers: HelperRegistry | None = None,
-                  compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE) -> ExecutionResult:
+                  compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE,
+                  direct_mapping: bool = False) -> ExecutionResult:
     """Run `program` on the reference interpreter. sBPF programs are metered with Solana's default
-    budget unless `compute_budget` says otherwise; eBPF programs only when it is given."""
+    budget unless `compute_budget` says otherwise; eBPF programs only when it is given.
+    `direct_mapping`: memory syscalls work region by region (see jitvm.bpf.vm)."""
     from jitvm.bpf.helpers import default_ebpf_helpers
     from jitvm.bpf.syscalls import default_syscalls
 
@@ -477,5 +479,5 @@ def run_reference(program, input_data: bytes = b"", *, helpers: HelperRegistry |
         helpers = default_syscalls() if profile.is_sbpf else default_ebpf_helpers()
     if compute_budget is None and profile.metered:
         compute_budget = DEFAULT_SBPF_COMPUTE_BUDGET
-    machine = Machine(program, bytes(input_data), helpers, compute_budget, heap_size)
+    machine = Machine(program, bytes(input_data), helpers, compute_budget, heap_size, direct_mapping=direct_mapping)
     return machine.run()

@@ -18,7 +18,7 @@ UNMAPPED = 0x7_0000_0000
 
 
 def assemble(text: str) -> Program:
-    for name in ("sol_log_", "sol_sha256", "sol_keccak256", "sol_memcpy_", "sol_memmove_", "sol_panic_"):
+    for name in ("sol_log_", "sol_sha256", "sol_keccak256", "sol_memcpy_", "sol_memmove_", "sol_memset_", "sol_panic_"):
         key = syscall_key(name)
         text = text.replace(f"call {name}", f"call {key - (1 << 32) if key >= 1 << 31 else key}")
     return Program.from_assembly(text, profile="sbpf-v0")
@@ -151,7 +151,22 @@ def test_memory_moves_check_the_destination_first(name):
 
 
 def test_syscall_failures_start_with_agaves_names():
-    overlapping = assemble(f"lddw %r1, {MM_HEAP_START}\nlddw %r2, {MM_HEAP_START + 4}\nmov %r3, 8\ncall sol_memcpy_\nexit")
+    overlapping = assemble(f"lddw %r1, {MM_HEAP_START}\nlddw %r2, {MM_HEAP_START + 4}\nmov %r3, 8\n"
+                           "call sol_memcpy_\nexit")
     assert same_everywhere(overlapping).error.detail.startswith("CopyOverlapping:")
     panic = assemble("mov %r2, 3\nmov %r3, 7\nmov %r4, 9\ncall sol_panic_\nexit")
     assert same_everywhere(panic, b"a.r").error.detail == "Panic: the program panicked at a.r:7:9"
+
+
+@pytest.mark.parametrize("engine", ENGINES + ("auto",))
+def test_run_takes_direct_mapping(engine):
+    """Through `run`: memset past the input's end writes what fits under direct mapping only, and
+    sBPF v0 loses its stack gaps there."""
+    program = assemble("mov %r6, %r1\nadd %r1, 2\nmov %r2, 0x41\nmov %r3, 10\ncall sol_memset_\nexit")
+    direct = run(program, b"abcd", engine=engine, direct_mapping=True)
+    assert direct.error.code is ErrorCode.ACCESS_VIOLATION
+    assert direct.memory.region(MM_INPUT_START).data.tobytes() == b"abAA"
+    plain = run(program, b"abcd", engine=engine)
+    assert plain.memory.region(MM_INPUT_START).data.tobytes() == b"abcd"
+    gap = assemble("stb [%r10+0], 1\nexit")
+    assert run(gap, engine=engine).error is not None and run(gap, engine=engine, direct_mapping=True).ok
