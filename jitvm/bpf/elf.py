@@ -65,7 +65,7 @@ def load_elf(data: bytes, source: str = "<elf>", *, syscalls: HelperRegistry | N
     """Load an ELF file: an eBPF relocatable object or an sBPF shared object (version = e_flags).
     `section` names the eBPF object's entry section (by default its one section other than .text)."""
     data = bytes(data)
-    if len(data) >= E_TYPE_OFFSET + 2 and struct.unpack_from("<H", data, E_TYPE_OFFSET)[0] == ET_REL:
+    if _is_ebpf_object(data):
         return _load_ebpf_file(data, source, section)
     if section is not None:
         raise ElfError(source, "WrongType", "section= chooses the entry of an eBPF object; sBPF programs have e_entry")
@@ -84,6 +84,14 @@ def load_elf(data: bytes, source: str = "<elf>", *, syscalls: HelperRegistry | N
         return _LenientLoader(Elf64(data), source, version, syscalls, reject_broken_elfs).load()
     except ElfParserError as error:
         raise ElfError(source, _PARSER_ERROR_KINDS.get(error.kind, "FailedToParse"), str(error)) from None
+
+
+def _is_ebpf_object(data: bytes) -> bool:
+    """A relocatable object (ET_REL) without program headers, as clang writes them; anything else
+    (an sBPF program, however damaged its e_type) is loaded by Solana's rules."""
+    if len(data) < ELF64_HEADER_SIZE:
+        return False
+    return struct.unpack_from("<H", data, E_TYPE_OFFSET)[0] == ET_REL and struct.unpack_from("<H", data, 56)[0] == 0
 
 
 def load_elf_file(path, **options) -> Program:
@@ -125,7 +133,9 @@ class _LenientLoader:
         self.functions.pop(syscall_key(ENTRYPOINT), None)  # the entry point's key names e_entry, whatever came before
         self.register(ENTRYPOINT, entry_pc)
         region = self.readonly_region()
-        code = bytes(self.image[text.file_range().start:text.file_range().stop])
+        # The bytecode is read from the read-only region, where a section copied later at an
+        # overlapping address (only with reject_broken_elfs off) may have overwritten it.
+        code = region[text.sh_addr:text.sh_addr + len(text.file_range())]
         return Program(code, profile=f"sbpf-v{self.version}", entry=entry_pc,
                        text_address=min(MM_PROGRAM_START + text.sh_addr, (1 << 64) - 1),
                        readonly=((MM_PROGRAM_START, region),), functions=tuple(sorted(self.functions.items())),
@@ -288,51 +298,67 @@ class _LenientLoader:
 
 # -- sBPF v3: the strict loader (SIMD-0189) --------------------------------------------------------
 
+REGION_SIZE = 1 << 32
+
+
 class _StrictLoader:
+    """Solana's strict parser, as Agave applies it (checked field by field against LiteSVM): the
+    file header exact (System V ABI, zero padding, EM_BPF, version 1, program headers right after
+    it); then an optional read-only segment (PF_R) at vaddr 0 and the bytecode segment (PT_LOAD,
+    PF_X) at 0x1_0000_0000, laid out one after the other right after the program header table,
+    8-byte aligned, wholly in the file, file size equal to memory size; later program headers,
+    e_type and the section headers are not looked at. The entry is an instruction of the bytecode."""
+
     def __init__(self, data: bytes, source: str, version: int):
         self.data, self.source, self.version = data, source, version
 
     def fail(self, kind: str, problem: str) -> ElfError:
         return ElfError(self.source, kind, problem)
 
+    def header_error(self, problem: str) -> ElfError:
+        return self.fail("FailedToParse", f"InvalidFileHeader: {problem}")
+
     def load(self) -> Program:
         data = self.data
         if len(data) < ELF64_HEADER_SIZE:
             raise self.fail("ValueOutOfBounds", f"{len(data)} bytes is shorter than an ELF64 file header")
         ident = data[:16]
-        e_type, e_machine, e_version, e_entry, e_phoff = struct.unpack_from("<HHIQQ", data, 16)
+        _type, e_machine, e_version, e_entry, e_phoff = struct.unpack_from("<HHIQQ", data, 16)
         e_ehsize, e_phentsize, e_phnum = struct.unpack_from("<HHH", data, 52)
-        if ident[:4] != b"\x7fELF" or ident[4] != 2 or ident[5] != 1 or ident[6] != 1 or ident[7] != ELFOSABI_NONE \
-                or e_type != ET_DYN or e_machine not in (EM_BPF, EM_SBPF) or e_version != 1:
-            raise self.fail("FailedToParse", "InvalidFileHeader: e_ident, e_type, e_machine or e_version")
-        if e_phoff != ELF64_HEADER_SIZE or e_phentsize != PROGRAM_HEADER_SIZE or e_ehsize != ELF64_HEADER_SIZE \
-                or e_phoff + e_phnum * PROGRAM_HEADER_SIZE > len(data):
-            raise self.fail("FailedToParse", "InvalidFileHeader: program headers must follow the 64-byte file "
-                                             "header directly")
-        rodata, bytecode = b"", None
-        for index in range(e_phnum):
-            p_type, p_flags, p_offset, p_vaddr, _paddr, p_filesz, p_memsz, _align = struct.unpack_from(
-                "<IIQQQQQQ", data, e_phoff + index * PROGRAM_HEADER_SIZE)
-            if p_type != 1:  # PT_LOAD
-                continue
-            if p_memsz != p_filesz or p_offset + p_filesz > len(data):
-                raise self.fail("InvalidProgramHeader", f"segment at {p_vaddr:#x} is not fully in the file")
-            payload = data[p_offset:p_offset + p_filesz]
-            if p_flags == PF_R and p_vaddr == MM_RODATA_START and bytecode is None:
-                rodata = payload
-            elif p_flags == PF_X and p_vaddr == MM_PROGRAM_START and bytecode is None:
-                bytecode = payload
-            else:
-                raise self.fail("InvalidProgramHeader", f"unexpected segment at {p_vaddr:#x} (flags {p_flags})")
-        if not bytecode or len(bytecode) % INSTRUCTION_BYTES:
-            raise self.fail("InvalidProgramHeader", "the bytecode segment is missing or not whole instructions")
+        table_end = ELF64_HEADER_SIZE + e_phnum * PROGRAM_HEADER_SIZE
+        if ident[:8] != b"\x7fELF\x02\x01\x01" + bytes([ELFOSABI_NONE]) or any(ident[8:]) or e_machine != EM_BPF \
+                or e_version != 1:
+            raise self.header_error("e_ident, e_machine or e_version")
+        if e_phoff != ELF64_HEADER_SIZE or e_ehsize != ELF64_HEADER_SIZE or e_phentsize != PROGRAM_HEADER_SIZE \
+                or table_end > len(data):
+            raise self.header_error("program headers must follow the 64-byte file header directly")
+        headers = [struct.unpack_from("<IIQQQQQQ", data, ELF64_HEADER_SIZE + index * PROGRAM_HEADER_SIZE)
+                   for index in range(e_phnum)]
+        rodata_header = headers.pop(0) if headers and headers[0][1] == PF_R else None
+        if not headers:
+            raise self.header_error("no bytecode segment")
+        expected_offset, rodata = table_end, b""
+        if rodata_header is not None:
+            rodata = self.segment(rodata_header, PF_R, MM_RODATA_START, expected_offset)
+            expected_offset += len(rodata)
+        bytecode = self.segment(headers[0], PF_X, MM_PROGRAM_START, expected_offset)
+        if len(bytecode) % INSTRUCTION_BYTES:
+            raise self.fail("InvalidProgramHeader", "the bytecode segment is not whole instructions")
         entry = e_entry - MM_PROGRAM_START
         if not 0 <= entry < len(bytecode) or entry % INSTRUCTION_BYTES:
-            raise self.fail("FailedToParse", f"InvalidFileHeader: entry {e_entry:#x} is not an instruction of the "
-                                             "bytecode")
+            raise self.header_error(f"entry {e_entry:#x} is not an instruction of the bytecode")
         return Program(bytecode, profile=f"sbpf-v{self.version}", entry=entry // INSTRUCTION_BYTES,
                        text_address=MM_PROGRAM_START,
                        readonly=((MM_RODATA_START, rodata), (MM_PROGRAM_START, bytecode)), source=self.source)
+
+    def segment(self, header: tuple, flags: int, address: int, offset: int) -> bytes:
+        p_type, p_flags, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, _align = header
+        if p_type != 1 or p_flags != flags or p_vaddr != address or p_paddr != address or p_offset != offset \
+                or p_offset % INSTRUCTION_BYTES or p_offset >= len(self.data) or p_filesz != p_memsz \
+                or p_filesz > len(self.data) - p_offset or p_memsz >= REGION_SIZE:
+            raise self.fail("InvalidProgramHeader", f"segment at {p_vaddr:#x} (flags {p_flags}, offset {p_offset:#x}) "
+                                                    f"is not the expected one at {address:#x}, offset {offset:#x}")
+        return self.data[p_offset:p_offset + p_filesz]
 
 
 # -- eBPF: relocatable objects from clang -target bpf ----------------------------------------------
