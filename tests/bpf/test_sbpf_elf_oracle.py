@@ -21,13 +21,7 @@ Pubkey = pytest.importorskip("solders.pubkey").Pubkey
 PROGRAMS = files(SBPF, "*.so") + files(FIXTURES.parent / "svm" / "programs", "*.so")
 # Agave's syscalls (a program loaded with an unknown one is still accepted: LiteSVM loads with
 # reject_broken_elfs off, but a hash collision with one of them is not).
-AGAVE_SYSCALLS = """abort sol_panic_ sol_log_ sol_log_64_ sol_log_pubkey sol_log_compute_units_ sol_log_data
-sol_create_program_address sol_try_find_program_address sol_sha256 sol_keccak256 sol_secp256k1_recover sol_blake3
-sol_curve_validate_point sol_curve_group_op sol_curve_multiscalar_mul sol_get_clock_sysvar sol_get_epoch_schedule_sysvar
-sol_get_fees_sysvar sol_get_rent_sysvar sol_get_last_restart_slot sol_get_epoch_rewards_sysvar sol_memcpy_ sol_memmove_
-sol_memset_ sol_memcmp_ sol_get_processed_sibling_instruction sol_get_stack_height sol_set_return_data
-sol_get_return_data sol_invoke_signed_c sol_invoke_signed_rust sol_alt_bn128_group_op sol_big_mod_exp sol_poseidon
-sol_remaining_compute_units sol_alt_bn128_compression sol_get_sysvar sol_get_epoch_stake""".split()
+AGAVE_SYSCALLS = ["abort", "sol_panic_", "sol_log_", "sol_log_64_", "sol_log_pubkey", "sol_log_compute_units_", "sol_log_data", "sol_create_program_address", "sol_try_find_program_address", "sol_sha256", "sol_keccak256", "sol_secp256k1_recover", "sol_blake3", "sol_curve_validate_point", "sol_curve_group_op", "sol_curve_multiscalar_mul", "sol_get_clock_sysvar", "sol_get_epoch_schedule_sysvar", "sol_get_fees_sysvar", "sol_get_rent_sysvar", "sol_get_last_restart_slot", "sol_get_epoch_rewards_sysvar", "sol_memcpy_", "sol_memmove_", "sol_memset_", "sol_memcmp_", "sol_get_processed_sibling_instruction", "sol_get_stack_height", "sol_set_return_data", "sol_get_return_data", "sol_invoke_signed_c", "sol_invoke_signed_rust", "sol_alt_bn128_group_op", "sol_big_mod_exp", "sol_poseidon", "sol_remaining_compute_units", "sol_alt_bn128_compression", "sol_get_sysvar", "sol_get_epoch_stake"]
 # jitvm's error kind -> the start of Agave's message for it
 AGAVE_MESSAGES = {
     "FailedToParse": "Failed to parse ELF file", "EntrypointOutOfBounds": "Entrypoint out of bounds",
