@@ -1,15 +1,19 @@
 """Agave's loader and verifier as the oracle: LiteSVM (solders) loads the shipped ELFs and seeded
-mutants of them (and hand-built v3 layouts); jitvm must accept exactly what it accepts and reject the
-rest with the same error (ElfError / VerifyError kind against Agave's message)."""
+mutants of them, hand-built v3 layouts, and random programs of every sBPF version wrapped in an ELF;
+jitvm must accept exactly what it accepts and reject the rest with the same error (ElfError /
+VerifyError kind against Agave's message, and the same instruction for a verifier error)."""
 
 import random
+import re
 import struct
 
 import pytest
 
 from jitvm.bpf.elf import load_elf
 from jitvm.bpf.errors import ElfError, VerifyError
+from jitvm.bpf.instruction import Word, encode_words
 from jitvm.bpf.syscalls import default_syscalls
+from jitvm.bpf.table import profile_table
 from jitvm.bpf.verifier import verify
 
 from .fixtures import FIXTURES, SBPF, files
@@ -158,3 +162,77 @@ V3_LAYOUTS = {
 @pytest.mark.parametrize("name", sorted(V3_LAYOUTS))
 def test_v3_layouts_load_as_in_agave(name, agave):
     same_outcome(V3_LAYOUTS[name], agave)
+
+
+# -- the verifier: random programs in every version ---------------------------------------------------
+
+EXIT_WORD = Word(0x95, 0, 0, 0, 0)
+
+
+def v0_elf(code: bytes, version: int = 0) -> bytes:
+    """The smallest file the lenient loader takes: .text at offset 64 (= its address), .shstrtab."""
+    names = b"\0.text\0.shstrtab\0"
+    names_at = 64 + len(code)
+    headers_at = (names_at + len(names) + 7) // 8 * 8
+    header = struct.pack("<16sHHIQQQIHHHHHH", b"\x7fELF\x02\x01\x01" + bytes(9), 3, 247, 1, 64, 0, headers_at,
+                         version, 64, 56, 0, 64, 3, 2)
+    body = header + code + names
+    body += bytes(headers_at - len(body))
+    return body + bytes(64) + struct.pack("<IIQQQQIIQQ", 1, 1, 6, 64, 64, len(code), 0, 0, 8, 0) \
+        + struct.pack("<IIQQQQIIQQ", 7, 3, 0, 0, names_at, len(names), 0, 0, 1, 0)
+
+
+def elf_of(words, version: int) -> bytes:
+    code = encode_words(words)
+    return v3_elf([(PT_LOAD, X, 1 << 32, code)]) if version == 3 else v0_elf(code, version)
+
+
+def same_verdict(words, version: int, agave) -> None:
+    """Same outcome, and a verifier error at the same instruction."""
+    data = elf_of(words, version)
+    same_outcome(data, agave)
+    kind, message = jitvm(data)
+    where = re.search(r"(?:insn #|at instruction )(\d+)\)?$", agave(data))
+    if kind.startswith("verify:") and where:
+        assert f"instruction {where.group(1)}:" in message, (words, message, agave(data))
+
+
+def random_words(rng: random.Random, opcodes: list[int]) -> list:
+    words = []
+    for _ in range(rng.randint(1, 4)):
+        opcode = rng.choice(opcodes) if rng.random() < 0.9 else rng.randrange(256)
+        register = (lambda: rng.randrange(16)) if rng.random() < 0.2 else (lambda: rng.randrange(11))
+        words.append(Word(opcode, register(), register(), rng.randint(-4, 4),
+                          rng.choice((0, 1, 8, 16, 31, 32, 63, 64, -1, rng.getrandbits(31)))))
+    return words + [EXIT_WORD]
+
+
+@pytest.mark.parametrize("version", (0, 1, 2, 3))
+def test_random_programs_verify_as_in_agave(version, agave):
+    rng = random.Random(f"verifier:{version}")
+    opcodes = sorted({row.opcode for row in profile_table(f"sbpf-v{version}").instructions})
+    for _ in range(150):
+        same_verdict(random_words(rng, opcodes), version, agave)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("version", (0, 1, 2, 3))
+def test_many_random_programs_verify_as_in_agave(version, agave):
+    rng = random.Random(f"verifier-slow:{version}")
+    opcodes = sorted({row.opcode for row in profile_table(f"sbpf-v{version}").instructions})
+    for _ in range(3000):
+        same_verdict(random_words(rng, opcodes), version, agave)
+
+
+@pytest.mark.parametrize("version", (0, 1, 2, 3))
+@pytest.mark.parametrize("words", [
+    [Word(0x04, 0, 3, 0, 10)],               # add32 r0, 10 with src 3: runs
+    [Word(0x18, 0, 5, 0, 1), Word(0, 0, 0, 0, 0)],  # lddw with src 5 (v2: no lddw)
+    [Word(0x15, 10, 0, 0, 57)],              # jeq r10, 57
+    [Word(0x8D, 0, 0, 0, 10)],               # callx r10 (v0/v1: imm)
+    [Word(0x8D, 10, 10, 0, 0)],              # callx r10 (v2: src, v3: dst)
+    [Word(0x07, 10, 0, 0, -64)],             # add r10, -64
+    [Word(0x07, 10, 0, 0, -32)],
+], ids=lambda value: str(value))
+def test_the_issues_cases_verify_as_in_agave(words, version, agave):
+    same_verdict([*words, EXIT_WORD], version, agave)
