@@ -5,7 +5,8 @@ translates, destination before source), so the compute units used and the error 
 program passes a bad address are Agave's; an access violation inside a syscall is reported like one
 in the program, at the `call` instruction. Strings must be UTF-8 (else InvalidString); log messages
 go through the run's LogCollector (Solana's 10,000-byte cap, then "Log truncated"). A failure's
-text starts with the name of Agave's SyscallError (`Abort`, `Panic`, `CopyOverlapping`...).
+text is the name of Agave's SyscallError and, where checked against Agave, its message
+(`Panic: SBF program Panicked in f.rs at 12:5`).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def utf8(payload: bytes) -> str:
             problem = f"incomplete utf-8 byte sequence from index {error.start}"
         else:
             problem = f"invalid utf-8 sequence of {error.end - error.start} bytes from index {error.start}"
-        raise SyscallFailure(f"InvalidString: {problem}") from None
+        raise SyscallFailure(f"InvalidString: {problem}: {list(payload)}") from None
 
 
 def sol_log(context: HelperContext, address, length, _3, _4, _5) -> int:
@@ -131,7 +132,7 @@ def _paired_chunks(context: HelperContext, first: int, second: int, length: int,
 def sol_memcpy(context: HelperContext, destination, source, length, _4, _5) -> int:
     context.consume(_mem_op_cost(length))
     if length and _overlaps(destination, source, length):
-        raise SyscallFailure("CopyOverlapping: sol_memcpy_ source and destination overlap")
+        raise SyscallFailure("CopyOverlapping: Overlapping copy")
     _move(context, destination, source, length)
     return 0
 
@@ -208,7 +209,7 @@ def abort(context: HelperContext, _1, _2, _3, _4, _5) -> int:
 def sol_panic(context: HelperContext, file_address, file_length, line, column, _5) -> int:
     context.consume(file_length)
     file_name = utf8(context.read(file_address, file_length))
-    raise SyscallFailure(f"Panic: the program panicked at {file_name}:{line}:{column}")
+    raise SyscallFailure(f"Panic: SBF program Panicked in {file_name} at {line}:{column}")
 
 
 SYSCALLS = {

@@ -33,18 +33,18 @@ def same_everywhere(program, data=b""):
 def test_invalid_utf8_in_a_log_is_an_error():
     result = same_everywhere(assemble("mov %r2, 3\ncall sol_log_\nexit"), b"ab\xff")
     assert result.error.code is ErrorCode.SYSCALL_ERROR and result.error.pc == 1
-    assert result.error.detail == "InvalidString: invalid utf-8 sequence of 1 bytes from index 2"
+    assert result.error.detail == "InvalidString: invalid utf-8 sequence of 1 bytes from index 2: [97, 98, 255]"
     assert result.logs == [] and result.compute_units == 2 + 100  # charged before the string is read
 
 
 def test_a_truncated_utf8_sequence_is_incomplete():
     result = same_everywhere(assemble("mov %r2, 3\ncall sol_log_\nexit"), b"ab\xe2")
-    assert result.error.detail == "InvalidString: incomplete utf-8 byte sequence from index 2"
+    assert result.error.detail == "InvalidString: incomplete utf-8 byte sequence from index 2: [97, 98, 226]"
 
 
 def test_valid_utf8_is_logged_as_text():
     result = same_everywhere(assemble("mov %r2, 4\ncall sol_log_\nexit"), "é€".encode()[:4])
-    assert result.error.detail == "InvalidString: incomplete utf-8 byte sequence from index 2"
+    assert result.error.detail.startswith("InvalidString: incomplete utf-8 byte sequence from index 2: [195, 169, 226")
     result = same_everywhere(assemble("mov %r2, 5\ncall sol_log_\nexit"), "é€".encode())
     assert result.ok and result.logs == ["Program log: é€"]
 
@@ -155,7 +155,7 @@ def test_syscall_failures_start_with_agaves_names():
                            "call sol_memcpy_\nexit")
     assert same_everywhere(overlapping).error.detail.startswith("CopyOverlapping:")
     panic = assemble("mov %r2, 3\nmov %r3, 7\nmov %r4, 9\ncall sol_panic_\nexit")
-    assert same_everywhere(panic, b"a.r").error.detail == "Panic: the program panicked at a.r:7:9"
+    assert same_everywhere(panic, b"a.r").error.detail == "Panic: SBF program Panicked in a.r at 7:9"
 
 
 @pytest.mark.parametrize("engine", ENGINES + ("auto",))
