@@ -51,8 +51,10 @@ class NativeRun:
 
     def __init__(self, program, input_data: bytes, helpers: HelperRegistry | None = None,
                  compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE, *,
-                 memory: Memory | None = None, registers=None, direct_mapping: bool = False):
-        """`memory` and `registers` replace the usual map and initial registers (jitvm.bpf.vm)."""
+                 memory: Memory | None = None, registers=None, direct_mapping: bool = False,
+                 logs: LogCollector | None = None):
+        """`memory` and `registers` replace the usual map and initial registers (jitvm.bpf.vm);
+        `logs` is a log collector to add to."""
         self.program = program
         self.profile, self.helpers, self.budget = resolve_options(program, helpers, compute_budget)
         self.lowered = L.lower(program)  # verifies the program, as the reference does first
@@ -64,7 +66,7 @@ class NativeRun:
             self.arrays.registers[:len(registers)] = [value & L.U64 for value in registers]
             self.state[L.STACK_POINTER] = np.int64(np.uint64(self.arrays.registers[10]))
         self.rules = L.call_rules(program, self.profile)
-        self.logs: list[str] = LogCollector()
+        self.logs: list[str] = LogCollector() if logs is None else logs
         self.result: ExecutionResult | None = None
 
     @property
@@ -211,19 +213,20 @@ class NativeRun:
 
 def run_baseline(program, input_data: bytes = b"", *, helpers: HelperRegistry | None = None,
                  compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE,
-                 direct_mapping: bool = False) -> ExecutionResult:
+                 direct_mapping: bool = False, logs: LogCollector | None = None) -> ExecutionResult:
     """Run `program` on the Numba interpreter (same options and result as run_reference)."""
     return NativeRun(program, input_data, helpers, compute_budget, heap_size,
-                     direct_mapping=direct_mapping).run_interpreter()
+                     direct_mapping=direct_mapping, logs=logs).run_interpreter()
 
 
 def run_jit(program, input_data: bytes = b"", *, helpers: HelperRegistry | None = None,
             compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE,
-            direct_mapping: bool = False) -> ExecutionResult:
+            direct_mapping: bool = False, logs: LogCollector | None = None) -> ExecutionResult:
     """Run `program` on the block JIT (compiled, or loaded from the object cache, on first use)."""
     from jitvm.bpf.jit.compile import compiled_program
 
-    run = NativeRun(program, input_data, helpers, compute_budget, heap_size, direct_mapping=direct_mapping)
+    run = NativeRun(program, input_data, helpers, compute_budget, heap_size, direct_mapping=direct_mapping,
+                    logs=logs)
     return run.run_tiered(compiled_program(program))
 
 
@@ -245,10 +248,11 @@ _runs_lock = threading.Lock()
 
 def run_auto(program, input_data: bytes = b"", *, helpers: HelperRegistry | None = None,
              compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE,
-             direct_mapping: bool = False) -> ExecutionResult:
+             direct_mapping: bool = False, logs: LogCollector | None = None) -> ExecutionResult:
     from jitvm.bpf.jit.compile import compiled_program, loaded_in_process
 
-    run = NativeRun(program, input_data, helpers, compute_budget, heap_size, direct_mapping=direct_mapping)
+    run = NativeRun(program, input_data, helpers, compute_budget, heap_size, direct_mapping=direct_mapping,
+                    logs=logs)
     with _runs_lock:
         if len(_runs) > _RUNS_REMEMBERED:
             _runs.clear()

@@ -51,8 +51,10 @@ class Machine:
     """The state of one run: registers, pc, call frames, memory, meter and log."""
 
     def __init__(self, program, input_data: bytes, helpers: HelperRegistry, budget: int | None, heap_size: int,
-                 *, memory: Memory | None = None, registers=None, direct_mapping: bool = False):
-        """`memory` and `registers` replace the usual map and initial registers (jitvm.bpf.vm)."""
+                 *, memory: Memory | None = None, registers=None, direct_mapping: bool = False,
+                 logs: LogCollector | None = None):
+        """`memory` and `registers` replace the usual map and initial registers (jitvm.bpf.vm);
+        `logs` is a log collector to add to (one per transaction in Solana, its cap shared)."""
         self.program = program
         self.profile = profile_table(program.profile).profile
         self.code: list[Decoded | None] = program.decoded
@@ -67,7 +69,7 @@ class Machine:
         self.frames: list[Frame] = []
         self.meter = Meter(budget)
         self.instructions = 0
-        self.logs: list[str] = LogCollector()
+        self.logs: list[str] = LogCollector() if logs is None else logs
         self.pc = program.entry
         self.next_pc = 0
 
@@ -467,10 +469,11 @@ SEMANTICS = {
 
 def run_reference(program, input_data: bytes = b"", *, helpers: HelperRegistry | None = None,
                   compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE,
-                  direct_mapping: bool = False) -> ExecutionResult:
+                  direct_mapping: bool = False, logs: LogCollector | None = None) -> ExecutionResult:
     """Run `program` on the reference interpreter. sBPF programs are metered with Solana's default
     budget unless `compute_budget` says otherwise; eBPF programs only when it is given.
-    `direct_mapping`: memory syscalls work region by region (see jitvm.bpf.vm)."""
+    `direct_mapping`: memory syscalls work region by region (see jitvm.bpf.vm); `logs`: a
+    LogCollector the run adds to (by default a new one; the result's logs are that collector)."""
     from jitvm.bpf.helpers import default_ebpf_helpers
     from jitvm.bpf.syscalls import default_syscalls
 
@@ -479,5 +482,6 @@ def run_reference(program, input_data: bytes = b"", *, helpers: HelperRegistry |
         helpers = default_syscalls() if profile.is_sbpf else default_ebpf_helpers()
     if compute_budget is None and profile.metered:
         compute_budget = DEFAULT_SBPF_COMPUTE_BUDGET
-    machine = Machine(program, bytes(input_data), helpers, compute_budget, heap_size, direct_mapping=direct_mapping)
+    machine = Machine(program, bytes(input_data), helpers, compute_budget, heap_size, direct_mapping=direct_mapping,
+                      logs=logs)
     return machine.run()

@@ -170,3 +170,12 @@ def test_run_takes_direct_mapping(engine):
     assert plain.memory.region(MM_INPUT_START).data.tobytes() == b"abcd"
     gap = assemble("stb [%r10+0], 1\nexit")
     assert run(gap, engine=engine).error is not None and run(gap, engine=engine, direct_mapping=True).ok
+
+
+@pytest.mark.parametrize("engine", ENGINES + ("auto",))
+def test_a_run_adds_to_the_log_collector_it_is_given(engine):
+    """One collector per transaction in Solana: the runtime's lines count towards the cap too."""
+    program = assemble("mov %r2, 3\ncall sol_log_\nexit")
+    logs = LogCollector(["Program X invoke [1]", "x" * 9970])  # 9,990 bytes: 16 more reach the cap
+    result = run(program, b"hey", engine=engine, logs=logs)
+    assert result.logs is logs and logs[-1] == LOG_TRUNCATED and len(logs) == 3
