@@ -278,10 +278,10 @@ class _LenientLoader:
             if (self.reject_broken_elfs and shifted) or MM_PROGRAM_START + section.sh_addr > MM_STACK_START:
                 raise self.fail("ValueOutOfBounds", f"section {section.index} at address {section.sh_addr:#x}, "
                                                     f"file offset {section.sh_offset:#x}")
-            payload = self.elf.bytes_of(section.file_range())
-            if payload is None:
+            span = section.file_range()  # relocated bytes; none for SHT_NOBITS
+            if span.stop > len(self.image):
                 raise self.fail("ValueOutOfBounds", f"section {section.index} extends past the end of the file")
-            payload = bytes(self.image[section.file_range().start:section.file_range().stop])
+            payload = bytes(self.image[span.start:span.stop])
             lowest = section.sh_addr if lowest is None else min(lowest, section.sh_addr)
             highest = max(highest, section.sh_addr + len(payload))
             filled += len(payload)

@@ -358,9 +358,3 @@ class Elf64:
             raise ElfParserError("InvalidSectionHeader", f"section {section.index} is not a symbol table")
         stop = checked_add(section.sh_offset, section.sh_size)
         return [Symbol(*fields) for fields in self._slice(section.sh_offset, stop, _SYMBOL)]
-
-    def bytes_of(self, span: range) -> bytes | None:
-        """data[span] if the whole span is in the file, else None."""
-        if span.start > span.stop or span.stop > len(self.data):
-            return None
-        return self.data[span.start:span.stop]
