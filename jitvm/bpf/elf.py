@@ -15,7 +15,7 @@ files never raise anything else.
   syscall by the hash of its name, a bpf-to-bpf call by the target's key; a call against the symbol
   `entrypoint` gets the entry point's key, so it reaches the real entry point, e_entry).
 - v3 goes through the strict loader (SIMD-0189): exact headers, .rodata at vaddr 0 and bytecode at
-  0x1_0000_0000, no relocations.
+  0x1_0000_0000 (which a program cannot read), no relocations.
 
 eBPF objects (ET_REL) are linked as libbpf links a program: the entry section (named, or the one
 executable section other than .text) first, then each executable section it calls, with the
@@ -347,9 +347,9 @@ class _StrictLoader:
         entry = e_entry - MM_PROGRAM_START
         if not 0 <= entry < len(bytecode) or entry % INSTRUCTION_BYTES:
             raise self.header_error(f"entry {e_entry:#x} is not an instruction of the bytecode")
+        # Only the read-only data is mapped: the bytecode runs but cannot be read (as in Agave).
         return Program(bytecode, profile=f"sbpf-v{self.version}", entry=entry // INSTRUCTION_BYTES,
-                       text_address=MM_PROGRAM_START,
-                       readonly=((MM_RODATA_START, rodata), (MM_PROGRAM_START, bytecode)), source=self.source)
+                       text_address=MM_PROGRAM_START, readonly=((MM_RODATA_START, rodata),), source=self.source)
 
     def segment(self, header: tuple, flags: int, address: int, offset: int) -> bytes:
         p_type, p_flags, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, _align = header

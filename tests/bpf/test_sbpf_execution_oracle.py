@@ -115,3 +115,15 @@ def test_the_callee_sees_r10_as_in_agave(version):
     call = Word(0x85, 0, 1 if version == 3 else 0, 0, 2)  # two words ahead (v0-v2: turned into a key)
     words = [*bump, call, EXIT, EXIT, Word(0xBF, 0, 10, 0, 0), Word(0x57, 0, 0, 0, 0xFFFFF), EXIT]
     assert same_as_agave(words, version, ("reference", "baseline", "jit"))
+
+
+@pytest.mark.parametrize("address", (0, 8, 1 << 32))
+def test_v3_maps_its_read_only_data_but_not_its_bytecode(address):
+    words = [Word(0x18, 1, 0, 0, address & 0xFFFFFFFF), Word(0, 0, 0, 0, address >> 32), Word(0x71, 0, 1, 0, 0), EXIT]
+    elf = v3_elf([(1, 4, 0, b"\x05" * 8), (1, 1, 1 << 32, encode_words(words))])
+    _units, _logs, failure = agave(elf)
+    result = run(load_elf(elf), b"")
+    if address == 0:
+        assert (result.r0, failure) == (5, "custom program error: 0x5")
+    else:
+        assert failure.startswith("Access violation") and result.error.code is ErrorCode.ACCESS_VIOLATION
