@@ -127,3 +127,12 @@ def test_v3_maps_its_read_only_data_but_not_its_bytecode(address):
         assert (result.r0, failure) == (5, "custom program error: 0x5")
     else:
         assert failure.startswith("Access violation") and result.error.code is ErrorCode.ACCESS_VIOLATION
+
+
+@pytest.mark.parametrize("offset", (0, 64, 70, 200))
+def test_v0_maps_its_read_only_region_from_the_region_start(offset):
+    """The lenient loader maps 0x1_0000_0000 up to the end of the last read-only section, zeros
+    where no section is (here .text is at 64): reads of those succeed, past the end they fail."""
+    address = (1 << 32) + offset
+    words = [Word(0x18, 1, 0, 0, address & 0xFFFFFFFF), Word(0, 0, 0, 0, address >> 32), Word(0x71, 0, 1, 0, 0), EXIT]
+    assert same_as_agave(words, 0, ("reference", "baseline", "jit"))
