@@ -29,7 +29,15 @@ import numpy as np
 
 from jitvm.evm.context import ExecutionContext
 from jitvm.evm.message import FrameResult, Message, Status
-from jitvm.evm.baseline.host import NativeFrame, flush_native, host_handlers, record_original, serve_sload, serve_sstore
+from jitvm.evm.baseline.host import (
+    NativeFrame,
+    flush_native,
+    grow_memory,
+    host_handlers,
+    record_original,
+    serve_sload,
+    serve_sstore,
+)
 from jitvm.evm.baseline.kernel import run_kernel
 from jitvm.evm.baseline.layout import (
     ADDRESS_ROW,
@@ -112,7 +120,7 @@ class BaselineEngine:
             exit_kind = registers[EXIT]
             frame.load()
             if exit_kind == EXIT_GROW:
-                memory.reserve(int(registers[NEEDED_MEMORY]))
+                grow_memory(frame, int(registers[NEEDED_MEMORY]))
                 continue
             if exit_kind == EXIT_DONE:
                 return frame_result(frame)
@@ -152,7 +160,7 @@ class BaselineEngine:
             run_kernel(code, data, words, memory.buffer, control)
             frame.load()
             while registers[EXIT] == EXIT_GROW:
-                memory.reserve(int(registers[NEEDED_MEMORY]))
+                grow_memory(frame, int(registers[NEEDED_MEMORY]))
                 run_kernel(code, data, words, memory.buffer, control)
                 frame.load()
             if registers[EXIT] != EXIT_DONE:

@@ -46,6 +46,7 @@ from jitvm.evm.baseline.layout import (
     WORD_BYTES,
     handler_of,
 )
+from jitvm.evm.memory_budget import take_memory
 from jitvm.evm.opcodes import opcode_table
 from jitvm.evm.reference.frame import ExceptionalHalt
 from jitvm.evm.reference.instructions.storage import sstore as _reference_sstore
@@ -186,6 +187,15 @@ class NativeFrame:
             self.registers[GAS_RESERVE] = reserve - (1 << 64) if reserve >> 63 else reserve
             gas -= self.gas_reserve
         self.registers[:4] = (self.pc, gas, self.stack.height, self.memory.size)
+
+
+def grow_memory(frame: NativeFrame, needed: int) -> None:
+    """Make the frame's memory buffer hold `needed` bytes (the kernel returned EXIT_GROW), taking
+    the growth from the transaction's memory budget before allocating it."""
+    memory = frame.memory
+    if needed > memory.buffer.size:
+        take_memory(frame.ctx, needed - memory.buffer.size)
+    memory.reserve(needed)
 
 
 def flush_native(frame: NativeFrame) -> None:

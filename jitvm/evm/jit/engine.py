@@ -28,7 +28,7 @@ from jitvm.evm.jit import codegen, compile
 from jitvm.evm.message import FrameResult, Status
 from jitvm.evm.jit.compile import QUICK, TIMES, compiled_code
 from jitvm.evm.baseline.engine import BaselineEngine, frame_result, serve_host
-from jitvm.evm.baseline.host import host_handlers, serve_sload, serve_sstore
+from jitvm.evm.baseline.host import grow_memory, host_handlers, serve_sload, serve_sstore
 from jitvm.evm.baseline.kernel import run_kernel
 from jitvm.evm.baseline.layout import (
     EXIT,
@@ -166,7 +166,7 @@ class JitEngine(BaselineEngine):
                 if exit_kind == EXIT_STEP:
                     break
                 if exit_kind == EXIT_GROW:
-                    memory.reserve(int(registers[NEEDED_MEMORY]))
+                    grow_memory(frame, int(registers[NEEDED_MEMORY]))
                     continue
                 if exit_kind == EXIT_DONE:
                     return frame_result(frame)
