@@ -64,6 +64,7 @@ from jitvm.evm.baseline.layout import (
     STEPS,
     UNLIMITED_STEPS,
     BufferPool,
+    calldata_at,
     code_rows,
     data_bytes,
     environment_rows,
@@ -111,7 +112,7 @@ class BaselineEngine:
     def _execute(self, frame: NativeFrame, buffers):
         message = frame.message
         code = code_rows(message.code)
-        data = data_bytes(message.data, b"")
+        data = calldata_at(message.data)[0]
         words, control, memory, registers = buffers.words, buffers.control, frame.memory, frame.registers
         handlers = host_handlers(frame.ctx.fork.name)
         return_data = b""
