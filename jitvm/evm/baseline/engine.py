@@ -79,6 +79,18 @@ class BaselineEngine:
 
     def __init__(self):
         self._pool = BufferPool()
+        self._environment = (None, None, None, None)  # (block, origin, gas price, environment_rows)
+
+    def _environment_rows(self, ctx: ExecutionContext) -> np.ndarray:
+        """environment_rows(ctx), remembered while the block and the transaction's origin and gas
+        price stay (the block by identity: a BlockEnv is replaced, never edited, once it runs)."""
+        block, tx = ctx.block, ctx.tx
+        known_block, origin, gas_price, rows = self._environment
+        if block is known_block and tx.origin == origin and tx.gas_price == gas_price:
+            return rows
+        rows = environment_rows(ctx)
+        self._environment = (block, tx.origin, tx.gas_price, rows)
+        return rows
 
     def run_frame(self, message: Message, ctx: ExecutionContext
                   ) -> Generator[Message, FrameResult, FrameResult]:
@@ -90,13 +102,14 @@ class BaselineEngine:
 
     def _run_native(self, message: Message, ctx: ExecutionContext):
         buffers = self._pool.take()
-        buffers.prepare(ctx.fork.name, environment_rows(ctx))
-        frame = NativeFrame(message, ctx, buffers.words, buffers.memory, buffers.control, buffers.memory_address)
+        buffers.prepare(ctx.fork.name, self._environment_rows(ctx))
+        frame = NativeFrame(message, ctx, buffers.words, buffers.memory, buffers.control, buffers.memory_address,
+                            buffers.stack)
         try:
-            stack = frame.stack
-            stack.write_row(ADDRESS_ROW, int.from_bytes(message.target, "big"))
-            stack.write_row(CALLER_ROW, int.from_bytes(message.caller, "big"))
-            stack.write_row(CALLVALUE_ROW, message.value)
+            words = frame.stack.words_bytes  # addresses go in as 20 bytes, little-endian, zero above
+            words[ADDRESS_ROW * 32 : ADDRESS_ROW * 32 + 32] = message.target[::-1] + _TWELVE_ZEROS
+            words[CALLER_ROW * 32 : CALLER_ROW * 32 + 32] = message.caller[::-1] + _TWELVE_ZEROS
+            frame.stack.write_row(CALLVALUE_ROW, message.value)
             frame.registers[CALLDATA_SIZE] = len(message.data)
             if message.is_static:
                 frame.registers[STATIC_FRAME] = 1
@@ -219,18 +232,18 @@ def forget_storage(control: np.ndarray) -> None:
 
 
 _STATUSES = {int(status): status for status in Status}
+_TWELVE_ZEROS = bytes(12)
+_SUCCESS, _REVERT = int(Status.SUCCESS), int(Status.REVERT)
+assert (STATUS, OUT_OFFSET, OUT_SIZE) == (5, 7, 8), "frame_result reads registers[5:9] at once"
 
 
 def frame_result(frame: NativeFrame) -> FrameResult:
     """How a frame the kernel ended (EXIT_DONE) ends. A successful frame gives the state its native
     writes; a failed or reverted one drops them (the driver undoes the frame's changes anyway)."""
-    registers = frame.registers
-    status = _STATUSES[registers[STATUS]]
-    if status.is_exceptional:
-        return FrameResult.failure(status)
-    if status is Status.SUCCESS:
+    status, _, offset, size = frame.registers[5:9].tolist()
+    if status == _SUCCESS:
         flush_native(frame)
-    size = int(registers[OUT_SIZE])
-    offset = int(registers[OUT_OFFSET])
+    elif status != _REVERT:
+        return FrameResult.failure(_STATUSES[status])
     output = frame.memory.buffer[offset : offset + size].tobytes() if size else b""
-    return FrameResult(status, frame.gas_left, output)
+    return FrameResult(_STATUSES[status], frame.gas_left, output)

@@ -153,13 +153,17 @@ class NativeFrame:
     )
 
     def __init__(self, message, ctx, words: np.ndarray, memory_buffer: np.ndarray, control: np.ndarray,
-                 memory_address: int | None = None):
+                 memory_address: int | None = None, stack: NativeStack | None = None):
         self.message = message
         self.ctx = ctx
         self.state = ctx.state
         self.code = message.code
         self.pc = 0
-        self.stack = NativeStack(words)
+        if stack is None:
+            stack = NativeStack(words)
+        else:
+            stack.height = 0
+        self.stack = stack
         self.memory = NativeMemory(memory_buffer, memory_address)
         self.gas_left = message.gas
         self.return_data = b""

@@ -259,7 +259,7 @@ class FrameBuffers:
     """The writable arrays of one running frame, reused by later frames once it ends."""
 
     __slots__ = ("words", "_memory", "control", "fork", "environment", "words_address", "control_address",
-                 "memory_address")
+                 "memory_address", "stack")
 
     def __init__(self, memory_capacity: int):
         self.words = np.zeros((WORD_ROWS, LIMBS), dtype=np.uint64)
@@ -268,6 +268,9 @@ class FrameBuffers:
         # Native code takes raw addresses; reading one from numpy costs about a microsecond.
         self.words_address = self.words.ctypes.data
         self.control_address = self.control.ctypes.data
+        from jitvm.evm.baseline.host import NativeStack
+
+        self.stack = NativeStack(self.words)  # the stack view of `words`, reused by every frame
 
     @property
     def memory(self) -> np.ndarray:
