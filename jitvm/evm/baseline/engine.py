@@ -17,8 +17,12 @@ same, only the data array changes after a call returns data.
 Gas beyond NATIVE_GAS_LIMIT (2**60) stays out of the kernel's registers (NativeFrame.store), so its
 int64 arithmetic has room for every cost, while GAS and the host (the 63/64 rule) see the exact
 number. Only frames given more than MAX_NATIVE_GAS (2**64 - 1, pyrevm's and jitvm.EVM's default gas
-limit, more than any block allows) run on the reference interpreter. With a tracer attached, frames run natively one instruction per
-kernel entry, so the trace is the baseline's own.
+limit, more than any block allows) run on the reference interpreter. With a tracer attached, frames
+run natively one instruction per kernel entry, so the trace is the baseline's own.
+
+Storage writes, refunds and logs the kernel makes natively reach the state through
+host.flush_native: before any other host instruction, and when the frame ends with success
+(docs/native-host.md).
 """
 
 from __future__ import annotations
