@@ -31,6 +31,7 @@ from jitvm.evm.context import BlockEnv as _JitBlockEnv
 from jitvm.evm.context import ExecutionContext
 from jitvm.evm.context import TxEnv as _JitTxEnv
 from jitvm.evm.forks import get_fork
+from jitvm.evm.memory_budget import DEFAULT_MEMORY_LIMIT, MemoryBudgetExceeded
 from jitvm.evm.message import Message, Status
 from jitvm.evm.state import Account, State
 from jitvm.evm.transaction import Transaction, delete_destroyed_accounts, execute, gas_after_refund, intrinsic_gas
@@ -241,17 +242,30 @@ class Log:
 class ExecutionResult:
     """How the last `message_call` or `deploy` ended (pyrevm.ExecutionResult), plus its `output`."""
 
-    __slots__ = ("is_success", "is_halt", "reason", "gas_used", "gas_refunded", "logs", "output")
+    __slots__ = ("is_success", "is_halt", "reason", "gas_used", "gas_refunded", "_logs", "output")
 
     def __init__(self, is_success: bool, is_halt: bool, reason: str, gas_used: int, gas_refunded: int,
-                 logs: list[Log] | None = None, output: bytes = b""):
+                 logs: list | None = None, output: bytes = b""):
         self.is_success = is_success
         self.is_halt = is_halt
         self.reason = reason
         self.gas_used = gas_used
         self.gas_refunded = gas_refunded
-        self.logs = logs if logs is not None else []
+        self._logs = logs if logs is not None else []  # pyrevm Logs, or the State's, converted when read
         self.output = output
+
+    @property
+    def logs(self) -> list[Log]:
+        """The logs as pyrevm shows them, made from the State's records on first reading (a call that
+        emits thousands of logs pays for the objects only if someone looks)."""
+        logs = self._logs
+        if logs and not isinstance(logs[0], Log):
+            logs = self._logs = [Log(log.address, log.topics, log.data) for log in logs]
+        return logs
+
+    @logs.setter
+    def logs(self, logs: list[Log]) -> None:
+        self._logs = logs
 
     def __repr__(self) -> str:
         return (f"ExecutionResult(is_success={self.is_success}, is_halt={self.is_halt}, reason={self.reason!r}, "
@@ -341,13 +355,16 @@ class SessionState(State):
 class EVM:
     """An in-memory EVM with pyrevm's interface, running on a jitvm engine.
 
-    `engine` names the jitvm engine ('reference', 'baseline', 'jit', 'auto'); `fork_url` (state read
-    from a node) is not supported.
+    `engine` names the jitvm engine: 'auto' (the default: the baseline interpreter, and the JIT for
+    code that runs often), 'jit', 'baseline' or 'reference'; `fork_url` (state read from a node) is
+    not supported. `memory_limit` is how many bytes of EVM memory the frames of one call may take
+    in all (default: revm's, 2**32 - 1); a call that needs more halts with `OutOfGas(MemoryLimit)`
+    and changes nothing.
     """
 
     def __init__(self, env: Env | None = None, fork_url: str | None = None, fork_block: str | None = None,
                  gas_limit: int = UINT64_MAX, tracing: bool = False, spec_id: str = "LATEST",
-                 engine: str = "reference"):
+                 engine: str = "auto", memory_limit: int = DEFAULT_MEMORY_LIMIT):
         if fork_url is not None:
             raise NotImplementedError("jitvm.EVM runs on an in-memory state; fork_url is not supported")
         fork_name = SPEC_IDS.get(str(spec_id).upper())
@@ -359,6 +376,7 @@ class EVM:
         self._engine_name = engine
         self._engine = get_engine(engine)
         self._gas_limit = gas_limit
+        self._memory_limit = memory_limit
         self.tracing = tracing
         self._state = SessionState()
         self._env = env or Env()
@@ -367,7 +385,7 @@ class EVM:
         self._log_count = 0
         self._result: ExecutionResult | None = None
         # What every call starts with, rebuilt only when the environment changes.
-        self._ctx = ExecutionContext(state=self._state, fork=self._fork, engine=_direct_engine(self._engine))
+        self._ctx = ExecutionContext(state=self._state, fork=self._fork, engine=self._engine)
         self._apply_env()
 
     # -- environment -------------------------------------------------------------------------------
@@ -580,6 +598,7 @@ class EVM:
             raise TransactionError(f"Transaction(LackOfFundForMaxFee {{ fee: {max_fee}, balance: {balance} }})")
 
         state.begin_transaction()
+        start = state.snapshot()
         warm = state.warm_addresses
         warm.update(self._warm_at_start)
         warm.add(sender)
@@ -601,16 +620,21 @@ class EVM:
             message = Message(sender, to, to, value, data, call_gas, 0, account.code if account else b"",
                               is_static=is_static)
         warm.add(target)
-        frame = execute(message, ctx)
+        ctx.memory_left = self._memory_limit
+        try:
+            frame = execute(message, ctx)
+        except (MemoryBudgetExceeded, MemoryError):
+            # Past the memory budget (or the machine's): the call cannot complete, and nothing it did stays.
+            state.revert(start)
+            result = self._result = ExecutionResult(False, True, "OutOfGas(MemoryLimit)", gas_limit, 0)
+            raise ExecutionHalted(result) from None
         if tracer is not None:
             tracer.end_transaction(frame, gas_limit - frame.gas_left)
         gas_used, refund = gas_after_refund(state, gas_limit, frame)
         delete_destroyed_accounts(state)
-        if state.logs:
-            logs = [Log(log.address, log.topics, log.data) for log in state.logs]
+        logs = state.logs  # this transaction's list (begin_transaction starts a new one)
+        if logs:
             self._log_count += len(logs)
-        else:
-            logs = []
         status = frame.status
         if status is _SUCCESS:
             # revm's Stop / Return / SelfDestruct: jitvm's status does not say which instruction ended
@@ -639,21 +663,6 @@ class EVM:
 _SUCCESS = Status.SUCCESS
 _CACHED_CALLDATA_SIZE = 1024  # intrinsic gas is memoized for calls with calldata up to this size
 _INTRINSIC_CACHE_LIMIT = 4096
-
-
-class _ReferenceFrames:
-    """The reference interpreter as an engine object, so the driver need not import it on every call."""
-
-    name = "reference"
-
-    def __init__(self):
-        from jitvm.evm.reference import run_frame
-
-        self.run_frame = run_frame
-
-
-def _direct_engine(engine):
-    return _ReferenceFrames() if engine is None else engine
 
 
 def _precompile_price(fork, address: bytes, data: bytes) -> int:

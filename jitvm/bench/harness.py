@@ -94,7 +94,8 @@ def run_cases(cases, runners: list[Runner], settings: Settings, progress: Progre
     try:
         for index, case in enumerate(cases):
             progress.case_started(index, case)
-            entries = [(runner, _measurement(case, runner)) for runner in runners if runner.kind == case.kind]
+            entries = [(runner, _measurement(case, runner)) for runner in runners
+                       if runner.kind == case.kind and getattr(case, "accepts", _any_runner)(runner.name)]
             run.measurements.extend(measurement for _, measurement in entries)
             try:
                 _run_case(case, entries, settings, progress)
@@ -112,6 +113,10 @@ def run_cases(cases, runners: list[Runner], settings: Settings, progress: Progre
         run.notes.append(f"interrupted by Ctrl-C: {finished} of {len(cases)} workloads finished")
     run.seconds += time.perf_counter() - started
     return run
+
+
+def _any_runner(name: str) -> bool:
+    return True
 
 
 def _measurement(case, runner: Runner) -> Measurement:

@@ -49,6 +49,8 @@ class PyrevmRunner(Runner):
 
         from jitvm.evm.calls import CALLER_ADDRESS, CONTRACT_ADDRESS
 
+        if hasattr(case, "prepare_on"):  # a session of transactions (jitvm.bench.realworld)
+            return case.prepare_on(self.name)
         evm = pyrevm.EVM(gas_limit=case.gas)
         for address, (balance, nonce, code, storage) in _accounts(case):
             evm.insert_account_info("0x" + address.hex(), pyrevm.AccountInfo(balance=balance, nonce=nonce, code=code or None))

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from jitvm.errors import InputError
 
 PEER_NAMES = ("pyrevm", "py-evm")  # EVM only; no BPF peer is installable from PyPI
+# EVM engines run only when --engines names them (the tiered "auto" is left out of default runs).
+ON_REQUEST_ENGINES = ("auto",)
 # Names an engine may have even where it is not built yet (asking for one is not a typo).
 PLANNED_ENGINES = ("reference", "baseline", "jit")
 
@@ -100,6 +102,8 @@ class EvmEngineRunner(Runner):
     def prepare(self, case):
         from jitvm.evm.calls import call_code
 
+        if hasattr(case, "prepare_on"):  # a session of transactions (jitvm.bench.realworld)
+            return case.prepare_on(self.name)
         state = evm_state(case)
         engine = self.engine
 
@@ -168,7 +172,7 @@ def make_runner(kind: str, name: str) -> Runner:
         from jitvm.bench.peers import make_peer
 
         return make_peer(name)
-    if name not in registered_engines(kind):
+    if name not in registered_engines(kind) and not (kind == "evm" and name in ON_REQUEST_ENGINES):
         raise Unavailable(f"not in the {kind.upper()} engine registry yet")
     if kind == "evm":
         from jitvm.evm.engines import get_engine
@@ -206,7 +210,7 @@ def discover(kinds: list[str], wanted: list[str] | None) -> tuple[list[Runner], 
     engines or peers that exist somewhere (a typo is an InputError); a name that does not apply to
     a kind (a peer of the EVM for BPF) is just not used for it.
     """
-    known = set(PLANNED_ENGINES) | set(PEER_NAMES) | {n for kind in ("evm", "bpf") for n in registered_engines(kind)}
+    known = set(PLANNED_ENGINES) | set(PEER_NAMES) | set(ON_REQUEST_ENGINES) | {n for kind in ("evm", "bpf") for n in registered_engines(kind)}
     if wanted is not None:
         unknown = [name for name in wanted if name not in known]
         if unknown:
@@ -215,7 +219,7 @@ def discover(kinds: list[str], wanted: list[str] | None) -> tuple[list[Runner], 
     for kind in kinds:
         candidates = registered_engines(kind) + (list(PEER_NAMES) if kind == "evm" else [])
         if wanted is not None:
-            applicable = set(PLANNED_ENGINES) | set(candidates)
+            applicable = set(PLANNED_ENGINES) | set(candidates) | (set(ON_REQUEST_ENGINES) if kind == "evm" else set())
             candidates = [name for name in wanted if name in applicable]
         for name in dict.fromkeys(candidates):
             try:

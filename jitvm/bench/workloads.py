@@ -233,10 +233,13 @@ def bundled_bpf_cases(fixtures: Path) -> list[BpfCase]:
 
 def bundled_cases(fixtures: Path, *, quick: bool = False, every_input: bool = False) -> list[Case]:
     """The bundled cases a run takes: every input (every_input), the quick set, or the default set."""
+    from jitvm.bench.realworld import realworld_cases
+
     evm = bundled_evm_cases(fixtures)
     bpf = bundled_bpf_cases(fixtures)
+    realworld = [] if quick else realworld_cases()  # sessions of short transactions (realworld.py)
     if every_input:
-        return [*evm, *bpf]
+        return [*evm, *realworld, *bpf]
     if quick:
         wanted = QUICK_EVM_INPUTS
     else:
@@ -246,7 +249,7 @@ def bundled_cases(fixtures: Path, *, quick: bool = False, every_input: bool = Fa
         wanted.update(DEFAULT_EVM_INPUTS)
     evm = [case for case in evm if wanted.get(case.name.split("/", 1)[0]) == case.name.split("/", 1)[1]]
     bpf = [case for case in bpf if case.name.endswith("/small" if quick else "/full")]
-    return [*evm, *bpf]
+    return [*evm, *realworld, *bpf]
 
 
 def filter_cases(cases: list[Case], patterns: str | None) -> list[Case]:

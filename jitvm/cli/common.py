@@ -13,8 +13,8 @@ EVM_ENGINE_CHOICES = ("reference", "baseline", "jit", "auto")
 
 def add_engine_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--engine", default="reference", choices=EVM_ENGINE_CHOICES,
-        help="execution engine (default: reference)",
+        "--engine", default="auto", choices=EVM_ENGINE_CHOICES,
+        help="execution engine (default: auto, the baseline interpreter and the JIT for hot code)",
     )
 
 

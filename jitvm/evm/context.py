@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from jitvm.evm.forks import Fork, get_fork
+from jitvm.evm.memory_budget import DEFAULT_MEMORY_LIMIT
 from jitvm.evm.state import State
 from jitvm.hashing import keccak256
 
@@ -53,5 +54,13 @@ class ExecutionContext:
     block: BlockEnv = field(default_factory=BlockEnv)
     tx: TxEnv = field(default_factory=TxEnv)
     fork: Fork = field(default_factory=lambda: get_fork("Cancun"))
-    engine: "Engine | None" = None  # None: the reference interpreter
+    engine: "Engine" = None  # None (the default) is replaced by the reference interpreter's engine
     tracer: Any = None  # an EIP-3155 tracer (jitvm.evm.trace), or None
+    # Bytes of EVM memory the transaction's frames may still take (jitvm.evm.execution.take_memory).
+    memory_left: int = DEFAULT_MEMORY_LIMIT
+
+    def __post_init__(self):
+        if self.engine is None:
+            from jitvm.evm.engines import reference_engine
+
+            self.engine = reference_engine()

@@ -2,7 +2,8 @@
 
     engine.run_frame(message, ctx) -> generator that yields child Messages and returns a FrameResult
 
-`None` in an ExecutionContext means the reference interpreter.
+`get_engine(name)` returns the shared engine object of each name, the reference interpreter's too.
+What an engine may ask of the state while it runs is written down in jitvm.evm.host.Host.
 """
 
 from __future__ import annotations
@@ -22,23 +23,27 @@ class Engine(Protocol):
 
 
 class ReferenceEngine:
+    """The reference interpreter (jitvm.evm.reference) as an engine object."""
+
     name = "reference"
 
-    def run_frame(self, message, ctx):
+    def __init__(self):
         from jitvm.evm.reference import run_frame
 
-        return run_frame(message, ctx)
+        self.run_frame = run_frame  # bound once: the driver calls it for every frame
 
 
 # "auto" is tiered: the baseline runs a code until it is hot (jitvm.evm.jit.engine.HOT_GAS gas or
 # HOT_CALLS frames), then the JIT compiles it in the background and its next frames run compiled.
+# It is the default of jitvm.EVM, the py-evm backend and the CLI.
 ENGINE_NAMES = ("reference", "baseline", "jit", "auto")
+DEFAULT_ENGINE = "auto"
 
 
-def get_engine(name: str) -> Engine | None:
-    """The engine called `name` (None stands for the reference interpreter). KeyError if unknown."""
+def get_engine(name: str) -> Engine:
+    """The engine called `name`. KeyError if unknown."""
     if name == "reference":
-        return None
+        return reference_engine()
     if name == "baseline":
         return _baseline_engine()
     if name == "jit":
@@ -46,6 +51,11 @@ def get_engine(name: str) -> Engine | None:
     if name == "auto":
         return _auto_engine()
     raise KeyError(f"unknown EVM engine {name!r}; available: {', '.join(ENGINE_NAMES)}")
+
+
+@cache
+def reference_engine() -> Engine:
+    return ReferenceEngine()
 
 
 @cache

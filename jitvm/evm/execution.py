@@ -11,8 +11,8 @@ from __future__ import annotations
 from jitvm.evm import gas
 from jitvm.evm.context import ExecutionContext
 from jitvm.evm.message import FrameResult, Message, Status
+from jitvm.evm.memory_budget import DEFAULT_MEMORY_LIMIT, MemoryBudgetExceeded, take_memory  # noqa: F401 (re-exported)
 from jitvm.evm.precompiles import PrecompileError, run_precompile
-from jitvm.evm.reference import run_frame as run_reference_frame
 
 EOF_PREFIX = 0xEF  # EIP-3541: new code may not start with this byte (reserved for EOF)
 
@@ -48,9 +48,7 @@ def _enter(message: Message, ctx: ExecutionContext, frames: list) -> FrameResult
         return _leave(message, _run_precompile(message, ctx), snapshot, ctx)
     if not message.code:
         return _leave(message, FrameResult(Status.SUCCESS, message.gas), snapshot, ctx)
-    engine = ctx.engine
-    runner = run_reference_frame(message, ctx) if engine is None else engine.run_frame(message, ctx)
-    frames.append((runner, snapshot, message))
+    frames.append((ctx.engine.run_frame(message, ctx), snapshot, message))
     return None
 
 

@@ -276,7 +276,7 @@ class JitvmComputationMixin:
     from the py-evm class it is combined with.
     """
 
-    jitvm_engine: str = "reference"
+    jitvm_engine: str = "auto"
     jitvm_fork: str = "Cancun"
 
     @classmethod
@@ -343,7 +343,7 @@ def _record(computation, result, host: PyEvmHost, gas_available: int) -> None:
         computation.output = result.output
 
 
-def jitvm_computation(computation_class, engine: str = "reference") -> type:
+def jitvm_computation(computation_class, engine: str = "auto") -> type:
     """`computation_class` with its code run by the jitvm engine called `engine`."""
     return type(
         f"Jitvm{computation_class.__name__}",
@@ -352,7 +352,7 @@ def jitvm_computation(computation_class, engine: str = "reference") -> type:
     )
 
 
-def jitvm_vm(vm_class, engine: str = "reference") -> type:
+def jitvm_vm(vm_class, engine: str = "auto") -> type:
     """`vm_class` (CancunVM, ShanghaiVM, ParisVM) whose state runs computations on jitvm."""
     state_class = vm_class._state_class
     computation_class = jitvm_computation(state_class.computation_class, engine)
@@ -363,7 +363,7 @@ def jitvm_vm(vm_class, engine: str = "reference") -> type:
     )
 
 
-def jitvm_chain(chain_class, engine: str = "reference") -> Any:
+def jitvm_chain(chain_class, engine: str = "auto") -> Any:
     """A configured py-evm chain class whose VMs from Paris on run on jitvm."""
     if not chain_class.vm_configuration:
         raise ValueError(f"{chain_class.__name__} has no VM configuration yet (configure its forks first)")
@@ -374,7 +374,7 @@ def jitvm_chain(chain_class, engine: str = "reference") -> Any:
     return chain_class.configure(__name__=f"Jitvm{chain_class.__name__}", vm_configuration=configuration)
 
 
-def on_jitvm(engine: str = "reference"):
+def on_jitvm(engine: str = "auto"):
     """A step for py-evm's chain builder, after the fork steps:
 
         build(MiningChain, cancun_at(0), on_jitvm("auto"), genesis(...))

@@ -143,5 +143,7 @@ def test_bundled_workload_selection():
     assert {"evm/sha1_divs/1351", "evm/snailtracer/benchmark", "bpf/fnv1a/full"} <= default
     assert {"evm/sha1_divs/empty", "bpf/fnv1a/small"} <= quick and not any(key.endswith("/full") for key in quick)
     assert default | quick <= every
-    contracts = {key.split("/")[1] for key in default if key.startswith("evm/")}
-    assert len(contracts) == len([key for key in default if key.startswith("evm/")])  # one input each
+    contract_keys = [key for key in default if key.startswith("evm/") and not key.startswith("evm/realworld/")]
+    contracts = {key.split("/")[1] for key in contract_keys}
+    assert len(contracts) == len(contract_keys)  # one input each
+    assert {"evm/realworld/erc20/transfer", "evm/realworld/block/1000_mixed"} <= default

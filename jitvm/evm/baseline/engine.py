@@ -16,9 +16,13 @@ same, only the data array changes after a call returns data.
 
 Gas beyond NATIVE_GAS_LIMIT (2**60) stays out of the kernel's registers (NativeFrame.store), so its
 int64 arithmetic has room for every cost, while GAS and the host (the 63/64 rule) see the exact
-number. Only frames given more than MAX_NATIVE_GAS (2**63 - 1, more than any transaction can carry)
-run on the reference interpreter. With a tracer attached, frames run natively one instruction per
-kernel entry, so the trace is the baseline's own.
+number. Only frames given more than MAX_NATIVE_GAS (2**64 - 1, pyrevm's and jitvm.EVM's default gas
+limit, more than any block allows) run on the reference interpreter. With a tracer attached, frames
+run natively one instruction per kernel entry, so the trace is the baseline's own.
+
+Storage writes, refunds and logs the kernel makes natively reach the state through
+host.flush_native: before any other host instruction, and when the frame ends with success
+(docs/native-host.md).
 """
 
 from __future__ import annotations
@@ -29,7 +33,15 @@ import numpy as np
 
 from jitvm.evm.context import ExecutionContext
 from jitvm.evm.message import FrameResult, Message, Status
-from jitvm.evm.baseline.host import NativeFrame, host_handlers
+from jitvm.evm.baseline.host import (
+    NativeFrame,
+    flush_native,
+    grow_memory,
+    host_handlers,
+    record_original,
+    serve_sload,
+    serve_sstore,
+)
 from jitvm.evm.baseline.kernel import run_kernel
 from jitvm.evm.baseline.layout import (
     ADDRESS_ROW,
@@ -47,11 +59,16 @@ from jitvm.evm.baseline.layout import (
     OPCODE,
     OUT_OFFSET,
     OUT_SIZE,
+    PENDING,
+    PENDING_SLOAD,
+    PENDING_SSTORE,
     REGISTERS_ROW,
+    STATIC_FRAME,
     STATUS,
     STEPS,
     UNLIMITED_STEPS,
     BufferPool,
+    calldata_at,
     code_rows,
     data_bytes,
     environment_rows,
@@ -66,6 +83,18 @@ class BaselineEngine:
 
     def __init__(self):
         self._pool = BufferPool()
+        self._environment = (None, None, None, None)  # (block, origin, gas price, environment_rows)
+
+    def _environment_rows(self, ctx: ExecutionContext) -> np.ndarray:
+        """environment_rows(ctx), remembered while the block and the transaction's origin and gas
+        price stay (the block by identity: a BlockEnv is replaced, never edited, once it runs)."""
+        block, tx = ctx.block, ctx.tx
+        known_block, origin, gas_price, rows = self._environment
+        if block is known_block and tx.origin == origin and tx.gas_price == gas_price:
+            return rows
+        rows = environment_rows(ctx)
+        self._environment = (block, tx.origin, tx.gas_price, rows)
+        return rows
 
     def run_frame(self, message: Message, ctx: ExecutionContext
                   ) -> Generator[Message, FrameResult, FrameResult]:
@@ -77,15 +106,17 @@ class BaselineEngine:
 
     def _run_native(self, message: Message, ctx: ExecutionContext):
         buffers = self._pool.take()
-        buffers.prepare(ctx.fork.name, environment_rows(ctx))
-        frame = NativeFrame(message, ctx, buffers.words, buffers.memory, buffers.control[REGISTERS_ROW],
-                            buffers.memory_address)
+        buffers.prepare(ctx.fork.name, self._environment_rows(ctx))
+        frame = NativeFrame(message, ctx, buffers.words, buffers.memory, buffers.control, buffers.memory_address,
+                            buffers.stack)
         try:
-            stack = frame.stack
-            stack.write_row(ADDRESS_ROW, int.from_bytes(message.target, "big"))
-            stack.write_row(CALLER_ROW, int.from_bytes(message.caller, "big"))
-            stack.write_row(CALLVALUE_ROW, message.value)
+            words = frame.stack.words_bytes  # addresses go in as 20 bytes, little-endian, zero above
+            words[ADDRESS_ROW * 32 : ADDRESS_ROW * 32 + 32] = message.target[::-1] + _TWELVE_ZEROS
+            words[CALLER_ROW * 32 : CALLER_ROW * 32 + 32] = message.caller[::-1] + _TWELVE_ZEROS
+            frame.stack.write_row(CALLVALUE_ROW, message.value)
             frame.registers[CALLDATA_SIZE] = len(message.data)
+            if message.is_static:
+                frame.registers[STATIC_FRAME] = 1
             frame.store()
             if ctx.tracer is None:
                 frame.registers[STEPS] = UNLIMITED_STEPS
@@ -98,7 +129,7 @@ class BaselineEngine:
     def _execute(self, frame: NativeFrame, buffers):
         message = frame.message
         code = code_rows(message.code)
-        data = data_bytes(message.data, b"")
+        data = calldata_at(message.data)[0]
         words, control, memory, registers = buffers.words, buffers.control, frame.memory, frame.registers
         handlers = host_handlers(frame.ctx.fork.name)
         return_data = b""
@@ -107,10 +138,21 @@ class BaselineEngine:
             exit_kind = registers[EXIT]
             frame.load()
             if exit_kind == EXIT_GROW:
-                memory.reserve(int(registers[NEEDED_MEMORY]))
+                grow_memory(frame, int(registers[NEEDED_MEMORY]))
                 continue
             if exit_kind == EXIT_DONE:
                 return frame_result(frame)
+            pending = registers[PENDING]
+            if pending == PENDING_SSTORE:  # a slot written first: nothing native to take before it
+                if not serve_sstore(frame):
+                    return FrameResult.failure(frame.halt)
+                frame.store()
+                continue
+            if pending == PENDING_SLOAD:  # the most frequent way out: a slot read first
+                if not serve_sload(frame):
+                    return FrameResult.failure(Status.OUT_OF_GAS)
+                frame.store()
+                continue
             ended = yield from serve_host(frame, handlers, control)
             if ended is not None:
                 return ended
@@ -136,9 +178,11 @@ class BaselineEngine:
             run_kernel(code, data, words, memory.buffer, control)
             frame.load()
             while registers[EXIT] == EXIT_GROW:
-                memory.reserve(int(registers[NEEDED_MEMORY]))
+                grow_memory(frame, int(registers[NEEDED_MEMORY]))
                 run_kernel(code, data, words, memory.buffer, control)
                 frame.load()
+            if registers[EXIT] != EXIT_DONE:
+                flush_native(frame)  # the tracer reads the refund counter
             if registers[EXIT] == EXIT_DONE:
                 result = frame_result(frame)
                 tracer.after_step(frame, error=result.status if result.status.is_exceptional else None)
@@ -150,6 +194,7 @@ class BaselineEngine:
                 except ExceptionalHalt as halt:
                     tracer.after_step(frame, error=halt.status)
                     return FrameResult.failure(halt.status)
+                record_original(frame)
             tracer.after_step(frame)
             if request is not None:
                 child, resume = request
@@ -168,8 +213,10 @@ def serve_host(frame: NativeFrame, handlers: tuple, control: np.ndarray):
     function for it, yielding the child Message of a call or create to the driver. Returns the
     frame's result if the instruction ended it, else None (the caller stores the registers and
     enters the kernel again). Shared by the baseline and JIT engines."""
+    flush_native(frame)  # what the kernel wrote natively comes first
     try:
         request = handlers[frame.registers[OPCODE]](frame)
+        record_original(frame)
         if request is not None:
             child, resume = request
             resume(frame, (yield child))
@@ -182,21 +229,25 @@ def serve_host(frame: NativeFrame, handlers: tuple, control: np.ndarray):
 
 
 def forget_storage(control: np.ndarray) -> None:
-    """Empty the storage cache: a child frame may have changed the account's storage."""
+    """Empty the storage cache: a child frame may have changed the account's storage. (The frame
+    gave the state its native writes before the child started: nothing is dirty.)"""
     control[CACHE_USE:] = 0
     control[REGISTERS_ROW, CACHED] = 0
 
 
 _STATUSES = {int(status): status for status in Status}
+_TWELVE_ZEROS = bytes(12)
+_SUCCESS, _REVERT = int(Status.SUCCESS), int(Status.REVERT)
+assert (STATUS, OUT_OFFSET, OUT_SIZE) == (5, 7, 8), "frame_result reads registers[5:9] at once"
 
 
 def frame_result(frame: NativeFrame) -> FrameResult:
-    """How a frame the kernel ended (EXIT_DONE) ends."""
-    registers = frame.registers
-    status = _STATUSES[registers[STATUS]]
-    if status.is_exceptional:
-        return FrameResult.failure(status)
-    size = int(registers[OUT_SIZE])
-    offset = int(registers[OUT_OFFSET])
+    """How a frame the kernel ended (EXIT_DONE) ends. A successful frame gives the state its native
+    writes; a failed or reverted one drops them (the driver undoes the frame's changes anyway)."""
+    status, _, offset, size = frame.registers[5:9].tolist()
+    if status == _SUCCESS:
+        flush_native(frame)
+    elif status != _REVERT:
+        return FrameResult.failure(_STATUSES[status])
     output = frame.memory.buffer[offset : offset + size].tobytes() if size else b""
-    return FrameResult(status, frame.gas_left, output)
+    return FrameResult(_STATUSES[status], frame.gas_left, output)

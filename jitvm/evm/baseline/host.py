@@ -16,9 +16,40 @@ from functools import cache
 
 import numpy as np
 
-from jitvm.evm.gas import MEMORY_LIMIT
-from jitvm.evm.baseline.layout import GAS_RESERVE, MSIZE, NATIVE_GAS_LIMIT, PC, STORAGE_MNEMONICS, WORD_BYTES, handler_of
+from jitvm.evm.gas import COLD_SLOAD_SURCHARGE, MEMORY_LIMIT
+from jitvm.evm.baseline.layout import (
+    CACHE_KEYS,
+    CACHE_USE,
+    CACHE_VALUES,
+    DIRTY,
+    DIRTY_SLOTS,
+    GAS_RESERVE,
+    LOG_BYTES,
+    LOG_DATA,
+    LOG_SIZES,
+    LOG_STARTS,
+    LOG_TOPIC_COUNTS,
+    LOG_TOPICS,
+    LOGS,
+    MSIZE,
+    NATIVE_GAS_LIMIT,
+    NATIVE_WRITES,
+    PC,
+    PENDING,
+    PENDING_KEY,
+    PENDING_NONE,
+    PENDING_ORIGINAL,
+    PENDING_SLOAD,
+    REFUND,
+    SLOT_CLEAN,
+    STORAGE_MNEMONICS,
+    WORD_BYTES,
+    handler_of,
+)
+from jitvm.evm.memory_budget import take_memory
 from jitvm.evm.opcodes import opcode_table
+from jitvm.evm.reference.frame import ExceptionalHalt
+from jitvm.evm.reference.instructions.storage import sstore as _reference_sstore
 
 
 class NativeStack:
@@ -30,6 +61,11 @@ class NativeStack:
     def __init__(self, words: np.ndarray):
         self._bytes = memoryview(words).cast("B")
         self.height = 0
+
+    @property
+    def words_bytes(self) -> memoryview:
+        """Every row of `words`, as bytes."""
+        return self._bytes
 
     def pop(self) -> int:
         self.height -= 1
@@ -113,23 +149,28 @@ class NativeFrame:
 
     __slots__ = (
         "message", "ctx", "state", "code", "pc", "stack", "memory", "gas_left", "return_data",
-        "output", "running", "registers", "gas_reserve",
+        "output", "running", "registers", "gas_reserve", "control", "halt",
     )
 
-    def __init__(self, message, ctx, words: np.ndarray, memory_buffer: np.ndarray, registers: np.ndarray,
-                 memory_address: int | None = None):
+    def __init__(self, message, ctx, words: np.ndarray, memory_buffer: np.ndarray, control: np.ndarray,
+                 memory_address: int | None = None, stack: NativeStack | None = None):
         self.message = message
         self.ctx = ctx
         self.state = ctx.state
         self.code = message.code
         self.pc = 0
-        self.stack = NativeStack(words)
+        if stack is None:
+            stack = NativeStack(words)
+        else:
+            stack.height = 0
+        self.stack = stack
         self.memory = NativeMemory(memory_buffer, memory_address)
         self.gas_left = message.gas
         self.return_data = b""
         self.output = b""
         self.running = True
-        self.registers = registers
+        self.control = control
+        self.registers = control[0]
         self.gas_reserve = 0  # gas beyond NATIVE_GAS_LIMIT, kept out of registers[GAS]
 
     def load(self) -> None:
@@ -146,9 +187,97 @@ class NativeFrame:
         gas = self.gas_left
         if gas >= NATIVE_GAS_LIMIT or self.gas_reserve:
             self.gas_reserve = max(0, gas - (NATIVE_GAS_LIMIT - 1))
-            self.registers[GAS_RESERVE] = self.gas_reserve
+            reserve = self.gas_reserve  # below 2**64: stored as its 64 bits (GAS adds modulo 2**64)
+            self.registers[GAS_RESERVE] = reserve - (1 << 64) if reserve >> 63 else reserve
             gas -= self.gas_reserve
         self.registers[:4] = (self.pc, gas, self.stack.height, self.memory.size)
+
+
+def grow_memory(frame: NativeFrame, needed: int) -> None:
+    """Make the frame's memory buffer hold `needed` bytes (the kernel returned EXIT_GROW), taking
+    the growth from the transaction's memory budget before allocating it."""
+    memory = frame.memory
+    if needed > memory.buffer.size:
+        take_memory(frame.ctx, needed - memory.buffer.size)
+    memory.reserve(needed)
+
+
+def flush_native(frame: NativeFrame) -> None:
+    """Give the state the storage writes, refund and logs the kernel (or compiled code) made
+    natively since the last flush (kernel.native_sstore, kernel.buffer_log), in the order the
+    reference would have made them: the cached slots it wrote, then the refund, then the logs."""
+    registers = frame.registers
+    if not registers[NATIVE_WRITES]:
+        return
+    control = frame.control
+    words = frame.stack.words_bytes
+    state, target = frame.state, frame.message.target
+    dirty, refund, logs = int(registers[DIRTY]), int(registers[REFUND]), int(registers[LOGS])
+    registers[NATIVE_WRITES] = registers[DIRTY] = registers[REFUND] = registers[LOGS] = registers[LOG_BYTES] = 0
+    for index in range(dirty):
+        slot = int(control[DIRTY_SLOTS + (index >> 8), index & 255])
+        control[CACHE_USE + (slot >> 8), slot & 255] = SLOT_CLEAN
+        key_at, value_at = (CACHE_KEYS + slot) * WORD_BYTES, (CACHE_VALUES + slot) * WORD_BYTES
+        state.set_storage(target, int.from_bytes(words[key_at : key_at + WORD_BYTES], "little"),
+                          int.from_bytes(words[value_at : value_at + WORD_BYTES], "little"))
+    if refund:
+        state.add_refund(refund)
+    if logs:
+        counts = control[LOG_TOPIC_COUNTS, :logs].tolist()
+        starts = control[LOG_STARTS, :logs].tolist()
+        sizes = control[LOG_SIZES, :logs].tolist()
+        data_at = LOG_DATA * WORD_BYTES
+        for index in range(logs):
+            first = (LOG_TOPICS + 4 * index) * WORD_BYTES
+            topics = tuple(int.from_bytes(words[first + WORD_BYTES * t : first + WORD_BYTES * (t + 1)], "little")
+                           for t in range(counts[index]))
+            start = data_at + starts[index]
+            state.add_log(target, topics, bytes(words[start : start + sizes[index]]))
+
+
+def serve_sload(frame: NativeFrame) -> bool:
+    """The kernel's SLOAD of a slot its cache does not hold (registers[PENDING] is PENDING_SLOAD),
+    as the reference's SLOAD does it, plus the slot's original value for the cache. False if the
+    cold access is not payable (the frame runs out of gas). No native write is taken first: an
+    SLOAD of an uncached slot cannot see one."""
+    words = frame.stack.words_bytes
+    at = PENDING_KEY * WORD_BYTES
+    key = int.from_bytes(words[at : at + WORD_BYTES], "little")
+    state, target = frame.state, frame.message.target
+    if state.warm_slot(target, key):
+        if COLD_SLOAD_SURCHARGE > frame.gas_left:
+            return False
+        frame.gas_left -= COLD_SLOAD_SURCHARGE
+    stack = frame.stack
+    stack.height -= 1
+    stack.append(state.get_storage(target, key))
+    stack.write_row(PENDING_ORIGINAL, state.original_storage(target, key))
+    return True
+
+
+def serve_sstore(frame: NativeFrame) -> bool:
+    """The kernel's SSTORE of a slot its cache does not hold (registers[PENDING] is PENDING_SSTORE),
+    by the reference's SSTORE, plus the slot's original value for the cache. False if it halted
+    (frame.halt says how). Native writes need not be taken first: they are to other slots, and
+    refunds add up in any order."""
+    try:
+        _reference_sstore(frame)
+    except ExceptionalHalt as halt:
+        frame.halt = halt.status
+        return False
+    record_original(frame)
+    return True
+
+
+def record_original(frame: NativeFrame) -> None:
+    """After the host served an SLOAD or SSTORE the kernel will cache (registers[PENDING]): write
+    the slot's original value beside it, for the kernel's SSTORE gas (EIP-2200)."""
+    if frame.registers[PENDING] != PENDING_NONE:
+        words = frame.stack.words_bytes
+        at = PENDING_KEY * WORD_BYTES
+        key = int.from_bytes(words[at : at + WORD_BYTES], "little")
+        original = frame.state.original_storage(frame.message.target, key)
+        frame.stack.write_row(PENDING_ORIGINAL, original)
 
 
 @cache
@@ -158,6 +287,6 @@ def host_handlers(fork: str) -> tuple:
 
     handlers = [None] * 256
     for opcode in opcode_table(fork).by_byte:
-        if opcode is not None and handler_of(opcode) in ("HOST", *STORAGE_MNEMONICS):
+        if opcode is not None and handler_of(opcode) in ("HOST", "LOG", *STORAGE_MNEMONICS):
             handlers[opcode.byte] = IMPLEMENTATIONS[opcode.mnemonic]
     return tuple(handlers)

@@ -52,6 +52,7 @@ from jitvm.evm.baseline import keccak, layout
 from jitvm.evm.baseline.keccak import keccak256_word
 from jitvm.evm.baseline.layout import (
     CACHE_KEYS,
+    CACHE_ORIGINALS,
     CACHE_SLOTS,
     CACHE_USE,
     CACHE_VALUES,
@@ -59,6 +60,8 @@ from jitvm.evm.baseline.layout import (
     CALLDATA_SIZE,
     CODE_PADDING,
     CODE_ROW,
+    DIRTY,
+    DIRTY_SLOTS,
     ENV_START,
     EXIT,
     EXIT_DONE,
@@ -72,9 +75,19 @@ from jitvm.evm.baseline.layout import (
     HANDLER_ID,
     IMMEDIATE,
     JUMPDEST_ROW,
+    LOG_BYTES,
+    LOG_DATA,
+    LOG_DATA_BYTES,
+    LOG_LIMIT,
+    LOG_SIZES,
+    LOG_STARTS,
+    LOG_TOPIC_COUNTS,
+    LOG_TOPICS,
+    LOGS,
     MAX_HEIGHT,
     MIN_HEIGHT,
     MSIZE,
+    NATIVE_WRITES,
     NEEDED_MEMORY,
     OPCODE,
     OUT_OFFSET,
@@ -84,12 +97,17 @@ from jitvm.evm.baseline.layout import (
     PENDING,
     PENDING_KEY,
     PENDING_NONE,
+    PENDING_ORIGINAL,
     PENDING_SLOAD,
     PENDING_SSTORE,
     PENDING_VALUE,
+    REFUND,
     REGISTERS_ROW,
+    SLOT_CLEAN,
+    SLOT_DIRTY,
     SP,
     STACK_CHANGE,
+    STATIC_FRAME,
     STATIC_GAS,
     STATUS,
     STEPS,
@@ -116,6 +134,12 @@ _MEMORY_LIMIT = gas.MEMORY_LIMIT
 _COPY_WORD = gas.COPY_WORD
 _KECCAK256_WORD = gas.KECCAK256_WORD
 _EXP_BYTE = gas.EXP_BYTE
+_LOG_DATA_BYTE = gas.LOG_DATA_BYTE
+_WARM_ACCESS = gas.WARM_ACCESS
+_SSTORE_SET = gas.SSTORE_SET
+_SSTORE_RESET = gas.SSTORE_RESET
+_SSTORE_CLEAR_REFUND = gas.SSTORE_CLEAR_REFUND
+_SSTORE_STIPEND_GUARD = gas.SSTORE_STIPEND_GUARD
 
 _ZERO = np.uint64(0)
 _BYTE_BITS = np.uint64(8)
@@ -128,7 +152,7 @@ _WORD_OF_1 = (np.uint64(1), _ZERO, _ZERO, _ZERO)
 # byte to its handler, and its stack effect, static gas and immediate size, at run time.
 # (PC_, MSIZE_ and GAS_ have a trailing underscore: PC, MSIZE and GAS name registers.)
 UNDEFINED, HOST, ENVIRONMENT, PUSH, DUP, SWAP = (HANDLER_ID[name] for name in FAMILY_HANDLERS)
-SLOAD, SSTORE = HANDLER_ID["SLOAD"], HANDLER_ID["SSTORE"]
+SLOAD, SSTORE, LOG = HANDLER_ID["SLOAD"], HANDLER_ID["SSTORE"], HANDLER_ID["LOG"]
 (POP, JUMPDEST, JUMP, JUMPI, ADD, MLOAD, MSTORE, AND, SUB, LT, ISZERO, MUL, GT, EQ, OR, XOR, SHR, SHL, DIV,
  NOT, SLT, SGT, MOD, EXP, CALLDATALOAD, MSTORE8, BYTE, SAR, SDIV, SMOD, ADDMOD, MULMOD, SIGNEXTEND,
  KECCAK256, PUSH0, CALLDATASIZE, CALLDATACOPY, CODESIZE, CODECOPY, RETURNDATASIZE, RETURNDATACOPY, MCOPY,
@@ -340,18 +364,20 @@ def cache_find(words, control, key):
 
 
 @kernel
-def cache_store(words, control, key, value):
-    """Remember that storage slot `key` holds `value` (and is warm)."""
+def cache_store(words, control, key, value, original):
+    """Remember that storage slot `key` holds `value`, as the state does, and held `original` when
+    the transaction began (and is warm)."""
     home = cache_home(key)
     for probe in range(CACHE_SLOTS):
         slot = (home + probe) & _CACHE_MASK
         if not cache_used(control, slot):
             if control[REGISTERS_ROW, CACHED] >= _CACHE_LIMIT:
                 return
-            control[CACHE_USE + (slot >> 8), slot & 255] = 1
+            control[CACHE_USE + (slot >> 8), slot & 255] = SLOT_CLEAN
             control[REGISTERS_ROW, CACHED] += 1
             write_row(words, CACHE_KEYS + slot, key)
             write_row(words, CACHE_VALUES + slot, value)
+            write_row(words, CACHE_ORIGINALS + slot, original)
             return
         if equal(read_row(words, CACHE_KEYS + slot), key):
             write_row(words, CACHE_VALUES + slot, value)
@@ -363,10 +389,99 @@ def take_pending(words, control, sp):
     """Cache the slot of the SLOAD or SSTORE the host has just served."""
     pending = control[REGISTERS_ROW, PENDING]
     control[REGISTERS_ROW, PENDING] = PENDING_NONE
+    original = read_row(words, PENDING_ORIGINAL)  # the host wrote it
     if pending == PENDING_SLOAD:  # the value read is on top of the stack
-        cache_store(words, control, read_row(words, PENDING_KEY), read_row(words, sp - 1))
+        cache_store(words, control, read_row(words, PENDING_KEY), read_row(words, sp - 1), original)
     elif pending == PENDING_SSTORE:
-        cache_store(words, control, read_row(words, PENDING_KEY), read_row(words, PENDING_VALUE))
+        cache_store(words, control, read_row(words, PENDING_KEY), read_row(words, PENDING_VALUE), original)
+
+
+# --- Storage writes and logs without the host ----------------------------------------------------
+# What the kernel does here the host takes later (host.flush_native): before it serves any other
+# instruction, before a child frame starts, and when the frame ends with success (a frame that
+# reverts or fails would have its writes undone anyway, so they are dropped).
+
+
+@kernel
+def sstore_cost_and_refund(original, current, new):
+    """storage.sstore_cost_and_refund for a warm slot (the same rules, on words)."""
+    if equal(original, current) and not equal(current, new):
+        cost = _SSTORE_SET if is_zero(original) else _SSTORE_RESET
+    else:
+        cost = _WARM_ACCESS
+    refund = 0
+    if not equal(current, new):
+        if not is_zero(original) and not is_zero(current) and is_zero(new):
+            refund += _SSTORE_CLEAR_REFUND
+        if not is_zero(original) and is_zero(current):
+            refund -= _SSTORE_CLEAR_REFUND
+        if equal(original, new):
+            refund += (_SSTORE_SET if is_zero(original) else _SSTORE_RESET) - _WARM_ACCESS
+    return cost, refund
+
+
+@kernel
+def store_cached(words, control, slot, new):
+    """Write `new` into cache slot `slot` and remember that the state does not have it yet."""
+    write_row(words, CACHE_VALUES + slot, new)
+    use_row = CACHE_USE + (slot >> 8)
+    if control[use_row, slot & 255] == SLOT_CLEAN:
+        control[use_row, slot & 255] = SLOT_DIRTY
+        dirty = control[REGISTERS_ROW, DIRTY]
+        control[DIRTY_SLOTS + (dirty >> 8), dirty & 255] = slot
+        control[REGISTERS_ROW, DIRTY] = dirty + 1
+    control[REGISTERS_ROW, NATIVE_WRITES] += 1
+
+
+@kernel
+def native_sstore(words, control, key, new, gas_left):
+    """SSTORE of a cached (so warm) slot in a frame that may write, with more than the stipend
+    left: (cost, done). Not done (nothing changed) when the host must serve it; done with a cost
+    above gas_left means out of gas."""
+    registers = control[REGISTERS_ROW]
+    if registers[STATIC_FRAME] != 0 or (gas_left <= _SSTORE_STIPEND_GUARD and registers[GAS_RESERVE] == 0):
+        return 0, False
+    slot = cache_find(words, control, key)
+    if slot < 0:
+        return 0, False
+    cost, refund = sstore_cost_and_refund(read_row(words, CACHE_ORIGINALS + slot),
+                                          read_row(words, CACHE_VALUES + slot), new)
+    if cost <= gas_left:
+        registers[REFUND] += refund
+        store_cached(words, control, slot, new)
+    return cost, True
+
+
+@kernel
+def log_fits(control, size):
+    """Whether a LOG with `size` data bytes can go into the native buffer."""
+    registers = control[REGISTERS_ROW]
+    return (registers[STATIC_FRAME] == 0 and registers[LOGS] < LOG_LIMIT and fits_u64(size)
+            and size[0] <= np.uint64(LOG_DATA_BYTES - registers[LOG_BYTES]))
+
+
+@kernel
+def buffer_log(words, control, memory, start, count, topics, first_topic, step, topic_count):
+    """Append a log: `topic_count` topics from the rows topics[first_topic], topics[first_topic +
+    step]... (the stack order), data memory[start : start + count]. log_fits said it fits; its gas
+    is paid."""
+    registers = control[REGISTERS_ROW]
+    index = registers[LOGS]
+    used = registers[LOG_BYTES]
+    for topic in range(topic_count):
+        write_row(words, LOG_TOPICS + 4 * index + topic, read_row(topics, first_topic + step * topic))
+    control[LOG_TOPIC_COUNTS, index] = topic_count
+    control[LOG_STARTS, index] = used
+    control[LOG_SIZES, index] = count
+    if count:
+        data = words.reshape(-1).view(np.uint8)
+        first = np.uint64(LOG_DATA * 32 + used)
+        origin = np.uint64(start)
+        for offset in range(count):
+            data[first + np.uint64(offset)] = memory[origin + np.uint64(offset)]
+    registers[LOGS] = index + 1
+    registers[LOG_BYTES] = used + count
+    registers[NATIVE_WRITES] += 1
 
 
 # --- The loop ------------------------------------------------------------------------------------
@@ -527,11 +642,44 @@ def run_kernel(code, data, words, memory, control):
                 exit_kind = EXIT_HOST
                 break
             copy_row(words, CACHE_VALUES + slot, sp - 1)  # warm and known: no host needed
-        elif handler == SSTORE or handler == HOST:
-            if handler == SSTORE:
+        elif handler == SSTORE:
+            cost, done = native_sstore(words, control, read_row(words, sp - 1), read_row(words, sp - 2), gas_left)
+            if not done:  # the host serves it, and the kernel caches the slot on its return
                 copy_row(words, sp - 1, PENDING_KEY)
                 copy_row(words, sp - 2, PENDING_VALUE)
                 registers[PENDING] = PENDING_SSTORE
+                pc = next_pc
+                exit_kind = EXIT_HOST
+                break
+            if cost > gas_left:
+                status = _OUT_OF_GAS
+                break
+            gas_left -= cost
+        elif handler == LOG:
+            offset = read_row(words, sp - 1)
+            size = read_row(words, sp - 2)
+            if not log_fits(control, size):
+                pc = next_pc
+                exit_kind = EXIT_HOST
+                break
+            count = np.int64(size[0])
+            cost = _LOG_DATA_BYTE * count
+            if cost > gas_left:
+                status = _OUT_OF_GAS
+                break
+            gas_left -= cost
+            cost, new_size = expansion(msize, offset, size)
+            if cost > gas_left:
+                status = _OUT_OF_GAS
+                break
+            if new_size > memory.size:
+                exit_kind, needed_memory, gas_left, steps = EXIT_GROW, new_size, gas_at_op, steps + 1
+                break
+            gas_left -= cost
+            msize = new_size
+            buffer_log(words, control, memory, np.int64(offset[0]) if count else 0, count, words, sp - 3, -1,
+                       control[MIN_HEIGHT, op] - 2)
+        elif handler == HOST:
             pc = next_pc
             exit_kind = EXIT_HOST
             break
@@ -641,7 +789,7 @@ def run_kernel(code, data, words, memory, control):
         elif handler == MSIZE_:
             write_row(words, sp, (np.uint64(msize), _ZERO, _ZERO, _ZERO))
         elif handler == GAS_:
-            write_row(words, sp, (np.uint64(gas_left + registers[GAS_RESERVE]), _ZERO, _ZERO, _ZERO))
+            write_row(words, sp, (np.uint64(gas_left) + np.uint64(registers[GAS_RESERVE]), _ZERO, _ZERO, _ZERO))
         else:  # INVALID
             status = _INVALID_OPCODE
             break

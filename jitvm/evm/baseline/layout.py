@@ -52,23 +52,39 @@ ENV_START = STACK_START + STACK_LIMIT  # + opcode byte
 CACHE_SLOTS = 1024  # a power of two, a multiple of 256 (snailtracer reads 336 distinct slots)
 CACHE_KEYS = ENV_START + 256  # + slot
 CACHE_VALUES = CACHE_KEYS + CACHE_SLOTS  # + slot
-PENDING_KEY = CACHE_VALUES + CACHE_SLOTS  # the slot of the SLOAD / SSTORE the host is serving
+CACHE_ORIGINALS = CACHE_VALUES + CACHE_SLOTS  # + slot: the value when the transaction began (EIP-2200)
+PENDING_KEY = CACHE_ORIGINALS + CACHE_SLOTS  # the slot of the SLOAD / SSTORE the host is serving
 PENDING_VALUE = PENDING_KEY + 1  # the value that SSTORE writes
-WORD_ROWS = PENDING_VALUE + 1
+PENDING_ORIGINAL = PENDING_VALUE + 1  # the slot's original value, written by the host
+# The native log buffer: the logs a frame emitted since the host last took them (host.flush_native).
+LOG_LIMIT = 64  # logs
+LOG_DATA_BYTES = 4096  # their data in all; a LOG that does not fit is served by the host
+LOG_TOPICS = PENDING_ORIGINAL + 1  # + 4 * log + topic
+LOG_DATA = LOG_TOPICS + 4 * LOG_LIMIT  # the data bytes of every buffered log, one after another
+WORD_ROWS = LOG_DATA + LOG_DATA_BYTES // 32
 
 # -- control: registers, dispatch table, cache use -------------------------------------------------
 REGISTERS_ROW = 0
 HANDLER, MIN_HEIGHT, MAX_HEIGHT, STACK_CHANGE, STATIC_GAS, IMMEDIATE = range(1, 7)
-CACHE_USE = 7  # 1 where a cache slot holds a key: slot s at [CACHE_USE + s // 256, s % 256]
+# Per buffered log: its topic count, and where its data starts in LOG_DATA and how long it is.
+LOG_TOPIC_COUNTS, LOG_STARTS, LOG_SIZES = 7, 8, 9
+DIRTY_SLOTS = 10  # the cache slots written natively and not yet given to the state: [DIRTY_SLOTS + i // 256, i % 256]
+CACHE_USE = DIRTY_SLOTS + CACHE_SLOTS // 256  # per cache slot: CLEAN, DIRTY or 0 (empty)
 CONTROL_ROWS = CACHE_USE + CACHE_SLOTS // 256
+SLOT_CLEAN, SLOT_DIRTY = 1, 2  # a cached slot's value is the state's, or was written natively since
 
 # Registers (columns of the registers row).
 (PC, GAS, SP, MSIZE, EXIT, STATUS, OPCODE, OUT_OFFSET, OUT_SIZE, STEPS, CALLDATA_SIZE, NEEDED_MEMORY,
- PENDING, CACHED, GAS_RESERVE) = range(15)
+ PENDING, CACHED, GAS_RESERVE, STATIC_FRAME, NATIVE_WRITES, DIRTY, REFUND, LOGS, LOG_BYTES) = range(21)
+# STATIC_FRAME: 1 in a STATICCALL frame (the kernel leaves SSTORE and LOG to the host there).
+# NATIVE_WRITES counts the SSTOREs and LOGs the kernel ran since the host last took them: DIRTY cache
+# slots, REFUND (the refund counter's change), LOGS buffered logs using LOG_BYTES data bytes.
 # A frame's gas beyond NATIVE_GAS_LIMIT is held in registers[GAS_RESERVE], out of the kernel's reach,
 # so that registers[GAS] always leaves int64 room for any cost; GAS pushes the sum (host.NativeFrame).
 NATIVE_GAS_LIMIT = 1 << 60
-MAX_NATIVE_GAS = (1 << 63) - 1  # frames with more gas (no transaction can give it) run on the reference
+# Frames with more gas run on the reference. jitvm.EVM's default gas limit (pyrevm's, 2**64 - 1) is
+# below it: registers[GAS_RESERVE] holds the reserve's 64 bits, and GAS adds them modulo 2**64.
+MAX_NATIVE_GAS = (1 << 64) - 1
 
 # How the kernel returned (registers[EXIT]).
 EXIT_DONE = 0  # the frame ended: registers[STATUS] is a Status; output at OUT_OFFSET, OUT_SIZE
@@ -99,6 +115,8 @@ EXTRA_HOST_MNEMONICS = ("BLOBHASH",)
 # Host instructions the kernel looks at first: SLOAD of a cached slot never leaves it, and both
 # leave their slot for the cache.
 STORAGE_MNEMONICS = ("SLOAD", "SSTORE")
+# LOG0-LOG4 share a handler that buffers the log natively when it fits (else the host serves it).
+LOG_MNEMONICS = ("LOG0", "LOG1", "LOG2", "LOG3", "LOG4")
 # Opcodes the kernel implements one by one, most frequent first (kernel.run_kernel handles each).
 OWN_HANDLERS = (
     "POP", "JUMPDEST", "JUMP", "JUMPI", "ADD", "MLOAD", "MSTORE", "AND", "SUB", "LT", "ISZERO", "MUL",
@@ -107,7 +125,7 @@ OWN_HANDLERS = (
     "CALLDATASIZE", "CALLDATACOPY", "CODESIZE", "CODECOPY", "RETURNDATASIZE", "RETURNDATACOPY", "MCOPY",
     "PC", "MSIZE", "GAS", "STOP", "RETURN", "REVERT", "INVALID",
 )
-HANDLERS = FAMILY_HANDLERS + STORAGE_MNEMONICS + OWN_HANDLERS
+HANDLERS = FAMILY_HANDLERS + STORAGE_MNEMONICS + ("LOG",) + OWN_HANDLERS
 HANDLER_ID = {name: index for index, name in enumerate(HANDLERS)}
 # Instructions with these flags reach state or start frames: the host serves them.
 HOST_FLAGS = frozenset({"reads_state", "writes_state", "subcall"})
@@ -118,6 +136,8 @@ def handler_of(opcode) -> str:
     name = opcode.mnemonic
     if name in STORAGE_MNEMONICS or name in OWN_HANDLERS:
         return name
+    if name in LOG_MNEMONICS:
+        return "LOG"
     if opcode.flags & HOST_FLAGS or name in EXTRA_HOST_MNEMONICS:
         return "HOST"
     if name in ENVIRONMENT_MNEMONICS:
@@ -239,7 +259,7 @@ class FrameBuffers:
     """The writable arrays of one running frame, reused by later frames once it ends."""
 
     __slots__ = ("words", "_memory", "control", "fork", "environment", "words_address", "control_address",
-                 "memory_address")
+                 "memory_address", "stack")
 
     def __init__(self, memory_capacity: int):
         self.words = np.zeros((WORD_ROWS, LIMBS), dtype=np.uint64)
@@ -248,6 +268,9 @@ class FrameBuffers:
         # Native code takes raw addresses; reading one from numpy costs about a microsecond.
         self.words_address = self.words.ctypes.data
         self.control_address = self.control.ctypes.data
+        from jitvm.evm.baseline.host import NativeStack
+
+        self.stack = NativeStack(self.words)  # the stack view of `words`, reused by every frame
 
     @property
     def memory(self) -> np.ndarray:

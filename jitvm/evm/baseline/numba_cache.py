@@ -47,3 +47,28 @@ def drop_if_stale(dispatchers, files, name: str) -> None:
             marker.write_text(digest)
         except OSError:
             pass  # a read-only cache directory: Numba will not save there either
+
+
+def drop_stale_files(module_file, files, name: str) -> None:
+    """For modules whose functions compile when they are defined (Numba's `cfunc`), so that
+    drop_if_stale would come too late: call this before the definitions. If any of `files`
+    changed since the cached compilations of `module_file` were made, delete them."""
+    module = Path(module_file)
+    cache_dir = module.parent / "__pycache__"
+    digest = dependency_digest([module, *files])
+    marker = cache_dir / f"{name}.dependencies"
+    try:
+        if marker.read_text() == digest:
+            return
+    except OSError:
+        pass
+    for stale in cache_dir.glob(f"{module.stem}.*.nb[ic]"):
+        try:
+            stale.unlink()
+        except OSError:
+            pass
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        marker.write_text(digest)
+    except OSError:
+        pass

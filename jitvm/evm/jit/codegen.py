@@ -50,7 +50,8 @@ ENTRY = "evm_enter"
 # jitvm.jit.blocks' default of 150, with the same speed (measured: 5.8 s against 8.2 s, 27 ms both).
 BLOCKS_PER_FUNCTION = 50
 DONE, INTERPRET, CONTINUE = 0, 1, -1  # what a function returns (CONTINUE: registers[PC] is elsewhere)
-HELPERS = ("evm_div", "evm_sdiv", "evm_mod", "evm_smod", "evm_exp", "evm_addmod", "evm_mulmod", "evm_keccak256")
+HELPERS = ("evm_div", "evm_sdiv", "evm_mod", "evm_smod", "evm_exp", "evm_addmod", "evm_mulmod", "evm_keccak256",
+           "evm_sstore", "evm_log")
 _DIVISION = {"DIV": "evm_div", "SDIV": "evm_sdiv", "MOD": "evm_mod", "SMOD": "evm_smod"}
 _BINARY = {"ADD": "add", "MUL": "mul", "SUB": "sub", "AND": "and", "OR": "or", "XOR": "xor"}
 _COMPARE = {"LT": "ult", "GT": "ugt", "SLT": "slt", "SGT": "sgt", "EQ": "eq"}
@@ -211,6 +212,7 @@ class FunctionWriter(IrText):
                  f"  %cds.p = getelementptr inbounds i64, ptr %control, i64 {L.CALLDATA_SIZE}",
                  "  %cds = load i64, ptr %cds.p"]
         head += [f"  %h.{name} = alloca i256, align 8" for name in ("out", "a", "b", "n")]
+        head.append("  %h.log = alloca [6 x i256], align 8")  # LOGn's offset, size and topics
         head += ["  %target.a = alloca i64", "  %status.a = alloca i64", "  %refund.a = alloca i64",
                  "  %steps.a = alloca i64"]
         head.append(f"  switch i64 %pc.v, label %leave [ {' '.join(f'i64 {pc}, label %b{pc}' for pc in sorted(self.pcs))} ]")
@@ -380,6 +382,10 @@ class FunctionWriter(IrText):
             self.check(self.op(f"icmp eq ptr {found}, null"), self.bail(position))
             s.pop()
             s.push(self.op(f"load i256, ptr {found}, align 8"))
+        elif name == "SSTORE":
+            self.sstore(position, instruction)
+        elif name.startswith("LOG"):
+            self.log(position, instruction)
         elif name in ("CODECOPY", "CALLDATACOPY"):
             self.copy(position, instruction)
         elif name == "KECCAK256":
@@ -463,6 +469,37 @@ class FunctionWriter(IrText):
         left = self.op("load i64, ptr %gas.a")
         self.check(self.op(f"icmp sgt i64 {cost}, {left}"), out_of_gas)
         self.emit(f"store i64 {self.op(f'sub i64 {left}, {cost}')}, ptr %gas.a")
+
+    def available(self, position: int) -> str:
+        """The exact gas left at body instruction `position` (the block charged the rest's static gas)."""
+        return self.op(f"add i64 {self.op('load i64, ptr %gas.a')}, {self.rest_after(position)}")
+
+    def sstore(self, position: int, instruction: Instruction) -> None:
+        """SSTORE of a slot in the storage cache, natively (helpers.evm_sstore, the kernel's own
+        code); anything else (a slot not cached, a static frame, the stipend guard) goes to the
+        kernel, which leaves it to the host."""
+        s = self.stack
+        self.emit(f"store i256 {s.peek(0)}, ptr %h.a, align 8")
+        self.emit(f"store i256 {s.peek(1)}, ptr %h.b, align 8")
+        cost = self.op(f"call i64 @evm_sstore(ptr %words, ptr %control, ptr %h.a, ptr %h.b, i64 {self.available(position)})")
+        self.check(self.op(f"icmp slt i64 {cost}, 0"), self.bail(position))
+        self.charge(cost, position, self.failure(Status.OUT_OF_GAS, instruction.pc))
+        s.pop(), s.pop()
+
+    def log(self, position: int, instruction: Instruction) -> None:
+        """LOG0-LOG4 into the native log buffer (helpers.evm_log, the kernel's own code), growing
+        memory inside the buffer; a log that does not fit, a static frame or memory past the buffer
+        goes to the kernel."""
+        s = self.stack
+        for index in range(instruction.inputs):
+            row = self.op(f"getelementptr inbounds [6 x i256], ptr %h.log, i64 0, i64 {index}")
+            self.emit(f"store i256 {s.peek(index)}, ptr {row}, align 8")
+        cost = self.op(f"call i64 @evm_log(ptr %words, ptr %control, ptr %memory, i64 %capacity, ptr %msize.a, "
+                       f"ptr %h.log, i64 {instruction.inputs - 2}, i64 {self.available(position)})")
+        self.check(self.op(f"icmp slt i64 {cost}, 0"), self.bail(position))
+        self.charge(cost, position, self.failure(Status.OUT_OF_GAS, instruction.pc))
+        for _ in range(instruction.inputs):
+            s.pop()
 
     def copy(self, position: int, instruction: Instruction) -> None:
         """CODECOPY and CALLDATACOPY of a non-empty range inside the source (the kernel does the

@@ -25,9 +25,10 @@ import os
 from dataclasses import dataclass
 
 from jitvm.evm.jit import codegen, compile
+from jitvm.evm.message import FrameResult, Status
 from jitvm.evm.jit.compile import QUICK, TIMES, compiled_code
 from jitvm.evm.baseline.engine import BaselineEngine, frame_result, serve_host
-from jitvm.evm.baseline.host import host_handlers
+from jitvm.evm.baseline.host import grow_memory, host_handlers, serve_sload, serve_sstore
 from jitvm.evm.baseline.kernel import run_kernel
 from jitvm.evm.baseline.layout import (
     EXIT,
@@ -37,6 +38,8 @@ from jitvm.evm.baseline.layout import (
     NEEDED_MEMORY,
     PENDING,
     PENDING_NONE,
+    PENDING_SLOAD,
+    PENDING_SSTORE,
     STEPS,
     calldata_at,
     code_rows_at,
@@ -163,10 +166,21 @@ class JitEngine(BaselineEngine):
                 if exit_kind == EXIT_STEP:
                     break
                 if exit_kind == EXIT_GROW:
-                    memory.reserve(int(registers[NEEDED_MEMORY]))
+                    grow_memory(frame, int(registers[NEEDED_MEMORY]))
                     continue
                 if exit_kind == EXIT_DONE:
                     return frame_result(frame)
+                pending = registers[PENDING]
+                if pending == PENDING_SSTORE:  # a slot written first: nothing native to take before it
+                    if not serve_sstore(frame):
+                        return FrameResult.failure(frame.halt)
+                    frame.store()
+                    continue
+                if pending == PENDING_SLOAD:  # a slot read first (BaselineEngine._execute)
+                    if not serve_sload(frame):
+                        return FrameResult.failure(Status.OUT_OF_GAS)
+                    frame.store()
+                    continue
                 ended = yield from serve_host(frame, handlers, control)
                 if ended is not None:
                     return ended

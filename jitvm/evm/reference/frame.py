@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from jitvm.evm import gas
 from jitvm.evm.context import ExecutionContext
+from jitvm.evm.memory_budget import take_memory
 from jitvm.evm.message import Message, Status
 
 UINT256_MASK = (1 << 256) - 1
@@ -88,6 +89,7 @@ def expand_memory(frame: Frame, offset: int, size: int) -> None:
     if offset + size > len(memory):
         cost, new_size = gas.memory_expansion_cost(len(memory), offset, size)
         charge(frame, cost)
+        take_memory(frame.ctx, new_size - len(memory))
         memory.extend(bytes(new_size - len(memory)))
 
 
