@@ -139,8 +139,9 @@ class ObjectCache:
             self._count(write_errors=1)
             _remove_quietly(Path(temporary))
 
-    def get_or_build(self, key: str | bytes, build: Callable[[], bytes]) -> bytes:
-        """Cached object code for `key`; on a miss (or a damaged entry) call `build()` and store it."""
+    def get_or_build(self, key: str | bytes, build: Callable[[], bytes | None]) -> bytes | None:
+        """Cached object code for `key`; on a miss (or a damaged entry) call `build()` and store what
+        it returns (None: nothing to store, None returned)."""
         object_code, was_corrupt = self._find(key)
         if object_code is not None:
             return object_code
@@ -148,7 +149,8 @@ class ObjectCache:
         object_code = build()
         elapsed = time.perf_counter() - started
         self._count(misses=0 if was_corrupt else 1, build_seconds=elapsed)
-        self.store(key, object_code)
+        if object_code is not None:
+            self.store(key, object_code)
         return object_code
 
     def clear(self) -> int:

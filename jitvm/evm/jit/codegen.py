@@ -32,7 +32,6 @@ exit but no join; shifts by an amount known only at run time call small out-of-l
 
 from __future__ import annotations
 
-import hashlib
 
 from jitvm.evm import gas
 from jitvm.evm.jit import runtime_ir
@@ -666,16 +665,3 @@ def generate(analysis: CodeAnalysis, blocks_per_function: int | None = None) -> 
     """LLVM IR for the analysed code."""
     return ModuleGenerator(analysis, blocks_per_function).module()
 
-
-def source_digest() -> str:
-    """What, besides the code, decides the generated code: this file, the analysis, the layout and
-    the opcode table."""
-    from jitvm.evm.jit import block_analysis as analysis
-    from jitvm.tables import table_path
-
-    digest = hashlib.sha256()
-    for path in (__file__, runtime_ir.__file__, analysis.__file__, L.__file__, kernel.__file__,
-                 table_path("evm.toml")):
-        with open(path, "rb") as stream:
-            digest.update(stream.read())
-    return digest.hexdigest()

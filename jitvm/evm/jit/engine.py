@@ -25,7 +25,7 @@ import os
 from dataclasses import dataclass
 
 from jitvm.evm.jit import codegen, compile
-from jitvm.evm.jit.compile import QUICK, TIMES, compiled_code
+from jitvm.evm.jit.compile import QUICK, compiled_code
 from jitvm.evm.baseline.engine import BaselineEngine, frame_result, serve_host
 from jitvm.evm.baseline.host import host_handlers
 from jitvm.evm.baseline.kernel import run_kernel
@@ -78,14 +78,13 @@ class JitEngine(BaselineEngine):
         self._heat: dict[tuple[bytes, str], Heat] = {}
 
     def compile_stats(self) -> dict[str, float]:
-        return {"compile_seconds": TIMES.compile_seconds, "cache_load_seconds": TIMES.cache_load_seconds,
-                "optimize_seconds": TIMES.optimize_seconds}
+        """Cumulative counts and seconds of the EVM compile layer (jitvm.jit.layer.LayerStats)."""
+        return compile.compile_stats()
 
     def settle(self) -> None:
         """Give every code compiled in this process its OPTIMIZED tier now, and wait for it."""
         compile.settle()
-        for code, fork in compile.loaded_codes():
-            compile.upgrade(code, fork)
+        compile.LAYER.upgrade_all()
         compile.settle()
 
     def heat(self, code: bytes, fork: str) -> Heat:
