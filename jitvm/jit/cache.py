@@ -26,9 +26,11 @@ from pathlib import Path
 
 from .. import __version__
 from .compiler import pipeline_description
+from .locations import CACHE_DIR_ENV, default_directory
 from .target import host_target
 
-CACHE_DIR_ENV = "JITVM_CACHE_DIR"
+__all__ = ["CACHE_DIR_ENV", "CacheStats", "ObjectCache", "default_cache", "default_directory"]
+
 DISABLE_ENV = "JITVM_DISABLE_CACHE"
 
 MAGIC = b"JITVMOBJ"
@@ -54,14 +56,6 @@ class CacheStats:
             f"{self.hits} hits ({self.load_seconds * 1e3:.1f} ms), "
             f"{self.misses} misses + {self.corrupt} corrupt rebuilt ({self.build_seconds:.3f} s)"
         )
-
-
-def default_directory() -> Path:
-    """$JITVM_CACHE_DIR, else $XDG_CACHE_HOME/jitvm, else ~/.cache/jitvm."""
-    if os.environ.get(CACHE_DIR_ENV):
-        return Path(os.environ[CACHE_DIR_ENV]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base).expanduser() / "jitvm"
 
 
 def disabled_by_environment() -> bool:

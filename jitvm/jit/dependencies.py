@@ -49,7 +49,7 @@ def _is_package(name: str) -> bool:
     return path is not None and path.name == "__init__.py"
 
 
-def _imported_names(name: str, tree: ast.AST) -> set[str]:
+def _imported_names(name: str, tree: ast.AST) -> frozenset[str]:
     """jitvm modules that module `name` imports anywhere in its body."""
     package = name if _is_package(name) else name.rpartition(".")[0]
     found: set[str] = set()
@@ -65,24 +65,33 @@ def _imported_names(name: str, tree: ast.AST) -> set[str]:
             found.update(submodules)
             if len(submodules) < len(node.names):  # some names are defined in `base` itself
                 found.add(base)
-    return {module for module in found if module_path(module) is not None}
+    return frozenset(module for module in found if module_path(module) is not None)
 
 
-@functools.lru_cache(maxsize=None)
-def _parsed(path: Path, stamp: tuple[int, int]) -> tuple[bytes, ast.AST]:
+def _tables_named(tree: ast.AST) -> frozenset[str]:
+    """String literals that look like an opcode table's file name."""
+    return frozenset(node.value for node in ast.walk(tree)
+                     if isinstance(node, ast.Constant) and isinstance(node.value, str) and _TABLE_NAME.match(node.value))
+
+
+@functools.cache
+def _facts(name: str, path: Path, stamp: tuple[int, int]) -> tuple[bytes, frozenset[str], frozenset[str]]:
     source = path.read_bytes()
-    return source, ast.parse(source, str(path))
+    tree = ast.parse(source, str(path))
+    return source, _imported_names(name, tree), _tables_named(tree)
 
 
-def _source_and_tree(name: str) -> tuple[bytes, ast.AST]:
+def module_facts(name: str) -> tuple[bytes, frozenset[str], frozenset[str]]:
+    """(source, jitvm modules imported, table file names named) of module `name`, parsed once per
+    version of its file."""
     path = module_path(name)
     status = path.stat()
-    return _parsed(path, (status.st_mtime_ns, status.st_size))
+    return _facts(name, path, (status.st_mtime_ns, status.st_size))
 
 
 def module_closure(roots: Iterable[str]) -> list[str]:
     """Every jitvm module reachable from `roots` through imports (the roots included), sorted."""
-    pending = [root for root in roots]
+    pending = list(roots)
     for root in pending:
         if module_path(root) is None:
             raise ValueError(f"{root!r} is not a module of the {PACKAGE} package")
@@ -92,13 +101,8 @@ def module_closure(roots: Iterable[str]) -> list[str]:
         if name in seen:
             continue
         seen.add(name)
-        pending.extend(_imported_names(name, _source_and_tree(name)[1]) - seen)
+        pending.extend(module_facts(name)[1] - seen)
     return sorted(seen)
-
-
-def _tables_named(tree: ast.AST) -> set[str]:
-    return {node.value for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and _TABLE_NAME.match(node.value)}
 
 
 def table_files(modules: Iterable[str]) -> list[Path]:
@@ -106,7 +110,7 @@ def table_files(modules: Iterable[str]) -> list[Path]:
     from jitvm.tables import table_path
 
     paths = []
-    for filename in sorted(set().union(*(_tables_named(_source_and_tree(m)[1]) for m in modules))):
+    for filename in sorted(set().union(*(module_facts(name)[2] for name in modules))):
         try:
             paths.append(table_path(filename))
         except FileNotFoundError:
@@ -145,7 +149,7 @@ def dependency_digest(roots: Iterable[str]) -> str:
 
     for name in modules:
         add(name.encode())
-        add(_source_and_tree(name)[0])
+        add(module_facts(name)[0])
     for path in table_files(modules):
         add(path.name.encode())
         add(path.read_bytes())

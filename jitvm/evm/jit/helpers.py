@@ -2,12 +2,13 @@
 that generated code calls (registered in compile.register_helpers). Importing this module compiles
 them (or loads them from Numba's cache)."""
 
-from numba import carray, cfunc, types
+from numba import carray, types
 
 from jitvm.evm.baseline.keccak import keccak256_word
+from jitvm.jit.numba_cache import cached_cfunc
 
 
-@cfunc(types.void(types.CPointer(types.uint64), types.CPointer(types.uint8), types.int64, types.int64), cache=True)
+@cached_cfunc(__name__, types.void(types.CPointer(types.uint64), types.CPointer(types.uint8), types.int64, types.int64))
 def evm_keccak256(out, memory, start, size):
     """out = KECCAK256 of memory[start : start + size], as four little-endian limbs."""
     word = keccak256_word(carray(memory, (start + size,)), start, size)

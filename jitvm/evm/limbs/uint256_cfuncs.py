@@ -10,10 +10,11 @@ remembers the addresses.
 from functools import cache
 from typing import NamedTuple
 
-from numba import cfunc, njit, types
+from numba import types
 
 from jitvm.evm.limbs.uint256 import exp
 from jitvm.evm.limbs.uint256_div import addmod, div, mod, mulmod, sdiv, smod
+from jitvm.jit.numba_cache import cached_cfunc, cached_njit
 
 _LIMBS_POINTER = types.CPointer(types.uint64)
 _BINARY_SIGNATURE = types.void(_LIMBS_POINTER, _LIMBS_POINTER, _LIMBS_POINTER)
@@ -42,12 +43,12 @@ class RuntimeHelper(NamedTuple):
     c_signature: str
 
 
-@njit(cache=True)
+@cached_njit(__name__)
 def _read(limbs):
     return (limbs[0], limbs[1], limbs[2], limbs[3])
 
 
-@njit(cache=True)
+@cached_njit(__name__)
 def _write(limbs, word):
     for index in range(4):
         limbs[index] = word[index]
@@ -103,7 +104,7 @@ def runtime_helpers() -> dict[str, RuntimeHelper]:
     for name, function in _ENTRY_POINTS.items():
         operands = HELPER_OPERANDS[name]
         signature = _BINARY_SIGNATURE if operands == 2 else _TERNARY_SIGNATURE
-        compiled = cfunc(signature, cache=True)(function)
+        compiled = cached_cfunc(__name__, signature)(function)
         helpers[name] = RuntimeHelper(compiled.address, _C_SIGNATURES[operands])
         _COMPILED[name] = compiled
     return helpers
