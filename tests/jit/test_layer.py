@@ -148,3 +148,19 @@ def test_bpf_settle_upgrades_every_program(monkeypatch, tmp_path):
     get_engine("jit").settle()
     assert bpf_compile.LAYER.entry(program).tier == OPTIMIZED
     assert get_engine("baseline") is None
+
+
+def test_lazy_helpers_are_built_only_when_code_that_calls_them_is_linked():
+    from jitvm.jit import compile_module, load_objects, symbols
+
+    built = []
+    callback = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_int64)(lambda value: value * 3)
+    symbols.register_lazy("jitvm_test_lazy_triple", "i64 (i64)",
+                          lambda: built.append(True) or ctypes.cast(callback, ctypes.c_void_p).value)
+    plain = compile_module("define i64 @plain() {\n  ret i64 5\n}\n")
+    assert load_objects([plain], ["plain"]).function("plain", ctypes.c_int64)() == 5 and built == []
+    calling = compile_module(symbols.declarations(["jitvm_test_lazy_triple"]) + (
+        "define i64 @calls(i64 %x) {\n  %y = call i64 @jitvm_test_lazy_triple(i64 %x)\n  ret i64 %y\n}\n"))
+    calls = load_objects([calling], ["calls"]).function("calls", ctypes.c_int64, ctypes.c_int64)
+    assert calls(7) == 21 and built == [True]
+    assert symbols.lookup("jitvm_test_lazy_triple").address is not None

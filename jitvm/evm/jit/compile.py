@@ -46,16 +46,18 @@ class CompiledCode:
 
 @functools.cache
 def register_helpers() -> None:
-    """Make the limb helpers of jitvm.evm.limbs callable from generated code."""
+    """Make the limb helpers of jitvm.evm.limbs and keccak callable from generated code. They are
+    registered lazily: each is compiled (or loaded from Numba's cache) when the first code that calls
+    it is linked, so a process whose codes divide nothing never builds the division helpers."""
     from jitvm.evm.jit.helpers import HELPERS
-    from jitvm.evm.limbs.uint256_cfuncs import HELPER_OPERANDS, runtime_helpers
+    from jitvm.evm.limbs.uint256_cfuncs import HELPER_OPERANDS, runtime_helper
     from jitvm.jit import symbols
 
-    for name, helper in runtime_helpers().items():
-        signature = "void (ptr, ptr, ptr)" if HELPER_OPERANDS[name] == 2 else "void (ptr, ptr, ptr, ptr)"
-        symbols.register(name, helper.address, signature)
-    for name, (address, signature) in HELPERS.items():
-        symbols.register(name, address, signature)
+    for name, operands in HELPER_OPERANDS.items():
+        signature = "void (ptr, ptr, ptr)" if operands == 2 else "void (ptr, ptr, ptr, ptr)"
+        symbols.register_lazy(name, signature, functools.partial(lambda helper: runtime_helper(helper).address, name))
+    for name, (build, signature) in HELPERS.items():
+        symbols.register_lazy(name, signature, build)
 
 
 class EvmGenerator:

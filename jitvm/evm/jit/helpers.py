@@ -1,6 +1,8 @@
 """Runtime helpers of the EVM JIT besides the limb arithmetic of jitvm.evm.limbs: C-ABI entry points
-that generated code calls (registered in compile.register_helpers). Importing this module compiles
-them (or loads them from Numba's cache)."""
+that generated code calls (registered lazily in compile.register_helpers). Each is compiled (or
+loaded from Numba's cache) the first time code that calls it is linked."""
+
+import functools
 
 from numba import carray, types
 
@@ -8,7 +10,6 @@ from jitvm.evm.baseline.keccak import keccak256_word
 from jitvm.jit.numba_cache import cached_cfunc
 
 
-@cached_cfunc(__name__, types.void(types.CPointer(types.uint64), types.CPointer(types.uint8), types.int64, types.int64))
 def evm_keccak256(out, memory, start, size):
     """out = KECCAK256 of memory[start : start + size], as four little-endian limbs."""
     word = keccak256_word(carray(memory, (start + size,)), start, size)
@@ -16,4 +17,13 @@ def evm_keccak256(out, memory, start, size):
         out[index] = word[index]
 
 
-HELPERS = {"evm_keccak256": (evm_keccak256.address, "void (ptr, ptr, i64, i64)")}
+_KECCAK256_TYPE = types.void(types.CPointer(types.uint64), types.CPointer(types.uint8), types.int64, types.int64)
+
+
+@functools.cache
+def _compiled_keccak256():
+    return cached_cfunc(__name__, _KECCAK256_TYPE)(evm_keccak256)  # kept alive by the cache
+
+
+# name -> (function building its address, LLVM signature)
+HELPERS = {"evm_keccak256": (lambda: _compiled_keccak256().address, "void (ptr, ptr, i64, i64)")}

@@ -98,16 +98,17 @@ _COMPILED = {}
 
 
 @cache
+def runtime_helper(name: str) -> RuntimeHelper:
+    """One entry point, compiled (or loaded from Numba's cache) on its first use."""
+    operands = HELPER_OPERANDS[name]
+    signature = _BINARY_SIGNATURE if operands == 2 else _TERNARY_SIGNATURE
+    compiled = _COMPILED[name] = cached_cfunc(__name__, signature)(_ENTRY_POINTS[name])
+    return RuntimeHelper(compiled.address, _C_SIGNATURES[operands])
+
+
 def runtime_helpers() -> dict[str, RuntimeHelper]:
     """Name -> (address, C signature) of every entry point, compiled on the first call."""
-    helpers = {}
-    for name, function in _ENTRY_POINTS.items():
-        operands = HELPER_OPERANDS[name]
-        signature = _BINARY_SIGNATURE if operands == 2 else _TERNARY_SIGNATURE
-        compiled = cached_cfunc(__name__, signature)(function)
-        helpers[name] = RuntimeHelper(compiled.address, _C_SIGNATURES[operands])
-        _COMPILED[name] = compiled
-    return helpers
+    return {name: runtime_helper(name) for name in _ENTRY_POINTS}
 
 
 def __getattr__(name):
