@@ -23,6 +23,7 @@ kernel entry, so the trace is the baseline's own.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Generator
 
 import numpy as np
@@ -30,7 +31,6 @@ import numpy as np
 from jitvm.evm.context import ExecutionContext
 from jitvm.evm.message import FrameResult, Message, Status
 from jitvm.evm.baseline.host import NativeFrame, host_handlers
-from jitvm.evm.baseline.kernel import run_kernel
 from jitvm.evm.baseline.layout import (
     ADDRESS_ROW,
     CACHE_USE,
@@ -57,6 +57,15 @@ from jitvm.evm.baseline.layout import (
     environment_rows,
 )
 from jitvm.evm.reference.frame import ExceptionalHalt
+
+
+@cache
+def kernel():
+    """The Numba kernel's run_kernel, imported on first use: importing Numba takes tenths of a second
+    that a process whose frames all run on compiled code (the JIT) need not pay."""
+    from jitvm.evm.baseline.kernel import run_kernel
+
+    return run_kernel
 
 
 class BaselineEngine:
@@ -96,6 +105,7 @@ class BaselineEngine:
             self._pool.give_back(buffers, frame.memory.size)
 
     def _execute(self, frame: NativeFrame, buffers):
+        run_kernel = kernel()
         message = frame.message
         code = code_rows(message.code)
         data = data_bytes(message.data, b"")
@@ -121,6 +131,7 @@ class BaselineEngine:
 
     def _execute_traced(self, frame: NativeFrame, buffers):
         """As _execute, one instruction per kernel entry, reporting each to ctx.tracer."""
+        run_kernel = kernel()
         message = frame.message
         tracer = frame.ctx.tracer
         code = code_rows(message.code)

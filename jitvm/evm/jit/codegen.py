@@ -32,9 +32,9 @@ exit but no join; shifts by an amount known only at run time call small out-of-l
 
 from __future__ import annotations
 
-
 from jitvm.evm import gas
 from jitvm.evm.jit import runtime_ir
+from jitvm.evm.jit.entry import CONTINUE, DONE, ENTRY, INTERPRET
 from jitvm.evm.jit.block_analysis import BlockInfo, CodeAnalysis, Instruction
 from jitvm.evm.message import Status
 from jitvm.evm.baseline import kernel
@@ -43,12 +43,10 @@ from jitvm.evm.opcodes import STACK_LIMIT
 from jitvm.jit.blocks import partition
 from jitvm.jit.irtext import IrText
 
-ENTRY = "evm_enter"
 # Blocks per LLVM function. i256 code makes the backend's register allocation the largest cost, and
 # it grows faster than linearly with the function: 50 compiles snailtracer 30% faster than
 # jitvm.jit.blocks' default of 150, with the same speed (measured: 5.8 s against 8.2 s, 27 ms both).
 BLOCKS_PER_FUNCTION = 50
-DONE, INTERPRET, CONTINUE = 0, 1, -1  # what a function returns (CONTINUE: registers[PC] is elsewhere)
 HELPERS = ("evm_div", "evm_sdiv", "evm_mod", "evm_smod", "evm_exp", "evm_addmod", "evm_mulmod", "evm_keccak256")
 _DIVISION = {"DIV": "evm_div", "SDIV": "evm_sdiv", "MOD": "evm_mod", "SMOD": "evm_smod"}
 _BINARY = {"ADD": "add", "MUL": "mul", "SUB": "sub", "AND": "and", "OR": "or", "XOR": "xor"}

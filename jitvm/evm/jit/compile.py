@@ -22,6 +22,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 
+from jitvm.evm.jit.entry import ENTRY
 from jitvm.jit import layer
 from jitvm.jit.layer import OPTIMIZED, QUICK, CompileLayer
 
@@ -49,14 +50,10 @@ def register_helpers() -> None:
     """Make the limb helpers of jitvm.evm.limbs and keccak callable from generated code. They are
     registered lazily: each is compiled (or loaded from Numba's cache) when the first code that calls
     it is linked, so a process whose codes divide nothing never builds the division helpers."""
-    from jitvm.evm.jit.helpers import HELPERS
-    from jitvm.evm.limbs.uint256_cfuncs import HELPER_OPERANDS, runtime_helper
+    from jitvm.evm.jit.helpers import runtime_helpers
     from jitvm.jit import symbols
 
-    for name, operands in HELPER_OPERANDS.items():
-        signature = "void (ptr, ptr, ptr)" if operands == 2 else "void (ptr, ptr, ptr, ptr)"
-        symbols.register_lazy(name, signature, functools.partial(lambda helper: runtime_helper(helper).address, name))
-    for name, (build, signature) in HELPERS.items():
+    for name, (signature, build) in runtime_helpers().items():
         symbols.register_lazy(name, signature, build)
 
 
@@ -66,7 +63,7 @@ class EvmGenerator:
     name = "evm"
     # The modules whose import closure decides the generated code (jitvm.jit.layer hashes it).
     roots = ("jitvm.evm.jit.codegen", "jitvm.evm.jit.block_analysis", "jitvm.jit.compiler")
-    exports = ("evm_enter",)
+    exports = (ENTRY,)
     levels = {QUICK: 0, OPTIMIZED: CODEGEN_OPT_LEVEL}
 
     def __init__(self, blocks_per_function: int | None = None):

@@ -24,11 +24,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from jitvm.evm.jit import codegen, compile
+from jitvm.evm.jit import compile
+from jitvm.evm.jit.entry import DONE
 from jitvm.evm.jit.compile import QUICK, compiled_code
-from jitvm.evm.baseline.engine import BaselineEngine, frame_result, serve_host
+from jitvm.evm.baseline.engine import BaselineEngine, frame_result, kernel, serve_host
 from jitvm.evm.baseline.host import host_handlers
-from jitvm.evm.baseline.kernel import run_kernel
 from jitvm.evm.baseline.layout import (
     EXIT,
     EXIT_DONE,
@@ -138,6 +138,7 @@ class JitEngine(BaselineEngine):
         return result
 
     def _run_compiled(self, frame, buffers, compiled):
+        run_kernel = None  # the kernel is imported when a frame first needs it (importing Numba takes time)
         message = frame.message
         fork = frame.ctx.fork.name
         enter = compiled.function
@@ -152,9 +153,11 @@ class JitEngine(BaselineEngine):
             if memory.buffer is not buffer:
                 buffer, buffer_address = memory.buffer, memory.address
             if enter(code_address, data_address, words_address, buffer_address, control_address,
-                     buffer.size, data.size) == codegen.DONE:
+                     buffer.size, data.size) == DONE:
                 frame.load()
                 return frame_result(frame)
+            if run_kernel is None:
+                run_kernel = kernel()
             while True:  # the kernel runs registers[STEPS] instructions
                 run_kernel(code, data, words, memory.buffer, control)
                 frame.load()

@@ -1,29 +1,28 @@
-"""Runtime helpers of the EVM JIT besides the limb arithmetic of jitvm.evm.limbs: C-ABI entry points
-that generated code calls (registered lazily in compile.register_helpers). Each is compiled (or
-loaded from Numba's cache) the first time code that calls it is linked."""
+"""The runtime helpers generated EVM code calls, by name: LLVM signature, and how to build the helper.
 
-import functools
+They are registered lazily (compile.register_helpers): each is compiled, or loaded from Numba's
+cache, when the first code that calls it is linked. This module imports no Numba, so linking a cached
+code that calls no helper loads none.
+"""
 
-from numba import carray, types
-
-from jitvm.evm.baseline.keccak import keccak256_word
-from jitvm.jit.numba_cache import cached_cfunc
+from jitvm.evm.limbs.cfunc_signatures import HELPER_OPERANDS, LLVM_SIGNATURES
 
 
-def evm_keccak256(out, memory, start, size):
-    """out = KECCAK256 of memory[start : start + size], as four little-endian limbs."""
-    word = keccak256_word(carray(memory, (start + size,)), start, size)
-    for index in range(4):
-        out[index] = word[index]
+def _limb_helper(name: str) -> int:
+    from jitvm.evm.limbs.uint256_cfuncs import runtime_helper
+
+    return runtime_helper(name).address
 
 
-_KECCAK256_TYPE = types.void(types.CPointer(types.uint64), types.CPointer(types.uint8), types.int64, types.int64)
+def _keccak256() -> int:
+    from jitvm.evm.jit.keccak_helper import evm_keccak256
+
+    return evm_keccak256.address
 
 
-@functools.cache
-def _compiled_keccak256():
-    return cached_cfunc(__name__, _KECCAK256_TYPE)(evm_keccak256)  # kept alive by the cache
-
-
-# name -> (function building its address, LLVM signature)
-HELPERS = {"evm_keccak256": (lambda: _compiled_keccak256().address, "void (ptr, ptr, i64, i64)")}
+def runtime_helpers() -> dict:
+    """name -> (LLVM signature, function building its address)."""
+    helpers = {name: (LLVM_SIGNATURES[operands], lambda name=name: _limb_helper(name))
+               for name, operands in HELPER_OPERANDS.items()}
+    helpers["evm_keccak256"] = ("void (ptr, ptr, i64, i64)", _keccak256)
+    return helpers

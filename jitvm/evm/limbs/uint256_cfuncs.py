@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 from numba import types
 
+from jitvm.evm.limbs.cfunc_signatures import C_SIGNATURES as _C_SIGNATURES
+from jitvm.evm.limbs.cfunc_signatures import HELPER_OPERANDS
 from jitvm.evm.limbs.uint256 import exp
 from jitvm.evm.limbs.uint256_div import addmod, div, mod, mulmod, sdiv, smod
 from jitvm.jit.numba_cache import cached_cfunc, cached_njit
@@ -20,20 +22,6 @@ _LIMBS_POINTER = types.CPointer(types.uint64)
 _BINARY_SIGNATURE = types.void(_LIMBS_POINTER, _LIMBS_POINTER, _LIMBS_POINTER)
 _TERNARY_SIGNATURE = types.void(_LIMBS_POINTER, _LIMBS_POINTER, _LIMBS_POINTER, _LIMBS_POINTER)
 
-# Known without compiling anything, so a code generator can declare the functions up front.
-HELPER_OPERANDS = {
-    "evm_div": 2,
-    "evm_sdiv": 2,
-    "evm_mod": 2,
-    "evm_smod": 2,
-    "evm_exp": 2,
-    "evm_addmod": 3,
-    "evm_mulmod": 3,
-}
-_C_SIGNATURES = {
-    2: "void (uint64_t *out, const uint64_t *a, const uint64_t *b)",
-    3: "void (uint64_t *out, const uint64_t *a, const uint64_t *b, const uint64_t *n)",
-}
 
 
 class RuntimeHelper(NamedTuple):
