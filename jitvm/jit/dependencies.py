@@ -23,14 +23,17 @@ import ast
 import functools
 import hashlib
 import importlib.util
+import json
+import os
 import re
 import sys
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
 PACKAGE = "jitvm"
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
-_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.toml$")
+_TABLE_LITERAL = re.compile(rb"""["']([A-Za-z0-9_.-]+\.toml)["']""")
 
 
 def module_path(name: str) -> Path | None:
@@ -49,44 +52,106 @@ def _is_package(name: str) -> bool:
     return path is not None and path.name == "__init__.py"
 
 
-def _imported_names(name: str, tree: ast.AST) -> frozenset[str]:
+def _import_statements(statements):
+    """Every import statement among `statements`, also those nested in functions, classes and blocks
+    (statements only: expressions hold no imports, and skipping them makes the walk cheap)."""
+    for statement in statements:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            yield statement
+            continue
+        for field_name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            nested = getattr(statement, field_name, None)
+            if nested:
+                yield from _import_statements(nested)
+
+
+def _imported_names(name: str, tree: ast.Module) -> frozenset[str]:
     """jitvm modules that module `name` imports anywhere in its body."""
     package = name if _is_package(name) else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in _import_statements(tree.body):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
-            else:
-                base = node.module or ""
-            submodules = [f"{base}.{alias.name}" for alias in node.names if module_path(f"{base}.{alias.name}")]
-            found.update(submodules)
-            if len(submodules) < len(node.names):  # some names are defined in `base` itself
-                found.add(base)
+            continue
+        if node.level:
+            base = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+        else:
+            base = node.module or ""
+        submodules = [f"{base}.{alias.name}" for alias in node.names if module_path(f"{base}.{alias.name}")]
+        found.update(submodules)
+        if len(submodules) < len(node.names):  # some names are defined in `base` itself
+            found.add(base)
     return frozenset(module for module in found if module_path(module) is not None)
 
 
-def _tables_named(tree: ast.AST) -> frozenset[str]:
-    """String literals that look like an opcode table's file name."""
-    return frozenset(node.value for node in ast.walk(tree)
-                     if isinstance(node, ast.Constant) and isinstance(node.value, str) and _TABLE_NAME.match(node.value))
+def _facts(name: str, source: bytes) -> tuple[frozenset[str], frozenset[str]]:
+    """(jitvm modules imported, table file names named) of module `name` with this source."""
+    memo_key = f"{name}|{hashlib.sha256(source).hexdigest()}"
+    _memo_state["used"].add(memo_key)
+    known = _memo().get(memo_key)
+    if known is not None:
+        return frozenset(known[0]), frozenset(known[1])
+    imports = _imported_names(name, ast.parse(source, str(module_path(name))))
+    tables = frozenset(match.decode() for match in _TABLE_LITERAL.findall(source))  # a false match only adds a table
+    with _memo_lock:
+        _memo()[memo_key] = [sorted(imports), sorted(tables)]
+        _memo_state["changed"] = True
+    return imports, tables
+
+
+# Parsing is most of the cost of a digest (tens of milliseconds at every start), so what each source
+# says is remembered on disk by the module's name and the SHA-256 of its source: exact, and shared by
+# every checkout and version. A missing or damaged file is simply parsed again.
+_memo_lock = threading.Lock()
+_memo_state: dict = {"entries": None, "changed": False, "used": set()}
+MEMO_ENTRIES = 4096  # beyond this, a save keeps only the entries this process used (old versions go)
+
+
+def _memo_path() -> Path:
+    from jitvm.jit.locations import default_directory
+
+    return default_directory() / "dependencies.json"
+
+
+def _memo() -> dict:
+    if _memo_state["entries"] is None:
+        try:
+            entries = json.loads(_memo_path().read_text())
+            _memo_state["entries"] = entries if isinstance(entries, dict) else {}
+        except (OSError, ValueError):
+            _memo_state["entries"] = {}
+    return _memo_state["entries"]
+
+
+def _save_memo() -> None:
+    with _memo_lock:
+        if not _memo_state["changed"]:
+            return
+        _memo_state["changed"] = False
+        entries = _memo_state["entries"]
+        if len(entries) > MEMO_ENTRIES:
+            entries = _memo_state["entries"] = {key: entries[key] for key in _memo_state["used"] if key in entries}
+        path = _memo_path()
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(json.dumps(entries))
+            os.replace(temporary, path)  # concurrent writers: the last one wins, the others parse again
+        except OSError:
+            pass  # a read-only cache folder: parse at every start
 
 
 @functools.cache
-def _facts(name: str, path: Path, stamp: tuple[int, int]) -> tuple[bytes, frozenset[str], frozenset[str]]:
-    source = path.read_bytes()
-    tree = ast.parse(source, str(path))
-    return source, _imported_names(name, tree), _tables_named(tree)
+def _source(path: Path, stamp: tuple[int, int]) -> bytes:
+    return path.read_bytes()
 
 
 def module_facts(name: str) -> tuple[bytes, frozenset[str], frozenset[str]]:
-    """(source, jitvm modules imported, table file names named) of module `name`, parsed once per
-    version of its file."""
+    """(source, jitvm modules imported, table file names named) of module `name`."""
     path = module_path(name)
     status = path.stat()
-    return _facts(name, path, (status.st_mtime_ns, status.st_size))
+    source = _source(path, (status.st_mtime_ns, status.st_size))
+    return (source, *_facts(name, source))
 
 
 def module_closure(roots: Iterable[str]) -> list[str]:
@@ -102,6 +167,7 @@ def module_closure(roots: Iterable[str]) -> list[str]:
             continue
         seen.add(name)
         pending.extend(module_facts(name)[1] - seen)
+    _save_memo()
     return sorted(seen)
 
 

@@ -188,7 +188,29 @@ def test_the_digest_folds_in_the_toolchain(monkeypatch):
     assert dependencies.dependency_digest(roots) != before
 
 
-def test_the_closure_follows_lazy_and_relative_imports(tmp_path, monkeypatch):
+@pytest.fixture
+def private_memo(tmp_path, monkeypatch):
+    """The parse memo of jitvm.jit.dependencies in a folder of this test, starting empty."""
+    monkeypatch.setenv("JITVM_CACHE_DIR", str(tmp_path / "memo"))
+    monkeypatch.setattr(dependencies, "_memo_state", {"entries": None, "changed": False, "used": set()})
+    return tmp_path / "memo" / "dependencies.json"
+
+
+def test_the_parse_memo_is_exact_and_survives_damage(private_memo, monkeypatch):
+    roots = EvmGenerator.roots
+    parsed = module_closure(roots)
+    assert private_memo.is_file()
+    monkeypatch.setattr(dependencies, "_memo_state", {"entries": None, "changed": False, "used": set()})
+    monkeypatch.setattr(dependencies, "_imported_names", None)  # from the memo: nothing is parsed
+    assert module_closure(roots) == parsed
+    private_memo.write_text("{damaged")
+    monkeypatch.undo()
+    monkeypatch.setenv("JITVM_CACHE_DIR", str(private_memo.parent))
+    monkeypatch.setattr(dependencies, "_memo_state", {"entries": None, "changed": False, "used": set()})
+    assert module_closure(roots) == parsed
+
+
+def test_the_closure_follows_lazy_and_relative_imports(tmp_path, monkeypatch, private_memo):
     package = tmp_path / PACKAGE
     (package / "sub").mkdir(parents=True)
     (package / "__init__.py").write_text("def __getattr__(name):\n    from jitvm import heavy\n")
