@@ -7,8 +7,9 @@ digest of the import closure of the code generator, the block analysis and the L
 message constants, the layout, the opcode table, the pass list, ...) and the toolchain, which the layer adds. A cached code is found
 without analysing it: the analysis (and the MAX_BLOCKS check) runs only when it must be compiled.
 
-Two tiers, because the backend's time is the price of a first run: QUICK compiles with the backend
-at level 0 (its code runs about 1.4 times slower), OPTIMIZED at CODEGEN_OPT_LEVEL. A code first
+Two tiers, because the compile time is the price of a first run: QUICK compiles with no IR passes
+and the backend at level 0 (snailtracer: 1.4 s; its code runs about 1.3 times slower), OPTIMIZED
+with the pass list and the backend at CODEGEN_OPT_LEVEL. A code first
 gets whichever tier the disk cache holds (the optimized one if both), else QUICK, compiled on the
 caller's thread. `upgrade(code, fork)` queues the OPTIMIZED compile on the background thread; the
 next frame of the code picks it up. `settle()` waits for the queue.
