@@ -97,5 +97,5 @@ def compile_module(ir, *, optimize_ir: bool = True, opt_level: int = CODEGEN_OPT
 
 def _optimize_and_emit(module: llvm.ModuleRef, optimize_ir: bool, machine: llvm.TargetMachine) -> bytes:
     if optimize_ir:
-        optimize(module, machine)
+        optimize(module)  # the passes see the target as at CODEGEN_OPT_LEVEL, whatever the backend's level
     return bytes(machine.emit_object(module))
