@@ -22,8 +22,7 @@ for any per-word price, so it is UNPAYABLE without being computed.
 
 import numpy as np
 
-from jitvm.evm import gas, message
-from jitvm.evm.limbs import uint256
+from jitvm.evm import gas
 from jitvm.evm.limbs.uint256 import (
     ZERO_WORD,
     add,
@@ -45,7 +44,6 @@ from jitvm.evm.limbs.uint256 import (
 from jitvm.evm.limbs.uint256_bits import and_, byte, not_, or_, sar, shl, shr, signextend, xor
 from jitvm.evm.limbs.uint256_div import addmod, div, mod, mulmod, sdiv, smod
 from jitvm.evm.message import Status
-from jitvm.evm.baseline import keccak, layout
 from jitvm.evm.baseline.keccak import keccak256_word
 from jitvm.evm.baseline.layout import (
     CACHE_KEYS,

@@ -37,7 +37,6 @@ from jitvm.evm.jit import runtime_ir
 from jitvm.evm.jit.entry import CONTINUE, DONE, ENTRY, INTERPRET
 from jitvm.evm.jit.block_analysis import BlockInfo, CodeAnalysis, Instruction
 from jitvm.evm.message import Status
-from jitvm.evm.baseline import kernel
 from jitvm.evm.baseline import layout as L
 from jitvm.evm.opcodes import STACK_LIMIT
 from jitvm.jit.blocks import partition
