@@ -24,9 +24,9 @@ import numpy as np
 
 from jitvm.bpf import reference
 from jitvm.bpf.errors import ErrorCode, VmError
-from jitvm.bpf.helpers import HelperContext, HelperExit, HelperRegistry, Meter, SyscallFailure
+from jitvm.bpf.helpers import HelperContext, HelperExit, HelperRegistry, LogCollector, Meter, SyscallFailure
 from jitvm.bpf.machine import DEFAULT_SBPF_COMPUTE_BUDGET, ExecutionResult, build_memory
-from jitvm.bpf.memory import DEFAULT_HEAP_SIZE
+from jitvm.bpf.memory import DEFAULT_HEAP_SIZE, Memory
 from jitvm.bpf.baseline import layout as L
 from jitvm.bpf.table import profile_table
 
@@ -50,15 +50,23 @@ class NativeRun:
     """One run on the fast engines."""
 
     def __init__(self, program, input_data: bytes, helpers: HelperRegistry | None = None,
-                 compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE):
+                 compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE, *,
+                 memory: Memory | None = None, registers=None, direct_mapping: bool = False,
+                 logs: LogCollector | None = None):
+        """`memory` and `registers` replace the usual map and initial registers (jitvm.bpf.vm);
+        `logs` is a log collector to add to."""
         self.program = program
         self.profile, self.helpers, self.budget = resolve_options(program, helpers, compute_budget)
         self.lowered = L.lower(program)  # verifies the program, as the reference does first
-        self.memory = build_memory(program, self.profile, bytes(input_data), heap_size)
+        self.memory = memory or build_memory(program, self.profile, bytes(input_data), heap_size)
         self.heap_size = heap_size
+        self.direct_mapping = direct_mapping
         self.arrays = L.run_arrays(self.profile, self.memory, bytes(input_data), program.entry, self.budget)
+        if registers is not None:
+            self.arrays.registers[:len(registers)] = [value & L.U64 for value in registers]
+            self.state[L.STACK_POINTER] = np.int64(np.uint64(self.arrays.registers[10]))
         self.rules = L.call_rules(program, self.profile)
-        self.logs: list[str] = []
+        self.logs: list[str] = LogCollector() if logs is None else logs
         self.result: ExecutionResult | None = None
 
     @property
@@ -90,7 +98,7 @@ class NativeRun:
         if helper is not None:
             meter = Meter(self.budget)
             meter.used = int(state[L.UNITS])
-            context = HelperContext(self.memory, meter, pc, self.logs)
+            context = HelperContext(self.memory, meter, pc, self.logs, self.direct_mapping)
             try:
                 value = helper.function(context, *registers[1:6].tolist())
             except HelperExit as finished:
@@ -123,9 +131,9 @@ class NativeRun:
         state[L.DEPTH] = depth = depth + 1
         if depth >= rules.max_depth:
             return self._finish(error=VmError(ErrorCode.CALL_DEPTH_EXCEEDED, pc, value=rules.max_depth))
-        if not rules.dynamic_frames:
-            state[L.STACK_POINTER] += rules.frame_stride
-        registers[10] = state[L.STACK_POINTER]
+        if not rules.dynamic_frames:  # dynamic frames: r10 stays where the program moved it
+            registers[10] += np.uint64(rules.frame_stride)
+        state[L.STACK_POINTER] = np.int64(registers[10])
         if not 0 <= target < self.lowered.length:
             return self._finish(error=VmError(ErrorCode.CALL_OUTSIDE_TEXT, pc, value=target))
         state[L.PC] = target
@@ -204,17 +212,21 @@ class NativeRun:
 # -- entry points ----------------------------------------------------------------------------------
 
 def run_baseline(program, input_data: bytes = b"", *, helpers: HelperRegistry | None = None,
-                 compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE) -> ExecutionResult:
+                 compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE,
+                 direct_mapping: bool = False, logs: LogCollector | None = None) -> ExecutionResult:
     """Run `program` on the Numba interpreter (same options and result as run_reference)."""
-    return NativeRun(program, input_data, helpers, compute_budget, heap_size).run_interpreter()
+    return NativeRun(program, input_data, helpers, compute_budget, heap_size,
+                     direct_mapping=direct_mapping, logs=logs).run_interpreter()
 
 
 def run_jit(program, input_data: bytes = b"", *, helpers: HelperRegistry | None = None,
-            compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE) -> ExecutionResult:
+            compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE,
+            direct_mapping: bool = False, logs: LogCollector | None = None) -> ExecutionResult:
     """Run `program` on the block JIT (compiled, or loaded from the object cache, on first use)."""
     from jitvm.bpf.jit.compile import compiled_program
 
-    run = NativeRun(program, input_data, helpers, compute_budget, heap_size)
+    run = NativeRun(program, input_data, helpers, compute_budget, heap_size, direct_mapping=direct_mapping,
+                    logs=logs)
     compiled = compiled_program(program)
     return _count_compiled_run(program, compiled, run.run_tiered(compiled))
 
@@ -252,10 +264,12 @@ def _count_compiled_run(program, compiled, result: ExecutionResult) -> Execution
 
 
 def run_auto(program, input_data: bytes = b"", *, helpers: HelperRegistry | None = None,
-             compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE) -> ExecutionResult:
+             compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE,
+             direct_mapping: bool = False, logs: LogCollector | None = None) -> ExecutionResult:
     from jitvm.bpf.jit.compile import compiled_program, loaded_in_process
 
-    run = NativeRun(program, input_data, helpers, compute_budget, heap_size)
+    run = NativeRun(program, input_data, helpers, compute_budget, heap_size, direct_mapping=direct_mapping,
+                    logs=logs)
     with _runs_lock:
         if len(_runs) > _RUNS_REMEMBERED:
             _runs.clear()

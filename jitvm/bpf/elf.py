@@ -1,12 +1,21 @@
-"""ELF loading with pyelftools: eBPF objects from `clang -target bpf`, and Solana sBPF programs.
+"""ELF loading: Solana sBPF programs with Solana's own rules, and eBPF objects from `clang -target bpf`.
 
-sBPF v0-v2 programs go through the lenient loader (Solana's rules for the legacy format): one
-read-only region of .text/.rodata at 0x1_0000_0000 + their addresses, writable .data/.bss rejected,
-relocations R_BPF_64_64, R_BPF_64_RELATIVE and R_BPF_64_32 (a syscall by the murmur3 hash of its
-name, or a bpf-to-bpf call turned into a registered function key), and relative calls turned into
-function keys. sBPF v3 programs go through the strict loader (SIMD-0189): exact headers, .rodata at
-vaddr 0 and bytecode at 0x1_0000_0000, no relocations. Rejections are `ElfError`s whose `kind`
-uses the name of Solana's error.
+sBPF (any file that is not ET_REL) is parsed from the raw bytes by `jitvm.bpf.elf_parser` and loaded
+as anza-xyz/sbpf's `Executable::load` does, and rejections are `ElfError`s whose `kind` is the name
+of Solana's ElfError (`FailedToParse` carries the parser's error, `ValueOutOfBounds`...). Malformed
+files never raise anything else.
+
+- The version is e_flags (0..3); v0-v2 go through the lenient loader: the file must have exactly
+  one `.text`, no `.bss*` and no writable `.data*` (other than `.data.rel*`), every section inside the
+  file, the entry inside `.text`; `.text`, `.rodata`, `.data.rel.ro` and `.eh_frame` (every section of
+  those names, duplicates included) are copied at their addresses into one read-only region at
+  0x1_0000_0000. A `.text` of type SHT_NOBITS has no bytes. Calls with a relative immediate are
+  turned into function keys (the hash of the target's index); relocations come from the dynamic
+  table (DT_REL/DT_RELSZ, symbols from DT_SYMTAB): R_BPF_64_64, R_BPF_64_RELATIVE and R_BPF_64_32 (a
+  syscall by the hash of its name, a bpf-to-bpf call by the target's key; a call against the symbol
+  `entrypoint` gets the entry point's key, so it reaches the real entry point, e_entry).
+- v3 goes through the strict loader (SIMD-0189): exact headers, .rodata at vaddr 0 and bytecode at
+  0x1_0000_0000 (which a program cannot read), no relocations.
 
 eBPF objects (ET_REL) are linked as libbpf links a program: the entry section (named, or the one
 executable section other than .text) first, then each executable section it calls, with the
@@ -18,13 +27,13 @@ from __future__ import annotations
 import io
 import struct
 
-from elftools.common.exceptions import ELFError as PyElfError
 from elftools.elf.elffile import ELFFile
 
+from jitvm.bpf.elf_parser import ET_DYN, ET_REL, Elf64, ElfParserError, SectionHeader
 from jitvm.bpf.errors import ElfError
 from jitvm.bpf.helpers import HelperRegistry, syscall_key
 from jitvm.bpf.instruction import INSTRUCTION_BYTES
-from jitvm.bpf.memory import MM_PROGRAM_START, MM_RODATA_START
+from jitvm.bpf.memory import MM_PROGRAM_START, MM_RODATA_START, MM_STACK_START
 from jitvm.bpf.program import Program
 
 EM_BPF = 247
@@ -33,14 +42,17 @@ CALL_IMM = 0x85
 R_BPF_64_64 = 1
 R_BPF_64_RELATIVE = 8
 R_BPF_64_32 = 10
-SECTION_NAME_LENGTH_MAXIMUM = 16
-SYMBOL_NAME_LENGTH_MAXIMUM = 64
-SHF_WRITE = 0x1
+IMMEDIATE_OFFSET = 4  # bytes into an instruction word
 PF_X, PF_R = 0x1, 0x4
 ELF64_HEADER_SIZE = 64
 PROGRAM_HEADER_SIZE = 56
+E_TYPE_OFFSET, E_FLAGS_OFFSET = 16, 48
 STRICT_VERSION = 3
-ENTRYPOINT = "entrypoint"
+ENTRYPOINT = b"entrypoint"
+READONLY_SECTIONS = (b".text", b".rodata", b".data.rel.ro", b".eh_frame")
+ELFOSABI_NONE = 0
+# Solana's loader names a parser error by the ElfError it becomes.
+_PARSER_ERROR_KINDS = {"OutOfBounds": "ValueOutOfBounds", "InvalidProgramHeader": "InvalidProgramHeader"}
 
 
 def sbpf_function_key(target_pc: int) -> int:
@@ -52,33 +64,34 @@ def load_elf(data: bytes, source: str = "<elf>", *, syscalls: HelperRegistry | N
              reject_broken_elfs: bool = True, section: str | None = None) -> Program:
     """Load an ELF file: an eBPF relocatable object or an sBPF shared object (version = e_flags).
     `section` names the eBPF object's entry section (by default its one section other than .text)."""
-    try:
-        elf = ELFFile(io.BytesIO(data))
-        header = elf.header
-    except (PyElfError, struct.error, ValueError) as exc:
-        raise ElfError(source, "InvalidFileHeader", f"not a readable ELF file ({exc})") from None
-    machine = header["e_machine"]
-    machine = {"EM_BPF": EM_BPF}.get(machine, machine)
-    if machine not in (EM_BPF, EM_SBPF):
-        raise ElfError(source, "WrongMachine", f"e_machine is {header['e_machine']}, not BPF")
-    if elf.elfclass != 64 or not elf.little_endian:
-        raise ElfError(source, "WrongClass", "expected a 64-bit little-endian ELF file")
-    if header["e_type"] == "ET_REL":
-        return _load_ebpf_object(elf, source, section)
+    data = bytes(data)
+    if _is_ebpf_object(data):
+        return _load_ebpf_file(data, source, section)
     if section is not None:
         raise ElfError(source, "WrongType", "section= chooses the entry of an eBPF object; sBPF programs have e_entry")
-    if header["e_type"] != "ET_DYN":
-        raise ElfError(source, "WrongType", f"e_type is {header['e_type']}, expected ET_DYN (sBPF) or ET_REL (eBPF)")
-    version = header["e_flags"]
+    if len(data) < E_FLAGS_OFFSET + 4:
+        raise ElfError(source, "ValueOutOfBounds", f"{len(data)} bytes is too short for an ELF file header")
+    version = struct.unpack_from("<I", data, E_FLAGS_OFFSET)[0]
     if version > STRICT_VERSION:
         raise ElfError(source, "UnsupportedSBPFVersion", f"sBPF version {version} (e_flags) is not supported")
     if syscalls is None:
         from jitvm.bpf.syscalls import default_syscalls
 
         syscalls = default_syscalls()
-    if version >= STRICT_VERSION:
-        return _StrictLoader(elf, data, source, version).load()
-    return _LenientLoader(elf, data, source, version, syscalls, reject_broken_elfs).load()
+    try:
+        if version >= STRICT_VERSION:
+            return _StrictLoader(data, source, version).load()
+        return _LenientLoader(Elf64(data), source, version, syscalls, reject_broken_elfs).load()
+    except ElfParserError as error:
+        raise ElfError(source, _PARSER_ERROR_KINDS.get(error.kind, "FailedToParse"), str(error)) from None
+
+
+def _is_ebpf_object(data: bytes) -> bool:
+    """A relocatable object (ET_REL) without program headers, as clang writes them; anything else
+    (an sBPF program, however damaged its e_type) is loaded by Solana's rules."""
+    if len(data) < ELF64_HEADER_SIZE:
+        return False
+    return struct.unpack_from("<H", data, E_TYPE_OFFSET)[0] == ET_REL and struct.unpack_from("<H", data, 56)[0] == 0
 
 
 def load_elf_file(path, **options) -> Program:
@@ -94,220 +107,258 @@ def load_elf_file(path, **options) -> Program:
 # -- sBPF v0-v2: the lenient loader ----------------------------------------------------------------
 
 class _LenientLoader:
-    def __init__(self, elf: ELFFile, data: bytes, source: str, version: int, syscalls: HelperRegistry,
-                 reject_broken_elfs: bool):
-        self.elf, self.data, self.source, self.version = elf, data, source, version
+    def __init__(self, elf: Elf64, source: str, version: int, syscalls: HelperRegistry, reject_broken_elfs: bool):
+        self.elf, self.source, self.version = elf, source, version
         self.syscalls, self.reject_broken_elfs = syscalls, reject_broken_elfs
+        self.image = bytearray(elf.data)
         self.functions: dict[int, int] = {}
         self.symbols: dict[int, str] = {}
+        self.names = {section.index: elf.section_name(section) for section in elf.section_headers}
 
     def fail(self, kind: str, problem: str) -> ElfError:
         return ElfError(self.source, kind, problem)
 
     def load(self) -> Program:
-        self.check_program_headers()
-        sections = self.sections()
-        text = sections.get(".text")
-        if text is None:
-            raise self.fail("NotOneTextSection", "no .text section")
-        self.check_writable(sections)
-        text_start, text_end = text["sh_addr"], text["sh_addr"] + text["sh_size"]
-        entry = self.elf.header["e_entry"]
-        if not text_start <= entry < text_end or (entry - text_start) % INSTRUCTION_BYTES:
-            raise self.fail("InvalidEntrypoint", f"entry {entry:#x} is not an instruction of .text")
-        image = bytearray(self.data)
-        self.text_offset, self.text_size = text["sh_offset"], text["sh_size"]
-        self.fixup_relative_calls(image)
-        self.relocate(image, sections)
-        entry_pc = (entry - text_start) // INSTRUCTION_BYTES
-        self.register(ENTRYPOINT, syscall_key(ENTRYPOINT), entry_pc)
-        low, high, region = self.readonly_region(image, sections)
-        code = bytes(image[self.text_offset:self.text_offset + self.text_size])
-        profile = f"sbpf-v{self.version}"
-        return Program(code, profile=profile, entry=entry_pc, text_address=MM_PROGRAM_START + text_start,
-                       readonly=((MM_PROGRAM_START + low, region),), functions=tuple(sorted(self.functions.items())),
+        text = self.validate()
+        if self.reject_broken_elfs and text.sh_addr != text.sh_offset:
+            raise self.fail("ValueOutOfBounds", f".text at address {text.sh_addr:#x} but file offset {text.sh_offset:#x}")
+        if MM_PROGRAM_START + text.sh_addr > MM_STACK_START:
+            raise self.fail("ValueOutOfBounds", f".text at {text.sh_addr:#x} reaches the stack")
+        self.fixup_relative_calls(text)
+        self.relocate(text)
+        offset = max(self.elf.header.e_entry - text.sh_addr, 0)
+        if offset % INSTRUCTION_BYTES:
+            raise self.fail("InvalidEntrypoint", f"entry {self.elf.header.e_entry:#x} is not on an instruction")
+        entry_pc = offset // INSTRUCTION_BYTES
+        self.functions.pop(syscall_key(ENTRYPOINT), None)  # the entry point's key names e_entry, whatever came before
+        self.register(ENTRYPOINT, entry_pc)
+        region = self.readonly_region()
+        # The bytecode is read from the read-only region, where a section copied later at an
+        # overlapping address (only with reject_broken_elfs off) may have overwritten it.
+        code = region[text.sh_addr:text.sh_addr + len(text.file_range())]
+        return Program(code, profile=f"sbpf-v{self.version}", entry=entry_pc,
+                       text_address=min(MM_PROGRAM_START + text.sh_addr, (1 << 64) - 1),
+                       readonly=((MM_PROGRAM_START, region),), functions=tuple(sorted(self.functions.items())),
                        source=self.source, symbols=self.symbols)
 
-    def check_program_headers(self) -> None:
-        for segment in self.elf.iter_segments():
-            header = segment.header
-            if header["p_type"] != "PT_LOAD":
-                continue
-            if header["p_vaddr"] + header["p_memsz"] >= 1 << 64 or header["p_offset"] + header["p_filesz"] >= 1 << 64:
-                raise self.fail("InvalidProgramHeader", f"segment at {header['p_vaddr']:#x} overflows the address space")
-            if header["p_offset"] + header["p_filesz"] > len(self.data):
-                raise self.fail("InvalidProgramHeader", "segment extends past the end of the file")
+    def validate(self) -> SectionHeader:
+        """Solana's `Executable::validate`: the file's kind, one .text, no writable data, every
+        section inside the file, the entry inside .text. Returns .text."""
+        header, sections = self.elf.header, self.elf.section_headers
+        if header.ei_osabi != ELFOSABI_NONE:
+            raise self.fail("WrongAbi", f"EI_OSABI is {header.ei_osabi}, not 0")
+        if header.e_machine not in (EM_BPF, EM_SBPF):
+            raise self.fail("WrongMachine", f"e_machine is {header.e_machine}, not BPF")
+        if header.e_type != ET_DYN:
+            raise self.fail("WrongType", f"e_type is {header.e_type}, expected ET_DYN (sBPF) or ET_REL (eBPF)")
+        texts = [section for section in sections if self.names[section.index] == b".text"]
+        if len(texts) != 1:
+            raise self.fail("NotOneTextSection", f"{len(texts)} sections named .text")
+        for section in sections:
+            name = self.names[section.index]
+            if name.startswith(b".bss") or (section.is_writable() and name.startswith(b".data")
+                                             and not name.startswith(b".data.rel")):
+                raise self.fail("WritableSectionNotSupported",
+                                f"{name.decode('utf-8', 'replace')}: sBPF programs have no writable data")
+        for section in sections:
+            if section.sh_offset + section.sh_size > len(self.image):
+                raise self.fail("ValueOutOfBounds", f"section {section.index} extends past the end of the file")
+        if header.e_entry not in texts[0].vm_range():
+            raise self.fail("EntrypointOutOfBounds", f"entry {header.e_entry:#x} is outside .text")
+        return texts[0]
 
-    def sections(self) -> dict:
-        sections = {}
-        for section in self.elf.iter_sections():
-            name = section.name
-            if len(name.encode()) > SECTION_NAME_LENGTH_MAXIMUM:
-                raise self.fail("StringTooLong", f"section name {name[:40]!r}... is longer than "
-                                                 f"{SECTION_NAME_LENGTH_MAXIMUM} bytes")
-            sections[name] = section
-        return sections
-
-    def check_writable(self, sections: dict) -> None:
-        for name, section in sections.items():
-            writable_data = name.startswith(".bss") or (name.startswith(".data") and not name.startswith(".data.rel"))
-            if writable_data and section["sh_flags"] & SHF_WRITE and section["sh_size"]:
-                raise self.fail("WritableSectionNotSupported", f"{name} is writable; sBPF programs have no writable data")
-
-    def register(self, name: str, key: int, target_pc: int) -> int:
-        if key in self.functions and self.functions[key] != target_pc:
-            raise self.fail("SymbolHashCollision", f"{name} hashes to {key:#x}, already taken")
+    def register(self, name: bytes, target_pc: int) -> int:
+        """Register a bpf-to-bpf call target under its legacy key (the entry point's under its name)."""
+        key = syscall_key(ENTRYPOINT if name == ENTRYPOINT else struct.pack("<Q", target_pc & ((1 << 64) - 1)))
         if key in self.syscalls:
-            raise self.fail("SymbolHashCollision", f"{name} hashes to {key:#x}, the key of a syscall")
+            raise self.fail("SymbolHashCollision", f"{name!r} hashes to {key:#x}, the key of a syscall")
+        if self.functions.get(key, target_pc) != target_pc:
+            raise self.fail("SymbolHashCollision", f"{name!r} hashes to {key:#x}, already taken")
         self.functions[key] = target_pc
-        self.symbols[key] = name
+        self.symbols[key] = name.decode("utf-8", "replace")
         return key
 
-    def instructions(self) -> int:
-        return self.text_size // INSTRUCTION_BYTES
+    def read_u32(self, offset: int) -> int:
+        if offset + 4 > len(self.image):
+            raise self.fail("ValueOutOfBounds", f"4 bytes at {offset:#x} are outside the file")
+        return struct.unpack_from("<I", self.image, offset)[0]
 
-    def fixup_relative_calls(self, image: bytearray) -> None:
+    def write(self, offset: int, payload: bytes) -> None:
+        if offset + len(payload) > len(self.image):
+            raise self.fail("ValueOutOfBounds", f"{len(payload)} bytes at {offset:#x} are outside the file")
+        self.image[offset:offset + len(payload)] = payload
+
+    def fixup_relative_calls(self, text: SectionHeader) -> None:
         """Legacy calls carry a relative offset; the loader registers each target as a function."""
-        for pc in range(self.instructions()):
-            at = self.text_offset + pc * INSTRUCTION_BYTES
-            opcode, imm = image[at], struct.unpack_from("<i", image, at + 4)[0]
+        span = text.file_range()
+        count = len(span) // INSTRUCTION_BYTES
+        for pc in range(count):
+            at = span.start + pc * INSTRUCTION_BYTES
+            opcode, imm = self.image[at], struct.unpack_from("<i", self.image, at + IMMEDIATE_OFFSET)[0]
             if opcode != CALL_IMM or imm == -1:
                 continue
             target = pc + 1 + imm
-            if not 0 <= target < self.instructions():
+            if not 0 <= target < count:
                 raise self.fail("RelativeJumpOutOfBounds", f"call at instruction {pc} targets {target}")
-            key = self.register(f"function_{target}", sbpf_function_key(target), target)
-            struct.pack_into("<I", image, at + 4, key)
+            key = self.register(f"function_{target}".encode(), target)
+            struct.pack_into("<I", self.image, at + IMMEDIATE_OFFSET, key)
 
-    def relocate(self, image: bytearray, sections: dict) -> None:
-        relocations = sections.get(".rel.dyn")
-        if relocations is None:
-            return
-        symbols = sections.get(".dynsym")
-        text = sections[".text"]
-        text_start, text_end = text["sh_offset"], text["sh_offset"] + text["sh_size"]
-        for relocation in relocations.iter_relocations():
-            offset, kind = relocation["r_offset"], relocation["r_info_type"]
-            symbol = symbols.get_symbol(relocation["r_info_sym"]) if symbols is not None else None
-            if offset + 16 > len(image) and kind != R_BPF_64_RELATIVE:
-                raise self.fail("ValueOutOfBounds", f"relocation at {offset:#x} is outside the file")
+    def relocate(self, text: SectionHeader) -> None:
+        in_text = text.file_range()
+        for relocation in self.elf.dynamic_relocations or ():
+            offset, kind = relocation.r_offset, relocation.r_type
             if kind == R_BPF_64_64:
-                self.relocate_64_64(image, offset, symbol)
+                self.relocate_64_64(offset, self.dynamic_symbol(relocation.r_sym))
             elif kind == R_BPF_64_RELATIVE:
-                self.relocate_relative(image, offset, text_start <= offset < text_end)
+                self.relocate_relative(offset, offset in in_text)
             elif kind == R_BPF_64_32:
-                self.relocate_call(image, offset, symbol, text)
+                self.relocate_call(offset, self.dynamic_symbol(relocation.r_sym), text)
             else:
                 raise self.fail("UnknownRelocation", f"relocation type {kind} at {offset:#x}")
 
-    def relocate_64_64(self, image: bytearray, offset: int, symbol) -> None:
+    def dynamic_symbol(self, index: int):
+        symbols = self.elf.dynamic_symbols
+        if symbols is None or index >= len(symbols):
+            raise self.fail("UnknownSymbol", f"no dynamic symbol {index}")
+        return symbols[index]
+
+    def relocate_64_64(self, offset: int, symbol) -> None:
         """lddw of a symbol's address: symbol value plus the addend in the low immediate."""
-        addend = struct.unpack_from("<I", image, offset + 4)[0]
-        address = symbol["st_value"] + addend
+        at = offset + IMMEDIATE_OFFSET
+        address = min(symbol.st_value + self.read_u32(at), (1 << 64) - 1)
         if address < MM_PROGRAM_START:
             address += MM_PROGRAM_START
-        _write_lddw(image, offset, address)
+        self.write_lddw(at, address)
 
-    def relocate_relative(self, image: bytearray, offset: int, in_text: bool) -> None:
+    def relocate_relative(self, offset: int, in_text: bool) -> None:
+        at = offset + IMMEDIATE_OFFSET
         if in_text:  # an lddw holding an address relative to the start of the file
-            low, high = struct.unpack_from("<I", image, offset + 4)[0], struct.unpack_from("<I", image, offset + 12)[0]
-            address = (high << 32) | low
+            address = (self.read_u32(offset + INSTRUCTION_BYTES + IMMEDIATE_OFFSET) << 32) | self.read_u32(at)
             if address == 0:
                 raise self.fail("InvalidVirtualAddress", f"relative relocation at {offset:#x} of address 0")
             if address < MM_PROGRAM_START:
                 address += MM_PROGRAM_START
-            _write_lddw(image, offset, address)
+            self.write_lddw(at, address)
             return
-        if offset + 8 > len(image):
-            raise self.fail("ValueOutOfBounds", f"relocation at {offset:#x} is outside the file")
         # a pointer in read-only data: the legacy loader reads 32 bits where an lddw keeps its
         # immediate (4 bytes in) and writes the whole 64-bit address back
-        address = struct.unpack_from("<I", image, offset + 4)[0] + MM_PROGRAM_START
-        struct.pack_into("<Q", image, offset, address)
+        address = self.read_u32(at) + MM_PROGRAM_START
+        self.write(offset, struct.pack("<Q", address))
 
-    def relocate_call(self, image: bytearray, offset: int, symbol, text) -> None:
-        name = symbol.name if symbol is not None else ""
-        if len(name.encode()) > SYMBOL_NAME_LENGTH_MAXIMUM:
-            raise self.fail("UnknownSymbol", f"symbol name {name[:40]!r}... is longer than "
-                                             f"{SYMBOL_NAME_LENGTH_MAXIMUM} bytes")
-        defined = symbol is not None and symbol["st_info"]["type"] == "STT_FUNC" and symbol["st_value"] != 0
-        if defined:  # a bpf-to-bpf call through a symbol
-            target = (symbol["st_value"] - text["sh_addr"]) // INSTRUCTION_BYTES
-            if not 0 <= target < self.instructions():
-                raise self.fail("RelativeJumpOutOfBounds", f"call to {name} targets instruction {target}")
-            key = self.register(name, sbpf_function_key(target), target)
+    def relocate_call(self, offset: int, symbol, text: SectionHeader) -> None:
+        try:
+            name = self.elf.dynamic_symbol_name(symbol)
+        except ElfParserError as error:
+            raise self.fail("UnknownSymbol", f"name of symbol at string offset {symbol.st_name}: {error}") from None
+        if symbol.is_function() and symbol.st_value != 0:  # a bpf-to-bpf call through a symbol
+            if symbol.st_value not in text.vm_range():
+                raise self.fail("ValueOutOfBounds", f"call to {name!r} at {symbol.st_value:#x}, outside .text")
+            key = self.register(name, (symbol.st_value - text.sh_addr) // INSTRUCTION_BYTES)
         else:
             key = syscall_key(name)
             if key not in self.syscalls and self.reject_broken_elfs:
-                raise self.fail("UnresolvedSymbol", f"{name!r} at instruction {offset // INSTRUCTION_BYTES} "
+                shown = name.decode("utf-8", "replace")
+                raise self.fail("UnresolvedSymbol", f"{shown!r} at instruction {offset // INSTRUCTION_BYTES} "
                                                     f"(offset {offset:#x}) is not a registered syscall")
-            self.symbols[key] = name
-        struct.pack_into("<I", image, offset + 4, key)
+            self.symbols[key] = name.decode("utf-8", "replace")
+        self.write(offset + IMMEDIATE_OFFSET, struct.pack("<I", key))
 
-    def readonly_region(self, image: bytearray, sections: dict) -> tuple[int, int, bytes]:
-        """.text, .rodata, .data.rel.ro and .eh_frame in one region, at their addresses."""
-        mapped = [section for name, section in sections.items()
-                  if name == ".text" or name.startswith(".rodata") or name.startswith(".data.rel.ro")
-                  or name == ".eh_frame"]
-        for section in mapped:
-            if section["sh_type"] != "SHT_NOBITS" and section["sh_offset"] + section["sh_size"] > len(image):
-                raise self.fail("ValueOutOfBounds", f"section {section.name} extends past the end of the file")
-        low = min(section["sh_addr"] for section in mapped)
-        high = max(section["sh_addr"] + section["sh_size"] for section in mapped)
-        region = bytearray(high - low)
-        for section in mapped:
-            start = section["sh_addr"] - low
-            region[start:start + section["sh_size"]] = image[section["sh_offset"]:section["sh_offset"] + section["sh_size"]]
-        return low, high, bytes(region)
+    def write_lddw(self, at: int, address: int) -> None:
+        self.write(at, struct.pack("<I", address & 0xFFFFFFFF))
+        self.write(at + INSTRUCTION_BYTES, struct.pack("<I", address >> 32))
 
-
-def _write_lddw(image: bytearray, offset: int, address: int) -> None:
-    struct.pack_into("<I", image, offset + 4, address & 0xFFFFFFFF)
-    struct.pack_into("<I", image, offset + 12, address >> 32)
+    def readonly_region(self) -> bytes:
+        """Every section named .text, .rodata, .data.rel.ro or .eh_frame, at its address, in one
+        region mapped from 0x1_0000_0000 (Solana's loader with `optimize_rodata` off)."""
+        pieces, filled, highest, lowest, shifted = [], 0, 0, None, False
+        for section in self.elf.section_headers:
+            if self.names[section.index] not in READONLY_SECTIONS:
+                continue
+            shifted = shifted or section.sh_addr != section.sh_offset
+            if (self.reject_broken_elfs and shifted) or MM_PROGRAM_START + section.sh_addr > MM_STACK_START:
+                raise self.fail("ValueOutOfBounds", f"section {section.index} at address {section.sh_addr:#x}, "
+                                                    f"file offset {section.sh_offset:#x}")
+            span = section.file_range()  # relocated bytes; none for SHT_NOBITS
+            if span.stop > len(self.image):
+                raise self.fail("ValueOutOfBounds", f"section {section.index} extends past the end of the file")
+            payload = bytes(self.image[span.start:span.stop])
+            lowest = section.sh_addr if lowest is None else min(lowest, section.sh_addr)
+            highest = max(highest, section.sh_addr + len(payload))
+            filled += len(payload)
+            pieces.append((section.sh_addr, payload))
+        if self.reject_broken_elfs and (lowest or 0) + filled > highest:
+            raise self.fail("ValueOutOfBounds", "read-only sections overlap")
+        if highest > len(self.image):
+            raise self.fail("ValueOutOfBounds", f"read-only data up to {highest:#x} is larger than the file")
+        region = bytearray(highest)
+        for address, payload in pieces:
+            region[address:address + len(payload)] = payload
+        return bytes(region)
 
 
 # -- sBPF v3: the strict loader (SIMD-0189) --------------------------------------------------------
 
+REGION_SIZE = 1 << 32
+
+
 class _StrictLoader:
-    def __init__(self, elf: ELFFile, data: bytes, source: str, version: int):
-        self.elf, self.data, self.source, self.version = elf, data, source, version
+    """Solana's strict parser, as Agave applies it (checked field by field against LiteSVM): the
+    file header exact (System V ABI, zero padding, EM_BPF, version 1, program headers right after
+    it); then an optional read-only segment (PF_R) at vaddr 0 and the bytecode segment (PT_LOAD,
+    PF_X) at 0x1_0000_0000, laid out one after the other right after the program header table,
+    8-byte aligned, wholly in the file, file size equal to memory size; later program headers,
+    e_type and the section headers are not looked at. The entry is an instruction of the bytecode."""
+
+    def __init__(self, data: bytes, source: str, version: int):
+        self.data, self.source, self.version = data, source, version
 
     def fail(self, kind: str, problem: str) -> ElfError:
         return ElfError(self.source, kind, problem)
 
-    def load(self) -> Program:
-        header = self.elf.header
-        ident = header["e_ident"]
-        if ident["EI_OSABI"] != "ELFOSABI_SYSV" or ident["EI_VERSION"] != "EV_CURRENT":
-            raise self.fail("InvalidFileHeader", "e_ident must name System V and the current version")
-        if header["e_phoff"] != ELF64_HEADER_SIZE or header["e_phentsize"] != PROGRAM_HEADER_SIZE \
-                or header["e_ehsize"] != ELF64_HEADER_SIZE:
-            raise self.fail("InvalidFileHeader", "program headers must follow the 64-byte file header directly")
-        loads = [segment.header for segment in self.elf.iter_segments() if segment.header["p_type"] == "PT_LOAD"]
-        rodata, bytecode = b"", None
-        for segment in loads:
-            payload = self.segment_bytes(segment)
-            if segment["p_flags"] == PF_R and segment["p_vaddr"] == MM_RODATA_START and bytecode is None:
-                rodata = payload
-            elif segment["p_flags"] == PF_X and segment["p_vaddr"] == MM_PROGRAM_START and bytecode is None:
-                bytecode = payload
-            else:
-                raise self.fail("InvalidProgramHeader", f"unexpected segment at {segment['p_vaddr']:#x} "
-                                                        f"(flags {segment['p_flags']})")
-        if not bytecode or len(bytecode) % INSTRUCTION_BYTES:
-            raise self.fail("InvalidProgramHeader", "the bytecode segment is missing or not whole instructions")
-        entry = header["e_entry"] - MM_PROGRAM_START
-        if not 0 <= entry < len(bytecode) or entry % INSTRUCTION_BYTES:
-            raise self.fail("InvalidFileHeader", f"entry {header['e_entry']:#x} is not an instruction of the bytecode")
-        return Program(bytecode, profile=f"sbpf-v{self.version}", entry=entry // INSTRUCTION_BYTES,
-                       text_address=MM_PROGRAM_START,
-                       readonly=((MM_RODATA_START, rodata), (MM_PROGRAM_START, bytecode)), source=self.source)
+    def header_error(self, problem: str) -> ElfError:
+        return self.fail("FailedToParse", f"InvalidFileHeader: {problem}")
 
-    def segment_bytes(self, segment) -> bytes:
-        start, size = segment["p_offset"], segment["p_filesz"]
-        if segment["p_memsz"] != size or start + size > len(self.data):
-            raise self.fail("InvalidProgramHeader", f"segment at {segment['p_vaddr']:#x} is not fully in the file")
-        return self.data[start:start + size]
+    def load(self) -> Program:
+        data = self.data
+        if len(data) < ELF64_HEADER_SIZE:
+            raise self.fail("ValueOutOfBounds", f"{len(data)} bytes is shorter than an ELF64 file header")
+        ident = data[:16]
+        _type, e_machine, e_version, e_entry, e_phoff = struct.unpack_from("<HHIQQ", data, 16)
+        e_ehsize, e_phentsize, e_phnum = struct.unpack_from("<HHH", data, 52)
+        table_end = ELF64_HEADER_SIZE + e_phnum * PROGRAM_HEADER_SIZE
+        if ident[:8] != b"\x7fELF\x02\x01\x01" + bytes([ELFOSABI_NONE]) or any(ident[8:]) or e_machine != EM_BPF \
+                or e_version != 1:
+            raise self.header_error("e_ident, e_machine or e_version")
+        if e_phoff != ELF64_HEADER_SIZE or e_ehsize != ELF64_HEADER_SIZE or e_phentsize != PROGRAM_HEADER_SIZE \
+                or table_end > len(data):
+            raise self.header_error("program headers must follow the 64-byte file header directly")
+        headers = [struct.unpack_from("<IIQQQQQQ", data, ELF64_HEADER_SIZE + index * PROGRAM_HEADER_SIZE)
+                   for index in range(e_phnum)]
+        rodata_header = headers.pop(0) if headers and headers[0][1] == PF_R else None
+        if not headers:
+            raise self.header_error("no bytecode segment")
+        expected_offset, rodata = table_end, b""
+        if rodata_header is not None:
+            rodata = self.segment(rodata_header, PF_R, MM_RODATA_START, expected_offset)
+            expected_offset += len(rodata)
+        bytecode = self.segment(headers[0], PF_X, MM_PROGRAM_START, expected_offset)
+        if len(bytecode) % INSTRUCTION_BYTES:
+            raise self.fail("InvalidProgramHeader", "the bytecode segment is not whole instructions")
+        entry = e_entry - MM_PROGRAM_START
+        if not 0 <= entry < len(bytecode) or entry % INSTRUCTION_BYTES:
+            raise self.header_error(f"entry {e_entry:#x} is not an instruction of the bytecode")
+        # Only the read-only data is mapped: the bytecode runs but cannot be read (as in Agave).
+        return Program(bytecode, profile=f"sbpf-v{self.version}", entry=entry // INSTRUCTION_BYTES,
+                       text_address=MM_PROGRAM_START, readonly=((MM_RODATA_START, rodata),), source=self.source)
+
+    def segment(self, header: tuple, flags: int, address: int, offset: int) -> bytes:
+        p_type, p_flags, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, _align = header
+        if p_type != 1 or p_flags != flags or p_vaddr != address or p_paddr != address or p_offset != offset \
+                or p_offset % INSTRUCTION_BYTES or p_offset >= len(self.data) or p_filesz != p_memsz \
+                or p_filesz > len(self.data) - p_offset or p_memsz >= REGION_SIZE:
+            raise self.fail("InvalidProgramHeader", f"segment at {p_vaddr:#x} (flags {p_flags}, offset {p_offset:#x}) "
+                                                    f"is not the expected one at {address:#x}, offset {offset:#x}")
+        return self.data[p_offset:p_offset + p_filesz]
 
 
 # -- eBPF: relocatable objects from clang -target bpf ----------------------------------------------
@@ -317,6 +368,24 @@ TEXT = ".text"
 CALL_LOCAL_SOURCE = 1  # src of a bpf-to-bpf call: imm is pc relative
 _RELOCATION_NAMES = {R_BPF_64_64: "R_BPF_64_64", 2: "R_BPF_64_ABS64", 3: "R_BPF_64_ABS32", 4: "R_BPF_64_NODYLD32",
                      R_BPF_64_RELATIVE: "R_BPF_64_RELATIVE", R_BPF_64_32: "R_BPF_64_32"}
+
+
+def _load_ebpf_file(data: bytes, source: str, section: str | None) -> Program:
+    """An ET_REL file through pyelftools; whatever pyelftools raises on a malformed file becomes an
+    ElfError (it raises its own errors, struct errors, IndexError...)."""
+    try:
+        elf = ELFFile(io.BytesIO(data))
+        header = elf.header
+        machine = {"EM_BPF": EM_BPF}.get(header["e_machine"], header["e_machine"])
+        if machine not in (EM_BPF, EM_SBPF):
+            raise ElfError(source, "WrongMachine", f"e_machine is {header['e_machine']}, not BPF")
+        if elf.elfclass != 64 or not elf.little_endian:
+            raise ElfError(source, "WrongClass", "expected a 64-bit little-endian ELF file")
+        return _load_ebpf_object(elf, source, section)
+    except ElfError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pyelftools has no single error type for malformed input
+        raise ElfError(source, "FailedToParse", f"not a readable ELF object ({type(exc).__name__}: {exc})") from None
 
 
 def _load_ebpf_object(elf: ELFFile, source: str, section: str | None = None) -> Program:

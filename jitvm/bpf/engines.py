@@ -32,8 +32,13 @@ def get_engine(engine: str):
 
 def run(program, input_data: bytes = b"", *, engine: str = "reference", **options) -> ExecutionResult:
     """Run `program` (a `Program`) on `input_data` with the named engine; see `run_reference` for
-    the options (helpers, compute_budget, heap_size)."""
+    the options (helpers, compute_budget, heap_size, direct_mapping: Solana's direct mapping, under
+    which memory syscalls work region by region and sBPF v0 has no stack gaps)."""
     name = resolve(engine)
+    if options.get("direct_mapping"):
+        from jitvm.bpf.vm import vm_program
+
+        program = vm_program(program, None, True)
     if name == "reference":
         from jitvm.bpf.reference import run_reference
 

@@ -41,6 +41,23 @@ _DESCRIPTIONS = {
 }
 
 
+# Solana's name (sbpf's EbpfError variant) of each runtime error of an sBPF program.
+_AGAVE_NAMES = {
+    ErrorCode.ACCESS_VIOLATION: "AccessViolation",
+    ErrorCode.DIVIDE_BY_ZERO: "DivideByZero",
+    ErrorCode.DIVIDE_OVERFLOW: "DivideOverflow",
+    ErrorCode.CALL_DEPTH_EXCEEDED: "CallDepthExceeded",
+    ErrorCode.COMPUTE_BUDGET_EXCEEDED: "ExceededMaxInstructions",
+    ErrorCode.INVALID_INSTRUCTION: "UnsupportedInstruction",
+    ErrorCode.CALL_OUTSIDE_TEXT: "CallOutsideTextSegment",
+    ErrorCode.EXECUTION_OVERRUN: "ExecutionOverrun",
+    ErrorCode.UNKNOWN_HELPER: "UnsupportedInstruction",  # a call whose key resolves to nothing
+    ErrorCode.SYSCALL_ERROR: "SyscallError",
+    ErrorCode.STACK_OVERFLOW: "StackAccessViolation",
+}
+_STACK_START = 0x2_0000_0000
+
+
 class VmError(Exception):
     """A program failed while running. `pc` is the index of the instruction word that failed."""
 
@@ -65,6 +82,17 @@ class VmError(Exception):
     def __hash__(self):
         return hash(self.fields())
 
+    def agave_name(self, profile=None) -> str:
+        """The name Solana gives this error (sbpf's EbpfError). With fixed stack frames (`profile`
+        without dynamic frames), an access violation within a frame of the stack, or the frame
+        just below it, is a StackAccessViolation, as Solana reports it."""
+        if self.code is ErrorCode.ACCESS_VIOLATION and profile is not None and not profile.dynamic_stack_frames:
+            offset = self.address - _STACK_START if self.address < 1 << 63 else self.address - (1 << 64) - _STACK_START
+            frame = abs(offset) // profile.stack_frame_size * (1 if offset >= 0 else -1)
+            if -1 <= frame <= profile.max_call_depth:
+                return "StackAccessViolation"
+        return _AGAVE_NAMES[self.code]
+
     def message(self) -> str:
         text = f"{_DESCRIPTIONS[self.code]} at instruction {self.pc}"
         if self.code is ErrorCode.ACCESS_VIOLATION:
@@ -84,12 +112,14 @@ class VmError(Exception):
 
 
 class VerifyError(InputError):
-    """The program is rejected before it runs (bad encoding, bad jump, unknown instruction...)."""
+    """The program is rejected before it runs (bad encoding, bad jump, unknown instruction...).
+    For sBPF, `kind` names the rule as Solana's verifier names its error (`CannotWriteR10`...)."""
 
-    def __init__(self, source: str, pc: int | None, problem: str):
+    def __init__(self, source: str, pc: int | None, problem: str, kind: str | None = None):
         where = f"instruction {pc}: " if pc is not None else ""
-        super().__init__(source, where + problem)
+        super().__init__(source, where + (f"{kind}: " if kind else "") + problem)
         self.pc = pc
+        self.kind = kind
 
 
 class ElfError(InputError):

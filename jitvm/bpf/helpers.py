@@ -51,12 +51,42 @@ class Meter:
         return None if self.budget is None else self.budget - self.used
 
 
+LOG_MESSAGES_BYTES_LIMIT = 10_000  # Solana's log collector keeps this many bytes of messages
+LOG_TRUNCATED = "Log truncated"
+
+
+class LogCollector(list):
+    """Solana's log collector: a message is kept if the bytes (UTF-8) of the kept messages stay
+    below the limit with it; the first message that does not fit is replaced by "Log truncated",
+    later ones that do not fit are dropped. A list, so results compare and print as lists."""
+
+    def __init__(self, messages=(), bytes_limit: int | None = LOG_MESSAGES_BYTES_LIMIT):
+        super().__init__(messages)
+        self.bytes_limit = bytes_limit
+        self.bytes_written = sum(len(message.encode()) for message in self)
+        self.truncated = False
+
+    def log(self, message: str) -> None:
+        if self.bytes_limit is None:
+            self.append(message)
+            return
+        written = self.bytes_written + len(message.encode())
+        if written >= self.bytes_limit:
+            if not self.truncated:
+                self.truncated = True
+                self.append(LOG_TRUNCATED)
+        else:
+            self.bytes_written = written
+            self.append(message)
+
+
 @dataclass
 class HelperContext:
     memory: Memory
     meter: Meter
     pc: int
-    logs: list
+    logs: list  # a LogCollector applies Solana's cap; a plain list keeps everything
+    direct_mapping: bool = False  # memory syscalls work region by region (Solana's direct mapping)
 
     def read(self, address: int, size: int) -> bytes:
         return self.memory.read(address, size, self.pc)
@@ -68,7 +98,10 @@ class HelperContext:
         self.meter.consume(units, self.pc)
 
     def log(self, message: str) -> None:
-        self.logs.append(message)
+        if isinstance(self.logs, LogCollector):
+            self.logs.log(message)
+        else:
+            self.logs.append(message)
 
 
 HelperFunction = Callable[..., int]

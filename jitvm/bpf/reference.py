@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jitvm.bpf.errors import ErrorCode, VmError
-from jitvm.bpf.helpers import HelperContext, HelperExit, HelperRegistry, Meter, SyscallFailure
+from jitvm.bpf.helpers import HelperContext, HelperExit, HelperRegistry, LogCollector, Meter, SyscallFailure
 from jitvm.bpf.machine import (DEFAULT_SBPF_COMPUTE_BUDGET, FRAME_POINTER, ExecutionResult, build_memory,
-                               frame_stride, initial_registers, initial_stack_pointer)
-from jitvm.bpf.memory import DEFAULT_HEAP_SIZE
+                               frame_stride, initial_registers)
+from jitvm.bpf.memory import DEFAULT_HEAP_SIZE, Memory
 from jitvm.bpf.table import profile_table
 from jitvm.bpf.verifier import Decoded
 
@@ -50,19 +50,26 @@ class Frame:
 class Machine:
     """The state of one run: registers, pc, call frames, memory, meter and log."""
 
-    def __init__(self, program, input_data: bytes, helpers: HelperRegistry, budget: int | None, heap_size: int):
+    def __init__(self, program, input_data: bytes, helpers: HelperRegistry, budget: int | None, heap_size: int,
+                 *, memory: Memory | None = None, registers=None, direct_mapping: bool = False,
+                 logs: LogCollector | None = None):
+        """`memory` and `registers` replace the usual map and initial registers (jitvm.bpf.vm);
+        `logs` is a log collector to add to (one per transaction in Solana, its cap shared)."""
         self.program = program
         self.profile = profile_table(program.profile).profile
         self.code: list[Decoded | None] = program.decoded
         self.functions = program.function_map
         self.helpers = helpers
-        self.memory = build_memory(program, self.profile, input_data, heap_size)
+        self.memory = memory or build_memory(program, self.profile, input_data, heap_size)
         self.reg = initial_registers(self.profile, input_data)
-        self.stack_pointer = initial_stack_pointer(self.profile)
+        if registers is not None:
+            self.reg[:len(registers)] = [value & U64 for value in registers]
+        self.stack_pointer = self.reg[FRAME_POINTER]
+        self.direct_mapping = direct_mapping
         self.frames: list[Frame] = []
         self.meter = Meter(budget)
         self.instructions = 0
-        self.logs: list[str] = []
+        self.logs: list[str] = LogCollector() if logs is None else logs
         self.pc = program.entry
         self.next_pc = 0
 
@@ -127,9 +134,11 @@ class Machine:
         self.frames.append(Frame(self.reg[CALLEE_SAVED], self.reg[FRAME_POINTER], self.stack_pointer, self.next_pc))
         if len(self.frames) >= self.profile.max_call_depth:
             raise self.fail(ErrorCode.CALL_DEPTH_EXCEEDED, value=self.profile.max_call_depth)
+        # Fixed frames: the callee's frame is the next one. Dynamic frames: r10 stays where the
+        # program moved it (`add r10, imm`), as Solana leaves it.
         if not self.profile.dynamic_stack_frames:
-            self.stack_pointer += frame_stride(self.profile)
-        self.reg[FRAME_POINTER] = self.stack_pointer
+            self.reg[FRAME_POINTER] = (self.reg[FRAME_POINTER] + frame_stride(self.profile)) & U64
+        self.stack_pointer = self.reg[FRAME_POINTER]
 
     def pop_frame(self) -> None:
         frame = self.frames.pop()
@@ -143,7 +152,7 @@ class Machine:
         helper = self.helpers.get(key)
         if helper is None:
             return False
-        context = HelperContext(self.memory, self.meter, self.pc, self.logs)
+        context = HelperContext(self.memory, self.meter, self.pc, self.logs, self.direct_mapping)
         try:
             result = helper.function(context, *self.reg[1:6])
         except HelperExit as finished:
@@ -396,7 +405,16 @@ def op_call_helper(m: Machine, s: Decoded) -> None:
 
 
 def op_call_local(m: Machine, s: Decoded) -> None:
-    m.call_program(m.pc + 1 + s.imm)
+    target_pc = m.pc + 1 + s.imm
+    if not 0 <= target_pc < len(m.code):  # Solana checks the target before it pushes a frame
+        raise m.fail(ErrorCode.INVALID_INSTRUCTION, value=s.word.opcode,
+                     detail=f"UnsupportedInstruction: call to instruction {target_pc}, outside the program")
+    m.call_program(target_pc)
+
+
+def op_call_unsupported(m: Machine, s: Decoded) -> None:
+    raise m.fail(ErrorCode.INVALID_INSTRUCTION, value=s.word.opcode,
+                 detail=f"UnsupportedInstruction: call with src {s.word.src} is neither a syscall nor a local call")
 
 
 def op_call_btf(m: Machine, s: Decoded) -> None:
@@ -444,14 +462,18 @@ SEMANTICS = {
     "jslt": _conditional(lambda a, b, w: signed(a, w) < signed(b, w)),
     "jsle": _conditional(lambda a, b, w: signed(a, w) <= signed(b, w)),
     "call_helper": op_call_helper, "call_local": op_call_local, "call_btf": op_call_btf,
+    "call_unsupported": op_call_unsupported,
     "callx": op_callx, "exit": op_exit,
 }
 
 
 def run_reference(program, input_data: bytes = b"", *, helpers: HelperRegistry | None = None,
-                  compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE) -> ExecutionResult:
+                  compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE,
+                  direct_mapping: bool = False, logs: LogCollector | None = None) -> ExecutionResult:
     """Run `program` on the reference interpreter. sBPF programs are metered with Solana's default
-    budget unless `compute_budget` says otherwise; eBPF programs only when it is given."""
+    budget unless `compute_budget` says otherwise; eBPF programs only when it is given.
+    `direct_mapping`: memory syscalls work region by region (see jitvm.bpf.vm); `logs`: a
+    LogCollector the run adds to (by default a new one; the result's logs are that collector)."""
     from jitvm.bpf.helpers import default_ebpf_helpers
     from jitvm.bpf.syscalls import default_syscalls
 
@@ -460,5 +482,6 @@ def run_reference(program, input_data: bytes = b"", *, helpers: HelperRegistry |
         helpers = default_syscalls() if profile.is_sbpf else default_ebpf_helpers()
     if compute_budget is None and profile.metered:
         compute_budget = DEFAULT_SBPF_COMPUTE_BUDGET
-    machine = Machine(program, bytes(input_data), helpers, compute_budget, heap_size)
+    machine = Machine(program, bytes(input_data), helpers, compute_budget, heap_size, direct_mapping=direct_mapping,
+                      logs=logs)
     return machine.run()

@@ -75,6 +75,7 @@ class Instruction:
     rules: dict = field(default_factory=dict, hash=False, compare=False)
     aliases: tuple[str, ...] = ()
     assemblable: bool = True
+    fallback: bool = False  # decodes the byte when no row of it matches (see decode)
 
     def in_profile(self, profile: Profile) -> bool:
         if profile.family == "ebpf":
@@ -108,7 +109,9 @@ class ProfileTable:
 
     def _check_unambiguous(self) -> None:
         for opcode, rows in self.by_opcode.items():
-            unmatched = [row for row in rows if not row.match]
+            if sum(row.fallback for row in rows) > 1:
+                raise TableError(f"{self.profile.name}: byte {opcode:#04x} has several fallback rows")
+            unmatched = [row for row in rows if not row.match and not row.fallback]
             if unmatched and len(rows) > 1:
                 raise TableError(
                     f"{self.profile.name}: byte {opcode:#04x} has a row without `match` among "
@@ -125,11 +128,19 @@ class ProfileTable:
                 raise TableError(f"{self.profile.name}: mnemonic {name!r} is ambiguous")
 
     def decode(self, opcode: int, src: int, off: int, imm: int) -> Instruction | None:
-        """The row an instruction word belongs to, or None if the profile has no such instruction."""
-        for row in self.by_opcode.get(opcode, ()):
-            if row.matches(src, off, imm):
+        """The row an instruction word belongs to, or None if the profile has no such instruction.
+
+        sBPF decodes as Solana's verifier and interpreter do, by the opcode byte alone: where a byte
+        has one row, its `match` (kept for eBPF, where `off` tells div from sdiv) is not checked;
+        where a byte has several (byte-swap widths, v3's syscall and local call), the field decides,
+        and a `fallback` row takes what no other row matches."""
+        rows = self.by_opcode.get(opcode, ())
+        if self.profile.is_sbpf and len(rows) == 1:
+            return rows[0]
+        for row in rows:
+            if not row.fallback and row.matches(src, off, imm):
                 return row
-        return None
+        return next((row for row in rows if row.fallback), None)
 
     def lookup(self, mnemonic: str, source: str | None) -> Instruction | None:
         """The row to assemble: by mnemonic, and by operand kind where imm and reg both exist."""
@@ -262,6 +273,7 @@ class Table:
             rules=dict(spec.get("rules", {})),
             aliases=aliases,
             assemblable=spec.get("assemblable", True),
+            fallback=spec.get("fallback", False),
         )
 
 

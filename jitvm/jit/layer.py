@@ -65,7 +65,9 @@ class Generator(Protocol):
         generating (declarations come from the registry) and before linking."""
 
     def wrap(self, subject, compiled: "Compiled") -> Any:
-        """The object callers get back (it must keep `compiled.loaded` referenced)."""
+        """The object callers get back (it must keep `compiled.loaded` referenced). A generator may
+        also define `carry_over(quick_value, optimized_value)`, called when an upgrade is ready, to
+        move callers that keep the QUICK object onto the OPTIMIZED code."""
 
 
 @dataclass
@@ -274,7 +276,11 @@ class CompileLayer:
         cache = self._cache(cache)
 
         def job() -> None:
-            self._install(identity, self.build(subject, cache, OPTIMIZED))
+            optimized = self.build(subject, cache, OPTIMIZED)
+            carry_over = getattr(self.generator, "carry_over", None)
+            if carry_over is not None:  # callers that hold the QUICK object switch too
+                carry_over(current.value, optimized.value)
+            self._install(identity, optimized)
 
         WORKER.submit((self.generator.name, identity), job)
 

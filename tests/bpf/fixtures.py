@@ -21,3 +21,16 @@ def require(path: Path) -> Path:
 def files(folder: Path, pattern: str) -> list[Path]:
     """Fixture files for parametrization; empty (and reported by `require`) when absent."""
     return sorted(folder.glob(pattern)) if folder.exists() else []
+
+
+@pytest.fixture(scope="module")
+def private_jit_cache(tmp_path_factory):
+    """Compiled programs of a test module in a temporary object cache (generated programs, such as
+    ELF mutants, would otherwise pile up in the user's cache)."""
+    from jitvm.bpf.jit import compile as jit
+    from jitvm.jit import ObjectCache
+
+    saved = jit.CACHE
+    jit.CACHE = ObjectCache(tmp_path_factory.mktemp("jit-cache"))
+    yield
+    jit.CACHE = saved

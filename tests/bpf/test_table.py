@@ -25,7 +25,9 @@ KNOWN = {
 
 def test_profiles_resolve_their_deltas():
     profiles = load_table().profiles
-    assert set(profiles) == {"ebpf-v1", "ebpf-v2", "ebpf-v3", "ebpf-v4", "sbpf-v0", "sbpf-v1", "sbpf-v2", "sbpf-v3"}
+    assert set(profiles) == {"ebpf-v1", "ebpf-v2", "ebpf-v3", "ebpf-v4", "sbpf-v0", "sbpf-v0-nogaps", "sbpf-v1",
+                             "sbpf-v2", "sbpf-v3"}
+    assert not profiles["sbpf-v0-nogaps"].stack_frame_gaps and profiles["sbpf-v0-nogaps"].version == 0
     assert profiles["sbpf-v1"].max_call_depth == 64 and profiles["sbpf-v1"].dynamic_stack_frames
     assert profiles["sbpf-v2"].sub_imm_reversed and not profiles["sbpf-v3"].sub_imm_reversed
     assert profiles["sbpf-v3"].static_syscalls and not profiles["sbpf-v3"].stack_frame_gaps
@@ -54,6 +56,8 @@ def test_each_profile_decodes_each_encoding_once():
     for name in table.profiles:
         view = table.for_profile(name)
         for row in view.instructions:
+            if row.fallback:
+                continue
             values = {"src": 0, "off": 0, "imm": 0, **dict(row.match)}
             assert view.decode(row.opcode, values["src"], values["off"], values["imm"]) is row
         assert view.valid_opcode.sum() == len(view.by_opcode)
@@ -84,3 +88,15 @@ def test_fast_engine_arrays():
     view = profile_table("ebpf-v4")
     assert view.valid_opcode.dtype.name == "bool" and view.valid_opcode.shape == (256,)
     assert view.slots[0x18] == 2 and view.slots[0x07] == 1 and not view.valid_opcode[0x00]
+
+
+def test_sbpf_decodes_by_the_opcode_byte():
+    """Solana's verifier keys on the opcode byte: `off` of div and `src` of lddw are not looked at,
+    while le/be widths and v3's call kinds still choose their row, the rest of v3's calls falling back."""
+    v0, v3 = profile_table("sbpf-v0"), profile_table("sbpf-v3")
+    assert v0.decode(0x37, 0, 1, 3).mnemonic == "div"        # eBPF: sdiv
+    assert profile_table("ebpf-v4").decode(0x37, 0, 1, 3).mnemonic == "sdiv"
+    assert v0.decode(0x18, 5, 0, 1).mnemonic == "lddw"       # eBPF: a pseudo lddw
+    assert v0.decode(0xD4, 0, 0, 17) is None and v0.decode(0xD4, 0, 0, 32).mnemonic == "le32"
+    assert v3.decode(0x85, 1, 0, 0).semantics == "call_local" and v3.decode(0x85, 0, 0, 0).semantics == "call_helper"
+    assert v3.decode(0x85, 7, 0, 0).semantics == "call_unsupported"

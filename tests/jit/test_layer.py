@@ -164,3 +164,19 @@ def test_lazy_helpers_are_built_only_when_code_that_calls_them_is_linked():
     calls = load_objects([calling], ["calls"]).function("calls", ctypes.c_int64, ctypes.c_int64)
     assert calls(7) == 21 and built == [True]
     assert symbols.lookup("jitvm_test_lazy_triple").address is not None
+
+
+def test_a_held_bpf_program_moves_to_the_optimized_tier(monkeypatch, tmp_path):
+    """A caller that keeps the compiled object (the Solana loader does) runs the OPTIMIZED code once
+    it is ready: enter() counts towards the upgrade and the upgrade updates the held object."""
+    monkeypatch.setattr(bpf_compile, "CACHE", ObjectCache(tmp_path))
+    monkeypatch.setattr(bpf_compile, "LAYER", CompileLayer(bpf_compile.BpfGenerator()))
+    monkeypatch.setattr(bpf_compile, "UPGRADE_ENTRIES", 3)
+    program = Program.from_assembly(LOOP.replace("50", "52"))
+    held = bpf_compile.compiled_program(program)
+    expected = run(program).summary()
+    for _ in range(3):
+        assert driver.NativeRun(program, b"").run_tiered(held).summary() == expected
+    settle()
+    assert held.tier == OPTIMIZED and bpf_compile.LAYER.entry(program).tier == OPTIMIZED
+    assert driver.NativeRun(program, b"").run_tiered(held).summary() == expected

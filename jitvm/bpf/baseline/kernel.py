@@ -23,8 +23,7 @@ from jitvm.bpf.baseline import layout as L
 from jitvm.bpf.baseline.raw import load8, load16, load32, load64, store8, store16, store32, store64
 from jitvm.jit.numba_cache import cached_njit
 
-kernel = cached_njit(__name__, error_model="numpy", boundscheck=False)  # cache keyed by every module it imports
-
+kernel = cached_njit(__name__, error_model="numpy", boundscheck=False, nogil=True)  # threads run programs in parallel
 
 _ACCESS_VIOLATION = int(ErrorCode.ACCESS_VIOLATION)
 _DIVIDE_BY_ZERO = int(ErrorCode.DIVIDE_BY_ZERO)
@@ -48,7 +47,7 @@ _MASK31 = np.uint64(31)
 _MASK63 = np.uint64(63)
 _INT32_MIN = np.uint64(0x80000000)
 _INT64_MIN = np.uint64(0x8000000000000000)
-_LAST_ROW = np.uint64(L.REGION_ROWS - 1)
+_LAST_ROW = np.uint64(L.SLOT_ROWS - 1)
 _ROW_SHIFT = np.uint64(32)
 _EIGHT = np.uint64(8)
 _TWO = np.uint64(2)
@@ -89,7 +88,7 @@ CALL_KEY, CALL_LOCAL, CALLX_HELPER, CALLX, EXIT = (_OP[n] for n in ("call_key", 
 
 _PC, _INSTRUCTIONS, _UNITS, _BUDGET, _LIMIT = L.PC, L.INSTRUCTIONS, L.UNITS, L.BUDGET, L.LIMIT
 _DEPTH, _STACK_POINTER, _EXIT = L.DEPTH, L.STACK_POINTER, L.EXIT
-_HOST, _START, _LENGTH, _WRITABLE, _GAP = L.HOST, L.START, L.LENGTH, L.WRITABLE, L.GAP
+_HOST, _START, _LENGTH, _WRITABLE, _GAP, _NEXT = L.HOST, L.START, L.LENGTH, L.WRITABLE, L.GAP, L.NEXT
 _READ1, _READ2, _READ4, _READ8 = (L.fast_column(size, False) for size in L.ACCESS_SIZES)
 _WRITE1, _WRITE2, _WRITE4, _WRITE8 = (L.fast_column(size, True) for size in L.ACCESS_SIZES)
 
@@ -195,7 +194,11 @@ def swap64(value):
 @kernel
 def checked_address(regions, row, address, size, write):
     """Host address of an access that missed the fast check, or 0: the full rule of
-    jitvm.bpf.memory (a region starting inside its slot, Solana's gapped stack)."""
+    jitvm.bpf.memory (a region starting inside its slot, Solana's gapped stack, a slot's chain of
+    regions)."""
+    while regions[_NEXT, row] != _ZERO and not (regions[_START, row] <= address
+                                                 and address - regions[_START, row] < regions[_LENGTH, row]):
+        row = regions[_NEXT, row]
     start, length = regions[_START, row], regions[_LENGTH, row]
     if length == _ZERO or address >> _ROW_SHIFT != start >> _ROW_SHIFT or address < start:
         return _ZERO
@@ -521,6 +524,10 @@ def run_kernel(code, registers, state, frames, regions, leaders, stop_at_leaders
 
         # calls: a frame saves r6-r9, r10, the stack pointer and the return pc
         elif kind == CALL_LOCAL or kind == CALLX:
+            if kind == CALL_LOCAL and code[row + _AUX] >= code_length:
+                # Solana checks a local call's target before it pushes a frame; the reference words it
+                exit = fail(state, _ASK_REFERENCE, _ZERO, 0, False, 0)
+                break
             frames[depth, L.FRAME_R6] = registers[6]
             frames[depth, L.FRAME_R7] = registers[7]
             frames[depth, L.FRAME_R8] = registers[8]
@@ -532,14 +539,11 @@ def run_kernel(code, registers, state, frames, regions, leaders, stop_at_leaders
             if depth >= depth_limit:
                 exit = fail(state, _CALL_DEPTH_EXCEEDED, _ZERO, 0, False, max_depth)
                 break
-            if not dynamic_frames:
-                stack_pointer += stride
-            registers[10] = stack_pointer
+            if not dynamic_frames:  # dynamic frames: r10 stays where the program moved it
+                registers[10] += stride
+            stack_pointer = registers[10]
             if kind == CALL_LOCAL:
                 target = code[row + _AUX]
-                if target >= code_length:
-                    exit = fail(state, _CALL_OUTSIDE_TEXT, _ZERO, 0, False, target)
-                    break
             else:  # callx: b is the target address; Solana pushes the frame before checking it
                 target = (b - np.uint64(text_address)) // _EIGHT
                 if target >= code_length:

@@ -8,7 +8,8 @@ interpreter when its budget check fails; 'auto' moves a hot run from the interpr
     registers  uint64[12]              r0..r10 (index 11 is scratch)
     state      int64[STATE_SLOTS]      pc, counters, budget, call depth, how the engine stopped
     frames     uint64[depth, FRAME_SLOTS] per bpf-to-bpf call: r6..r9, r10, stack pointer, return pc
-    regions    uint64[REGION_FIELDS, 8]   the memory map by region index (address >> 32)
+    regions    uint64[REGION_FIELDS, REGION_ROWS]  the memory map: rows 0-7 by slot (address >> 32),
+                                       then the further regions of slots that hold several
 
 The region table lets every access be checked with one subtraction and one compare: with
 r = min(address >> 32, 7), an access of `size` bytes is in bounds on the fast path when
@@ -17,6 +18,10 @@ r = min(address >> 32, 7), an access of `size` bytes is in bounds on the fast pa
 region (the sBPF v0 stack) has FAST 0 and goes through the slow path, which applies the gap rule of
 jitvm.bpf.memory; so does every access that fails the fast check, to be reported. The region data
 stay the numpy arrays of jitvm.bpf.memory.Memory, so helpers and syscalls see the same bytes.
+
+A slot with several regions chains them: NEXT of a row is the row of the slot's next region (rows
+SLOT_ROWS..), 0 for the last. The fast path sees the first region only; the slow path walks the
+chain to the region holding the address, as jitvm.bpf.memory.Memory.region_at does.
 """
 
 from __future__ import annotations
@@ -60,8 +65,11 @@ FRAME_SLOTS = 8
 
 # -- the region table ------------------------------------------------------------------------------
 HOST, START, LENGTH, WRITABLE, GAP, FAST = range(6)  # FAST.. : one column per access kind (fast_column)
-REGION_FIELDS = FAST + 8
-REGION_ROWS = 8  # address >> 32 is clamped to 7; rows REGION_COUNT.. stay unmapped
+NEXT = FAST + 8  # the row of the slot's next region, 0 for none
+REGION_FIELDS = NEXT + 1
+SLOT_ROWS = 8  # address >> 32 is clamped to 7; rows REGION_COUNT.. stay unmapped
+MORE_REGIONS = 120  # further regions in slots, rows SLOT_ROWS.. (a conformance run's input regions)
+REGION_ROWS = SLOT_ROWS + MORE_REGIONS
 ACCESS_SIZES = (1, 2, 4, 8)
 
 
@@ -94,7 +102,7 @@ _ALU = {"add", "sub", "mul", "div", "mod", "sdiv", "smod", "or", "and", "xor", "
         "uhmul", "shmul", "hor"}
 _CONDITIONS = {"jeq", "jne", "jgt", "jge", "jlt", "jle", "jset", "jsgt", "jsge", "jslt", "jsle"}
 _SIGN_EXTENDED_32 = {"add", "sub", "mul"}  # the semantics sBPF v0 may sign-extend (Profile.alu32_sign_extends)
-_REFERENCE_ERRORS = {"lddw_pseudo", "call_btf"}  # always fail; the reference words the error
+_REFERENCE_ERRORS = {"lddw_pseudo", "call_btf", "call_unsupported"}  # always fail; the reference words the error
 
 
 def operation(step, profile: Profile) -> str:
@@ -237,24 +245,29 @@ def lower(program) -> LoweredProgram:
 # -- a run's arrays --------------------------------------------------------------------------------
 
 _FAST_COLUMNS = [(fast_column(size, write), size, write) for size in ACCESS_SIZES for write in (False, True)]
+_FAST_COLUMNS_IN_ORDER = sorted(_FAST_COLUMNS)  # FAST, FAST + 1, ... NEXT - 1
 
 
 def region_table(memory: Memory) -> np.ndarray:
     """The memory map as the engines read it (host addresses of the regions' numpy arrays)."""
-    table = [0] * (REGION_FIELDS * REGION_ROWS)
-    for index, region in enumerate(memory.regions[:REGION_COUNT]):
-        if region is None:
-            continue
+    table = np.zeros((REGION_FIELDS, REGION_ROWS), dtype=np.uint64)
+    rows = [(index, region) for index, region in enumerate(memory.regions[:REGION_COUNT]) if region is not None]
+    free = SLOT_ROWS
+    for slot, regions in sorted(memory.more.items()):
+        if free + len(regions) > REGION_ROWS:
+            raise ValueError(f"more than {MORE_REGIONS} further regions in the memory map")
+        previous = slot
+        for region in regions:
+            table[NEXT, previous] = free
+            rows.append((free, region))
+            previous, free = free, free + 1
+    for index, region in rows:
         length = len(region.data)
-        for field, value in ((HOST, address_of(region.data)), (START, region.start), (LENGTH, length),
-                             (WRITABLE, int(region.writable)), (GAP, region.gap_size)):
-            table[field * REGION_ROWS + index] = value
-        if region.gap_size:
-            continue
-        for column, size, write in _FAST_COLUMNS:
-            if region.writable or not write:
-                table[column * REGION_ROWS + index] = max(0, length - size + 1)
-    return np.array(table, dtype=np.uint64).reshape(REGION_FIELDS, REGION_ROWS)
+        table[:FAST, index] = (address_of(region.data), region.start, length, int(region.writable), region.gap_size)
+        if not region.gap_size:
+            table[FAST:NEXT, index] = [max(0, length - size + 1) if region.writable or not write else 0
+                                       for column, size, write in _FAST_COLUMNS_IN_ORDER]
+    return table
 
 
 def address_of(array: np.ndarray) -> int:

@@ -44,7 +44,7 @@ _CONDITIONS = {*_PREDICATES, "jset"}
 _BINARY = {"add": "add", "sub": "sub", "mul": "mul", "or": "or", "and": "and", "xor": "xor"}
 _SHIFTS = {"lsh": "shl", "rsh": "lshr", "arsh": "ashr"}
 _ENDS_BLOCK = {"ja", "ja_long", "call_helper", "call_local", "call_btf", "callx", "exit", "lddw_pseudo",
-               *_CONDITIONS}
+               "call_unsupported", *_CONDITIONS}
 _ATOMIC_FETCH, _ATOMIC_CMPXCHG, _ATOMIC_XCHG = 0x01, 0xF0, 0xE0
 _ATOMIC_OPERATIONS = {0x00: "add", 0x40: "or", 0x50: "and", 0xA0: "xor"}
 
@@ -283,13 +283,12 @@ class FunctionWriter(IrText):
             self.branch(step, pc)
             return True
         elif semantics == "call_local":
-            self.push_frame(pc, position, costs)
             target = L.jump_target(step, pc)
-            if not 0 <= target < len(self.g.decoded):
-                outside = self.failure(pc, position, costs, ErrorCode.CALL_OUTSIDE_TEXT, value=str(target))
-                self.emit(f"br label {outside}")
-            else:
-                self.emit(f"br label {self.goto(target)}")
+            if not 0 <= target < len(self.g.decoded):  # checked before the frame is pushed; the reference words it
+                self.emit(f"br label {self.failure(pc, position, costs, 0, value=str(step.word.opcode))}")
+                return True
+            self.push_frame(pc, position, costs)
+            self.emit(f"br label {self.goto(target)}")
             return True
         elif semantics == "callx" and self.g.profile.is_sbpf:
             self.callx(step, pc, position, costs)
@@ -380,7 +379,7 @@ class FunctionWriter(IrText):
 
     def address(self, address: str, size: int, write: bool, pc: int, position: int, costs: BlockCosts) -> str:
         """The host pointer of a checked access (or a branch to the access violation)."""
-        row = self.op(f"call i64 @llvm.umin.i64(i64 {self.op(f'lshr i64 {address}, 32')}, i64 {L.REGION_ROWS - 1})")
+        row = self.op(f"call i64 @llvm.umin.i64(i64 {self.op(f'lshr i64 {address}, 32')}, i64 {L.SLOT_ROWS - 1})")
         offset = self.op(f"sub i64 {address}, {self.table(L.START, row)}")
         inside = self.op(f"icmp ult i64 {offset}, {self.table(L.fast_column(size, write), row)}")
         fast, slow, join = self.label("fast"), self.label("slow"), self.label("mapped")
@@ -463,11 +462,11 @@ class FunctionWriter(IrText):
         limit = self.g.profile.max_call_depth
         self.check(self.op(f"icmp uge i64 {depth}, {limit}"),
                    self.failure(pc, position, costs, ErrorCode.CALL_DEPTH_EXCEEDED, value=str(limit)))
-        stack_pointer = self.op("load i64, ptr %sp")
+        frame_pointer = self.get(10)  # dynamic frames: r10 stays where the program moved it
         if not self.g.profile.dynamic_stack_frames:
-            stack_pointer = self.op(f"add i64 {stack_pointer}, {self.g.rules.frame_stride}")
-            self.emit(f"store i64 {stack_pointer}, ptr %sp")
-        self.set(10, stack_pointer)
+            frame_pointer = self.op(f"add i64 {frame_pointer}, {self.g.rules.frame_stride}")
+            self.set(10, frame_pointer)
+        self.emit(f"store i64 {frame_pointer}, ptr %sp")
 
     def callx(self, step, pc: int, position: int, costs: BlockCosts) -> None:
         """sBPF callx: the register holds a code address; Solana pushes the frame before checking it."""
@@ -562,7 +561,8 @@ class ModuleGenerator:
 
 
 # The slow path of a memory access: the full rule of jitvm.bpf.memory (a region starting inside its
-# slot, Solana's gapped stack), as kernel.checked_address; the host address, or 0.
+# slot, Solana's gapped stack, a slot's chain of regions), as kernel.checked_address; the host
+# address, or 0.
 def _field(name: str, field: int) -> str:
     return (f"  %{name}.p = getelementptr inbounds i64, ptr %regions, i64 {field * L.REGION_ROWS}\n"
             f"  %{name}.q = getelementptr inbounds i64, ptr %{name}.p, i64 %row\n"
@@ -575,8 +575,18 @@ declare i16 @llvm.bswap.i16(i16)
 declare i32 @llvm.bswap.i32(i32)
 declare i64 @llvm.bswap.i64(i64)
 
-define internal i64 @bpf_checked_address(ptr %regions, i64 %row, i64 %address, i64 %size, i1 %write) noinline cold {{
+define internal i64 @bpf_checked_address(ptr %regions, i64 %first, i64 %address, i64 %size, i1 %write) noinline cold {{
 entry:
+  br label %walk
+walk:
+  %row = phi i64 [ %first, %entry ], [ %next, %walk ]
+{_field("w.start", L.START)}{_field("w.length", L.LENGTH)}{_field("next", L.NEXT)}\
+  %w.offset = sub i64 %address, %w.start
+  %w.holds = icmp ult i64 %w.offset, %w.length
+  %w.last = icmp eq i64 %next, 0
+  %w.stop = or i1 %w.holds, %w.last
+  br i1 %w.stop, label %found, label %walk
+found:
 {_field("start", L.START)}{_field("length", L.LENGTH)}{_field("writable", L.WRITABLE)}{_field("gap", L.GAP)}\
   %unmapped.0 = icmp eq i64 %length, 0
   %slot = lshr i64 %address, 32

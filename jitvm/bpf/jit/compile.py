@@ -27,6 +27,7 @@ from jitvm.jit.target import CODEGEN_OPT_LEVEL
 
 _ENTRY_TYPE = (ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
 CACHE = None  # the ObjectCache to use; None: jitvm.jit.default_cache() (tests put a private one here)
+UPGRADE_ENTRIES = 256  # entries into a program's QUICK code after which its OPTIMIZED tier is compiled
 
 
 @dataclass
@@ -47,10 +48,17 @@ class CompiledProgram:
     function: object = field(repr=False)  # ctypes callable of bpf_enter; keeps the code alive
     stats: CompileStats = field(default_factory=CompileStats)
     tier: str = OPTIMIZED
-    runs: int = 0  # compiled runs of this tier so far, and their compute units (towards the upgrade)
+    program: object = field(default=None, repr=False)
+    runs: int = 0  # compiled runs of this tier so far, and their instructions (towards the upgrade)
     units: int = 0
+    entries: int = 0  # calls of enter() on the QUICK tier (callers that hold this object and never
+    # go through jitvm.bpf.driver, such as the Solana runtime's loader, are upgraded by this count)
 
     def enter(self, arrays) -> int:
+        if self.tier == QUICK:
+            self.entries += 1
+            if self.entries == UPGRADE_ENTRIES:
+                upgrade(self.program)
         return self.function(*arrays.addresses)
 
 
@@ -93,7 +101,13 @@ class BpfGenerator:
         leaders[[block.start for block in block_map.blocks]] = 1
         stats = CompileStats(compiled.compile_seconds, compiled.load_seconds, compiled.cache_hit)
         function = compiled.loaded.function(self.exports[0], *_ENTRY_TYPE)
-        return CompiledProgram(compiled.key, leaders, function, stats, compiled.tier)
+        return CompiledProgram(compiled.key, leaders, function, stats, compiled.tier, program)
+
+    def carry_over(self, quick: CompiledProgram, optimized: CompiledProgram) -> None:
+        """Point a QUICK object that callers may keep at the OPTIMIZED code (a call running the QUICK
+        code keeps its function, and so its code, alive until it returns)."""
+        quick.function, quick.key, quick.stats, quick.tier = (optimized.function, optimized.key,
+                                                             optimized.stats, optimized.tier)
 
 
 LAYER = CompileLayer(BpfGenerator())

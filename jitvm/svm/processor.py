@@ -1,0 +1,203 @@
+"""One transaction, start to end, in LiteSVM's order: sanitize, verify signatures, lock accounts,
+check the blockhash, read the compute budget, refuse a replay, load accounts and validate the fee
+payer, check the programs, execute the instructions, check rent states, then commit (or charge only
+the fee)."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+from jitvm.svm import compute_budget
+from jitvm.svm.accounts import Account
+from jitvm.svm.context import InstructionAccount, LogCollector, TransactionContext
+from jitvm.svm.errors import InstructionError, TransactionError
+from jitvm.svm.ids import (BPF_LOADER_UPGRADEABLE, INSTRUCTIONS, NATIVE_LOADER, RESERVED_KEYS, SYSTEM_PROGRAM,
+                           SYSVAR_OWNER)
+from jitvm.svm.invoke import process_instruction
+from jitvm.svm.nonce import NONCE_STATE_SIZE, is_initialized_nonce_account, nonce_transaction_allowed
+from jitvm.svm.rent import rent_state, transition_allowed
+
+MAX_TX_ACCOUNT_LOCKS = 128
+
+
+@dataclass
+class TransactionOutcome:
+    signature: bytes
+    error: TransactionError | None
+    compute_units_consumed: int = 0
+    fee: int = 0
+    logs: list[str] = field(default_factory=list)
+    return_data: tuple[bytes, bytes] = (bytes(32), b"")
+    post_accounts: dict[bytes, Account] = field(default_factory=dict)  # what to store
+    included: bool = False  # recorded in the history (it was executed, successfully or not)
+
+
+class MessageView:
+    """The account flags of a legacy message (solders' Message)."""
+
+    def __init__(self, message):
+        header = message.header
+        self.keys = [bytes(address) for address in message.account_keys]
+        self.signed = header.num_required_signatures
+        self.readonly_signed = header.num_readonly_signed_accounts
+        self.readonly_unsigned = header.num_readonly_unsigned_accounts
+        self.instructions = [(ix.program_id_index, bytes(ix.accounts), bytes(ix.data)) for ix in message.instructions]
+        self.recent_blockhash = bytes(message.recent_blockhash)
+        self.invoked = {program for program, _, _ in self.instructions}
+        self.instruction_accounts = {index for _, accounts, _ in self.instructions for index in accounts}
+        upgradeable_present = BPF_LOADER_UPGRADEABLE in self.keys
+        self.writable = [self._writable(i, upgradeable_present) for i in range(len(self.keys))]
+
+    def _writable(self, index: int, upgradeable_present: bool) -> bool:
+        if index < self.signed:
+            writable = index < self.signed - self.readonly_signed
+        else:
+            writable = index - self.signed < len(self.keys) - self.signed - self.readonly_unsigned
+        if not writable or self.keys[index] in RESERVED_KEYS:
+            return False
+        return not (index in self.invoked and not upgradeable_present)
+
+    def is_signer(self, index: int) -> bool:
+        return index < self.signed
+
+
+def process(bank, transaction) -> TransactionOutcome:
+    signature = bytes(transaction.signatures[0]) if transaction.signatures else bytes(64)
+    try:
+        transaction.sanitize()
+    except Exception:
+        return TransactionOutcome(signature, TransactionError("SanitizeFailure"))
+    message = MessageView(transaction.message)
+    if bank.sigverify and not all(transaction.verify_with_results()):
+        return TransactionOutcome(signature, TransactionError("SignatureFailure"))
+    if len(set(message.keys)) != len(message.keys):
+        return TransactionOutcome(signature, TransactionError("AccountLoadedTwice"))
+    if len(message.keys) > MAX_TX_ACCOUNT_LOCKS:
+        return TransactionOutcome(signature, TransactionError("TooManyAccountLocks"))
+    if (bank.blockhash_check and message.recent_blockhash != bank.blockhash
+            and not nonce_transaction_allowed(bank, message)):
+        return TransactionOutcome(signature, TransactionError("BlockhashNotFound"))
+    try:
+        limits = compute_budget.limits_of([(message.keys[program], data)
+                                           for program, _, data in message.instructions])
+    except TransactionError as error:
+        return TransactionOutcome(signature, error)
+    if signature in bank.history:
+        return TransactionOutcome(signature, TransactionError("AlreadyProcessed"))
+    fee = compute_budget.fee(message.signed, limits)
+    outcome = TransactionOutcome(signature, None, fee=fee)
+    log = LogCollector(bank.log_bytes_limit)
+    outcome.logs = log.messages
+
+    accounts, payer = [], None
+    for index, address in enumerate(message.keys):
+        if address == INSTRUCTIONS:
+            accounts.append(instructions_sysvar(message))
+            continue
+        stored = bank.accounts.get(address)
+        account = stored.copy() if stored is not None else Account()
+        if payer is None and (index not in message.invoked or index in message.instruction_accounts):
+            problem = _validate_fee_payer(bank, account, index, fee, stored is None)
+            if problem is not None:
+                outcome.error = problem
+                return outcome
+            payer = address
+        accounts.append(account)
+    if payer is None:
+        outcome.error = TransactionError("AccountNotFound")
+        return outcome
+    for program_index, _, _ in message.instructions:
+        problem = _check_program(bank, message.keys[program_index], accounts[program_index])
+        if problem is not None:
+            outcome.error = problem
+            return outcome
+
+    context = TransactionContext(message.keys, accounts, limits.compute_unit_limit, log, limits.heap_size,
+                                 bank.sysvars.rent, bank.sysvars)
+    context.engine = bank.engine
+    context.programs = bank.programs
+    context.bank_account = bank.accounts.get
+    context.blockhash = message.recent_blockhash
+    error = None
+    for position, (program_index, indices, data) in enumerate(message.instructions):
+        instruction_accounts = [InstructionAccount(index, index, message.is_signer(index), message.writable[index])
+                                for index in indices]
+        if INSTRUCTIONS in message.keys:  # the sysvar's last two bytes: the instruction being executed
+            sysvar = accounts[message.keys.index(INSTRUCTIONS)].data
+            sysvar[-2:] = struct.pack("<H", position)
+        try:
+            process_instruction(context, program_index, instruction_accounts, data)
+        except InstructionError as failure:
+            error = TransactionError.instruction(position, failure)
+            break
+    if error is None:
+        error = _check_rent(bank, message, accounts)
+    outcome.compute_units_consumed = context.meter.used
+    outcome.return_data = context.return_data
+    outcome.included = True
+    outcome.error = error
+    if error is None:
+        outcome.post_accounts = {message.keys[i]: accounts[i] for i in range(len(accounts)) if message.writable[i]}
+    else:
+        charged = bank.accounts[payer].copy()
+        charged.lamports -= fee
+        outcome.post_accounts = {payer: charged}
+    return outcome
+
+
+def instructions_sysvar(message: MessageView) -> Account:
+    """The instructions sysvar: every instruction of the message with its accounts' flags, then
+    room for the index of the instruction being executed."""
+    count = len(message.instructions)
+    body = bytearray(struct.pack("<H", count) + bytes(2 * count))
+    for position, (program, indices, data) in enumerate(message.instructions):
+        struct.pack_into("<H", body, 2 + 2 * position, len(body))
+        body += struct.pack("<H", len(indices))
+        for index in indices:
+            body.append(int(message.is_signer(index)) | int(message.writable[index]) << 1)
+            body += message.keys[index]
+        body += message.keys[program] + struct.pack("<H", len(data)) + data
+    return Account(0, body + bytes(2), SYSVAR_OWNER)
+
+
+def _validate_fee_payer(bank, account: Account, index: int, fee: int, missing: bool):
+    if missing or account.lamports == 0:
+        return TransactionError("AccountNotFound")
+    if account.owner != SYSTEM_PROGRAM or (account.data and not is_initialized_nonce_account(account.data)):
+        return TransactionError("InvalidAccountForFee")
+    minimum = bank.sysvars.rent.minimum_balance(NONCE_STATE_SIZE) if account.data else 0
+    if account.lamports < minimum + fee:
+        return TransactionError("InsufficientFundsForFee")
+    rent = bank.sysvars.rent
+    before = rent_state(rent, account.lamports, len(account.data))
+    account.lamports -= fee
+    if not transition_allowed(before, rent_state(rent, account.lamports, len(account.data))):
+        return TransactionError("InsufficientFundsForRent", account_index=index)
+    return None
+
+
+def _check_program(bank, address: bytes, account: Account):
+    if address == NATIVE_LOADER:
+        return None
+    if not account.executable:
+        return TransactionError("InvalidProgramForExecution")
+    if account.owner == NATIVE_LOADER:
+        return None
+    owner = bank.accounts.get(account.owner)
+    if owner is None or owner.owner != NATIVE_LOADER or not owner.executable:
+        return TransactionError("InvalidProgramForExecution")
+    return None
+
+
+def _check_rent(bank, message: MessageView, accounts: list[Account]):
+    rent = bank.sysvars.rent
+    for index, address in enumerate(message.keys):
+        if not message.writable[index] or address == bank.incinerator:
+            continue
+        stored = bank.accounts.get(address)
+        before = rent_state(rent, stored.lamports, len(stored.data)) if stored is not None else rent_state(rent, 0, 0)
+        after = rent_state(rent, accounts[index].lamports, len(accounts[index].data))
+        if not transition_allowed(before, after):
+            return TransactionError("InsufficientFundsForRent", account_index=index)
+    return None

@@ -1,0 +1,71 @@
+"""Generated batches of Solana transactions for Sealevel's tests and measurements: System transfers
+among a pool of wallets (the smaller the pool, the more conflicts), overdrafts that must fail,
+and calls of a CPU-heavy sBPF program (a loop with no syscall) that write their own accounts."""
+
+from __future__ import annotations
+
+import random
+
+from solders.instruction import AccountMeta, Instruction
+from solders.keypair import Keypair
+from solders.message import Message
+from solders.pubkey import Pubkey
+from solders.transaction import Transaction
+
+from jitvm.svm.bank import SVM
+from tests.svm import system_ix as sx
+from tests.svm.probes import probe_elf
+
+SOL = 10**9
+LOOP_PROGRAM = Pubkey.from_string("Loop111111111111111111111111111111111111111")
+
+
+def loop_elf(iterations: int) -> bytes:
+    """A program that counts to `iterations` (4 instructions per round) and returns."""
+    return probe_elf(f"mov %r6, 0\nagain:\nadd %r6, 1\nxor %r7, %r6\njlt %r6, {iterations}, again\nmov %r0, 0\nexit")
+
+
+def bank(engine: str, wallets: int, loop_iterations: int = 0) -> tuple[SVM, list[Keypair]]:
+    svm = SVM(engine=engine)
+    keys = [Keypair.from_seed(bytes([index % 251 + 1]) * 31 + bytes([index // 251])) for index in range(wallets)]
+    for key in keys:
+        svm.airdrop(key.pubkey(), 10 * SOL)
+    if loop_iterations:
+        svm.add_program(LOOP_PROGRAM, loop_elf(loop_iterations), "v2")
+    return svm, keys
+
+
+def transfers(svm: SVM, keys: list[Keypair], count: int, seed: int, failing_share: float = 0.1) -> list[Transaction]:
+    rng = random.Random(seed)
+    blockhash = svm.latest_blockhash()
+    out = []
+    for number in range(count):
+        source, destination = rng.choice(keys), rng.choice(keys)
+        lamports = 20 * SOL if rng.random() < failing_share else rng.randint(1, 10_000) + number
+        instruction = sx.transfer(source.pubkey(), destination.pubkey(), lamports)
+        out.append(Transaction([source], Message([instruction], source.pubkey()), blockhash))
+    return out
+
+
+def loop_calls(svm: SVM, keys: list[Keypair], count: int, seed: int, round_robin: bool = False,
+               unit_limit: int | None = None) -> list[Transaction]:
+    """Calls of the loop program, each by a wallet chosen at random, or by the wallets in turn
+    (writable: the fee payer); `unit_limit` adds a Compute Budget limit."""
+    from solders.compute_budget import set_compute_unit_limit
+
+    rng = random.Random(seed)
+    blockhash = svm.latest_blockhash()
+    out = []
+    for number in range(count):
+        payer = keys[number % len(keys)] if round_robin else rng.choice(keys)
+        instruction = Instruction(LOOP_PROGRAM, number.to_bytes(4, "little"), [AccountMeta(payer.pubkey(), True, True)])
+        instructions = [set_compute_unit_limit(unit_limit), instruction] if unit_limit else [instruction]
+        out.append(Transaction([payer], Message(instructions, payer.pubkey()), blockhash))
+    return out
+
+
+def summary(svm: SVM, results, keys) -> tuple:
+    """Everything a run must reproduce: every result and every wallet's balance."""
+    rows = tuple((str(r.err), str(r.meta.signature), tuple(r.meta.logs), r.meta.compute_units_consumed, r.meta.fee,
+                  r.meta.return_data) for r in results)
+    return rows, tuple(svm.get_balance(key.pubkey()) for key in keys)
