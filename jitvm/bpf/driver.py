@@ -227,23 +227,40 @@ def run_jit(program, input_data: bytes = b"", *, helpers: HelperRegistry | None 
 
     run = NativeRun(program, input_data, helpers, compute_budget, heap_size, direct_mapping=direct_mapping,
                     logs=logs)
-    return run.run_tiered(compiled_program(program))
+    compiled = compiled_program(program)
+    return _count_compiled_run(program, compiled, run.run_tiered(compiled))
 
 
 @dataclass
 class AutoPolicy:
     """When 'auto' uses the JIT: from the start for a program already compiled in this process or
     run more than `hot_runs` times; otherwise after the interpreter spent `hot_units` compute units
-    in one run (about a millisecond), where compiling pays for itself."""
+    in one run (about a millisecond), where compiling pays for itself. When a program running on
+    its QUICK tier (on 'jit' or 'auto') gets the OPTIMIZED one, compiled in the background: after
+    `upgrade_runs` compiled runs or `upgrade_instructions` instructions in them."""
 
     hot_runs: int = 8
     hot_units: int = 1 << 20
+    upgrade_runs: int = 64
+    upgrade_instructions: int = 1 << 22
 
 
 AUTO = AutoPolicy()
 _runs: dict = {}  # program -> runs so far in this process
 _RUNS_REMEMBERED = 4096
 _runs_lock = threading.Lock()
+
+
+def _count_compiled_run(program, compiled, result: ExecutionResult) -> ExecutionResult:
+    """Count a run of compiled code towards its upgrade, and queue the upgrade once it is hot."""
+    from jitvm.bpf.jit import compile as jit
+
+    if compiled.tier == jit.QUICK:
+        compiled.runs += 1
+        compiled.units += result.instructions
+        if compiled.runs > AUTO.upgrade_runs or compiled.units >= AUTO.upgrade_instructions:
+            jit.upgrade(program)
+    return result
 
 
 def run_auto(program, input_data: bytes = b"", *, helpers: HelperRegistry | None = None,
@@ -258,5 +275,28 @@ def run_auto(program, input_data: bytes = b"", *, helpers: HelperRegistry | None
             _runs.clear()
         count = _runs[program] = _runs.get(program, 0) + 1
     if count > AUTO.hot_runs or loaded_in_process(program):
-        return run.run_tiered(compiled_program(program))
-    return run.run_tiered(build=lambda: compiled_program(program), hot_units=AUTO.hot_units)
+        compiled = compiled_program(program)
+        return _count_compiled_run(program, compiled, run.run_tiered(compiled))
+    built = []
+
+    def build():
+        built.append(compiled_program(program))
+        return built[-1]
+
+    result = run.run_tiered(build=build, hot_units=AUTO.hot_units)
+    return _count_compiled_run(program, built[0], result) if built else result
+
+
+class JitTiers:
+    """The BPF JIT's compile_stats() and settle(), as the EVM engines have them (for `jitvm bench`)."""
+
+    def compile_stats(self) -> dict[str, float]:
+        from jitvm.bpf.jit.compile import compile_stats
+
+        return compile_stats()
+
+    def settle(self) -> None:
+        """Give every program compiled in this process its OPTIMIZED tier now, and wait for it."""
+        from jitvm.bpf.jit.compile import settle
+
+        settle()

@@ -19,6 +19,17 @@ def resolve(engine: str) -> str:
     return engine
 
 
+def get_engine(engine: str):
+    """What the benchmark harness asks an engine for (compile_stats, settle): the JIT's tiers for
+    'jit' and 'auto', None for the interpreters."""
+    name = resolve(engine)
+    if name in ("jit", "auto"):
+        from jitvm.bpf.driver import JitTiers
+
+        return JitTiers()
+    return None
+
+
 def run(program, input_data: bytes = b"", *, engine: str = "reference", **options) -> ExecutionResult:
     """Run `program` (a `Program`) on `input_data` with the named engine; see `run_reference` for
     the options (helpers, compute_budget, heap_size, direct_mapping: Solana's direct mapping, under

@@ -26,9 +26,11 @@ from pathlib import Path
 
 from .. import __version__
 from .compiler import pipeline_description
+from .locations import CACHE_DIR_ENV, default_directory
 from .target import host_target
 
-CACHE_DIR_ENV = "JITVM_CACHE_DIR"
+__all__ = ["CACHE_DIR_ENV", "CacheStats", "ObjectCache", "default_cache", "default_directory"]
+
 DISABLE_ENV = "JITVM_DISABLE_CACHE"
 
 MAGIC = b"JITVMOBJ"
@@ -54,14 +56,6 @@ class CacheStats:
             f"{self.hits} hits ({self.load_seconds * 1e3:.1f} ms), "
             f"{self.misses} misses + {self.corrupt} corrupt rebuilt ({self.build_seconds:.3f} s)"
         )
-
-
-def default_directory() -> Path:
-    """$JITVM_CACHE_DIR, else $XDG_CACHE_HOME/jitvm, else ~/.cache/jitvm."""
-    if os.environ.get(CACHE_DIR_ENV):
-        return Path(os.environ[CACHE_DIR_ENV]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base).expanduser() / "jitvm"
 
 
 def disabled_by_environment() -> bool:
@@ -139,8 +133,9 @@ class ObjectCache:
             self._count(write_errors=1)
             _remove_quietly(Path(temporary))
 
-    def get_or_build(self, key: str | bytes, build: Callable[[], bytes]) -> bytes:
-        """Cached object code for `key`; on a miss (or a damaged entry) call `build()` and store it."""
+    def get_or_build(self, key: str | bytes, build: Callable[[], bytes | None]) -> bytes | None:
+        """Cached object code for `key`; on a miss (or a damaged entry) call `build()` and store what
+        it returns (None: nothing to store, None returned)."""
         object_code, was_corrupt = self._find(key)
         if object_code is not None:
             return object_code
@@ -148,7 +143,8 @@ class ObjectCache:
         object_code = build()
         elapsed = time.perf_counter() - started
         self._count(misses=0 if was_corrupt else 1, build_seconds=elapsed)
-        self.store(key, object_code)
+        if object_code is not None:
+            self.store(key, object_code)
         return object_code
 
     def clear(self) -> int:

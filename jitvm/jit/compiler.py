@@ -10,7 +10,7 @@ import threading
 
 import llvmlite.binding as llvm
 
-from .target import host_target
+from .target import CODE_MODEL, CODEGEN_OPT_LEVEL, RELOCATION_MODEL, host_target
 
 # The IR passes run on every function, in this order (llvmlite 0.50 new-pass-manager method names).
 PASS_PIPELINE: tuple[tuple[str, str], ...] = (
@@ -24,10 +24,13 @@ PASS_PIPELINE: tuple[tuple[str, str], ...] = (
     ("adce", "add_aggressive_dce_pass"),
 )
 
-# One TargetMachine is shared and LLVM's TargetMachine is not thread-safe while emitting, so
-# compilation is serialised. Each module gets its own LLVMContext, so nothing accumulates in the
-# global context over a long run that compiles thousands of modules.
-_compile_lock = threading.Lock()
+# The locking policy of every compile in jitvm (EVM, BPF, compiler-rt): LLVM's TargetMachine is not
+# thread-safe while emitting, so each thread gets its own, per backend level (`target_machine`), and
+# each module its own LLVMContext (nothing accumulates in the global context over a long run that
+# compiles thousands of modules). Compiles on different threads therefore share nothing and take no
+# lock: a background optimizing compile never delays a quick one (llvmlite releases the GIL while
+# LLVM works). Linking into the one LLJIT is serialised by linker.Engine's lock.
+_per_thread = threading.local()
 
 
 def pipeline_description() -> str:
@@ -42,11 +45,23 @@ def _module_pass_manager() -> llvm.ModulePassManager:
     return manager
 
 
-def optimize(module: llvm.ModuleRef) -> None:
+def target_machine(opt_level: int = CODEGEN_OPT_LEVEL) -> llvm.TargetMachine:
+    """This thread's TargetMachine for the host at backend level `opt_level` (created on first use)."""
+    machines = getattr(_per_thread, "machines", None)
+    if machines is None:
+        machines = _per_thread.machines = {}
+    machine = machines.get(opt_level)
+    if machine is None:
+        host = host_target()
+        machine = machines[opt_level] = llvm.Target.from_triple(host.triple).create_target_machine(
+            cpu=host.cpu, features=host.features, opt=opt_level, reloc=RELOCATION_MODEL, codemodel=CODE_MODEL)
+    return machine
+
+
+def optimize(module: llvm.ModuleRef, machine: llvm.TargetMachine | None = None) -> None:
     """Run PASS_PIPELINE over every function of `module`, in place."""
-    target = host_target()
     tuning = llvm.create_pipeline_tuning_options()
-    pass_builder = llvm.create_pass_builder(target.machine, tuning)
+    pass_builder = llvm.create_pass_builder(machine or target_machine(), tuning)
     _module_pass_manager().run(module, pass_builder)
 
 
@@ -60,25 +75,27 @@ def parse(ir, context=None) -> llvm.ModuleRef:
     return module
 
 
-def compile_module(ir, *, optimize_ir: bool = True) -> bytes:
-    """Compile LLVM IR (text, llvmlite.ir.Module or a parsed ModuleRef) to a host object file.
+def compile_module(ir, *, optimize_ir: bool = True, opt_level: int = CODEGEN_OPT_LEVEL) -> bytes:
+    """Compile LLVM IR (text, llvmlite.ir.Module or a parsed ModuleRef) to a host object file, with
+    the backend at `opt_level` (0 is about twice as fast to compile as 1 or 2, for slower code).
 
-    A parsed `llvm.ModuleRef` is optimised in place. The returned bytes are position-independent
-    and can be cached on disk and loaded with `engine.load_objects`.
+    A parsed `llvm.ModuleRef` is optimised in place (it must not be used by another thread). The
+    returned bytes are position-independent and can be cached on disk and loaded with
+    `engine.load_objects`.
     """
-    with _compile_lock:
-        if isinstance(ir, llvm.ModuleRef):
-            return _optimize_and_emit(ir, optimize_ir)
-        context = llvm.create_context()
-        module = parse(ir, context)
-        try:
-            return _optimize_and_emit(module, optimize_ir)
-        finally:  # free the module before its context, now rather than whenever GC gets to them
-            module.close()
-            context.close()
+    machine = target_machine(opt_level)
+    if isinstance(ir, llvm.ModuleRef):
+        return _optimize_and_emit(ir, optimize_ir, machine)
+    context = llvm.create_context()
+    module = parse(ir, context)
+    try:
+        return _optimize_and_emit(module, optimize_ir, machine)
+    finally:  # free the module before its context, now rather than whenever GC gets to them
+        module.close()
+        context.close()
 
 
-def _optimize_and_emit(module: llvm.ModuleRef, optimize_ir: bool) -> bytes:
+def _optimize_and_emit(module: llvm.ModuleRef, optimize_ir: bool, machine: llvm.TargetMachine) -> bytes:
     if optimize_ir:
-        optimize(module)
-    return bytes(host_target().machine.emit_object(module))
+        optimize(module)  # the passes see the target as at CODEGEN_OPT_LEVEL, whatever the backend's level
+    return bytes(machine.emit_object(module))

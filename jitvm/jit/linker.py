@@ -63,7 +63,7 @@ class Engine:
         # torn down; the process is ending anyway, so the JIT is leaked instead of disposed.
         atexit.register(self._jit.detach)
         self._runtime_library = None  # keeps the fallback compiler-rt code alive, if it is used
-        if not compiler_rt.DIVISION_SIGNATURES.keys() <= symbols.addresses().keys():
+        if not compiler_rt.DIVISION_SIGNATURES.keys() <= symbols.names():
             for name, address in compiler_rt.resolve_division_helpers(self._load_fallback).items():
                 symbols.register(name, address, compiler_rt.DIVISION_SIGNATURES[name])
 
@@ -84,11 +84,12 @@ class Engine:
         """Link object files (from `compile_module` or the cache) into one new library.
 
         `exports` names the functions whose addresses are wanted. Undefined symbols resolve to
-        `imports` (default: every registered runtime helper), then to the process (libc's memcpy
-        and friends). Raises JitLinkError if something stays undefined.
+        `imports` (default: the registered runtime helpers the objects name, built if lazy), then
+        to the process (libc's memcpy and friends). Raises JitLinkError if something stays undefined.
         """
         exports = list(exports)
-        imports = symbols.addresses() if imports is None else dict(imports)
+        objects = list(objects)
+        imports = symbols.addresses(symbols.referenced_by(objects)) if imports is None else dict(imports)
         builder = llvm.JITLibraryBuilder()
         for object_code in objects:
             builder.add_object_img(object_code)

@@ -1,12 +1,17 @@
 """Runtime helpers that generated code may call: name, native address and LLVM signature.
 
 A code generator puts `declarations(...)` into its IR; the engine gives every library it links the
-addresses of all registered helpers, so a `call @name` in any module resolves. Helpers usually come
-from Numba `@cfunc` (its `.address`) or from a shared library (ctypes).
+addresses of the registered helpers its objects name, so a `call @name` in any module resolves.
+Helpers usually come from Numba `@cfunc` (its `.address`) or from a shared library (ctypes).
+
+A helper that is expensive to build (a Numba cfunc compiles, or loads from its cache, in tenths of
+a second) is registered with `register_lazy`: its signature is known at once, so code generators
+can declare it, and its address is built the first time an object that calls it is linked.
 """
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -14,8 +19,9 @@ class RuntimeSymbol:
     """A native function the JIT links generated code against."""
 
     name: str
-    address: int
+    address: int | None  # None until a lazy helper is first needed
     signature: str  # LLVM function type: "i64 (ptr, i64)"
+    build: Callable[[], int] | None = field(default=None, compare=False, repr=False)  # a lazy helper's address
 
     def declaration(self) -> str:
         """The IR line that makes the helper callable from a module: `declare i64 @f(ptr, i64)`."""
@@ -46,10 +52,50 @@ def register(name: str, address: int, llvm_signature) -> RuntimeSymbol:
     symbol = RuntimeSymbol(name, int(address), _check_signature(llvm_signature))
     with _registry_lock:
         existing = _registry.get(name)
-        if existing is not None and existing != symbol:
+        if existing is not None and existing != symbol and (existing.address, existing.signature) != (
+                None, symbol.signature):  # a lazy helper may be given its address
             raise ValueError(f"runtime helper {name!r} is already registered as {existing}")
         _registry[name] = symbol
     return symbol
+
+
+def register_lazy(name: str, llvm_signature, build: Callable[[], int]) -> None:
+    """Declare helper `name` now; `build()` gives its address when code that calls it is first linked.
+    Registering the same name lazily again (with the same signature) keeps the first registration."""
+    signature = _check_signature(llvm_signature)
+    with _registry_lock:
+        existing = _registry.get(name)
+        if existing is not None:
+            if existing.signature != signature:
+                raise ValueError(f"runtime helper {name!r} is already registered as {existing}")
+            return
+        _registry[name] = RuntimeSymbol(name, None, signature, build)
+
+
+def _resolved(symbol: RuntimeSymbol) -> int:
+    if symbol.address is not None:
+        return symbol.address
+    address = symbol.build()  # outside the registry lock: building may take long, or register others
+    if not address:
+        raise ValueError(f"runtime helper {symbol.name!r} was built with a null address")
+    with _registry_lock:
+        current = _registry[symbol.name]
+        if current.address is None:
+            current = _registry[symbol.name] = RuntimeSymbol(symbol.name, int(address), symbol.signature)
+        return current.address
+
+
+def names() -> set[str]:
+    """The names of every registered helper (built or not)."""
+    with _registry_lock:
+        return set(_registry)
+
+
+def referenced_by(objects: Iterable[bytes]) -> list[str]:
+    """The registered helpers whose names occur in the object files' bytes: every helper an object
+    calls is named in its symbol table (a name that occurs by chance only builds a helper early)."""
+    objects = list(objects)
+    return [name for name in names() if any(name.encode() in object_code for object_code in objects)]
 
 
 def lookup(name: str) -> RuntimeSymbol:
@@ -58,10 +104,11 @@ def lookup(name: str) -> RuntimeSymbol:
         return _registry[name]
 
 
-def addresses() -> dict[str, int]:
-    """Name → address of every registered helper: what the engine imports into each library."""
+def addresses(chosen: Iterable[str] | None = None) -> dict[str, int]:
+    """Name → address of the chosen registered helpers (all by default), building lazy ones."""
     with _registry_lock:
-        return {name: symbol.address for name, symbol in _registry.items()}
+        symbols = list(_registry.values()) if chosen is None else [_registry[name] for name in chosen]
+    return {symbol.name: _resolved(symbol) for symbol in symbols}
 
 
 def declarations(names=None) -> str:

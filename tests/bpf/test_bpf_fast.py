@@ -17,6 +17,7 @@ from jitvm.bpf.table import load_table
 from jitvm.bpf.verifier import Decoded
 from jitvm.errors import InputError
 from jitvm.jit import ObjectCache
+from jitvm.jit.layer import CompileLayer
 
 LOOP = """
 mov %r0, 0
@@ -159,26 +160,26 @@ def test_functions_split_into_parts_run_alike():
     for program in programs:
         expected = run(program)
         for per_function in (1, 2, 3):
-            compiled = jit.build(program, "parts", ObjectCache(enabled=False), blocks_per_function=per_function)
+            compiled = jit.build(program, ObjectCache(enabled=False), blocks_per_function=per_function)
             result = driver.NativeRun(program, b"").run_tiered(compiled)
             assert result.summary() == expected.summary()
 
 
 def test_object_cache_and_in_process_table(tmp_path, monkeypatch):
-    monkeypatch.setattr(jit, "_loaded", {})
+    monkeypatch.setattr(jit, "LAYER", CompileLayer(jit.BpfGenerator()))
     cache = ObjectCache(tmp_path)
     program = Program.from_assembly(LOOP.replace("100", "101"))
     first = jit.compiled_program(program, cache)
     assert cache.stats.misses == 1 and not first.stats.cache_hit and first.stats.compile_seconds > 0
     assert jit.compiled_program(program, cache) is first and jit.loaded_in_process(program)
-    monkeypatch.setattr(jit, "_loaded", {})
+    monkeypatch.setattr(jit, "LAYER", CompileLayer(jit.BpfGenerator()))
     second = jit.compiled_program(program, cache)
     assert cache.stats.hits == 1 and second.stats.cache_hit
     assert jit.cache_key(program) != jit.cache_key(Program(program.code, profile="ebpf-v3"))
 
 
 def test_auto_moves_a_hot_run_to_the_jit(monkeypatch):
-    monkeypatch.setattr(jit, "_loaded", {})
+    monkeypatch.setattr(jit, "LAYER", CompileLayer(jit.BpfGenerator()))
     monkeypatch.setattr(driver, "AUTO", driver.AutoPolicy(hot_runs=100, hot_units=60))
     program = Program.from_assembly(LOOP.replace("100", "102"))
     assert run(program, engine="auto").summary() == run(program).summary()

@@ -276,26 +276,3 @@ def test_the_kernel_has_one_specialization():
     call_code(assemble("STOP"), engine=BASELINE)
     both_engines(TRACED_PROGRAMS["call"])
     assert len(run_kernel.signatures) == 1, run_kernel.signatures
-
-
-def test_a_changed_dependency_drops_the_cached_compilations(tmp_path):
-    from jitvm.evm.baseline.numba_cache import drop_if_stale
-
-    class FakeCache:
-        cache_path = str(tmp_path / "cache")
-        flushes = 0
-
-        def flush(self):
-            FakeCache.flushes += 1
-
-    class FakeDispatcher:
-        _cache = FakeCache()
-
-    dependency = tmp_path / "dependency.py"
-    dependency.write_text("LIMBS = 4\n")
-    drop_if_stale([FakeDispatcher], [dependency], "kernel")  # no record yet: drop
-    drop_if_stale([FakeDispatcher], [dependency], "kernel")  # unchanged: keep
-    assert FakeCache.flushes == 1
-    dependency.write_text("LIMBS = 5\n")
-    drop_if_stale([FakeDispatcher], [dependency], "kernel")
-    assert FakeCache.flushes == 2

@@ -17,34 +17,13 @@ constant below is a np.uint64 and signed operations cast explicitly.
 """
 
 import numpy as np
-from numba import njit
 
 from jitvm.bpf.errors import ErrorCode
 from jitvm.bpf.baseline import layout as L
 from jitvm.bpf.baseline.raw import load8, load16, load32, load64, store8, store16, store32, store64
+from jitvm.jit.numba_cache import cached_njit
 
-kernel = njit(cache=True, error_model="numpy", boundscheck=False, nogil=True)  # threads run programs in parallel
-
-
-def layout_digest() -> str:
-    """What the compiled kernel froze from other modules: layout.py's constants, the error codes
-    and raw.py. Numba's disk cache is keyed on this file only, so a change there must change this
-    file too: the check below fails until LAYOUT_DIGEST is updated, which invalidates the cache."""
-    import hashlib
-    import inspect
-
-    from jitvm.bpf.baseline import raw
-
-    constants = sorted((name, value) for name, value in vars(L).items()
-                       if name.isupper() and isinstance(value, (int, tuple)))
-    text = repr((constants, [(code.name, int(code)) for code in ErrorCode], inspect.getsource(raw)))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-LAYOUT_DIGEST = "bbc21d2f879e3f98"
-if layout_digest() != LAYOUT_DIGEST:
-    raise ImportError(f"jitvm.bpf.baseline.kernel: set LAYOUT_DIGEST = {layout_digest()!r} (layout.py, "
-                      f"errors.py or raw.py changed; the new value also invalidates Numba's cached kernel)")
+kernel = cached_njit(__name__, error_model="numpy", boundscheck=False, nogil=True)  # threads run programs in parallel
 
 _ACCESS_VIOLATION = int(ErrorCode.ACCESS_VIOLATION)
 _DIVIDE_BY_ZERO = int(ErrorCode.DIVIDE_BY_ZERO)

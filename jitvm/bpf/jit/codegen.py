@@ -27,7 +27,6 @@ change while compiled code runs, so its loads are marked !invariant.load.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from jitvm.bpf.errors import ErrorCode
@@ -642,13 +641,3 @@ def generate(program, blocks_per_function: int | None = None) -> tuple[str, list
     generator = ModuleGenerator(program, blocks_per_function)
     return generator.module(), generator.block_starts
 
-
-def source_digest() -> str:
-    """What, besides the program, decides the generated code: this file and the instruction table."""
-    from jitvm.tables import table_path
-
-    digest = hashlib.sha256()
-    for path in (__file__, L.__file__, table_path("bpf.toml")):
-        with open(path, "rb") as stream:
-            digest.update(stream.read())
-    return digest.hexdigest()

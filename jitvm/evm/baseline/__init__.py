@@ -6,5 +6,4 @@ instructions served in Python by the reference interpreter's own functions.
     keccak.py       Keccak-256 in Numba, for KECCAK256
     host.py         NativeFrame: the kernel's buffers seen as a reference Frame
     engine.py       BaselineEngine.run_frame: enter the kernel, serve what it hands back
-    numba_cache.py  dropping cached compilations whose dependencies changed
 """

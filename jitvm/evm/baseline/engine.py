@@ -27,6 +27,7 @@ host.flush_native: before any other host instruction, and when the frame ends wi
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Generator
 
 import numpy as np
@@ -42,7 +43,6 @@ from jitvm.evm.baseline.host import (
     serve_sload,
     serve_sstore,
 )
-from jitvm.evm.baseline.kernel import run_kernel
 from jitvm.evm.baseline.layout import (
     ADDRESS_ROW,
     CACHE_USE,
@@ -74,6 +74,15 @@ from jitvm.evm.baseline.layout import (
     environment_rows,
 )
 from jitvm.evm.reference.frame import ExceptionalHalt
+
+
+@cache
+def kernel():
+    """The Numba kernel's run_kernel, imported on first use: importing Numba takes tenths of a second
+    that a process whose frames all run on compiled code (the JIT) need not pay."""
+    from jitvm.evm.baseline.kernel import run_kernel
+
+    return run_kernel
 
 
 class BaselineEngine:
@@ -127,6 +136,7 @@ class BaselineEngine:
             self._pool.give_back(buffers, frame.memory.size)
 
     def _execute(self, frame: NativeFrame, buffers):
+        run_kernel = kernel()
         message = frame.message
         code = code_rows(message.code)
         data = calldata_at(message.data)[0]
@@ -163,6 +173,7 @@ class BaselineEngine:
 
     def _execute_traced(self, frame: NativeFrame, buffers):
         """As _execute, one instruction per kernel entry, reporting each to ctx.tracer."""
+        run_kernel = kernel()
         message = frame.message
         tracer = frame.ctx.tracer
         code = code_rows(message.code)

@@ -7,11 +7,10 @@ Held equal to jitvm.hashing.keccak256 by tests/evm/test_baseline.py.
 """
 
 import numpy as np
-from numba import carray, njit
+from numba import carray
 
-from jitvm.evm.limbs import word64
 from jitvm.evm.limbs.word64 import ZERO, limb_scratch
-from jitvm.evm.baseline.numba_cache import drop_if_stale
+from jitvm.jit.numba_cache import cached_njit
 
 RATE_BYTES = 136  # 1600 - 2 * 256 bits of capacity, in bytes
 RATE_LANES = RATE_BYTES // 8
@@ -39,7 +38,7 @@ _BYTE_MASK = np.uint64(0xFF)
 _DOMAIN_PAD = np.uint64(0x01)  # Keccak's padding, not SHA-3's 0x06
 _FINAL_PAD = np.uint64(0x80)
 
-keccak_kernel = njit(cache=True, error_model="numpy")
+keccak_kernel = cached_njit(__name__, error_model="numpy")
 
 
 @keccak_kernel
@@ -105,7 +104,3 @@ def keccak256_word(data, start, size):
     keccak_f1600(lanes)
     # Digest bytes 0..31 are lanes 0..3 little-endian; the word's most significant limb is byte 0..7.
     return (_byte_swap(lanes[3]), _byte_swap(lanes[2]), _byte_swap(lanes[1]), _byte_swap(lanes[0]))
-
-
-# The compiled functions inline word64's scratch allocation: recompile when it changes.
-drop_if_stale([keccak_f1600, _byte_swap, _rotate_left, keccak256_word], [word64.__file__], "keccak")

@@ -20,13 +20,9 @@ overflow and compared with the gas left: a size of 2**64 or more costs at least 
 for any per-word price, so it is UNPAYABLE without being computed.
 """
 
-from pathlib import Path
-
 import numpy as np
-from numba import njit
 
-from jitvm.evm import gas, message
-from jitvm.evm.limbs import uint256
+from jitvm.evm import gas
 from jitvm.evm.limbs.uint256 import (
     ZERO_WORD,
     add,
@@ -48,7 +44,6 @@ from jitvm.evm.limbs.uint256 import (
 from jitvm.evm.limbs.uint256_bits import and_, byte, not_, or_, sar, shl, shr, signextend, xor
 from jitvm.evm.limbs.uint256_div import addmod, div, mod, mulmod, sdiv, smod
 from jitvm.evm.message import Status
-from jitvm.evm.baseline import keccak, layout
 from jitvm.evm.baseline.keccak import keccak256_word
 from jitvm.evm.baseline.layout import (
     CACHE_KEYS,
@@ -112,9 +107,9 @@ from jitvm.evm.baseline.layout import (
     STATUS,
     STEPS,
 )
-from jitvm.evm.baseline.numba_cache import drop_if_stale
+from jitvm.jit.numba_cache import cached_njit
 
-kernel = njit(cache=True, error_model="numpy")
+kernel = cached_njit(__name__, error_model="numpy")  # its cache is keyed by every module it imports
 
 UNPAYABLE = 1 << 62  # a cost above any gas a native frame can have; two of them still fit an int64
 
@@ -808,14 +803,3 @@ def run_kernel(code, data, words, memory, control):
     registers[STEPS] = steps
     registers[NEEDED_MEMORY] = needed_memory
 
-
-def _compiled_here() -> list:
-    return [value for value in list(globals().values())
-            if getattr(value, "py_func", None) is not None and value.py_func.__module__ == __name__]
-
-
-# The compiled kernel inlines what these files define: recompile when one of them changes.
-drop_if_stale(_compiled_here(), [
-    layout.__file__, keccak.__file__, gas.__file__, message.__file__,
-    *Path(uint256.__file__).parent.glob("*.py"),
-], "kernel")

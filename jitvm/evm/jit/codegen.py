@@ -32,24 +32,20 @@ exit but no join; shifts by an amount known only at run time call small out-of-l
 
 from __future__ import annotations
 
-import hashlib
-
 from jitvm.evm import gas
 from jitvm.evm.jit import runtime_ir
+from jitvm.evm.jit.entry import CONTINUE, DONE, ENTRY, INTERPRET
 from jitvm.evm.jit.block_analysis import BlockInfo, CodeAnalysis, Instruction
 from jitvm.evm.message import Status
-from jitvm.evm.baseline import kernel
 from jitvm.evm.baseline import layout as L
 from jitvm.evm.opcodes import STACK_LIMIT
 from jitvm.jit.blocks import partition
 from jitvm.jit.irtext import IrText
 
-ENTRY = "evm_enter"
 # Blocks per LLVM function. i256 code makes the backend's register allocation the largest cost, and
 # it grows faster than linearly with the function: 50 compiles snailtracer 30% faster than
 # jitvm.jit.blocks' default of 150, with the same speed (measured: 5.8 s against 8.2 s, 27 ms both).
 BLOCKS_PER_FUNCTION = 50
-DONE, INTERPRET, CONTINUE = 0, 1, -1  # what a function returns (CONTINUE: registers[PC] is elsewhere)
 HELPERS = ("evm_div", "evm_sdiv", "evm_mod", "evm_smod", "evm_exp", "evm_addmod", "evm_mulmod", "evm_keccak256",
            "evm_sstore", "evm_log")
 _DIVISION = {"DIV": "evm_div", "SDIV": "evm_sdiv", "MOD": "evm_mod", "SMOD": "evm_smod"}
@@ -703,16 +699,3 @@ def generate(analysis: CodeAnalysis, blocks_per_function: int | None = None) -> 
     """LLVM IR for the analysed code."""
     return ModuleGenerator(analysis, blocks_per_function).module()
 
-
-def source_digest() -> str:
-    """What, besides the code, decides the generated code: this file, the analysis, the layout and
-    the opcode table."""
-    from jitvm.evm.jit import block_analysis as analysis
-    from jitvm.tables import table_path
-
-    digest = hashlib.sha256()
-    for path in (__file__, runtime_ir.__file__, analysis.__file__, L.__file__, kernel.__file__,
-                 table_path("evm.toml")):
-        with open(path, "rb") as stream:
-            digest.update(stream.read())
-    return digest.hexdigest()

@@ -24,12 +24,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from jitvm.evm.jit import codegen, compile
+from jitvm.evm.jit import compile
+from jitvm.evm.jit.entry import DONE
 from jitvm.evm.message import FrameResult, Status
-from jitvm.evm.jit.compile import QUICK, TIMES, compiled_code
-from jitvm.evm.baseline.engine import BaselineEngine, frame_result, serve_host
+from jitvm.evm.jit.compile import QUICK, compiled_code
+from jitvm.evm.baseline.engine import BaselineEngine, frame_result, kernel, serve_host
 from jitvm.evm.baseline.host import grow_memory, host_handlers, serve_sload, serve_sstore
-from jitvm.evm.baseline.kernel import run_kernel
 from jitvm.evm.baseline.layout import (
     EXIT,
     EXIT_DONE,
@@ -81,14 +81,13 @@ class JitEngine(BaselineEngine):
         self._heat: dict[tuple[bytes, str], Heat] = {}
 
     def compile_stats(self) -> dict[str, float]:
-        return {"compile_seconds": TIMES.compile_seconds, "cache_load_seconds": TIMES.cache_load_seconds,
-                "optimize_seconds": TIMES.optimize_seconds}
+        """Cumulative counts and seconds of the EVM compile layer (jitvm.jit.layer.LayerStats)."""
+        return compile.compile_stats()
 
     def settle(self) -> None:
         """Give every code compiled in this process its OPTIMIZED tier now, and wait for it."""
         compile.settle()
-        for code, fork in compile.loaded_codes():
-            compile.upgrade(code, fork)
+        compile.LAYER.upgrade_all()
         compile.settle()
 
     def heat(self, code: bytes, fork: str) -> Heat:
@@ -142,6 +141,7 @@ class JitEngine(BaselineEngine):
         return result
 
     def _run_compiled(self, frame, buffers, compiled):
+        run_kernel = None  # the kernel is imported when a frame first needs it (importing Numba takes time)
         message = frame.message
         fork = frame.ctx.fork.name
         enter = compiled.function
@@ -156,9 +156,11 @@ class JitEngine(BaselineEngine):
             if memory.buffer is not buffer:
                 buffer, buffer_address = memory.buffer, memory.address
             if enter(code_address, data_address, words_address, buffer_address, control_address,
-                     buffer.size, data.size) == codegen.DONE:
+                     buffer.size, data.size) == DONE:
                 frame.load()
                 return frame_result(frame)
+            if run_kernel is None:
+                run_kernel = kernel()
             while True:  # the kernel runs registers[STEPS] instructions
                 run_kernel(code, data, words, memory.buffer, control)
                 frame.load()

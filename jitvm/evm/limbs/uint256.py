@@ -18,7 +18,7 @@ leaves it off; only the limb-array helpers of the division family use it (see ui
 """
 
 import numpy as np
-from numba import njit, types
+from numba import types
 
 from jitvm.evm.limbs.word64 import (
     ALL_ONES,
@@ -32,11 +32,11 @@ from jitvm.evm.limbs.word64 import (
     multiply_add,
     sub_borrow,
 )
+from jitvm.jit.numba_cache import cached_njit
 
-# One decorator for every word kernel, so the compile options are chosen in one place. Beware:
-# Numba's cache checks only the source file of the function it compiled, so after editing a
-# callee in another module (word64.py, say) delete the __pycache__ folders or callers run stale code.
-word_kernel = njit(cache=True, error_model="numpy")
+# One decorator for every word kernel, so the compile options are chosen in one place (its cache
+# is keyed by every module this one imports: jitvm.jit.numba_cache).
+word_kernel = cached_njit(__name__, error_model="numpy")
 
 WORD_TYPE = types.UniTuple(types.uint64, 4)
 WORD_BYTES = 32

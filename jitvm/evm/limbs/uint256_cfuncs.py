@@ -10,29 +10,18 @@ remembers the addresses.
 from functools import cache
 from typing import NamedTuple
 
-from numba import cfunc, njit, types
+from numba import types
 
+from jitvm.evm.limbs.cfunc_signatures import C_SIGNATURES as _C_SIGNATURES
+from jitvm.evm.limbs.cfunc_signatures import HELPER_OPERANDS
 from jitvm.evm.limbs.uint256 import exp
 from jitvm.evm.limbs.uint256_div import addmod, div, mod, mulmod, sdiv, smod
+from jitvm.jit.numba_cache import cached_cfunc, cached_njit
 
 _LIMBS_POINTER = types.CPointer(types.uint64)
 _BINARY_SIGNATURE = types.void(_LIMBS_POINTER, _LIMBS_POINTER, _LIMBS_POINTER)
 _TERNARY_SIGNATURE = types.void(_LIMBS_POINTER, _LIMBS_POINTER, _LIMBS_POINTER, _LIMBS_POINTER)
 
-# Known without compiling anything, so a code generator can declare the functions up front.
-HELPER_OPERANDS = {
-    "evm_div": 2,
-    "evm_sdiv": 2,
-    "evm_mod": 2,
-    "evm_smod": 2,
-    "evm_exp": 2,
-    "evm_addmod": 3,
-    "evm_mulmod": 3,
-}
-_C_SIGNATURES = {
-    2: "void (uint64_t *out, const uint64_t *a, const uint64_t *b)",
-    3: "void (uint64_t *out, const uint64_t *a, const uint64_t *b, const uint64_t *n)",
-}
 
 
 class RuntimeHelper(NamedTuple):
@@ -42,12 +31,12 @@ class RuntimeHelper(NamedTuple):
     c_signature: str
 
 
-@njit(cache=True)
+@cached_njit(__name__)
 def _read(limbs):
     return (limbs[0], limbs[1], limbs[2], limbs[3])
 
 
-@njit(cache=True)
+@cached_njit(__name__)
 def _write(limbs, word):
     for index in range(4):
         limbs[index] = word[index]
@@ -97,16 +86,17 @@ _COMPILED = {}
 
 
 @cache
+def runtime_helper(name: str) -> RuntimeHelper:
+    """One entry point, compiled (or loaded from Numba's cache) on its first use."""
+    operands = HELPER_OPERANDS[name]
+    signature = _BINARY_SIGNATURE if operands == 2 else _TERNARY_SIGNATURE
+    compiled = _COMPILED[name] = cached_cfunc(__name__, signature)(_ENTRY_POINTS[name])
+    return RuntimeHelper(compiled.address, _C_SIGNATURES[operands])
+
+
 def runtime_helpers() -> dict[str, RuntimeHelper]:
     """Name -> (address, C signature) of every entry point, compiled on the first call."""
-    helpers = {}
-    for name, function in _ENTRY_POINTS.items():
-        operands = HELPER_OPERANDS[name]
-        signature = _BINARY_SIGNATURE if operands == 2 else _TERNARY_SIGNATURE
-        compiled = cfunc(signature, cache=True)(function)
-        helpers[name] = RuntimeHelper(compiled.address, _C_SIGNATURES[operands])
-        _COMPILED[name] = compiled
-    return helpers
+    return {name: runtime_helper(name) for name in _ENTRY_POINTS}
 
 
 def __getattr__(name):

@@ -10,7 +10,7 @@ The working limbs live in stack scratch (`limb_scratch`), so no opcode touches t
 ADDMOD and MULMOD reduce their full 257-bit and 512-bit intermediates with the same routines.
 """
 
-from numba import carray, njit
+from numba import carray
 
 from jitvm.evm.limbs.uint256 import (
     ZERO_WORD,
@@ -36,6 +36,7 @@ from jitvm.evm.limbs.word64 import (
     reciprocal_2by1,
     sub_borrow,
 )
+from jitvm.jit.numba_cache import cached_njit
 
 # Longest dividend: MULMOD's 512-bit product. Knuth D needs one more limb for normalization.
 _MAX_DIVIDEND_LIMBS = 8
@@ -43,7 +44,7 @@ _NORMALIZED_LIMBS = _MAX_DIVIDEND_LIMBS + 1
 
 # Helpers that take limb arrays are inlined by Numba itself: across a real call each array is a
 # struct passed by pointer with reference-counting calls, which cost more than the arithmetic.
-limb_kernel = njit(cache=True, error_model="numpy", inline="always")
+limb_kernel = cached_njit(__name__, error_model="numpy", inline="always")
 
 
 # --- Limb-array steps ---------------------------------------------------------------------------

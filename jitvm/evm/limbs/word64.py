@@ -12,9 +12,11 @@ Every value is a numpy uint64: mixing signed and unsigned integers makes Numba c
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
+
+from jitvm.jit.numba_cache import cached_njit
 
 ZERO = np.uint64(0)
 ONE = np.uint64(1)
@@ -71,7 +73,7 @@ def limb_scratch(typingctx, count):
     return types.CPointer(types.uint64)(count), codegen
 
 
-@njit(cache=True)
+@cached_njit(__name__)
 def add_carry(a, b, carry):
     """(sum, carry out) of a + b + carry, with carry 0 or 1."""
     partial = a + b
@@ -80,7 +82,7 @@ def add_carry(a, b, carry):
     return total, carry_out
 
 
-@njit(cache=True)
+@cached_njit(__name__)
 def sub_borrow(a, b, borrow):
     """(difference, borrow out) of a - b - borrow, with borrow 0 or 1."""
     partial = a - b
@@ -89,7 +91,7 @@ def sub_borrow(a, b, borrow):
     return difference, borrow_out
 
 
-@njit(cache=True)
+@cached_njit(__name__)
 def multiply_add(a, b, addend, carry):
     """(low, high) of a * b + addend + carry; cannot overflow 128 bits ((2^64-1)^2 + 2(2^64-1))."""
     low, high = mul_wide(a, b)
@@ -106,7 +108,7 @@ def multiply_add(a, b, addend, carry):
 _RECIPROCAL_SEEDS = np.array([(2**19 - 3 * 2**8) // top9 for top9 in range(256, 512)], dtype=np.uint64)
 
 
-@njit(cache=True)
+@cached_njit(__name__)
 def reciprocal_2by1(divisor):
     """floor((2^128 - 1) / divisor) - 2^64 for a normalized divisor (top bit set).
 
@@ -132,7 +134,7 @@ def reciprocal_2by1(divisor):
     return step3 - product_high - divisor
 
 
-@njit(cache=True)
+@cached_njit(__name__)
 def divide_2by1(high, low, divisor, reciprocal):
     """(quotient, remainder) of (high:low) / divisor, given reciprocal_2by1(divisor).
 

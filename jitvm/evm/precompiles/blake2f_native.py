@@ -6,20 +6,20 @@ this one equal to it. Imported only when needed: loading Numba costs more than a
 """
 
 import numpy as np
-from numba import njit
 
 from jitvm.evm.precompiles.blake2f import IV, SIGMA
+from jitvm.jit.numba_cache import cached_njit
 
 _IV = np.array(IV, dtype=np.uint64)
 _SIGMA = np.array(SIGMA, dtype=np.intp)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@cached_njit(__name__, error_model="numpy", inline="always")
 def _rotate_right(x, n):
     return (x >> np.uint64(n)) | (x << np.uint64(64 - n))
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@cached_njit(__name__, error_model="numpy", inline="always")
 def _mix(v, a, b, c, d, x, y):
     """The G function, as in blake2f._mix; uint64 arithmetic wraps, so no masks."""
     v[a] = v[a] + v[b] + x
@@ -32,7 +32,7 @@ def _mix(v, a, b, c, d, x, y):
     v[b] = _rotate_right(v[b] ^ v[c], 63)
 
 
-@njit(cache=True, error_model="numpy")
+@cached_njit(__name__, error_model="numpy")
 def _compress(rounds, h, m, t0, t1, final, iv, sigma):
     v = np.empty(16, dtype=np.uint64)
     v[:8] = h

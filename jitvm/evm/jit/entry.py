@@ -1,0 +1,9 @@
+"""The calling convention of generated EVM code, shared by the code generator and the engine that
+calls it (a module of its own so that the engine can run cached code without importing the code
+generator, and with it Numba):
+
+    i64 evm_enter(ptr code, ptr data, ptr words, ptr memory, ptr control, i64 capacity, i64 data_size)
+"""
+
+ENTRY = "evm_enter"
+DONE, INTERPRET, CONTINUE = 0, 1, -1  # what a function returns (CONTINUE: registers[PC] is elsewhere)
