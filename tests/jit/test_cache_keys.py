@@ -49,9 +49,13 @@ def _referenced_modules(module: types.ModuleType) -> set[str]:
     """The jitvm modules whose objects `module` holds as globals (modules, functions, classes,
     Numba dispatchers), found by looking at the imported module, not at its source."""
     found = set()
+    is_package = hasattr(module, "__path__")
     for value in vars(module).values():
         if isinstance(value, types.ModuleType):
             name = value.__name__
+            if is_package and name.startswith(module.__name__ + "."):
+                continue  # a package holds its submodules once anything imported them: no use of them
+
         else:
             function = getattr(value, "py_func", None) or getattr(value, "_pyfunc", None) or value
             name = getattr(function, "__module__", None)
