@@ -156,7 +156,7 @@ class BlockEnv:
 
     @property
     def blob_gasprice(self) -> int:
-        return gas_rules.blob_base_fee(self.excess_blob_gas)
+        return gas_rules.blob_base_fee(self.excess_blob_gas, get_fork("Cancun").blob_schedule.base_fee_update_fraction)
 
 
 class TxEnv:
