@@ -25,7 +25,7 @@ class Instruction:
         return self.mnemonic
 
 
-def disassemble(code: bytes, fork: str = "Cancun") -> list[Instruction]:
+def disassemble(code: bytes, fork: str = DEFAULT_FORK) -> list[Instruction]:
     table = opcode_table(fork)
     listing = []
     for offset, byte, immediate in instruction_starts(code):

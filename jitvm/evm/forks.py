@@ -13,14 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import cache
 
-from jitvm.evm import gas
+from jitvm.evm import DEFAULT_FORK, gas  # noqa: F401 (DEFAULT_FORK is part of this module's interface)
 from jitvm.evm.opcodes import OpcodeTable, fork_index, fork_names, opcode_table
 
 # Forks whose state transition jitvm executes. Earlier forks are in the opcode table (for disassembly
 # and analysis), but their rules (touched-account clearing, older gas and refund schedules) are not
 # implemented, so running them would give wrong answers; they are reported as unsupported instead.
 EXECUTABLE_FORKS = ("Paris", "Shanghai", "Cancun", "Prague", "Osaka")
-DEFAULT_FORK = "Osaka"  # what Ethereum mainnet runs: the default of every command and of jitvm.EVM
 
 
 @dataclass(frozen=True)
