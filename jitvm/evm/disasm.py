@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jitvm.evm import DEFAULT_FORK
 from jitvm.evm.jumpdests import instruction_starts
 from jitvm.evm.opcodes import opcode_table
 
