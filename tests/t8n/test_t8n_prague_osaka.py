@@ -1,10 +1,10 @@
 """Random Prague and Osaka blocks through jitvm's t8n and ethereum-spec-evm's, with identical outputs.
 
-Hypothesis builds a block of one to three transactions (legacy, EIP-1559 or EIP-7702 set-code) from
-two senders, against a pre-state of small contracts:
+Hypothesis builds a block under Prague, Osaka, BPO1 or BPO2 of one to three transactions (legacy,
+EIP-1559, blob or EIP-7702 set-code) from two senders, against a pre-state of small contracts:
 
 - COUNTER increments a slot: a delegate for authorities (its storage is then the authority's);
-- CLZ_STORE stores CLZ of its calldata's first word (EIP-7939);
+- CLZ_STORE stores CLZ of its calldata's first word (EIP-7939) and BLOBBASEFEE;
 - a CALL, DELEGATECALL, STATICCALL and CALLCODE prober each: they call the address in their calldata
   (an authority, a contract, a precompile), store the success, the returned data's hash and
   EXTCODESIZE / EXTCODEHASH of the address (which see a designator, not the delegate's code);
@@ -17,7 +17,9 @@ two senders, against a pre-state of small contracts:
 
 Authorizations are signed by three authority keys (one is also a sender), with chain ids 0, 1 or
 another, nonces that match or not, and signatures that are valid or not (high s, bad y parity). Gas
-limits come near the EIP-7623 floor and above the EIP-7825 cap. result.json (with the requests and
+limits come near the EIP-7623 floor and above the EIP-7825 cap; blob transactions carry up to eight
+blobs (EIP-7594 allows six from Osaka; the block's maximum is the fork's schedule), and the excess
+blob gas is given or derived from the parent's (EIP-7918 from Osaka). result.json (with the requests and
 their hash), alloc.json and the body must agree after tests/t8n/tools.py's normalization.
 
 The default run takes 10 examples (a few seconds); --slow runs 300 (about 25 s; 1,000 agreed once).
@@ -136,7 +138,8 @@ def _deposit_event(fields: list[bytes]) -> bytes:
 
 CODE = {
     COUNTER: _asm(0, "SLOAD", 1, "ADD", 0, "SSTORE"),
-    CLZ_STORE: _asm(0, "CALLDATALOAD", "CLZ", 0, "SSTORE", 1, "CALLDATALOAD", "CLZ", 1, "SSTORE"),
+    CLZ_STORE: _asm(0, "CALLDATALOAD", "CLZ", 0, "SSTORE", 32, "CALLDATALOAD", "CLZ", 1, "SSTORE",
+                    "BLOBBASEFEE", 2, "SSTORE"),
     PRECOMPILE_CALLER: PRECOMPILE_CALLER_CODE,
     **{address: _prober(kind) for kind, address in PROBERS.items()},
 }
@@ -231,7 +234,7 @@ def authorizations(draw) -> dict:
 
 @st.composite
 def blocks(draw) -> tuple[str, dict]:
-    fork = draw(st.sampled_from(["Prague", "Osaka"]))
+    fork = draw(st.sampled_from(["Prague", "Osaka", "Osaka", "BPO1", "BPO2"]))
     alloc = {
         "0x" + sender.hex(): {"balance": hex(10**20), "nonce": "0x0", "code": "0x", "storage": {}} for sender in SENDERS
     }
@@ -250,7 +253,7 @@ def blocks(draw) -> tuple[str, dict]:
     for _ in range(draw(st.integers(1, 3))):
         sender = draw(st.integers(0, 1))
         to, data = draw(calls())
-        tx_type = draw(st.sampled_from([0, 2, 4, 4]))
+        tx_type = draw(st.sampled_from([0, 2, 3, 4, 4]))
         floor = 21000 + 10 * sum(1 if b == 0 else 4 for b in data)
         gas = draw(st.one_of(st.sampled_from([floor - 1, floor, floor + 1, 2**24, 2**24 + 1, 1_000_000]),
                              st.integers(21000, 3_000_000)))
@@ -261,6 +264,10 @@ def blocks(draw) -> tuple[str, dict]:
             tx["gasPrice"] = "0xa"
         else:
             tx["maxFeePerGas"], tx["maxPriorityFeePerGas"], tx["accessList"] = "0xa", "0x1", []
+        if tx_type == 3:
+            blobs = draw(st.integers(0, 8))
+            tx["maxFeePerBlobGas"] = hex(draw(st.sampled_from([1, 10**9, 10**12])))
+            tx["blobVersionedHashes"] = ["0x01" + keccak256(b"%d" % i).hex()[2:] for i in range(blobs)]
         if tx_type == 4:
             tx["authorizationList"] = draw(st.lists(authorizations(), min_size=0 if draw(st.integers(0, 9)) == 0
                                                     else 1, max_size=3))
@@ -269,9 +276,15 @@ def blocks(draw) -> tuple[str, dict]:
     env = {
         "currentCoinbase": "0x" + "c0" * 20, "currentGasLimit": hex(60_000_000), "currentNumber": "0x20",
         "currentTimestamp": "0x3e8", "currentRandom": "0x" + "00" * 32, "currentBaseFee": "0x7",
-        "currentExcessBlobGas": "0x0", "parentBeaconBlockRoot": "0x" + "00" * 32, "withdrawals": [],
+        "parentBeaconBlockRoot": "0x" + "00" * 32, "withdrawals": [],
         "blockHashes": {hex(n): "0x" + keccak256(b"%d" % n).hex() for n in range(0x10, 0x20)},
     }
+    blob_gas = st.sampled_from([0, 131072, 393072, 786432, 1179648, 10**7, 5 * 10**7])
+    if draw(st.booleans()):
+        env["currentExcessBlobGas"] = hex(draw(blob_gas))
+    else:  # derived from the parent's: EIP-7918 compares the blob price with the parent's base fee
+        env["parentExcessBlobGas"], env["parentBlobGasUsed"] = hex(draw(blob_gas)), hex(draw(blob_gas))
+        env["parentBaseFee"] = hex(draw(st.sampled_from([0, 7, 10**6, 10**9, 10**12])))
     return fork, {"alloc": alloc, "env": env, "txs": txs}
 
 
