@@ -38,6 +38,16 @@ class Authorization:
         return keccak256(SET_CODE_MAGIC + rlp.encode([self.chain_id, self.address, self.nonce]))
 
 
+def sign_authorization(secret_key: bytes, chain_id: int, address: bytes, nonce: int) -> Authorization:
+    """An authorization signed by `secret_key` (deterministically, RFC 6979): for tools and tests."""
+    from coincurve import PrivateKey
+
+    unsigned = Authorization(chain_id, address, nonce, 0, 0, 0)
+    signature = PrivateKey(secret_key).sign_recoverable(unsigned.signing_hash(), hasher=None)
+    return Authorization(chain_id, address, nonce, signature[64], int.from_bytes(signature[:32], "big"),
+                         int.from_bytes(signature[32:64], "big"))
+
+
 def designator(address: bytes) -> bytes:
     return DELEGATION_PREFIX + address
 
@@ -59,7 +69,7 @@ def recover_authority(authorization: Authorization) -> bytes | None:
     signature = r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([y_parity])
     try:
         public_key = PublicKey.from_signature_and_message(signature, authorization.signing_hash(), hasher=None)
-    except Exception:  # coincurve raises plain Exception when no key recovers
+    except Exception:  # noqa: BLE001 (coincurve raises plain Exception when no key recovers)
         return None
     return keccak256(public_key.format(compressed=False)[1:])[12:]
 

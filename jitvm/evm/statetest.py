@@ -15,7 +15,13 @@ from typing import Iterator
 from jitvm.errors import InputError, parse_hex, parse_int
 from jitvm.evm.context import BlockEnv
 from jitvm.evm.delegation import Authorization
-from jitvm.evm.forks import BlobSchedule, UnsupportedFork, canonical_fork_name, get_fork, with_blob_schedule
+from jitvm.evm.forks import (
+    BlobSchedule,
+    UnsupportedFork,
+    canonical_fork_name,
+    get_fork,
+    with_blob_schedule,
+)
 from jitvm.evm.roots import logs_hash, state_root
 from jitvm.evm.state import Account, State
 from jitvm.evm.transaction import InvalidTransaction, Transaction, apply_transaction

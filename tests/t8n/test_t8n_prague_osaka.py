@@ -28,14 +28,14 @@ The default run takes 10 examples (a few seconds); --slow runs 300 (about 25 s; 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jitvm.evm import rlp, system
-from jitvm.evm.delegation import SECP256K1_N, SET_CODE_MAGIC
+from jitvm.evm import system
+from jitvm.evm.delegation import SECP256K1_N, sign_authorization
 from jitvm.hashing import keccak256
 from tests.api.bytecode import OP, assemble
 from tests.conftest import FIXTURES
@@ -153,7 +153,7 @@ SYSTEM_CODE = {
 PRECOMPILE_FILES = {0x0B: "blsG1Add", 0x0C: "blsG1Mul", 0x10: "blsMapG1", 0x100: "p256Verify", 0x05: "modexp_eip7883"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _vectors(name: str) -> tuple[bytes, ...]:
     path = FIXTURES / "evm" / "precompiles" / f"{name}.json"
     if not path.exists():
@@ -209,18 +209,13 @@ def calls(draw) -> tuple[bytes, bytes]:
     return COUNTER, draw(st.binary(max_size=200))
 
 
-def sign_authorization(secret: bytes, chain_id: int, address: bytes, nonce: int) -> dict:
-    digest = keccak256(SET_CODE_MAGIC + rlp.encode([chain_id, address, nonce]))
-    signature = coincurve.PrivateKey(secret).sign_recoverable(digest, hasher=None)
-    return {"chainId": chain_id, "address": address, "nonce": nonce, "v": signature[64],
-            "r": int.from_bytes(signature[:32], "big"), "s": int.from_bytes(signature[32:64], "big")}
-
-
 @st.composite
 def authorizations(draw) -> dict:
     authority = draw(st.integers(0, len(AUTHORITY_KEYS) - 1))
-    auth = sign_authorization(AUTHORITY_KEYS[authority], draw(st.sampled_from([0, CHAIN_ID, CHAIN_ID, 7])),
-                              draw(delegates), draw(st.sampled_from([0, 0, 1, 2, 2**64 - 1])))
+    signed = sign_authorization(AUTHORITY_KEYS[authority], draw(st.sampled_from([0, CHAIN_ID, CHAIN_ID, 7])),
+                                draw(delegates), draw(st.sampled_from([0, 0, 1, 2, 2**64 - 1])))
+    auth = {"chainId": signed.chain_id, "address": signed.address, "nonce": signed.nonce, "v": signed.y_parity,
+            "r": signed.r, "s": signed.s}
     damage = draw(st.sampled_from(["none"] * 6 + ["high s", "y parity", "r zero"]))
     if damage == "high s":
         auth["s"] = SECP256K1_N - auth["s"]
@@ -288,8 +283,7 @@ def blocks(draw) -> tuple[str, dict]:
     return fork, {"alloc": alloc, "env": env, "txs": txs}
 
 
-SETTINGS = dict(deadline=None, derandomize=False, suppress_health_check=[HealthCheck.too_slow,
-                                                                         HealthCheck.data_too_large])
+SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
 
 
 def _check(fork: str, inputs: dict, workdir) -> None:
