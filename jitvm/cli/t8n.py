@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--state.reward", dest="state_reward", default="0",
                         help="block reward (accepted for compatibility; proof-of-stake forks pay none)")
     parser.add_argument("--state-test", dest="state_test", action="store_true",
-                        help="skip the system operations (beacon root, withdrawals), as ethereum-spec-evm does")
+                        help="skip the system operations (history and beacon roots, withdrawals, requests), as ethereum-spec-evm does")
     parser.add_argument("--trace", action="store_true",
                         help="write an EIP-3155 trace per transaction to trace-<index>-<hash>.jsonl in basedir")
     for flag in ("--trace.memory", "--trace.nomemory", "--trace.returndata", "--trace.noreturndata",

@@ -76,6 +76,7 @@ def test_the_samples_represent_every_folder():
         assert {str(Path(name).parent) for name in _sample(stride)} == folders
 
 
+@pytest.mark.conformance
 def test_the_fixtures_hold_prague_and_osaka_cases():
     """The README's counts: the release holds 2,627 Prague and 3,711 Osaka cases."""
     if not EEST.is_dir():
