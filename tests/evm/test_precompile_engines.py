@@ -1,10 +1,11 @@
 """Precompiles as contracts see them: a tiny contract CALLs one with a chosen gas and returns the call's
 success flag and return data. Every engine must give the reference's outcome (status, output, gas
-left), and the outcome must be the vector's: its output at exactly its gas, failure one gas short
+used), and the outcome must be the vector's: its output at exactly its gas, failure one gas short
 (the whole gas gone), and failure for every failure vector.
 
-A sample of the fixture vectors: the first two of each file and its failure file, for the Prague
-and Osaka precompiles and the repriced MODEXP.
+The default run takes a sample: the first two vectors of each Prague/Osaka file (and of its failure
+file) and the repriced MODEXP. Under --conformance every vector of every file whose rules hold in a
+fork jitvm executes (all but EIP-198's MODEXP) runs on every engine.
 """
 
 import json
@@ -20,7 +21,7 @@ from tests.conftest import FIXTURES
 
 VECTORS = FIXTURES / "evm" / "precompiles"
 SAMPLE_PER_FILE = 2
-# stem -> (address, fork)
+# stem -> (address, a fork in which the file's prices hold)
 SAMPLED_FILES = {
     "blsG1Add": (0x0B, "Prague"),
     "blsG1MultiExp": (0x0C, "Prague"),
@@ -32,8 +33,21 @@ SAMPLED_FILES = {
     "p256Verify": (0x100, "Osaka"),
     "modexp_eip7883": (0x05, "Osaka"),
 }
+ALL_FILES = {
+    **SAMPLED_FILES,
+    "ecRecover": (0x01, "Cancun"),
+    "modexp_eip2565": (0x05, "Cancun"),
+    "bn256Add": (0x06, "Cancun"),
+    "bn256ScalarMul": (0x07, "Cancun"),
+    "bn256Pairing": (0x08, "Cancun"),
+    "blake2F": (0x09, "Cancun"),
+    "pointEvaluation": (0x0A, "Cancun"),
+    "blsG1Mul": (0x0C, "Osaka"),
+    "blsG2Mul": (0x0E, "Prague"),
+}
+FAILURE_FILES = {"blake2f": ALL_FILES["blake2F"], **{stem: ALL_FILES[stem] for stem in ALL_FILES if stem.startswith("bls")}}
 OTHER_ENGINES = [name for name in ENGINE_NAMES if name != "reference"]
-GAS_TO_SPARE = 100_000  # for the caller's own instructions and memory, beyond what it passes on
+CALLER_GAS = 100_000  # for the caller's own instructions, beyond memory and what it passes on
 
 
 def fork(name: str) -> Fork:
@@ -64,47 +78,80 @@ def caller_code(address: int) -> bytes:
     )
 
 
+def caller_gas(data: bytes, call_gas: int) -> int:
+    """Enough for the caller to copy `data` to memory (twice over) and still pass on `call_gas` after
+    keeping back the 1/64 that CALL must leave (EIP-150)."""
+    words = (len(data) + 31) // 32
+    memory = 3 * words + words * words // 512
+    return CALLER_GAS + 2 * memory + call_gas + call_gas // 32
+
+
 def outcome(engine_name: str, address: int, data: bytes, call_gas: int, fork_name: str) -> tuple:
-    result = call_code(caller_code(address), call_gas.to_bytes(32, "big") + data, gas=call_gas + GAS_TO_SPARE,
+    result = call_code(caller_code(address), call_gas.to_bytes(32, "big") + data, gas=caller_gas(data, call_gas),
                        engine=get_engine(engine_name), fork=fork(fork_name))
-    return result.status, result.output, result.gas_left
+    return result.status, result.output, result.gas_used
 
 
-def load(stem: str) -> list:
+def load(stem: str, count: int | None = SAMPLE_PER_FILE) -> list:
     path = VECTORS / f"{stem}.json"
     if not path.exists():
         pytest.skip(f"fixture {path} not found")
-    return json.loads(path.read_text())[:SAMPLE_PER_FILE]
+    return json.loads(path.read_text())[:count]
 
 
 SUCCESS = (1).to_bytes(32, "big")
 FAILURE = bytes(32)
 
 
-@pytest.mark.parametrize("stem", SAMPLED_FILES)
-@pytest.mark.parametrize("engine_name", OTHER_ENGINES)
-def test_vectors_through_a_call_on_every_engine(engine_name, stem):
-    address, fork_name = SAMPLED_FILES[stem]
-    for vector in load(stem):
+def check_vectors(engine_name: str, stem: str, vectors: list) -> None:
+    address, fork_name = ALL_FILES[stem]
+    for vector in vectors:
         data, gas = bytes.fromhex(vector["Input"]), vector["Gas"]
         exact = outcome("reference", address, data, gas, fork_name)
         assert exact[1] == SUCCESS + bytes.fromhex(vector["Expected"]), vector["Name"]
-        # The precompile takes its price and returns the rest: more gas leaves the caller the same use.
+        # The precompile takes its price and returns the rest: with more gas the caller uses the same.
         more = outcome("reference", address, data, gas + 1000, fork_name)
-        assert (more[1], more[2] - 1000) == (exact[1], exact[2]), vector["Name"]
-        short = outcome("reference", address, data, gas - 1, fork_name)
-        assert short[1] == FAILURE, vector["Name"]
-        for call_gas, expected in ((gas, exact), (gas + 1000, more), (gas - 1, short)):
+        assert more == exact, vector["Name"]
+        calls = [(gas, exact), (gas + 1000, more)]
+        if gas > 0:
+            short = outcome("reference", address, data, gas - 1, fork_name)
+            assert short[1] == FAILURE, vector["Name"]
+            calls.append((gas - 1, short))
+        for call_gas, expected in calls:
             assert outcome(engine_name, address, data, call_gas, fork_name) == expected, vector["Name"]
 
 
-@pytest.mark.parametrize("stem", [stem for stem in SAMPLED_FILES if (VECTORS / f"fail-{stem}.json").exists()])
-@pytest.mark.parametrize("engine_name", OTHER_ENGINES)
-def test_failure_vectors_through_a_call_on_every_engine(engine_name, stem):
-    address, fork_name = SAMPLED_FILES[stem]
+def check_failure_vectors(engine_name: str, stem: str, vectors: list) -> None:
+    address, fork_name = FAILURE_FILES[stem]
     call_gas = 200_000
-    for vector in load(f"fail-{stem}"):
+    for vector in vectors:
         data = bytes.fromhex(vector["Input"])
         reference = outcome("reference", address, data, call_gas, fork_name)
         assert reference[1] == FAILURE, vector["Name"]
         assert outcome(engine_name, address, data, call_gas, fork_name) == reference, vector["Name"]
+
+
+@pytest.mark.parametrize("stem", SAMPLED_FILES)
+@pytest.mark.parametrize("engine_name", OTHER_ENGINES)
+def test_vectors_through_a_call_on_every_engine(engine_name, stem):
+    check_vectors(engine_name, stem, load(stem))
+
+
+@pytest.mark.parametrize("stem", [stem for stem in SAMPLED_FILES if stem in FAILURE_FILES])
+@pytest.mark.parametrize("engine_name", OTHER_ENGINES)
+def test_failure_vectors_through_a_call_on_every_engine(engine_name, stem):
+    check_failure_vectors(engine_name, stem, load(f"fail-{stem}"))
+
+
+@pytest.mark.conformance
+@pytest.mark.parametrize("stem", ALL_FILES)
+@pytest.mark.parametrize("engine_name", OTHER_ENGINES)
+def test_all_vectors_through_a_call_on_every_engine(engine_name, stem):
+    check_vectors(engine_name, stem, load(stem, count=None))
+
+
+@pytest.mark.conformance
+@pytest.mark.parametrize("stem", FAILURE_FILES)
+@pytest.mark.parametrize("engine_name", OTHER_ENGINES)
+def test_all_failure_vectors_through_a_call_on_every_engine(engine_name, stem):
+    check_failure_vectors(engine_name, stem, load(f"fail-{stem}", count=None))

@@ -22,12 +22,11 @@ from jitvm.evm.precompiles.gas import GasRule
 FIELD_MODULUS = 0x1A0111EA397FE69A4B1BA7B6434BACD764774B84F38512BF6730D2A0F6B0F6241EABFFFEB153FFFFB9FEFFFFFFFFAAAB
 FP_SIZE = 64  # as the EVM writes a field element
 FP_PADDING = 16  # the zero bytes in front of the 48 that hold it
+COORDINATE_SIZE = FP_SIZE - FP_PADDING  # as arkworks reads and writes it
 FP2_SIZE = 2 * FP_SIZE
 G1_SIZE = 2 * FP_SIZE
 G2_SIZE = 2 * FP2_SIZE
 SCALAR_SIZE = 32
-G1_MSM_PAIR_SIZE = G1_SIZE + SCALAR_SIZE
-G2_MSM_PAIR_SIZE = G2_SIZE + SCALAR_SIZE
 PAIRING_PAIR_SIZE = G1_SIZE + G2_SIZE
 
 PAIRING_TRUE = (1).to_bytes(32, "big")
@@ -91,7 +90,7 @@ def _require_pairs(data: bytes, pair_size: int, what: str) -> int:
 
 
 def _field_element(data: bytes, offset: int) -> bytes:
-    """The 48 bytes arkworks reads, after checking the padding and the bound."""
+    """The COORDINATE_SIZE bytes arkworks reads, after checking the padding and the bound."""
     encoded = data[offset : offset + FP_SIZE]
     if int.from_bytes(encoded, "big") >= FIELD_MODULUS:
         raise PrecompileError("bls12-381: field element not below p (or nonzero padding)")
@@ -113,7 +112,7 @@ def _point(group: Group, data: bytes, offset: int, in_subgroup: bool):
 def _encode(point) -> bytes:
     """Each 48-byte coordinate back to 64 bytes; infinity comes out as zeros, as it should."""
     raw = point.to_xy_bytes_be()
-    return b"".join(bytes(FP_PADDING) + raw[at : at + 48] for at in range(0, len(raw), 48))
+    return b"".join(bytes(FP_PADDING) + raw[at : at + COORDINATE_SIZE] for at in range(0, len(raw), COORDINATE_SIZE))
 
 
 # --- the precompiles --------------------------------------------------------------------------------
@@ -139,6 +138,8 @@ def _msm(group: Group) -> Callable[[bytes], bytes]:
             # Every point is in the order-r subgroup, so the scalar may be reduced mod r.
             scalar_start = start + group.point_size
             scalars.append(Scalar.from_be_bytes_mod_order(data[scalar_start : scalar_start + SCALAR_SIZE]))
+        if pairs == 1:  # one multiplication: Pippenger's set-up costs more than it saves
+            return _encode(points[0] * scalars[0])
         return _encode(group.point.multiexp_unchecked(points, scalars))
 
     msm.__name__ = f"{group.name.lower()}_msm"
