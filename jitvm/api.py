@@ -30,11 +30,20 @@ from jitvm.evm.addresses import create_address
 from jitvm.evm.context import BlockEnv as _JitBlockEnv
 from jitvm.evm.context import ExecutionContext
 from jitvm.evm.context import TxEnv as _JitTxEnv
+from jitvm.evm import DEFAULT_FORK
+from jitvm.evm.delegation import delegated_address
 from jitvm.evm.forks import get_fork
 from jitvm.evm.memory_budget import DEFAULT_MEMORY_LIMIT, MemoryBudgetExceeded
 from jitvm.evm.message import Message, Status
 from jitvm.evm.state import Account, State
-from jitvm.evm.transaction import Transaction, delete_destroyed_accounts, execute, gas_after_refund, intrinsic_gas
+from jitvm.evm.transaction import (
+    Transaction,
+    delete_destroyed_accounts,
+    execute,
+    gas_after_refund,
+    intrinsic_gas,
+    root_message,
+)
 from jitvm.hashing import EMPTY_KECCAK256, keccak256
 
 __all__ = [
@@ -46,9 +55,11 @@ UINT64_MAX = (1 << 64) - 1
 WORD = 32
 ZERO_ADDRESS = bytes(20)
 
-# pyrevm's spec ids (revm's SpecId names, any case) -> the jitvm fork that runs them. pyrevm's LATEST
-# is Cancun: it warms precompiles 0x01-0x0a and runs TLOAD, MCOPY and BLOBBASEFEE.
-SPEC_IDS = {"LATEST": "Cancun", "CANCUN": "Cancun", "SHANGHAI": "Shanghai", "MERGE": "Paris", "PARIS": "Paris"}
+# pyrevm's spec ids (revm's SpecId names, any case) -> the jitvm fork that runs them. LATEST is the
+# fork mainnet runs (jitvm.evm.DEFAULT_FORK, Osaka); pyrevm 0.3's LATEST is Cancun, so code compared
+# with pyrevm names CANCUN (docs/pyrevm-compat.md).
+SPEC_IDS = {"LATEST": DEFAULT_FORK, "OSAKA": "Osaka", "PRAGUE": "Prague", "CANCUN": "Cancun",
+            "SHANGHAI": "Shanghai", "MERGE": "Paris", "PARIS": "Paris"}
 
 # revm's names for how an execution halted (HaltReason, as pyrevm 0.3.7 spells them).
 HALT_REASONS = {
@@ -157,7 +168,7 @@ class BlockEnv:
 
     @property
     def blob_gasprice(self) -> int:
-        return gas_rules.blob_base_fee(self.excess_blob_gas)
+        return gas_rules.blob_base_fee(self.excess_blob_gas, get_fork("Cancun").blob_schedule.base_fee_update_fraction)
 
 
 class TxEnv:
@@ -373,6 +384,7 @@ class EVM:
         from jitvm.evm.engines import get_engine
 
         self._fork = get_fork(fork_name)
+        self._prague = self._fork.at_least("Prague")
         self._engine_name = engine
         self._engine = get_engine(engine)
         self._gas_limit = gas_limit
@@ -580,14 +592,18 @@ class EVM:
         if intrinsic > gas_limit:
             raise TransactionError(f"Initial gas spend is {intrinsic} but gas limit is {gas_limit}. "
                                    "Error: Transaction(CallGasCostMoreThanGasLimit)")
+        floor = gas_rules.calldata_floor(data) if self._prague else 0
+        if floor > gas_limit:  # EIP-7623, with revm's name for it
+            raise TransactionError(f"Transaction(GasFloorMoreThanGasLimit {{ gas_floor: {floor}, "
+                                   f"gas_limit: {gas_limit} }})")
         if to is None and len(data) > gas_rules.MAX_INITCODE_SIZE and self._fork.at_least("Shanghai"):
             raise TransactionError("Transaction(CreateInitCodeSizeLimit)")
         account = state.accounts.get(sender)
         if account is None:
             nonce = balance = 0
         else:
-            if account.code:
-                raise TransactionError("Transaction(RejectCallerWithCode)")
+            if account.code and not (self._prague and delegated_address(account.code) is not None):
+                raise TransactionError("Transaction(RejectCallerWithCode)")  # EIP-3607, less EIP-7702
             nonce, balance = account.nonce, account.balance
         expected_nonce = self._env.tx.nonce
         if expected_nonce is not None and expected_nonce != nonce:
@@ -617,8 +633,12 @@ class EVM:
         else:
             target = to
             account = state.accounts.get(to)
-            message = Message(sender, to, to, value, data, call_gas, 0, account.code if account else b"",
-                              is_static=is_static)
+            code = account.code if account else b""
+            if self._prague and delegated_address(code) is not None:  # EIP-7702: follow the designator
+                transaction = Transaction(sender, to, value=value, data=data)
+                message = root_message(transaction, state, call_gas, self._fork, is_static)
+            else:
+                message = Message(sender, to, to, value, data, call_gas, 0, code, is_static=is_static)
         warm.add(target)
         ctx.memory_left = self._memory_limit
         try:
@@ -630,7 +650,7 @@ class EVM:
             raise ExecutionHalted(result) from None
         if tracer is not None:
             tracer.end_transaction(frame, gas_limit - frame.gas_left)
-        gas_used, refund = gas_after_refund(state, gas_limit, frame)
+        gas_used, refund = gas_after_refund(state, gas_limit, frame, floor)
         delete_destroyed_accounts(state)
         logs = state.logs  # this transaction's list (begin_transaction starts a new one)
         if logs:

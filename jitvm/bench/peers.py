@@ -1,6 +1,8 @@
 """The EVM peers: pyrevm (revm, Rust) and py-evm (Python), each running a case as the same message
 call jitvm makes (jitvm.evm.calls): from CALLER_ADDRESS to the contract at CONTRACT_ADDRESS, under
-Cancun rules, on a fresh state holding the same accounts.
+Cancun rules (the newest both have; jitvm runs the workloads under Osaka, which charges them the
+same: they use neither CLZ, delegations nor the new precompiles), on a fresh state holding the same
+accounts.
 
 Both report the gas charged inside the call before refunds, as the fixtures and jitvm do:
 pyrevm runs a whole transaction, so its intrinsic gas is taken off and its refund added back;

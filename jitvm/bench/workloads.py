@@ -46,7 +46,8 @@ class PreAccount:
 
 @dataclass(frozen=True, slots=True)
 class EvmCase:
-    """A call into `code` at CONTRACT_ADDRESS (jitvm.evm.calls) with `calldata`, under Cancun rules."""
+    """A call into `code` at CONTRACT_ADDRESS (jitvm.evm.calls) with `calldata`, under the default
+    fork's rules (jitvm.evm.DEFAULT_FORK)."""
 
     name: str  # contract/input
     group: str  # main, micro, analysis or user

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 
 from jitvm.cli.common import console, read_code_argument
+from jitvm.evm import DEFAULT_FORK
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("code", metavar="CODE|FILE", help="bytecode as hex, or a file holding it")
-    parser.add_argument("--fork", default="Cancun", help="fork whose opcode table to use (default Cancun)")
+    parser.add_argument("--fork", default=DEFAULT_FORK, help=f"fork whose opcode table to use (default {DEFAULT_FORK})")
     parser.add_argument("--plain", action="store_true", help="one instruction per line, no table")
 
 

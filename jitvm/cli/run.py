@@ -7,6 +7,7 @@ import json
 import sys
 
 from jitvm.cli.common import add_engine_option, console, read_code_argument
+from jitvm.evm import DEFAULT_FORK
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -14,7 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input", default="", metavar="HEX", help="calldata as hex")
     parser.add_argument("--gas", default="30000000", metavar="N", help="gas for the call (default 30,000,000)")
     parser.add_argument("--value", default="0", metavar="N", help="wei sent with the call")
-    parser.add_argument("--fork", default="Cancun", help="fork rules to run under (default Cancun)")
+    parser.add_argument("--fork", default=DEFAULT_FORK, help=f"fork rules to run under (default {DEFAULT_FORK})")
     add_engine_option(parser)
     parser.add_argument("--trace", action="store_true", help="write an EIP-3155 trace to stderr")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")

@@ -1,7 +1,7 @@
 """`jitvm t8n`: the state transition tool, with geth's `evm t8n` flags and files.
 
     jitvm t8n --input.alloc alloc.json --input.env env.json --input.txs txs.json \\
-              --output.result result.json --output.alloc alloc.json --state.fork Cancun
+              --output.result result.json --output.alloc alloc.json --state.fork Osaka
 
 Any input may be `stdin` (then stdin holds {"alloc": ..., "env": ..., "txs": ...}); any output may be
 `stdout` (then stdout receives {"result": ..., "alloc": ..., "body": ...}). Output files are written
@@ -16,6 +16,7 @@ import os
 import sys
 
 from jitvm.cli.common import add_engine_option
+from jitvm.evm import DEFAULT_FORK
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,12 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="post-state file (default alloc.json; 'stdout' to print it)")
     parser.add_argument("--output.body", dest="output_body", default=None, metavar="FILE",
                         help="write the transactions' RLP here ('stdout' to print it)")
-    parser.add_argument("--state.fork", dest="state_fork", default="Cancun", help="fork rules (default Cancun)")
+    parser.add_argument("--state.fork", dest="state_fork", default=DEFAULT_FORK,
+                        help=f"fork rules (default {DEFAULT_FORK})")
     parser.add_argument("--state.chainid", dest="state_chainid", default="1", help="chain id (default 1)")
     parser.add_argument("--state.reward", dest="state_reward", default="0",
                         help="block reward (accepted for compatibility; proof-of-stake forks pay none)")
     parser.add_argument("--state-test", dest="state_test", action="store_true",
-                        help="skip the system operations (beacon root, withdrawals), as ethereum-spec-evm does")
+                        help="skip the system operations (history and beacon roots, withdrawals, requests), as ethereum-spec-evm does")
     parser.add_argument("--trace", action="store_true",
                         help="write an EIP-3155 trace per transaction to trace-<index>-<hash>.jsonl in basedir")
     for flag in ("--trace.memory", "--trace.nomemory", "--trace.returndata", "--trace.noreturndata",

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from jitvm.evm.context import BlockEnv, ExecutionContext, TxEnv
 from jitvm.evm.execution import execute_message
-from jitvm.evm.forks import Fork, get_fork
+from jitvm.evm.forks import DEFAULT_FORK, Fork, get_fork
 from jitvm.evm.message import Message, Status
 from jitvm.evm.state import Account, Log, State
 
@@ -52,7 +52,7 @@ def call_code(
     gas: int = DEFAULT_GAS,
     value: int = 0,
     engine=None,
-    fork: Fork | str = "Cancun",
+    fork: Fork | str = DEFAULT_FORK,
     state: State | None = None,
     block: BlockEnv | None = None,
     tracer=None,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from jitvm.evm.forks import Fork, get_fork
+from jitvm.evm.forks import DEFAULT_FORK, Fork, get_fork
 from jitvm.evm.memory_budget import DEFAULT_MEMORY_LIMIT
 from jitvm.evm.state import State
 from jitvm.hashing import keccak256
@@ -53,7 +53,7 @@ class ExecutionContext:
     state: State
     block: BlockEnv = field(default_factory=BlockEnv)
     tx: TxEnv = field(default_factory=TxEnv)
-    fork: Fork = field(default_factory=lambda: get_fork("Cancun"))
+    fork: Fork = field(default_factory=lambda: get_fork(DEFAULT_FORK))
     engine: "Engine" = None  # None (the default) is replaced by the reference interpreter's engine
     tracer: Any = None  # an EIP-3155 tracer (jitvm.evm.trace), or None
     # Bytes of EVM memory the transaction's frames may still take (jitvm.evm.execution.take_memory).

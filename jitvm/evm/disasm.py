@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jitvm.evm import DEFAULT_FORK
 from jitvm.evm.jumpdests import instruction_starts
 from jitvm.evm.opcodes import opcode_table
 
@@ -25,7 +26,7 @@ class Instruction:
         return self.mnemonic
 
 
-def disassemble(code: bytes, fork: str = "Cancun") -> list[Instruction]:
+def disassemble(code: bytes, fork: str = DEFAULT_FORK) -> list[Instruction]:
     table = opcode_table(fork)
     listing = []
     for offset, byte, immediate in instruction_starts(code):

@@ -44,7 +44,8 @@ def _enter(message: Message, ctx: ExecutionContext, frames: list) -> FrameResult
     if message.should_transfer_value and message.value:
         state.transfer(message.caller, message.target, message.value)
 
-    if not message.is_create and _precompile_number(message.code_address, ctx) is not None:
+    if (not message.is_create and not message.disable_precompiles
+            and _precompile_number(message.code_address, ctx) is not None):
         return _leave(message, _run_precompile(message, ctx), snapshot, ctx)
     if not message.code:
         return _leave(message, FrameResult(Status.SUCCESS, message.gas), snapshot, ctx)

@@ -54,13 +54,23 @@ TX_DATA_NONZERO = 16
 TX_ACCESS_LIST_ADDRESS = 2400
 TX_ACCESS_LIST_STORAGE_KEY = 1900
 REFUND_QUOTIENT = 5  # EIP-3529: refund at most a fifth of the gas used
+# EIP-7623 (Prague): a transaction pays at least a floor price per calldata token (a zero byte is one
+# token, any other byte four).
+TOKENS_PER_NONZERO_BYTE = 4
+FLOOR_PER_TOKEN = 10
+# EIP-7825 (Osaka): no transaction may ask for more gas than this.
+MAX_TRANSACTION_GAS = 1 << 24
 
-# Blobs (EIP-4844).
+# EIP-7702 (Prague): each authorization costs as much as creating an account; one whose authority
+# already exists gets the difference back as a refund.
+PER_EMPTY_ACCOUNT_COST = 25000
+PER_AUTH_BASE_COST = 12500
+
+# Blobs (EIP-4844); the target, maximum and fee fraction per fork are jitvm.evm.forks.BLOB_SCHEDULES.
 GAS_PER_BLOB = 1 << 17
 MIN_BLOB_BASE_FEE = 1
-BLOB_BASE_FEE_UPDATE_FRACTION = 3338477
-MAX_BLOB_GAS_PER_BLOCK = 786432
 VERSIONED_HASH_VERSION_KZG = 1
+BLOB_BASE_COST = 1 << 13  # EIP-7918 (Osaka): a blob's fee is bounded below by this much execution gas
 
 
 def words(size: int) -> int:
@@ -123,5 +133,17 @@ def fake_exponential(factor: int, numerator: int, denominator: int) -> int:
     return output // denominator
 
 
-def blob_base_fee(excess_blob_gas: int) -> int:
-    return fake_exponential(MIN_BLOB_BASE_FEE, excess_blob_gas, BLOB_BASE_FEE_UPDATE_FRACTION)
+def blob_base_fee(excess_blob_gas: int, update_fraction: int) -> int:
+    """The price of a unit of blob gas (EIP-4844), with the fork's update fraction (EIP-7691)."""
+    return fake_exponential(MIN_BLOB_BASE_FEE, excess_blob_gas, update_fraction)
+
+
+def calldata_tokens(data: bytes) -> int:
+    """EIP-7623's measure of calldata: a zero byte is one token, any other byte four."""
+    zero_bytes = data.count(0)
+    return zero_bytes + TOKENS_PER_NONZERO_BYTE * (len(data) - zero_bytes)
+
+
+def calldata_floor(data: bytes) -> int:
+    """EIP-7623: the least gas a transaction with this calldata pays (Prague on)."""
+    return TX_BASE + FLOOR_PER_TOKEN * calldata_tokens(data)

@@ -51,6 +51,9 @@ class Message:
     is_static: bool = False
     is_create: bool = False
     should_transfer_value: bool = True
+    # The code came through an EIP-7702 delegation: a precompile's address then runs as an account
+    # without code, never as the precompile.
+    disable_precompiles: bool = False
 
 
 @dataclass(slots=True)

@@ -14,7 +14,14 @@ from typing import Iterator
 
 from jitvm.errors import InputError, parse_hex, parse_int
 from jitvm.evm.context import BlockEnv
-from jitvm.evm.forks import UnsupportedFork, canonical_fork_name, get_fork
+from jitvm.evm.delegation import Authorization
+from jitvm.evm.forks import (
+    BlobSchedule,
+    UnsupportedFork,
+    canonical_fork_name,
+    get_fork,
+    with_blob_schedule,
+)
 from jitvm.evm.roots import logs_hash, state_root
 from jitvm.evm.state import Account, State
 from jitvm.evm.transaction import InvalidTransaction, Transaction, apply_transaction
@@ -37,6 +44,7 @@ class Case:
     expected_root: bytes
     expected_logs: bytes
     expected_exception: str | None
+    blob_schedule: BlobSchedule | None = None  # the test's `config.blobSchedule` for its fork, if it has one
 
     @property
     def label(self) -> str:
@@ -90,6 +98,10 @@ def _cases_of_test(path: Path, name: str, test: dict) -> Iterator[Case]:
     where = f"{path}: {name}"
     pre = _parse_pre(_field(test, "pre", where), f"{where}.pre")
     block = _parse_env(_field(test, "env", where), f"{where}.env")
+    config = test.get("config") or {}
+    if config.get("chainid") is not None:
+        block.chain_id = parse_int(config["chainid"], f"{where}.config.chainid")
+    schedules = _parse_blob_schedules(config.get("blobSchedule") or {}, f"{where}.config.blobSchedule")
     tx = _field(test, "transaction", where)
     for fork_name, posts in _field(test, "post", where).items():
         try:
@@ -115,7 +127,26 @@ def _cases_of_test(path: Path, name: str, test: dict) -> Iterator[Case]:
                 expected_root=parse_hex(_field(post, "hash", post_where), f"{post_where}.hash"),
                 expected_logs=parse_hex(_field(post, "logs", post_where), f"{post_where}.logs"),
                 expected_exception=post.get("expectException"),
+                blob_schedule=schedules.get(fork),
             )
+
+
+def _parse_blob_schedules(schedules: dict, where: str) -> dict[str, BlobSchedule]:
+    """EIP-7840's per-fork blob parameters, as execution-spec-tests write them in a test's config."""
+    parsed = {}
+    for name, entry in schedules.items():
+        entry_where = f"{where}.{name}"
+        try:
+            fork = canonical_fork_name(name)
+        except KeyError:
+            continue  # a fork jitvm does not know cannot be asked for either
+        parsed[fork] = BlobSchedule(
+            target=parse_int(_field(entry, "target", entry_where), f"{entry_where}.target"),
+            max=parse_int(_field(entry, "max", entry_where), f"{entry_where}.max"),
+            base_fee_update_fraction=parse_int(_field(entry, "baseFeeUpdateFraction", entry_where),
+                                               f"{entry_where}.baseFeeUpdateFraction"),
+        )
+    return parsed
 
 
 def _parse_address(text, where: str) -> bytes:
@@ -211,6 +242,8 @@ def _parse_transaction(tx: dict, d: int, g: int, v: int, where: str) -> Transact
             for entry in access_lists[d]
         )
     blob_hashes = tx.get("blobVersionedHashes")
+    authorizations = _parse_authorizations(tx["authorizationList"], f"{where}.authorizationList") \
+        if tx.get("authorizationList") is not None else None
     transaction = Transaction(
         sender=_sender_of(tx, where),
         to=_parse_address(to_text, f"{where}.to") if to_text else None,
@@ -225,12 +258,39 @@ def _parse_transaction(tx: dict, d: int, g: int, v: int, where: str) -> Transact
         blob_hashes=tuple(parse_hex(h, f"{where}.blobVersionedHashes") for h in blob_hashes)
         if blob_hashes is not None else None,
         max_fee_per_blob_gas=optional("maxFeePerBlobGas"),
+        authorizations=authorizations,
     )
     numbers = (transaction.nonce, transaction.gas_limit, transaction.value, transaction.gas_price or 0,
                transaction.max_fee_per_gas or 0, transaction.max_priority_fee_per_gas or 0)
-    if any(n >= UINT256_LIMIT for n in numbers):
+    if any(n >= UINT256_LIMIT for n in numbers) or not all(map(_encodable, authorizations or ())):
         return None  # no valid encoding exists; such a transaction is rejected (RLP_INVALID_VALUE)
     return transaction
+
+
+def _parse_authorizations(entries, where: str) -> tuple[Authorization, ...]:
+    if not isinstance(entries, list):
+        raise InputError(where, "expected a list of authorizations")
+    authorizations = []
+    for i, entry in enumerate(entries):
+        entry_where = f"{where}[{i}]"
+        y_parity = entry.get("yParity", entry.get("v"))
+        authorizations.append(Authorization(
+            chain_id=_parse_tx_int(_field(entry, "chainId", entry_where), f"{entry_where}.chainId"),
+            address=_parse_address(_field(entry, "address", entry_where), f"{entry_where}.address"),
+            nonce=_parse_tx_int(_field(entry, "nonce", entry_where), f"{entry_where}.nonce"),
+            y_parity=_parse_tx_int(y_parity if y_parity is not None else _field(entry, "yParity", entry_where),
+                                   f"{entry_where}.yParity"),
+            r=_parse_tx_int(_field(entry, "r", entry_where), f"{entry_where}.r"),
+            s=_parse_tx_int(_field(entry, "s", entry_where), f"{entry_where}.s"),
+        ))
+    return tuple(authorizations)
+
+
+def _encodable(authorization: Authorization) -> bool:
+    """Whether the authorization's fields fit their encoded sizes (EIP-7702: chain id, r and s 256
+    bits, nonce 64 bits, y parity 8 bits)."""
+    return (authorization.chain_id < UINT256_LIMIT and authorization.nonce < 1 << 64
+            and authorization.y_parity < 1 << 8 and authorization.r < UINT256_LIMIT and authorization.s < UINT256_LIMIT)
 
 
 def run_case(case: Case, engine=None, tracer=None) -> CaseResult:
@@ -238,6 +298,8 @@ def run_case(case: Case, engine=None, tracer=None) -> CaseResult:
         fork = get_fork(case.fork)
     except UnsupportedFork as exc:
         return CaseResult(case, False, b"", b"", None, skipped=str(exc))
+    if case.blob_schedule is not None:
+        fork = with_blob_schedule(fork, case.blob_schedule)
     state = State({address: account.copy() for address, account in case.pre.items()})
     rejection = None
     gas_used = 0

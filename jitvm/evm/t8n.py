@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from jitvm.errors import InputError, parse_hex, parse_int
-from jitvm.evm import gas, rlp
+from jitvm.evm import gas, rlp, system
 from jitvm.evm.addresses import create_address
-from jitvm.evm.context import BlockEnv, ExecutionContext, TxEnv
-from jitvm.evm.execution import execute_message
+from jitvm.evm.context import BlockEnv
+from jitvm.evm.delegation import Authorization
 from jitvm.evm.forks import Fork
-from jitvm.evm.message import Message
 from jitvm.evm.roots import logs_hash, state_root
 from jitvm.evm.state import Account, Log, State
 from jitvm.evm.transaction import InvalidTransaction, Transaction, apply_transaction
@@ -41,12 +40,7 @@ EIP155_V_BASE = 35  # v of an EIP-155 signature: 35 + 2 * chain id + recovery id
 # EIP-1559 base fee adjustment.
 ELASTICITY_MULTIPLIER = 2
 BASE_FEE_MAX_CHANGE_DENOMINATOR = 8
-TARGET_BLOB_GAS_PER_BLOCK = 393216  # EIP-4844 (Cancun)
 
-# EIP-4788: the beacon roots contract, called by the system before the block's transactions.
-SYSTEM_ADDRESS = bytes.fromhex("fffffffffffffffffffffffffffffffffffffffe")
-BEACON_ROOTS_ADDRESS = bytes.fromhex("000f3df6d732807ef1319fb7b8bb8522d0beac02")
-SYSTEM_TRANSACTION_GAS = 30_000_000
 GWEI = 10**9  # withdrawal amounts are in gwei
 
 # Field lists of the signed encodings, per transaction type (EIP-2718 envelopes).
@@ -57,7 +51,10 @@ TX_FIELDS = {
         "v", "r", "s"),
     3: ("chainId", "nonce", "maxPriorityFeePerGas", "maxFeePerGas", "gas", "to", "value", "input", "accessList",
         "maxFeePerBlobGas", "blobVersionedHashes", "v", "r", "s"),
+    4: ("chainId", "nonce", "maxPriorityFeePerGas", "maxFeePerGas", "gas", "to", "value", "input", "accessList",
+        "authorizationList", "v", "r", "s"),
 }
+AUTHORIZATION_FIELDS = ("chainId", "address", "nonce", "v", "r", "s")  # EIP-7702's tuple, in RLP order
 SIGNATURE_FIELDS = 3  # v (y parity for typed transactions), r, s: always last
 
 # geth's wording for a rejected transaction, so that tools matching geth's messages understand jitvm.
@@ -76,7 +73,13 @@ REJECTION_MESSAGES = {
     "TYPE_3_TX_CONTRACT_CREATION": "blob transaction of type create",
     "TYPE_3_TX_ZERO_BLOBS": "blobless blob transaction",
     "TYPE_3_TX_INVALID_BLOB_VERSIONED_HASH": "blob version not supported",
-    "TYPE_3_TX_BLOB_COUNT_EXCEEDED": "blob gas limit reached",
+    "TYPE_3_TX_BLOB_COUNT_EXCEEDED": "blob transaction has too many blobs",
+    "TYPE_3_TX_MAX_BLOB_GAS_ALLOWANCE_EXCEEDED": "blob gas limit reached",
+    "TYPE_4_TX_PRE_FORK": "transaction type not supported",
+    "TYPE_4_TX_CONTRACT_CREATION": "EIP-7702 transaction cannot be used to create contract",
+    "TYPE_4_EMPTY_AUTHORIZATION_LIST": "EIP-7702 transaction with empty auth list",
+    "INTRINSIC_GAS_BELOW_FLOOR_GAS_COST": "insufficient gas for floor data gas cost",
+    "GAS_LIMIT_EXCEEDS_MAXIMUM": "transaction gas limit too high",
     "INSUFFICIENT_MAX_FEE_PER_BLOB_GAS": "max fee per blob gas less than block blob gas fee",
     "INVALID_SIGNATURE": "invalid transaction v, r, s values",
     "INVALID_CHAIN_ID": "invalid chain id for signer",
@@ -123,6 +126,8 @@ def _rlp_fields(tx_type: int, fields: dict, names: tuple[str, ...]) -> list:
             value = value or b""
         elif name == "blobVersionedHashes":
             value = list(value)
+        elif name == "authorizationList":
+            value = [[a.chain_id, a.address, a.nonce, a.y_parity, a.r, a.s] for a in value]
         items.append(value)
     return items
 
@@ -205,6 +210,7 @@ def _to_transaction(tx_type: int, fields: dict, sender: bytes) -> Transaction:
         access_list=access_list if tx_type != 0 else None,
         blob_hashes=tuple(fields["blobVersionedHashes"]) if tx_type == 3 else None,
         max_fee_per_blob_gas=fields.get("maxFeePerBlobGas"),
+        authorizations=tuple(fields["authorizationList"]) if tx_type == 4 else None,
     )
 
 
@@ -219,6 +225,8 @@ def transaction_from_json(obj: dict, chain_id: int, where: str) -> SignedTransac
         raise InputError(where, "a transaction is a JSON object")
     if "type" in obj:
         tx_type = parse_int(obj["type"], f"{where}.type")
+    elif "authorizationList" in obj:
+        tx_type = 4
     elif "maxFeePerBlobGas" in obj:
         tx_type = 3
     elif "maxFeePerGas" in obj:
@@ -253,6 +261,9 @@ def transaction_from_json(obj: dict, chain_id: int, where: str) -> SignedTransac
             ]
         elif name == "blobVersionedHashes":
             fields[name] = [parse_hex(h, f"{where}.{name}") for h in obj.get(name) or []]
+        elif name == "authorizationList":
+            fields[name] = [_authorization_from_json(entry, f"{where}.{name}[{i}]")
+                            for i, entry in enumerate(obj.get(name) or [])]
         elif name == "chainId":
             fields[name] = number("chainId", chain_id)
         elif name == "v":
@@ -268,6 +279,48 @@ def transaction_from_json(obj: dict, chain_id: int, where: str) -> SignedTransac
         signing_chain = fields.get("chainId", chain_id) if tx_type != 0 or protected else None
         sign(tx_type, fields, parse_hex(obj["secretKey"], f"{where}.secretKey"), signing_chain)
     return _signed(tx_type, fields, chain_id)
+
+
+def _authorization_from_json(entry, where: str) -> Authorization:
+    """An EIP-7702 authorization in JSON: chainId, address, nonce, v (or yParity), r, s."""
+    if not isinstance(entry, dict):
+        raise InputError(where, "an authorization is a JSON object")
+
+    def number(key: str, *alternatives: str) -> int:
+        for name in (key, *alternatives):
+            if entry.get(name) is not None:
+                return parse_int(entry[name], f"{where}.{name}")
+        raise InputError(where, f"missing field {key!r}")
+
+    authorization = Authorization(number("chainId"), _address(entry.get("address"), f"{where}.address"),
+                                  number("nonce"), number("v", "yParity"), number("r"), number("s"))
+    if not _authorization_fits(authorization):
+        raise TransactionDecodingError("MALFORMED", "an authorization field is out of range")
+    return authorization
+
+
+def _authorization_fits(authorization: Authorization) -> bool:
+    """Its fields fit their encoded types (chain id, r, s: 256 bits; nonce: 64; y parity: 8)."""
+    return (max(authorization.chain_id, authorization.r, authorization.s) < UINT256_LIMIT
+            and authorization.nonce < UINT64_LIMIT and authorization.y_parity < 256)
+
+
+def _rlp_authorizations(value) -> list[Authorization]:
+    if not isinstance(value, list):
+        raise TransactionDecodingError("MALFORMED", "authorization list is not a list")
+    authorizations = []
+    for entry in value:
+        if not isinstance(entry, list) or len(entry) != len(AUTHORIZATION_FIELDS):
+            raise TransactionDecodingError("MALFORMED", "bad authorization")
+        chain_id, address, nonce, y_parity, r, s = entry
+        if not isinstance(address, bytes) or len(address) != 20:
+            raise TransactionDecodingError("MALFORMED", "bad authorization address")
+        authorization = Authorization(_rlp_int(chain_id, "chainId"), address, _rlp_int(nonce, "nonce"),
+                                      _rlp_int(y_parity, "yParity"), _rlp_int(r, "r"), _rlp_int(s, "s"))
+        if not _authorization_fits(authorization):
+            raise TransactionDecodingError("MALFORMED", "an authorization field is out of range")
+        authorizations.append(authorization)
+    return authorizations
 
 
 def _rlp_int(item, name: str) -> int:
@@ -316,7 +369,7 @@ def transaction_from_rlp(item) -> tuple[int, dict]:
     fields: dict[str, Any] = {}
     for name, value in zip(names, values):
         if name == "to":
-            if not isinstance(value, bytes) or len(value) not in ((0, 20) if tx_type != 3 else (20,)):
+            if not isinstance(value, bytes) or len(value) not in ((0, 20) if tx_type < 3 else (20,)):
                 raise TransactionDecodingError("MALFORMED", "bad recipient")
             fields["to"] = value
         elif name == "input":
@@ -329,6 +382,8 @@ def transaction_from_rlp(item) -> tuple[int, dict]:
             if not isinstance(value, list) or not all(isinstance(h, bytes) and len(h) == WORD for h in value):
                 raise TransactionDecodingError("MALFORMED", "bad blob versioned hashes")
             fields[name] = value
+        elif name == "authorizationList":
+            fields[name] = _rlp_authorizations(value)
         else:
             fields[name] = _rlp_int(value, name)
     return tx_type, fields
@@ -403,9 +458,21 @@ def expected_base_fee(parent_gas_limit: int, parent_gas_used: int, parent_base_f
     return parent_base_fee - delta
 
 
-def expected_excess_blob_gas(parent_excess_blob_gas: int, parent_blob_gas_used: int) -> int:
-    """EIP-4844: blob gas used above the target accumulates as excess."""
-    return max(0, parent_excess_blob_gas + parent_blob_gas_used - TARGET_BLOB_GAS_PER_BLOCK)
+def expected_excess_blob_gas(fork: Fork, parent_excess_blob_gas: int, parent_blob_gas_used: int,
+                             parent_base_fee: int) -> int:
+    """EIP-4844: blob gas used above the fork's target accumulates as excess. From Osaka (EIP-7918),
+    while blobs cost less than BLOB_BASE_COST execution gas, the excess only grows (by the used gas
+    above the target share of the maximum), so the blob fee rises back to that bound."""
+    parent_blob_gas = parent_excess_blob_gas + parent_blob_gas_used
+    target = fork.target_blob_gas_per_block
+    if parent_blob_gas < target:
+        return 0
+    if fork.at_least("Osaka"):
+        blob_price = gas.GAS_PER_BLOB * fork.blob_base_fee(parent_excess_blob_gas)
+        if gas.BLOB_BASE_COST * parent_base_fee > blob_price:
+            schedule = fork.blob_schedule
+            return parent_excess_blob_gas + parent_blob_gas_used * (schedule.max - schedule.target) // schedule.max
+    return parent_blob_gas - target
 
 
 def parse_env(env: dict, fork: Fork, chain_id: int, where: str = "env") -> Environment:
@@ -432,8 +499,8 @@ def parse_env(env: dict, fork: Fork, chain_id: int, where: str = "env") -> Envir
         if env.get("currentExcessBlobGas") is not None:
             excess_blob_gas = number("currentExcessBlobGas")
         else:
-            excess_blob_gas = expected_excess_blob_gas(number("parentExcessBlobGas", 0),
-                                                       number("parentBlobGasUsed", 0))
+            excess_blob_gas = expected_excess_blob_gas(fork, number("parentExcessBlobGas", 0),
+                                                       number("parentBlobGasUsed", 0), number("parentBaseFee", 0))
     random = env.get("currentRandom")
     prev_randao = 0 if random is None else parse_int(random if random[:2] in ("0x", "0X") else "0x" + random,
                                                      f"{where}.currentRandom")
@@ -543,6 +610,7 @@ class TransitionResult:
     rejected: dict[int, str]
     gas_used: int
     blob_gas_used: int
+    requests: system.Requests | None = None  # Prague on (EIP-7685)
 
 
 def _topic_bytes(topic) -> bytes:
@@ -567,16 +635,6 @@ def logs_bloom(logs) -> bytes:
     return bits.to_bytes(BLOOM_BITS // 8, "big")
 
 
-def _beacon_root_call(state: State, block: BlockEnv, root: bytes, fork: Fork, engine) -> None:
-    """EIP-4788: the system stores the parent beacon block root before the transactions run."""
-    state.begin_transaction()
-    ctx = ExecutionContext(state=state, block=block, tx=TxEnv(origin=SYSTEM_ADDRESS, gas_price=block.base_fee),
-                           fork=fork, engine=engine)
-    message = Message(SYSTEM_ADDRESS, BEACON_ROOTS_ADDRESS, BEACON_ROOTS_ADDRESS, 0, root,
-                      SYSTEM_TRANSACTION_GAS, 0, state.code(BEACON_ROOTS_ADDRESS), should_transfer_value=False)
-    execute_message(message, ctx)
-
-
 def _apply_withdrawals(state: State, withdrawals: list[Withdrawal]) -> None:
     """Credit each withdrawal (an empty account credited with nothing does not come to exist)."""
     state.begin_transaction()
@@ -599,12 +657,13 @@ def transition(
     state_test: bool = False,
     tracer_for: Callable[[int, bytes], Any] | None = None,
 ) -> TransitionResult:
-    """Apply the block. `state_test` skips the system operations (beacon root, withdrawals), as
-    ethereum-spec-evm's --state-test does; `tracer_for(index, tx hash)` gives a tracer per transaction."""
+    """Apply the block. `state_test` skips the system operations (history and beacon roots, withdrawals,
+    requests), as ethereum-spec-evm's --state-test does; `tracer_for(index, tx hash)` gives a tracer
+    per transaction."""
     state = State(accounts)
     block = environment.block
-    if not state_test and fork.at_least("Cancun") and environment.parent_beacon_block_root is not None:
-        _beacon_root_call(state, block, environment.parent_beacon_block_root, fork, engine)
+    if not state_test:
+        system.before_transactions(state, block, fork, environment.parent_beacon_block_root, engine)
     rejected = dict(transactions.rejected)
     included: list[SignedTransaction] = []
     receipts: list[Receipt] = []
@@ -619,8 +678,9 @@ def transition(
             rejected[index] = (f"{REJECTION_MESSAGES['GAS_ALLOWANCE_EXCEEDED']}: have {block.gas_limit - gas_used}, "
                                f"want {tx.gas_limit}")
             continue
-        if blob_gas_used + tx_blob_gas > gas.MAX_BLOB_GAS_PER_BLOCK:
-            rejected[index] = f"{REJECTION_MESSAGES['TYPE_3_TX_BLOB_COUNT_EXCEEDED']}: {tx_blob_gas} more blob gas"
+        if blob_gas_used + tx_blob_gas > fork.max_blob_gas_per_block:
+            rejected[index] = (f"{REJECTION_MESSAGES['TYPE_3_TX_MAX_BLOB_GAS_ALLOWANCE_EXCEEDED']}: "
+                               f"{tx_blob_gas} more blob gas")
             continue
         tracer = tracer_for(index, signed.hash) if tracer_for is not None else None
         try:
@@ -647,8 +707,12 @@ def transition(
         included.append(signed)
     if not state_test and environment.withdrawals is not None:
         _apply_withdrawals(state, environment.withdrawals)
+    requests = None
+    if fork.at_least("Prague"):
+        logs = [log for receipt in receipts for log in receipt.logs]
+        requests = system.Requests([]) if state_test else system.after_transactions(state, block, fork, logs, engine)
     return TransitionResult(state, environment, fork, included, receipts, transactions, rejected, gas_used,
-                            blob_gas_used)
+                            blob_gas_used, requests)
 
 
 # -- outputs -----------------------------------------------------------------------------------------
@@ -708,7 +772,7 @@ def result_json(outcome: TransitionResult) -> dict:
         }
         if receipt.tx_type == 3:
             entry["blobGasUsed"] = _hex(receipt.blob_gas_used)
-            entry["blobGasPrice"] = _hex(gas.blob_base_fee(block.excess_blob_gas))
+            entry["blobGasPrice"] = _hex(outcome.fork.blob_base_fee(block.excess_blob_gas))
         receipts.append(entry)
     result = {
         "stateRoot": _data(state_root(outcome.state.accounts)),
@@ -727,6 +791,11 @@ def result_json(outcome: TransitionResult) -> dict:
     if outcome.fork.at_least("Cancun"):
         result["currentExcessBlobGas"] = _hex(block.excess_blob_gas)
         result["blobGasUsed"] = _hex(outcome.blob_gas_used)
+    if outcome.requests is not None:  # each request with its type byte, as ethereum-spec-evm writes them
+        result["requestsHash"] = _data(outcome.requests.hash)
+        result["requests"] = [_data(request) for request in outcome.requests.items]
+        if outcome.requests.invalid is not None:
+            result["blockException"] = outcome.requests.invalid
     return result
 
 

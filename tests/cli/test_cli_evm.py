@@ -100,6 +100,15 @@ def test_run_prints_output_gas_and_status():
     assert result["status"] == "success"
 
 
+def test_run_defaults_to_osaka():
+    """CLZ (Osaka) runs by default; --fork Prague makes it an undefined opcode."""
+    # PUSH0 CLZ PUSH0 MSTORE PUSH1 32 PUSH0 RETURN: CLZ(0) = 256
+    latest = json.loads(jitvm("run", "5f1e5f5260205ff3", "--json").stdout)
+    assert latest["output"] == "0x" + "00" * 30 + "0100"
+    prague = jitvm("run", "5f1e5f5260205ff3", "--json", "--fork", "Prague")
+    assert prague.returncode == 1 and json.loads(prague.stdout)["status"] == "invalid_opcode"
+
+
 def test_run_reports_a_revert_with_exit_1():
     completed = jitvm("run", "60006000fd")
     assert completed.returncode == 1

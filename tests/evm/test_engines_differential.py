@@ -9,7 +9,7 @@ Two sources of programs:
 - generated programs (hypothesis): bytecode assembled from fragments chosen to reach the corners —
   edge-value operands, valid and invalid jumps, memory at huge offsets, storage and transient
   storage, calls to precompiles and to other contracts of the pre-state (which return, revert, write
-  storage, loop forever or self-destruct), creates, logs, reverts — run as a call with a gas limit
+  storage, loop forever or self-destruct, or delegate by EIP-7702 designators), CLZ, creates, logs, reverts — run as a call with a gas limit
   drawn anywhere up to what the program uses, so it runs out of gas at every kind of point, under
   each executable fork. Status, output, gas left, the whole resulting state, logs, refund and
   transient storage must agree.
@@ -131,8 +131,8 @@ def test_state_tests_agree_with_reference(engine_name, name):
 
 # -- generated programs ---------------------------------------------------------------------------
 
-OP = {name: opcode.byte for name, opcode in opcode_table("Cancun").by_name.items()}
-PRECOMPILES = [n.to_bytes(20, "big") for n in sorted(get_fork("Cancun").precompiles)]
+OP = {name: opcode.byte for name, opcode in opcode_table("Osaka").by_name.items()}  # CLZ is undefined before
+PRECOMPILES = [n.to_bytes(20, "big") for n in sorted(get_fork("Osaka").precompiles)]
 
 
 def assemble(*parts) -> bytes:
@@ -162,8 +162,11 @@ DESTRUCTOR = bytes.fromhex("00000000000000000000000000000000000a0005")
 REENTRANT = bytes.fromhex("00000000000000000000000000000000000a0006")
 EOA = bytes.fromhex("00000000000000000000000000000000000a0007")
 ABSENT = bytes.fromhex("00000000000000000000000000000000000a00ff")
+# EIP-7702 designators (Prague on): calls run the delegate's code, EXTCODE* see the designator.
+DELEGATED = bytes.fromhex("00000000000000000000000000000000000a0008")
+DELEGATED_TO_PRECOMPILE = bytes.fromhex("00000000000000000000000000000000000a0009")
 CALLEES = [RETURNER, REVERTER, WRITER, SPINNER, DESTRUCTOR, REENTRANT, EOA, ABSENT, CONTRACT_ADDRESS,
-           *PRECOMPILES]
+           DELEGATED, DELEGATED_TO_PRECOMPILE, *PRECOMPILES]
 
 CALLEE_CODE = {
     # Returns the 32 bytes CALLER + CALLVALUE + its calldata's first word.
@@ -178,6 +181,8 @@ CALLEE_CODE = {
     # Calls the main contract back with half its gas, passing its calldata on.
     REENTRANT: assemble("CALLDATASIZE", 0, 0, "CALLDATACOPY", 0, 0, "CALLDATASIZE", 0, 0,
                         int.from_bytes(CONTRACT_ADDRESS, "big"), 2, "GAS", "DIV", "CALL", 0, "SSTORE"),
+    DELEGATED: b"\xef\x01\x00" + WRITER,
+    DELEGATED_TO_PRECOMPILE: b"\xef\x01\x00" + (4).to_bytes(20, "big"),
 }
 
 EDGE_VALUES = [
@@ -198,7 +203,7 @@ callees = st.sampled_from(CALLEES)
 call_gas = st.one_of(st.integers(0, 30000), st.sampled_from([2**64, 2**256 - 1, 2300]))
 
 WORD_OPS = ["ADD", "MUL", "SUB", "DIV", "SDIV", "MOD", "SMOD", "ADDMOD", "MULMOD", "EXP", "SIGNEXTEND",
-            "LT", "GT", "SLT", "SGT", "EQ", "ISZERO", "AND", "OR", "XOR", "NOT", "BYTE", "SHL", "SHR", "SAR"]
+            "LT", "GT", "SLT", "SGT", "EQ", "ISZERO", "AND", "OR", "XOR", "NOT", "BYTE", "SHL", "SHR", "SAR", "CLZ"]
 ENV_OPS = ["ADDRESS", "BALANCE", "ORIGIN", "CALLER", "CALLVALUE", "CALLDATASIZE", "CODESIZE", "GASPRICE",
            "RETURNDATASIZE", "COINBASE", "TIMESTAMP", "NUMBER", "PREVRANDAO", "GASLIMIT", "CHAINID",
            "SELFBALANCE", "BASEFEE", "BLOBBASEFEE", "PC", "MSIZE", "GAS", "PUSH0"]

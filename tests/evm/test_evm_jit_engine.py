@@ -206,7 +206,7 @@ from jitvm.evm.jit import compile
 engine = JitEngine()
 code = bytes.fromhex(sys.argv[1])
 outcome = call_code(code, gas=100000, engine=engine)
-tier = compile.loaded(code, "Cancun").tier
+tier = compile.loaded(code, "Osaka").tier
 engine.settle()  # the first process also leaves the optimized tier in the cache
 print(json.dumps({"output": outcome.output.hex(), "tier": tier, **engine.compile_stats()}))
 """
@@ -227,11 +227,11 @@ def test_tiered_engine_compiles_hot_code_only():
     """"auto": the baseline runs a code until it is hot, then the JIT; both give the same results."""
     engine = JitEngine(hot_calls=2)
     outcomes = [call_code(LOOP, gas=100_000, engine=engine) for _ in range(4)]
-    assert engine.heat(LOOP, "Cancun").state == "compiled"  # at the third call
+    assert engine.heat(LOOP, "Osaka").state == "compiled"  # at the third call
     assert len({(o.status, o.output, o.gas_used) for o in outcomes}) == 1
     cold = JitEngine(hot_gas=10**12)
     call_code(LOOP, gas=100_000, engine=cold)
-    heat = cold.heat(LOOP, "Cancun")
+    heat = cold.heat(LOOP, "Osaka")
     assert heat.state == "cold" and heat.gas > 0 and heat.calls == 1
 
 
@@ -241,10 +241,10 @@ def test_background_compile_keeps_running_on_the_baseline():
     code = LOOP + bytes([OP["STOP"]]) * 7  # a code no other test compiles
     engine = JitEngine(hot_calls=1, background=True)
     outcomes = [call_code(code, gas=100_000, engine=engine) for _ in range(3)]
-    assert engine.heat(code, "Cancun").state in ("queued", "compiled")
+    assert engine.heat(code, "Osaka").state in ("queued", "compiled")
     compile.settle()
     outcomes.append(call_code(code, gas=100_000, engine=engine))
-    assert engine.heat(code, "Cancun").state == "compiled"
+    assert engine.heat(code, "Osaka").state == "compiled"
     assert len({(o.status, o.output, o.gas_used) for o in outcomes}) == 1
 
 
@@ -256,11 +256,11 @@ def test_quick_tier_is_upgraded_when_hot(monkeypatch, tmp_path):
     code = LOOP + bytes([OP["STOP"]]) * 11
     engine = JitEngine()
     outcomes = [call_code(code, gas=100_000, engine=engine)]
-    assert compile.loaded(code, "Cancun").tier == compile.QUICK
+    assert compile.loaded(code, "Osaka").tier == compile.QUICK
     outcomes += [call_code(code, gas=100_000, engine=engine) for _ in range(3)]
     compile.settle()
-    assert compile.loaded(code, "Cancun").tier == compile.OPTIMIZED
+    assert compile.loaded(code, "Osaka").tier == compile.OPTIMIZED
     outcomes.append(call_code(code, gas=100_000, engine=engine))
     assert len({(o.status, o.output, o.gas_used) for o in outcomes}) == 1
     assert engine.compile_stats()["optimize_seconds"] > 0
-    assert ObjectCache(tmp_path).load(compile.cache_key(code, "Cancun", compile.OPTIMIZED)) is not None
+    assert ObjectCache(tmp_path).load(compile.cache_key(code, "Osaka", compile.OPTIMIZED)) is not None

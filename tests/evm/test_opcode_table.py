@@ -22,6 +22,14 @@ def test_cancun_defines_149_opcodes():
     assert sum(op is not None for op in CANCUN.by_byte) == 149
 
 
+def test_osaka_adds_clz_only():
+    """Prague adds no opcode (EIP-7702 changes what calls run, not the table); Osaka adds CLZ (EIP-7939)."""
+    prague, osaka = opcode_table("Prague"), opcode_table("Osaka")
+    assert [op.mnemonic for op in prague.by_byte if op] == [op.mnemonic for op in CANCUN.by_byte if op]
+    assert {op.mnemonic for op in osaka.by_byte if op} - {op.mnemonic for op in prague.by_byte if op} == {"CLZ"}
+    assert np.array_equal(osaka.static_gas[osaka.defined & prague.defined], prague.static_gas[prague.defined])
+
+
 def test_families_follow_their_numbering():
     for n in range(1, 33):
         op = CANCUN.by_name[f"PUSH{n}"]
@@ -98,5 +106,5 @@ def test_numpy_views_match_the_objects():
 
 
 def test_every_opcode_has_exactly_one_reference_implementation():
-    names = {op.mnemonic for op in CANCUN.by_byte if op}
+    names = {op.mnemonic for op in opcode_table(fork_names()[-1]).by_byte if op}
     assert set(IMPLEMENTATIONS) == names

@@ -14,9 +14,8 @@ import pytest
 
 from jitvm.evm.calls import call_code
 from jitvm.evm.engines import ENGINE_NAMES, get_engine
-from jitvm.evm.forks import Fork, UnsupportedFork, get_fork
-from jitvm.evm.opcodes import fork_index, opcode_table
-from jitvm.evm.precompiles import precompile_addresses
+from jitvm.evm.forks import Fork, get_fork
+from jitvm.evm.opcodes import opcode_table
 from tests.conftest import FIXTURES
 
 VECTORS = FIXTURES / "evm" / "precompiles"
@@ -51,15 +50,8 @@ CALLER_GAS = 100_000  # for the caller's own instructions, beyond memory and wha
 
 
 def fork(name: str) -> Fork:
-    """The fork as the frame driver sees it. Prague and Osaka are not executable as transactions yet
-    (their transaction rules are another branch's work); a message call only needs the fork's opcode
-    table and precompiles, so until then the test builds the Fork as get_fork would."""
-    try:
-        return get_fork(name)
-    except UnsupportedFork:
-        numbers = precompile_addresses(name)
-        return Fork(name, fork_index(name), opcode_table(name), numbers,
-                     frozenset(number.to_bytes(20, "big") for number in numbers))
+    """The fork as the frame driver sees it."""
+    return get_fork(name)
 
 
 def caller_code(address: int) -> bytes:

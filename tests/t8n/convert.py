@@ -65,6 +65,12 @@ def t8n_inputs(case: Case) -> dict | None:
     if tx.tx_type == 3:
         fields["maxFeePerBlobGas"] = hex(tx.max_fee_per_blob_gas)
         fields["blobVersionedHashes"] = ["0x" + h.hex() for h in tx.blob_hashes]
+    if tx.tx_type == 4:
+        fields["authorizationList"] = [
+            {"chainId": hex(a.chain_id), "address": "0x" + a.address.hex(), "nonce": hex(a.nonce),
+             "v": hex(a.y_parity), "r": hex(a.r), "s": hex(a.s)}
+            for a in tx.authorizations
+        ]
     return {"alloc": raw["pre"], "env": env, "txs": [fields]}
 
 

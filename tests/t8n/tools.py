@@ -117,6 +117,10 @@ def normalized_result(result: dict) -> dict:
                                                      "currentDifficulty")},
         "rejected": sorted(entry["index"] for entry in result["rejected"]),
         "receipts": receipts,
+        # Prague on (EIP-7685): the requests with their type bytes, and whether the block is invalid.
+        "requestsHash": _bytes(result.get("requestsHash")),
+        "requests": [_bytes(request) for request in result.get("requests") or []],
+        "blockException": "blockException" in result,
     }
 
 

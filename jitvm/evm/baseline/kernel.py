@@ -41,7 +41,7 @@ from jitvm.evm.limbs.uint256 import (
     sub,
     unsigned_less,
 )
-from jitvm.evm.limbs.uint256_bits import and_, byte, not_, or_, sar, shl, shr, signextend, xor
+from jitvm.evm.limbs.uint256_bits import and_, byte, clz, not_, or_, sar, shl, shr, signextend, xor
 from jitvm.evm.limbs.uint256_div import addmod, div, mod, mulmod, sdiv, smod
 from jitvm.evm.message import Status
 from jitvm.evm.baseline.keccak import keccak256_word
@@ -151,7 +151,7 @@ SLOAD, SSTORE, LOG = HANDLER_ID["SLOAD"], HANDLER_ID["SSTORE"], HANDLER_ID["LOG"
 (POP, JUMPDEST, JUMP, JUMPI, ADD, MLOAD, MSTORE, AND, SUB, LT, ISZERO, MUL, GT, EQ, OR, XOR, SHR, SHL, DIV,
  NOT, SLT, SGT, MOD, EXP, CALLDATALOAD, MSTORE8, BYTE, SAR, SDIV, SMOD, ADDMOD, MULMOD, SIGNEXTEND,
  KECCAK256, PUSH0, CALLDATASIZE, CALLDATACOPY, CODESIZE, CODECOPY, RETURNDATASIZE, RETURNDATACOPY, MCOPY,
- PC_, MSIZE_, GAS_, STOP, RETURN, REVERT, INVALID) = (HANDLER_ID[name] for name in OWN_HANDLERS)
+ PC_, MSIZE_, GAS_, STOP, RETURN, REVERT, INVALID, CLZ) = (HANDLER_ID[name] for name in OWN_HANDLERS)
 
 
 # --- Gas -----------------------------------------------------------------------------------------
@@ -595,6 +595,8 @@ def run_kernel(code, data, words, memory, control):
             write_row(words, sp - 2, byte(read_row(words, sp - 1), read_row(words, sp - 2)))
         elif handler == SAR:
             write_row(words, sp - 2, sar(read_row(words, sp - 1), read_row(words, sp - 2)))
+        elif handler == CLZ:
+            write_row(words, sp - 1, clz(read_row(words, sp - 1)))
         elif handler == SDIV:
             write_row(words, sp - 2, sdiv(read_row(words, sp - 1), read_row(words, sp - 2)))
         elif handler == SMOD:

@@ -123,7 +123,7 @@ OWN_HANDLERS = (
     "GT", "EQ", "OR", "XOR", "SHR", "SHL", "DIV", "NOT", "SLT", "SGT", "MOD", "EXP", "CALLDATALOAD",
     "MSTORE8", "BYTE", "SAR", "SDIV", "SMOD", "ADDMOD", "MULMOD", "SIGNEXTEND", "KECCAK256", "PUSH0",
     "CALLDATASIZE", "CALLDATACOPY", "CODESIZE", "CODECOPY", "RETURNDATASIZE", "RETURNDATACOPY", "MCOPY",
-    "PC", "MSIZE", "GAS", "STOP", "RETURN", "REVERT", "INVALID",
+    "PC", "MSIZE", "GAS", "STOP", "RETURN", "REVERT", "INVALID", "CLZ",
 )
 HANDLERS = FAMILY_HANDLERS + STORAGE_MNEMONICS + ("LOG",) + OWN_HANDLERS
 HANDLER_ID = {name: index for index, name in enumerate(HANDLERS)}
@@ -236,6 +236,7 @@ def environment_rows(ctx) -> np.ndarray:
         ("CHAINID", block.chain_id),
         ("BASEFEE", block.base_fee),
         ("EXCESS_BLOB_GAS", block.excess_blob_gas),
+        ("BLOB_FEE_FRACTION", ctx.fork.blob_schedule.base_fee_update_fraction),
     ))
 
 
@@ -244,7 +245,7 @@ def _environment_rows(values: tuple) -> np.ndarray:
     from jitvm.evm import gas
 
     words = dict(values)
-    words["BLOBBASEFEE"] = gas.blob_base_fee(words.pop("EXCESS_BLOB_GAS"))
+    words["BLOBBASEFEE"] = gas.blob_base_fee(words.pop("EXCESS_BLOB_GAS"), words.pop("BLOB_FEE_FRACTION"))
     env = np.zeros((256, LIMBS), dtype=np.uint64)
     for name, value in words.items():
         env[_BY_NAME[name].byte] = word_row(value)

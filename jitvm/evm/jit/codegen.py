@@ -322,6 +322,8 @@ class FunctionWriter(IrText):
             s.push(self.op(f"zext i1 {self.op(f'icmp eq i256 {s.pop()}, 0')} to i256"))
         elif name == "NOT":
             s.push(self.op(f"xor i256 {s.pop()}, -1"))
+        elif name == "CLZ":  # zero is defined: 256 leading zeros
+            s.push(self.op(f"call i256 @llvm.ctlz.i256(i256 {s.pop()}, i1 false)"))
         elif name in _SHIFT_LIKE:
             amount, value = s.pop(), s.pop()
             if isinstance(amount, int):

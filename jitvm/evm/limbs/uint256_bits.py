@@ -1,4 +1,4 @@
-"""AND OR XOR NOT BYTE SHL SHR SAR SIGNEXTEND on limb words.
+"""AND OR XOR NOT BYTE SHL SHR SAR SIGNEXTEND CLZ on limb words.
 
 Operands come in the order the EVM pops them: the shift amount, byte index or byte position first,
 the value second. A shift moves whole limbs by `amount // 64` and then bits by `amount % 64`; the
@@ -7,7 +7,7 @@ bit step is skipped when it is zero, because shifting a uint64 by 64 is undefine
 
 import numpy as np
 
-from jitvm.evm.limbs.uint256 import LIMBS, ZERO_WORD, fits_u64, is_negative, word_kernel
+from jitvm.evm.limbs.uint256 import LIMBS, ZERO_WORD, bit_length, fits_u64, is_negative, word_kernel
 from jitvm.evm.limbs.word64 import ALL_ONES, LIMB_BITS, ONE, ZERO
 
 _WORD_BITS = np.uint64(256)
@@ -151,3 +151,9 @@ def signextend(byte_position, value):
         _extended_limb(value, 3, sign_limb, keep_mask, fill),
     )
 
+
+
+@word_kernel
+def clz(value):
+    """CLZ: the number of leading zero bits (256 for zero, EIP-7939)."""
+    return (_WORD_BITS - bit_length(value), ZERO, ZERO, ZERO)

@@ -1,4 +1,4 @@
-"""Bitwise operations, BYTE and the shifts (EIP-145)."""
+"""Bitwise operations, BYTE, the shifts (EIP-145) and CLZ (EIP-7939)."""
 
 from jitvm.evm.reference.frame import UINT256_MASK, to_signed, to_unsigned
 from jitvm.evm.reference.instructions import instruction
@@ -60,3 +60,10 @@ def sar(frame):
     shift = stack.pop()
     value = to_signed(stack.pop())
     stack.append(to_unsigned(value >> min(shift, 256)))
+
+
+@instruction("CLZ")
+def clz(frame):
+    """The number of leading zero bits of the word: 256 for zero (EIP-7939)."""
+    stack = frame.stack
+    stack.append(256 - stack.pop().bit_length())

@@ -62,4 +62,4 @@ def blobhash(frame):
 
 @instruction("BLOBBASEFEE")
 def blobbasefee(frame):
-    frame.stack.append(gas.blob_base_fee(frame.ctx.block.excess_blob_gas))
+    frame.stack.append(frame.ctx.fork.blob_base_fee(frame.ctx.block.excess_blob_gas))

@@ -6,6 +6,7 @@ driver, which runs the child (on any engine) and passes its result to `resume`.
 
 from jitvm.evm import gas
 from jitvm.evm.addresses import create2_address, create_address
+from jitvm.evm.delegation import delegated_address
 from jitvm.evm.message import FrameResult, Message
 from jitvm.evm.reference.frame import (
     InitcodeSizeLimit,
@@ -31,6 +32,11 @@ def _call(frame, *, gas_requested, to, value, args, returns, kind):
     message = frame.message
     expand_memory_for_regions(frame, args, returns)
     extra_cost = gas.COLD_ACCOUNT_SURCHARGE if state.warm_address(to) else 0
+    code_address, code = to, state.code(to)
+    delegate = delegated_address(code) if frame.ctx.fork.at_least("Prague") else None
+    if delegate is not None:  # EIP-7702: run the delegate's code, paying for its access too
+        extra_cost += gas.COLD_ACCOUNT_ACCESS if state.warm_address(delegate) else gas.WARM_ACCESS
+        code_address, code = delegate, state.code(delegate)
     if value:
         extra_cost += gas.CALL_VALUE
         if kind == "CALL" and not state.is_alive(to):
@@ -59,14 +65,15 @@ def _call(frame, *, gas_requested, to, value, args, returns, kind):
     child = Message(
         caller=caller,
         target=target,
-        code_address=to,
+        code_address=code_address,
         value=child_value,
         data=read_memory(frame, *args),
         gas=child_gas + stipend,
         depth=message.depth + 1,
-        code=state.code(to),
+        code=code,
         is_static=message.is_static or kind == "STATICCALL",
         should_transfer_value=transfers,
+        disable_precompiles=delegate is not None,
     )
     return child, _resume_after_call(returns)
 
