@@ -1,0 +1,95 @@
+"""Sending a list of tasks to a Dask cluster and collecting their results in input order."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+# Fault injection for the tests: a task started while this file does not exist creates it and kills
+# its own worker process, once per run, so the scheduler has to run it again elsewhere.
+KILL_ONCE_ENV = "JITVM_DASK_KILL_WORKER_ONCE"
+
+
+@dataclass
+class DistributedRun:
+    """The results in the order of the inputs, and how many tasks the scheduler had to assign again
+    because the worker holding them died (running, queued on it, or finished but not yet collected)."""
+
+    results: list
+    reruns: int = 0
+    workers: int = 0
+    rerun_keys: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ShippedFile:
+    """A file's bytes sent to a worker that may not share the file system; reads like the Path it was."""
+
+    path: str
+    data: bytes
+
+    @classmethod
+    def read(cls, path: Path) -> "ShippedFile":
+        return cls(str(path), path.read_bytes())
+
+    def read_bytes(self) -> bytes:
+        return self.data
+
+    def __str__(self) -> str:
+        return self.path
+
+    def __fspath__(self) -> str:
+        return self.path
+
+
+def _run_task(function: Callable, item):
+    marker = os.environ.get(KILL_ONCE_ENV)
+    if marker:
+        try:
+            with open(marker, "x"):
+                pass
+        except FileExistsError:
+            pass
+        else:
+            import signal
+
+            os.kill(os.getpid(), signal.SIGKILL)
+    return function(item)
+
+
+def map_tasks(client, function: Callable, items: Sequence, *, name: str = "task",
+              on_result: Callable[[int, object], None] | None = None) -> DistributedRun:
+    """Run `function(item)` for every item on the cluster behind `client`.
+
+    `function` must be importable on the workers (a module-level function of jitvm). `on_result(index,
+    result)` is called in the order results arrive. A task whose worker dies is run again by the
+    scheduler (up to its `allowed-failures`, 3 by default); an exception inside a task is raised here.
+    """
+    from distributed import as_completed
+
+    from jitvm.distributed.plugins import RERUN_COUNTER, RerunCounter, reruns_of
+
+    workers = len(client.nthreads())
+    prefix = f"jitvm-{name}-{uuid.uuid4().hex[:12]}-"
+    counting = True
+    try:
+        client.register_plugin(RerunCounter(), name=RERUN_COUNTER)
+    except Exception:  # a remote scheduler that cannot import jitvm: the run goes on, reruns uncounted
+        counting = False
+    futures = [client.submit(_run_task, function, item, key=f"{prefix}{index}", pure=False)
+               for index, item in enumerate(items)]
+    position = {future.key: index for index, future in enumerate(futures)}
+    results: list = [None] * len(items)
+    try:
+        for future, result in as_completed(futures, with_results=True):
+            index = position[future.key]
+            results[index] = result
+            if on_result is not None:
+                on_result(index, result)
+    finally:
+        client.cancel(futures)
+    rerun_keys = client.run_on_scheduler(reruns_of, prefix) if counting else {}
+    return DistributedRun(results, sum(rerun_keys.values()), workers, rerun_keys)
