@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "bench": ("jitvm.cli.bench", "benchmark the engines on bundled or user workloads"),
     "bpf": ("jitvm.cli.bpf", "run, disassemble or serve BPF / sBPF programs"),
     "t8n": ("jitvm.cli.t8n", "geth-compatible state transition tool"),
+    "fuzz": ("jitvm.cli.fuzz", "differential fuzzing of every engine (evm or bpf)"),
 }
 
 

@@ -1,12 +1,13 @@
-"""Sending a list of tasks to a Dask cluster and collecting their results in input order."""
+"""Sending tasks to a Dask cluster and collecting their results in input order."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterable
 
 # Fault injection for the tests: a task started while this file does not exist creates it and kills
 # its own worker process, once per run, so the scheduler has to run it again elsewhere.
@@ -45,6 +46,14 @@ class ShippedFile:
         return self.path
 
 
+@dataclass(frozen=True)
+class TaskFailed:
+    """What a task gave instead of a result when `keep_errors` is set (also a task whose workers kept
+    dying: distributed's KilledWorker after its allowed failures)."""
+
+    error: str
+
+
 def _run_task(function: Callable, item):
     marker = os.environ.get(KILL_ONCE_ENV)
     if marker:
@@ -60,13 +69,16 @@ def _run_task(function: Callable, item):
     return function(item)
 
 
-def map_tasks(client, function: Callable, items: Sequence, *, name: str = "task",
-              on_result: Callable[[int, object], None] | None = None) -> DistributedRun:
+def map_tasks(client, function: Callable, items: Iterable, *, name: str = "task",
+              on_result: Callable[[int, object], None] | None = None, window: int | None = None,
+              should_stop: Callable[[], bool] | None = None, keep_errors: bool = False) -> DistributedRun:
     """Run `function(item)` for every item on the cluster behind `client`.
 
     `function` must be importable on the workers (a module-level function of jitvm). `on_result(index,
-    result)` is called in the order results arrive. A task whose worker dies is run again by the
-    scheduler (up to its `allowed-failures`, 3 by default); an exception inside a task is raised here.
+    result)` is called in the order results arrive. With `window`, at most that many tasks are out at
+    once and items are drawn lazily (an endless generator is fine), until `should_stop()` says so.
+    A task whose worker dies is run again by the scheduler (up to its `allowed-failures`, 3 by
+    default). An exception inside a task is raised here, or returned as a TaskFailed with `keep_errors`.
     """
     from distributed import as_completed
 
@@ -79,17 +91,37 @@ def map_tasks(client, function: Callable, items: Sequence, *, name: str = "task"
         client.register_plugin(RerunCounter(), name=RERUN_COUNTER)
     except Exception:  # a remote scheduler that cannot import jitvm: the run goes on, reruns uncounted
         counting = False
-    futures = [client.submit(_run_task, function, item, key=f"{prefix}{index}", pure=False)
-               for index, item in enumerate(items)]
-    position = {future.key: index for index, future in enumerate(futures)}
-    results: list = [None] * len(items)
+    source = enumerate(items)
+    position: dict[str, int] = {}
+    results: dict[int, object] = {}
+    submitted: list = []
+
+    def submit(count: int | None) -> list:
+        batch = []
+        for index, item in itertools.islice(source, count):
+            future = client.submit(_run_task, function, item, key=f"{prefix}{index}", pure=False)
+            position[future.key] = index
+            batch.append(future)
+        submitted.extend(batch)
+        return batch
+
+    pending = as_completed(submit(window))
     try:
-        for future, result in as_completed(futures, with_results=True):
+        for future in pending:
             index = position[future.key]
+            if future.status == "error" and keep_errors:
+                result = TaskFailed(f"{type(future.exception()).__name__}: {future.exception()}")
+            else:
+                result = future.result()
             results[index] = result
+            future.release()
             if on_result is not None:
                 on_result(index, result)
+            if window is not None and not (should_stop and should_stop()):
+                for extra in submit(1):
+                    pending.add(extra)
     finally:
-        client.cancel(futures)
+        client.cancel([future for future in submitted if not future.done()])
     rerun_keys = client.run_on_scheduler(reruns_of, prefix) if counting else {}
-    return DistributedRun(results, sum(rerun_keys.values()), workers, rerun_keys)
+    ordered = [results[index] for index in sorted(results)]
+    return DistributedRun(ordered, sum(rerun_keys.values()), workers, rerun_keys)

@@ -67,3 +67,37 @@ def write_evm(case: EvmCase, mismatches, folder: Path, name: str) -> Path:
     path = folder / f"{name}.json"
     path.write_text(json.dumps(evm_state_test(case, mismatches, name), indent=1) + "\n")
     return path
+
+
+def bpf_data_file(case, mismatches) -> str:
+    """A bpf_conformance test: the program, its memory, and what the reference made of it."""
+    from jitvm.fuzz.bpf_check import error_name, load, outcome
+
+    program, rejection = load(case)
+    expected = outcome(program, case, "reference") if program is not None else None
+    profile_option = f"--sbpf {case.profile[-1]}" if case.profile.startswith("sbpf") else f"--profile {case.profile}"
+    notes = [f"written by `jitvm fuzz bpf` (seed {case.seed}, profile {case.profile}, budget {case.budget})"]
+    notes += [f"{m.engine}: {m.describe()}" for m in mismatches]
+    notes += [f"replay: jitvm bpf run FILE --engine {m.engine} {profile_option} --budget {case.budget}"
+              for m in mismatches if m.engine != "verifier"]
+    lines = ["-- c", *notes]
+    if case.mutation is None:
+        lines += ["-- asm", case.assembly()]
+    else:
+        code = case.bytecode()
+        lines += ["-- raw", *(f"0x{int.from_bytes(code[i:i + 8], 'little'):016x}" for i in range(0, len(code), 8))]
+    lines += ["-- mem", " ".join(f"{byte:02x}" for byte in case.memory)]
+    if rejection is not None:
+        lines += ["-- error", rejection["rejected"]]
+    elif expected["error"] is None:
+        lines += ["-- result", f"0x{expected['r0']:x}"]
+    else:
+        lines += ["-- error", error_name(expected["error"])]
+    return "\n".join(lines) + "\n"
+
+
+def write_bpf(case, mismatches, folder: Path, name: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.data"
+    path.write_text(bpf_data_file(case, mismatches))
+    return path
