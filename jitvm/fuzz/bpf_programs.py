@@ -13,6 +13,7 @@ the engines must agree on it like on any other program).
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, replace
 
 from jitvm.bpf.helpers import syscall_key
@@ -39,10 +40,12 @@ class BpfCase:
     must_reject: bool = False  # the mutation is an encoding the profile does not define
 
     def assembly(self) -> str:
+        """The program; labels no instruction refers to are left out (a shrunk program reads better)."""
+        used = {int(name) for group in self.groups for line in group for name in re.findall(r"\bL(\d+)\b", line)}
         lines = []
         for index, group in enumerate(self.groups):
-            lines += [f"L{index}:", *group]
-        lines += [f"L{len(self.groups)}:", "exit"]
+            lines += [f"L{index}:"] * (index in used) + list(group)
+        lines += [f"L{len(self.groups)}:"] * (len(self.groups) in used) + ["exit"]
         return "\n".join(lines)
 
     def bytecode(self) -> bytes:
@@ -64,12 +67,17 @@ class BpfCase:
         return replace(self, groups=tuple(tuple(group) for group in groups))
 
 
+# Destinations: r1 (the input pointer) is kept for addressing most of the time; r10 is read-only.
+DESTINATIONS = ("%r0", "%r0", "%r2", "%r3", "%r4", "%r5", "%r6", "%r7", "%r8", "%r9")
+
+
 class _Generator:
-    def __init__(self, rng: random.Random, profile: str, count: int):
+    def __init__(self, rng: random.Random, profile: str, count: int, input_size: int):
         self.rng = rng
         self.profile = profile
         self.sbpf = profile.startswith("sbpf")
         self.count = count
+        self.input_size = input_size
 
     def immediate(self) -> int:
         rng = self.rng
@@ -77,8 +85,9 @@ class _Generator:
 
     def instruction(self) -> list[str]:
         rng = self.rng
-        register, source = rng.choice(REGISTERS), rng.choice(REGISTERS + ("%r10",))
-        kind = rng.choice(("alu", "alu", "alu", "mem", "mem", "jump", "jump", "call", "other"))
+        register = rng.choice(DESTINATIONS) if rng.random() < 0.95 else "%r1"
+        source = rng.choice(REGISTERS + ("%r10",))
+        kind = rng.choices(("alu", "mem", "jump", "call", "other"), (8, 6, 4, 1, 2))[0]
         if kind == "alu":
             return self.alu(register, source)
         if kind == "mem":
@@ -107,10 +116,16 @@ class _Generator:
 
     def memory(self, register, source) -> list[str]:
         rng = self.rng
-        base = rng.choice(("%r1", "%r10", "%r10", source))
-        offset = rng.randrange(-24, 41) if rng.random() < 0.8 else rng.choice((-512, -4096, -8, 4096))
-        operand = f"[{base}{offset:+d}]"
         size = rng.choice(SIZES)
+        width = {"b": 1, "h": 2, "w": 4, "dw": 8}[size]
+        roll = rng.random()
+        if roll < 0.6:  # the stack, in bounds (most of the time)
+            base, offset = "%r10", -rng.randrange(width, 65) if rng.random() < 0.97 else rng.choice((-4096, 8))
+        elif roll < 0.95 and self.input_size >= width:  # the input, in bounds
+            base, offset = "%r1", rng.randrange(self.input_size - width + 1)
+        else:  # anywhere: out of bounds, or wherever a register points
+            base, offset = rng.choice(("%r1", "%r10", source)), rng.choice((-512, -8, 0, 4096, rng.randrange(-24, 41)))
+        operand = f"[{base}{offset:+d}]"
         form = rng.choice(("ldx", "st", "stx") + (() if self.sbpf else ("lock",)))
         if form == "ldx":
             return [f"ldx{size} {register}, {operand}"]
@@ -134,7 +149,7 @@ class _Generator:
     def call(self) -> list[str]:
         rng = self.rng
         if not self.sbpf:
-            choice = rng.choice(("unwind", "local", "unknown", "callx"))
+            choice = rng.choices(("unwind", "local", "unknown", "callx"), (2, 3, 1, 2))[0]
             if choice == "callx":  # eBPF: the register holds a helper id
                 return [f"mov %r8, {rng.choice((5, 8))}", "callx %r8"]
             if choice == "unwind":
@@ -175,7 +190,8 @@ def generate_case(seed: int, mutate: float = 0.25) -> BpfCase:
     rng = random.Random(seed)
     profile = rng.choice(PROFILES)
     count = rng.randrange(3, 25)
-    generator = _Generator(rng, profile, count)
+    memory = rng.randbytes(rng.choice((0, 8, 32, 64)))
+    generator = _Generator(rng, profile, count, len(memory))
     labels = [f"L{index}:" for index in range(count + 1)] + ["exit"]
     groups = []
     for _ in range(count):
@@ -188,8 +204,7 @@ def generate_case(seed: int, mutate: float = 0.25) -> BpfCase:
             break
         groups.append(tuple(lines))
     groups = tuple(groups)
-    case = BpfCase(profile, groups, rng.randbytes(rng.choice((0, 8, 32, 64))), rng.choice((7, 50, 400, 5000)),
-                   seed)
+    case = BpfCase(profile, groups, memory, rng.choice((7, 50, 400, 5000)), seed)
     if rng.random() >= mutate:
         return case
     try:
