@@ -72,11 +72,12 @@ def run(args: argparse.Namespace) -> int:
         console=console(stderr=True), transient=True, disable=not sys.stderr.isatty(),
     )
 
-    def arrived(_index, part) -> None:
+    def arrived(index, part) -> None:
         from jitvm.distributed.tasks import TaskFailed
 
         if isinstance(part, TaskFailed):
-            failures.append(part.error)
+            first = args.seed * campaign.SEED_STRIDE + index * args.batch
+            failures.append(f"batch of seeds {first}..{first + args.batch - 1}: {part.error}")
             return
         campaign.merge(total, part)
         rate = total.programs / max(time.monotonic() - started, 1e-9)

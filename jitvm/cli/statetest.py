@@ -125,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
     if reruns is not None:
         out.print(f"dask: {reruns.workers} workers, {len(files)} tasks, "
                   f"{reruns.reruns} run again after a worker was lost")
+        for failure in reruns.failed:
+            print(f"jitvm statetest: task failed: {failure}", file=sys.stderr)
     for error in input_errors:
         print(f"jitvm statetest: error: {error}", file=sys.stderr)
     failed = sum(1 for row in rows if not row[3] and not row[6])
@@ -132,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         return 130
     if input_errors:
         return 2
-    return 1 if failed else 0
+    return 1 if failed or (reruns is not None and reruns.failed) else 0
 
 
 def _dask_target(args):
@@ -153,17 +155,23 @@ def _run_on_dask(target, files, args, rows, input_errors, advance):
     """One task per file, its bytes shipped along (workers need not share the file system); the
     results are put back in file order, so the report equals a local run's."""
     from jitvm.distributed import ShippedFile, map_tasks, open_client
+    from jitvm.distributed.tasks import TaskFailed
 
     jobs_list = [(ShippedFile.read(path), args) for path in files]
 
     def arrived(index, result):
-        rows.extend(result[0])  # for the progress line; replaced below by the ordered rows
+        if not isinstance(result, TaskFailed):
+            rows.extend(result[0])  # for the progress line; replaced below by the ordered rows
         advance()
 
     with open_client(target) as client:
-        run = map_tasks(client, _run_file, jobs_list, name="statetest", on_result=arrived)
+        run = map_tasks(client, _run_file, jobs_list, name="statetest", on_result=arrived, keep_errors=True)
     rows.clear()
-    for file_rows, error in run.results:
+    for path, result in zip(files, run.results):
+        if isinstance(result, TaskFailed):  # its workers kept dying: a finding, not bad input
+            run.failed.append(f"{path}: {result.error}")
+            continue
+        file_rows, error = result
         rows.extend(file_rows)
         input_errors += [error] if error else []
     return run

@@ -23,6 +23,7 @@ class DistributedRun:
     reruns: int = 0
     workers: int = 0
     rerun_keys: dict[str, int] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)  # for the caller to note tasks that gave TaskFailed
 
 
 @dataclass(frozen=True)
