@@ -7,6 +7,7 @@ generated again on any machine; a batch needs nothing but its seeds and the opti
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -45,36 +46,35 @@ class BatchResult:
     peers_skipped: int = 0  # cases a peer could not be compared on (EVM: starting storage, for pyrevm)
 
 
-_prepared = False
-
-
-def prepare_process() -> None:
-    """Settings for a process that fuzzes: compiled fuzz programs are never written to the user's JIT
-    cache (millions of one-off entries), and BPF's 'auto' moves to the JIT a few units into a run."""
-    global _prepared
-    if _prepared:
-        return
+@contextlib.contextmanager
+def fuzzing_settings():
+    """Settings while a batch runs (restored after, for a process that does other things too):
+    compiled fuzz programs are never written to the user's JIT cache (millions of one-off entries),
+    and BPF's 'auto' moves to the JIT a few units into a run, so both of its tiers are compared."""
     from jitvm.bpf import driver
     from jitvm.bpf.jit import compile as bpf_compile
     from jitvm.evm.jit import compile as evm_compile
     from jitvm.jit import ObjectCache
 
-    bpf_compile.CACHE = ObjectCache(enabled=False)
-    evm_compile.CACHE = ObjectCache(enabled=False)
+    saved = bpf_compile.CACHE, evm_compile.CACHE, driver.AUTO
+    bpf_compile.CACHE = evm_compile.CACHE = ObjectCache(enabled=False)
     driver.AUTO = driver.AutoPolicy(hot_runs=1 << 30, hot_units=5)
-    _prepared = True
+    try:
+        yield
+    finally:
+        bpf_compile.CACHE, evm_compile.CACHE, driver.AUTO = saved
 
 
 def run_batch(spec: BatchSpec) -> BatchResult:
-    prepare_process()
     start = time.perf_counter()
     result = BatchResult()
-    for seed in range(spec.first_seed, spec.first_seed + spec.count):
-        if spec.target == "evm":
-            _one_evm(seed, spec, result)
-        else:
-            _one_bpf(seed, spec, result)
-        result.programs += 1
+    with fuzzing_settings():
+        for seed in range(spec.first_seed, spec.first_seed + spec.count):
+            if spec.target == "evm":
+                _one_evm(seed, spec, result)
+            else:
+                _one_bpf(seed, spec, result)
+            result.programs += 1
     result.seconds = time.perf_counter() - start
     return result
 
