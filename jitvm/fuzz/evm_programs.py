@@ -5,7 +5,8 @@ programs run far instead of ending at the first instruction. Pieces store to mem
 storage and transient storage, log, call each other, the precompiles and an empty account with
 value, copy return data, and jump to real JUMPDESTs (loops are counted, so they end). A few pieces
 break the rules on purpose (an undefined opcode, a jump into data, a stack underflow) so the error
-paths are exercised too.
+paths are exercised too, and one program in ten has one byte replaced by any byte (a mutation: it
+may break the stack balance, turn data into code or code into PUSH data).
 
 A case is plain data (`EvmCase`), so it pickles to workers and shrinks by dropping pieces.
 """
@@ -318,6 +319,13 @@ def generate_case(seed: int) -> EvmCase:
         generator = _Generator(rng, index, count)
         pieces = [generator.piece() for _ in range(rng.randrange(3, 40))]
         pieces.append(generator.ending())
+        if rng.random() < 0.1:  # a mutated program: one byte of one piece replaced by any byte
+            candidates = [i for i, piece in enumerate(pieces) if piece.code]
+            if candidates:
+                index = rng.choice(candidates)
+                code = bytearray(pieces[index].code)
+                code[rng.randrange(len(code))] = rng.randrange(256)
+                pieces[index] = Piece(bytes(code))
         contracts.append(tuple(pieces))
         # Starting storage in half the cases only: pyrevm cannot be given storage that is not warm
         # (docs/pyrevm-compat.md), so it is compared on the other half.
