@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     deadline = started + args.time if args.time else None
     failures: list[str] = []
     interrupted = False
-    reruns = None
+    dask_run = None
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -101,13 +101,13 @@ def run(args: argparse.Namespace) -> int:
 
                 with open_client(target) as client:
                     window = 2 * max(len(client.nthreads()), 1)
-                    reruns = map_tasks(client, campaign.run_batch, specs, name=f"fuzz-{args.target}",
+                    dask_run = map_tasks(client, campaign.run_batch, specs, name=f"fuzz-{args.target}",
                                        on_result=arrived, window=window, should_stop=time_is_up, keep_errors=True)
     except KeyboardInterrupt:
         interrupted = True
     elapsed = time.monotonic() - started
     written = _write_reproducers(args, total.found)
-    _summary(args, total, elapsed, written, failures, reruns, interrupted, engines, peers)
+    _summary(args, total, elapsed, written, failures, dask_run, interrupted, engines, peers)
     if interrupted:
         return 130
     return 1 if total.found or failures else 0
@@ -142,7 +142,7 @@ def _write_reproducers(args, found) -> list[Path]:
     return paths
 
 
-def _summary(args, total, elapsed, written, failures, reruns, interrupted, engines, peers) -> None:
+def _summary(args, total, elapsed, written, failures, dask_run, interrupted, engines, peers) -> None:
     from rich.table import Table
 
     from jitvm.cli.common import console
@@ -162,9 +162,9 @@ def _summary(args, total, elapsed, written, failures, reruns, interrupted, engin
     if peers and total.peers_skipped:
         out.print(f"pyrevm not compared on {total.peers_skipped:,} programs with starting storage "
                   f"(pyrevm makes inserted storage warm; docs/pyrevm-compat.md)")
-    if reruns is not None:
-        out.print(f"dask: {reruns.workers} workers, {len(reruns.results)} tasks, "
-                  f"{reruns.reruns} run again after a worker was lost")
+    if dask_run is not None:
+        out.print(f"dask: {dask_run.workers} workers, {len(dask_run.results)} tasks, "
+                  f"{dask_run.reruns} run again after a worker was lost")
     for error in failures:
         out.print(f"[red]task failed[/] {error}")
     colour = "red" if total.found else "green"

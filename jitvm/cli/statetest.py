@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     rows: list[tuple] = []
     input_errors: list[str] = []
     interrupted = False
-    reruns = None
+    dask_run = None
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         with progress:
             task = progress.add_task("run", total=len(files), status="")
             if dask_target is not None:
-                reruns = _run_on_dask(dask_target, files, args, rows, input_errors,
+                dask_run = _run_on_dask(dask_target, files, args, rows, input_errors,
                                       lambda: progress.update(task, advance=1, status=_status(rows)))
             elif jobs > 1 and len(files) > 1:
                 import multiprocessing
@@ -122,10 +122,10 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     if rows or not input_errors:
         _summary(out, rows, args, interrupted)
-    if reruns is not None:
-        out.print(f"dask: {reruns.workers} workers, {len(files)} tasks, "
-                  f"{reruns.reruns} run again after a worker was lost")
-        for failure in reruns.failed:
+    if dask_run is not None:
+        out.print(f"dask: {dask_run.workers} workers, {len(files)} tasks, "
+                  f"{dask_run.reruns} run again after a worker was lost")
+        for failure in dask_run.failed:
             print(f"jitvm statetest: task failed: {failure}", file=sys.stderr)
     for error in input_errors:
         print(f"jitvm statetest: error: {error}", file=sys.stderr)
@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         return 130
     if input_errors:
         return 2
-    return 1 if failed or (reruns is not None and reruns.failed) else 0
+    return 1 if failed or (dask_run is not None and dask_run.failed) else 0
 
 
 def _dask_target(args):
