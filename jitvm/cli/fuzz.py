@@ -171,7 +171,8 @@ def _summary(args, total, elapsed, written, failures, dask_run, interrupted, eng
     out.print(f"[{colour}]{len(total.found)} mismatches[/]")
     for item, path in zip(total.found, written):
         engines_involved = ", ".join(sorted({m.engine for m in item.mismatches}))
+        # soft_wrap: a path or a hex string broken over lines could not be copied
         out.print(f"[red]MISMATCH[/] seed {item.seed} ({engines_involved}), shrunk from "
-                  f"{item.original_pieces} to {item.minimized_pieces} pieces: {path}")
+                  f"{item.original_pieces} to {item.minimized_pieces} pieces: {path}", soft_wrap=True)
         for mismatch in item.mismatches[:3]:
-            out.print(f"    {mismatch.engine}: {mismatch.describe()}", markup=False)
+            out.print(f"    {mismatch.engine}: {mismatch.describe()}", markup=False, soft_wrap=True)
