@@ -22,6 +22,7 @@ SUBCOMMANDS = {
     "svm": ("jitvm.cli.svm", "run Solana transactions (LEDGER.json) on the SVM runtime"),
     "wasm": ("jitvm.cli.wasm", "run MultiversX-style Wasm contract scenarios"),
     "calibrate": ("jitvm.cli.calibrate", "time each VM's instructions against their gas"),
+    "fuzz": ("jitvm.cli.fuzz", "differential fuzzing of every engine (evm or bpf)"),
 }
 
 

@@ -20,6 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trace", action="store_true", help="write EIP-3155 traces to stderr (implies --jobs 1)")
     parser.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (0: one per core)")
     parser.add_argument("--show", type=int, default=20, help="failures to list in the summary (default 20)")
+    parser.add_argument("--dask", metavar="ADDRESS|local[:N]",
+                        help="run the files as tasks on a Dask cluster: a scheduler address, or a local cluster "
+                             "of N worker processes (needs the dask extra; see docs/distributed.md)")
 
 
 def _select(case, args) -> bool:
@@ -68,12 +71,14 @@ def run(args: argparse.Namespace) -> int:
         except KeyError:
             raise InputError("--fork", f"unknown fork {args.fork!r}") from None
     resolve_evm_engine(args.engine)  # fail early on an engine that is not available
+    dask_target = _dask_target(args)
     files = find_test_files(args.paths)
     jobs = 1 if args.trace else (args.jobs or os.cpu_count() or 1)
     out = console(stderr=args.json)
     rows: list[tuple] = []
     input_errors: list[str] = []
     interrupted = False
+    dask_run = None
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -86,7 +91,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         with progress:
             task = progress.add_task("run", total=len(files), status="")
-            if jobs > 1 and len(files) > 1:
+            if dask_target is not None:
+                dask_run = _run_on_dask(dask_target, files, args, rows, input_errors,
+                                      lambda: progress.update(task, advance=1, status=_status(rows)))
+            elif jobs > 1 and len(files) > 1:
                 import multiprocessing
 
                 with multiprocessing.get_context("spawn").Pool(jobs) as pool:
@@ -114,6 +122,11 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     if rows or not input_errors:
         _summary(out, rows, args, interrupted)
+    if dask_run is not None:
+        out.print(f"dask: {dask_run.workers} workers, {len(files)} tasks, "
+                  f"{dask_run.reruns} run again after a worker was lost")
+        for failure in dask_run.failed:
+            print(f"jitvm statetest: task failed: {failure}", file=sys.stderr)
     for error in input_errors:
         print(f"jitvm statetest: error: {error}", file=sys.stderr)
     failed = sum(1 for row in rows if not row[3] and not row[6])
@@ -121,7 +134,47 @@ def run(args: argparse.Namespace) -> int:
         return 130
     if input_errors:
         return 2
-    return 1 if failed else 0
+    return 1 if failed or (dask_run is not None and dask_run.failed) else 0
+
+
+def _dask_target(args):
+    if not args.dask:
+        return None
+    from jitvm.distributed import parse_dask_target
+    from jitvm.distributed.cluster import require_distributed
+    from jitvm.errors import InputError
+
+    if args.trace:
+        raise InputError("--dask", "cannot be combined with --trace (traces are written by one local process)")
+    target = parse_dask_target(args.dask)
+    require_distributed()
+    return target
+
+
+def _run_on_dask(target, files, args, rows, input_errors, advance):
+    """One task per file, its bytes shipped along (workers need not share the file system); the
+    results are put back in file order, so the report equals a local run's."""
+    from jitvm.distributed import ShippedFile, map_tasks, open_client
+    from jitvm.distributed.tasks import TaskFailed
+
+    jobs_list = [(ShippedFile.read(path), args) for path in files]
+
+    def arrived(index, result):
+        if not isinstance(result, TaskFailed):
+            rows.extend(result[0])  # for the progress line; replaced below by the ordered rows
+        advance()
+
+    with open_client(target) as client:
+        run = map_tasks(client, _run_file, jobs_list, name="statetest", on_result=arrived, keep_errors=True)
+    rows.clear()
+    for path, result in zip(files, run.results):
+        if isinstance(result, TaskFailed):  # its workers kept dying: a finding, not bad input
+            run.failed.append(f"{path}: {result.error}")
+            continue
+        file_rows, error = result
+        rows.extend(file_rows)
+        input_errors += [error] if error else []
+    return run
 
 
 def _status(rows) -> str:

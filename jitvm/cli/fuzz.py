@@ -1,0 +1,178 @@
+"""`jitvm fuzz evm|bpf`: differential fuzzing of every engine (and pyrevm, for the EVM).
+
+    jitvm fuzz evm --count 10000 --seed 7 --dask local:2
+    jitvm fuzz bpf --time 600
+
+Random programs run on every engine; a disagreement is shrunk and written as a reproducer file
+(a state test for the EVM, a bpf_conformance `.data` file for BPF). Exit 1 if any was found.
+See docs/distributed.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from jitvm.errors import InputError
+
+TARGETS = ("evm", "bpf")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("target", choices=TARGETS, help="what to fuzz")
+    parser.add_argument("--seed", type=int, default=0, help="campaign seed (default 0): the same seed, the same programs")
+    parser.add_argument("--count", type=int, help="programs to run (default 1000, or unlimited with --time)")
+    parser.add_argument("--time", type=float, metavar="SECONDS", help="stop starting new programs after this long")
+    parser.add_argument("--engine", action="append", dest="engines", metavar="NAME",
+                        help="an engine to compare with the reference (repeatable; default: baseline, jit, auto)")
+    parser.add_argument("--no-pyrevm", action="store_true", help="EVM: do not compare with pyrevm")
+    parser.add_argument("--no-shrink", action="store_true", help="write mismatches as found, without delta debugging")
+    parser.add_argument("--out", default="fuzz-reproducers", metavar="DIR",
+                        help="folder for reproducer files (default ./fuzz-reproducers)")
+    parser.add_argument("--batch", type=int, default=50, metavar="N", help="programs per task (default 50)")
+    parser.add_argument("--dask", metavar="ADDRESS|local[:N]",
+                        help="run the batches on a Dask cluster (needs the dask extra; see docs/distributed.md)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from jitvm.fuzz import campaign
+
+    engines, peers = _engines(args)
+    if args.count is not None and args.count < 1:
+        raise InputError("--count", "must be at least 1")
+    if args.time is not None and args.time <= 0:
+        raise InputError("--time", "must be positive")
+    if args.batch < 1:
+        raise InputError("--batch", "must be at least 1")
+    count = args.count if args.count is not None else (None if args.time else 1000)
+    target = None
+    if args.dask:
+        from jitvm.distributed import parse_dask_target
+        from jitvm.distributed.cluster import require_distributed
+
+        target = parse_dask_target(args.dask)
+        require_distributed()
+    specs = campaign.batches(args.target, args.seed, count, args.batch, engines, peers, not args.no_shrink)
+    total = campaign.BatchResult()
+    started = time.monotonic()
+    deadline = started + args.time if args.time else None
+    failures: list[str] = []
+    interrupted = False
+    dask_run = None
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from jitvm.cli.common import console
+
+    progress = Progress(
+        TextColumn(f"[bold]fuzz {args.target}[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("programs"),
+        TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
+        console=console(stderr=True), transient=True, disable=not sys.stderr.isatty(),
+    )
+
+    def arrived(index, part) -> None:
+        from jitvm.distributed.tasks import TaskFailed
+
+        if isinstance(part, TaskFailed):
+            first = args.seed * campaign.SEED_STRIDE + index * args.batch
+            failures.append(f"batch of seeds {first}..{first + args.batch - 1}: {part.error}")
+            return
+        campaign.merge(total, part)
+        rate = total.programs / max(time.monotonic() - started, 1e-9)
+        found = len(total.found)
+        progress.update(task, completed=total.programs,
+                        status=(f"[red]{found} mismatches[/]" if found else "0 mismatches") + f", {rate:.1f}/s")
+
+    def time_is_up() -> bool:
+        return deadline is not None and time.monotonic() >= deadline
+
+    try:
+        with progress:
+            task = progress.add_task("fuzz", total=count, status="")
+            if target is None:
+                for spec in specs:
+                    if time_is_up():
+                        break
+                    arrived(None, campaign.run_batch(spec))
+            else:
+                from jitvm.distributed import map_tasks, open_client
+
+                with open_client(target) as client:
+                    window = 2 * max(len(client.nthreads()), 1)
+                    dask_run = map_tasks(client, campaign.run_batch, specs, name=f"fuzz-{args.target}",
+                                       on_result=arrived, window=window, should_stop=time_is_up, keep_errors=True)
+    except KeyboardInterrupt:
+        interrupted = True
+    elapsed = time.monotonic() - started
+    written = _write_reproducers(args, total.found)
+    _summary(args, total, elapsed, written, failures, dask_run, interrupted, engines, peers)
+    if interrupted:
+        return 130
+    return 1 if total.found or failures else 0
+
+
+def _engines(args) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    known = ("baseline", "jit", "auto")
+    engines = tuple(args.engines or known)
+    for name in engines:
+        if name not in known:
+            raise InputError("--engine", f"unknown engine {name!r} (compared with the reference: {', '.join(known)})")
+    peers: tuple[str, ...] = ()
+    if args.target == "evm" and not args.no_pyrevm:
+        from jitvm.fuzz.evm_check import pyrevm_available
+
+        if pyrevm_available():
+            peers = ("pyrevm",)
+    return engines, peers
+
+
+def _write_reproducers(args, found) -> list[Path]:
+    from jitvm.fuzz import reproducers
+
+    folder = Path(args.out)
+    paths = []
+    for item in found:
+        name = f"{args.target}-{item.seed:x}"
+        if args.target == "evm":
+            paths.append(reproducers.write_evm(item.minimized, item.mismatches, folder, name))
+        else:
+            paths.append(reproducers.write_bpf(item.minimized, item.mismatches, folder, name))
+    return paths
+
+
+def _summary(args, total, elapsed, written, failures, dask_run, interrupted, engines, peers) -> None:
+    from rich.table import Table
+
+    from jitvm.cli.common import console
+
+    out = console()
+    title = f"jitvm fuzz {args.target} (seed {args.seed})" + (" (interrupted)" if interrupted else "")
+    table = Table(title=title, title_justify="left")
+    table.add_column("reference ended with")
+    table.add_column("programs", justify="right")
+    for status, number in sorted(total.statuses.items(), key=lambda item: (-item[1], item[0])):
+        table.add_row(status, f"{number:,}")
+    out.print(table)
+    rate = total.programs / elapsed if elapsed else 0.0
+    compared = ", ".join((*engines, *peers))
+    out.print(f"{total.programs:,} programs in {elapsed:.1f} s ({rate:.1f} programs/s), "
+              f"each on reference vs {compared}")
+    if peers and total.peers_skipped:
+        out.print(f"pyrevm not compared on {total.peers_skipped:,} programs with starting storage "
+                  f"(pyrevm makes inserted storage warm; docs/pyrevm-compat.md)")
+    if dask_run is not None:
+        out.print(f"dask: {dask_run.workers} workers, {len(dask_run.results)} tasks, "
+                  f"{dask_run.reruns} run again after a worker was lost")
+    for error in failures:
+        out.print(f"[red]task failed[/] {error}")
+    colour = "red" if total.found else "green"
+    out.print(f"[{colour}]{len(total.found)} mismatches[/]")
+    for item, path in zip(total.found, written):
+        engines_involved = ", ".join(sorted({m.engine for m in item.mismatches}))
+        # soft_wrap: a path or a hex string broken over lines could not be copied
+        out.print(f"[red]MISMATCH[/] seed {item.seed} ({engines_involved}), shrunk from "
+                  f"{item.original_pieces} to {item.minimized_pieces} pieces: {path}", soft_wrap=True)
+        for mismatch in item.mismatches[:3]:
+            out.print(f"    {mismatch.engine}: {mismatch.describe()}", markup=False, soft_wrap=True)

@@ -1,0 +1,81 @@
+"""Which Dask cluster to use (`--dask ADDRESS|local[:N]`) and a client connected to it."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+from jitvm.errors import InputError
+
+INSTALL_HINT = "needs dask[distributed]: pip install 'jitvm[dask]'"
+
+
+@dataclass(frozen=True)
+class DaskTarget:
+    """A LocalCluster of `workers` processes (address None), or the scheduler at `address`."""
+
+    address: str | None = None
+    workers: int = 0
+
+    @property
+    def is_local(self) -> bool:
+        return self.address is None
+
+    def describe(self) -> str:
+        return f"local cluster of {self.workers} workers" if self.is_local else f"scheduler {self.address}"
+
+
+_LOCAL = re.compile(r"local(?::(\d+))?")
+_ADDRESS = re.compile(r"(?:(?:tcp|tls|inproc|ucx|ws|wss)://)?[\w.\-\[\]:]+:\d+")
+
+
+def parse_dask_target(text: str, option: str = "--dask") -> DaskTarget:
+    """`local`, `local:N` or a scheduler address (`tcp://host:8786`, `host:8786`)."""
+    local = _LOCAL.fullmatch(text)
+    if local:
+        workers = int(local.group(1)) if local.group(1) else (os.cpu_count() or 1)
+        if workers < 1:
+            raise InputError(option, "a local cluster needs at least one worker")
+        return DaskTarget(workers=workers)
+    if _ADDRESS.fullmatch(text):
+        return DaskTarget(address=text if "://" in text else f"tcp://{text}")
+    raise InputError(option, f"expected local, local:N or a scheduler address like tcp://host:8786, got {text!r}")
+
+
+def require_distributed(option: str = "--dask"):
+    try:
+        import distributed
+    except ImportError:
+        raise InputError(option, INSTALL_HINT) from None
+    return distributed
+
+
+@contextlib.contextmanager
+def open_client(target: DaskTarget, option: str = "--dask") -> Iterator:
+    """A connected `distributed.Client`; a local cluster lives as long as the `with` block."""
+    distributed = require_distributed(option)
+    if target.is_local:
+        # Processes, one thread each: the engines hold the GIL, and a crash must take down only its worker.
+        cluster = distributed.LocalCluster(
+            n_workers=target.workers, threads_per_worker=1, processes=True, dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+        )
+        try:
+            with distributed.Client(cluster) as client:
+                from jitvm.distributed.plugins import LocalWorkerCache
+
+                client.register_plugin(LocalWorkerCache(), name="jitvm-local-cache")
+                yield client
+        finally:
+            cluster.close()
+        return
+    try:
+        client = distributed.Client(target.address, timeout="20s")
+    except OSError as exc:
+        raise InputError(option, f"cannot reach the scheduler at {target.address}: {exc}") from None
+    with client:
+        yield client
