@@ -7,8 +7,8 @@ import argparse
 
 EPILOG = """\
 what runs:
-  Without --workload: the bundled workloads from the shared fixtures (../shared/fixtures, or
-  --fixtures DIR): one input per EVM benchmark contract and every BPF benchmark program at full
+  Without --workload: the bundled workloads (shipped inside the package; --fixtures DIR reads a
+  folder laid out as the shared fixtures instead): one input per EVM benchmark contract and every BPF benchmark program at full
   size; --quick takes the main EVM contracts on their smallest inputs and the BPF programs at a
   small size; --all-inputs takes every input. Every engine registered in jitvm runs, plus pyrevm
   and py-evm for the EVM when installed. Interpreters written in Python skip calls expected to take
@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     choose.add_argument("--all-inputs", action="store_true", help="every input of every bundled workload")
     choose.add_argument("--workload", metavar="FILE", action="append", default=[],
                         help="run the workloads of a JSON workload file instead of the bundled ones")
-    choose.add_argument("--fixtures", metavar="DIR", help="the shared fixtures folder (default: ../shared/fixtures)")
+    choose.add_argument("--fixtures", metavar="DIR", help="read the bundled workloads from this folder (evm/benchmarks, bpf/bench) instead of the package's copy")
     choose.add_argument("--list", action="store_true", help="list the workloads and engines, run nothing")
     timing = parser.add_argument_group("timing")
     timing.add_argument("--repeat", type=int, metavar="N",
