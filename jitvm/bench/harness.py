@@ -8,7 +8,8 @@ For each case, in order:
    "first call" and the engine's compile_stats() are read around it.
    Python interpreters are asked last, and left out (`skipped`) when their call is expected to take
    longer than `max_call_seconds` (estimated from the work per call and their usual speed).
-2. Warm up: one more untimed call, unless the first took a large part of the budget.
+2. Warm up: a few more untimed calls (`warmup_calls`), within a quarter of the budget: the first
+   calls after compiling are slower (CPython's specializing interpreter, lazily built helpers).
 3. Time: rounds in which every runner takes one sample, in a rotating order, so that all share the
    machine's conditions (load from other processes, frequency, thermal state). A sample times
    `calls_per_sample` prepared calls in a row (enough to last `min_sample_seconds`), with the
@@ -21,15 +22,21 @@ on one thread, and CPU time does not count the moments other processes on a busy
 core, which wall time does (on a loaded 2-core machine, single wall-time samples of the same call
 vary threefold where CPU time varies by a few percent). `timer="wall"` uses time.perf_counter.
 
+`timer="instructions"` counts the instructions the timed calls execute, under valgrind
+(jitvm.bench.counting): deterministic, so a regression gate can run on a noisy machine; a "sample"
+is then the instruction count of one call, and the verifying call is timed in CPU time.
+
 Ctrl-C stops the run at once: what was measured is kept, the case being run is marked
 `interrupted`, and the report is still printed.
 
 JITVM_BENCH_SLOWDOWN="engine=factor,..." (a testing aid for the regression gate) makes every timed
-call of the named engines take `factor` times as long, by busy-waiting after the call.
+call of the named engines take `factor` times as long, by busy-waiting after the call (by running a
+calibrated loop, when counting instructions).
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
 import os
@@ -50,13 +57,40 @@ class Settings:
     budget: float = 2.0  # wall seconds of timing per case and runner (at least one sample is taken)
     max_call_seconds: float = 10.0  # Python interpreters expected to take longer per call are left out
     min_sample_seconds: float = 0.002  # fast calls are batched so that a sample lasts this long
+    warmup_calls: int = 3  # untimed calls before timing, within a quarter of the budget (CPython specializes its bytecode over the first few)
     max_calls_per_sample: int = 1000
-    timer: str = "cpu"  # "cpu" (time.process_time) or "wall" (time.perf_counter)
+    timer: str = "cpu"  # "cpu" (time.process_time), "wall" (time.perf_counter) or "instructions"
     slowdown: dict[str, float] = field(default_factory=dict)
+    counter: object = None  # a jitvm.bench.counting.InstructionCounter, made when first needed
 
     @property
     def clock(self) -> Callable[[], float]:
+        if self.timer == "instructions":
+            if self.counter is None:
+                from jitvm.bench.counting import InstructionCounter
+
+                self.counter = InstructionCounter()
+            return self.counter
         return time.process_time if self.timer == "cpu" else time.perf_counter
+
+    @property
+    def first_call_clock(self) -> Callable[[], float]:
+        """The verifying call (which may compile) is timed, never counted."""
+        return time.perf_counter if self.timer == "wall" else time.process_time
+
+    def measuring(self):
+        """Around timed calls: instrumentation on when counting instructions."""
+        return self.clock.measuring() if self.timer == "instructions" else contextlib.nullcontext()
+
+    def burn(self, amount: float) -> None:
+        """Spend `amount` more of the clock's unit (JITVM_BENCH_SLOWDOWN)."""
+        if self.timer == "instructions":
+            self.clock.burn(amount)
+            return
+        clock = self.clock
+        until = clock() + amount
+        while clock() < until:  # busy: CPU time passes too
+            pass
 
 
 def slowdown_from_environment() -> dict[str, float]:
@@ -133,13 +167,13 @@ def _run_case(case, entries: list[tuple[Runner, Measurement]], settings: Setting
                                 f"at ~{_work(speed, case.unit)}/s); raise --max-call-seconds to run it")
             continue
         progress.step(case, runner, "verifying")
-        observation = _verify(case, runner, measurement, settings.clock)
+        observation = _verify(case, runner, measurement, settings.first_call_clock)
         if observation is not None:
             answers[runner.name] = observation
     _check_work(case, entries, answers)
 
     timed = [(runner, measurement) for runner, measurement in entries if measurement.status == PENDING]
-    calls_per_sample, spent = {}, {}
+    calls_per_sample, spent, warm_first = {}, {}, {}
     for runner, measurement in timed:
         measurement.status = OK
         try:
@@ -158,13 +192,21 @@ def _run_case(case, entries: list[tuple[Runner, Measurement]], settings: Setting
         estimate = first
         if first < settings.budget / 4:
             progress.step(case, runner, "warming up")
-            started = settings.clock()
-            _checked_call(case, runner, measurement, settings)
+            warming = 0.0
+            for _ in range(settings.warmup_calls):  # the last call, once warm, sizes the samples
+                estimate = _checked_call(case, runner, measurement, settings)
+                if measurement.status != OK:
+                    break
+                warming += estimate
+                if warming >= settings.budget / 4:
+                    break
             if measurement.status != OK:
                 continue
-            estimate = settings.clock() - started
         calls_per_sample[runner.name] = max(1, min(settings.max_calls_per_sample,
                                                    math.ceil(settings.min_sample_seconds / max(estimate, 1e-9))))
+        # A short call's time depends on what ran just before it (the rounds interleave engines):
+        # its samples start with one untimed call, which puts its memory and caches back in place.
+        warm_first[runner.name] = settings.timer != "instructions" and estimate < settings.min_sample_seconds * 5
         measurement.calls_per_sample = calls_per_sample[runner.name]
         spent[runner.name] = 0.0
 
@@ -178,7 +220,7 @@ def _run_case(case, entries: list[tuple[Runner, Measurement]], settings: Setting
         for runner, measurement in eligible[shift:] + eligible[:shift]:
             progress.step(case, runner, f"timing run {len(measurement.samples) + 1}")
             started = time.perf_counter()
-            _sample(case, runner, measurement, calls_per_sample[runner.name], settings)
+            _sample(case, runner, measurement, calls_per_sample[runner.name], settings, warm_first[runner.name])
             spent[runner.name] += time.perf_counter() - started
         round_number += 1
 
@@ -250,30 +292,40 @@ def _crashed(measurement: Measurement, exc: Exception) -> None:
     measurement.samples.clear()
 
 
-def _checked_call(case, runner: Runner, measurement: Measurement, settings: Settings) -> None:
+def _checked_call(case, runner: Runner, measurement: Measurement, settings: Settings) -> float:
+    """One untimed (warm-up) call, checked; returns how long the call took, without its setup."""
+    clock = settings.first_call_clock
     try:
-        observation = _slowed(runner.prepare(case), settings.slowdown.get(runner.name), settings.clock)()
+        call = _slowed(runner.prepare(case), settings.slowdown.get(runner.name), clock, _busy_wait(clock))
+        started = clock()
+        observation = call()
+        elapsed = clock() - started
     except Exception as exc:
         _crashed(measurement, exc)
-        return
+        return 0.0
     problem = _wrong_answer(case, observation)
     if problem is None and measurement.units is not None and observation.units != measurement.units:
         problem = f"{case.unit} changed from {measurement.units:,} to {_number(observation.units)}"
     if problem:
         measurement.status, measurement.note = FAILED, f"FAILED on a repeated run: {problem}"
         measurement.samples.clear()
+    return elapsed
 
 
-def _sample(case, runner: Runner, measurement: Measurement, count: int, settings: Settings) -> None:
+def _sample(case, runner: Runner, measurement: Measurement, count: int, settings: Settings,
+            warm: bool = False) -> None:
     slowdown, clock = settings.slowdown.get(runner.name), settings.clock
     collecting = gc.isenabled()
     try:
-        calls = [_slowed(runner.prepare(case), slowdown, clock) for _ in range(count)]
+        calls = [_slowed(runner.prepare(case), slowdown, clock, settings.burn) for _ in range(count + warm)]
+        if warm:
+            calls.pop()()
         gc.disable()
-        started = clock()
-        for call in calls:
-            observation = call()
-        elapsed = clock() - started
+        with settings.measuring():
+            started = clock()
+            for call in calls:
+                observation = call()
+            elapsed = clock() - started
     except Exception as exc:
         _crashed(measurement, exc)
         return
@@ -288,19 +340,26 @@ def _sample(case, runner: Runner, measurement: Measurement, count: int, settings
     measurement.samples.append(elapsed / count)
 
 
-def _slowed(call: Callable[[], Observation], factor: float | None, clock) -> Callable[[], Observation]:
+def _slowed(call: Callable[[], Observation], factor: float | None, clock, burn) -> Callable[[], Observation]:
     if not factor or factor == 1:
         return call
 
     def slowed() -> Observation:
         started = clock()
         observation = call()
-        until = started + (clock() - started) * factor
-        while clock() < until:  # busy: CPU time passes too
-            pass
+        burn((clock() - started) * (factor - 1))
         return observation
 
     return slowed
+
+
+def _busy_wait(clock):
+    def burn(amount: float) -> None:
+        until = clock() + amount
+        while clock() < until:  # busy: CPU time passes too
+            pass
+
+    return burn
 
 
 def _short(data: bytes, limit: int = 12) -> str:
