@@ -128,7 +128,8 @@ def run_cases(cases, runners: list[Runner], settings: Settings, progress: Progre
     try:
         for index, case in enumerate(cases):
             progress.case_started(index, case)
-            entries = [(runner, _measurement(case, runner)) for runner in runners if runner.kind == case.kind]
+            entries = [(runner, _measurement(case, runner)) for runner in runners
+                       if runner.kind == case.kind and runner.applies_to(case)]
             run.measurements.extend(measurement for _, measurement in entries)
             try:
                 _run_case(case, entries, settings, progress)
@@ -253,7 +254,7 @@ def _verify(case, runner: Runner, measurement: Measurement, clock) -> Observatio
             measurement.optimize_seconds = max(0.0, after["optimize_seconds"] - before.get("optimize_seconds", 0.0))
         if "cache_load_seconds" in after:
             measurement.cache_load_seconds = max(0.0, after["cache_load_seconds"] - before.get("cache_load_seconds", 0.0))
-    problem = _wrong_answer(case, observation)
+    problem = _wrong_answer(case, observation, runner.counts_work)
     if problem:
         measurement.status, measurement.note = FAILED, f"FAILED: {problem}"
         return None
@@ -261,7 +262,7 @@ def _verify(case, runner: Runner, measurement: Measurement, clock) -> Observatio
     return observation
 
 
-def _wrong_answer(case, observation: Observation) -> str | None:
+def _wrong_answer(case, observation: Observation, counts_work: bool = True) -> str | None:
     if observation.error:
         return observation.error
     if case.kind == "evm":
@@ -270,7 +271,7 @@ def _wrong_answer(case, observation: Observation) -> str | None:
     elif observation.answer != case.expected_r0:
         return f"r0 {observation.answer} != expected {case.expected_r0}"
     expected = case.expected_units
-    if expected is not None and observation.units != expected:
+    if counts_work and expected is not None and observation.units != expected:
         return f"{case.unit} {_number(observation.units)} != expected {expected:,}"
     return None
 
@@ -279,10 +280,14 @@ def _check_work(case, entries, answers: dict[str, Observation]) -> None:
     """Where the case does not say how much work it is, every runner must agree with the oracle."""
     if case.expected_units is not None or not answers:
         return
+    counters = {runner.name for runner, _ in entries if runner.counts_work}
+    answers = {name: observation for name, observation in answers.items() if name in counters}
+    if not answers:
+        return
     oracle = next((name for name in ("pyrevm", "reference") if name in answers), next(iter(answers)))
     expected = answers[oracle].units
     for runner, measurement in entries:
-        if runner.name in answers and answers[runner.name].units != expected:
+        if runner.counts_work and runner.name in answers and answers[runner.name].units != expected:
             measurement.status = FAILED
             measurement.note = f"FAILED: {case.unit} {_number(answers[runner.name].units)} != {_number(expected)} ({oracle})"
 
@@ -303,7 +308,7 @@ def _checked_call(case, runner: Runner, measurement: Measurement, settings: Sett
     except Exception as exc:
         _crashed(measurement, exc)
         return 0.0
-    problem = _wrong_answer(case, observation)
+    problem = _wrong_answer(case, observation, runner.counts_work)
     if problem is None and measurement.units is not None and observation.units != measurement.units:
         problem = f"{case.unit} changed from {measurement.units:,} to {_number(observation.units)}"
     if problem:
@@ -332,7 +337,7 @@ def _sample(case, runner: Runner, measurement: Measurement, count: int, settings
     finally:
         if collecting:
             gc.enable()
-    problem = _wrong_answer(case, observation)
+    problem = _wrong_answer(case, observation, runner.counts_work)
     if problem:
         measurement.status, measurement.note = FAILED, f"FAILED on a timed run: {problem}"
         measurement.samples.clear()

@@ -13,8 +13,9 @@ def legend(timer: str) -> str:
     clock = "wall time" if timer == "wall" else "process CPU time"
     return (
         f"time/call: median of the timed runs, in {clock} (each run the mean of a batch of calls when calls "
-        "are fast); spread: median absolute deviation / median; ×ref, ×pyrevm, ×py-evm: the reference's "
-        "(pyrevm's, py-evm's) time / this engine's time, above 1 when this engine is faster; compile, cache load: "
+        "are fast); spread: median absolute deviation / median; ×ref, ×pyrevm, ×py-evm, ×native: the reference's "
+        "(pyrevm's, py-evm's, the C source's compiled with clang -O2) time / this engine's time, above 1 when "
+        "this engine is faster; compile, cache load: "
         "during the first call, for engines that report them ('-' otherwise), with a tiered JIT's optimizing "
         "compile in brackets (it runs in the background and is waited for before timing)."
     )
@@ -72,7 +73,7 @@ def _table(kind: str, measurements: list[Measurement], counted: bool = False):
 
     engines_with_times = list(dict.fromkeys(m.engine for m in measurements if m.status == OK and m.median))
     # Speedups against each peer, and against the reference where it was timed.
-    against = [name for name in ("reference", "pyrevm", "py-evm") if name in engines_with_times]
+    against = [name for name in ("reference", "pyrevm", "py-evm", "native") if name in engines_with_times]
     if engines_with_times == against[:1]:
         against = []  # one engine only: nothing to compare with
     title = "EVM workloads" if kind == "evm" else "BPF workloads"

@@ -99,6 +99,7 @@ class BpfCase:
     memory: Memory
     expected_r0: int
     expected_instructions: int | None
+    c_source: Path | None = None  # the C the program was compiled from (for the `native` row)
 
     kind = "bpf"
     unit = "instructions"
@@ -224,7 +225,9 @@ def bundled_bpf_cases(fixtures: Path) -> list[BpfCase]:
                         raise InputError(str(path), f"loop bound {bound_text} not found (fixture changed?)")
                     text = text.replace(bound_text, bound)
                 program = Program.from_assembly(text, source=file_name)
-            cases.append(BpfCase(f"{stem}/{size_name}", "bpf", program, memory, r0, instructions))
+            c_source = directory / f"{stem}.c"
+            cases.append(BpfCase(f"{stem}/{size_name}", "bpf", program, memory, r0, instructions,
+                                 c_source if c_source.is_file() else None))
     return cases
 
 
