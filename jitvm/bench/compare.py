@@ -10,7 +10,9 @@ Each row's change (median ratio now / median ratio in the baseline - 1) comes wi
 interval, bootstrapped from the timed rounds of both runs. The harness times every engine once per
 round, in turn, so an engine's sample and its normalizer's sample of the same round shared the
 machine's conditions: the ratio is taken round by round (paired), which cancels most of the load
-that other processes put on a shared machine. The verdict:
+that other processes put on a shared machine. Where the normalizer took fewer than
+MIN_PAIRED_ROUNDS samples (a Python interpreter on a long call), engine and normalizer samples are
+resampled separately instead. The verdict:
 
     regressed     the whole interval is above --max-regression
     ok            the whole interval is at or below it
@@ -39,6 +41,7 @@ from jitvm.errors import InputError
 DEFAULT_NORMALIZER = {"evm": "pyrevm", "bpf": "reference"}
 BOOTSTRAP_RESAMPLES = 2000
 CONFIDENCE = 0.95
+MIN_PAIRED_ROUNDS = 5  # fewer rounds of the normalizer: engine and normalizer are resampled apart
 
 OK_VERDICT, REGRESSED, INCONCLUSIVE = "ok", "regressed", "inconclusive"
 
@@ -129,19 +132,26 @@ def compare(baseline: dict, current: dict, threshold: float, normalize_to: str |
         reference_now = now.get((kind, workload, normalizer))
         reference_before = before.get((kind, workload, normalizer))
         samples_before = before[(kind, workload, engine)][0]
+        key = f"{kind}/{workload}/{engine}"
         if normalizer != "none" and reference_now and reference_before:
-            series_before = _paired_ratios(samples_before, reference_before[0])
-            series_now = _paired_ratios(samples_now, reference_now[0])
             basis = normalizer
+            before_pair, now_pair = (samples_before, reference_before[0]), (samples_now, reference_now[0])
+            if min(map(len, (*before_pair, *now_pair))) >= MIN_PAIRED_ROUNDS:
+                series_before, series_now = _paired_ratios(*before_pair), _paired_ratios(*now_pair)
+                low, high = _interval(series_before, series_now, key)
+                middle_before, middle_now = statistics.median(series_before), statistics.median(series_now)
+            else:  # a slow normalizer took few samples: resample engine and normalizer separately
+                low, high = _unpaired_interval(before_pair, now_pair, key)
+                middle_before, middle_now = _ratio_of_medians(*before_pair), _ratio_of_medians(*now_pair)
+            rounds = (len(samples_before), len(samples_now))
         else:
-            series_before, series_now = samples_before, samples_now
             basis = "instructions" if counted else "absolute"
-        low, high = (_interval(series_before, series_now, f"{kind}/{workload}/{engine}") if not counted
-                     else (_change(series_before, series_now),) * 2)
+            low, high = ((_change(samples_before, samples_now),) * 2 if counted
+                         else _interval(samples_before, samples_now, key))
+            middle_before, middle_now = statistics.median(samples_before), statistics.median(samples_now)
+            rounds = (len(samples_before), len(samples_now))
         verdict = REGRESSED if low > threshold else OK_VERDICT if high <= threshold else INCONCLUSIVE
-        rows.append(Row(kind, workload, engine, basis, statistics.median(series_before),
-                        statistics.median(series_now), low, high, verdict,
-                        (len(series_before), len(series_now))))
+        rows.append(Row(kind, workload, engine, basis, middle_before, middle_now, low, high, verdict, rounds))
     return Comparison(rows, threshold)
 
 
@@ -170,6 +180,29 @@ def _change(before: list[float], now: list[float]) -> float:
     return statistics.median(now) / statistics.median(before) - 1
 
 
+def _ratio_of_medians(samples: list[float], normalizer: list[float]) -> float:
+    return statistics.median(samples) / statistics.median(normalizer)
+
+
+def _unpaired_interval(before: tuple[list[float], list[float]], now: tuple[list[float], list[float]],
+                       key: str) -> tuple[float, float]:
+    generator = random.Random(zlib.crc32(key.encode()))
+
+    def resampled(samples: list[float]) -> float:
+        return statistics.median(generator.choices(samples, k=len(samples)))
+
+    changes = sorted(
+        (resampled(now[0]) / resampled(now[1])) / (resampled(before[0]) / resampled(before[1])) - 1
+        for _ in range(BOOTSTRAP_RESAMPLES)
+    )
+    return _percentiles(changes)
+
+
+def _percentiles(changes: list[float]) -> tuple[float, float]:
+    tail = (1 - CONFIDENCE) / 2
+    return changes[int(tail * len(changes))], changes[min(len(changes) - 1, int((1 - tail) * len(changes)))]
+
+
 def _interval(before: list[float], now: list[float], key: str) -> tuple[float, float]:
     """The bootstrap percentile interval of the change in medians (seeded by the row, so a verdict
     does not depend on the order rows are judged in)."""
@@ -181,8 +214,7 @@ def _interval(before: list[float], now: list[float], key: str) -> tuple[float, f
         statistics.median(generator.choices(now, k=len(now))) / statistics.median(generator.choices(before, k=len(before))) - 1
         for _ in range(BOOTSTRAP_RESAMPLES)
     )
-    tail = (1 - CONFIDENCE) / 2
-    return changes[int(tail * len(changes))], changes[min(len(changes) - 1, int((1 - tail) * len(changes)))]
+    return _percentiles(changes)
 
 
 def render(comparison: Comparison, baseline_name: str, console, rechecked: int = 0) -> None:
