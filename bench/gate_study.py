@@ -31,6 +31,7 @@ from jitvm.bench.compare import compare
 WORKLOADS = "sha1_divs/empty,fnv1a/small"
 SCENARIOS = (("unchanged", ""), ("jit slowed 10%", "jit=1.10"), ("jit slowed 25%", "jit=1.25"))
 THRESHOLDS = (0.05, 0.10)
+OUT = Path.cwd()
 
 
 def main() -> int:
@@ -46,8 +47,12 @@ def main() -> int:
     parser.add_argument("--summarize", action="store_true", help="only tally the results files in --out")
     args = parser.parse_args()
     engines = args.engines or ("jit,baseline" if args.timer == "instructions" else "jit,baseline,pyrevm,reference")
-    out = Path(args.out)
+    global OUT
+    out = OUT = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
+    import jitvm
+
+    print(f"jitvm from {Path(jitvm.__file__).parent}", file=sys.stderr)
     common = [sys.executable, "-m", "jitvm", "bench", "--quick", "--timer", args.timer,
               "--filter", args.filter, "--engines", engines]
     baseline = Path(args.baseline) if args.baseline else out / "baseline.json"
@@ -96,7 +101,8 @@ def _bench(command: list[str], slowdown: str) -> int:
     environment.pop("JITVM_BENCH_SLOWDOWN", None)
     if slowdown:
         environment["JITVM_BENCH_SLOWDOWN"] = slowdown
-    done = subprocess.run(command, env=environment, capture_output=True, text=True)
+    # Run in the results folder: a `jitvm` folder in the caller's directory must not shadow the package.
+    done = subprocess.run(command, env=environment, capture_output=True, text=True, cwd=OUT)
     if done.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     return done.returncode

@@ -208,7 +208,8 @@ def _run_case(case, entries: list[tuple[Runner, Measurement]], settings: Setting
                                                    math.ceil(settings.min_sample_seconds / max(estimate, 1e-9))))
         # A short call's time depends on what ran just before it (the rounds interleave engines):
         # its samples start with one untimed call, which puts its memory and caches back in place.
-        warm_first[runner.name] = settings.timer != "instructions" and estimate < settings.min_sample_seconds * 5
+        # When counting, the first instrumented call of a sample counts more than the ones after it.
+        warm_first[runner.name] = settings.timer == "instructions" or estimate < settings.min_sample_seconds * 5
         measurement.calls_per_sample = calls_per_sample[runner.name]
         spent[runner.name] = 0.0
 
@@ -324,10 +325,10 @@ def _sample(case, runner: Runner, measurement: Measurement, count: int, settings
     collecting = gc.isenabled()
     try:
         calls = [runner.prepare(case) for _ in range(count + warm)]
-        if warm:
-            calls.pop()()
         gc.disable()
         with settings.measuring():
+            if warm:
+                calls.pop()()
             started = clock()
             for call in calls:
                 observation = call()
