@@ -66,9 +66,9 @@ def scenario(engine: str, swaps: int = 20) -> dict:
               reverts(token0.functions.transfer(bob, 10**30), "insufficient balance"),
               reverts(token0.functions.mint(bob, 1), "only the owner mints", bob))
 
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: the machine may be shared
     gas = [send(pool.functions.swap(10**17 + index, index % 2 == 0, 0)).gasUsed for index in range(swaps)]
-    seconds = time.perf_counter() - started
+    seconds = time.process_time() - started
     return {
         "bob_out": bob_out, "swap_gas": swap_receipt.gasUsed, "swaps_gas": gas, "reverts": caught,
         "reserves": (pool.functions.reserve0().call(), pool.functions.reserve1().call()),

@@ -10,8 +10,9 @@ the code (jitvm.evm.pyevm_backend). Install them with `pip install 'jitvm[client
     from jitvm.integrations import eth_tester
     w3 = Web3(EthereumTesterProvider(eth_tester("jit")))
 
-`engine` is a jitvm engine name ('reference', 'baseline', 'jit', 'auto'), or 'py-evm' for the same
-setup without jitvm (the Cancun VM, as a comparison). Both use the Cancun rules: titanoboa and
+`engine` is a jitvm engine name ('reference', 'baseline', 'jit', 'auto'), 'py-evm' for the same
+setup without jitvm (the Cancun VM, as a comparison), or 'default' for the tool's own default setup
+(py-evm's newest fork, untouched). Both use the Cancun rules: titanoboa and
 eth-tester default to py-evm's newest fork (Prague), which jitvm does not execute yet.
 
 What changes for titanoboa: code runs on jitvm, so titanoboa's per-opcode hooks (its SSTORE and
@@ -22,6 +23,7 @@ do not see jitvm's frames; revert reasons, events, return values and gas do.
 from __future__ import annotations
 
 ENGINE_FOR_PYEVM = "py-evm"  # no jitvm: py-evm's own Cancun VM
+TOOL_DEFAULT = "default"  # no jitvm, and the tool's own chain (py-evm's newest fork)
 
 
 def cancun_vm(engine: str):
@@ -46,6 +48,8 @@ def boa_env(engine: str = "jit"):
     from eth.tools.builder import chain as builder
 
     env = boa.Env()
+    if engine == TOOL_DEFAULT:
+        return env
     chain_class = builder.build(MainnetChain, builder.fork_at(cancun_vm(engine), 1))  # as titanoboa's own chain
     env.evm.chain = chain_class.from_genesis(AtomicDB(), boa_py_evm.GENESIS_PARAMS)
     env.evm._init_vm()  # titanoboa puts its computation class over the chain's (ours) here
@@ -56,4 +60,6 @@ def eth_tester(engine: str = "jit"):
     """An eth_tester.EthereumTester on py-evm's backend, with a Cancun chain running on `engine`."""
     from eth_tester import EthereumTester, PyEVMBackend
 
+    if engine == TOOL_DEFAULT:
+        return EthereumTester(backend=PyEVMBackend())
     return EthereumTester(backend=PyEVMBackend(vm_configuration=((0, cancun_vm(engine)),)))
