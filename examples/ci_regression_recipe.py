@@ -56,7 +56,7 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         workload, baseline = Path(folder, "workload.json"), Path(folder, "baseline.json")
         workload.write_text(json.dumps(WORKLOAD))
-        common = ["--workload", str(workload), "--engines", engines, "--repeat", "7", "--budget", "0.3"]
+        common = ["--workload", str(workload), "--engines", engines, "--repeat", "7", "--budget", "2"]
         if not peer:
             common += ["--normalize-to", "none"]
         assert bench(*common, "--json", str(baseline)) == 0

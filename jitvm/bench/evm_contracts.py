@@ -1,5 +1,6 @@
-"""The EVM benchmark workloads in ../shared/fixtures/evm/benchmarks: contracts, inputs, and what each
-input must return (output, and gas where the fixture records it)."""
+"""The EVM benchmark workloads bundled in jitvm/bench/data/evm/benchmarks (copied from the shared
+fixtures, with their license): contracts, inputs, and what each input must return (output, and gas
+where the fixture records it)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from pathlib import Path
 
 from jitvm.errors import InputError, parse_hex
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-FIXTURES = REPOSITORY.parent / "shared" / "fixtures"
-BENCHMARKS_DIR = FIXTURES / "evm" / "benchmarks"
+# Laid out as the shared fixtures folder is (evm/benchmarks, bpf/bench), so --fixtures DIR can
+# point at either; it ships inside the wheel, so `jitvm bench` runs from any folder.
+BUNDLED_DATA = Path(__file__).resolve().parent / "data"
+BENCHMARKS_DIR = BUNDLED_DATA / "evm" / "benchmarks"
 
 MAIN_BENCHMARKS = (
     "snailtracer", "blake2b_huff", "blake2b_shifts", "sha1_divs", "sha1_shifts",

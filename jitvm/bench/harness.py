@@ -8,7 +8,8 @@ For each case, in order:
    "first call" and the engine's compile_stats() are read around it.
    Python interpreters are asked last, and left out (`skipped`) when their call is expected to take
    longer than `max_call_seconds` (estimated from the work per call and their usual speed).
-2. Warm up: one more untimed call, unless the first took a large part of the budget.
+2. Warm up: a few more untimed calls (`warmup_calls`), within a quarter of the budget: the first
+   calls after compiling are slower (CPython's specializing interpreter, lazily built helpers).
 3. Time: rounds in which every runner takes one sample, in a rotating order, so that all share the
    machine's conditions (load from other processes, frequency, thermal state). A sample times
    `calls_per_sample` prepared calls in a row (enough to last `min_sample_seconds`), with the
@@ -21,15 +22,22 @@ on one thread, and CPU time does not count the moments other processes on a busy
 core, which wall time does (on a loaded 2-core machine, single wall-time samples of the same call
 vary threefold where CPU time varies by a few percent). `timer="wall"` uses time.perf_counter.
 
+`timer="instructions"` counts the instructions the timed calls execute, under valgrind
+(jitvm.bench.counting): deterministic, so a regression gate can run on a noisy machine; a "sample"
+is then the instruction count of one call, and the verifying call is timed in CPU time.
+
 Ctrl-C stops the run at once: what was measured is kept, the case being run is marked
 `interrupted`, and the report is still printed.
 
 JITVM_BENCH_SLOWDOWN="engine=factor,..." (a testing aid for the regression gate) makes every timed
-call of the named engines take `factor` times as long, by busy-waiting after the call.
+sample of the named engines take `factor` times as long, by busy-waiting at its end (by running a
+calibrated loop, when counting instructions). It is applied once per sample, not per call: the
+clock reads of a per-call wrapper would add more than 10% to a 20 µs call by themselves.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
 import os
@@ -50,13 +58,40 @@ class Settings:
     budget: float = 2.0  # wall seconds of timing per case and runner (at least one sample is taken)
     max_call_seconds: float = 10.0  # Python interpreters expected to take longer per call are left out
     min_sample_seconds: float = 0.002  # fast calls are batched so that a sample lasts this long
+    warmup_calls: int = 3  # untimed calls before timing, within a quarter of the budget (CPython specializes its bytecode over the first few)
     max_calls_per_sample: int = 1000
-    timer: str = "cpu"  # "cpu" (time.process_time) or "wall" (time.perf_counter)
+    timer: str = "cpu"  # "cpu" (time.process_time), "wall" (time.perf_counter) or "instructions"
     slowdown: dict[str, float] = field(default_factory=dict)
+    counter: object = None  # a jitvm.bench.counting.InstructionCounter, made when first needed
 
     @property
     def clock(self) -> Callable[[], float]:
+        if self.timer == "instructions":
+            if self.counter is None:
+                from jitvm.bench.counting import InstructionCounter
+
+                self.counter = InstructionCounter()
+            return self.counter
         return time.process_time if self.timer == "cpu" else time.perf_counter
+
+    @property
+    def first_call_clock(self) -> Callable[[], float]:
+        """The verifying call (which may compile) is timed, never counted."""
+        return time.perf_counter if self.timer == "wall" else time.process_time
+
+    def measuring(self):
+        """Around timed calls: instrumentation on when counting instructions."""
+        return self.clock.measuring() if self.timer == "instructions" else contextlib.nullcontext()
+
+    def burn(self, amount: float) -> None:
+        """Spend `amount` more of the clock's unit (JITVM_BENCH_SLOWDOWN)."""
+        if self.timer == "instructions":
+            self.clock.burn(amount)
+            return
+        clock = self.clock
+        until = clock() + amount
+        while clock() < until:  # busy: CPU time passes too
+            pass
 
 
 def slowdown_from_environment() -> dict[str, float]:
@@ -95,7 +130,8 @@ def run_cases(cases, runners: list[Runner], settings: Settings, progress: Progre
         for index, case in enumerate(cases):
             progress.case_started(index, case)
             entries = [(runner, _measurement(case, runner)) for runner in runners
-                       if runner.kind == case.kind and getattr(case, "accepts", _any_runner)(runner.name)]
+                       if runner.kind == case.kind and runner.applies_to(case)
+                       and getattr(case, "accepts", _any_runner)(runner.name)]
             run.measurements.extend(measurement for _, measurement in entries)
             try:
                 _run_case(case, entries, settings, progress)
@@ -138,13 +174,13 @@ def _run_case(case, entries: list[tuple[Runner, Measurement]], settings: Setting
                                 f"at ~{_work(speed, case.unit)}/s); raise --max-call-seconds to run it")
             continue
         progress.step(case, runner, "verifying")
-        observation = _verify(case, runner, measurement, settings.clock)
+        observation = _verify(case, runner, measurement, settings.first_call_clock)
         if observation is not None:
             answers[runner.name] = observation
     _check_work(case, entries, answers)
 
     timed = [(runner, measurement) for runner, measurement in entries if measurement.status == PENDING]
-    calls_per_sample, spent = {}, {}
+    calls_per_sample, spent, warm_first = {}, {}, {}
     for runner, measurement in timed:
         measurement.status = OK
         try:
@@ -163,13 +199,22 @@ def _run_case(case, entries: list[tuple[Runner, Measurement]], settings: Setting
         estimate = first
         if first < settings.budget / 4:
             progress.step(case, runner, "warming up")
-            started = settings.clock()
-            _checked_call(case, runner, measurement, settings)
+            warming = 0.0
+            for _ in range(settings.warmup_calls):  # the last call, once warm, sizes the samples
+                estimate = _checked_call(case, runner, measurement, settings)
+                if measurement.status != OK:
+                    break
+                warming += estimate
+                if warming >= settings.budget / 4:
+                    break
             if measurement.status != OK:
                 continue
-            estimate = settings.clock() - started
         calls_per_sample[runner.name] = max(1, min(settings.max_calls_per_sample,
                                                    math.ceil(settings.min_sample_seconds / max(estimate, 1e-9))))
+        # A short call's time depends on what ran just before it (the rounds interleave engines):
+        # its samples start with one untimed call, which puts its memory and caches back in place.
+        # When counting, the first instrumented call of a sample counts more than the ones after it.
+        warm_first[runner.name] = settings.timer == "instructions" or estimate < settings.min_sample_seconds * 5
         measurement.calls_per_sample = calls_per_sample[runner.name]
         spent[runner.name] = 0.0
 
@@ -183,7 +228,7 @@ def _run_case(case, entries: list[tuple[Runner, Measurement]], settings: Setting
         for runner, measurement in eligible[shift:] + eligible[:shift]:
             progress.step(case, runner, f"timing run {len(measurement.samples) + 1}")
             started = time.perf_counter()
-            _sample(case, runner, measurement, calls_per_sample[runner.name], settings)
+            _sample(case, runner, measurement, calls_per_sample[runner.name], settings, warm_first[runner.name])
             spent[runner.name] += time.perf_counter() - started
         round_number += 1
 
@@ -216,7 +261,7 @@ def _verify(case, runner: Runner, measurement: Measurement, clock) -> Observatio
             measurement.optimize_seconds = max(0.0, after["optimize_seconds"] - before.get("optimize_seconds", 0.0))
         if "cache_load_seconds" in after:
             measurement.cache_load_seconds = max(0.0, after["cache_load_seconds"] - before.get("cache_load_seconds", 0.0))
-    problem = _wrong_answer(case, observation)
+    problem = _wrong_answer(case, observation, runner.counts_work)
     if problem:
         measurement.status, measurement.note = FAILED, f"FAILED: {problem}"
         return None
@@ -224,7 +269,7 @@ def _verify(case, runner: Runner, measurement: Measurement, clock) -> Observatio
     return observation
 
 
-def _wrong_answer(case, observation: Observation) -> str | None:
+def _wrong_answer(case, observation: Observation, counts_work: bool = True) -> str | None:
     if observation.error:
         return observation.error
     if case.kind == "evm":
@@ -233,7 +278,7 @@ def _wrong_answer(case, observation: Observation) -> str | None:
     elif observation.answer != case.expected_r0:
         return f"r0 {observation.answer} != expected {case.expected_r0}"
     expected = case.expected_units
-    if expected is not None and observation.units != expected:
+    if counts_work and expected is not None and observation.units != expected:
         return f"{case.unit} {_number(observation.units)} != expected {expected:,}"
     return None
 
@@ -242,10 +287,14 @@ def _check_work(case, entries, answers: dict[str, Observation]) -> None:
     """Where the case does not say how much work it is, every runner must agree with the oracle."""
     if case.expected_units is not None or not answers:
         return
+    counters = {runner.name for runner, _ in entries if runner.counts_work}
+    answers = {name: observation for name, observation in answers.items() if name in counters}
+    if not answers:
+        return
     oracle = next((name for name in ("pyrevm", "reference") if name in answers), next(iter(answers)))
     expected = answers[oracle].units
     for runner, measurement in entries:
-        if runner.name in answers and answers[runner.name].units != expected:
+        if runner.counts_work and runner.name in answers and answers[runner.name].units != expected:
             measurement.status = FAILED
             measurement.note = f"FAILED: {case.unit} {_number(answers[runner.name].units)} != {_number(expected)} ({oracle})"
 
@@ -255,57 +304,54 @@ def _crashed(measurement: Measurement, exc: Exception) -> None:
     measurement.samples.clear()
 
 
-def _checked_call(case, runner: Runner, measurement: Measurement, settings: Settings) -> None:
+def _checked_call(case, runner: Runner, measurement: Measurement, settings: Settings) -> float:
+    """One untimed (warm-up) call, checked; returns how long the call took, without its setup."""
+    clock = settings.first_call_clock
     try:
-        observation = _slowed(runner.prepare(case), settings.slowdown.get(runner.name), settings.clock)()
+        call = runner.prepare(case)
+        started = clock()
+        observation = call()
+        elapsed = clock() - started
     except Exception as exc:
         _crashed(measurement, exc)
-        return
-    problem = _wrong_answer(case, observation)
+        return 0.0
+    problem = _wrong_answer(case, observation, runner.counts_work)
     if problem is None and measurement.units is not None and observation.units != measurement.units:
         problem = f"{case.unit} changed from {measurement.units:,} to {_number(observation.units)}"
     if problem:
         measurement.status, measurement.note = FAILED, f"FAILED on a repeated run: {problem}"
         measurement.samples.clear()
+    return elapsed
 
 
-def _sample(case, runner: Runner, measurement: Measurement, count: int, settings: Settings) -> None:
+def _sample(case, runner: Runner, measurement: Measurement, count: int, settings: Settings,
+            warm: bool = False) -> None:
     slowdown, clock = settings.slowdown.get(runner.name), settings.clock
     collecting = gc.isenabled()
     try:
-        calls = [_slowed(runner.prepare(case), slowdown, clock) for _ in range(count)]
+        calls = [runner.prepare(case) for _ in range(count + warm)]
         gc.disable()
-        started = clock()
-        for call in calls:
-            observation = call()
-        elapsed = clock() - started
+        with settings.measuring():
+            if warm:
+                calls.pop()()
+            started = clock()
+            for call in calls:
+                observation = call()
+            if slowdown and slowdown > 1:  # once per sample: a per-call wrapper would cost more than it adds
+                settings.burn((clock() - started) * (slowdown - 1))
+            elapsed = clock() - started
     except Exception as exc:
         _crashed(measurement, exc)
         return
     finally:
         if collecting:
             gc.enable()
-    problem = _wrong_answer(case, observation)
+    problem = _wrong_answer(case, observation, runner.counts_work)
     if problem:
         measurement.status, measurement.note = FAILED, f"FAILED on a timed run: {problem}"
         measurement.samples.clear()
         return
     measurement.samples.append(elapsed / count)
-
-
-def _slowed(call: Callable[[], Observation], factor: float | None, clock) -> Callable[[], Observation]:
-    if not factor or factor == 1:
-        return call
-
-    def slowed() -> Observation:
-        started = clock()
-        observation = call()
-        until = started + (clock() - started) * factor
-        while clock() < until:  # busy: CPU time passes too
-            pass
-        return observation
-
-    return slowed
 
 
 def _short(data: bytes, limit: int = 12) -> str:

@@ -6,11 +6,16 @@ from jitvm.bench.harness import Progress
 from jitvm.bench.results import FAILED, INTERRUPTED, OK, SKIPPED, BenchRun, Measurement
 
 def legend(timer: str) -> str:
+    if timer == "instructions":
+        return ("insn/call: CPU instructions executed per call, counted under valgrind (callgrind), median of "
+                "the counted runs; ×ref, ×pyrevm, ×py-evm: ratios of those counts; compile, cache load: CPU "
+                "time during the first call, under valgrind (so much slower than usual).")
     clock = "wall time" if timer == "wall" else "process CPU time"
     return (
         f"time/call: median of the timed runs, in {clock} (each run the mean of a batch of calls when calls "
-        "are fast); spread: median absolute deviation / median; ×ref, ×pyrevm, ×py-evm: the reference's "
-        "(pyrevm's, py-evm's) time / this engine's time, above 1 when this engine is faster; compile, cache load: "
+        "are fast); spread: median absolute deviation / median; ×ref, ×pyrevm, ×py-evm, ×native: the reference's "
+        "(pyrevm's, py-evm's, the C source's compiled with clang -O2) time / this engine's time, above 1 when "
+        "this engine is faster; compile, cache load: "
         "during the first call, for engines that report them ('-' otherwise), with a tiered JIT's optimizing "
         "compile in brackets (it runs in the background and is waited for before timing)."
     )
@@ -26,6 +31,15 @@ def format_seconds(seconds: float | None) -> str:
     return "-"
 
 
+def format_count(count: float | None) -> str:
+    if count is None:
+        return "-"
+    for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if count >= scale:
+            return f"{count / scale:.4g} {unit}"
+    return f"{count:.0f}"
+
+
 def format_speedup(ratio: float | None) -> str:
     if ratio is None:
         return "-"
@@ -37,7 +51,7 @@ def render(run: BenchRun, console) -> None:
     for kind in ("evm", "bpf"):
         measurements = [m for m in run.measurements if m.kind == kind]
         if measurements:
-            table, footnotes = _table(kind, measurements)
+            table, footnotes = _table(kind, measurements, run.settings.get("timer") == "instructions")
             console.print(table)
             for number, text in footnotes:
                 console.print(f"  [{number}] {text}", highlight=False, markup=False, soft_wrap=True)
@@ -54,12 +68,12 @@ def render(run: BenchRun, console) -> None:
                       + ", ".join(f"{m.key} on {m.engine}" for m in failures), soft_wrap=True)
 
 
-def _table(kind: str, measurements: list[Measurement]):
+def _table(kind: str, measurements: list[Measurement], counted: bool = False):
     from rich.table import Table
 
     engines_with_times = list(dict.fromkeys(m.engine for m in measurements if m.status == OK and m.median))
     # Speedups against each peer, and against the reference where it was timed.
-    against = [name for name in ("reference", "pyrevm", "py-evm") if name in engines_with_times]
+    against = [name for name in ("reference", "pyrevm", "py-evm", "native") if name in engines_with_times]
     if engines_with_times == against[:1]:
         against = []  # one engine only: nothing to compare with
     title = "EVM workloads" if kind == "evm" else "BPF workloads"
@@ -67,9 +81,10 @@ def _table(kind: str, measurements: list[Measurement]):
     table.add_column("workload")
     table.add_column("engine")
     table.add_column("runs", justify="right")
-    table.add_column("time/call", justify="right")
+    table.add_column("insn/call" if counted else "time/call", justify="right")
     table.add_column("spread", justify="right")
-    table.add_column("Mgas/s" if kind == "evm" else "ns/insn", justify="right")
+    if not counted:
+        table.add_column("Mgas/s" if kind == "evm" else "ns/insn", justify="right")
     for name in against:
         table.add_column(f"×{'ref' if name == 'reference' else name}", justify="right")
     table.add_column("compile", justify="right")
@@ -84,7 +99,7 @@ def _table(kind: str, measurements: list[Measurement]):
         for position, m in enumerate(rows):
             workload = m.workload if position == 0 else ""
             if m.status in (OK, INTERRUPTED) and m.samples:
-                time_cell = format_seconds(m.median)
+                time_cell = format_count(m.median) if counted else format_seconds(m.median)
                 if m.status == INTERRUPTED:
                     time_cell += " (partial)"
                 if m.note and m.status == OK:
@@ -94,12 +109,13 @@ def _table(kind: str, measurements: list[Measurement]):
                 rate = "-" if m.rate is None else (f"{m.rate:,.1f}" if m.rate >= 10 else f"{m.rate:.3g}")
                 speedups = [format_speedup(medians[name] / m.median) if name in medians and name != m.engine else "-"
                             for name in against]
-                cells = [str(len(m.samples)), time_cell, spread, rate, *speedups]
+                cells = [str(len(m.samples)), time_cell, spread, *([] if counted else [rate]), *speedups]
             else:
                 footnotes.append((len(footnotes) + 1, f"{m.key} on {m.engine}: {m.note or m.status}"))
                 style = {FAILED: "red", SKIPPED: "yellow"}.get(m.status, "yellow")
                 label = {FAILED: "FAILED", SKIPPED: "skipped", INTERRUPTED: "interrupted"}.get(m.status, m.status)
-                cells = ["0", f"[{style}]{label} [{len(footnotes)}][/]", "", "", *([""] * len(against))]
+                cells = ["0", f"[{style}]{label} [{len(footnotes)}][/]", "", *([] if counted else [""]),
+                         *([""] * len(against))]
             compiled = format_seconds(m.compile_seconds)
             if m.optimize_seconds:
                 compiled += f" (+{format_seconds(m.optimize_seconds)})"

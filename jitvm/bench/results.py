@@ -105,11 +105,11 @@ def to_json(run: BenchRun) -> dict:
         "settings": run.settings,
         "unavailable": dict(run.unavailable),
         "notes": list(run.notes),
-        "results": [_measurement_json(m) for m in run.measurements],
+        "results": [_measurement_json(m, run.settings.get("timer") == "instructions") for m in run.measurements],
     }
 
 
-def _measurement_json(m: Measurement) -> dict:
+def _measurement_json(m: Measurement, counted: bool = False) -> dict:
     return {
         "kind": m.kind,
         "workload": m.workload,
@@ -125,7 +125,7 @@ def _measurement_json(m: Measurement) -> dict:
         "median": m.median,
         "min": min(m.samples) if m.samples else None,
         "max": max(m.samples) if m.samples else None,
-        "rate": m.rate,
+        "rate": None if counted else m.rate,  # a rate of instruction counts would mean nothing
         "rate_unit": "Mgas/s" if m.unit == "gas" else "ns/insn",
         "first_call": m.first_call_seconds,
         "compile": m.compile_seconds,

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from jitvm.errors import InputError
 
 PEER_NAMES = ("pyrevm", "py-evm")  # EVM only; no BPF peer is installable from PyPI
+BPF_PEER_NAMES = ("native",)  # the programs' C sources compiled with clang (jitvm.bench.native)
 # EVM engines run only when --engines names them (the tiered "auto" is left out of default runs).
 ON_REQUEST_ENGINES = ("auto",)
 # Names an engine may have even where it is not built yet (asking for one is not a typo).
@@ -56,6 +57,11 @@ class Runner:
     kind: str  # "evm" or "bpf"
     peer: bool = False
     engine: object = None  # the engine object, when there is one (for compile_stats)
+    counts_work: bool = True  # False: its calls report no work (gas, instructions) to check
+
+    def applies_to(self, case) -> bool:
+        """Whether this runner can run `case` at all (the native row: only programs with C sources)."""
+        return True
 
     def prepare(self, case) -> Callable[[], Observation]:
         raise NotImplementedError
@@ -172,6 +178,10 @@ def make_runner(kind: str, name: str) -> Runner:
         from jitvm.bench.peers import make_peer
 
         return make_peer(name)
+    if kind == "bpf" and name in BPF_PEER_NAMES:
+        from jitvm.bench.native import make_native_runner
+
+        return make_native_runner()
     if name not in registered_engines(kind) and not (kind == "evm" and name in ON_REQUEST_ENGINES):
         raise Unavailable(f"not in the {kind.upper()} engine registry yet")
     if kind == "evm":
@@ -210,14 +220,15 @@ def discover(kinds: list[str], wanted: list[str] | None) -> tuple[list[Runner], 
     engines or peers that exist somewhere (a typo is an InputError); a name that does not apply to
     a kind (a peer of the EVM for BPF) is just not used for it.
     """
-    known = set(PLANNED_ENGINES) | set(PEER_NAMES) | set(ON_REQUEST_ENGINES) | {n for kind in ("evm", "bpf") for n in registered_engines(kind)}
+    known = (set(PLANNED_ENGINES) | set(PEER_NAMES) | set(BPF_PEER_NAMES) | set(ON_REQUEST_ENGINES)
+             | {n for kind in ("evm", "bpf") for n in registered_engines(kind)})
     if wanted is not None:
         unknown = [name for name in wanted if name not in known]
         if unknown:
             raise InputError("--engines", f"unknown engine {unknown[0]!r} (known: {', '.join(sorted(known))})")
     runners, unavailable = [], {}
     for kind in kinds:
-        candidates = registered_engines(kind) + (list(PEER_NAMES) if kind == "evm" else [])
+        candidates = registered_engines(kind) + list(PEER_NAMES if kind == "evm" else BPF_PEER_NAMES)
         if wanted is not None:
             applicable = set(PLANNED_ENGINES) | set(candidates) | (set(ON_REQUEST_ENGINES) if kind == "evm" else set())
             candidates = [name for name in wanted if name in applicable]

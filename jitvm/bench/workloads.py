@@ -1,5 +1,5 @@
 """What `jitvm bench` runs: benchmark cases (one program with one input, and the answer it must
-give), the bundled ones read from the shared fixtures, and which of them a default or quick run takes.
+give), the bundled ones read from jitvm/bench/data (a copy of the shared fixtures), and which of them a default or quick run takes.
 
 An EVM case is a message call into a contract (`EvmCase`); its work is counted in gas. A BPF case is
 one run of a program on an input buffer (`BpfCase`); its work is counted in executed instructions.
@@ -100,6 +100,7 @@ class BpfCase:
     memory: Memory
     expected_r0: int
     expected_instructions: int | None
+    c_source: Path | None = None  # the C the program was compiled from (for the `native` row)
 
     kind = "bpf"
     unit = "instructions"
@@ -140,23 +141,20 @@ def _short(data: bytes, limit: int = 8) -> str:
 # -- where the fixtures are -----------------------------------------------------------------------
 
 def find_fixtures(explicit: str | os.PathLike | None = None) -> Path:
-    """The shared fixtures folder: `explicit` (--fixtures), else ../shared/fixtures from the current
-    directory, else the one next to the repository this module sits in (an editable install)."""
-    if explicit is not None:
-        path = Path(explicit)
-        if not path.is_dir():
-            raise InputError("--fixtures", f"no such folder: {path}")
-        if not _has_bench_fixtures(path):
-            raise InputError("--fixtures", f"{path} holds neither evm/benchmarks nor bpf/bench")
-        return path
-    from jitvm.bench.evm_contracts import FIXTURES
+    """The folder the bundled workloads are read from: `explicit` (--fixtures, e.g. the shared
+    fixtures folder), else the copy inside the package (jitvm/bench/data)."""
+    if explicit is None:
+        from jitvm.bench.evm_contracts import BUNDLED_DATA
 
-    candidates = [Path.cwd().parent / "shared" / "fixtures", Path.cwd() / "shared" / "fixtures", FIXTURES]
-    for path in candidates:
-        if _has_bench_fixtures(path):
-            return path
-    looked = ", ".join(dict.fromkeys(str(path) for path in candidates))
-    raise InputError("fixtures", f"benchmark fixtures not found (looked in {looked}); pass --fixtures DIR")
+        if not _has_bench_fixtures(BUNDLED_DATA):
+            raise InputError(str(BUNDLED_DATA), "the bundled benchmark workloads are missing (a broken install?)")
+        return BUNDLED_DATA
+    path = Path(explicit)
+    if not path.is_dir():
+        raise InputError("--fixtures", f"no such folder: {path}")
+    if not _has_bench_fixtures(path):
+        raise InputError("--fixtures", f"{path} holds neither evm/benchmarks nor bpf/bench")
+    return path
 
 
 def _has_bench_fixtures(path: Path) -> bool:
@@ -228,7 +226,9 @@ def bundled_bpf_cases(fixtures: Path) -> list[BpfCase]:
                         raise InputError(str(path), f"loop bound {bound_text} not found (fixture changed?)")
                     text = text.replace(bound_text, bound)
                 program = Program.from_assembly(text, source=file_name)
-            cases.append(BpfCase(f"{stem}/{size_name}", "bpf", program, memory, r0, instructions))
+            c_source = directory / f"{stem}.c"
+            cases.append(BpfCase(f"{stem}/{size_name}", "bpf", program, memory, r0, instructions,
+                                 c_source if c_source.is_file() else None))
     return cases
 
 

@@ -7,8 +7,8 @@ import argparse
 
 EPILOG = """\
 what runs:
-  Without --workload: the bundled workloads from the shared fixtures (../shared/fixtures, or
-  --fixtures DIR): one input per EVM benchmark contract and every BPF benchmark program at full
+  Without --workload: the bundled workloads (shipped inside the package; --fixtures DIR reads a
+  folder laid out as the shared fixtures instead): one input per EVM benchmark contract and every BPF benchmark program at full
   size; --quick takes the main EVM contracts on their smallest inputs and the BPF programs at a
   small size; --all-inputs takes every input. Every engine registered in jitvm runs, plus pyrevm
   and py-evm for the EVM when installed. Interpreters written in Python skip calls expected to take
@@ -31,6 +31,11 @@ workload files (--workload FILE, repeatable; see bench/README.md):
 regression gating (CI):
   jitvm bench --quick --json baseline.json                         # on the base commit
   jitvm bench --quick --compare baseline.json --max-regression 10%  # on the change: exit 1 if slower
+  Each change gets a 95% confidence interval from the interleaved rounds; a workload whose interval
+  is not wholly below the threshold is timed again with more rounds; then it is "regressed" (exit 1)
+  only if the whole interval is above the threshold, "inconclusive" if it straddles it (exit 0).
+  On a noisy shared runner, gate on instruction counts instead (both runs with the same --timer):
+  jitvm bench --quick --timer instructions --filter ... --json baseline.json
 """
 
 
@@ -46,18 +51,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     choose.add_argument("--all-inputs", action="store_true", help="every input of every bundled workload")
     choose.add_argument("--workload", metavar="FILE", action="append", default=[],
                         help="run the workloads of a JSON workload file instead of the bundled ones")
-    choose.add_argument("--fixtures", metavar="DIR", help="the shared fixtures folder (default: ../shared/fixtures)")
+    choose.add_argument("--fixtures", metavar="DIR", help="read the bundled workloads from this folder (evm/benchmarks, bpf/bench) instead of the package's copy")
     choose.add_argument("--list", action="store_true", help="list the workloads and engines, run nothing")
     timing = parser.add_argument_group("timing")
     timing.add_argument("--repeat", type=int, metavar="N",
-                        help="timed runs per workload and engine, at most (default 10; 3 with --quick)")
+                        help="timed runs per workload and engine, at most (default 10; 3 with --timer instructions)")
     timing.add_argument("--budget", type=float, metavar="SECONDS",
                         help="time spent timing each workload on each engine, at most (default 2; 0.5 with --quick)")
     timing.add_argument("--max-call-seconds", type=float, metavar="SECONDS",
                         help="leave out Python-interpreter calls expected to take longer (default 10; 3 with --quick)")
-    timing.add_argument("--timer", choices=("cpu", "wall"), default="cpu",
+    timing.add_argument("--timer", choices=("cpu", "wall", "instructions"), default="cpu",
                         help="cpu: process CPU time, unaffected by other processes on a busy machine (default); "
-                             "wall: elapsed time")
+                             "wall: elapsed time; instructions: count the instructions of the timed calls under "
+                             "valgrind (deterministic, for gating on noisy CI; needs valgrind, x86-64, ~1 min more)")
     output = parser.add_argument_group("output and gating")
     output.add_argument("--json", metavar="FILE", help="write the results, machine and versions as JSON")
     output.add_argument("--plot", metavar="FILE", help="draw the results (.png or .svg)")
@@ -77,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     from jitvm.bench.plot import check_path, write_plot
     from jitvm.bench.report import RichProgress, render
     from jitvm.bench.results import BenchRun, to_json, write_json
+    from jitvm.bench.counting import reexec_under_valgrind, running_under_counter
     from jitvm.bench.runners import discover
     from jitvm.cli.common import console
     from jitvm.errors import InputError
@@ -85,20 +92,32 @@ def run(args: argparse.Namespace) -> int:
     for name, value in (("--repeat", args.repeat), ("--budget", args.budget), ("--max-call-seconds", args.max_call_seconds)):
         if value is not None and value <= 0:
             raise InputError(name, f"expected a positive number, got {value}")
+    counting = args.timer == "instructions"
     settings = Settings(
-        repeat=args.repeat or (3 if args.quick else 10),
-        budget=args.budget if args.budget is not None else (0.5 if args.quick else 2.0),
+        # --quick: the budget, not the repeat count, bounds slow engines; fast ones get enough rounds
+        # for the gate's confidence intervals.
+        repeat=args.repeat or (3 if counting else 10),
+        # Under valgrind everything is ~50x slower: the repeat count, not the budget, ends the timing.
+        budget=args.budget if args.budget is not None else (600.0 if counting else 0.5 if args.quick else 2.0),
         max_call_seconds=args.max_call_seconds if args.max_call_seconds is not None else (3.0 if args.quick else 10.0),
         timer=args.timer,
         slowdown=slowdown_from_environment(),
+        min_sample_seconds=0.0 if counting else Settings.min_sample_seconds,  # counts: one call per sample
+        # Counts fall over the first calls (CPython's specializing interpreter, caches) and then hold.
+        warmup_calls=5 if counting else Settings.warmup_calls,
     )
     threshold = gate.parse_threshold(args.max_regression)
     baseline = gate.load_baseline(args.compare) if args.compare else None
+    if baseline is not None and (baseline["settings"].get("timer", "cpu") == "instructions") != counting:
+        raise InputError(f"--compare {args.compare}", "instruction counts and times cannot be compared: "
+                         "run both with --timer instructions, or neither")
     if args.plot:
         check_path(args.plot)
     if args.json and not Path(args.json).resolve().parent.is_dir():
         raise InputError("--json", f"no such folder: {Path(args.json).parent}")
     cases = _select_cases(args)
+    if counting and not running_under_counter():
+        return reexec_under_valgrind(args.argv)  # everything above was checked before valgrind starts
     wanted = [name.strip() for name in args.engines.split(",") if name.strip()] if args.engines else None
     runners, unavailable = discover(sorted({case.kind for case in cases}, reverse=True), wanted)
     if not runners:
@@ -132,7 +151,20 @@ def run(args: argparse.Namespace) -> int:
         run_cases(cases, runners, settings, progress, run)
 
     render(run, out)
-    if args.json:
+    status = 1 if run.failures else 0
+    if baseline is not None:
+        comparison = gate.compare(baseline, to_json(run), threshold, args.normalize_to)
+        rechecked = 0
+        if not counting and comparison.suspects():
+            rechecked = _time_suspects_again(comparison, cases, runners, settings, args.normalize_to, run, err)
+            comparison = gate.compare(baseline, to_json(run), threshold, args.normalize_to)
+        gate.render(comparison, args.compare, out, rechecked)
+        if baseline["settings"].get("timer", "cpu") != settings.timer:
+            out.print(f"note: the baseline was timed with --timer {baseline['settings'].get('timer')}, "
+                      f"this run with --timer {settings.timer}", style="yellow")
+        if not gate.passed(comparison):
+            status = 1
+    if args.json:  # after the gate: with the samples of suspect workloads timed again
         write_json(run, args.json)
         out.print(f"results written to {args.json}", markup=False)
     if args.plot:
@@ -140,16 +172,43 @@ def run(args: argparse.Namespace) -> int:
             out.print(f"chart written to {args.plot}", markup=False)
         else:
             out.print("no chart: nothing was timed")
-    status = 1 if run.failures else 0
-    if baseline is not None:
-        comparison = gate.compare(baseline, to_json(run), threshold, args.normalize_to)
-        gate.render(comparison, args.compare, out)
-        if baseline["settings"].get("timer", "cpu") != settings.timer:
-            out.print(f"note: the baseline was timed with --timer {baseline['settings'].get('timer')}, "
-                      f"this run with --timer {settings.timer}", style="yellow")
-        if not gate.passed(comparison):
-            status = 1
     return 130 if run.interrupted else status
+
+
+EXTRA_ROUNDS_FACTOR = 3  # a suspect workload is timed again with this many times the rounds
+
+
+def _time_suspects_again(comparison, cases, runners, settings, normalize_to, run, err) -> int:
+    """Time the workloads of suspect rows again (the engine and its normalizer, interleaved, with
+    more rounds) and add the samples to this run's; returns how many workloads were timed again."""
+    from dataclasses import replace
+
+    from jitvm.bench.compare import DEFAULT_NORMALIZER
+    from jitvm.bench.harness import run_cases
+    from jitvm.bench.results import OK, BenchRun
+
+    wanted: dict[str, set[str]] = {}
+    for row in comparison.suspects():
+        normalizer = DEFAULT_NORMALIZER[row.kind] if normalize_to in (None, "auto") else normalize_to
+        wanted.setdefault(f"{row.kind}/{row.workload}", set()).update({row.engine, normalizer})
+    again = [case for case in cases if case.key in wanted]
+    more = replace(settings, repeat=settings.repeat * EXTRA_ROUNDS_FACTOR, budget=settings.budget * EXTRA_ROUNDS_FACTOR)
+    err.print(f"timing {len(again)} suspect workload(s) again with up to {more.repeat} rounds", highlight=False)
+    measured = {(m.key, m.engine): m for m in run.measurements}
+    for case in again:
+        chosen = [runner for runner in runners if runner.kind == case.kind and runner.name in wanted[case.key]]
+        extra = [m for m in run_cases([case], chosen, more, None, BenchRun()).measurements if m.status == OK]
+        pairs = [(measured[(m.key, m.engine)], m) for m in extra
+                 if (m.key, m.engine) in measured and measured[(m.key, m.engine)].status == OK]
+        if not pairs:
+            continue
+        # The gate pairs the i-th samples of an engine and its normalizer (same round): keep the
+        # rounds aligned by trimming each batch to the rounds every engine finished.
+        kept_before = min(len(original.samples) for original, _ in pairs)
+        kept_now = min(len(new.samples) for _, new in pairs)
+        for original, new in pairs:
+            original.samples[:] = original.samples[:kept_before] + new.samples[:kept_now]
+    return len(again)
 
 
 def _select_cases(args):

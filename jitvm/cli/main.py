@@ -51,6 +51,7 @@ def _load(module_name: str):
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # a command may start itself again (bench under valgrind)
     module = _load(args.module_name)
     if module is None:
         parser.error(f"command {args.command!r} is not available in this build")

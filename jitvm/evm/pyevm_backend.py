@@ -301,7 +301,7 @@ class JitvmComputationMixin:
             tx=TxEnv(
                 origin=transaction_context.origin,
                 gas_price=transaction_context.gas_price,
-                blob_hashes=tuple(transaction_context.blob_versioned_hashes) if cls.jitvm_fork == "Cancun" else (),
+                blob_hashes=_blob_hashes(transaction_context) if cls.jitvm_fork == "Cancun" else (),
             ),
             fork=get_fork(cls.jitvm_fork),
             engine=get_engine(cls.jitvm_engine),
@@ -325,6 +325,13 @@ class JitvmComputationMixin:
         return computation
 
 
+def _blob_hashes(transaction_context) -> tuple[bytes, ...]:
+    try:
+        return tuple(transaction_context.blob_versioned_hashes)
+    except NotImplementedError:  # a pre-Cancun context (titanoboa builds one for every fork): no blobs
+        return ()
+
+
 def _record(computation, result, host: PyEvmHost, gas_available: int) -> None:
     """Put a jitvm frame's outcome on the py-evm computation the executor reads."""
     meter = computation._gas_meter
@@ -338,9 +345,11 @@ def _record(computation, result, host: PyEvmHost, gas_available: int) -> None:
         computation.accounts_to_delete = sorted(host.to_delete)
         return
     error_class = PYEVM_ERRORS[result.status]
-    computation.error = error_class(result.status.name.lower())
     if result.status is Status.REVERT:
         computation.output = result.output
+        computation.error = Revert(result.output)  # as py-evm's REVERT raises it: tools read the reason there
+        return
+    computation.error = error_class(result.status.name.lower())
 
 
 def jitvm_computation(computation_class, engine: str = "auto") -> type:

@@ -85,13 +85,23 @@ def test_plots_png_and_svg(tmp_path, capsys):
 def test_missing_fixtures_are_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
     assert main(["bench", "--fixtures", str(tmp_path / "nowhere")]) == 2
     assert capsys.readouterr().err.strip().endswith("--fixtures: no such folder: " + str(tmp_path / "nowhere"))
+    assert main(["bench", "--fixtures", str(tmp_path)]) == 2
+    assert "holds neither evm/benchmarks nor bpf/bench" in capsys.readouterr().err
     import jitvm.bench.evm_contracts
 
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(jitvm.bench.evm_contracts, "FIXTURES", tmp_path / "absent")
+    monkeypatch.setattr(jitvm.bench.evm_contracts, "BUNDLED_DATA", tmp_path / "absent")
     assert main(["bench"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "benchmark fixtures not found" in err and "--fixtures DIR" in err
+    assert err.count("\n") == 1 and "the bundled benchmark workloads are missing" in err
+
+
+def test_bundled_workloads_are_found_from_any_folder(tmp_path, monkeypatch):
+    from jitvm.bench.evm_contracts import BUNDLED_DATA
+    from jitvm.bench.workloads import find_fixtures
+
+    monkeypatch.chdir(tmp_path)
+    assert find_fixtures() == BUNDLED_DATA
+    assert (BUNDLED_DATA / "evm" / "benchmarks" / "LICENSE").is_file()
 
 
 def test_ctrl_c_prints_the_partial_report(tmp_path, monkeypatch, capsys):
@@ -131,12 +141,8 @@ def test_a_filter_that_matches_nothing_is_an_input_error(tmp_path, capsys):
 
 def test_bundled_workload_selection():
     from jitvm.bench.workloads import bundled_cases, find_fixtures
-    from jitvm.errors import InputError
 
-    try:
-        fixtures = find_fixtures()
-    except InputError as exc:
-        pytest.skip(str(exc))
+    fixtures = find_fixtures()
     default = {case.key for case in bundled_cases(fixtures)}
     quick = {case.key for case in bundled_cases(fixtures, quick=True)}
     every = {case.key for case in bundled_cases(fixtures, every_input=True)}

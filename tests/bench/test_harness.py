@@ -78,7 +78,7 @@ def test_a_python_interpreter_skips_calls_expected_to_take_too_long(case):
 def test_ctrl_c_keeps_what_was_measured(case):
     steady = FakeRunner("steady", case.expected_output)
     stopper = FakeRunner("stopper", case.expected_output, interrupt_at=4)
-    run = run_cases([case, case], [steady, stopper], Settings(repeat=50, budget=5, min_sample_seconds=0))
+    run = run_cases([case, case], [steady, stopper], Settings(repeat=50, budget=5, min_sample_seconds=0, warmup_calls=1))
     assert run.interrupted
     assert "0 of 2 workloads finished" in run.notes[0]
     assert [m.status for m in run.measurements] == [INTERRUPTED, INTERRUPTED]  # the second case never started
@@ -94,7 +94,7 @@ def test_runs_are_interleaved_across_engines(case):
             return lambda: (order.append(self.name), call())[1]
 
     runners = [Recording("a", case.expected_output), Recording("b", case.expected_output)]
-    run_cases([case], runners, Settings(repeat=3, budget=5, min_sample_seconds=0))
+    run_cases([case], runners, Settings(repeat=3, budget=5, min_sample_seconds=0, warmup_calls=1))
     timed = order[4:]  # after two verifying and two warm-up calls
     assert sorted(timed) == ["a", "a", "a", "b", "b", "b"]
     assert timed != ["a", "a", "a", "b", "b", "b"] and timed[:2] in (["a", "b"], ["b", "a"])
