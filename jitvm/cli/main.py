@@ -19,6 +19,8 @@ SUBCOMMANDS = {
     "bench": ("jitvm.cli.bench", "benchmark the engines on bundled or user workloads"),
     "bpf": ("jitvm.cli.bpf", "run, disassemble or serve BPF / sBPF programs"),
     "t8n": ("jitvm.cli.t8n", "geth-compatible state transition tool"),
+    "wasm": ("jitvm.cli.wasm", "run MultiversX-style Wasm contract scenarios"),
+    "calibrate": ("jitvm.cli.calibrate", "time each VM's instructions against their gas"),
 }
 
 

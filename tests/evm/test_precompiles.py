@@ -2,11 +2,9 @@
 differential test against ethereum-execution's precompiles (outputs and gas) on generated inputs."""
 
 import hashlib
-import importlib
 import itertools
 import os
 import struct
-from types import SimpleNamespace
 
 import ckzg
 import pytest
@@ -19,6 +17,7 @@ from py_ecc.secp256k1 import secp256k1
 from jitvm.evm.precompiles import PrecompileError, precompile_addresses, run_precompile
 from jitvm.evm.precompiles import blake2f, blake2f_native, bn254_pairing, kzg
 from jitvm.hashing import keccak256
+from tests.evm.precompile_oracle import assert_same_as_reference
 
 ECRECOVER, SHA256, RIPEMD160, IDENTITY, MODEXP, ECADD, ECMUL, ECPAIRING, BLAKE2F, POINT_EVALUATION = range(1, 11)
 BN254_P = bn.field_modulus
@@ -46,6 +45,8 @@ def test_addresses_join_in_their_forks():
     assert precompile_addresses("Istanbul") == set(range(1, 10))
     assert precompile_addresses("Shanghai") == set(range(1, 10))
     assert precompile_addresses("Cancun") == set(range(1, 11))
+    assert precompile_addresses("Prague") == set(range(1, 0x12))
+    assert precompile_addresses("Osaka") == set(range(1, 0x12)) | {0x100}
 
 
 def test_unknown_fork_and_address_raise_key_error():
@@ -206,6 +207,34 @@ def test_modexp_price_rules():
     assert run_precompile(MODEXP, data, PLENTY, "Istanbul")[1] == (128 * 128 // 4 + 96 * 128 - 3072) * 8 // 20
     # Below the EIP-2565 floor.
     assert run_precompile(MODEXP, modexp_input(b"\x02", b"\x03", b"\x05"), PLENTY)[1] == 200
+
+
+def test_modexp_eip7883_price_rules():
+    # Osaka: floor 500, no divisor; up to 32 bytes of base and modulus the complexity is 16, beyond it
+    # 2 * words^2; exponent bytes past the first 32 count 16 iterations each.
+    assert run_precompile(MODEXP, modexp_input(b"\x02", b"\x03", b"\x05"), PLENTY, "Osaka")[1] == 500
+    fermat = modexp_input(b"\x03", word(SECP256K1_P - 1), word(SECP256K1_P))
+    assert run_precompile(MODEXP, fermat, PLENTY, "Osaka") == (word(1), 16 * 255)
+    data = modexp_input(b"\x02", b"\x00" * 31 + b"\x01" + b"\x00", b"\x01" * 128)
+    assert run_precompile(MODEXP, data, PLENTY, "Osaka")[1] == 2 * 16 * 16 * (16 * 1 + 0)
+    assert run_precompile(MODEXP, data, PLENTY, "Prague")[1] == 16 * 16 * 8 // 3
+
+
+@pytest.mark.parametrize("lengths", [(1025, 1, 1), (1, 1025, 1), (1, 1, 1025), (2**256 - 1, 0, 0)])
+def test_modexp_eip7823_lengths_above_1024_fail_in_osaka_only(lengths):
+    data = b"".join(word(length) for length in lengths) + b"\x07" * 40
+    with pytest.raises(PrecompileError):
+        run_precompile(MODEXP, data, 10**12, "Osaka")
+    if max(lengths) == 1025:
+        run_precompile(MODEXP, data, 10**12, "Prague")  # no bound before Osaka
+
+
+def test_modexp_eip7823_allows_exactly_1024():
+    base, exponent, modulus = b"\x03" * 1024, (5).to_bytes(1024, "big"), b"\x07" * 1024
+    data = word(1024) + word(1024) + word(1024) + base + exponent + modulus
+    expected = pow(int.from_bytes(base, "big"), 5, int.from_bytes(modulus, "big"))
+    # 2 * 128^2 complexity times 16 iterations for each of the 992 exponent bytes past the head.
+    assert run_precompile(MODEXP, data, PLENTY, "Osaka") == (expected.to_bytes(1024, "big"), 2 * 128**2 * 16 * 992)
 
 
 # --- 0x06 ECADD, 0x07 ECMUL, 0x08 ECPAIRING -----------------------------------------------------
@@ -439,52 +468,6 @@ def test_trusted_setup_is_the_mainnet_one():
 # --- differential: ethereum-execution's precompiles on the same calls ---------------------------
 
 
-def _reference(fork: str):
-    package = f"ethereum.forks.{fork.lower()}.vm"
-    contracts = importlib.import_module(f"{package}.precompiled_contracts.mapping").PRE_COMPILED_CONTRACTS
-    return contracts, importlib.import_module(f"{package}.exceptions").ExceptionalHalt
-
-
-# Imported up front: importing ethereum changes the recursion limit, which hypothesis dislikes mid-test.
-# ethereum-execution comes with the `peers` extra; without it the differential tests say so and skip.
-try:
-    from ethereum_types.bytes import Bytes
-    from ethereum_types.numeric import Uint
-
-    REFERENCE = {fork: _reference(fork) for fork in ("Byzantium", "Istanbul", "Berlin", "Cancun")}
-except ImportError as missing:
-    REFERENCE = None
-    REFERENCE_MISSING = f"ethereum-execution (the `peers` extra) is the oracle here: {missing}"
-
-
-def reference_run(address: int, data: bytes, gas: int, fork: str):
-    """ethereum-execution's result for the call: (output, gas used), or None for an exceptional halt."""
-    if REFERENCE is None:
-        pytest.skip(REFERENCE_MISSING)
-    contracts, halt = REFERENCE[fork]
-    evm = SimpleNamespace(message=SimpleNamespace(data=Bytes(data)), gas_left=Uint(gas), output=Bytes())
-    try:
-        contracts[address.to_bytes(20, "big")](evm)
-    except halt:
-        return None
-    except OverflowError:
-        # Its modexp adds lengths in U256 and overflows on lengths near 2**256, which the EIP prices
-        # out of gas (the only possible outcome: no gas covers such a length).
-        return None
-    return bytes(evm.output), gas - int(evm.gas_left)
-
-
-def our_run(address: int, data: bytes, gas: int, fork: str):
-    try:
-        return run_precompile(address, data, gas, fork)
-    except PrecompileError:
-        return None
-
-
-def assert_same_as_reference(address, data, gas, fork="Cancun"):
-    assert our_run(address, data, gas, fork) == reference_run(address, data, gas, fork)
-
-
 DIFFERENTIAL = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -517,7 +500,7 @@ def test_same_as_reference_ecrecover(data, gas):
 @st.composite
 def modexp_inputs(draw):
     def length():
-        return draw(st.one_of(st.integers(0, 40), st.just(0), st.sampled_from([64, 2**32, 2**255, 2**256 - 1])))
+        return draw(st.one_of(st.integers(0, 40), st.just(0), st.sampled_from([64, 1024, 1025, 2**32, 2**255, 2**256 - 1])))
 
     base_length, exponent_length, modulus_length = length(), length(), length()
     body = draw(st.binary(max_size=min(base_length + exponent_length + modulus_length, 150)))
@@ -525,7 +508,8 @@ def modexp_inputs(draw):
 
 
 @DIFFERENTIAL
-@given(data=modexp_inputs(), gas=st.integers(0, 50_000), fork=st.sampled_from(["Byzantium", "Istanbul", "Berlin", "Cancun"]))
+@given(data=modexp_inputs(), gas=st.integers(0, 300_000),
+       fork=st.sampled_from(["Byzantium", "Istanbul", "Berlin", "Cancun", "Prague", "Osaka", "Osaka"]))
 def test_same_as_reference_modexp(data, gas, fork):
     assert_same_as_reference(MODEXP, data, gas, fork)
 

@@ -1,4 +1,4 @@
-"""The precompiled contracts 0x01-0x0a, through Cancun: what a CALL to one of these addresses runs
+"""The precompiled contracts 0x01-0x11 and 0x100, through Osaka: what a CALL to one of these addresses runs
 instead of code. Every engine calls them through `run_precompile`.
 
 Charging comes first: a call whose gas does not cover the price raises PrecompileError before any work

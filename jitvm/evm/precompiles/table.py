@@ -10,7 +10,7 @@ from functools import cache
 from types import MappingProxyType
 
 from jitvm.evm.opcodes import fork_names
-from jitvm.evm.precompiles import blake2f, bn254, ecrecover, hashes, identity, kzg, modexp
+from jitvm.evm.precompiles import blake2f, bls12_381, bn254, ecrecover, hashes, identity, kzg, modexp, p256
 from jitvm.evm.precompiles.gas import GasRule, fixed_gas, gas_per_word
 
 
@@ -46,11 +46,19 @@ FORK_CHANGES: dict[str, dict[int, Precompile]] = {
     "Cancun": {
         0x0A: Precompile("POINT_EVALUATION", fixed_gas(50_000), kzg.point_evaluation),  # EIP-4844
     },
-    # Being filled in: BLS12-381 at 0x0b-0x11 (EIP-2537) in Prague; P256VERIFY at 0x100 (EIP-7951) and
-    # the MODEXP bounds and repricing (EIP-7823, EIP-7883) in Osaka. Neither fork is executable until then
-    # (jitvm.evm.forks.EXECUTABLE_FORKS).
-    "Prague": {},
-    "Osaka": {},
+    "Prague": {  # EIP-2537
+        0x0B: Precompile("BLS12_G1ADD", fixed_gas(375), bls12_381.g1_add),
+        0x0C: Precompile("BLS12_G1MSM", bls12_381.msm_gas(bls12_381.G1, multiplication_cost=12_000), bls12_381.g1_msm),
+        0x0D: Precompile("BLS12_G2ADD", fixed_gas(600), bls12_381.g2_add),
+        0x0E: Precompile("BLS12_G2MSM", bls12_381.msm_gas(bls12_381.G2, multiplication_cost=22_500), bls12_381.g2_msm),
+        0x0F: Precompile("BLS12_PAIRING_CHECK", bls12_381.pairing_gas(base=37_700, per_pair=32_600), bls12_381.pairing),
+        0x10: Precompile("BLS12_MAP_FP_TO_G1", fixed_gas(5_500), bls12_381.map_fp_to_g1),
+        0x11: Precompile("BLS12_MAP_FP2_TO_G2", fixed_gas(23_800), bls12_381.map_fp2_to_g2),
+    },
+    "Osaka": {
+        0x05: Precompile("MODEXP", modexp.gas_eip7883, modexp.modexp_eip7823),  # EIP-7883, EIP-7823
+        0x100: Precompile("P256VERIFY", fixed_gas(6_900), p256.p256verify),  # EIP-7951
+    },
 }
 
 # The newest fork the table covers. A later fork inherits only if someone says so here.

@@ -1,0 +1,79 @@
+"""Asynchronous calls, run after the frame that asked for them has returned (same shard): the call,
+then the caller's callback with the outcome (a return-code byte, then the callee's results, or its
+error message). A failed call is undone, and so is a failed callback, each on its own: the
+transaction as a whole still succeeds, as on MultiversX."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from jitvm.wasm.builtins import BUILTINS
+from jitvm.wasm.frame import CallInput, PendingCall, Transaction
+from jitvm.wasm.outcome import CallEnded, CallResult, LogEntry, ReturnCode
+
+if TYPE_CHECKING:
+    from jitvm.wasm.vm import WasmVM
+    from jitvm.wasm.world import World
+
+LEGACY_CALLBACK = "callBack"
+
+
+def parse_call_data(data: bytes) -> tuple[str, list[bytes]]:
+    """`function@hexarg@hexarg`, the legacy call-data format."""
+    function, *arguments = data.split(b"@")
+    try:
+        return function.decode(), [bytes.fromhex(a.decode()) for a in arguments]
+    except ValueError:
+        raise CallEnded(ReturnCode.EXECUTION_FAILED, "invalid call data") from None
+
+
+def run_pending(vm: "WasmVM", world: "World", caller_call: CallInput, caller_code: bytes, tx: Transaction,
+                result: CallResult) -> CallResult:
+    from jitvm.wasm.hooks.calls import move_funds
+
+    caller = caller_call.recipient
+    gas_left = result.gas_remaining
+    for pending in result.pending:
+        gas = gas_left if pending.legacy else pending.gas
+        if pending.legacy:
+            gas_left = 0
+        destination = pending.destination
+        tx.logs.append(LogEntry(caller, b"transferValueOnly", [_number(pending.value), destination],
+                                [b"AsyncCall", pending.function.encode(), *pending.arguments]))
+        snapshot = world.snapshot()
+        data_mark, log_mark = len(tx.return_data), len(tx.logs)
+        try:
+            move_funds(world, caller, destination, pending.value, [])
+            code = world.account(destination).code
+            call = CallInput(caller, destination, pending.function, list(pending.arguments), pending.value, [], gas)
+            runs = pending.function and (code or pending.function in BUILTINS)
+            outcome = vm.run(world, call, code, pending.function, tx) if runs else CallResult(ReturnCode.OK, gas_remaining=gas)
+        except CallEnded as ended:
+            outcome = CallResult(ended.code, ended.message)
+        if not outcome.ok:
+            world.restore(snapshot)
+            del tx.return_data[data_mark:]
+            del tx.logs[log_mark:]
+        callback = LEGACY_CALLBACK if pending.legacy else (
+            pending.success_callback if outcome.ok else pending.error_callback)
+        if not callback:
+            gas_left += outcome.gas_remaining
+            continue
+        code_byte = bytes([int(outcome.code)])
+        arguments = [code_byte, *outcome.results] if outcome.ok else [code_byte, outcome.message.encode()]
+        tx.logs.append(LogEntry(destination, b"transferValueOnly", [b"", caller],
+                                [b"AsyncCallback", callback.encode(), *arguments]))
+        callback_gas = outcome.gas_remaining + pending.callback_gas
+        snapshot = world.snapshot()
+        back = vm.run(world, CallInput(destination, caller, callback, arguments, 0, [], callback_gas),
+                      caller_code, callback, tx, closure=pending.closure or b"")
+        if not back.ok:
+            world.restore(snapshot)
+        gas_left += back.gas_remaining if back.ok else 0
+    result.pending = []
+    result.gas_remaining = gas_left
+    return result
+
+
+def _number(value: int) -> bytes:
+    return value.to_bytes((value.bit_length() + 7) // 8, "big")

@@ -1,0 +1,82 @@
+"""What a contract may ask about itself, other accounts and the block."""
+
+from jitvm.wasm.hooks import hook
+
+
+@hook("managedSCAddress", "GetSCAddress")
+def managed_sc_address(frame, destination):
+    frame.buffers[destination] = frame.input.recipient
+
+
+@hook("getSCAddress", "GetSCAddress")
+def get_sc_address(frame, offset):
+    frame.write(offset, frame.input.recipient)
+
+
+@hook("managedOwnerAddress", "GetOwnerAddress")
+def managed_owner_address(frame, destination):
+    frame.buffers[destination] = frame.world.account(frame.input.recipient).owner
+
+
+@hook("bigIntGetExternalBalance", "BigIntGetExternalBalance")
+def bigint_get_external_balance(frame, address_offset, destination):
+    address = frame.read(address_offset, 32)
+    account = frame.world.accounts.get(address)
+    frame.bigints[destination] = account.balance if account else 0
+
+
+@hook("getBlockNonce", "GetBlockNonce")
+def get_block_nonce(frame):
+    return frame.world.current_block.nonce
+
+
+@hook("getBlockRound", "GetBlockRound")
+def get_block_round(frame):
+    return frame.world.current_block.round
+
+
+@hook("getBlockEpoch", "GetBlockEpoch")
+def get_block_epoch(frame):
+    return frame.world.current_block.epoch
+
+
+@hook("getBlockTimestamp", "GetBlockTimeStamp")
+def get_block_timestamp(frame):
+    return frame.world.current_block.timestamp
+
+
+@hook("getShardOfAddress", "GetShardOfAddress")
+def get_shard_of_address(frame, address_offset):
+    return frame.world.shard_of(frame.read(address_offset, 32))
+
+
+@hook("isSmartContract", "IsSmartContract")
+def is_smart_contract(frame, address_offset):
+    account = frame.world.accounts.get(frame.read(address_offset, 32))
+    return int(account is not None and bool(account.code))
+
+
+@hook("getPrevBlockTimestamp", "GetBlockTimeStamp")
+def get_prev_block_timestamp(frame):
+    return frame.world.previous_block.timestamp
+
+
+@hook("getPrevBlockNonce", "GetBlockNonce")
+def get_prev_block_nonce(frame):
+    return frame.world.previous_block.nonce
+
+
+@hook("getPrevBlockRound", "GetBlockRound")
+def get_prev_block_round(frame):
+    return frame.world.previous_block.round
+
+
+@hook("getPrevBlockEpoch", "GetBlockEpoch")
+def get_prev_block_epoch(frame):
+    return frame.world.previous_block.epoch
+
+
+@hook("managedGetCodeMetadata", "GetCodeMetadata")
+def managed_get_code_metadata(frame, address_handle, destination):
+    account = frame.world.accounts.get(frame.buffer(address_handle))
+    frame.buffers[destination] = account.code_metadata if account else b""

@@ -1,0 +1,67 @@
+"""ESDT payments that came with the call, and ESDT balances."""
+
+import re
+
+from jitvm.wasm.hooks import hook
+from jitvm.wasm.outcome import execution_failed
+
+_TOKEN_ID = re.compile(rb"[A-Z0-9]{3,10}-[a-f0-9]{6}")
+
+
+def _first(frame):
+    if not frame.input.esdt:
+        raise execution_failed("invalid token index")
+    return frame.input.esdt[0]
+
+
+@hook("getNumESDTTransfers", "GetCallValue")
+def get_num_esdt_transfers(frame):
+    return len(frame.input.esdt)
+
+
+@hook("managedGetMultiESDTCallValue", "GetCallValue")
+def managed_get_multi_esdt_call_value(frame, destination):
+    # Each payment as 16 bytes: a buffer handle for the token id, the nonce (8 bytes big-endian) and
+    # a BigInt handle for the amount.
+    encoded = b""
+    for token, nonce, amount in frame.input.esdt:
+        encoded += (frame.new_buffer(token).to_bytes(4, "big", signed=True) + nonce.to_bytes(8, "big")
+                    + frame.new_bigint(amount).to_bytes(4, "big", signed=True))
+    frame.buffers[destination] = encoded
+
+
+@hook("getESDTTokenName", "GetCallValue")
+def get_esdt_token_name(frame, offset):
+    token = _first(frame)[0]
+    frame.write(offset, token)
+    return len(token)
+
+
+@hook("getESDTTokenNonce", "GetCallValue")
+def get_esdt_token_nonce(frame):
+    return _first(frame)[1]
+
+
+@hook("bigIntGetESDTCallValue", "BigIntGetCallValue")
+def bigint_get_esdt_call_value(frame, destination):
+    frame.bigints[destination] = _first(frame)[2]
+
+
+@hook("bigIntGetESDTExternalBalance", "BigIntGetExternalBalance")
+def bigint_get_esdt_external_balance(frame, address_offset, token_offset, token_length, nonce, destination):
+    address = frame.read(address_offset, 32)
+    token = frame.read(token_offset, token_length)
+    account = frame.world.accounts.get(address)
+    frame.bigints[destination] = account.esdt.get((token, nonce), 0) if account else 0
+
+
+@hook("getCurrentESDTNFTNonce", "StorageLoad")
+def get_current_esdt_nft_nonce(frame, address_offset, token_offset, token_length):
+    frame.read(address_offset, 32)
+    frame.read(token_offset, token_length)
+    return 0
+
+
+@hook("validateTokenIdentifier", "GetArgument")
+def validate_token_identifier(frame, handle):
+    return int(_TOKEN_ID.fullmatch(frame.buffer(handle)) is not None)

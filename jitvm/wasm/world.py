@@ -1,0 +1,60 @@
+"""The state a Wasm contract VM runs against: accounts with balances, ESDT balances, storage, code and
+an owner. It belongs to the host; a contract instance never holds state between calls."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Account:
+    nonce: int = 0
+    balance: int = 0
+    code: bytes = b""
+    owner: bytes = b""
+    code_metadata: bytes = b""
+    username: bytes = b""
+    storage: dict[bytes, bytes] = field(default_factory=dict)
+    esdt: dict[tuple[bytes, int], int] = field(default_factory=dict)  # (token id, nonce) -> amount
+    esdt_roles: dict[bytes, set[bytes]] = field(default_factory=dict)  # token id -> roles held
+
+
+@dataclass(slots=True)
+class BlockInfo:
+    nonce: int = 0
+    round: int = 0
+    epoch: int = 0
+    timestamp: int = 0
+    random_seed: bytes = bytes(48)
+
+
+@dataclass
+class World:
+    accounts: dict[bytes, Account] = field(default_factory=dict)
+    # Where a deployment lands: (creator, creator's nonce) -> the new contract's address.
+    new_addresses: dict[tuple[bytes, int], bytes] = field(default_factory=dict)
+    current_block: BlockInfo = field(default_factory=BlockInfo)
+    previous_block: BlockInfo = field(default_factory=BlockInfo)
+    number_of_shards: int = 3
+
+    def account(self, address: bytes) -> Account:
+        """The account at `address`, created empty on first use."""
+        found = self.accounts.get(address)
+        if found is None:
+            found = self.accounts[address] = Account()
+        return found
+
+    def snapshot(self) -> dict[bytes, Account]:
+        return copy.deepcopy(self.accounts)
+
+    def restore(self, snapshot: dict[bytes, Account]) -> None:
+        self.accounts = snapshot
+
+    def shard_of(self, address: bytes) -> int:
+        """MultiversX's shard of an address: its last byte, masked to the shard count."""
+        shards = self.number_of_shards
+        mask_high = (1 << max(1, (shards - 1).bit_length())) - 1
+        mask_low = mask_high >> 1
+        shard = address[-1] & mask_high
+        return shard if shard < shards else address[-1] & mask_low
