@@ -156,8 +156,13 @@ class BpfEngineRunner(Runner):
 
 # -- discovery ------------------------------------------------------------------------------------
 
+WASM_ENGINES = ("wasmtime",)  # jitvm's Wasm VM runs on wasmtime's Cranelift JIT
+
+
 def registered_engines(kind: str) -> list[str]:
     """jitvm's engine names for `kind`, as its registry lists them (aliases such as 'auto' left out)."""
+    if kind == "wasm":
+        return list(WASM_ENGINES)
     if kind == "evm":
         from jitvm.evm import engines
 
@@ -180,6 +185,10 @@ def make_runner(kind: str, name: str) -> Runner:
         return make_native_runner()
     if name not in registered_engines(kind):
         raise Unavailable(f"not in the {kind.upper()} engine registry yet")
+    if kind == "wasm":
+        from jitvm.bench.wasm_cases import WasmRunner
+
+        return WasmRunner(name)
     if kind == "evm":
         from jitvm.evm.engines import get_engine
 
@@ -216,14 +225,15 @@ def discover(kinds: list[str], wanted: list[str] | None) -> tuple[list[Runner], 
     engines or peers that exist somewhere (a typo is an InputError); a name that does not apply to
     a kind (a peer of the EVM for BPF) is just not used for it.
     """
-    known = set(PLANNED_ENGINES) | set(PEER_NAMES) | set(BPF_PEER_NAMES) | {n for kind in ("evm", "bpf") for n in registered_engines(kind)}
+    known = set(PLANNED_ENGINES) | set(PEER_NAMES) | set(BPF_PEER_NAMES) | {n for kind in ("evm", "bpf", "wasm") for n in registered_engines(kind)}
     if wanted is not None:
         unknown = [name for name in wanted if name not in known]
         if unknown:
             raise InputError("--engines", f"unknown engine {unknown[0]!r} (known: {', '.join(sorted(known))})")
     runners, unavailable = [], {}
     for kind in kinds:
-        candidates = registered_engines(kind) + list(PEER_NAMES if kind == "evm" else BPF_PEER_NAMES)
+        peers = {"evm": PEER_NAMES, "bpf": BPF_PEER_NAMES}.get(kind, ())
+        candidates = registered_engines(kind) + list(peers)
         if wanted is not None:
             applicable = set(PLANNED_ENGINES) | set(candidates)
             candidates = [name for name in wanted if name in applicable]
