@@ -275,6 +275,10 @@ def _wrong_answer(case, observation: Observation, counts_work: bool = True) -> s
     if case.kind == "evm":
         if observation.answer != case.expected_output:
             return f"output 0x{_short(observation.answer)} != expected 0x{_short(case.expected_output)}"
+    elif case.kind == "wasm":
+        if observation.answer != case.expected_output:
+            shown = ", ".join("0x" + _short(item) for item in observation.answer)
+            return f"output [{shown}] != expected [{', '.join('0x' + _short(i) for i in case.expected_output)}]"
     elif observation.answer != case.expected_r0:
         return f"r0 {observation.answer} != expected {case.expected_r0}"
     expected = case.expected_units

@@ -48,7 +48,7 @@ def format_speedup(ratio: float | None) -> str:
 
 def render(run: BenchRun, console) -> None:
     """Print the tables, footnotes, unavailable engines and notes of `run` on a rich console."""
-    for kind in ("evm", "bpf"):
+    for kind in ("evm", "bpf", "wasm"):
         measurements = [m for m in run.measurements if m.kind == kind]
         if measurements:
             table, footnotes = _table(kind, measurements, run.settings.get("timer") == "instructions")
@@ -76,7 +76,7 @@ def _table(kind: str, measurements: list[Measurement], counted: bool = False):
     against = [name for name in ("reference", "pyrevm", "py-evm", "native") if name in engines_with_times]
     if engines_with_times == against[:1]:
         against = []  # one engine only: nothing to compare with
-    title = "EVM workloads" if kind == "evm" else "BPF workloads"
+    title = {"evm": "EVM workloads", "bpf": "BPF workloads", "wasm": "Wasm workloads (MultiversX V4 gas)"}[kind]
     table = Table(title=title, title_justify="left", header_style="bold")
     table.add_column("workload")
     table.add_column("engine")
@@ -84,7 +84,7 @@ def _table(kind: str, measurements: list[Measurement], counted: bool = False):
     table.add_column("insn/call" if counted else "time/call", justify="right")
     table.add_column("spread", justify="right")
     if not counted:
-        table.add_column("Mgas/s" if kind == "evm" else "ns/insn", justify="right")
+        table.add_column("ns/insn" if kind == "bpf" else "Mgas/s", justify="right")
     for name in against:
         table.add_column(f"×{'ref' if name == 'reference' else name}", justify="right")
     table.add_column("compile", justify="right")

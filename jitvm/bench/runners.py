@@ -160,8 +160,13 @@ class BpfEngineRunner(Runner):
 
 # -- discovery ------------------------------------------------------------------------------------
 
+WASM_ENGINES = ("wasmtime",)  # jitvm's Wasm VM runs on wasmtime's Cranelift JIT
+
+
 def registered_engines(kind: str) -> list[str]:
     """jitvm's engine names for `kind`, as its registry lists them (aliases such as 'auto' left out)."""
+    if kind == "wasm":
+        return list(WASM_ENGINES)
     if kind == "evm":
         from jitvm.evm import engines
 
@@ -184,6 +189,10 @@ def make_runner(kind: str, name: str) -> Runner:
         return make_native_runner()
     if name not in registered_engines(kind) and not (kind == "evm" and name in ON_REQUEST_ENGINES):
         raise Unavailable(f"not in the {kind.upper()} engine registry yet")
+    if kind == "wasm":
+        from jitvm.bench.wasm_cases import WasmRunner
+
+        return WasmRunner(name)
     if kind == "evm":
         from jitvm.evm.engines import get_engine
 
@@ -221,14 +230,15 @@ def discover(kinds: list[str], wanted: list[str] | None) -> tuple[list[Runner], 
     a kind (a peer of the EVM for BPF) is just not used for it.
     """
     known = (set(PLANNED_ENGINES) | set(PEER_NAMES) | set(BPF_PEER_NAMES) | set(ON_REQUEST_ENGINES)
-             | {n for kind in ("evm", "bpf") for n in registered_engines(kind)})
+             | {n for kind in ("evm", "bpf", "wasm") for n in registered_engines(kind)})
     if wanted is not None:
         unknown = [name for name in wanted if name not in known]
         if unknown:
             raise InputError("--engines", f"unknown engine {unknown[0]!r} (known: {', '.join(sorted(known))})")
     runners, unavailable = [], {}
     for kind in kinds:
-        candidates = registered_engines(kind) + list(PEER_NAMES if kind == "evm" else BPF_PEER_NAMES)
+        peers = {"evm": PEER_NAMES, "bpf": BPF_PEER_NAMES}.get(kind, ())
+        candidates = registered_engines(kind) + list(peers)
         if wanted is not None:
             applicable = set(PLANNED_ENGINES) | set(candidates) | (set(ON_REQUEST_ENGINES) if kind == "evm" else set())
             candidates = [name for name in wanted if name in applicable]

@@ -233,14 +233,17 @@ def bundled_bpf_cases(fixtures: Path) -> list[BpfCase]:
 
 
 def bundled_cases(fixtures: Path, *, quick: bool = False, every_input: bool = False) -> list[Case]:
-    """The bundled cases a run takes: every input (every_input), the quick set, or the default set."""
+    """The bundled cases a run takes: every input (every_input), the quick set, or the default set.
+    The Wasm group joins where MultiversX's test contracts are found (jitvm.bench.wasm_cases)."""
     from jitvm.bench.realworld import realworld_cases
+    from jitvm.bench.wasm_cases import bundled_wasm_cases
 
     evm = bundled_evm_cases(fixtures)
     bpf = bundled_bpf_cases(fixtures)
     realworld = [] if quick else realworld_cases()  # sessions of short transactions (realworld.py)
+    wasm = bundled_wasm_cases(fixtures)
     if every_input:
-        return [*evm, *realworld, *bpf]
+        return [*evm, *realworld, *bpf, *wasm]
     if quick:
         wanted = QUICK_EVM_INPUTS
     else:
@@ -250,7 +253,7 @@ def bundled_cases(fixtures: Path, *, quick: bool = False, every_input: bool = Fa
         wanted.update(DEFAULT_EVM_INPUTS)
     evm = [case for case in evm if wanted.get(case.name.split("/", 1)[0]) == case.name.split("/", 1)[1]]
     bpf = [case for case in bpf if case.name.endswith("/small" if quick else "/full")]
-    return [*evm, *realworld, *bpf]
+    return [*evm, *realworld, *bpf, *wasm]
 
 
 def filter_cases(cases: list[Case], patterns: str | None) -> list[Case]:
