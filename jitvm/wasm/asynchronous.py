@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from jitvm.wasm.builtins import BUILTINS
-from jitvm.wasm.frame import CallInput, PendingCall, Transaction
+from jitvm.wasm.frame import CallInput, Transaction
 from jitvm.wasm.outcome import CallEnded, CallResult, LogEntry, ReturnCode
 
 if TYPE_CHECKING:

@@ -39,7 +39,6 @@ from jitvm.evm.baseline.layout import (
     PENDING_KEY,
     PENDING_NONE,
     PENDING_ORIGINAL,
-    PENDING_SLOAD,
     REFUND,
     SLOT_CLEAN,
     STORAGE_MNEMONICS,
