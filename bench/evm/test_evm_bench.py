@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytest
 
 from jitvm.bench.runners import PEER_NAMES, PYTHON_SPEEDS, Unavailable, make_runner, registered_engines
-from jitvm.bench.workloads import bundled_cases, find_fixtures
+from jitvm.bench.workloads import EvmCase, bundled_cases, find_fixtures
 from jitvm.errors import InputError
 
 
@@ -24,8 +24,9 @@ def _cases():
         fixtures = find_fixtures()
     except InputError:
         return [], []
-    quick = [case for case in bundled_cases(fixtures, quick=True) if case.kind == "evm"]
-    default = [case for case in bundled_cases(fixtures) if case.kind == "evm"]
+    # The benchmark contracts; the realworld sessions are tested in tests/bench/test_realworld.py.
+    quick = [case for case in bundled_cases(fixtures, quick=True) if isinstance(case, EvmCase)]
+    default = [case for case in bundled_cases(fixtures) if isinstance(case, EvmCase)]
     quick_names = {case.name for case in quick}
     every = {case.name: case for case in [*quick, *default]}
     return list(every.values()), quick_names
