@@ -58,6 +58,20 @@ def plan(transactions: list, bank) -> list[Scheduled]:
     return planned
 
 
+MIN_PARALLELISM = 1.5  # transactions per link of the longest conflict chain, below which threads do not pay
+
+
+def longest_chain(planned: list[Scheduled]) -> int:
+    """The most transactions that must run one after another (the plan's critical path)."""
+    depth: list[int] = []
+    for item in planned:
+        if item.barrier:
+            depth.append(1 + max(depth, default=0))
+        else:
+            depth.append(1 + max((depth[other] for other in item.waits_for), default=0))
+    return max(depth, default=0)
+
+
 def run_in_order(bank, transactions: list, threads: int = 1) -> list:
     """`bank.send_transaction` for each transaction, on `threads` threads, as if in order."""
     from jitvm.svm import processor
@@ -67,6 +81,9 @@ def run_in_order(bank, transactions: list, threads: int = 1) -> list:
         return [bank.send_transaction(transaction) for transaction in transactions]
     legacy = [_legacy(transaction) for transaction in transactions]
     planned = plan(legacy, bank)
+    if len(planned) < MIN_PARALLELISM * longest_chain(planned):
+        # Too little to overlap: threads would only add their hand-offs to a chain that runs in order.
+        return [bank.send_transaction(transaction) for transaction in legacy]
     committed = [threading.Event() for _ in planned]
     turn = threading.Condition()
     next_commit = [0]
