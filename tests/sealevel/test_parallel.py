@@ -43,7 +43,8 @@ def test_two_threads_equal_one_with_programs(engine, wallets):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), wallets=st.sampled_from([1, 2, 3, 8, 64, 500]), count=st.integers(1, 150))
 def test_many_ledgers(engine, seed, wallets, count):
-    assert _run(engine, wallets, count, seed, 2) == _run(engine, wallets, count, seed, 1)
+    """Transfers and calls of the loop program (so the engine runs in the workers)."""
+    assert _run(engine, wallets, count, seed, 2, loops=8) == _run(engine, wallets, count, seed, 1, loops=8)
 
 
 def test_a_transaction_waits_for_the_last_writer_and_the_readers_since():
