@@ -153,15 +153,10 @@ class BaselineEngine:
             if exit_kind == EXIT_DONE:
                 return frame_result(frame)
             pending = registers[PENDING]
-            if pending == PENDING_SSTORE:  # a slot written first: nothing native to take before it
-                if not serve_sstore(frame):
-                    return FrameResult.failure(frame.halt)
-                frame.store()
-                continue
-            if pending == PENDING_SLOAD:  # the most frequent way out: a slot read first
-                if not serve_sload(frame):
-                    return FrameResult.failure(Status.OUT_OF_GAS)
-                frame.store()
+            if pending == PENDING_SLOAD or pending == PENDING_SSTORE:  # the most frequent way out
+                ended = serve_storage(frame, pending)
+                if ended is not None:
+                    return ended
                 continue
             ended = yield from serve_host(frame, handlers, control)
             if ended is not None:
@@ -217,6 +212,19 @@ class BaselineEngine:
                 return_data = frame.return_data
                 data = data_bytes(message.data, return_data)
             frame.store()
+
+
+def serve_storage(frame: NativeFrame, pending: int) -> FrameResult | None:
+    """Serve the first read or write of a slot, where the kernel (or compiled code) stopped with
+    registers[PENDING] set; the frame's result if that ended it, else None (the arrays are stored
+    back and the run goes on). A slot written first has nothing native to take before it."""
+    if pending == PENDING_SSTORE:
+        if not serve_sstore(frame):
+            return FrameResult.failure(frame.halt)
+    elif not serve_sload(frame):
+        return FrameResult.failure(Status.OUT_OF_GAS)
+    frame.store()
+    return None
 
 
 def serve_host(frame: NativeFrame, handlers: tuple, control: np.ndarray):

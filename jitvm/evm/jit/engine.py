@@ -26,10 +26,9 @@ from dataclasses import dataclass
 
 from jitvm.evm.jit import compile
 from jitvm.evm.jit.entry import DONE
-from jitvm.evm.message import FrameResult, Status
 from jitvm.evm.jit.compile import QUICK, compiled_code
-from jitvm.evm.baseline.engine import BaselineEngine, frame_result, kernel, serve_host
-from jitvm.evm.baseline.host import grow_memory, host_handlers, serve_sload, serve_sstore
+from jitvm.evm.baseline.engine import BaselineEngine, frame_result, kernel, serve_host, serve_storage
+from jitvm.evm.baseline.host import grow_memory, host_handlers
 from jitvm.evm.baseline.layout import (
     EXIT,
     EXIT_DONE,
@@ -173,15 +172,10 @@ class JitEngine(BaselineEngine):
                 if exit_kind == EXIT_DONE:
                     return frame_result(frame)
                 pending = registers[PENDING]
-                if pending == PENDING_SSTORE:  # a slot written first: nothing native to take before it
-                    if not serve_sstore(frame):
-                        return FrameResult.failure(frame.halt)
-                    frame.store()
-                    continue
-                if pending == PENDING_SLOAD:  # a slot read first (BaselineEngine._execute)
-                    if not serve_sload(frame):
-                        return FrameResult.failure(Status.OUT_OF_GAS)
-                    frame.store()
+                if pending == PENDING_SLOAD or pending == PENDING_SSTORE:
+                    ended = serve_storage(frame, pending)
+                    if ended is not None:
+                        return ended
                     continue
                 ended = yield from serve_host(frame, handlers, control)
                 if ended is not None:
