@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from jitvm.calibrate.measure import BODY_REPEAT, Measurement, best_time, difference, iterations_for
 
 CONTRACT = "0x" + "c0" * 20
@@ -14,20 +16,35 @@ OPERAND = 0x01  # every operand: small values keep offsets and sizes in bounds a
 # engine can fold them as constants; the loop body copies them with DUP.
 CALLDATA = OPERAND.to_bytes(32, "big")
 PRELUDE_VALUES = 15
+FORK = "Cancun"  # the loops' own instructions exist in every fork measured
 HOST_OPERAND = {"BALANCE": CONTRACT, "EXTCODESIZE": CONTRACT, "EXTCODEHASH": CONTRACT, "EXTCODECOPY": CONTRACT}
+
+
+@cache
+def _ops(*mnemonics: str) -> bytes:
+    """The opcode bytes of `mnemonics`, from the opcode table."""
+    from jitvm.evm.opcodes import opcode_table
+
+    table = opcode_table(FORK)
+    return bytes(table.by_name[name].byte for name in mnemonics)
 
 
 def _push(value: int) -> bytes:
     raw = value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
-    return bytes([0x5F + len(raw)]) + raw
+    return _ops(f"PUSH{len(raw)}") + raw
 
 
 def _loop(body: bytes, iterations: int, prelude: bytes = b"") -> bytes:
     """prelude; counter = iterations; do { body } while (--counter)."""
     head = prelude + _push(iterations)
     start = len(head)
-    loop = bytes([0x5B]) + body + bytes([0x60, 0x01, 0x90, 0x03, 0x80]) + _push(start) + bytes([0x57])
-    return head + loop + bytes([0x00])
+    loop = _ops("JUMPDEST") + body + _push(1) + _ops("SWAP1", "SUB", "DUP1") + _push(start) + _ops("JUMPI")
+    return head + loop + _ops("STOP")
+
+
+def _calldata_values() -> bytes:
+    """PRELUDE_VALUES copies of the calldata word on the stack, before the loop."""
+    return _ops("PUSH0", "CALLDATALOAD") * PRELUDE_VALUES
 
 
 def _body(op, table) -> tuple[bytes, bytes, bytes, int] | None:
@@ -51,10 +68,10 @@ def _body(op, table) -> tuple[bytes, bytes, bytes, int] | None:
         if operand and index == op.inputs - 1:
             pushes += _push(int(operand, 16))  # the account a host instruction asks about
         else:
-            pushes += bytes([0x80 + index + 1])  # DUP(index + 2): a calldata value below the counter
+            pushes += _ops(f"DUP{index + 2}")  # a calldata value below the counter
     with_op = (pushes + bytes([op.byte]) + pop * op.outputs) * BODY_REPEAT
     without = (pushes + pop * op.inputs) * BODY_REPEAT
-    prelude = (bytes([0x5F, 0x35]) * PRELUDE_VALUES)  # PUSH0 CALLDATALOAD
+    prelude = _calldata_values()
     return prelude, with_op, without, op.outputs - op.inputs
 
 
@@ -76,7 +93,7 @@ def measure(engines: tuple[str, ...], fork: str = "Cancun", only: set[str] | Non
             return best_time(lambda: evm.message_call(CALLER, CONTRACT, CALLDATA, gas=10**9)), gas
 
         def control(iterations):
-            code = _loop(_push(OPERAND) * BODY_REPEAT, iterations, bytes([0x5F, 0x35]) * PRELUDE_VALUES)
+            code = _loop(_push(OPERAND) * BODY_REPEAT, iterations, _calldata_values())
             evm.insert_account_info(CONTRACT, jitvm.AccountInfo(code=code))
             return lambda: evm.message_call(CALLER, CONTRACT, CALLDATA, gas=10**9)
         iterations = iterations_for(control, limit=1 << 24)
