@@ -69,6 +69,19 @@ class NativeRun:
         self.logs: list[str] = LogCollector() if logs is None else logs
         self.result: ExecutionResult | None = None
 
+    @classmethod
+    def prepared(cls, program, profile, helpers: HelperRegistry, budget: int | None, lowered, rules,
+                 memory: Memory, arrays, heap_size: int) -> NativeRun:
+        """A run on memory and arrays the caller built: for a runtime that runs one program many
+        times and prepares what the runs share once (jitvm.svm.vm.PreparedProgram)."""
+        run = cls.__new__(cls)
+        run.program, run.profile, run.helpers, run.budget = program, profile, helpers, budget
+        run.lowered, run.rules, run.memory, run.arrays, run.heap_size = lowered, rules, memory, arrays, heap_size
+        run.direct_mapping = False
+        run.logs = LogCollector()
+        run.result = None
+        return run
+
     @property
     def state(self) -> np.ndarray:
         return self.arrays.state

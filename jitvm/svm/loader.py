@@ -16,7 +16,7 @@ from jitvm.svm.context import TransactionContext
 from jitvm.svm.errors import InstructionError, SyscallError
 from jitvm.svm.ids import BPF_LOADER, BPF_LOADER_DEPRECATED, BPF_LOADER_UPGRADEABLE, base58
 from jitvm.svm.syscalls import SyscallHost, VmRuntime, access_violation_text
-from jitvm.svm.vm import run_program
+from jitvm.svm.vm import PreparedProgram, run_native, run_program
 
 PROGRAMDATA_METADATA_SIZE = 45  # u32 tag, u64 slot, Option<Pubkey> upgrade authority
 PROGRAM_STATE_TAG = 2
@@ -63,6 +63,7 @@ class ProgramCache:
         self.host = host
         self._loaded: dict[bytes, tuple[object, bytes, object]] = {}  # address -> (source account, ELF, program)
         self._compiled: dict[int, tuple[object, object]] = {}  # id(program) -> (program, its JIT code)
+        self._prepared: dict[tuple[int, int], tuple[object, PreparedProgram]] = {}  # (id(program), heap size)
 
     def program_for(self, address: bytes, account: Account, bank_account) -> object | None:
         """The loaded program of an executable account (its programdata's ELF for loader v3), or None."""
@@ -94,6 +95,14 @@ class ProgramCache:
             entry = self._compiled[id(program)] = (program, compiled_program(program))
         return entry[1]
 
+    def prepared(self, program, heap_size: int):
+        """What the fast engines' runs of `program` with this heap share (jitvm.svm.vm)."""
+        key = (id(program), heap_size)
+        entry = self._prepared.get(key)
+        if entry is None or entry[0] is not program:
+            entry = self._prepared[key] = (program, PreparedProgram(program, self.host.registry, heap_size))
+        return entry[1]
+
     def remember(self, address: bytes, source: Account, elf: bytes, program) -> None:
         self._loaded[address] = (source, elf, program)
 
@@ -119,13 +128,28 @@ def execute(context: TransactionContext, program, loader: bytes) -> None:
     host = context.programs.host
     runtime = VmRuntime(context, program_id, aligned, budget)
     runtime.original_lengths = [len(context.accounts[account.index_in_transaction].data) for account in frame.accounts]
+    prepared = run = None
     host.active.append(runtime)
     try:
-        result = run_program(program, buffer, engine=context.engine, helpers=host.registry, compute_budget=budget,
-                             heap_size=context.heap_size, instruction_data_offset=data_offset,
-                             compiled=context.programs.compiled if context.engine == "jit" else None)
+        if context.engine == "reference":
+            result = run_program(program, buffer, engine="reference", helpers=host.registry, compute_budget=budget,
+                                 heap_size=context.heap_size, instruction_data_offset=data_offset)
+        else:  # the input region is `buffer` itself: the program's writes land in it
+            prepared = context.programs.prepared(program, context.heap_size)
+            run = prepared.start(buffer, budget, MM_INPUT_START + data_offset)
+            result = run_native(run, context.engine, program, context.programs.compiled)
     finally:
         host.active.pop()
+    try:
+        _conclude(context, runtime, result, buffer, layout, aligned, program_id, meter_before, budget)
+    finally:
+        if run is not None:
+            prepared.finish(run)
+
+
+def _conclude(context: TransactionContext, runtime: VmRuntime, result, buffer: bytearray, layout, aligned: bool,
+              program_id: bytes, meter_before: int, budget: int) -> None:
+    """Log the run, raise its error, or carry the program's changes back to the accounts."""
     context.meter.remaining = budget - result.compute_units
     context.log_message(f"Program {base58(program_id)} consumed {result.compute_units} of {meter_before} "
                         f"compute units")
@@ -143,5 +167,5 @@ def execute(context: TransactionContext, program, loader: bytes) -> None:
     if result.r0 != 0:
         raise InstructionError.from_return_code(result.r0)
     memory = result.memory
-    final = memory.region(MM_INPUT_START).data if memory is not None else buffer  # read in place, not copied
-    serialization.deserialize(context, final, layout, aligned)
+    final = memory.region(MM_INPUT_START).data if context.engine == "reference" and memory is not None else buffer
+    serialization.deserialize(context, final, layout, aligned)  # read in place, not copied

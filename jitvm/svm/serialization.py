@@ -27,7 +27,7 @@ def _align_padding(length: int) -> int:
     return -length % ALIGN
 
 
-def serialize(context: TransactionContext, aligned: bool) -> tuple[bytes, list[tuple[int, int]], int]:
+def serialize(context: TransactionContext, aligned: bool) -> tuple[bytearray, list[tuple[int, int]], int]:
     """The input buffer, per instruction account (offset of its lamports, its data length), and the
     offset of the instruction data."""
     frame = context.frame
@@ -64,7 +64,7 @@ def serialize(context: TransactionContext, aligned: bool) -> tuple[bytes, list[t
     out += struct.pack("<Q", len(frame.data))
     data_offset = len(out)
     out += frame.data + frame.program_id
-    return bytes(out), layout, data_offset
+    return out, layout, data_offset
 
 
 def deserialize(context: TransactionContext, buffer, layout: list[tuple[int, int]], aligned: bool) -> None:

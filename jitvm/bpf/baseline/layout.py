@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from jitvm.bpf.machine import REGISTERS, frame_stride, initial_registers, initial_stack_pointer
-from jitvm.bpf.memory import REGION_COUNT, Memory
+from jitvm.bpf.memory import REGION_COUNT, Memory, Region
 from jitvm.bpf.table import Profile, profile_table
 
 U32 = (1 << 32) - 1
@@ -262,12 +262,17 @@ def region_table(memory: Memory) -> np.ndarray:
             rows.append((free, region))
             previous, free = free, free + 1
     for index, region in rows:
-        length = len(region.data)
-        table[:FAST, index] = (address_of(region.data), region.start, length, int(region.writable), region.gap_size)
-        if not region.gap_size:
-            table[FAST:NEXT, index] = [max(0, length - size + 1) if region.writable or not write else 0
-                                       for column, size, write in _FAST_COLUMNS_IN_ORDER]
+        fill_region_row(table, index, region)
     return table
+
+
+def fill_region_row(table: np.ndarray, index: int, region: Region) -> None:
+    """Describe `region` in row `index` of a region table (its NEXT link is left as it is)."""
+    length = len(region.data)
+    table[:FAST, index] = (address_of(region.data), region.start, length, int(region.writable), region.gap_size)
+    if not region.gap_size:
+        table[FAST:NEXT, index] = [max(0, length - size + 1) if region.writable or not write else 0
+                                   for column, size, write in _FAST_COLUMNS_IN_ORDER]
 
 
 def address_of(array: np.ndarray) -> int:
