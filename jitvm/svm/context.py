@@ -73,11 +73,6 @@ class InstructionFrame:
     data: bytes
     lamport_sum: int = 0
 
-    def first_occurrence(self, position: int) -> int:
-        """The position of the first instruction account with the same transaction index (duplicates)."""
-        index = self.accounts[position].index_in_transaction
-        return next(i for i, account in enumerate(self.accounts) if account.index_in_transaction == index)
-
 
 class TransactionContext:
     def __init__(self, keys: list[bytes], accounts: list[Account], compute_limit: int, log: LogCollector,

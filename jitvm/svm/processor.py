@@ -195,9 +195,11 @@ def _check_rent(bank, message: MessageView, accounts: list[Account]):
     for index, address in enumerate(message.keys):
         if not message.writable[index] or address == bank.incinerator:
             continue
-        stored = bank.accounts.get(address)
+        stored, account = bank.accounts.get(address), accounts[index]
+        if stored is not None and stored.lamports == account.lamports and len(stored.data) == len(account.data):
+            continue  # the same state before and after: always allowed
         before = rent_state(rent, stored.lamports, len(stored.data)) if stored is not None else rent_state(rent, 0, 0)
-        after = rent_state(rent, accounts[index].lamports, len(accounts[index].data))
+        after = rent_state(rent, account.lamports, len(account.data))
         if not transition_allowed(before, after):
             return TransactionError("InsufficientFundsForRent", account_index=index)
     return None

@@ -23,76 +23,84 @@ MAX_PERMITTED_DATA_INCREASE = 10 * 1024
 ALIGN = 8  # BPF_ALIGN_OF_U128
 
 
-def _align_padding(length: int) -> int:
-    return -length % ALIGN
+_ZEROS = memoryview(bytes(MAX_PERMITTED_DATA_INCREASE + ALIGN))  # realloc room and padding, sliced
+_ALIGNED_HEADERS = {flags: bytes((NON_DUP_MARKER, *flags)) + bytes(4)  # marker, signer, writable, executable
+                    for flags in ((s, w, e) for s in (0, 1) for w in (0, 1) for e in (0, 1))}
+_DUPLICATE_PADDING = bytes(7)
+_pack_u64 = struct.Struct("<Q").pack
+_pack_lamports_and_length = struct.Struct("<QQ").pack
+_unpack_lamports_and_length = struct.Struct("<QQ").unpack_from
 
 
 def serialize(context: TransactionContext, aligned: bool) -> tuple[bytearray, list[tuple[int, int]], int]:
     """The input buffer, per instruction account (offset of its lamports, its data length), and the
     offset of the instruction data."""
     frame = context.frame
-    out = bytearray(struct.pack("<Q", len(frame.accounts)))
+    accounts, keys = context.accounts, context.keys
+    out = bytearray(_pack_u64(len(frame.accounts)))
     layout: list[tuple[int, int]] = []
+    first_position: dict[int, int] = {}  # transaction index -> position of its first occurrence
     for position, instruction_account in enumerate(frame.accounts):
-        first = frame.first_occurrence(position)
+        index = instruction_account.index_in_transaction
+        first = first_position.setdefault(index, position)
         if first != position:
             out.append(first)
             if aligned:
-                out += bytes(7)
+                out += _DUPLICATE_PADDING
             layout.append((-1, 0))
             continue
-        account = context.accounts[instruction_account.index_in_transaction]
-        key = context.keys[instruction_account.index_in_transaction]
+        account = accounts[index]
         length = len(account.data)
         if aligned:
-            out += bytes((NON_DUP_MARKER, instruction_account.is_signer, instruction_account.is_writable,
-                          account.executable)) + bytes(4)
-            out += key + account.owner
+            out += _ALIGNED_HEADERS[(int(instruction_account.is_signer), int(instruction_account.is_writable),
+                                     int(account.executable))]
+            out += keys[index]
+            out += account.owner
             lamports_offset = len(out)
-            out += struct.pack("<QQ", account.lamports, length)
+            out += _pack_lamports_and_length(account.lamports, length)
             out += account.data
-            out += bytes(MAX_PERMITTED_DATA_INCREASE + _align_padding(length))
-            out += struct.pack("<Q", account.rent_epoch)
+            out += _ZEROS[:MAX_PERMITTED_DATA_INCREASE + (-length % ALIGN)]
+            out += _pack_u64(account.rent_epoch)
         else:
             out += bytes((NON_DUP_MARKER, instruction_account.is_signer, instruction_account.is_writable))
-            out += key
+            out += keys[index]
             lamports_offset = len(out)
-            out += struct.pack("<QQ", account.lamports, length)
+            out += _pack_lamports_and_length(account.lamports, length)
             out += account.data
-            out += account.owner + bytes((account.executable,)) + struct.pack("<Q", account.rent_epoch)
+            out += account.owner + bytes((account.executable,)) + _pack_u64(account.rent_epoch)
         layout.append((lamports_offset, length))
-    out += struct.pack("<Q", len(frame.data))
+    out += _pack_u64(len(frame.data))
     data_offset = len(out)
-    out += frame.data + frame.program_id
+    out += frame.data
+    out += frame.program_id
     return out, layout, data_offset
 
 
 def deserialize(context: TransactionContext, buffer, layout: list[tuple[int, int]], aligned: bool) -> None:
-    """Apply what the program left in `buffer` (bytes or the input region's uint8 array) to the
-    accounts, through the BorrowedAccount checks."""
+    """Apply what the program left in `buffer` (the input bytearray, or the input region's uint8
+    array) to the accounts, through the BorrowedAccount checks. Data the program left as it was
+    needs no check: Agave compares it and moves on (or sets the same bytes, which changes nothing)."""
+    view = memoryview(buffer)
+    frame = context.frame
     for position, (lamports_offset, pre_length) in enumerate(layout):
         if lamports_offset < 0:
             continue
-        account = context.borrow(position)
-        lamports, post_length = struct.unpack_from("<QQ", buffer, lamports_offset)
-        if account.lamports != lamports:
+        stored = context.accounts[frame.accounts[position].index_in_transaction]
+        lamports, post_length = _unpack_lamports_and_length(view, lamports_offset)
+        account = None
+        if stored.lamports != lamports:
+            account = context.borrow(position)
             account.set_lamports(lamports)
         data_start = lamports_offset + 16
         if aligned:
-            owner = bytes(buffer[lamports_offset - 32:lamports_offset])
+            owner = view[lamports_offset - 32:lamports_offset]
             if post_length - pre_length > MAX_PERMITTED_DATA_INCREASE or post_length > MAX_PERMITTED_DATA_LENGTH:
                 raise InstructionError("InvalidRealloc")
         else:
             owner = None
             post_length = pre_length  # v1 cannot resize: the length field is not read back
-        data = bytes(buffer[data_start:data_start + post_length])
-        try:
-            account.can_data_be_resized(post_length)
-            account.can_data_be_changed()
-        except InstructionError:
-            if bytes(account.data) != data:
-                raise
-        else:
-            account.set_data_from_slice(data)
-        if owner is not None and account.owner != owner:
-            account.set_owner(owner)
+        data = view[data_start:data_start + post_length]
+        if len(stored.data) != post_length or stored.data != data:
+            (account or context.borrow(position)).set_data_from_slice(bytes(data))  # checks resize, then change
+        if owner is not None and stored.owner != owner:
+            (account or context.borrow(position)).set_owner(bytes(owner))

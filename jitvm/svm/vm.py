@@ -15,9 +15,26 @@ import numpy as np
 
 from jitvm.bpf.engines import resolve
 from jitvm.bpf.machine import ExecutionResult, build_memory
-from jitvm.bpf.memory import MM_HEAP_START, MM_INPUT_START, MM_STACK_START, Memory, Region, zeroed
+from jitvm.bpf.memory import MM_HEAP_START, MM_INPUT_START, MM_STACK_START, REGION_SHIFT, Memory, Region, zeroed
 
-POOLED_BUFFERS = 8  # zeroed (stack, heap) pairs kept per prepared program (CPI nests runs; threads)
+POOLED_RUNS = 8  # ready run arrays kept per prepared program (CPI nests runs; worker threads)
+
+
+class _PooledRun:
+    """One run's arrays and its zeroed stack and heap, kept for the next run when it is over."""
+
+    def __init__(self, prepared: PreparedProgram):
+        from jitvm.bpf.baseline import layout
+
+        self.stack = zeroed(len(prepared.stack.data))
+        self.heap = zeroed(prepared.heap_size)
+        self.stack_region = Region(MM_STACK_START, self.stack, True, prepared.stack.gap_size)
+        self.heap_region = Region(MM_HEAP_START, self.heap, True)
+        table = prepared.table.copy()
+        layout.fill_region_row(table, MM_STACK_START >> REGION_SHIFT, self.stack_region)
+        layout.fill_region_row(table, MM_HEAP_START >> REGION_SHIFT, self.heap_region)
+        self.arrays = layout.RunArrays(prepared.registers.copy(), prepared.state.copy(),
+                                       np.zeros(prepared.frames_shape, dtype=np.uint64), table)
 
 
 class PreparedProgram:
@@ -35,12 +52,11 @@ class PreparedProgram:
         self.rules = layout.call_rules(program, self.profile)
         template = build_memory(program, self.profile, b"", heap_size)
         self.stack = template.region(MM_STACK_START)
-        self.heap = template.region(MM_HEAP_START)
         self.readonly = [region for region in template.regions if region is not None and not region.writable]
         arrays = layout.run_arrays(self.profile, template, b"", program.entry, None)
         self.registers, self.state, self.table = arrays.registers, arrays.state, arrays.regions
         self.frames_shape = arrays.frames.shape
-        self._free: list[tuple[np.ndarray, np.ndarray]] = []
+        self._free: list[_PooledRun] = []
 
     def start(self, input_buffer: bytearray, budget: int, r2: int):
         """A NativeRun of the program on `input_buffer` (the input region shares its bytes)."""
@@ -48,35 +64,36 @@ class PreparedProgram:
         from jitvm.bpf.baseline import layout
 
         try:
-            stack, heap = self._free.pop()  # atomic under the GIL: safe for worker threads
+            pooled = self._free.pop()  # atomic under the GIL: safe for worker threads
         except IndexError:
-            stack, heap = zeroed(len(self.stack.data)), zeroed(self.heap_size)
+            pooled = _PooledRun(self)
         memory = Memory()
         for region in self.readonly:
             memory.map(region)
-        stack_region = memory.map(Region(MM_STACK_START, stack, True, self.stack.gap_size))
-        heap_region = memory.map(Region(MM_HEAP_START, heap, True))
+        memory.map(pooled.stack_region)
+        memory.map(pooled.heap_region)
         input_region = memory.map(Region(MM_INPUT_START, np.frombuffer(input_buffer, dtype=np.uint8), True))
-        table = self.table.copy()
-        for region in (stack_region, heap_region, input_region):
-            layout.fill_region_row(table, region.start >> 32, region)
-        registers = self.registers.copy()
-        registers[2] = r2
-        state = self.state.copy()
-        state[layout.BUDGET] = state[layout.LIMIT] = budget
-        arrays = layout.RunArrays(registers, state, np.zeros(self.frames_shape, dtype=np.uint64), table)
-        return driver.NativeRun.prepared(self.program, self.profile, self.helpers, budget, self.lowered,
-                                         self.rules, memory, arrays, self.heap_size)
+        arrays = pooled.arrays
+        layout.fill_region_row(arrays.regions, MM_INPUT_START >> REGION_SHIFT, input_region)
+        arrays.registers[2] = r2
+        arrays.state[layout.BUDGET] = arrays.state[layout.LIMIT] = budget
+        run = driver.NativeRun.prepared(self.program, self.profile, self.helpers, budget, self.lowered,
+                                        self.rules, memory, arrays, self.heap_size)
+        run.pooled = pooled
+        return run
 
     def finish(self, run) -> None:
-        """Give the run's stack and heap back to the pool, zeroed (the run must be over)."""
-        if len(self._free) >= POOLED_BUFFERS:
+        """Reset the run's arrays and give them back to the pool (the run must be over)."""
+        if len(self._free) >= POOLED_RUNS:
             return
-        stack = run.memory.region(MM_STACK_START).data
-        heap = run.memory.region(MM_HEAP_START).data
-        stack.fill(0)
-        heap.fill(0)
-        self._free.append((stack, heap))
+        pooled = run.pooled
+        pooled.stack.fill(0)
+        pooled.heap.fill(0)
+        arrays = pooled.arrays
+        arrays.registers[:] = self.registers
+        arrays.state[:] = self.state
+        arrays.frames.fill(0)
+        self._free.append(pooled)
 
 
 def run_program(program, input_data: bytes, *, engine: str, helpers, compute_budget: int, heap_size: int,
