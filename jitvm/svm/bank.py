@@ -16,6 +16,9 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from solders.signature import Signature
+from solders.transaction import Transaction, VersionedTransaction
+
 from jitvm.bpf.engines import resolve as resolve_engine
 from jitvm.errors import InputError
 from jitvm.svm import processor
@@ -266,16 +269,12 @@ class SVM:
         self.accounts[RECENT_BLOCKHASHES] = self.sysvars.accounts()[RECENT_BLOCKHASHES]
 
     def _result(self, outcome: processor.TransactionOutcome) -> TransactionResult:
-        from solders.signature import Signature
-
         meta = TransactionMetadata(Signature.from_bytes(outcome.signature), list(outcome.logs),
                                    outcome.compute_units_consumed, outcome.fee, outcome.return_data)
         return TransactionResult(outcome.error, meta)
 
 
 def _legacy(transaction):
-    from solders.transaction import Transaction, VersionedTransaction
-
     if isinstance(transaction, Transaction):
         return transaction
     if isinstance(transaction, VersionedTransaction):

@@ -114,8 +114,8 @@ class TransactionContext:
         return self.accounts[index] if index is not None else self.bank_account(address)
 
     def lamport_sum(self, frame: InstructionFrame) -> int:
-        seen = {account.index_in_transaction for account in frame.accounts}
-        return sum(self.accounts[index].lamports for index in seen)
+        accounts = self.accounts
+        return sum([accounts[index].lamports for index in {account.index_in_transaction for account in frame.accounts}])
 
     def borrow(self, position: int) -> BorrowedAccount:
         """The instruction account at `position` of the current instruction."""

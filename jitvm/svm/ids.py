@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from solders.pubkey import Pubkey
 
 
@@ -10,6 +12,11 @@ def key(text: str) -> bytes:
 
 
 def base58(address: bytes) -> str:
+    return _base58(bytes(address))
+
+
+@functools.lru_cache(maxsize=4096)  # the same program ids appear in every log line
+def _base58(address: bytes) -> str:
     return str(Pubkey.from_bytes(address))
 
 

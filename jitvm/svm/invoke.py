@@ -30,16 +30,17 @@ def process_instruction(context: TransactionContext, program_index: int, account
     try:
         _check_runnable(context, program_index)  # fails before any log line, as in Agave
         context.return_data = (program_id, b"")
-        context.log_message(f"Program {base58(program_id)} invoke [{len(context.stack)}]")
+        name = base58(program_id)
+        context.log_message(f"Program {name} invoke [{len(context.stack)}]")
         try:
             _run(context, program_index)
         except (InstructionError, SyscallError) as error:
             text = error.message() if isinstance(error, InstructionError) else str(error)
-            context.log_message(f"Program {base58(program_id)} failed: {text}")
+            context.log_message(f"Program {name} failed: {text}")
             if isinstance(error, InstructionError):
                 raise
             raise InstructionError("ProgramFailedToComplete") from None
-        context.log_message(f"Program {base58(program_id)} success")
+        context.log_message(f"Program {name} success")
         if context.lamport_sum(frame) != frame.lamport_sum:
             raise InstructionError("UnbalancedInstruction")
     finally:

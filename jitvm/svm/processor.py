@@ -38,25 +38,23 @@ class MessageView:
 
     def __init__(self, message):
         header = message.header
-        self.keys = [bytes(address) for address in message.account_keys]
-        self.signed = header.num_required_signatures
+        self.keys = keys = [bytes(address) for address in message.account_keys]
+        self.signed = signed = header.num_required_signatures
         self.readonly_signed = header.num_readonly_signed_accounts
         self.readonly_unsigned = header.num_readonly_unsigned_accounts
         self.instructions = [(ix.program_id_index, bytes(ix.accounts), bytes(ix.data)) for ix in message.instructions]
         self.recent_blockhash = bytes(message.recent_blockhash)
         self.invoked = {program for program, _, _ in self.instructions}
         self.instruction_accounts = {index for _, accounts, _ in self.instructions for index in accounts}
-        upgradeable_present = BPF_LOADER_UPGRADEABLE in self.keys
-        self.writable = [self._writable(i, upgradeable_present) for i in range(len(self.keys))]
-
-    def _writable(self, index: int, upgradeable_present: bool) -> bool:
-        if index < self.signed:
-            writable = index < self.signed - self.readonly_signed
-        else:
-            writable = index - self.signed < len(self.keys) - self.signed - self.readonly_unsigned
-        if not writable or self.keys[index] in RESERVED_KEYS:
-            return False
-        return not (index in self.invoked and not upgradeable_present)
+        # Writable by the header: the first signed - readonly_signed keys, and the unsigned ones
+        # before the last readonly_unsigned; then reserved keys and (without the upgradeable
+        # loader among the keys) invoked programs are demoted to read-only.
+        demote_invoked = BPF_LOADER_UPGRADEABLE not in keys
+        writable_unsigned_end = len(keys) - self.readonly_unsigned
+        self.writable = [
+            (index < signed - self.readonly_signed if index < signed else index < writable_unsigned_end)
+            and address not in RESERVED_KEYS and not (demote_invoked and index in self.invoked)
+            for index, address in enumerate(keys)]
 
     def is_signer(self, index: int) -> bool:
         return index < self.signed
@@ -91,11 +89,12 @@ def process(bank, transaction) -> TransactionOutcome:
     outcome.logs = log.messages
 
     accounts, payer = [], None
+    stored_accounts = bank.accounts
     for index, address in enumerate(message.keys):
         if address == INSTRUCTIONS:
             accounts.append(instructions_sysvar(message))
             continue
-        stored = bank.accounts.get(address)
+        stored = stored_accounts.get(address)
         account = stored.copy() if stored is not None else Account()
         if payer is None and (index not in message.invoked or index in message.instruction_accounts):
             problem = _validate_fee_payer(bank, account, index, fee, stored is None)
@@ -120,10 +119,11 @@ def process(bank, transaction) -> TransactionOutcome:
     context.bank_account = bank.accounts.get
     context.blockhash = message.recent_blockhash
     error = None
+    signed, writable = message.signed, message.writable
+    has_instructions_sysvar = INSTRUCTIONS in message.keys
     for position, (program_index, indices, data) in enumerate(message.instructions):
-        instruction_accounts = [InstructionAccount(index, index, message.is_signer(index), message.writable[index])
-                                for index in indices]
-        if INSTRUCTIONS in message.keys:  # the sysvar's last two bytes: the instruction being executed
+        instruction_accounts = [InstructionAccount(index, index, index < signed, writable[index]) for index in indices]
+        if has_instructions_sysvar:  # the sysvar's last two bytes: the instruction being executed
             sysvar = accounts[message.keys.index(INSTRUCTIONS)].data
             sysvar[-2:] = struct.pack("<H", position)
         try:
@@ -138,7 +138,8 @@ def process(bank, transaction) -> TransactionOutcome:
     outcome.included = True
     outcome.error = error
     if error is None:
-        outcome.post_accounts = {message.keys[i]: accounts[i] for i in range(len(accounts)) if message.writable[i]}
+        outcome.post_accounts = {address: account for address, account, flag in zip(message.keys, accounts, writable)
+                                 if flag}
     else:
         charged = bank.accounts[payer].copy()
         charged.lamports -= fee
@@ -192,10 +193,10 @@ def _check_program(bank, address: bytes, account: Account):
 
 def _check_rent(bank, message: MessageView, accounts: list[Account]):
     rent = bank.sysvars.rent
-    for index, address in enumerate(message.keys):
-        if not message.writable[index] or address == bank.incinerator:
+    for index, (address, account, writable) in enumerate(zip(message.keys, accounts, message.writable)):
+        if not writable or address == bank.incinerator:
             continue
-        stored, account = bank.accounts.get(address), accounts[index]
+        stored = bank.accounts.get(address)
         if stored is not None and stored.lamports == account.lamports and len(stored.data) == len(account.data):
             continue  # the same state before and after: always allowed
         before = rent_state(rent, stored.lamports, len(stored.data)) if stored is not None else rent_state(rent, 0, 0)

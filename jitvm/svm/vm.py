@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from jitvm.bpf import driver
+from jitvm.bpf.baseline import layout
 from jitvm.bpf.engines import resolve
 from jitvm.bpf.machine import ExecutionResult, build_memory
 from jitvm.bpf.memory import MM_HEAP_START, MM_INPUT_START, MM_STACK_START, REGION_SHIFT, Memory, Region, zeroed
 
 POOLED_RUNS = 8  # ready run arrays kept per prepared program (CPI nests runs; worker threads)
 
+INPUT_ROW = MM_INPUT_START >> REGION_SHIFT  # the input region's row in the region table
+
 
 class _PooledRun:
     """One run's arrays and its zeroed stack and heap, kept for the next run when it is over."""
 
     def __init__(self, prepared: PreparedProgram):
-        from jitvm.bpf.baseline import layout
 
         self.stack = zeroed(len(prepared.stack.data))
         self.heap = zeroed(prepared.heap_size)
@@ -33,6 +36,7 @@ class _PooledRun:
         table = prepared.table.copy()
         layout.fill_region_row(table, MM_STACK_START >> REGION_SHIFT, self.stack_region)
         layout.fill_region_row(table, MM_HEAP_START >> REGION_SHIFT, self.heap_region)
+        self.input_length = -1  # the input length the region table's input row describes
         self.arrays = layout.RunArrays(prepared.registers.copy(), prepared.state.copy(),
                                        np.zeros(prepared.frames_shape, dtype=np.uint64), table)
 
@@ -41,9 +45,6 @@ class PreparedProgram:
     """What every run of one program on the fast engines shares (see the module doc)."""
 
     def __init__(self, program, helpers, heap_size: int):
-        from jitvm.bpf import driver
-        from jitvm.bpf.baseline import layout
-
         self.program = program
         self.helpers = helpers
         self.heap_size = heap_size
@@ -60,9 +61,6 @@ class PreparedProgram:
 
     def start(self, input_buffer: bytearray, budget: int, r2: int):
         """A NativeRun of the program on `input_buffer` (the input region shares its bytes)."""
-        from jitvm.bpf import driver
-        from jitvm.bpf.baseline import layout
-
         try:
             pooled = self._free.pop()  # atomic under the GIL: safe for worker threads
         except IndexError:
@@ -74,7 +72,11 @@ class PreparedProgram:
         memory.map(pooled.heap_region)
         input_region = memory.map(Region(MM_INPUT_START, np.frombuffer(input_buffer, dtype=np.uint8), True))
         arrays = pooled.arrays
-        layout.fill_region_row(arrays.regions, MM_INPUT_START >> REGION_SHIFT, input_region)
+        if len(input_buffer) == pooled.input_length:  # the row holds this length: only the address is new
+            arrays.regions[layout.HOST, INPUT_ROW] = layout.address_of(input_region.data)
+        else:
+            layout.fill_region_row(arrays.regions, INPUT_ROW, input_region)
+            pooled.input_length = len(input_buffer)
         arrays.registers[2] = r2
         arrays.state[layout.BUDGET] = arrays.state[layout.LIMIT] = budget
         run = driver.NativeRun.prepared(self.program, self.profile, self.helpers, budget, self.lowered,
@@ -107,8 +109,6 @@ def run_program(program, input_data: bytes, *, engine: str, helpers, compute_bud
         machine = Machine(program, bytes(input_data), helpers, compute_budget, heap_size)
         machine.reg[2] = r2
         return machine.run()
-    from jitvm.bpf import driver
-
     run = driver.NativeRun(program, input_data, helpers, compute_budget, heap_size)
     run.arrays.registers[2] = r2
     return run_native(run, name, program, compiled)
@@ -116,11 +116,12 @@ def run_program(program, input_data: bytes, *, engine: str, helpers, compute_bud
 
 def run_native(run, name: str, program, compiled=None) -> ExecutionResult:
     """Run a NativeRun on the 'baseline', 'jit' or 'auto' tiers."""
-    from jitvm.bpf import driver
-    from jitvm.bpf.jit.compile import compiled_program
-
     if name == "baseline":
         return run.run_interpreter()
+    if name == "jit" and compiled is not None:
+        return run.run_tiered(compiled(program))
+    from jitvm.bpf.jit.compile import compiled_program
+
     if name == "jit":
-        return run.run_tiered((compiled or compiled_program)(program))
+        return run.run_tiered(compiled_program(program))
     return run.run_tiered(build=lambda: compiled_program(program), hot_units=driver.AUTO.hot_units)
