@@ -28,7 +28,6 @@ class _PooledRun:
     """One run's arrays and its zeroed stack and heap, kept for the next run when it is over."""
 
     def __init__(self, prepared: PreparedProgram):
-
         self.stack = zeroed(len(prepared.stack.data))
         self.heap = zeroed(prepared.heap_size)
         self.stack_region = Region(MM_STACK_START, self.stack, True, prepared.stack.gap_size)
