@@ -38,7 +38,7 @@ from pathlib import Path
 
 from jitvm.errors import InputError
 
-DEFAULT_NORMALIZER = {"evm": "pyrevm", "bpf": "reference"}
+DEFAULT_NORMALIZER = {"evm": "pyrevm", "bpf": "reference", "svm": "litesvm"}
 BOOTSTRAP_RESAMPLES = 2000
 CONFIDENCE = 0.95
 MIN_PAIRED_ROUNDS = 5  # fewer rounds of the normalizer: engine and normalizer are resampled apart

@@ -275,6 +275,9 @@ def _wrong_answer(case, observation: Observation, counts_work: bool = True) -> s
     if case.kind == "evm":
         if observation.answer != case.expected_output:
             return f"output 0x{_short(observation.answer)} != expected 0x{_short(case.expected_output)}"
+    elif case.kind == "svm":
+        if observation.answer != case.expected_output:
+            return f"{observation.answer} != {case.expected_output}"
     elif case.kind == "wasm":
         if observation.answer != case.expected_output:
             shown = ", ".join("0x" + _short(item) for item in observation.answer)

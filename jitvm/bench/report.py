@@ -48,7 +48,7 @@ def format_speedup(ratio: float | None) -> str:
 
 def render(run: BenchRun, console) -> None:
     """Print the tables, footnotes, unavailable engines and notes of `run` on a rich console."""
-    for kind in ("evm", "bpf", "wasm"):
+    for kind in ("evm", "bpf", "wasm", "svm"):
         measurements = [m for m in run.measurements if m.kind == kind]
         if measurements:
             table, footnotes = _table(kind, measurements, run.settings.get("timer") == "instructions")
@@ -73,10 +73,11 @@ def _table(kind: str, measurements: list[Measurement], counted: bool = False):
 
     engines_with_times = list(dict.fromkeys(m.engine for m in measurements if m.status == OK and m.median))
     # Speedups against each peer, and against the reference where it was timed.
-    against = [name for name in ("reference", "pyrevm", "py-evm", "native") if name in engines_with_times]
+    against = [name for name in ("reference", "pyrevm", "py-evm", "native", "litesvm") if name in engines_with_times]
     if engines_with_times == against[:1]:
         against = []  # one engine only: nothing to compare with
-    title = {"evm": "EVM workloads", "bpf": "BPF workloads", "wasm": "Wasm workloads (MultiversX V4 gas)"}[kind]
+    title = {"evm": "EVM workloads", "bpf": "BPF workloads", "wasm": "Wasm workloads (MultiversX V4 gas)",
+             "svm": "Solana transactions (SVM; a call is one transaction, on mixed one of each of 4 kinds)"}[kind]
     table = Table(title=title, title_justify="left", header_style="bold")
     table.add_column("workload")
     table.add_column("engine")
@@ -84,7 +85,7 @@ def _table(kind: str, measurements: list[Measurement], counted: bool = False):
     table.add_column("insn/call" if counted else "time/call", justify="right")
     table.add_column("spread", justify="right")
     if not counted:
-        table.add_column("ns/insn" if kind == "bpf" else "Mgas/s", justify="right")
+        table.add_column({"bpf": "ns/insn", "svm": "rate"}.get(kind, "Mgas/s"), justify="right")
     for name in against:
         table.add_column(f"×{'ref' if name == 'reference' else name}", justify="right")
     table.add_column("compile", justify="right")

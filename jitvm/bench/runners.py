@@ -161,12 +161,17 @@ class BpfEngineRunner(Runner):
 # -- discovery ------------------------------------------------------------------------------------
 
 WASM_ENGINES = ("wasmtime",)  # jitvm's Wasm VM runs on wasmtime's Cranelift JIT
+SVM_PEER_NAMES = ("litesvm",)  # solders' LiteSVM (Agave's runtime), side by side with jitvm's SVM
 
 
 def registered_engines(kind: str) -> list[str]:
     """jitvm's engine names for `kind`, as its registry lists them (aliases such as 'auto' left out)."""
     if kind == "wasm":
         return list(WASM_ENGINES)
+    if kind == "svm":  # jitvm's SVM runs programs on the BPF engines
+        from jitvm.bench.svm_cases import ENGINES
+
+        return list(ENGINES)
     if kind == "evm":
         from jitvm.evm import engines
 
@@ -183,6 +188,12 @@ def make_runner(kind: str, name: str) -> Runner:
         from jitvm.bench.peers import make_peer
 
         return make_peer(name)
+    if kind == "svm" and name in SVM_PEER_NAMES:
+        if not peer_installed("solders"):
+            raise Unavailable("solders is not installed (pip install 'jitvm[peers]')")
+        from jitvm.bench.svm_cases import SvmRunner
+
+        return SvmRunner(name)
     if kind == "bpf" and name in BPF_PEER_NAMES:
         from jitvm.bench.native import make_native_runner
 
@@ -193,6 +204,10 @@ def make_runner(kind: str, name: str) -> Runner:
         from jitvm.bench.wasm_cases import WasmRunner
 
         return WasmRunner(name)
+    if kind == "svm":
+        from jitvm.bench.svm_cases import SvmRunner
+
+        return SvmRunner(name)
     if kind == "evm":
         from jitvm.evm.engines import get_engine
 
@@ -229,15 +244,15 @@ def discover(kinds: list[str], wanted: list[str] | None) -> tuple[list[Runner], 
     engines or peers that exist somewhere (a typo is an InputError); a name that does not apply to
     a kind (a peer of the EVM for BPF) is just not used for it.
     """
-    known = (set(PLANNED_ENGINES) | set(PEER_NAMES) | set(BPF_PEER_NAMES) | set(ON_REQUEST_ENGINES)
-             | {n for kind in ("evm", "bpf", "wasm") for n in registered_engines(kind)})
+    known = (set(PLANNED_ENGINES) | set(PEER_NAMES) | set(BPF_PEER_NAMES) | set(SVM_PEER_NAMES)
+             | set(ON_REQUEST_ENGINES) | {n for kind in ("evm", "bpf", "wasm", "svm") for n in registered_engines(kind)})
     if wanted is not None:
         unknown = [name for name in wanted if name not in known]
         if unknown:
             raise InputError("--engines", f"unknown engine {unknown[0]!r} (known: {', '.join(sorted(known))})")
     runners, unavailable = [], {}
     for kind in kinds:
-        peers = {"evm": PEER_NAMES, "bpf": BPF_PEER_NAMES}.get(kind, ())
+        peers = {"evm": PEER_NAMES, "bpf": BPF_PEER_NAMES, "svm": SVM_PEER_NAMES}.get(kind, ())
         candidates = registered_engines(kind) + list(peers)
         if wanted is not None:
             applicable = set(PLANNED_ENGINES) | set(candidates) | (set(ON_REQUEST_ENGINES) if kind == "evm" else set())

@@ -236,14 +236,16 @@ def bundled_cases(fixtures: Path, *, quick: bool = False, every_input: bool = Fa
     """The bundled cases a run takes: every input (every_input), the quick set, or the default set.
     The Wasm group joins where MultiversX's test contracts are found (jitvm.bench.wasm_cases)."""
     from jitvm.bench.realworld import realworld_cases
+    from jitvm.bench.svm_cases import QUICK_WORKLOADS, svm_cases
     from jitvm.bench.wasm_cases import bundled_wasm_cases
 
     evm = bundled_evm_cases(fixtures)
     bpf = bundled_bpf_cases(fixtures)
     realworld = [] if quick else realworld_cases()  # sessions of short transactions (realworld.py)
     wasm = bundled_wasm_cases(fixtures)
+    svm = svm_cases()  # Solana transactions next to LiteSVM (svm_cases.py)
     if every_input:
-        return [*evm, *realworld, *bpf, *wasm]
+        return [*evm, *realworld, *bpf, *wasm, *svm]
     if quick:
         wanted = QUICK_EVM_INPUTS
     else:
@@ -253,7 +255,9 @@ def bundled_cases(fixtures: Path, *, quick: bool = False, every_input: bool = Fa
         wanted.update(DEFAULT_EVM_INPUTS)
     evm = [case for case in evm if wanted.get(case.name.split("/", 1)[0]) == case.name.split("/", 1)[1]]
     bpf = [case for case in bpf if case.name.endswith("/small" if quick else "/full")]
-    return [*evm, *realworld, *bpf, *wasm]
+    if quick:
+        svm = [case for case in svm if case.name in QUICK_WORKLOADS]
+    return [*evm, *realworld, *bpf, *wasm, *svm]
 
 
 def filter_cases(cases: list[Case], patterns: str | None) -> list[Case]:

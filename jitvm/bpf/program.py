@@ -36,8 +36,9 @@ class Program:
     def instruction_count(self) -> int:
         return len(self.code) // 8
 
-    @property
+    @functools.cached_property
     def function_map(self) -> dict[int, int]:
+        """Call key -> instruction index (built once: engines look calls up here on every call)."""
         return dict(self.functions)
 
     @functools.cached_property
