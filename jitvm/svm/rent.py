@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import struct
 from dataclasses import dataclass
 
@@ -15,7 +14,6 @@ class Rent:
     exemption_threshold: float = 1.0
     burn_percent: int = 50
 
-    @functools.lru_cache(maxsize=4096)  # noqa: B019 - Rent is frozen; every transaction asks for the same few sizes
     def minimum_balance(self, data_length: int) -> int:
         return int((ACCOUNT_STORAGE_OVERHEAD + data_length) * self.lamports_per_byte * self.exemption_threshold)
 

@@ -23,56 +23,76 @@ MAX_PERMITTED_DATA_INCREASE = 10 * 1024
 ALIGN = 8  # BPF_ALIGN_OF_U128
 
 
-_ZEROS = memoryview(bytes(MAX_PERMITTED_DATA_INCREASE + ALIGN))  # realloc room and padding, sliced
 _ALIGNED_HEADERS = {flags: bytes((NON_DUP_MARKER, *flags)) + bytes(4)  # marker, signer, writable, executable
                     for flags in ((s, w, e) for s in (0, 1) for w in (0, 1) for e in (0, 1))}
-_DUPLICATE_PADDING = bytes(7)
-_pack_u64 = struct.Struct("<Q").pack
-_pack_lamports_and_length = struct.Struct("<QQ").pack
+_pack_lamports_and_length = struct.Struct("<QQ").pack_into
 _unpack_lamports_and_length = struct.Struct("<QQ").unpack_from
+_pack_u64 = struct.Struct("<Q").pack_into
+ALIGNED_FIXED = 8 + 32 + 32 + 16 + MAX_PERMITTED_DATA_INCREASE + 8  # an account's bytes besides its data
+UNALIGNED_FIXED = 3 + 32 + 16 + 32 + 1 + 8
+DUPLICATE_SIZE = {True: 8, False: 1}
 
 
 def serialize(context: TransactionContext, aligned: bool) -> tuple[bytearray, list[tuple[int, int]], int]:
     """The input buffer, per instruction account (offset of its lamports, its data length), and the
-    offset of the instruction data."""
+    offset of the instruction data. The buffer is allocated zeroed at its final size, so padding and
+    realloc room are never written."""
     frame = context.frame
     accounts, keys = context.accounts, context.keys
-    out = bytearray(_pack_u64(len(frame.accounts)))
-    layout: list[tuple[int, int]] = []
     first_position: dict[int, int] = {}  # transaction index -> position of its first occurrence
+    entries = []  # (position of the first occurrence or None, account, index)
+    size = 8
     for position, instruction_account in enumerate(frame.accounts):
         index = instruction_account.index_in_transaction
         first = first_position.setdefault(index, position)
         if first != position:
-            out.append(first)
-            if aligned:
-                out += _DUPLICATE_PADDING
-            layout.append((-1, 0))
+            entries.append((first, None, index))
+            size += DUPLICATE_SIZE[aligned]
             continue
         account = accounts[index]
         length = len(account.data)
+        entries.append((None, account, index))
+        size += (ALIGNED_FIXED + length + (-length % ALIGN)) if aligned else UNALIGNED_FIXED + length
+    data_offset = size + 8
+    out = bytearray(data_offset + len(frame.data) + 32)
+    _pack_u64(out, 0, len(frame.accounts))
+    layout: list[tuple[int, int]] = []
+    offset = 8
+    for (first, account, index), instruction_account in zip(entries, frame.accounts):
+        if account is None:
+            out[offset] = first
+            offset += DUPLICATE_SIZE[aligned]
+            layout.append((-1, 0))
+            continue
+        data = account.data
+        length = len(data)
         if aligned:
-            out += _ALIGNED_HEADERS[(int(instruction_account.is_signer), int(instruction_account.is_writable),
-                                     int(account.executable))]
-            out += keys[index]
-            out += account.owner
-            lamports_offset = len(out)
-            out += _pack_lamports_and_length(account.lamports, length)
-            out += account.data
-            out += _ZEROS[:MAX_PERMITTED_DATA_INCREASE + (-length % ALIGN)]
-            out += _pack_u64(account.rent_epoch)
+            out[offset:offset + 8] = _ALIGNED_HEADERS[(int(instruction_account.is_signer),
+                                                       int(instruction_account.is_writable), int(account.executable))]
+            out[offset + 8:offset + 40] = keys[index]
+            out[offset + 40:offset + 72] = account.owner
+            lamports_offset = offset + 72
+            _pack_lamports_and_length(out, lamports_offset, account.lamports, length)
+            out[lamports_offset + 16:lamports_offset + 16 + length] = data
+            offset = lamports_offset + 16 + length + MAX_PERMITTED_DATA_INCREASE + (-length % ALIGN)
+            _pack_u64(out, offset, account.rent_epoch)
+            offset += 8
         else:
-            out += bytes((NON_DUP_MARKER, instruction_account.is_signer, instruction_account.is_writable))
-            out += keys[index]
-            lamports_offset = len(out)
-            out += _pack_lamports_and_length(account.lamports, length)
-            out += account.data
-            out += account.owner + bytes((account.executable,)) + _pack_u64(account.rent_epoch)
+            out[offset:offset + 3] = bytes((NON_DUP_MARKER, instruction_account.is_signer,
+                                            instruction_account.is_writable))
+            out[offset + 3:offset + 35] = keys[index]
+            lamports_offset = offset + 35
+            _pack_lamports_and_length(out, lamports_offset, account.lamports, length)
+            offset = lamports_offset + 16 + length
+            out[lamports_offset + 16:offset] = data
+            out[offset:offset + 32] = account.owner
+            out[offset + 32] = account.executable
+            _pack_u64(out, offset + 33, account.rent_epoch)
+            offset += 41
         layout.append((lamports_offset, length))
-    out += _pack_u64(len(frame.data))
-    data_offset = len(out)
-    out += frame.data
-    out += frame.program_id
+    _pack_u64(out, offset, len(frame.data))
+    out[data_offset:data_offset + len(frame.data)] = frame.data
+    out[data_offset + len(frame.data):] = frame.program_id
     return out, layout, data_offset
 
 
