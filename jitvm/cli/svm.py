@@ -1,6 +1,6 @@
 """`jitvm svm`: run Solana transactions on jitvm's runtime.
 
-    jitvm svm run LEDGER.json [--engine NAME] [--json]
+    jitvm svm run LEDGER.json [--engine NAME] [--json] [--threads N | --processes N]
 
 LEDGER.json holds accounts, programs (ELF paths), the recent blockhash and base64 wire-format
 transactions (see jitvm/svm/ledger.py and docs/svm.md). Exit 0 when the ledger ran, even if some
@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--threads", type=int, default=1, metavar="N",
                      help="replay on N threads: the ledger's order between conflicting transactions, the rest in "
                           "parallel; the output is the sequential run's (default 1)")
+    run.add_argument("--processes", type=int, default=1, metavar="N",
+                     help="replay on N forked worker processes instead (groups of transactions that share no "
+                          "written account), for engines whose work holds the GIL; the same output (default 1)")
     from jitvm.cli.svm_simulate import add_simulate_arguments
 
     add_simulate_arguments(actions.add_parser(
@@ -39,8 +42,9 @@ def run(args: argparse.Namespace) -> int:
         from jitvm.cli.svm_simulate import run_simulate
 
         return run_simulate(args)
-    if args.threads < 1:
-        raise InputError("--threads", f"must be at least 1, not {args.threads}")
+    for name, value in (("--threads", args.threads), ("--processes", args.processes)):
+        if value < 1:
+            raise InputError(name, f"must be at least 1, not {value}")
 
     try:
         import solders  # noqa: F401 - the Solana types and encodings jitvm.svm is built on
@@ -49,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from jitvm.svm.ledger import accounts_after, load_ledger, result_json, run_ledger
 
     ledger = load_ledger(args.ledger)
-    svm, results = run_ledger(ledger, args.engine, threads=args.threads)
+    svm, results = run_ledger(ledger, args.engine, threads=args.threads, processes=args.processes)
     transactions = [result_json(result) for result in results]
     accounts = accounts_after(svm, ledger)
     if args.json:

@@ -72,15 +72,21 @@ def longest_chain(planned: list[Scheduled]) -> int:
     return max(depth, default=0)
 
 
-def run_in_order(bank, transactions: list, threads: int = 1) -> list:
-    """`bank.send_transaction` for each transaction, on `threads` threads, as if in order."""
+def run_in_order(bank, transactions: list, threads: int = 1, processes: int = 1) -> list:
+    """`bank.send_transaction` for each transaction, on `threads` threads or `processes` worker
+    processes (jitvm.sealevel.processes), as if in order."""
     from jitvm.svm import processor
     from jitvm.svm.bank import _legacy
 
-    if threads <= 1:
+    if threads <= 1 and processes <= 1:
         return [bank.send_transaction(transaction) for transaction in transactions]
     legacy = [_legacy(transaction) for transaction in transactions]
     planned = plan(legacy, bank)
+    if processes > 1:
+        from jitvm.sealevel.processes import run_in_processes
+
+        results = run_in_processes(bank, legacy, planned, processes)
+        return results if results is not None else [bank.send_transaction(transaction) for transaction in legacy]
     if len(planned) < MIN_PARALLELISM * longest_chain(planned):
         # Too little to overlap: threads would only add their hand-offs to a chain that runs in order.
         return [bank.send_transaction(transaction) for transaction in legacy]

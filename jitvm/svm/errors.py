@@ -113,6 +113,9 @@ class InstructionError(Exception):
     def __eq__(self, other):
         return isinstance(other, InstructionError) and (self.kind, self.custom) == (other.kind, other.custom)
 
+    def __reduce__(self):  # pickled whole (Sealevel's worker processes send outcomes back)
+        return InstructionError, (self.kind, self.custom)
+
     def __hash__(self):
         return hash((self.kind, self.custom))
 
@@ -145,8 +148,15 @@ class TransactionError(Exception):
     def __eq__(self, other):
         return isinstance(other, TransactionError) and self.debug() == other.debug()
 
+    def __reduce__(self):  # pickled whole (Sealevel's worker processes send outcomes back)
+        return _transaction_error, (self.kind, self.index, self.instruction_error, self.account_index)
+
     def __hash__(self):
         return hash(self.debug())
+
+
+def _transaction_error(kind, index, instruction_error, account_index) -> TransactionError:
+    return TransactionError(kind, index=index, instruction_error=instruction_error, account_index=account_index)
 
 
 class SyscallError(Exception):

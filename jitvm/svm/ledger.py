@@ -160,9 +160,10 @@ def _transaction(entry, source: str):
     return legacy if legacy is not None else transaction
 
 
-def run_ledger(ledger: Ledger, engine: str = "reference", threads: int = 1) -> tuple[SVM, list[TransactionResult]]:
+def run_ledger(ledger: Ledger, engine: str = "reference", threads: int = 1,
+               processes: int = 1) -> tuple[SVM, list[TransactionResult]]:
     """Set up the ledger's accounts and programs, then run its transactions in order (on `threads`
-    threads, with the same results: jitvm.sealevel.parallel)."""
+    threads or `processes` worker processes, with the same results: jitvm.sealevel)."""
     from jitvm.bpf.errors import ElfError, VerifyError
 
     svm = SVM(engine=engine)
@@ -184,7 +185,7 @@ def run_ledger(ledger: Ledger, engine: str = "reference", threads: int = 1) -> t
                              f"ELF rejected: {type(error).__name__}: {error}") from None
     from jitvm.sealevel.parallel import run_in_order
 
-    return svm, run_in_order(svm, list(ledger.transactions), threads)
+    return svm, run_in_order(svm, list(ledger.transactions), threads, processes)
 
 
 def accounts_after(svm: SVM, ledger: Ledger) -> list[dict]:

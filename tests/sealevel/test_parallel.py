@@ -15,12 +15,12 @@ from tests.sealevel.ledgers import bank, loop_calls, summary, transfers
 ENGINES = ["reference", "baseline", "jit"]
 
 
-def _run(engine, wallets, count, seed, threads, loops=0):
+def _run(engine, wallets, count, seed, threads, loops=0, processes=1):
     svm, keys = bank(engine, wallets, loop_iterations=200 if loops else 0)
     batch = transfers(svm, keys, count, seed)
     if loops:
         batch += loop_calls(svm, keys, loops, seed)
-    results = run_in_order(svm, batch, threads)
+    results = run_in_order(svm, batch, threads, processes)
     return summary(svm, results, keys)
 
 
@@ -35,16 +35,20 @@ def test_two_threads_equal_one(seed, wallets, count):
 def test_two_threads_equal_one_with_programs(engine, wallets):
     sequential = _run(engine, wallets, 30, 7, 1, loops=10)
     assert _run(engine, wallets, 30, 7, 2, loops=10) == sequential
+    assert _run(engine, wallets, 30, 7, 1, loops=10, processes=2) == sequential
     assert any("Error" in row[0] or "Insufficient" in row[0] for row in sequential[0])  # failures are in it
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ENGINES)
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), wallets=st.sampled_from([1, 2, 3, 8, 64, 500]), count=st.integers(1, 150))
 def test_many_ledgers(engine, seed, wallets, count):
-    """Transfers and calls of the loop program (so the engine runs in the workers)."""
-    assert _run(engine, wallets, count, seed, 2, loops=8) == _run(engine, wallets, count, seed, 1, loops=8)
+    """Transfers (a tenth of them overdrafts that fail) and calls of the loop program (so the engine
+    runs in the workers), from one wallet (every transaction conflicts) to 500 (nearly none)."""
+    sequential = _run(engine, wallets, count, seed, 1, loops=8)
+    assert _run(engine, wallets, count, seed, 2, loops=8) == sequential
+    assert _run(engine, wallets, count, seed, 1, loops=8, processes=2) == sequential
 
 
 def test_a_transaction_waits_for_the_last_writer_and_the_readers_since():
@@ -57,6 +61,30 @@ def test_a_transaction_waits_for_the_last_writer_and_the_readers_since():
     assert planned[2].waits_for == [0]
 
 
+def test_independent_transactions_go_to_worker_processes_and_a_chain_stays_here():
+    from jitvm.sealevel.processes import conflict_groups, run_in_processes
+
+    svm, keys = bank("baseline", 40, loop_iterations=200)
+    independent = loop_calls(svm, keys, 40, 1, round_robin=True)
+    groups = conflict_groups(plan(independent, svm))
+    assert sorted(map(len, groups)) == [1] * 40
+    assert run_in_processes(svm, independent, plan(independent, svm), 2) is not None
+    svm, keys = bank("baseline", 1, loop_iterations=200)
+    chain = loop_calls(svm, keys, 10, 1)
+    assert conflict_groups(plan(chain, svm)) == [list(range(10))]
+    assert run_in_processes(svm, chain, plan(chain, svm), 2) is None  # one group: nothing to share out
+
+
+def test_conflict_groups_share_written_accounts_not_read_only_ones():
+    from jitvm.sealevel.processes import conflict_groups, share_out
+
+    svm, keys = bank("reference", 3, loop_iterations=10)
+    a, c, d = keys
+    batch = loop_calls(svm, [a, c, d, a], 4, 1, round_robin=True)  # every call reads the loop program
+    assert sorted(conflict_groups(plan(batch, svm))) == [[0, 3], [1], [2]]
+    assert share_out([[0, 3], [1], [2]], 2) == [[0, 3], [1, 2]]
+
+
 def test_command_line_replay_on_two_threads_prints_the_sequential_report(tmp_path, capsys):
     pytest.importorskip("solders.litesvm", reason="the ledger is built with LiteSVM")
     from jitvm.cli.main import main
@@ -64,9 +92,11 @@ def test_command_line_replay_on_two_threads_prints_the_sequential_report(tmp_pat
 
     path = _ledger(tmp_path)[0]
     reports = []
-    for threads in ("1", "2"):
-        assert main(["svm", "run", str(path), "--json", "--threads", threads]) == 0
+    for option in (["--threads", "1"], ["--threads", "2"], ["--processes", "2"]):
+        assert main(["svm", "run", str(path), "--json", *option]) == 0
         reports.append(capsys.readouterr().out)
-    assert reports[0] == reports[1] and '"transactions"' in reports[0]
+    assert reports[0] == reports[1] == reports[2] and '"transactions"' in reports[0]
     assert main(["svm", "run", str(path), "--threads", "0"]) == 2
     assert "--threads" in capsys.readouterr().err
+    assert main(["svm", "run", str(path), "--processes", "0"]) == 2
+    assert "--processes" in capsys.readouterr().err
