@@ -1,11 +1,15 @@
-"""Parallel replay against sequential, side by side: a conflict-free batch of CPU-heavy transactions
-(calls of a loop program, each by its own wallet) and a fully conflicting one (one wallet), on 1
-and 2 threads. Each run is checked equal to the sequential one before it counts.
+"""Parallel replay against sequential, side by side, on 2 workers: threads and forked processes.
 
-    python bench/sealevel/measure.py [--engine baseline] [--transactions 40] [--iterations 340000]
+Batches (calls of a CPU-heavy loop program filling the 1.4M compute-unit limit, and System transfers):
+- conflict-free: every loop call paid by its own wallet;
+- fully conflicting: every loop call paid by one wallet;
+- mixed: loop calls and transfers (a tenth of them failing overdrafts) among 8 wallets.
 
-Efficiency compares the time with the lower bound max(total work / threads, longest conflict chain),
-where the work of a transaction is its share of the sequential time.
+Every parallel run is checked equal to the sequential one (every result, every balance) before it
+counts. Efficiency compares the time with the lower bound max(total CU / workers, longest conflict
+chain in CU), turned into time at the sequential run's time per compute unit.
+
+    python bench/sealevel/measure.py [--engine baseline --engine jit] [--transactions 64] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -17,40 +21,67 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from jitvm.sealevel.parallel import longest_chain, plan, run_in_order  # noqa: E402
-from tests.sealevel.ledgers import bank, loop_calls, summary  # noqa: E402
+from jitvm.sealevel.parallel import critical_path, plan, run_in_order  # noqa: E402
+from tests.sealevel.ledgers import bank, loop_calls, summary, transfers  # noqa: E402
+
+WORKERS = 2
+ITERATIONS = 340_000  # loop rounds (4 instructions each): fills the 1.4M compute-unit limit
+BATCHES = ("conflict-free", "fully conflicting", "mixed")
+MODES = (("1 thread", 1, 1), ("2 threads", WORKERS, 1), ("2 processes", 1, WORKERS))
 
 
-def measure(engine: str, wallets: int, count: int, iterations: int, threads: int, repeat: int = 3):
-    best, outcome = float("inf"), None
+def batch(name: str, engine: str, count: int, iterations: int):
+    """A fresh bank, its wallets and the batch (the loop program already loaded and compiled)."""
+    wallets = {"conflict-free": count + 1, "fully conflicting": 1, "mixed": 8}[name]
+    svm, keys = bank(engine, wallets, loop_iterations=iterations)
+    calls = loop_calls(svm, keys, count + 1, seed=5, round_robin=name != "mixed", unit_limit=1_400_000)
+    svm.send_transaction(calls[0])  # load and compile the program outside the timing
+    transactions = calls[1:]
+    if name == "mixed":
+        transactions = [tx for pair in zip(transactions, transfers(svm, keys, count, seed=6)) for tx in pair]
+    return svm, keys, transactions
+
+
+def measure(name: str, engine: str, count: int, iterations: int, repeat: int) -> None:
+    best: dict[str, float] = {}
+    reference = None
     for _ in range(repeat):
-        svm, keys = bank(engine, wallets, loop_iterations=iterations)
-        batch = loop_calls(svm, keys, count, seed=5, round_robin=True, unit_limit=1_400_000)
-        svm.send_transaction(batch[0])  # load and compile the program outside the timing
-        batch = batch[1:]
-        chain = longest_chain(plan(batch, svm))  # before the run: its signatures then fill the history
-        started = time.perf_counter()
-        results = run_in_order(svm, batch, threads)
-        best = min(best, time.perf_counter() - started)
-        outcome = summary(svm, results, keys), chain, len(batch)
-    return best, outcome
+        for label, threads, processes in MODES:  # interleaved, so load changes hit every mode alike
+            svm, keys, transactions = batch(name, engine, count, iterations)
+            planned = plan(transactions, svm)  # before the run: its signatures then fill the history
+            started = time.perf_counter()
+            results = run_in_order(svm, transactions, threads, processes)
+            elapsed = time.perf_counter() - started
+            outcome = summary(svm, results, keys)
+            if reference is None:
+                reference = outcome, planned, [result.meta.compute_units_consumed for result in results]
+            elif outcome != reference[0]:
+                raise AssertionError(f"{name} on {engine}, {label}: a different result than the sequential run")
+            best[label] = min(best.get(label, float("inf")), elapsed)
+    _, planned, units = reference
+    total, chain = sum(units), critical_path(planned, units)
+    one = best["1 thread"]
+    bound = one * max(total / WORKERS, chain) / total if total else one
+    failed = sum(row[0] != "None" for row in reference[0][0])
+    print(f"{name:18} {engine:9} {len(planned)} tx ({failed} failing), {total / 1e6:.1f}M CU, "
+          f"longest chain {chain / max(total, 1):.0%} of the CU; 1 thread {one * 1e3:7.1f} ms")
+    for label, _, _ in MODES[1:]:
+        print(f"{'':28} {label:11} {best[label] * 1e3:7.1f} ms  speedup {one / best[label]:.2f}x  "
+              f"efficiency {bound / best[label]:.0%} of the bound")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--engine", default="baseline")
-    parser.add_argument("--transactions", type=int, default=40)
-    parser.add_argument("--iterations", type=int, default=340_000, help="loop rounds (4 instructions each; "
-                        "the default fills the 1.4M compute-unit limit)")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", action="append", choices=("reference", "baseline", "jit"))
+    parser.add_argument("--transactions", type=int, default=64)
+    parser.add_argument("--iterations", type=int, default=ITERATIONS, help="loop rounds per call (4 instructions "
+                        "each; the default fills the 1.4M compute-unit limit; the reference needs far fewer)")
+    parser.add_argument("--batch", action="append", choices=BATCHES)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each mode; the best counts")
     args = parser.parse_args()
-    for label, wallets in (("conflict-free", args.transactions + 1), ("fully conflicting", 1)):
-        one, (first, chain, count) = measure(args.engine, wallets, args.transactions + 1, args.iterations, 1)
-        two, (second, _, _) = measure(args.engine, wallets, args.transactions + 1, args.iterations, 2)
-        assert first == second, "two threads gave a different result"
-        bound = max(one / 2, one * chain / count)
-        print(f"{label:18} {args.engine}: 1 thread {one * 1e3:8.1f} ms, 2 threads {two * 1e3:8.1f} ms, "
-              f"speedup {one / two:.2f}x, efficiency {bound / two:.0%} of the bound "
-              f"(longest chain {chain} of {count})")
+    for engine in args.engine or ["baseline", "jit"]:
+        for name in args.batch or BATCHES:
+            measure(name, engine, args.transactions, args.iterations, args.repeat)
     return 0
 
 

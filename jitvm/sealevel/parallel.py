@@ -63,12 +63,18 @@ MIN_PARALLELISM = 1.5  # transactions per link of the longest conflict chain, be
 
 def longest_chain(planned: list[Scheduled]) -> int:
     """The most transactions that must run one after another (the plan's critical path)."""
+    return critical_path(planned, [1] * len(planned))
+
+
+def critical_path(planned: list[Scheduled], work: list[int]) -> int:
+    """The most work (per transaction: `work`, e.g. its compute units) on one chain of transactions
+    that must run one after another: no schedule on any number of threads takes less."""
     depth: list[int] = []
-    for item in planned:
+    for item, units in zip(planned, work):
         if item.barrier:
-            depth.append(1 + max(depth, default=0))
+            depth.append(units + max(depth, default=0))
         else:
-            depth.append(1 + max((depth[other] for other in item.waits_for), default=0))
+            depth.append(units + max((depth[other] for other in item.waits_for), default=0))
     return max(depth, default=0)
 
 

@@ -89,14 +89,21 @@ def process(bank, transaction) -> TransactionOutcome:
     outcome.logs = log.messages
 
     accounts, payer = [], None
-    stored_accounts = bank.accounts
+    stored_accounts, writable = bank.accounts, message.writable
     for index, address in enumerate(message.keys):
         if address == INSTRUCTIONS:
             accounts.append(instructions_sysvar(message))
             continue
         stored = stored_accounts.get(address)
-        account = stored.copy() if stored is not None else Account()
+        if stored is None:
+            account = Account()
+        elif stored.executable and not writable[index]:
+            account = stored  # a read-only program account (its whole ELF under loaders v1 and v2): never changed
+        else:
+            account = stored.copy()
         if payer is None and (index not in message.invoked or index in message.instruction_accounts):
+            if account is stored:
+                account = stored.copy()  # the fee is taken from it
             problem = _validate_fee_payer(bank, account, index, fee, stored is None)
             if problem is not None:
                 outcome.error = problem
@@ -119,7 +126,7 @@ def process(bank, transaction) -> TransactionOutcome:
     context.bank_account = bank.accounts.get
     context.blockhash = message.recent_blockhash
     error = None
-    signed, writable = message.signed, message.writable
+    signed = message.signed
     has_instructions_sysvar = INSTRUCTIONS in message.keys
     for position, (program_index, indices, data) in enumerate(message.instructions):
         instruction_accounts = [InstructionAccount(index, index, index < signed, writable[index]) for index in indices]
