@@ -87,6 +87,7 @@ def _work(bank, transactions: list, sender) -> None:
     """In a worker: process and commit (on this copy of the bank) each transaction; send the outcomes."""
     from jitvm.svm import processor
 
+    _no_background_compiles()
     try:
         outcomes = []
         for transaction in transactions:
@@ -98,3 +99,17 @@ def _work(bank, transactions: list, sender) -> None:
         sender.send(RuntimeError(f"replay worker process: {type(error).__name__}: {error}"))
     finally:
         sender.close()
+
+
+def _no_background_compiles() -> None:
+    """A forked worker starts no JIT upgrade: its compile thread would die with the worker, and a
+    lock the parent's compile thread held at the fork would never be released here."""
+    import sys
+
+    from jitvm.bpf import driver
+
+    never = 1 << 62
+    driver.AUTO.upgrade_runs = driver.AUTO.upgrade_instructions = never
+    jit = sys.modules.get("jitvm.bpf.jit.compile")
+    if jit is not None:
+        jit.UPGRADE_ENTRIES = never
