@@ -38,7 +38,7 @@ def batch(name: str, engine: str, count: int, iterations: int):
     svm.send_transaction(calls[0])  # load and compile the program outside the timing
     transactions = calls[1:]
     if name == "mixed":
-        transactions = [tx for pair in zip(transactions, transfers(svm, keys, count, seed=6)) for tx in pair]
+        transactions = [tx for pair in zip(transactions, transfers(svm, keys, count, seed=1)) for tx in pair]
     return svm, keys, transactions
 
 
