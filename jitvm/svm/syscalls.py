@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
+import threading
 from dataclasses import dataclass, field
 
 from jitvm.bpf.errors import ErrorCode, VmError
@@ -81,13 +82,23 @@ class VmRuntime:
 
 
 class SyscallHost:
-    """The registry of runtime syscalls and the stack of running VMs they serve (CPI nests VMs)."""
+    """The registry of runtime syscalls and the stack of running VMs they serve (CPI nests VMs).
+    The stack is per thread: Sealevel's replay runs several transactions' programs at once."""
 
     def __init__(self):
-        self.active: list[VmRuntime] = []
+        self._threads = threading.local()
         self.registry = HelperRegistry()
         for name, function in SYSCALLS.items():
             self.registry.register_syscall(name, self._bind(name, function))
+
+    @property
+    def active(self) -> list[VmRuntime]:
+        """This thread's running VMs, innermost last."""
+        try:
+            return self._threads.active
+        except AttributeError:
+            self._threads.active = []
+            return self._threads.active
 
     def _bind(self, name: str, function):
         def syscall(helper: HelperContext, r1, r2, r3, r4, r5) -> int:

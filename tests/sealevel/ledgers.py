@@ -18,11 +18,38 @@ from tests.svm.probes import probe_elf
 
 SOL = 10**9
 LOOP_PROGRAM = Pubkey.from_string("Loop111111111111111111111111111111111111111")
+LOGGING_LOOP_PROGRAM = Pubkey.from_string("LogLoop111111111111111111111111111111111111")
 
 
 def loop_elf(iterations: int) -> bytes:
     """A program that counts to `iterations` (4 instructions per round) and returns."""
     return probe_elf(f"mov %r6, 0\nagain:\nadd %r6, 1\nxor %r7, %r6\njlt %r6, {iterations}, again\nmov %r0, 0\nexit")
+
+
+def logging_loop_elf(rounds: int, spin: int) -> bytes:
+    """A program that, `rounds` times, logs the round and its instruction data's first word
+    (sol_log_64_) and its remaining compute units, then spins `spin` times: syscalls of concurrent
+    transactions must each reach their own transaction."""
+    return probe_elf(f"""
+mov %r8, %r2
+ldxw %r9, [%r8+0]
+mov %r6, 0
+again:
+mov %r1, %r6
+mov %r2, %r9
+mov %r3, 0
+mov %r4, 0
+mov %r5, 0
+call -1  # sol_log_64_
+call -1  # sol_log_compute_units_
+mov %r7, 0
+spin:
+add %r7, 1
+jlt %r7, {spin}, spin
+add %r6, 1
+jlt %r6, {rounds}, again
+mov %r0, 0
+exit""")
 
 
 def bank(engine: str, wallets: int, loop_iterations: int = 0) -> tuple[SVM, list[Keypair]]:
@@ -32,6 +59,7 @@ def bank(engine: str, wallets: int, loop_iterations: int = 0) -> tuple[SVM, list
         svm.airdrop(key.pubkey(), 10 * SOL)
     if loop_iterations:
         svm.add_program(LOOP_PROGRAM, loop_elf(loop_iterations), "v2")
+        svm.add_program(LOGGING_LOOP_PROGRAM, logging_loop_elf(6, loop_iterations), "v2")
     return svm, keys
 
 
@@ -48,9 +76,9 @@ def transfers(svm: SVM, keys: list[Keypair], count: int, seed: int, failing_shar
 
 
 def loop_calls(svm: SVM, keys: list[Keypair], count: int, seed: int, round_robin: bool = False,
-               unit_limit: int | None = None) -> list[Transaction]:
-    """Calls of the loop program, each by a wallet chosen at random, or by the wallets in turn
-    (writable: the fee payer); `unit_limit` adds a Compute Budget limit."""
+               unit_limit: int | None = None, program: Pubkey = LOOP_PROGRAM) -> list[Transaction]:
+    """Calls of the loop program (or `program`), each by a wallet chosen at random, or by the
+    wallets in turn (writable: the fee payer); `unit_limit` adds a Compute Budget limit."""
     from solders.compute_budget import set_compute_unit_limit
 
     rng = random.Random(seed)
@@ -58,7 +86,7 @@ def loop_calls(svm: SVM, keys: list[Keypair], count: int, seed: int, round_robin
     out = []
     for number in range(count):
         payer = keys[number % len(keys)] if round_robin else rng.choice(keys)
-        instruction = Instruction(LOOP_PROGRAM, number.to_bytes(4, "little"), [AccountMeta(payer.pubkey(), True, True)])
+        instruction = Instruction(program, number.to_bytes(4, "little"), [AccountMeta(payer.pubkey(), True, True)])
         instructions = [set_compute_unit_limit(unit_limit), instruction] if unit_limit else [instruction]
         out.append(Transaction([payer], Message(instructions, payer.pubkey()), blockhash))
     return out

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jitvm.sealevel.parallel import plan, run_in_order
-from tests.sealevel.ledgers import bank, loop_calls, summary, transfers
+from tests.sealevel.ledgers import LOGGING_LOOP_PROGRAM, bank, loop_calls, summary, transfers
 
 ENGINES = ["reference", "baseline", "jit"]
 
@@ -37,6 +37,19 @@ def test_two_threads_equal_one_with_programs(engine, wallets):
     assert _run(engine, wallets, 30, 7, 2, loops=10) == sequential
     assert _run(engine, wallets, 30, 7, 1, loops=10, processes=2) == sequential
     assert any("Error" in row[0] or "Insufficient" in row[0] for row in sequential[0])  # failures are in it
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_syscalls_of_concurrent_transactions_reach_their_own_transaction(engine):
+    """Programs that log and read their meter while another thread's program runs: every log line and
+    unit count must be the sequential run's."""
+    runs = []
+    for threads in (1, 2):
+        svm, keys = bank(engine, 24, loop_iterations=300 if engine == "reference" else 10_000)
+        batch = loop_calls(svm, keys, 24, 3, round_robin=True, program=LOGGING_LOOP_PROGRAM)
+        runs.append(summary(svm, run_in_order(svm, batch, threads), keys))
+    assert runs[0] == runs[1]
+    assert all(row[0] == "None" and any("Program log: 0x5, " in line for line in row[2]) for row in runs[0][0])
 
 
 @pytest.mark.slow
