@@ -18,8 +18,9 @@ ENGINES = ["reference", "baseline", "jit"]
 def _run(engine, wallets, count, seed, threads, loops=0, processes=1):
     svm, keys = bank(engine, wallets, loop_iterations=200 if loops else 0)
     batch = transfers(svm, keys, count, seed)
-    if loops:
+    if loops:  # a silent loop, and one whose syscalls log and read the meter
         batch += loop_calls(svm, keys, loops, seed)
+        batch += loop_calls(svm, keys, loops, seed + 1, program=LOGGING_LOOP_PROGRAM)
     results = run_in_order(svm, batch, threads, processes)
     return summary(svm, results, keys)
 
@@ -57,8 +58,8 @@ def test_syscalls_of_concurrent_transactions_reach_their_own_transaction(engine)
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), wallets=st.sampled_from([1, 2, 3, 8, 64, 500]), count=st.integers(1, 150))
 def test_many_ledgers(engine, seed, wallets, count):
-    """Transfers (a tenth of them overdrafts that fail) and calls of the loop program (so the engine
-    runs in the workers), from one wallet (every transaction conflicts) to 500 (nearly none)."""
+    """Transfers (a tenth of them overdrafts that fail) and calls of the loop programs (so the engine
+    and syscalls run in the workers), from one wallet (every transaction conflicts) to 500 (nearly none)."""
     sequential = _run(engine, wallets, count, seed, 1, loops=8)
     assert _run(engine, wallets, count, seed, 2, loops=8) == sequential
     assert _run(engine, wallets, count, seed, 1, loops=8, processes=2) == sequential
