@@ -13,6 +13,7 @@ same.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 
 from jitvm.sealevel.parallel import MIN_PARALLELISM, Scheduled
@@ -59,12 +60,17 @@ def run_in_processes(bank, transactions: list, planned: list[Scheduled], process
         return None
     context = multiprocessing.get_context("fork")
     workers = []
-    for indices in share_out(groups, processes):
-        receiver, sender = context.Pipe(duplex=False)
-        worker = context.Process(target=_work, args=(bank, [transactions[i] for i in indices], sender), daemon=True)
-        worker.start()
-        sender.close()
-        workers.append((indices, receiver, worker))
+    gc.freeze()  # the workers' collector then leaves the inherited objects (and their pages) alone
+    try:
+        for indices in share_out(groups, processes):
+            receiver, sender = context.Pipe(duplex=False)
+            worker = context.Process(target=_work, args=(bank, [transactions[i] for i in indices], sender),
+                                     daemon=True)
+            worker.start()
+            sender.close()
+            workers.append((indices, receiver, worker))
+    finally:
+        gc.unfreeze()
     outcomes: list = [None] * len(transactions)
     failure = None
     for indices, receiver, worker in workers:
