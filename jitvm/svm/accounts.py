@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from jitvm.svm.ids import SYSTEM_PROGRAM
 
 
-@dataclass
+@dataclass(slots=True)
 class Account:
     lamports: int = 0
     data: bytearray = field(default_factory=bytearray)

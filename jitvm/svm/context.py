@@ -42,6 +42,8 @@ class ComputeMeter:
     """The transaction's compute units; `consume` fails like Agave's consume_checked (the meter
     drops to zero and the instruction fails with ComputationalBudgetExceeded)."""
 
+    __slots__ = ("limit", "remaining")
+
     def __init__(self, limit: int):
         self.limit = limit
         self.remaining = limit
@@ -57,7 +59,7 @@ class ComputeMeter:
         return self.limit - self.remaining
 
 
-@dataclass
+@dataclass(slots=True)
 class InstructionAccount:
     index_in_transaction: int
     index_in_caller: int
@@ -65,7 +67,7 @@ class InstructionAccount:
     is_writable: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class InstructionFrame:
     program_id: bytes
     program_index: int  # the program account's index in the transaction
@@ -145,6 +147,8 @@ class TransactionContext:
 
 class BorrowedAccount:
     """An instruction account with the checks Agave puts on every change."""
+
+    __slots__ = ("context", "frame", "instruction_account", "account")
 
     def __init__(self, context: TransactionContext, frame: InstructionFrame, account: InstructionAccount):
         self.context = context

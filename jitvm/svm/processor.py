@@ -21,7 +21,7 @@ from jitvm.svm.rent import rent_state, transition_allowed
 MAX_TX_ACCOUNT_LOCKS = 128
 
 
-@dataclass
+@dataclass(slots=True)
 class TransactionOutcome:
     signature: bytes
     error: TransactionError | None

@@ -60,7 +60,7 @@ def utf8_error_text(payload: bytes) -> str | None:
         return f"{text}: [{', '.join(str(byte) for byte in payload)}]"
 
 
-@dataclass
+@dataclass(slots=True)
 class VmRuntime:
     """What the syscalls of one program execution need."""
 
