@@ -71,14 +71,15 @@ class NativeRun:
 
     @classmethod
     def prepared(cls, program, profile, helpers: HelperRegistry, budget: int | None, lowered, rules,
-                 memory: Memory, arrays, heap_size: int) -> NativeRun:
+                 memory: Memory, arrays, heap_size: int, logs: list | None = None) -> NativeRun:
         """A run on memory and arrays the caller built: for a runtime that runs one program many
-        times and prepares what the runs share once (jitvm.svm.vm.PreparedProgram)."""
+        times and prepares what the runs share once (jitvm.svm.vm.PreparedProgram); `logs` as in
+        __init__."""
         run = cls.__new__(cls)
         run.program, run.profile, run.helpers, run.budget = program, profile, helpers, budget
         run.lowered, run.rules, run.memory, run.arrays, run.heap_size = lowered, rules, memory, arrays, heap_size
         run.direct_mapping = False
-        run.logs = LogCollector()
+        run.logs = LogCollector() if logs is None else logs
         run.result = None
         return run
 

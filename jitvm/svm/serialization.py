@@ -23,13 +23,15 @@ MAX_PERMITTED_DATA_INCREASE = 10 * 1024
 ALIGN = 8  # BPF_ALIGN_OF_U128
 
 
-_ALIGNED_HEADERS = {flags: bytes((NON_DUP_MARKER, *flags)) + bytes(4)  # marker, signer, writable, executable
-                    for flags in ((s, w, e) for s in (0, 1) for w in (0, 1) for e in (0, 1))}
-_pack_lamports_and_length = struct.Struct("<QQ").pack_into
 _unpack_lamports_and_length = struct.Struct("<QQ").unpack_from
 _pack_u64 = struct.Struct("<Q").pack_into
-ALIGNED_FIXED = 8 + 32 + 32 + 16 + MAX_PERMITTED_DATA_INCREASE + 8  # an account's bytes besides its data
-UNALIGNED_FIXED = 3 + 32 + 16 + 32 + 1 + 8
+# marker, is_signer, is_writable, executable, 4 bytes of padding, key, owner, lamports, data length
+_pack_aligned_head = struct.Struct("<4B4x32s32sQQ").pack_into
+_pack_unaligned_head = struct.Struct("<3B32sQQ").pack_into  # marker, signer, writable, key, lamports, length
+_pack_unaligned_tail = struct.Struct("<32s?Q").pack_into  # owner, executable, rent epoch
+ALIGNED_HEAD = 88  # the lamports are at +72
+ALIGNED_FIXED = ALIGNED_HEAD + MAX_PERMITTED_DATA_INCREASE + 8  # an account's bytes besides its data
+UNALIGNED_FIXED = 51 + 41
 DUPLICATE_SIZE = {True: 8, False: 1}
 
 
@@ -40,54 +42,50 @@ def serialize(context: TransactionContext, aligned: bool) -> tuple[bytearray, li
     frame = context.frame
     accounts, keys = context.accounts, context.keys
     first_position: dict[int, int] = {}  # transaction index -> position of its first occurrence
-    entries = []  # (position of the first occurrence or None, account, index)
     size = 8
     for position, instruction_account in enumerate(frame.accounts):
         index = instruction_account.index_in_transaction
-        first = first_position.setdefault(index, position)
-        if first != position:
-            entries.append((first, None, index))
+        if first_position.setdefault(index, position) != position:
             size += DUPLICATE_SIZE[aligned]
-            continue
-        account = accounts[index]
-        length = len(account.data)
-        entries.append((None, account, index))
-        size += (ALIGNED_FIXED + length + (-length % ALIGN)) if aligned else UNALIGNED_FIXED + length
+        elif aligned:
+            length = len(accounts[index].data)
+            size += ALIGNED_FIXED + length + (-length % ALIGN)
+        else:
+            size += UNALIGNED_FIXED + len(accounts[index].data)
     data_offset = size + 8
     out = bytearray(data_offset + len(frame.data) + 32)
     _pack_u64(out, 0, len(frame.accounts))
     layout: list[tuple[int, int]] = []
     offset = 8
-    for (first, account, index), instruction_account in zip(entries, frame.accounts):
-        if account is None:
+    for position, instruction_account in enumerate(frame.accounts):
+        index = instruction_account.index_in_transaction
+        first = first_position[index]
+        if first != position:
             out[offset] = first
             offset += DUPLICATE_SIZE[aligned]
             layout.append((-1, 0))
             continue
+        account = accounts[index]
         data = account.data
         length = len(data)
         if aligned:
-            out[offset:offset + 8] = _ALIGNED_HEADERS[(int(instruction_account.is_signer),
-                                                       int(instruction_account.is_writable), int(account.executable))]
-            out[offset + 8:offset + 40] = keys[index]
-            out[offset + 40:offset + 72] = account.owner
+            _pack_aligned_head(out, offset, NON_DUP_MARKER, instruction_account.is_signer,
+                               instruction_account.is_writable, account.executable, keys[index], account.owner,
+                               account.lamports, length)
             lamports_offset = offset + 72
-            _pack_lamports_and_length(out, lamports_offset, account.lamports, length)
-            out[lamports_offset + 16:lamports_offset + 16 + length] = data
-            offset = lamports_offset + 16 + length + MAX_PERMITTED_DATA_INCREASE + (-length % ALIGN)
+            offset += ALIGNED_HEAD
+            out[offset:offset + length] = data
+            offset += length + MAX_PERMITTED_DATA_INCREASE + (-length % ALIGN)
             _pack_u64(out, offset, account.rent_epoch)
             offset += 8
         else:
-            out[offset:offset + 3] = bytes((NON_DUP_MARKER, instruction_account.is_signer,
-                                            instruction_account.is_writable))
-            out[offset + 3:offset + 35] = keys[index]
+            _pack_unaligned_head(out, offset, NON_DUP_MARKER, instruction_account.is_signer,
+                                 instruction_account.is_writable, keys[index], account.lamports, length)
             lamports_offset = offset + 35
-            _pack_lamports_and_length(out, lamports_offset, account.lamports, length)
-            offset = lamports_offset + 16 + length
-            out[lamports_offset + 16:offset] = data
-            out[offset:offset + 32] = account.owner
-            out[offset + 32] = account.executable
-            _pack_u64(out, offset + 33, account.rent_epoch)
+            offset += 51
+            out[offset:offset + length] = data
+            offset += length
+            _pack_unaligned_tail(out, offset, account.owner, account.executable, account.rent_epoch)
             offset += 41
         layout.append((lamports_offset, length))
     _pack_u64(out, offset, len(frame.data))

@@ -79,7 +79,8 @@ class PreparedProgram:
         arrays.registers[2] = r2
         arrays.state[layout.BUDGET] = arrays.state[layout.LIMIT] = budget
         run = driver.NativeRun.prepared(self.program, self.profile, self.helpers, budget, self.lowered,
-                                        self.rules, memory, arrays, self.heap_size)
+                                        self.rules, memory, arrays, self.heap_size, logs=[])  # the runtime's
+        # syscalls log to the transaction, never to the run
         run.pooled = pooled
         return run
 
