@@ -61,7 +61,8 @@ class MessageView:
 
 
 def process(bank, transaction) -> TransactionOutcome:
-    signature = bytes(transaction.signatures[0]) if transaction.signatures else bytes(64)
+    signatures = transaction.signatures
+    signature = bytes(signatures[0]) if signatures else bytes(64)
     try:
         transaction.sanitize()
     except Exception:

@@ -98,27 +98,26 @@ def deserialize(context: TransactionContext, buffer, layout: list[tuple[int, int
     """Apply what the program left in `buffer` (the input bytearray, or the input region's uint8
     array) to the accounts, through the BorrowedAccount checks. Data the program left as it was
     needs no check: Agave compares it and moves on (or sets the same bytes, which changes nothing)."""
-    view = memoryview(buffer)
+    if not isinstance(buffer, bytearray):
+        buffer = bytearray(buffer)  # the reference's own copy of the input region
     frame = context.frame
     for position, (lamports_offset, pre_length) in enumerate(layout):
         if lamports_offset < 0:
             continue
         stored = context.accounts[frame.accounts[position].index_in_transaction]
-        lamports, post_length = _unpack_lamports_and_length(view, lamports_offset)
+        lamports, post_length = _unpack_lamports_and_length(buffer, lamports_offset)
         account = None
         if stored.lamports != lamports:
             account = context.borrow(position)
             account.set_lamports(lamports)
         data_start = lamports_offset + 16
         if aligned:
-            owner = view[lamports_offset - 32:lamports_offset]
             if post_length - pre_length > MAX_PERMITTED_DATA_INCREASE or post_length > MAX_PERMITTED_DATA_LENGTH:
                 raise InstructionError("InvalidRealloc")
         else:
-            owner = None
             post_length = pre_length  # v1 cannot resize: the length field is not read back
-        data = view[data_start:data_start + post_length]
-        if len(stored.data) != post_length or stored.data != data:
-            (account or context.borrow(position)).set_data_from_slice(bytes(data))  # checks resize, then change
-        if owner is not None and stored.owner != owner:
-            (account or context.borrow(position)).set_owner(bytes(owner))
+        if len(stored.data) != post_length or not buffer.startswith(stored.data, data_start):
+            # checks resize, then change
+            (account or context.borrow(position)).set_data_from_slice(buffer[data_start:data_start + post_length])
+        if aligned and not buffer.startswith(stored.owner, lamports_offset - 32):
+            (account or context.borrow(position)).set_owner(bytes(buffer[lamports_offset - 32:lamports_offset]))
