@@ -35,6 +35,11 @@ class _PooledRun:
         table = prepared.table.copy()
         layout.fill_region_row(table, MM_STACK_START >> REGION_SHIFT, self.stack_region)
         layout.fill_region_row(table, MM_HEAP_START >> REGION_SHIFT, self.heap_region)
+        self.memory = Memory()  # the read-only regions, this stack and heap; the input is mapped per run
+        for region in prepared.readonly:
+            self.memory.map(region)
+        self.memory.map(self.stack_region)
+        self.memory.map(self.heap_region)
         self.input_length = -1  # the input length the region table's input row describes
         self.arrays = layout.RunArrays(prepared.registers.copy(), prepared.state.copy(),
                                        np.zeros(prepared.frames_shape, dtype=np.uint64), table)
@@ -64,11 +69,7 @@ class PreparedProgram:
             pooled = self._free.pop()  # atomic under the GIL: safe for worker threads
         except IndexError:
             pooled = _PooledRun(self)
-        memory = Memory()
-        for region in self.readonly:
-            memory.map(region)
-        memory.map(pooled.stack_region)
-        memory.map(pooled.heap_region)
+        memory = pooled.memory
         input_region = memory.map(Region(MM_INPUT_START, np.frombuffer(input_buffer, dtype=np.uint8), True))
         arrays = pooled.arrays
         if len(input_buffer) == pooled.input_length:  # the row holds this length: only the address is new
