@@ -74,6 +74,7 @@ class InstructionFrame:
     accounts: list[InstructionAccount]
     data: bytes
     lamport_sum: int = 0
+    unique_indices: tuple | None = None  # the transaction indices of its accounts, each once (lamport_sum)
 
 
 class TransactionContext:
@@ -117,7 +118,9 @@ class TransactionContext:
 
     def lamport_sum(self, frame: InstructionFrame) -> int:
         accounts = self.accounts
-        return sum([accounts[index].lamports for index in {account.index_in_transaction for account in frame.accounts}])
+        if frame.unique_indices is None:
+            frame.unique_indices = tuple({account.index_in_transaction: None for account in frame.accounts})
+        return sum([accounts[index].lamports for index in frame.unique_indices])
 
     def borrow(self, position: int) -> BorrowedAccount:
         """The instruction account at `position` of the current instruction."""

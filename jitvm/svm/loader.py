@@ -126,8 +126,9 @@ def execute(context: TransactionContext, program, loader: bytes) -> None:
         raise InstructionError("ProgramEnvironmentSetupFailure") from None
     budget = context.meter.remaining
     host = context.programs.host
-    runtime = VmRuntime(context, program_id, aligned, budget)
-    runtime.original_lengths = [len(context.accounts[account.index_in_transaction].data) for account in frame.accounts]
+    accounts = context.accounts
+    runtime = VmRuntime(context, program_id, aligned, budget,
+                        original_lengths=[len(accounts[account.index_in_transaction].data) for account in frame.accounts])
     prepared = run = None
     host.active.append(runtime)
     try:
