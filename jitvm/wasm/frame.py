@@ -48,10 +48,12 @@ class PendingCall:
 class Transaction:
     """What every frame of one transaction shares: the return data (every frame's `finish` values,
     in order; a caller may clean it), the logs in the order they were written, and the
-    asynchronous calls waiting to run."""
+    asynchronous calls waiting to run. `storage_cache` holds the (address, key) pairs of storage
+    the transaction has already read or written: MultiversX charges those again at the cached price."""
 
     return_data: list[bytes] = field(default_factory=list)
     logs: list[LogEntry] = field(default_factory=list)
+    storage_cache: set[tuple[bytes, bytes]] = field(default_factory=set)
     hash: bytes = bytes(32)
 
 
@@ -116,10 +118,18 @@ class Frame:
             return
         counter = self.gas_counter
         left = counter.get()
-        if left < amount:
+        if left <= amount:  # MultiversX fails a charge that would use the last unit too
             counter.set(0)
             raise out_of_gas()
         counter.set(left - amount)
+
+    def reserve_gas(self, amount: int) -> None:
+        """Set aside gas for a call this frame makes (it may take all that is left)."""
+        left = self.gas_counter.get()
+        if left < amount:
+            self.gas_counter.set(0)
+            raise out_of_gas()
+        self.gas_counter.set(left - amount)
 
     def set_gas_left(self, amount: int) -> None:
         self.gas_counter.set(amount)

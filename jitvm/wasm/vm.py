@@ -73,7 +73,7 @@ class WasmVM:
                 raise execution_failed(f"hook {name} not implemented")
             return missing
         run = hook.run
-        cost = self.schedule.api_cost(hook.cost)
+        cost = self.schedule.api_cost(hook.cost) if hook.cost else 0  # no name: the hook prices itself
 
         def serve(caller, *args):
             frame = frames[-1]

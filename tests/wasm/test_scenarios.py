@@ -14,6 +14,8 @@ from jitvm.wasm.scenario import run_scenario
 from tests.conftest import fixture_path
 
 MUST_PASS = ["test/factorial", "test/adder", "test/erc20-rust", "test/erc20-c"]
+# The only scenarios that assert exact gas: 12 steps, run on the V4 schedule.
+EXACT_GAS = ["test/features/managed-map-features", "test/features/managed-map-benchmark"]
 _VMS: dict = {}
 
 
@@ -32,6 +34,16 @@ def test_folder_passes(folder):
         if not result.passed:
             failures.append(result.failure)
     assert not failures, failures[:5]
+
+
+def test_exact_gas_steps_pass():
+    checked = 0
+    for folder in EXACT_GAS:
+        for path in _scenarios(folder):
+            result = run_scenario(path, vm_cache=_VMS)
+            assert result.passed, result.failure
+            checked += result.gas_checks
+    assert checked == 12
 
 
 def test_stale_promises_are_reported_skipped():

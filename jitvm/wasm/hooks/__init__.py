@@ -17,7 +17,7 @@ HOOKS: dict[str, "Hook"] = {}
 @dataclass(frozen=True, slots=True)
 class Hook:
     name: str
-    cost: str  # the gas schedule's name for one call
+    cost: str  # the gas schedule's name for one call ("": the hook charges all its gas itself)
     run: Callable
 
 

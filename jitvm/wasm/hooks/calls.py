@@ -117,7 +117,7 @@ def call_sync(frame, gas: int, destination: bytes, value: int, esdt, function: s
     """Run `function` of `destination` now and return its result; its effects are undone if it fails."""
     world, vm = frame.world, frame.vm
     gas = max(0, min(gas, frame.gas_left())) if gas > 0 else frame.gas_left()
-    frame.use_gas(gas)
+    frame.reserve_gas(gas)
     snapshot = world.snapshot()
     sender = frame.input.recipient
     log_mark = len(frame.logs)
@@ -286,7 +286,7 @@ def managed_create_async_call(frame, destination_handle, value_handle, function_
     if any(p.legacy for p in frame.pending):
         raise execution_failed("async call is not allowed at this location")
     total = gas + callback_gas
-    frame.use_gas(total)
+    frame.reserve_gas(total)
     frame.pending.append(PendingCall(
         frame.buffer(destination_handle), frame.bigint(value_handle),
         frame.buffer(function_handle).decode(errors="replace"), frame.buffer_vector(arguments_handle), gas,
@@ -351,7 +351,7 @@ def _deploy(frame, gas: int, value: int, code: bytes, arguments: list[bytes], ad
     if address in world.accounts and world.accounts[address].code:
         raise execution_failed("account collision")
     gas = max(0, min(gas, frame.gas_left())) if gas > 0 else frame.gas_left()
-    frame.use_gas(gas)
+    frame.reserve_gas(gas)
     snapshot = world.snapshot()
     world.accounts[address] = Account(code=code, owner=creator)
     try:
@@ -399,7 +399,7 @@ def _upgrade(frame, destination: bytes, gas: int, value: int, code: bytes, argum
     if target.owner != frame.input.recipient:
         raise execution_failed("upgrade not allowed")
     gas = max(0, min(gas, frame.gas_left())) if gas > 0 else frame.gas_left()
-    frame.use_gas(gas)
+    frame.reserve_gas(gas)
     snapshot = world.snapshot()
     transfer_log(frame, frame.input.recipient, destination, value, [], "UpgradeFromSource", "upgradeContract", [])
     move_funds(world, frame.input.recipient, destination, value, [])
