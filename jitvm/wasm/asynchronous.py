@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from jitvm.wasm.builtins import BUILTINS
-from jitvm.wasm.frame import CallInput, Transaction
+from jitvm.wasm.frame import CallInput, PendingCall, Transaction
 from jitvm.wasm.outcome import CallEnded, CallResult, LogEntry, ReturnCode
 
 if TYPE_CHECKING:
@@ -29,31 +29,15 @@ def parse_call_data(data: bytes) -> tuple[str, list[bytes]]:
 
 def run_pending(vm: "WasmVM", world: "World", caller_call: CallInput, caller_code: bytes, tx: Transaction,
                 result: CallResult) -> CallResult:
-    from jitvm.wasm.hooks.calls import move_funds
-
     caller = caller_call.recipient
     gas_left = result.gas_remaining
     for pending in result.pending:
         gas = gas_left if pending.legacy else pending.gas
         if pending.legacy:
             gas_left = 0
-        destination = pending.destination
-        tx.logs.append(LogEntry(caller, b"transferValueOnly", [_number(pending.value), destination],
-                                [b"AsyncCall", pending.function.encode(), *pending.arguments]))
-        snapshot = world.snapshot()
-        data_mark, log_mark = len(tx.return_data), len(tx.logs)
-        try:
-            move_funds(world, caller, destination, pending.value, [])
-            code = world.account(destination).code
-            call = CallInput(caller, destination, pending.function, list(pending.arguments), pending.value, [], gas)
-            runs = pending.function and (code or pending.function in BUILTINS)
-            outcome = vm.run(world, call, code, pending.function, tx) if runs else CallResult(ReturnCode.OK, gas_remaining=gas)
-        except CallEnded as ended:
-            outcome = CallResult(ended.code, ended.message)
+        outcome, destination = _run_call(vm, world, caller, pending, gas, tx)
         if not outcome.ok:
-            world.restore(snapshot)
-            del tx.return_data[data_mark:]
-            del tx.logs[log_mark:]
+            tx.errors.append(outcome.message)
         callback = LEGACY_CALLBACK if pending.legacy else (
             pending.success_callback if outcome.ok else pending.error_callback)
         if not callback:
@@ -61,18 +45,56 @@ def run_pending(vm: "WasmVM", world: "World", caller_call: CallInput, caller_cod
             continue
         code_byte = bytes([int(outcome.code)])
         arguments = [code_byte, *outcome.results] if outcome.ok else [code_byte, outcome.message.encode()]
-        tx.logs.append(LogEntry(destination, b"transferValueOnly", [b"", caller],
-                                [b"AsyncCallback", callback.encode(), *arguments]))
+        # What the callee sent back to the caller is the callback's payment; an ESDT payment was
+        # logged as the transfer itself, EGLD (or nothing) as the callback's own transfer.
+        egld_back, esdt_back = outcome.sent_back if outcome.ok else (0, [])
+        if not esdt_back:
+            tx.logs.append(LogEntry(destination, b"transferValueOnly", [b"", caller],
+                                    [b"AsyncCallback", callback.encode(), *arguments]))
         callback_gas = outcome.gas_remaining + pending.callback_gas
         snapshot = world.snapshot()
-        back = vm.run(world, CallInput(destination, caller, callback, arguments, 0, [], callback_gas),
+        back = vm.run(world, CallInput(destination, caller, callback, arguments, egld_back, list(esdt_back), callback_gas),
                       caller_code, callback, tx, closure=pending.closure or b"")
         if not back.ok:
             world.restore(snapshot)
+            tx.errors.append(back.message)
         gas_left += back.gas_remaining if back.ok else 0
     result.pending = []
     result.gas_remaining = gas_left
     return result
+
+
+def _run_call(vm: "WasmVM", world: "World", caller: bytes, pending: PendingCall, gas: int,
+              tx: Transaction) -> tuple[CallResult, bytes]:
+    """The asynchronous call itself, undone if it fails: (its result, the account it ran on). A call
+    to an ESDT transfer built-in moves the tokens, logged as that built-in, then runs the function
+    it names on the real destination with them as payment."""
+    from jitvm.wasm.hooks.calls import ESDT_TRANSFERS, decode_esdt_transfer, esdt_transfer_log, move_funds
+
+    destination, function, arguments, esdt = pending.destination, pending.function, list(pending.arguments), []
+    snapshot = world.snapshot()
+    data_mark, log_mark = len(tx.return_data), len(tx.logs)
+    try:
+        if function in ESDT_TRANSFERS:
+            original = (function, arguments)
+            destination, esdt, function, arguments = decode_esdt_transfer(caller, destination, function, arguments)
+            tx.logs.append(esdt_transfer_log(caller, destination, esdt, "AsyncCall", original))
+        else:
+            tx.logs.append(LogEntry(caller, b"transferValueOnly", [_number(pending.value), destination],
+                                    [b"AsyncCall", function.encode(), *arguments]))
+            log_mark = len(tx.logs)
+        move_funds(world, caller, destination, pending.value, esdt)
+        code = world.account(destination).code
+        call = CallInput(caller, destination, function, arguments, pending.value, esdt, gas)
+        runs = function and (code or function in BUILTINS)
+        outcome = vm.run(world, call, code, function, tx) if runs else CallResult(ReturnCode.OK, gas_remaining=gas)
+    except CallEnded as ended:
+        outcome = CallResult(ended.code, ended.message)
+    if not outcome.ok:
+        world.restore(snapshot)
+        del tx.return_data[data_mark:]
+        del tx.logs[log_mark:]
+    return outcome, destination
 
 
 def _number(value: int) -> bytes:

@@ -54,12 +54,13 @@ class Transaction:
     return_data: list[bytes] = field(default_factory=list)
     logs: list[LogEntry] = field(default_factory=list)
     storage_cache: set[tuple[bytes, bytes]] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)  # messages of inner calls that failed
     hash: bytes = bytes(32)
 
 
 class Frame:
     __slots__ = ("vm", "world", "input", "bigints", "buffers", "maps", "tx", "caller", "store", "pending",
-                 "closure", "back_transfers", "gas_counter", "memory")
+                 "closure", "back_transfers", "sent_back", "gas_counter", "memory")
 
     def __init__(self, vm: "WasmVM", world: "World", call: CallInput, store, tx: Transaction,
                  closure: bytes | None = None):
@@ -77,6 +78,7 @@ class Frame:
         self.pending: list[PendingCall] = []
         self.closure = closure  # a promise callback's closure (None: this frame is no callback)
         self.back_transfers: tuple[int, list] = (0, [])  # what synchronous callees sent back
+        self.sent_back: tuple[int, list] = (0, [])  # what this frame sent back to its caller
 
     @property
     def results(self) -> list[bytes]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from jitvm.hashing import keccak256
 from jitvm.wasm.frame import CallInput, Transaction
-from jitvm.wasm.outcome import CallResult, ReturnCode
+from jitvm.wasm.outcome import CallResult, LogEntry, ReturnCode
 from jitvm.wasm.vm import MAX_GAS, RESERVED_FUNCTIONS, WasmVM
 from jitvm.wasm.world import Account, World
 
@@ -55,6 +55,11 @@ def call_contract(vm: WasmVM, world: World, call: CallInput, gas_price: int = 0)
         else:
             result = vm.run(world, call, world.account(call.recipient).code, call.function, tx)
             if result.ok:
+                if tx.errors:
+                    # MultiversX reports the inner calls that failed in a successful transaction
+                    # in one last log, from the sender.
+                    result.logs.append(LogEntry(call.caller, b"internalVMErrors", [call.recipient, call.function.encode()],
+                                                ["; ".join(tx.errors).encode()]))
                 return result
             failed = result
     world.restore(snapshot)

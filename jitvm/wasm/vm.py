@@ -144,7 +144,8 @@ class WasmVM:
                 endpoint(store)
             except AsyncBreak:
                 pass
-            return CallResult(ReturnCode.OK, "", gas_remaining=gas.value(store), pending=frame.pending)
+            return CallResult(ReturnCode.OK, "", gas_remaining=gas.value(store), pending=frame.pending,
+                              sent_back=frame.sent_back)
         except CallEnded as ended:
             return CallResult(ended.code, ended.message)
         except wasmtime.Trap as trap:

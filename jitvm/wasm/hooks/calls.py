@@ -57,11 +57,7 @@ def transfer_log(frame, sender: bytes, destination: bytes, value: int, esdt, cal
     """The log the VM writes for every transfer between accounts during a call."""
     call = [call_type.encode()]
     if builtin_call is not None:
-        name, original = builtin_call
-        topics = []
-        for token, nonce, amount in esdt:
-            topics += [token, unsigned_bytes(nonce), unsigned_bytes(amount)]
-        frame.logs.append(LogEntry(sender, name.encode(), topics + [destination], call + [name.encode(), *original]))
+        frame.logs.append(esdt_transfer_log(sender, destination, esdt, call_type, builtin_call))
         return
     if not esdt:
         frame.logs.append(LogEntry(sender, b"transferValueOnly", [unsigned_bytes(value), destination],
@@ -83,6 +79,17 @@ def transfer_log(frame, sender: bytes, destination: bytes, value: int, esdt, cal
         topics.append(destination)
     tail = [function.encode(), *arguments] if function else []
     frame.logs.append(LogEntry(sender, builtin, topics, call + [builtin] + details + tail))
+
+
+def esdt_transfer_log(sender: bytes, destination: bytes, esdt, call_type: str,
+                      builtin_call: tuple[str, list[bytes]]) -> LogEntry:
+    """The log of a call to an ESDT transfer built-in: the payments and the receiver as topics,
+    the call type and the built-in call as it was written as data."""
+    name, original = builtin_call
+    topics = []
+    for token, nonce, amount in esdt:
+        topics += [token, unsigned_bytes(nonce), unsigned_bytes(amount)]
+    return LogEntry(sender, name.encode(), topics + [destination], [call_type.encode(), name.encode(), *original])
 
 
 EGLD_IN_MULTI_TRANSFER = b"EGLD-000000"  # how a multi-transfer carries EGLD among ESDT payments
@@ -148,6 +155,7 @@ def call_sync(frame, gas: int, destination: bytes, value: int, esdt, function: s
     if not result.ok:
         world.restore(snapshot)
         del frame.logs[log_mark:]
+        frame.tx.errors.append(result.message)
     frame.set_gas_left(frame.gas_left() + result.gas_remaining)
     return result
 
@@ -217,11 +225,14 @@ def _transfer_execute(frame, destination: bytes, value: int, esdt, gas: int, fun
         call_type = _call_type_towards(frame, destination, "DirectCall")
         transfer_log(frame, sender, destination, value, esdt, call_type, "" if not esdt else function, [])
         move_funds(world, sender, destination, value, esdt)
-        frames = frame.vm.frames
-        if call_type == "BackTransfer" and len(frames) >= 2 and frames[-2].input.recipient == destination:
-            caller = frames[-2]
-            egld, tokens = caller.back_transfers
-            caller.back_transfers = (egld + value, tokens + list(esdt))
+        if call_type == "BackTransfer":
+            egld, tokens = frame.sent_back
+            frame.sent_back = (egld + value, tokens + list(esdt))
+            frames = frame.vm.frames
+            if len(frames) >= 2 and frames[-2].input.recipient == destination:
+                caller = frames[-2]
+                egld, tokens = caller.back_transfers
+                caller.back_transfers = (egld + value, tokens + list(esdt))
         return 0
     result = call_sync(frame, gas, destination, value, esdt, function, list(arguments), call_type="TransferAndExecute")
     if not result.ok:
