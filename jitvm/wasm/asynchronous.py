@@ -32,7 +32,8 @@ def run_pending(vm: "WasmVM", world: "World", caller_call: CallInput, caller_cod
     caller = caller_call.recipient
     gas_left = result.gas_remaining
     for pending in result.pending:
-        gas = gas_left if pending.legacy else pending.gas
+        # A legacy call gets all the caller's gas left but what is locked for its callback.
+        gas = max(0, gas_left - pending.callback_gas) if pending.legacy else pending.gas
         if pending.legacy:
             gas_left = 0
         outcome, destination = _run_call(vm, world, caller, pending, gas, tx)
@@ -78,11 +79,12 @@ def _run_call(vm: "WasmVM", world: "World", caller: bytes, pending: PendingCall,
         if function in ESDT_TRANSFERS:
             original = (function, arguments)
             destination, esdt, function, arguments = decode_esdt_transfer(caller, destination, function, arguments)
+            # The built-in's log stays even when the call fails (its transfer is undone).
             tx.logs.append(esdt_transfer_log(caller, destination, esdt, "AsyncCall", original))
+            log_mark = len(tx.logs)
         else:
             tx.logs.append(LogEntry(caller, b"transferValueOnly", [_number(pending.value), destination],
                                     [b"AsyncCall", function.encode(), *arguments]))
-            log_mark = len(tx.logs)
         move_funds(world, caller, destination, pending.value, esdt)
         code = world.account(destination).code
         call = CallInput(caller, destination, function, arguments, pending.value, esdt, gas)

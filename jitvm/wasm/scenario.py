@@ -144,6 +144,8 @@ def _set_state(world: World, step: dict, base: Path) -> None:
                 account.esdt[(token_id, nonce)] = amount
             if isinstance(holding, dict) and "roles" in holding:
                 account.esdt_roles[token_id] = {role.encode() for role in holding["roles"]}
+            if isinstance(holding, dict) and str(holding.get("frozen", "false")).lower() == "true":
+                account.esdt_frozen.add(token_id)
         world.accounts[address] = account
     for entry in step.get("newAddresses", []):
         creator = interpret(entry["creatorAddress"], base)
@@ -247,7 +249,8 @@ def _check_logs(expected: list, result: CallResult, base: Path) -> None:
         data = entry.get("data", ANY)
         if data != ANY:
             wanted_data = data if isinstance(data, list) else [data]
-            if [interpret(d, base) for d in wanted_data] != log.data and interpret(data, base) != b"".join(log.data):
+            itemwise = len(wanted_data) == len(log.data) and all(_matches(d, a, base) for d, a in zip(wanted_data, log.data))
+            if not itemwise and (ANY in wanted_data or interpret(data, base) != b"".join(log.data)):
                 raise CheckFailed(f"log {index}: data {['0x' + d.hex() for d in log.data]}, expected {data}")
 
 

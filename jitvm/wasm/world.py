@@ -18,6 +18,7 @@ class Account:
     storage: dict[bytes, bytes] = field(default_factory=dict)
     esdt: dict[tuple[bytes, int], int] = field(default_factory=dict)  # (token id, nonce) -> amount
     esdt_roles: dict[bytes, set[bytes]] = field(default_factory=dict)  # token id -> roles held
+    esdt_frozen: set[bytes] = field(default_factory=set)  # token ids this account may not send
 
 
 @dataclass(slots=True)

@@ -63,7 +63,7 @@ def transfer_log(frame, sender: bytes, destination: bytes, value: int, esdt, cal
         frame.logs.append(LogEntry(sender, b"transferValueOnly", [unsigned_bytes(value), destination],
                                    call + [function.encode(), *arguments]))
         return
-    if len(esdt) == 1:
+    if len(esdt) == 1 and esdt[0][0] != EGLD_IN_MULTI_TRANSFER:
         token, nonce, amount = esdt[0]
         builtin = b"ESDTTransfer" if nonce == 0 else b"ESDTNFTTransfer"
         details = [token, unsigned_bytes(amount)] if nonce == 0 else [token, unsigned_bytes(nonce), unsigned_bytes(amount),
@@ -105,6 +105,8 @@ def move_funds(world, sender: bytes, destination: bytes, value: int, esdt) -> No
         source.balance -= value
         target.balance += value
     for token, nonce, amount in esdt:
+        if token in source.esdt_frozen:
+            raise execution_failed("ESDT is frozen for this account")
         held = source.esdt.get((token, nonce), 0)
         if amount < 0 or held < amount:
             raise execution_failed("insufficient funds")
@@ -142,6 +144,10 @@ def call_sync(frame, gas: int, destination: bytes, value: int, esdt, function: s
         world.restore(snapshot)
         del frame.logs[log_mark:]
         raise
+    if esdt:
+        # An ESDT transfer built-in that went through keeps its log even if the call it carries
+        # fails (the transfer is undone with the call), as on MultiversX.
+        log_mark = len(frame.logs)
     code = world.account(destination).code
     if same_context:
         call = CallInput(frame.input.caller, sender, function, arguments, value, esdt, gas,
@@ -274,8 +280,19 @@ def managed_async_call(frame, destination_handle, value_handle, function_handle,
         raise execution_failed("async call is not allowed at this location")
     frame.pending.append(PendingCall(frame.buffer(destination_handle), frame.bigint(value_handle),
                                      frame.buffer(function_handle).decode(errors="replace"),
-                                     frame.buffer_vector(arguments_handle), 0, legacy=True))
+                                     frame.buffer_vector(arguments_handle), 0, legacy=True,
+                                     callback_gas=_gas_locked_for_callback(frame)))
     raise AsyncBreak()
+
+
+def _gas_locked_for_callback(frame) -> int:
+    """What a legacy asynchronous call keeps for its callback whatever the call spends, as
+    MultiversX computes it: preparing the caller's code again, one asynchronous step and the
+    callback's minimum."""
+    schedule = frame.vm.schedule
+    code = frame.world.account(frame.input.recipient).code
+    return (len(code) * schedule.per_byte("AoTPreparePerByte") + schedule.api_cost("AsyncCallStep")
+            + schedule.api_cost("AsyncCallbackGasLock"))
 
 
 @hook("asyncCall", "AsyncCallStep")
@@ -285,7 +302,7 @@ def async_call(frame, destination_offset, value_offset, data_offset, length):
     function, arguments = parse_call_data(frame.read(data_offset, length))
     frame.pending.append(PendingCall(frame.read(destination_offset, 32),
                                      int.from_bytes(frame.read(value_offset, 32), "big"), function, arguments, 0,
-                                     legacy=True))
+                                     legacy=True, callback_gas=_gas_locked_for_callback(frame)))
     raise AsyncBreak()
 
 
@@ -322,7 +339,7 @@ def managed_execute_on_dest_context_with_error_return(frame, gas, address_handle
     result = call_sync(frame, gas, destination, frame.bigint(value_handle), [], function,
                        frame.buffer_vector(arguments_handle))
     frame.store_buffer_vector(result_handle, result.results if result.ok else [])
-    return 0 if result.ok else int(result.code)
+    return 0 if result.ok else 1
 
 
 @hook("managedMultiTransferESDTNFTExecuteWithReturn", "TransferValue")
@@ -332,10 +349,19 @@ def managed_multi_transfer_execute_with_return(frame, destination_handle, transf
     function = frame.buffer(function_handle).decode(errors="replace")
     payments = _payments(frame, transfers_handle)
     if not function or not frame.world.account(destination).code:
-        return _transfer_execute(frame, destination, 0, payments, gas, function, frame.buffer_vector(arguments_handle))
+        log_mark, snapshot = len(frame.logs), frame.world.snapshot()
+        try:
+            return _transfer_execute(frame, destination, 0, payments, gas, function, frame.buffer_vector(arguments_handle))
+        except CallEnded as failed:
+            if failed.code is ReturnCode.OUT_OF_GAS:
+                raise
+            # A plain transfer that fails leaves nothing behind, not even an internal error.
+            frame.world.restore(snapshot)
+            del frame.logs[log_mark:]
+            return 1
     result = call_sync(frame, gas, destination, 0, payments, function, frame.buffer_vector(arguments_handle),
                        call_type="TransferAndExecute")
-    return 0 if result.ok else int(result.code)
+    return 0 if result.ok else 1
 
 
 @hook("managedGetOriginalTxHash", "GetOriginalTxHash")
