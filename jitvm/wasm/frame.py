@@ -120,18 +120,10 @@ class Frame:
             return
         counter = self.gas_counter
         left = counter.get()
-        if left <= amount:  # MultiversX fails a charge that would use the last unit too
+        if left < amount:
             counter.set(0)
             raise out_of_gas()
         counter.set(left - amount)
-
-    def reserve_gas(self, amount: int) -> None:
-        """Set aside gas for a call this frame makes (it may take all that is left)."""
-        left = self.gas_counter.get()
-        if left < amount:
-            self.gas_counter.set(0)
-            raise out_of_gas()
-        self.gas_counter.set(left - amount)
 
     def set_gas_left(self, amount: int) -> None:
         self.gas_counter.set(amount)

@@ -126,7 +126,7 @@ def call_sync(frame, gas: int, destination: bytes, value: int, esdt, function: s
     """Run `function` of `destination` now and return its result; its effects are undone if it fails."""
     world, vm = frame.world, frame.vm
     gas = max(0, min(gas, frame.gas_left())) if gas > 0 else frame.gas_left()
-    frame.reserve_gas(gas)
+    frame.use_gas(gas)
     snapshot = world.snapshot()
     sender = frame.input.recipient
     log_mark = len(frame.logs)
@@ -313,13 +313,18 @@ def managed_create_async_call(frame, destination_handle, value_handle, function_
     _check_async_allowed(frame)
     if any(p.legacy for p in frame.pending):
         raise execution_failed("async call is not allowed at this location")
-    total = gas + callback_gas
-    frame.reserve_gas(total)
+    success = frame.read(success_offset, success_length).decode(errors="replace")
+    error = frame.read(error_offset, error_length).decode(errors="replace")
+    if success or error:
+        # As MultiversX does, a promise with a callback locks the callback's minimum on top of
+        # the gas the contract gives it.
+        callback_gas += _gas_locked_for_callback(frame)
+    frame.use_gas(frame.vm.schedule.api_cost("AsyncCallStep"))
+    frame.use_gas(gas + callback_gas)
     frame.pending.append(PendingCall(
         frame.buffer(destination_handle), frame.bigint(value_handle),
         frame.buffer(function_handle).decode(errors="replace"), frame.buffer_vector(arguments_handle), gas,
-        legacy=False, success_callback=frame.read(success_offset, success_length).decode(errors="replace"),
-        error_callback=frame.read(error_offset, error_length).decode(errors="replace"), callback_gas=callback_gas,
+        legacy=False, success_callback=success, error_callback=error, callback_gas=callback_gas,
         closure=frame.buffers.get(closure_handle, b"")))
     return 0
 
@@ -388,7 +393,7 @@ def _deploy(frame, gas: int, value: int, code: bytes, arguments: list[bytes], ad
     if address in world.accounts and world.accounts[address].code:
         raise execution_failed("account collision")
     gas = max(0, min(gas, frame.gas_left())) if gas > 0 else frame.gas_left()
-    frame.reserve_gas(gas)
+    frame.use_gas(gas)
     snapshot = world.snapshot()
     world.accounts[address] = Account(code=code, owner=creator)
     try:
@@ -436,7 +441,7 @@ def _upgrade(frame, destination: bytes, gas: int, value: int, code: bytes, argum
     if target.owner != frame.input.recipient:
         raise execution_failed("upgrade not allowed")
     gas = max(0, min(gas, frame.gas_left())) if gas > 0 else frame.gas_left()
-    frame.reserve_gas(gas)
+    frame.use_gas(gas)
     snapshot = world.snapshot()
     transfer_log(frame, frame.input.recipient, destination, value, [], "UpgradeFromSource", "upgradeContract", [])
     move_funds(world, frame.input.recipient, destination, value, [])
