@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from jitvm.wasm.builtins import BUILTINS
 from jitvm.wasm.frame import CallInput, PendingCall, Transaction
-from jitvm.wasm.outcome import CallEnded, CallResult, LogEntry, ReturnCode
+from jitvm.wasm.outcome import CallEnded, CallResult, LogEntry, ReturnCode, execution_failed
 
 if TYPE_CHECKING:
     from jitvm.wasm.vm import WasmVM
@@ -70,7 +70,9 @@ def _run_call(vm: "WasmVM", world: "World", caller: bytes, pending: PendingCall,
     """The asynchronous call itself, undone if it fails: (its result, the account it ran on). A call
     to an ESDT transfer built-in moves the tokens, logged as that built-in, then runs the function
     it names on the real destination with them as payment."""
-    from jitvm.wasm.hooks.calls import ESDT_TRANSFERS, decode_esdt_transfer, esdt_transfer_log, move_funds
+    from jitvm.wasm.hooks.calls import (
+        EGLD_IN_MULTI_TRANSFER, ESDT_TRANSFERS, decode_esdt_transfer, esdt_transfer_log, move_funds,
+    )
 
     destination, function, arguments, esdt = pending.destination, pending.function, list(pending.arguments), []
     snapshot = world.snapshot()
@@ -79,13 +81,20 @@ def _run_call(vm: "WasmVM", world: "World", caller: bytes, pending: PendingCall,
         if function in ESDT_TRANSFERS:
             original = (function, arguments)
             destination, esdt, function, arguments = decode_esdt_transfer(caller, destination, function, arguments)
-            # The built-in's log stays even when the call fails (its transfer is undone).
+            for token, _, _ in esdt:
+                # Called as a built-in, a transfer knows no EGLD among its tokens (only the
+                # transfer hooks translate it): "EGLD-000000" is an ESDT nobody holds.
+                if token == EGLD_IN_MULTI_TRANSFER:
+                    raise execution_failed(f"insufficient funds for token {token.decode()}")
+            move_funds(world, caller, destination, pending.value, esdt)
+            # The built-in's log stays even when the call it carries fails (its transfer is undone).
             tx.logs.append(esdt_transfer_log(caller, destination, esdt, "AsyncCall", original))
             log_mark = len(tx.logs)
         else:
-            tx.logs.append(LogEntry(caller, b"transferValueOnly", [_number(pending.value), destination],
-                                    [b"AsyncCall", function.encode(), *arguments]))
-        move_funds(world, caller, destination, pending.value, esdt)
+            if function not in BUILTINS:  # a built-in logs what it does itself
+                tx.logs.append(LogEntry(caller, b"transferValueOnly", [_number(pending.value), destination],
+                                        [b"AsyncCall", function.encode(), *arguments]))
+            move_funds(world, caller, destination, pending.value, esdt)
         code = world.account(destination).code
         call = CallInput(caller, destination, function, arguments, pending.value, esdt, gas)
         runs = function and (code or function in BUILTINS)

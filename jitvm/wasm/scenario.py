@@ -99,7 +99,8 @@ def _run_steps(run: _Run, steps: list, path: Path, depth: int) -> None:
             elif kind == "transfer":
                 tx = step["tx"]
                 transfer(run.world, interpret(tx["from"], base), interpret(tx["to"], base),
-                         as_int(tx.get("egldValue", tx.get("value", "0")), base))
+                         as_int(tx.get("egldValue", tx.get("value", "0")), base), _esdt_payments(tx, base),
+                         as_int(tx.get("gasLimit", "0"), base), as_int(tx.get("gasPrice", "0"), base))
             elif kind == "validatorReward":
                 tx = step["tx"]
                 run.world.account(interpret(tx["to"], base)).balance += as_int(tx["value"], base)
@@ -175,10 +176,7 @@ def _esdt_instances(holding, base: Path) -> list[tuple[int, int]]:
 def _transaction(run: _Run, kind: str, tx: dict, base: Path) -> CallResult:
     arguments = [interpret(argument, base) for argument in tx.get("arguments", [])]
     value = as_int(tx.get("egldValue", tx.get("value", "0")), base)
-    esdt = []
-    for payment in _payments(tx.get("esdtValue", [])):
-        esdt.append((interpret(payment["tokenIdentifier"], base), as_int(payment.get("nonce", "0"), base),
-                     as_int(payment["value"], base)))
+    esdt = _esdt_payments(tx, base)
     gas_limit = as_int(tx.get("gasLimit", "0"), base)
     gas_price = as_int(tx.get("gasPrice", "0"), base)
     world = run.world
@@ -193,6 +191,11 @@ def _transaction(run: _Run, kind: str, tx: dict, base: Path) -> CallResult:
         return result
     call = CallInput(sender, interpret(tx["to"], base), tx["function"], arguments, value, esdt, gas_limit)
     return call_contract(run.vm, world, call, gas_price)
+
+
+def _esdt_payments(tx: dict, base: Path) -> list[tuple[bytes, int, int]]:
+    return [(interpret(payment["tokenIdentifier"], base), as_int(payment.get("nonce", "0"), base),
+             as_int(payment["value"], base)) for payment in _payments(tx.get("esdtValue", []))]
 
 
 def _payments(value) -> list[dict]:

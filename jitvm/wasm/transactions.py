@@ -102,8 +102,11 @@ def query_contract(vm: WasmVM, world: World, call: CallInput) -> CallResult:
     return result
 
 
-def transfer(world: World, sender: bytes, recipient: bytes, value: int) -> CallResult:
-    call = CallInput(sender, recipient, "", value=value)
+def transfer(world: World, sender: bytes, recipient: bytes, value: int, esdt=(), gas_limit: int = 0,
+             gas_price: int = 0) -> CallResult:
+    """A transaction that only moves EGLD and ESDT: the sender's nonce and fee, then the payments."""
+    call = CallInput(sender, recipient, "", value=value, esdt=list(esdt))
+    _pay_fee(world, sender, gas_limit, gas_price)
     snapshot = world.snapshot()
     failed = _transfer(world, call)
     if failed is not None:
