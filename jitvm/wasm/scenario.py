@@ -14,6 +14,7 @@ from pathlib import Path
 
 from jitvm.errors import InputError
 from jitvm.wasm.frame import CallInput
+from jitvm.wasm.nft import NftMetadata
 from jitvm.wasm.outcome import CallResult
 from jitvm.wasm.schedule import find_schedule
 from jitvm.wasm.transactions import call_contract, deploy_contract, query_contract, transfer
@@ -147,6 +148,13 @@ def _set_state(world: World, step: dict, base: Path) -> None:
                 account.esdt_roles[token_id] = {role.encode() for role in holding["roles"]}
             if isinstance(holding, dict) and str(holding.get("frozen", "false")).lower() == "true":
                 account.esdt_frozen.add(token_id)
+            if isinstance(holding, dict):
+                if "lastNonce" in holding:
+                    account.esdt_last_nonce[token_id] = as_int(holding["lastNonce"], base)
+                for instance in holding.get("instances", []):
+                    if any(name in instance for name in _NFT_FIELDS):
+                        nonce = as_int(instance.get("nonce", "0"), base)
+                        account.esdt_metadata[(token_id, nonce)] = _nft_metadata(instance, base)
         world.accounts[address] = account
     for entry in step.get("newAddresses", []):
         creator = interpret(entry["creatorAddress"], base)
@@ -161,6 +169,37 @@ def _set_state(world: World, step: dict, base: Path) -> None:
                     setattr(block, attribute, as_int(info[field_name], base))
             if "blockRandomSeed" in info:
                 block.random_seed = interpret(info["blockRandomSeed"], base)
+
+
+_NFT_FIELDS = ("name", "creator", "royalties", "hash", "attributes", "uri")
+
+
+def _nft_metadata(instance: dict, base: Path) -> NftMetadata:
+    uris = instance.get("uri", [])
+    return NftMetadata(
+        name=interpret(instance.get("name", ""), base), creator=interpret(instance.get("creator", ""), base),
+        royalties=as_int(instance.get("royalties", "0"), base), hash=interpret(instance.get("hash", ""), base),
+        attributes=interpret(instance.get("attributes", ""), base),
+        uris=[interpret(uri, base) for uri in (uris if isinstance(uris, list) else [uris])])
+
+
+def _check_nft(account: Account, token_id: bytes, holding: dict, base: Path, label: str) -> None:
+    """The last nonce created and each instance's metadata, where the scenario states them."""
+    last = holding.get("lastNonce", ANY)
+    if last != ANY and account.esdt_last_nonce.get(token_id, 0) != as_int(last, base):
+        raise CheckFailed(f"{label} last nonce {account.esdt_last_nonce.get(token_id, 0)}, expected {last}")
+    for instance in holding.get("instances", []):
+        given = {name: instance[name] for name in _NFT_FIELDS if name in instance and instance[name] != ANY}
+        if not given:
+            continue
+        nonce = as_int(instance.get("nonce", "0"), base)
+        actual = account.esdt_metadata.get((token_id, nonce), NftMetadata())
+        wanted = _nft_metadata(given, base)
+        for name, attribute in (("name", "name"), ("creator", "creator"), ("royalties", "royalties"),
+                                ("hash", "hash"), ("attributes", "attributes"), ("uri", "uris")):
+            if name in given and getattr(actual, attribute) != getattr(wanted, attribute):
+                raise CheckFailed(f"{label} nonce {nonce} {name} {getattr(actual, attribute)!r}, "
+                                  f"expected {given[name]}")
 
 
 def _esdt_instances(holding, base: Path) -> list[tuple[int, int]]:
@@ -294,10 +333,13 @@ def _check_state(world: World, accounts: dict, base: Path, label: str) -> None:
             for token, holding in esdt.items():
                 if token == "+":
                     continue
+                token_id = interpret(token, base)
                 for nonce, amount in _esdt_instances(holding, base):
-                    actual = account.esdt.get((interpret(token, base), nonce), 0)
+                    actual = account.esdt.get((token_id, nonce), 0)
                     if actual != amount:
                         raise CheckFailed(f"{name} ESDT {token} nonce {nonce}: {actual}, expected {amount}")
+                if isinstance(holding, dict):
+                    _check_nft(account, token_id, holding, base, f"{name} ESDT {token}")
     if not extra_allowed:
         unexpected = [a for a, acc in world.accounts.items() if a not in expected_addresses and _is_visible(acc)]
         if unexpected:

@@ -94,7 +94,9 @@ class WasmVM:
         data_mark, log_mark = len(tx.return_data), len(tx.logs)
         if function in BUILTINS:
             try:
-                return run_builtin(world, call.caller, call.recipient, function, call.arguments, call.gas, tx.logs)
+                result = run_builtin(world, call.caller, call.recipient, function, call.arguments, call.gas, tx.logs)
+                tx.return_data.extend(result.results)
+                return result
             except CallEnded as ended:
                 del tx.logs[log_mark:]
                 return CallResult(ended.code, ended.message)

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jitvm.wasm.nft import NftMetadata
 
 
 @dataclass(slots=True)
@@ -19,6 +23,8 @@ class Account:
     esdt: dict[tuple[bytes, int], int] = field(default_factory=dict)  # (token id, nonce) -> amount
     esdt_roles: dict[bytes, set[bytes]] = field(default_factory=dict)  # token id -> roles held
     esdt_frozen: set[bytes] = field(default_factory=set)  # token ids this account may not send
+    esdt_last_nonce: dict[bytes, int] = field(default_factory=dict)  # token id -> last NFT nonce it created
+    esdt_metadata: dict[tuple[bytes, int], "NftMetadata"] = field(default_factory=dict)  # of the NFTs it holds
 
 
 @dataclass(slots=True)

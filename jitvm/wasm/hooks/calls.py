@@ -4,6 +4,8 @@ asynchronous calls (legacy `asyncCall`, which stops the caller, and promises).""
 
 from __future__ import annotations
 
+import copy
+
 from jitvm.wasm.builtins import BUILTINS
 from jitvm.wasm.frame import CallInput, PendingCall
 from jitvm.wasm.hooks import hook
@@ -112,6 +114,8 @@ def move_funds(world, sender: bytes, destination: bytes, value: int, esdt) -> No
             raise execution_failed("insufficient funds")
         source.esdt[(token, nonce)] = held - amount
         target.esdt[(token, nonce)] = target.esdt.get((token, nonce), 0) + amount
+        if (token, nonce) in source.esdt_metadata:
+            target.esdt_metadata.setdefault((token, nonce), copy.deepcopy(source.esdt_metadata[(token, nonce)]))
 
 
 def _call_type_towards(frame, destination: bytes, default: str) -> str:
