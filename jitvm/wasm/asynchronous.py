@@ -81,11 +81,11 @@ def _run_call(vm: "WasmVM", world: "World", caller: bytes, pending: PendingCall,
         if function in ESDT_TRANSFERS:
             original = (function, arguments)
             destination, esdt, function, arguments = decode_esdt_transfer(caller, destination, function, arguments)
-            for token, _, _ in esdt:
-                # Called as a built-in, a transfer knows no EGLD among its tokens (only the
-                # transfer hooks translate it): "EGLD-000000" is an ESDT nobody holds.
-                if token == EGLD_IN_MULTI_TRANSFER:
-                    raise execution_failed(f"insufficient funds for token {token.decode()}")
+            egld = sum(amount for token, _, amount in esdt if token == EGLD_IN_MULTI_TRANSFER)
+            if egld and egld > _committed_balance(tx, world, caller):
+                # The built-in runs against the state as it was before the transaction: EGLD the
+                # caller received during it does not count yet.
+                raise execution_failed(f"insufficient funds for token {EGLD_IN_MULTI_TRANSFER.decode()}")
             move_funds(world, caller, destination, pending.value, esdt)
             # The built-in's log stays even when the call it carries fails (its transfer is undone).
             tx.logs.append(esdt_transfer_log(caller, destination, esdt, "AsyncCall", original))
@@ -106,6 +106,12 @@ def _run_call(vm: "WasmVM", world: "World", caller: bytes, pending: PendingCall,
         del tx.return_data[data_mark:]
         del tx.logs[log_mark:]
     return outcome, destination
+
+
+def _committed_balance(tx: Transaction, world: "World", address: bytes) -> int:
+    accounts = tx.committed if tx.committed is not None else world.accounts
+    account = accounts.get(address)
+    return account.balance if account is not None else 0
 
 
 def _number(value: int) -> bytes:

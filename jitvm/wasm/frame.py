@@ -55,6 +55,7 @@ class Transaction:
     logs: list[LogEntry] = field(default_factory=list)
     storage_cache: set[tuple[bytes, bytes]] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)  # messages of inner calls that failed
+    committed: dict | None = None  # the accounts as they were before the transaction (what built-ins see)
     hash: bytes = bytes(32)
 
 

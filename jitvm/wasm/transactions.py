@@ -48,6 +48,7 @@ def call_contract(vm: WasmVM, world: World, call: CallInput, gas_price: int = 0)
     tx = _transaction(world, call)
     _pay_fee(world, call.caller, call.gas, gas_price)
     snapshot = world.snapshot()
+    tx.committed = snapshot
     failed = _transfer(world, call)
     if failed is None:
         if call.function in RESERVED_FUNCTIONS:
