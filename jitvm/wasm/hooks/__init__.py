@@ -31,5 +31,7 @@ def hook(name: str, cost: str):
 
 
 def load_all() -> dict[str, Hook]:
-    from jitvm.wasm.hooks import arguments, bigint, buffers, calls, context, crypto, maps, payments, storage  # noqa: F401
+    from jitvm.wasm.hooks import (  # noqa: F401
+        arguments, bigint, buffers, calls, context, crypto, maps, payments, storage, tokens,
+    )
     return HOOKS

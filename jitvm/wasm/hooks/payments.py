@@ -55,13 +55,6 @@ def bigint_get_esdt_external_balance(frame, address_offset, token_offset, token_
     frame.bigints[destination] = account.esdt.get((token, nonce), 0) if account else 0
 
 
-@hook("getCurrentESDTNFTNonce", "StorageLoad")
-def get_current_esdt_nft_nonce(frame, address_offset, token_offset, token_length):
-    frame.read(address_offset, 32)
-    frame.read(token_offset, token_length)
-    return 0
-
-
 @hook("validateTokenIdentifier", "GetArgument")
 def validate_token_identifier(frame, handle):
     return int(_TOKEN_ID.fullmatch(frame.buffer(handle)) is not None)
