@@ -71,7 +71,8 @@ def _run_call(vm: "WasmVM", world: "World", caller: bytes, pending: PendingCall,
     to an ESDT transfer built-in moves the tokens, logged as that built-in, then runs the function
     it names on the real destination with them as payment."""
     from jitvm.wasm.hooks.calls import (
-        EGLD_IN_MULTI_TRANSFER, ESDT_TRANSFERS, decode_esdt_transfer, esdt_transfer_log, move_funds,
+        EGLD_IN_MULTI_TRANSFER, ESDT_TRANSFERS, UPGRADE_FUNCTION, decode_esdt_transfer, esdt_transfer_log, move_funds,
+        run_upgrade,
     )
 
     destination, function, arguments, esdt = pending.destination, pending.function, list(pending.arguments), []
@@ -93,12 +94,17 @@ def _run_call(vm: "WasmVM", world: "World", caller: bytes, pending: PendingCall,
         else:
             if function not in BUILTINS:  # a built-in logs what it does itself
                 tx.logs.append(LogEntry(caller, b"transferValueOnly", [_number(pending.value), destination],
-                                        [b"AsyncCall", function.encode(), *arguments]))
+                                        [pending.call_type, function.encode(), *arguments]))
             move_funds(world, caller, destination, pending.value, esdt)
         code = world.account(destination).code
         call = CallInput(caller, destination, function, arguments, pending.value, esdt, gas)
         runs = function and (code or function in BUILTINS)
-        outcome = vm.run(world, call, code, function, tx) if runs else CallResult(ReturnCode.OK, gas_remaining=gas)
+        if function == UPGRADE_FUNCTION:
+            outcome = run_upgrade(world, vm, caller, destination, pending.value, arguments, gas, tx)
+        elif runs:
+            outcome = vm.run(world, call, code, function, tx)
+        else:
+            outcome = CallResult(ReturnCode.OK, gas_remaining=gas)
     except CallEnded as ended:
         outcome = CallResult(ended.code, ended.message)
     if not outcome.ok:

@@ -42,6 +42,7 @@ class PendingCall:
     error_callback: str = ""
     callback_gas: int = 0
     closure: bytes = b""
+    call_type: bytes = b"AsyncCall"  # how its transfer log names it
 
 
 @dataclass(slots=True)

@@ -317,6 +317,9 @@ def managed_create_async_call(frame, destination_handle, value_handle, function_
     _check_async_allowed(frame)
     if any(p.legacy for p in frame.pending):
         raise execution_failed("async call is not allowed at this location")
+    if not frame.buffer(function_handle):
+        # MultiversX builds the call's data from the function name and cannot parse an empty one.
+        raise execution_failed("tokenize failed")
     success = frame.read(success_offset, success_length).decode(errors="replace")
     error = frame.read(error_offset, error_length).decode(errors="replace")
     if success or error:
@@ -437,37 +440,47 @@ def _code_of(frame, address_handle: int) -> bytes:
     return source.code
 
 
-def _upgrade(frame, destination: bytes, gas: int, value: int, code: bytes, arguments: list[bytes]) -> None:
-    world = frame.world
+UPGRADE_FUNCTION = "upgradeContract"
+
+
+def _upgrade(frame, destination: bytes, gas: int, value: int, code: bytes, metadata: bytes,
+             arguments: list[bytes]) -> None:
+    """Upgrading another contract is a legacy asynchronous call of `upgradeContract` on it, as on
+    MultiversX: this contract stops here, the upgrade runs, then `callBack` gets its outcome."""
+    _check_async_allowed(frame)
+    if frame.pending:
+        raise execution_failed("async call is not allowed at this location")
+    frame.pending.append(PendingCall(destination, value, UPGRADE_FUNCTION, [code, metadata, *arguments], 0,
+                                     legacy=True, callback_gas=_gas_locked_for_callback(frame),
+                                     call_type=b"UpgradeFromSource"))
+    raise AsyncBreak()
+
+
+def run_upgrade(world, vm, caller: bytes, destination: bytes, value: int, arguments: list[bytes], gas: int,
+                tx) -> CallResult:
+    """The upgrade itself, on the destination: its new code and metadata, then its `upgrade` endpoint."""
     target = world.accounts.get(destination)
     if target is None or not target.code:
-        raise execution_failed("contract not found")
-    if target.owner != frame.input.recipient:
-        raise execution_failed("upgrade not allowed")
-    gas = max(0, min(gas, frame.gas_left())) if gas > 0 else frame.gas_left()
-    frame.use_gas(gas)
-    snapshot = world.snapshot()
-    transfer_log(frame, frame.input.recipient, destination, value, [], "UpgradeFromSource", "upgradeContract", [])
-    move_funds(world, frame.input.recipient, destination, value, [])
-    target = world.accounts[destination]
+        return CallResult(ReturnCode.EXECUTION_FAILED, "contract not found")
+    if target.owner != caller:
+        return CallResult(ReturnCode.EXECUTION_FAILED, "upgrade not allowed")
+    if len(arguments) < 2:
+        return CallResult(ReturnCode.EXECUTION_FAILED, "invalid upgrade arguments")
+    code, metadata, *rest = arguments
     target.code = code
-    result = frame.vm.run(world, CallInput(frame.input.recipient, destination, "upgrade", arguments, value, [], gas),
-                          code, "upgrade", frame.tx)
-    frame.set_gas_left(frame.gas_left() + result.gas_remaining)
-    if not result.ok:
-        world.restore(snapshot)
-        raise _fail_like_a_child(result)
+    target.code_metadata = metadata
+    return vm.run(world, CallInput(caller, destination, UPGRADE_FUNCTION, rest, value, [], gas), code, "upgrade", tx)
 
 
 @hook("managedUpgradeContract", "CreateContract")
 def managed_upgrade_contract(frame, destination_handle, gas, value_handle, code_handle, metadata_handle,
                              arguments_handle, result_handle):
     _upgrade(frame, frame.buffer(destination_handle), gas, frame.bigint(value_handle), frame.buffer(code_handle),
-             frame.buffer_vector(arguments_handle))
+             frame.buffer(metadata_handle), frame.buffer_vector(arguments_handle))
 
 
 @hook("managedUpgradeFromSourceContract", "CreateContract")
 def managed_upgrade_from_source_contract(frame, destination_handle, gas, value_handle, source_handle, metadata_handle,
                                          arguments_handle, result_handle):
     _upgrade(frame, frame.buffer(destination_handle), gas, frame.bigint(value_handle), _code_of(frame, source_handle),
-             frame.buffer_vector(arguments_handle))
+             frame.buffer(metadata_handle), frame.buffer_vector(arguments_handle))
