@@ -36,6 +36,10 @@ def run_pending(vm: "WasmVM", world: "World", caller_call: CallInput, caller_cod
         gas = max(0, gas_left - pending.callback_gas) if pending.legacy else pending.gas
         if pending.legacy:
             gas_left = 0
+        if _in_another_shard(world, pending):
+            _send_out(world, caller, pending)
+            gas_left += gas if not pending.legacy else 0
+            continue
         outcome, destination = _run_call(vm, world, caller, pending, gas, tx)
         if not outcome.ok:
             tx.errors.append(outcome.message)
@@ -63,6 +67,19 @@ def run_pending(vm: "WasmVM", world: "World", caller_call: CallInput, caller_cod
     result.pending = []
     result.gas_remaining = gas_left
     return result
+
+
+def _in_another_shard(world: "World", pending: PendingCall) -> bool:
+    """A destination the world does not hold lives in another shard (as in MultiversX's scenario
+    world): the call leaves as an outgoing transfer, and its callback would come in a later block."""
+    return pending.destination not in world.accounts and pending.function not in BUILTINS
+
+
+def _send_out(world: "World", caller: bytes, pending: PendingCall) -> None:
+    from jitvm.wasm.hooks.calls import call_data, move_funds
+
+    move_funds(world, caller, pending.destination, pending.value, [])
+    world.account(pending.destination).async_call_data = call_data(pending.function, pending.arguments)
 
 
 def _run_call(vm: "WasmVM", world: "World", caller: bytes, pending: PendingCall, gas: int,

@@ -93,7 +93,7 @@ def _run_steps(run: _Run, steps: list, path: Path, depth: int) -> None:
             elif kind == "setState":
                 _set_state(run.world, step, base)
             elif kind in ("scCall", "scQuery", "scDeploy"):
-                result = _transaction(run, kind, step["tx"], base)
+                result = _transaction(run, kind, step["tx"], base, str(step.get("id") or step.get("txId") or ""))
                 expect = step.get("expect")
                 if expect is not None:
                     run.gas_checks += _check_result(expect, result, base, label)
@@ -212,7 +212,7 @@ def _esdt_instances(holding, base: Path) -> list[tuple[int, int]]:
 # -- transactions ------------------------------------------------------------------------------------
 
 
-def _transaction(run: _Run, kind: str, tx: dict, base: Path) -> CallResult:
+def _transaction(run: _Run, kind: str, tx: dict, base: Path, tx_id: str = "") -> CallResult:
     arguments = [interpret(argument, base) for argument in tx.get("arguments", [])]
     value = as_int(tx.get("egldValue", tx.get("value", "0")), base)
     esdt = _esdt_payments(tx, base)
@@ -229,7 +229,9 @@ def _transaction(run: _Run, kind: str, tx: dict, base: Path) -> CallResult:
         result, _ = deploy_contract(run.vm, world, call, interpret(tx["contractCode"], base), gas_price)
         return result
     call = CallInput(sender, interpret(tx["to"], base), tx["function"], arguments, value, esdt, gas_limit)
-    return call_contract(run.vm, world, call, gas_price)
+    # MultiversX's scenario runner names a step's transaction by its id, padded with dots.
+    tx_hash = tx_id.encode()[:32].ljust(32, b".") if tx_id else None
+    return call_contract(run.vm, world, call, gas_price, tx_hash)
 
 
 def _esdt_payments(tx: dict, base: Path) -> list[tuple[bytes, int, int]]:
@@ -310,7 +312,8 @@ def _check_state(world: World, accounts: dict, base: Path, label: str) -> None:
             wanted = fields.get(field_name, ANY)
             if wanted != ANY and as_int(wanted, base) != actual:
                 raise CheckFailed(f"{name} {field_name} {actual}, expected {as_int(wanted, base)}")
-        for field_name, actual in (("code", account.code), ("owner", account.owner), ("username", account.username)):
+        for field_name, actual in (("code", account.code), ("owner", account.owner), ("username", account.username),
+                                   ("asyncCallData", account.async_call_data)):
             wanted = fields.get(field_name, ANY)
             if wanted != ANY and interpret(wanted, base) != actual:
                 raise CheckFailed(f"{name} {field_name} differs")

@@ -44,8 +44,10 @@ def _transaction(world: World, call: CallInput) -> Transaction:
     return Transaction(hash=keccak256(call.caller + nonce.to_bytes(8, "big") + call.recipient + call.function.encode()))
 
 
-def call_contract(vm: WasmVM, world: World, call: CallInput, gas_price: int = 0) -> CallResult:
+def call_contract(vm: WasmVM, world: World, call: CallInput, gas_price: int = 0, tx_hash: bytes | None = None) -> CallResult:
     tx = _transaction(world, call)
+    if tx_hash is not None:
+        tx.hash = tx_hash
     _pay_fee(world, call.caller, call.gas, gas_price)
     snapshot = world.snapshot()
     tx.committed = snapshot

@@ -25,6 +25,7 @@ class Account:
     esdt_frozen: set[bytes] = field(default_factory=set)  # token ids this account may not send
     esdt_last_nonce: dict[bytes, int] = field(default_factory=dict)  # token id -> last NFT nonce it created
     esdt_metadata: dict[tuple[bytes, int], "NftMetadata"] = field(default_factory=dict)  # of the NFTs it holds
+    async_call_data: bytes = b""  # the data of the last asynchronous call sent to it from another shard
 
 
 @dataclass(slots=True)

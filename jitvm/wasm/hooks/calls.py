@@ -118,6 +118,11 @@ def move_funds(world, sender: bytes, destination: bytes, value: int, esdt) -> No
             target.esdt_metadata.setdefault((token, nonce), copy.deepcopy(source.esdt_metadata[(token, nonce)]))
 
 
+def call_data(function: str, arguments) -> bytes:
+    """A call as transaction data: the function, then each argument in hex, joined by '@'."""
+    return b"@".join([function.encode(), *(argument.hex().encode() for argument in arguments)])
+
+
 def _call_type_towards(frame, destination: bytes, default: str) -> str:
     """A transfer to the contract that called this one is a back transfer."""
     if destination == frame.input.caller and frame.world.account(destination).code:
@@ -235,6 +240,9 @@ def _transfer_execute(frame, destination: bytes, value: int, esdt, gas: int, fun
         call_type = _call_type_towards(frame, destination, "DirectCall")
         transfer_log(frame, sender, destination, value, esdt, call_type, "" if not esdt else function, [])
         move_funds(world, sender, destination, value, esdt)
+        if function and not code:
+            # The data reaches the account unexecuted; MultiversX's scenario world keeps it.
+            world.account(destination).async_call_data = call_data(function, arguments)
         if call_type == "BackTransfer":
             egld, tokens = frame.sent_back
             frame.sent_back = (egld + value, tokens + list(esdt))
