@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from jitvm.cli.wasm import collect, stale_reason
+from jitvm.errors import InputError
 from jitvm.wasm.scenario import run_scenario
 from tests.conftest import fixture_path
 
@@ -71,7 +72,10 @@ def test_whole_suite_tally():
         if stale_reason(path):
             skipped += 1
             continue
-        passed += run_scenario(path, vm_cache=_VMS).passed
+        try:
+            passed += run_scenario(path, vm_cache=_VMS).passed
+        except InputError:  # a step kind or value jitvm does not read yet: a failure like any other
+            pass
     assert skipped == 18
     assert passed >= PASSING_AT_LEAST
 
