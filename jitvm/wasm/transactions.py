@@ -8,7 +8,7 @@ from jitvm.hashing import keccak256
 from jitvm.wasm.frame import CallInput, Transaction
 from jitvm.wasm.outcome import CallResult, LogEntry, ReturnCode
 from jitvm.wasm.vm import MAX_GAS, RESERVED_FUNCTIONS, WasmVM
-from jitvm.wasm.world import Account, World
+from jitvm.wasm.world import Account, World, move_esdt
 
 WASM_VM_TYPE = b"\x05\x00"
 
@@ -32,8 +32,7 @@ def _transfer(world: World, call: CallInput) -> CallResult | None:
         held = sender.esdt.get((token, nonce), 0)
         if held < amount:
             return CallResult(ReturnCode.OUT_OF_FUNDS, "insufficient funds")
-        sender.esdt[(token, nonce)] = held - amount
-        recipient.esdt[(token, nonce)] = recipient.esdt.get((token, nonce), 0) + amount
+        move_esdt(sender, recipient, token, nonce, amount)
     return None
 
 

@@ -28,6 +28,16 @@ class Account:
     async_call_data: bytes = b""  # the data of the last asynchronous call sent to it from another shard
 
 
+def move_esdt(source: Account, target: Account, token: bytes, nonce: int, amount: int) -> None:
+    """Move `amount` of a token instance (the caller checked the balance); an NFT's metadata goes
+    with it."""
+    source.esdt[(token, nonce)] -= amount
+    target.esdt[(token, nonce)] = target.esdt.get((token, nonce), 0) + amount
+    metadata = source.esdt_metadata.get((token, nonce))
+    if metadata is not None and (token, nonce) not in target.esdt_metadata:
+        target.esdt_metadata[(token, nonce)] = copy.deepcopy(metadata)
+
+
 @dataclass(slots=True)
 class BlockInfo:
     nonce: int = 0

@@ -4,13 +4,12 @@ asynchronous calls (legacy `asyncCall`, which stops the caller, and promises).""
 
 from __future__ import annotations
 
-import copy
-
 from jitvm.wasm.builtins import BUILTINS
 from jitvm.wasm.frame import CallInput, PendingCall
 from jitvm.wasm.hooks import hook
 from jitvm.wasm.outcome import AsyncBreak, CallEnded, CallResult, LogEntry, ReturnCode, execution_failed
 from jitvm.wasm.values import unsigned_bytes
+from jitvm.wasm.world import move_esdt
 
 
 def _payments(frame, handle: int) -> list[tuple[bytes, int, int]]:
@@ -112,10 +111,7 @@ def move_funds(world, sender: bytes, destination: bytes, value: int, esdt) -> No
         held = source.esdt.get((token, nonce), 0)
         if amount < 0 or held < amount:
             raise execution_failed("insufficient funds")
-        source.esdt[(token, nonce)] = held - amount
-        target.esdt[(token, nonce)] = target.esdt.get((token, nonce), 0) + amount
-        if (token, nonce) in source.esdt_metadata:
-            target.esdt_metadata.setdefault((token, nonce), copy.deepcopy(source.esdt_metadata[(token, nonce)]))
+        move_esdt(source, target, token, nonce, amount)
 
 
 def call_data(function: str, arguments) -> bytes:
