@@ -9,9 +9,11 @@ _TOKEN_ID = re.compile(rb"[A-Z0-9]{3,10}-[a-f0-9]{6}")
 
 
 def _first(frame):
-    if not frame.input.esdt:
-        raise execution_failed("invalid token index")
-    return frame.input.esdt[0]
+    """The call's one ESDT payment, or an empty one (no token, nonce 0, amount 0) when it has
+    none, as MultiversX's single-payment hooks read it; more than one is an error there."""
+    if len(frame.input.esdt) > 1:
+        raise execution_failed("too many ESDT transfers")
+    return frame.input.esdt[0] if frame.input.esdt else (b"", 0, 0)
 
 
 @hook("getNumESDTTransfers", "GetCallValue")
