@@ -104,7 +104,8 @@ def _run_steps(run: _Run, steps: list, path: Path, depth: int) -> None:
                          as_int(tx.get("gasLimit", "0"), base), as_int(tx.get("gasPrice", "0"), base))
             elif kind == "validatorReward":
                 tx = step["tx"]
-                run.world.account(interpret(tx["to"], base)).balance += as_int(tx["value"], base)
+                _validator_reward(run.world.account(interpret(tx["to"], base)),
+                                  as_int(tx.get("egldValue", tx.get("value")), base))
             elif kind == "checkState":
                 _check_state(run.world, step.get("accounts", {}), base, label)
             elif kind in ("dumpState",):
@@ -118,6 +119,14 @@ def _run_steps(run: _Run, steps: list, path: Path, depth: int) -> None:
 
 
 # -- state ------------------------------------------------------------------------------------------
+
+CUMULATED_REWARDS_KEY = b"ELRONDreward"  # where the protocol adds up an account's validator rewards
+
+
+def _validator_reward(account: Account, value: int) -> None:
+    account.balance += value
+    total = int.from_bytes(account.storage.get(CUMULATED_REWARDS_KEY, b""), "big") + value
+    account.storage[CUMULATED_REWARDS_KEY] = total.to_bytes((total.bit_length() + 7) // 8, "big")
 
 
 def _set_state(world: World, step: dict, base: Path) -> None:

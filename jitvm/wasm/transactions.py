@@ -11,6 +11,7 @@ from jitvm.wasm.vm import MAX_GAS, RESERVED_FUNCTIONS, WasmVM
 from jitvm.wasm.world import Account, World, move_esdt
 
 WASM_VM_TYPE = b"\x05\x00"
+EGLD_IN_MULTI_TRANSFER = b"EGLD-000000"  # how a multi-transfer carries EGLD among ESDT payments
 
 
 def _pay_fee(world: World, sender: bytes, gas_limit: int, gas_price: int) -> Account:
@@ -29,6 +30,12 @@ def _transfer(world: World, call: CallInput) -> CallResult | None:
         sender.balance -= call.value
         recipient.balance += call.value
     for token, nonce, amount in call.esdt:
+        if token == EGLD_IN_MULTI_TRANSFER:  # EGLD carried among the ESDT payments
+            if sender.balance < amount:
+                return CallResult(ReturnCode.OUT_OF_FUNDS, "failed transfer (insufficient funds)")
+            sender.balance -= amount
+            recipient.balance += amount
+            continue
         held = sender.esdt.get((token, nonce), 0)
         if held < amount:
             return CallResult(ReturnCode.OUT_OF_FUNDS, "insufficient funds")

@@ -234,7 +234,7 @@ def _transfer_execute(frame, destination: bytes, value: int, esdt, gas: int, fun
     code = world.account(destination).code
     if not function or (not code and function not in BUILTINS):
         call_type = _call_type_towards(frame, destination, "DirectCall")
-        transfer_log(frame, sender, destination, value, esdt, call_type, "" if not esdt else function, [])
+        transfer_log(frame, sender, destination, value, esdt, call_type, function, [])
         move_funds(world, sender, destination, value, esdt)
         if function and not code:
             # The data reaches the account unexecuted; MultiversX's scenario world keeps it.

@@ -18,6 +18,11 @@ def managed_owner_address(frame, destination):
     frame.buffers[destination] = frame.world.account(frame.input.recipient).owner
 
 
+@hook("getOwnerAddress", "GetOwnerAddress")
+def get_owner_address(frame, offset):
+    frame.write(offset, frame.world.account(frame.input.recipient).owner)
+
+
 @hook("bigIntGetExternalBalance", "BigIntGetExternalBalance")
 def bigint_get_external_balance(frame, address_offset, destination):
     address = frame.read(address_offset, 32)
