@@ -141,6 +141,8 @@ def _set_state(world: World, step: dict, base: Path) -> None:
             account.code = interpret(fields["code"], base)
         if "owner" in fields:
             account.owner = interpret(fields["owner"], base)
+        if "codeMetadata" in fields:
+            account.code_metadata = interpret(fields["codeMetadata"], base)
         if "username" in fields:
             account.username = interpret(fields["username"], base)
         for storage_key, value in fields.get("storage", {}).items():
@@ -322,7 +324,8 @@ def _check_state(world: World, accounts: dict, base: Path, label: str) -> None:
             if wanted != ANY and as_int(wanted, base) != actual:
                 raise CheckFailed(f"{name} {field_name} {actual}, expected {as_int(wanted, base)}")
         for field_name, actual in (("code", account.code), ("owner", account.owner), ("username", account.username),
-                                   ("asyncCallData", account.async_call_data)):
+                                   ("asyncCallData", account.async_call_data),
+                                   ("codeMetadata", account.code_metadata)):
             wanted = fields.get(field_name, ANY)
             if wanted != ANY and interpret(wanted, base) != actual:
                 raise CheckFailed(f"{name} {field_name} differs")

@@ -70,9 +70,6 @@ class World:
         self.accounts = snapshot
 
     def shard_of(self, address: bytes) -> int:
-        """MultiversX's shard of an address: its last byte, masked to the shard count."""
-        shards = self.number_of_shards
-        mask_high = (1 << max(1, (shards - 1).bit_length())) - 1
-        mask_low = mask_high >> 1
-        shard = address[-1] & mask_high
-        return shard if shard < shards else address[-1] & mask_low
+        """The shard of an address as MultiversX's scenario world computes it: its last byte modulo
+        the number of shards."""
+        return address[-1] % self.number_of_shards if address else 0

@@ -390,7 +390,7 @@ def get_original_tx_hash(frame, offset):
     frame.write(offset, frame.tx.hash)
 
 
-def _deploy(frame, gas: int, value: int, code: bytes, arguments: list[bytes], address_handle: int,
+def _deploy(frame, gas: int, value: int, code: bytes, metadata: bytes, arguments: list[bytes], address_handle: int,
             result_handle: int) -> int:
     from jitvm.wasm.transactions import mock_contract_address
     from jitvm.wasm.world import Account
@@ -406,7 +406,7 @@ def _deploy(frame, gas: int, value: int, code: bytes, arguments: list[bytes], ad
     gas = max(0, min(gas, frame.gas_left())) if gas > 0 else frame.gas_left()
     frame.use_gas(gas)
     snapshot = world.snapshot()
-    world.accounts[address] = Account(code=code, owner=creator)
+    world.accounts[address] = Account(code=code, owner=creator, code_metadata=metadata)
     try:
         move_funds(world, creator, address, value, [])
     except CallEnded:
@@ -425,7 +425,7 @@ def _deploy(frame, gas: int, value: int, code: bytes, arguments: list[bytes], ad
 @hook("managedCreateContract", "CreateContract")
 def managed_create_contract(frame, gas, value_handle, code_handle, metadata_handle, arguments_handle, address_handle,
                             result_handle):
-    return _deploy(frame, gas, frame.bigint(value_handle), frame.buffer(code_handle),
+    return _deploy(frame, gas, frame.bigint(value_handle), frame.buffer(code_handle), frame.buffer(metadata_handle),
                    frame.buffer_vector(arguments_handle), address_handle, result_handle)
 
 
@@ -433,7 +433,7 @@ def managed_create_contract(frame, gas, value_handle, code_handle, metadata_hand
 def managed_deploy_from_source_contract(frame, gas, value_handle, source_handle, metadata_handle, arguments_handle,
                                         address_handle, result_handle):
     return _deploy(frame, gas, frame.bigint(value_handle), _code_of(frame, source_handle),
-                   frame.buffer_vector(arguments_handle), address_handle, result_handle)
+                   frame.buffer(metadata_handle), frame.buffer_vector(arguments_handle), address_handle, result_handle)
 
 
 def _code_of(frame, address_handle: int) -> bytes:
