@@ -1,6 +1,7 @@
 """What a contract may ask about itself, other accounts and the block."""
 
 from jitvm.wasm.hooks import hook
+from jitvm.wasm.outcome import execution_failed
 
 
 @hook("managedSCAddress", "GetSCAddress")
@@ -84,4 +85,24 @@ def get_prev_block_epoch(frame):
 @hook("managedGetCodeMetadata", "GetCodeMetadata")
 def managed_get_code_metadata(frame, address_handle, destination):
     account = frame.world.accounts.get(frame.buffer(address_handle))
-    frame.buffers[destination] = account.code_metadata if account else b""
+    if account is None:
+        raise execution_failed("account not found")
+    frame.buffers[destination] = account.code_metadata
+
+
+@hook("managedGetBlockRandomSeed", "GetBlockRandomSeed")
+def managed_get_block_random_seed(frame, destination):
+    frame.buffers[destination] = frame.world.current_block.random_seed
+
+
+@hook("managedGetPrevBlockRandomSeed", "GetBlockRandomSeed")
+def managed_get_prev_block_random_seed(frame, destination):
+    frame.buffers[destination] = frame.world.previous_block.random_seed
+
+
+@hook("managedIsBuiltinFunction", "IsBuiltinFunction")
+def managed_is_builtin_function(frame, name_handle):
+    from jitvm.wasm.builtins import BUILTINS
+    from jitvm.wasm.hooks.calls import ESDT_TRANSFERS
+    name = frame.buffer(name_handle).decode(errors="replace")
+    return int(name in BUILTINS or name in ESDT_TRANSFERS)
