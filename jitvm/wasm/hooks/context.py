@@ -84,9 +84,10 @@ def get_prev_block_epoch(frame):
 
 @hook("managedGetCodeMetadata", "GetCodeMetadata")
 def managed_get_code_metadata(frame, address_handle, destination):
-    account = frame.world.accounts.get(frame.buffer(address_handle))
+    address = frame.buffer(address_handle)
+    account = frame.world.accounts.get(address)
     if account is None:
-        raise execution_failed("account not found")
+        raise execution_failed(f"account not found: {address.hex()}")
     frame.buffers[destination] = account.code_metadata
 
 
