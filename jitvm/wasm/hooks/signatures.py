@@ -54,7 +54,7 @@ def _verify_secp256k1(frame, key_handle, message_handle, signature_handle, hash_
     digest = _digest(frame.buffer(message_handle), hash_type)
     if not _ecdsa_holds(ec.SECP256K1(), frame.buffer(key_handle), digest, frame.buffer(signature_handle)):
         raise execution_failed("secp256k1 verify error")
-    return 1
+    return 0
 
 
 @hook("managedVerifySecp256k1", "VerifySecp256k1")
