@@ -61,7 +61,7 @@ class Transaction:
 
 
 class Frame:
-    __slots__ = ("vm", "world", "input", "bigints", "buffers", "maps", "tx", "caller", "store", "pending",
+    __slots__ = ("vm", "world", "input", "bigints", "bigfloats", "buffers", "maps", "tx", "caller", "store", "pending",
                  "closure", "back_transfers", "sent_back", "gas_counter", "memory")
 
     def __init__(self, vm: "WasmVM", world: "World", call: CallInput, store, tx: Transaction,
@@ -72,6 +72,7 @@ class Frame:
         self.bigints: dict[int, int] = {}
         self.buffers: dict[int, bytes] = {}
         self.maps: dict[int, dict[bytes, bytes]] = {}
+        self.bigfloats: dict = {}  # handle -> jitvm.wasm.bigfloat.BigFloat
         self.tx = tx
         self.caller = None  # the wasmtime Caller of the hook being served
         self.store = store

@@ -32,6 +32,6 @@ def hook(name: str, cost: str):
 
 def load_all() -> dict[str, Hook]:
     from jitvm.wasm.hooks import (  # noqa: F401
-        arguments, bigint, buffers, calls, context, crypto, maps, payments, signatures, storage, tokens,
+        arguments, bigfloats, bigint, buffers, calls, context, crypto, maps, payments, signatures, storage, tokens,
     )
     return HOOKS
