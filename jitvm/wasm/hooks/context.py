@@ -1,5 +1,7 @@
 """What a contract may ask about itself, other accounts and the block."""
 
+import hashlib
+
 from jitvm.wasm.hooks import hook
 from jitvm.wasm.outcome import execution_failed
 
@@ -65,6 +67,25 @@ def is_smart_contract(frame, address_offset):
 @hook("getPrevBlockTimestamp", "GetBlockTimeStamp")
 def get_prev_block_timestamp(frame):
     return frame.world.previous_block.timestamp
+
+
+# Scenarios give block timestamps in seconds; the millisecond hooks read them scaled.
+@hook("getBlockTimestampMs", "GetBlockTimeStamp")
+def get_block_timestamp_ms(frame):
+    return frame.world.current_block.timestamp * 1000
+
+
+@hook("getPrevBlockTimestampMs", "GetBlockTimeStamp")
+def get_prev_block_timestamp_ms(frame):
+    return frame.world.previous_block.timestamp * 1000
+
+
+@hook("managedGetCodeHash", "GetCodeHash")
+def managed_get_code_hash(frame, address_handle, destination):
+    """The BLAKE2b-256 hash of an account's code, as MultiversX keeps it (empty code: no hash)."""
+    account = frame.world.accounts.get(frame.buffer(address_handle))
+    code = account.code if account is not None else b""
+    frame.buffers[destination] = hashlib.blake2b(code, digest_size=32).digest() if code else b""
 
 
 @hook("getPrevBlockNonce", "GetBlockNonce")
