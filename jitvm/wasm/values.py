@@ -13,7 +13,8 @@
     "true" "false"     1 and empty
     "a|b"              concatenation (binds loosest)
 
-A JSON list or object stands for the concatenation of its values.
+A JSON list stands for the concatenation of its values, an object for that of its values in the
+order of their keys.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ def interpret(value, base: Path | None = None) -> bytes:
     """The bytes a scenario value expression stands for; `base` resolves file: and mxsc: paths."""
     if isinstance(value, list):
         return b"".join(interpret(item, base) for item in value)
-    if isinstance(value, dict):
-        return b"".join(interpret(item, base) for item in value.values())
+    if isinstance(value, dict):  # the fields in the order of their keys, as the format defines
+        return b"".join(interpret(value[key], base) for key in sorted(value))
     if not isinstance(value, str):
         raise InputError("scenario value", f"expected a string, list or object, got {value!r}")
     parts = value.split("|")

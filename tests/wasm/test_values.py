@@ -24,6 +24,7 @@ def test_values(text, expected):
 def test_lists_and_maps_concatenate():
     assert interpret(["u8:1", ["u8:2", "u8:3"]]) == b"\x01\x02\x03"
     assert interpret({"a": "u8:1", "b": "str:x"}) == b"\x01x"
+    assert interpret({"2-b": "str:x", "1-a": "u8:1"}) == b"\x01x"  # fields in the order of their keys
 
 
 @pytest.mark.parametrize("text", ["0xzz", "nope", "u8:256", "address:x#1234"])
