@@ -59,7 +59,8 @@ def run_pending(vm: "WasmVM", world: "World", caller_call: CallInput, caller_cod
         callback_gas = outcome.gas_remaining + pending.callback_gas
         snapshot = world.snapshot()
         back = vm.run(world, CallInput(destination, caller, callback, arguments, egld_back, list(esdt_back), callback_gas),
-                      caller_code, callback, tx, closure=pending.closure or b"")
+                      caller_code, callback, tx, closure=pending.closure or b"",
+                      back_transfers=(egld_back, list(esdt_back)))
         if not back.ok:
             world.restore(snapshot)
             tx.errors.append(back.message)

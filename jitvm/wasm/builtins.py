@@ -43,6 +43,7 @@ def _set_user_name(world, sender, destination, arguments, logs):
     if not arguments:
         raise execution_failed("invalid arguments to SetUserName")
     world.account(destination).username = arguments[0]
+    logs.append(LogEntry(destination, b"SetUserName", [b""], []))
 
 
 def _delete_user_name(world, sender, destination, arguments, logs):

@@ -85,7 +85,7 @@ class WasmVM:
     # -- running -----------------------------------------------------------------------------------
 
     def run(self, world: World, call: CallInput, code: bytes, function: str, tx: Transaction | None = None,
-            closure: bytes | None = None) -> CallResult:
+            closure: bytes | None = None, back_transfers: tuple[int, list] | None = None) -> CallResult:
         """Run `function` of `code` for `call` on a new instance, then the asynchronous calls it
         registered. Never raises for anything the contract does: every way it can end is a
         CallResult. On failure the return data and logs it added are dropped (the caller restores
@@ -100,7 +100,7 @@ class WasmVM:
             except CallEnded as ended:
                 del tx.logs[log_mark:]
                 return CallResult(ended.code, ended.message)
-        result = self._run_endpoint(world, call, code, function, tx, closure)
+        result = self._run_endpoint(world, call, code, function, tx, closure, back_transfers)
         if result.ok and result.pending:
             from jitvm.wasm.asynchronous import run_pending
             result = run_pending(self, world, call, code, tx, result)
@@ -113,7 +113,7 @@ class WasmVM:
         return result
 
     def _run_endpoint(self, world: World, call: CallInput, code: bytes, function: str, tx: Transaction,
-                      closure: bytes | None) -> CallResult:
+                      closure: bytes | None, back_transfers: tuple[int, list] | None = None) -> CallResult:
         if len(self.frames) >= MAX_CALL_DEPTH:
             return CallResult(ReturnCode.CALL_STACK_OVERFLOW, "max call depth reached")
         if not code:
@@ -122,6 +122,8 @@ class WasmVM:
         store.set_epoch_deadline(self.deadline_ticks)
         store.set_limits(memory_size=self.memory_limit)
         frame = Frame(self, world, call, store, tx, closure)
+        if back_transfers is not None:  # a callback sees what its call sent back as back transfers
+            frame.back_transfers = back_transfers
         self.frames.append(frame)
         gas = None
         try:

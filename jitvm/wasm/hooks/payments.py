@@ -21,15 +21,26 @@ def get_num_esdt_transfers(frame):
     return len(frame.input.esdt)
 
 
-@hook("managedGetMultiESDTCallValue", "GetCallValue")
-def managed_get_multi_esdt_call_value(frame, destination):
+def _store_payments(frame, destination: int, payments) -> None:
     # Each payment as 16 bytes: a buffer handle for the token id, the nonce (8 bytes big-endian) and
     # a BigInt handle for the amount.
     encoded = b""
-    for token, nonce, amount in frame.input.esdt:
+    for token, nonce, amount in payments:
         encoded += (frame.new_buffer(token).to_bytes(4, "big", signed=True) + nonce.to_bytes(8, "big")
                     + frame.new_bigint(amount).to_bytes(4, "big", signed=True))
     frame.buffers[destination] = encoded
+
+
+@hook("managedGetMultiESDTCallValue", "GetCallValue")
+def managed_get_multi_esdt_call_value(frame, destination):
+    _store_payments(frame, destination, frame.input.esdt)
+
+
+@hook("managedGetAllTransfersCallValue", "GetCallValue")
+def managed_get_all_transfers_call_value(frame, destination):
+    """Every payment of the call, EGLD first (as the multi-transfer token EGLD-000000)."""
+    egld = [(b"EGLD-000000", 0, frame.input.value)] if frame.input.value else []
+    _store_payments(frame, destination, egld + list(frame.input.esdt))
 
 
 @hook("getESDTTokenName", "GetCallValue")
