@@ -47,10 +47,12 @@ def _load(frame, key: bytes, static_cost: str) -> bytes:
     return load_from(frame, frame.input.recipient, key, static_cost)
 
 
-def _store(frame, key: bytes, value: bytes) -> None:
+def _store(frame, key: bytes, value: bytes, vm_protected: bool = False) -> None:
+    """Write the running contract's storage; keys under the protocol's prefix only for the VM's own
+    records (`vm_protected`, as the storage locks)."""
     if frame.input.read_only:
         raise execution_failed("cannot write to storage in a read-only call")
-    if key.startswith(RESERVED_PREFIX):
+    if key.startswith(RESERVED_PREFIX) and not vm_protected:
         raise execution_failed("cannot write to storage under reserved key")
     address = frame.input.recipient
     storage = frame.world.account(address).storage
@@ -215,3 +217,38 @@ def small_int_storage_load_signed(frame, key_offset, key_length):
 def buffer_storage_load_from_address(frame, address_handle, key_handle, destination):
     key = frame.buffer(key_handle)
     frame.buffers[destination] = load_from(frame, frame.buffer(address_handle), key, "StorageLoad")
+
+
+# Storage locks: a timestamp per key, kept by the VM under its own protected prefix.
+TIME_LOCK_PREFIX = RESERVED_PREFIX + b"VM@timelock"
+
+
+@hook("setStorageLock", "Int64StorageStore")
+def set_storage_lock(frame, key_offset, key_length, time_lock):
+    _store(frame, TIME_LOCK_PREFIX + frame.read(key_offset, key_length), unsigned_bytes(max(0, time_lock)),
+           vm_protected=True)
+    return 0
+
+
+def _storage_lock(frame, key_offset, key_length) -> int:
+    # MultiversX charges StorageLoad, then the load itself.
+    frame.use_gas(frame.vm.schedule.api_cost("StorageLoad"))
+    key = TIME_LOCK_PREFIX + frame.read(key_offset, key_length)
+    return int.from_bytes(_load(frame, key, "StorageLoad"), "big")
+
+
+@hook("getStorageLock", "")
+def get_storage_lock(frame, key_offset, key_length):
+    return _storage_lock(frame, key_offset, key_length)
+
+
+@hook("isStorageLocked", "")
+def is_storage_locked(frame, key_offset, key_length):
+    time_lock = _storage_lock(frame, key_offset, key_length)
+    frame.use_gas(frame.vm.schedule.api_cost("GetBlockTimeStamp"))  # it reads the block's time as the hook does
+    return int(time_lock > frame.world.current_block.timestamp)
+
+
+@hook("clearStorageLock", "Int64StorageStore")
+def clear_storage_lock(frame, key_offset, key_length):
+    return set_storage_lock(frame, key_offset, key_length, 0)
