@@ -1,7 +1,9 @@
 """Asynchronous calls, run after the frame that asked for them has returned (same shard): the call,
 then the caller's callback with the outcome (a return-code byte, then the callee's results, or its
-error message). A failed call is undone, and so is a failed callback, each on its own: the
-transaction as a whole still succeeds, as on MultiversX."""
+error message) and, as its payment and back transfers, what the callee sent back. A failed call is
+undone, and so is a failed callback, each on its own: the transaction as a whole still succeeds, as
+on MultiversX. A call to an account the world does not hold goes to another shard: it leaves as an
+outgoing transfer (its data kept as the account's `asyncCallData`) and no callback runs."""
 
 from __future__ import annotations
 
@@ -37,7 +39,10 @@ def run_pending(vm: "WasmVM", world: "World", caller_call: CallInput, caller_cod
         if pending.legacy:
             gas_left = 0
         if _in_another_shard(world, pending):
-            _send_out(world, caller, pending)
+            try:
+                _send_out(world, caller, pending)
+            except CallEnded as ended:
+                tx.errors.append(ended.message)
             gas_left += gas if not pending.legacy else 0
             continue
         outcome, destination = _run_call(vm, world, caller, pending, gas, tx)
