@@ -21,6 +21,7 @@ from jitvm.errors import InputError
 from jitvm.svm import processor
 from jitvm.svm.accounts import Account
 from jitvm.svm.errors import TransactionError
+from jitvm.svm.inner_instructions import inner_instructions_from_trace
 from jitvm.svm.ids import (BPF_LOADER, BPF_LOADER_DEPRECATED, BPF_LOADER_UPGRADEABLE, CLOCK, COMPUTE_BUDGET,
                            EPOCH_REWARDS, EPOCH_SCHEDULE, FEES, INCINERATOR, LAST_RESTART_SLOT, NATIVE_LOADER,
                            RECENT_BLOCKHASHES, RENT, SLOT_HASHES, STAKE_HISTORY, SYSTEM_PROGRAM, SYSVAR_OWNER, base58)
@@ -118,6 +119,16 @@ class TransactionMetadata:
     compute_units_consumed: int
     fee: int
     return_data: tuple[bytes, bytes]
+    trace: tuple = field(default=(0, ()), repr=False)  # (top-level count, instruction trace): inner_instructions
+
+    @property
+    def inner_instructions(self) -> list:
+        """Per top-level instruction that ran, the instructions it invoked (jitvm.svm.inner_instructions),
+        built on first use: most callers never read them."""
+        cached = self.__dict__.get("_inner_instructions")
+        if cached is None:
+            cached = self.__dict__["_inner_instructions"] = inner_instructions_from_trace(*self.trace)
+        return cached
 
 
 @dataclass
@@ -269,7 +280,8 @@ class SVM:
         from solders.signature import Signature
 
         meta = TransactionMetadata(Signature.from_bytes(outcome.signature), list(outcome.logs),
-                                   outcome.compute_units_consumed, outcome.fee, outcome.return_data)
+                                   outcome.compute_units_consumed, outcome.fee, outcome.return_data,
+                                   outcome.trace)
         return TransactionResult(outcome.error, meta)
 
 

@@ -31,6 +31,7 @@ class TransactionOutcome:
     return_data: tuple[bytes, bytes] = (bytes(32), b"")
     post_accounts: dict[bytes, Account] = field(default_factory=dict)  # what to store
     included: bool = False  # recorded in the history (it was executed, successfully or not)
+    trace: tuple = (0, ())  # top-level instruction count, (stack height, frame) of each instruction run
 
 
 class MessageView:
@@ -136,6 +137,7 @@ def process(bank, transaction) -> TransactionOutcome:
     outcome.compute_units_consumed = context.meter.used
     outcome.return_data = context.return_data
     outcome.included = True
+    outcome.trace = (len(message.instructions), context.trace)
     outcome.error = error
     if error is None:
         outcome.post_accounts = {message.keys[i]: accounts[i] for i in range(len(accounts)) if message.writable[i]}
