@@ -9,6 +9,7 @@ import pytest
 pytest.importorskip("solders.litesvm", reason="solders (the peers extra) provides LiteSVM, the oracle")
 
 from solders.keypair import Keypair
+from solders.pubkey import Pubkey
 
 from tests.svm import spl
 from tests.svm.harness import ATA, TOKEN, Pair
@@ -36,5 +37,5 @@ def test_no_inner_instructions_when_the_fee_cannot_be_paid():
     pair = Pair(programs=())
     payer = Keypair()
     pair.fund(payer.pubkey(), 1)
-    result = pair.send(pair.transaction([spl.memo(ATA, b"x")], payer), expect_error=True)
+    result = pair.send(pair.transaction([spl.memo(Pubkey.new_unique(), b"x")], payer), expect_error=True)
     assert result[0] == "InsufficientFundsForFee"
