@@ -276,6 +276,11 @@ class SVM:
         self.sysvars.recent_blockhashes = [(self.blockhash, LAMPORTS_PER_SIGNATURE)]
         self.accounts[RECENT_BLOCKHASHES] = self.sysvars.accounts()[RECENT_BLOCKHASHES]
 
+    def warp_to_slot(self, slot: int) -> None:
+        """Move the clock to `slot` (as LiteSVM does: only the clock sysvar changes)."""
+        self.sysvars.clock.slot = slot
+        self.accounts[CLOCK] = self.sysvars.accounts()[CLOCK]
+
     def _result(self, outcome: processor.TransactionOutcome) -> TransactionResult:
         from solders.signature import Signature
 
