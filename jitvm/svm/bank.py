@@ -299,9 +299,7 @@ def _legacy(transaction):
         legacy = transaction.into_legacy_transaction()
         if legacy is not None:
             return legacy
-        if transaction.message.address_table_lookups:
-            raise InputError("transaction", "address lookup tables are not supported yet")
-        return transaction  # a v0 message without lookups: the same keys, header and instructions
+        return transaction  # a v0 message: its lookups are resolved against the bank's tables
     if isinstance(transaction, (bytes, bytearray)):
         try:
             return _legacy(VersionedTransaction.from_bytes(bytes(transaction)))

@@ -37,9 +37,11 @@ class TransactionOutcome:
 class MessageView:
     """The account flags of a legacy message (solders' Message)."""
 
-    def __init__(self, message):
+    def __init__(self, message, loaded: tuple[list[bytes], list[bytes]] = ([], [])):
         header = message.header
         self.keys = [bytes(address) for address in message.account_keys]
+        self.static_count, self.loaded_writable_count = len(self.keys), len(loaded[0])
+        self.keys += loaded[0] + loaded[1]  # a v0 message's addresses from lookup tables
         self.signed = header.num_required_signatures
         self.readonly_signed = header.num_readonly_signed_accounts
         self.readonly_unsigned = header.num_readonly_unsigned_accounts
@@ -51,10 +53,12 @@ class MessageView:
         self.writable = [self._writable(i, upgradeable_present) for i in range(len(self.keys))]
 
     def _writable(self, index: int, upgradeable_present: bool) -> bool:
-        if index < self.signed:
+        if index >= self.static_count:
+            writable = index - self.static_count < self.loaded_writable_count
+        elif index < self.signed:
             writable = index < self.signed - self.readonly_signed
         else:
-            writable = index - self.signed < len(self.keys) - self.signed - self.readonly_unsigned
+            writable = index - self.signed < self.static_count - self.signed - self.readonly_unsigned
         if not writable or self.keys[index] in RESERVED_KEYS:
             return False
         return not (index in self.invoked and not upgradeable_present)
@@ -69,7 +73,16 @@ def process(bank, transaction) -> TransactionOutcome:
         transaction.sanitize()
     except Exception:
         return TransactionOutcome(signature, TransactionError("SanitizeFailure"))
-    message = MessageView(transaction.message)
+    lookups = getattr(transaction.message, "address_table_lookups", None)
+    if lookups:
+        from jitvm.svm.lookup_tables import load_addresses
+
+        try:
+            message = MessageView(transaction.message, load_addresses(bank, lookups))
+        except TransactionError as error:
+            return TransactionOutcome(signature, error)
+    else:
+        message = MessageView(transaction.message)
     if bank.sigverify and not all(transaction.verify_with_results()):
         return TransactionOutcome(signature, TransactionError("SignatureFailure"))
     if len(set(message.keys)) != len(message.keys):
