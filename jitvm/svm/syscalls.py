@@ -523,3 +523,8 @@ SYSCALLS = {
     "sol_invoke_signed_c": _cpi("sol_invoke_signed_c"),
     "sol_invoke_signed_rust": _cpi("sol_invoke_signed_rust"),
 }
+
+# curve25519, alt_bn128 and Poseidon live in their own module (jitvm/svm/crypto_syscalls.py).
+from jitvm.svm.crypto_syscalls import CRYPTO_SYSCALLS  # noqa: E402
+
+SYSCALLS.update(CRYPTO_SYSCALLS)
