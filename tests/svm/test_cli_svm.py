@@ -101,6 +101,7 @@ def _broken(tmp_path, mutate):
     (lambda ledger: ledger["accounts"][0].update(lamports=-1), "accounts[0].lamports"),
     (lambda ledger: ledger["accounts"][0].update(data="!!"), "accounts[0].data"),
     (lambda ledger: ledger["programs"][0].update(loader="v9"), "programs[0].loader"),
+    (lambda ledger: ledger["programs"][0].update(program_id="not-a-key"), "programs[0].program_id"),
     (lambda ledger: ledger["programs"][0].update(elf="/nonexistent.so"), "programs[0].elf"),
     (lambda ledger: ledger["transactions"].append("AAAA"), "transactions[6]"),
     (lambda ledger: ledger["transactions"].append(5), "transactions[6]"),
@@ -131,3 +132,24 @@ def test_corrupt_elf_is_one_line_error(tmp_path, capsys):
 def test_missing_ledger_file(tmp_path, capsys):
     assert main(["svm", "run", str(tmp_path / "absent.json")]) == 2
     assert "absent.json" in capsys.readouterr().err
+
+
+def test_transaction_to_an_unknown_program(tmp_path, capsys):
+    """A program the ledger does not have is not bad input: the transaction fails as in LiteSVM."""
+    from solders.instruction import Instruction
+
+    path, ledger, _, lite = _ledger(tmp_path)
+    blockhash = Transaction.from_bytes(base64.b64decode(ledger["transactions"][0])).message.recent_blockhash
+    payer = Keypair()
+    lite.airdrop(payer.pubkey(), SOL)
+    funded = lite.get_account(payer.pubkey())
+    ledger["accounts"].append({"pubkey": str(payer.pubkey()), "lamports": funded.lamports,
+                               "owner": str(funded.owner), "executable": False, "data": ""})
+    transaction = Transaction([payer], Message([Instruction(Pubkey.new_unique(), b"", [])], payer.pubkey()),
+                              blockhash)
+    expected = _lite_summary(lite.send_transaction(transaction))
+    ledger["transactions"] = [base64.b64encode(bytes(transaction)).decode()]
+    path.write_text(json.dumps(ledger))
+    assert main(["svm", "run", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert expected[0] is not None and report["transactions"][0]["err"] == expected[0]

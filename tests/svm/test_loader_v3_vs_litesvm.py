@@ -162,3 +162,39 @@ def test_deploy_failures():
            expect_error=True)
     d.send([d.create(program, v3.PROGRAM_SIZE), Instruction(v3.LOADER_V3, wrong.data, accounts[:3])], program,
            expect_error=True)
+
+
+def test_deploy_a_real_program_through_the_loader():
+    """Memo v3 written into a buffer chunk by chunk, deployed, then run."""
+    from tests.conftest import fixture_path
+
+    d = Deployer()
+    program = d.deploy(fixture_path("svm", "programs", "memo.so").read_bytes())
+    logs = d.send([Instruction(program.pubkey(), b"deployed by instructions", [])], expect_error=False)[3]
+    assert 'Program log: Memo (len 24): "deployed by instructions"' in logs
+
+
+def test_deploying_mutated_elfs():
+    """Truncated, bit-flipped and section-duplicated ELFs through DeployWithMaxDataLen: the same error
+    as LiteSVM (the log line naming the ELF problem may be worded differently), and nothing escapes."""
+    import random
+
+    from tests.bpf.test_sbpf_elf_mutants import mutate
+    from tests.svm.harness import _jitvm_summary, _lite_summary
+
+    d = Deployer()
+    rng = random.Random(12)
+    original = probe_elf(PROBES["log_data"])
+    outcomes = set()
+    for _ in range(10):
+        elf = mutate(original, rng) or b"\0"
+        buffer, program = d.buffer(elf), Keypair()
+        transaction = d.pair.transaction([d.create(program, v3.PROGRAM_SIZE),
+                                          v3.deploy_with_max_data_len(d.payer.pubkey(), program.pubkey(),
+                                                                      buffer.pubkey(), d.payer.pubkey(), len(elf))],
+                                         d.payer, program)
+        expected = _lite_summary(d.pair.lite.send_transaction(transaction))
+        got = _jitvm_summary(d.pair.svm.send_transaction(transaction))
+        assert (got[0], got[1]) == (expected[0], expected[1]), (got, expected)
+        outcomes.add(got[0])
+    assert None in outcomes and "InstructionError(1, InvalidAccountData)" in outcomes
