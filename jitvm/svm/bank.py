@@ -79,6 +79,7 @@ class Sysvars:
     rent: Rent = field(default_factory=Rent)
     epoch_schedule: EpochSchedule = field(default_factory=EpochSchedule)
     recent_blockhashes: list = field(default_factory=lambda: [(GENESIS_BLOCKHASH, 0)])  # (hash, lamports/signature)
+    slot_hashes_slot: int | None = None  # the slot-hashes entry's slot once the clock has moved (warp_to_slot)
 
     def struct_bytes(self, name: str) -> bytes:
         """The sysvar as the get-sysvar syscalls write it (Rust's in-memory #[repr(C)] layout)."""
@@ -98,7 +99,8 @@ class Sysvars:
 
     def accounts(self) -> dict[bytes, Account]:
         """The sysvar accounts of a new LiteSVM (slot history left out)."""
-        slot_hashes = struct.pack("<QQ", 1, self.clock.slot) + GENESIS_BLOCKHASH
+        slot = self.clock.slot if self.slot_hashes_slot is None else self.slot_hashes_slot
+        slot_hashes = struct.pack("<QQ", 1, slot) + GENESIS_BLOCKHASH
         contents = {
             CLOCK: self.clock.to_bytes(), RENT: self.rent.to_bytes(), EPOCH_SCHEDULE: self.epoch_schedule.to_bytes(),
             EPOCH_REWARDS: bytes(81), LAST_RESTART_SLOT: bytes(8), STAKE_HISTORY: bytes(8),
@@ -278,6 +280,8 @@ class SVM:
 
     def warp_to_slot(self, slot: int) -> None:
         """Move the clock to `slot` (as LiteSVM does: only the clock sysvar changes)."""
+        if self.sysvars.slot_hashes_slot is None:
+            self.sysvars.slot_hashes_slot = self.sysvars.clock.slot
         self.sysvars.clock.slot = slot
         self.accounts[CLOCK] = self.sysvars.accounts()[CLOCK]
 

@@ -82,21 +82,6 @@ class Tables:
         self.pair.blockhash = self.pair.lite.latest_blockhash()
         return result
 
-    def send_close_without_units(self, table: Pubkey) -> None:
-        """Close `table`, comparing everything but the compute units (see test_close_table_compute_units)."""
-        from tests.svm.harness import _jitvm_summary, _lite_summary
-
-        payer = self.payer.pubkey()
-        message = MessageV0.try_compile(payer, [table_instruction(CLOSE, table, payer, payer)], [],
-                                        self.pair.blockhash)
-        transaction = VersionedTransaction(message, [self.payer])
-        expected = _lite_summary(self.pair.lite.send_transaction(transaction))
-        got = _jitvm_summary(self.pair.svm.send_transaction(transaction))
-        without_units = lambda summary: (summary[0], summary[2], [line for line in summary[3] if " consumed " not in line])
-        assert expected[0] is None and without_units(got) == without_units(expected)
-        for address in transaction.message.account_keys:
-            self.pair.assert_same_account(address)
-
     def warp(self) -> None:
         self.slot += 1
         self.pair.lite.warp_to_slot(self.slot)
@@ -146,21 +131,23 @@ def test_deactivate_and_close():
     t.send(pay, tables=[view], expect_error=False)  # deactivating in this slot: still usable
     t.warp()
     t.send(pay, tables=[view], expect_error=True)  # deactivated: not found
-    t.send_close_without_units(table)
+    t.send([table_instruction(CLOSE, table, payer, payer)], expect_error=False)
     t.send(pay, tables=[view], expect_error=True)
 
 
-@pytest.mark.xfail(strict=True, reason="closing a table: jitvm's engines count 3 more units than LiteSVM "
-                                       "(2151 vs 2148); everything else agrees, the cause is not found yet")
-def test_close_table_compute_units():
+def test_table_deactivated_in_a_slot_still_in_slot_hashes():
+    """Deactivated in the slot the slot-hashes sysvar holds: it stays "deactivating" after the clock
+    moves on, so lookups still work and closing fails."""
     t = Tables("reference")
     payer = t.payer.pubkey()
     table, create = create_table(payer, payer, t.slot)
-    t.send([create], expect_error=False)
-    t.warp()
+    recipient = Keypair().pubkey()
+    t.send([create, extend_table(table, payer, payer, [recipient])], expect_error=False)
     t.send([table_instruction(DEACTIVATE, table, payer)], expect_error=False)
     t.warp()
-    t.send([table_instruction(CLOSE, table, payer, payer)], expect_error=False)
+    t.send([table_instruction(CLOSE, table, payer, payer)], expect_error=True)
+    t.send([transfer(TransferParams(from_pubkey=payer, to_pubkey=recipient, lamports=10**9))],
+           tables=[t.table_account(table, [recipient])], expect_error=False)
 
 
 def test_lookup_errors():
