@@ -524,7 +524,8 @@ SYSCALLS = {
     "sol_invoke_signed_rust": _cpi("sol_invoke_signed_rust"),
 }
 
-# curve25519, alt_bn128 and Poseidon live in their own module (jitvm/svm/crypto_syscalls.py).
+# curve25519, alt_bn128 and Poseidon (jitvm/svm/crypto_syscalls.py), epoch stake (jitvm/svm/epoch_stake.py).
 from jitvm.svm.crypto_syscalls import CRYPTO_SYSCALLS  # noqa: E402
+from jitvm.svm.epoch_stake import sol_get_epoch_stake  # noqa: E402
 
-SYSCALLS.update(CRYPTO_SYSCALLS)
+SYSCALLS.update(CRYPTO_SYSCALLS, sol_get_epoch_stake=sol_get_epoch_stake)

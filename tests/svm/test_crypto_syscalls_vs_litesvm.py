@@ -191,3 +191,11 @@ def test_crypto_syscalls_on_native_engines(engine):
     caller.call("sol_alt_bn128_group_op", call_data([0, 0, 128, 0, 0], g1[0] + g1[1], in_payload=(2,), in_buffer=(4,)))
     caller.call("sol_poseidon", _poseidon_call([0, 0, 0, 1, 0], [(7).to_bytes(32, "big")]))
     assert caller.outcomes == {name: {"0"} for name in ("sol_curve_group_op", "sol_alt_bn128_group_op", "sol_poseidon")}
+
+
+def test_epoch_stake(caller):
+    """The total (a null address) and one vote account's stake: none in a new LiteSVM, nor in jitvm."""
+    caller.call("sol_get_epoch_stake", call_data([0, 0, 0, 0, 0]))
+    caller.call("sol_get_epoch_stake", call_data([0, 0, 0, 0, 0], bytes(32), in_payload=(1,)))
+    caller.call("sol_get_epoch_stake", call_data([16, 0, 0, 0, 0]))  # an unmapped address: access violation
+    assert caller.outcomes["sol_get_epoch_stake"] == {"0", "failed"}
