@@ -123,6 +123,12 @@ def sol_alt_bn128_group_op(runtime, call, operation, input_address, input_size, 
     if cost is None:  # the pairing: per pair, plus hashing-like costs on the input
         pairs = input_size // PAIRING_ELEMENT_SIZE
         cost = PAIRING_FIRST + PAIRING_OTHER * max(pairs - 1, 0) + SHA256_BASE_COST + input_size + output_size
+    return _bn254_operation(call, cost, function, output_size, operation, input_address, input_size, result_address)
+
+
+def _bn254_operation(call, cost: int, function: str, output_size: int, operation: int, input_address: int,
+                     input_size: int, result_address: int) -> int:
+    """Charge, translate the result then the input (Agave's order), compute; 1 if solana-bn254 refuses."""
     call.consume(cost)
     call.writable(result_address, output_size)
     result = _bn254(function)(call.read(input_address, input_size), bool(operation & LITTLE_ENDIAN))
@@ -137,13 +143,8 @@ def sol_alt_bn128_compression(runtime, call, operation, input_address, input_siz
     if entry is None:
         raise SyscallError("InvalidAttribute")
     function, cost, output_size = entry
-    call.consume(SYSCALL_BASE_COST + cost)
-    call.writable(result_address, output_size)
-    result = _bn254(function)(call.read(input_address, input_size), bool(operation & LITTLE_ENDIAN))
-    if result is None:
-        return 1
-    call.write(result_address, result)
-    return 0
+    return _bn254_operation(call, SYSCALL_BASE_COST + cost, function, output_size, operation, input_address,
+                            input_size, result_address)
 
 
 # -- Poseidon --------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ LOOKUP_TABLE_META_SIZE = 56
 SLOT_MAX = (1 << 64) - 1
 
 
-class LookupError_(Exception):
+class AddressLookupError(Exception):
     """An AddressLookupError; `transaction_error` is the TransactionError it becomes."""
 
     def __init__(self, transaction_error: str):
@@ -45,21 +45,21 @@ class LookupTable:
 
     def lookup(self, current_slot: int, indexes: bytes, slot_hashes: list[int]) -> list[bytes]:
         if not self.is_active(current_slot, slot_hashes):
-            raise LookupError_("AddressLookupTableNotFound")  # deactivated tables read as absent
+            raise AddressLookupError("AddressLookupTableNotFound")  # deactivated tables read as absent
         # Addresses added in the current slot are not usable yet.
         active = (len(self.addresses) if current_slot > self.last_extended_slot
                   else self.last_extended_slot_start_index)
         if active > len(self.addresses):
-            raise LookupError_("InvalidAddressLookupTableData")
+            raise AddressLookupError("InvalidAddressLookupTableData")
         if any(index >= active for index in indexes):
-            raise LookupError_("InvalidAddressLookupTableIndex")
+            raise AddressLookupError("InvalidAddressLookupTableIndex")
         return [self.addresses[index] for index in indexes]
 
 
 def parse_table(data: bytes) -> LookupTable:
     """AddressLookupTable::deserialize; any problem is InvalidAddressLookupTableData."""
     def invalid():
-        return LookupError_("InvalidAddressLookupTableData")
+        return AddressLookupError("InvalidAddressLookupTableData")
 
     if len(data) < 4 or struct.unpack_from("<I", data)[0] != 1:
         raise invalid()  # too short, uninitialized or an unknown state
@@ -104,12 +104,12 @@ def load_addresses(bank, lookups) -> tuple[list[bytes], list[bytes]]:
         account = bank.accounts.get(table_key)
         try:
             if account is None or account.lamports == 0:
-                raise LookupError_("AddressLookupTableNotFound")
+                raise AddressLookupError("AddressLookupTableNotFound")
             if account.owner != ADDRESS_LOOKUP_TABLE_PROGRAM:
-                raise LookupError_("InvalidAddressLookupTableOwner")
+                raise AddressLookupError("InvalidAddressLookupTableOwner")
             table = parse_table(bytes(account.data))
             writable += table.lookup(current_slot, bytes(lookup.writable_indexes), slot_hashes)
             readonly += table.lookup(current_slot, bytes(lookup.readonly_indexes), slot_hashes)
-        except LookupError_ as error:
+        except AddressLookupError as error:
             raise TransactionError(error.transaction_error) from None
     return writable, readonly

@@ -207,13 +207,28 @@ def _check_deploying_authority(context: TransactionContext, buffer_state: State,
         _fail(context, "Upgrade authority did not sign", "MissingRequiredSignature")
 
 
-def _deploy(context: TransactionContext, max_data_len: int) -> None:
-    _check_accounts(context, 4)
-    payer_key, programdata_key = context.key_of(0), context.key_of(1)
+def _checked_buffer(context: TransactionContext, position: int, authority: bytes, authority_position: int):
+    """The buffer to deploy from, its authority checked, and the length of the code it holds."""
+    buffer = context.borrow(position)
+    _check_deploying_authority(context, get_state(buffer), authority, authority_position)
+    code_length = max(len(buffer.data) - BUFFER_METADATA_SIZE, 0)
+    if len(buffer.data) < BUFFER_METADATA_SIZE or code_length == 0:
+        _fail(context, "Buffer account too small", "InvalidAccountData")
+    return buffer, code_length
+
+
+def _sysvars_and_authority(context: TransactionContext, first_count: int, authority_position: int) -> bytes:
+    """Deploy's and Upgrade's preamble: enough accounts, rent and clock at 4 and 5, the authority's key."""
+    _check_accounts(context, first_count)
     _check_sysvar(context, 4, RENT)
     _check_sysvar(context, 5, CLOCK)
-    _check_accounts(context, 8)
-    authority = context.key_of(7)
+    _check_accounts(context, authority_position + 1)
+    return context.key_of(authority_position)
+
+
+def _deploy(context: TransactionContext, max_data_len: int) -> None:
+    payer_key, programdata_key = context.key_of(0), context.key_of(1)
+    authority = _sysvars_and_authority(context, 4, 7)
     rent, slot = context.rent, context.sysvars.clock.slot
 
     program = context.borrow(2)
@@ -225,13 +240,9 @@ def _deploy(context: TransactionContext, max_data_len: int) -> None:
         _fail(context, "Program account not rent-exempt", "ExecutableAccountNotRentExempt")
     program_key = program.key
 
-    buffer = context.borrow(3)
-    _check_deploying_authority(context, get_state(buffer), authority, 7)
+    buffer, code_length = _checked_buffer(context, 3, authority, 7)
     buffer_key = buffer.key
-    code_length = max(len(buffer.data) - BUFFER_METADATA_SIZE, 0)
     programdata_length = PROGRAMDATA_METADATA_SIZE + max_data_len
-    if len(buffer.data) < BUFFER_METADATA_SIZE or code_length == 0:
-        _fail(context, "Buffer account too small", "InvalidAccountData")
     if max_data_len < code_length:
         _fail(context, "Max data length is too small to hold Buffer data", "AccountDataTooSmall")
     if programdata_length > MAX_PERMITTED_DATA_LENGTH:
@@ -267,12 +278,8 @@ def _deploy(context: TransactionContext, max_data_len: int) -> None:
 
 
 def _upgrade(context: TransactionContext) -> None:
-    _check_accounts(context, 3)
     programdata_key = context.key_of(0)
-    _check_sysvar(context, 4, RENT)
-    _check_sysvar(context, 5, CLOCK)
-    _check_accounts(context, 7)
-    authority = context.key_of(6)
+    authority = _sysvars_and_authority(context, 3, 6)
     rent, slot = context.rent, context.sysvars.clock.slot
 
     program = context.borrow(1)
@@ -287,12 +294,8 @@ def _upgrade(context: TransactionContext) -> None:
         _fail(context, "Program and ProgramData account mismatch", "InvalidArgument")
     program_key = program.key
 
-    buffer = context.borrow(2)
-    _check_deploying_authority(context, get_state(buffer), authority, 6)
+    buffer, code_length = _checked_buffer(context, 2, authority, 6)
     buffer_lamports = buffer.lamports
-    code_length = max(len(buffer.data) - BUFFER_METADATA_SIZE, 0)
-    if len(buffer.data) < BUFFER_METADATA_SIZE or code_length == 0:
-        _fail(context, "Buffer account too small", "InvalidAccountData")
 
     programdata = context.borrow(0)
     balance_required = max(1, rent.minimum_balance(len(programdata.data)))

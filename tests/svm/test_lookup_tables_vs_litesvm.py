@@ -21,7 +21,7 @@ from solders.pubkey import Pubkey
 from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
 
-from jitvm.svm.lookup_tables import LookupError_, parse_table
+from jitvm.svm.lookup_tables import AddressLookupError, parse_table
 from tests.svm.harness import Pair
 
 ALT = Pubkey.from_string("AddressLookupTab1e1111111111111111111111111")
@@ -193,5 +193,5 @@ def test_parse_table_rules():
     frozen = struct.pack("<IQQB", 1, 2**64 - 1, 0, 0) + b"\x00" + bytes(34)
     assert parse_table(frozen).authority is None
     for bad in (meta[:40], meta + bytes(31), struct.pack("<I", 0) + bytes(52), meta[:21] + b"\x02" + meta[22:]):
-        with pytest.raises(LookupError_):
+        with pytest.raises(AddressLookupError):
             parse_table(bad)
