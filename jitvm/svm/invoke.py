@@ -84,7 +84,7 @@ def _run(context: TransactionContext, program_index: int) -> None:
     stored = context.bank_account(program_id)  # the bank's object, not the transaction's copy
     program = context.programs.program_for(program_id, stored if stored is not None else program_account,
                                            context.bank_account)
-    if program is None:
+    if program is None or program_id in getattr(context, "programs_not_deployed", ()):  # upgradeable_loader
         context.log_message("Program is not deployed")
         raise InstructionError("UnsupportedProgramId")
     loader.execute(context, program, program_account.owner)

@@ -264,7 +264,7 @@ def _deploy(context: TransactionContext, max_data_len: int) -> None:
                   {programdata_key})
 
     code = bytes(context.borrow(3).data[BUFFER_METADATA_SIZE:])
-    deploy_check(context, code)
+    deploy_check(context, code, program_key)
 
     programdata = context.borrow(1)
     set_state(programdata, State("ProgramData", authority=authority, slot=slot))
@@ -316,7 +316,7 @@ def _upgrade(context: TransactionContext) -> None:
         _fail(context, "Upgrade authority did not sign", "MissingRequiredSignature")
 
     code = bytes(context.borrow(2).data[BUFFER_METADATA_SIZE:])
-    deploy_check(context, code)
+    deploy_check(context, code, program_key)
 
     programdata = context.borrow(0)
     set_state(programdata, State("ProgramData", authority=authority, slot=slot))
@@ -395,6 +395,7 @@ def _close(context: TransactionContext) -> None:
         if program_state.programdata != close_key:
             _fail(context, "ProgramData account does not match ProgramData account", "InvalidArgument")
         _close_with_authority(context, state.authority)
+        not_deployed_until_next_slot(context, program.key)
         context.log_message(f"Closed Program {base58(program.key)}")
     else:
         _fail(context, "Account does not support closing", "InvalidArgument")
@@ -429,6 +430,7 @@ def _extend(context: TransactionContext, additional_bytes: int, check_authority:
         _fail(context, "Program account is not writable", "InvalidArgument")
     if program.owner != loader_id:
         _fail(context, "Program account not owned by loader", "InvalidAccountOwner")
+    program_key = program.key
     program_state = get_state(program)
     if program_state.kind != "Program":
         _fail(context, "Invalid Program account", "InvalidAccountData")
@@ -461,7 +463,7 @@ def _extend(context: TransactionContext, additional_bytes: int, check_authority:
                       [(payer_key, True, True), (programdata_key, False, True)], set())
     programdata = context.borrow(0)
     programdata.set_data_length(new_length)
-    deploy_check(context, bytes(programdata.data[PROGRAMDATA_METADATA_SIZE:]))
+    deploy_check(context, bytes(programdata.data[PROGRAMDATA_METADATA_SIZE:]), program_key)
     set_state(context.borrow(0), State("ProgramData", authority=state.authority, slot=slot))
     context.log_message(f"Extended ProgramData account by {additional_bytes} bytes")
 
@@ -478,7 +480,15 @@ def native_invoke(context: TransactionContext, program_id: bytes, data: bytes, m
     process_instruction(context, program_index, accounts, data)
 
 
-def deploy_check(context: TransactionContext, code: bytes) -> None:
+def not_deployed_until_next_slot(context: TransactionContext, program_key: bytes) -> None:
+    """Agave's program cache shows a program deployed, upgraded, extended or closed in this transaction
+    as "not deployed" (a delay-visibility entry or a tombstone) to the rest of the transaction."""
+    if not hasattr(context, "programs_not_deployed"):
+        context.programs_not_deployed = set()
+    context.programs_not_deployed.add(program_key)
+
+
+def deploy_check(context: TransactionContext, code: bytes, program_key: bytes) -> None:
     """Load and verify `code` as a deployment does; a rejected ELF logs why and is InvalidAccountData."""
     from jitvm.bpf import load_elf
     from jitvm.errors import InputError
@@ -490,6 +500,7 @@ def deploy_check(context: TransactionContext, code: bytes) -> None:
     except InputError as error:
         context.log_message(agave_elf_error_text(error))
         raise InstructionError("InvalidAccountData") from None
+    not_deployed_until_next_slot(context, program_key)
 
 
 # solana-sbpf's Display of the ElfParserError / ElfError variants jitvm's loader names by kind.

@@ -198,3 +198,25 @@ def test_deploying_mutated_elfs():
         assert (got[0], got[1]) == (expected[0], expected[1]), (got, expected)
         outcomes.add(got[0])
     assert None in outcomes and "InstructionError(1, InvalidAccountData)" in outcomes
+
+
+def test_programs_changed_in_this_transaction_are_not_deployed_yet():
+    """Deployed (not executable when the transaction loads), upgraded or extended earlier in the
+    same transaction: the program cannot run until the next transaction."""
+    d = Deployer()
+    elf = probe_elf(PROBES["log_units"])
+    buffer, program = d.buffer(elf), Keypair()
+    d.send([d.create(program, v3.PROGRAM_SIZE),
+            v3.deploy_with_max_data_len(d.payer.pubkey(), program.pubkey(), buffer.pubkey(), d.payer.pubkey(),
+                                        2 * len(elf)),
+            Instruction(program.pubkey(), b"", [])], program, expect_error=True)
+    program = d.deploy(elf)
+    d.warp()
+    upgraded = d.send([v3.upgrade(program.pubkey(), d.buffer(probe_elf(PROBES["log_64"])).pubkey(),
+                                  d.payer.pubkey(), d.payer.pubkey()), Instruction(program.pubkey(), b"", [])])
+    assert upgraded[0] == "InstructionError(1, UnsupportedProgramId)"
+    d.invoke(program.pubkey(), b"", expect_error=False)
+    d.warp()
+    extended = d.send([v3.extend_program(program.pubkey(), d.payer.pubkey(), 10_240),
+                       Instruction(program.pubkey(), b"", [])])
+    assert extended[0] == "InstructionError(1, UnsupportedProgramId)"
