@@ -89,6 +89,8 @@ class Sysvars:
             return self.rent.to_bytes() + bytes(7)
         if name == "last_restart_slot":
             return bytes(8)
+        if name == "epoch_rewards":  # no distribution: all zero, padded to 16-byte alignment (a u128 inside)
+            return bytes(96)
         return self.epoch_schedule.struct_bytes()
 
     def account_data(self, address: bytes) -> bytes | None:

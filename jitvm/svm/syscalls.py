@@ -513,6 +513,7 @@ SYSCALLS = {
     "sol_get_rent_sysvar": _sysvar_syscall("rent", 24),
     "sol_get_epoch_schedule_sysvar": _sysvar_syscall("epoch_schedule", 40),
     "sol_get_last_restart_slot": _sysvar_syscall("last_restart_slot", 8),
+    "sol_get_epoch_rewards_sysvar": _sysvar_syscall("epoch_rewards", 96),
     "sol_get_sysvar": sol_get_sysvar,
     "sol_secp256k1_recover": sol_secp256k1_recover,
     "sol_set_return_data": sol_set_return_data,
