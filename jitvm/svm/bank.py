@@ -27,6 +27,7 @@ from jitvm.svm.ids import (BPF_LOADER, BPF_LOADER_DEPRECATED, BPF_LOADER_UPGRADE
                            RECENT_BLOCKHASHES, RENT, SLOT_HASHES, STAKE_HISTORY, SYSTEM_PROGRAM, SYSVAR_OWNER, base58)
 from jitvm.svm.compute_budget import LAMPORTS_PER_SIGNATURE
 from jitvm.svm.loader import ProgramCache, program_account_data, programdata_account_data
+from jitvm.svm.precompiles import PRECOMPILES
 from jitvm.svm.rent import Rent
 from jitvm.svm.syscalls import SyscallHost
 
@@ -40,6 +41,7 @@ BUILTIN_PROGRAMS = {
     SYSTEM_PROGRAM: b"system_program", COMPUTE_BUDGET: b"compute_budget_program",
     BPF_LOADER_UPGRADEABLE: b"solana_bpf_loader_upgradeable_program", BPF_LOADER: b"solana_bpf_loader_program",
     BPF_LOADER_DEPRECATED: b"solana_bpf_loader_deprecated_program",
+    **{precompile: b"" for precompile in PRECOMPILES},  # jitvm/svm/precompiles.py
 }
 
 

@@ -16,6 +16,8 @@ from jitvm.svm.ids import (BPF_LOADER_UPGRADEABLE, INSTRUCTIONS, NATIVE_LOADER, 
                            SYSVAR_OWNER)
 from jitvm.svm.invoke import process_instruction
 from jitvm.svm.nonce import NONCE_STATE_SIZE, is_initialized_nonce_account, nonce_transaction_allowed
+from jitvm.svm.precompiles import PRECOMPILES, signature_count
+from jitvm.svm.precompiles import process as run_precompile
 from jitvm.svm.rent import rent_state, transition_allowed
 
 MAX_TX_ACCOUNT_LOCKS = 128
@@ -99,7 +101,8 @@ def process(bank, transaction) -> TransactionOutcome:
         return TransactionOutcome(signature, error)
     if signature in bank.history:
         return TransactionOutcome(signature, TransactionError("AlreadyProcessed"))
-    fee = compute_budget.fee(message.signed, limits)
+    fee = compute_budget.fee(message.signed + sum(signature_count(message.keys[program], data)
+                                                  for program, _, data in message.instructions), limits)
     outcome = TransactionOutcome(signature, None, fee=fee)
     log = LogCollector(bank.log_bytes_limit)
     outcome.logs = log.messages
@@ -141,7 +144,11 @@ def process(bank, transaction) -> TransactionOutcome:
             sysvar = accounts[message.keys.index(INSTRUCTIONS)].data
             sysvar[-2:] = struct.pack("<H", position)
         try:
-            process_instruction(context, program_index, instruction_accounts, data)
+            if message.keys[program_index] in PRECOMPILES:
+                run_precompile(context, program_index, instruction_accounts, data,
+                               [instruction_data for _, _, instruction_data in message.instructions])
+            else:
+                process_instruction(context, program_index, instruction_accounts, data)
         except InstructionError as failure:
             error = TransactionError.instruction(position, failure)
             break
