@@ -1,6 +1,6 @@
 """Random ledgers from a seed: System transfers and account creation, SPL Token and Token-2022 mints,
 accounts, mint-to, transfer, transfer-checked, approve, burn, close, Memo, Associated Token Account
-creation, Compute Budget limits and prices, and transactions that must fail (overdrafts, wrong
+creation, Compute Budget limits and prices, precompile signature checks, and transactions that must fail (overdrafts, wrong
 authority, missing signer, a fee payer that cannot pay). Each transaction is sent to LiteSVM and to
 jitvm through tests/svm/harness.Pair, which compares them."""
 
@@ -60,8 +60,9 @@ def run_random_ledger(seed: int, transactions: int, engine: str = "reference") -
     world.pair.fund(poor.pubkey(), world.rng.choice((4_000, 6_000, 900_000)))
     world.wallets.append(poor)
     actions = (_transfer, _create_account, _new_mint, _new_token_account, _mint_to, _token_transfer,
-               _transfer_checked, _approve, _burn, _close, _memo, _ata, _wrong_authority, _missing_signer)
-    weights = (4, 2, 2, 3, 4, 5, 3, 2, 2, 1, 2, 2, 2, 2)
+               _transfer_checked, _approve, _burn, _close, _memo, _ata, _wrong_authority, _missing_signer,
+               _precompile)
+    weights = (4, 2, 2, 3, 4, 5, 3, 2, 2, 1, 2, 2, 2, 2, 1)
     opening = [_new_mint, _new_token_account, _new_token_account]  # so most actions apply from the start
     for step in range(transactions):
         world.opening = step < len(opening)
@@ -81,6 +82,21 @@ def run_random_ledger(seed: int, transactions: int, engine: str = "reference") -
         world.sent += 1
         world.failed += result[0] is not None
     return world
+
+
+def _precompile(world):
+    """An Ed25519 or secp256k1 signature check (sometimes corrupted) before a memo."""
+    from tests.svm import precompile_ix
+
+    payer = _wallet(world)
+    if world.rng.random() < 0.5:
+        data = precompile_ix.ed25519_data([precompile_ix.ed25519_entry(b"ledger")])
+        program = precompile_ix.ED25519
+    else:
+        data, program = precompile_ix.secp256k1_data(key=world.rng.randrange(1, 200)), precompile_ix.SECP256K1
+    if world.rng.random() < 0.3:
+        data = data[:-1] + bytes([data[-1] ^ 1])
+    return [Instruction(program, data, []), spl.memo(MEMO, b"checked")], payer, [payer]
 
 
 def _budget(world: World) -> list:
