@@ -12,6 +12,7 @@ active: both are invalid instruction data, and ExtendProgram is the one that ext
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 
@@ -528,6 +529,10 @@ def agave_elf_error_text(error) -> str:
     jitvm's own description (the kind, then the problem)."""
     text = str(error).split(": ", 1)[-1]
     kind = getattr(error, "kind", None)
+    unresolved = re.search(r"'(.*)' at instruction (\d+) \(offset (0x[0-9a-f]+)\)", text)
+    if kind == "UnresolvedSymbol" and unresolved:
+        name, instruction, offset = unresolved.groups()
+        return f"Unresolved symbol ({name}) at instruction #{instruction} (ELF file offset {offset})"
     if kind == "FailedToParse":
         parser_kind = text.split(": ", 2)[1] if text.count(": ") >= 1 else ""
         if parser_kind in _PARSER_ERROR_TEXT:

@@ -220,3 +220,10 @@ def test_programs_changed_in_this_transaction_are_not_deployed_yet():
     extended = d.send([v3.extend_program(program.pubkey(), d.payer.pubkey(), 10_240),
                        Instruction(program.pubkey(), b"", [])])
     assert extended[0] == "InstructionError(1, UnsupportedProgramId)"
+
+
+def test_deployments_may_not_use_sol_alloc_free():
+    """A program calling sol_alloc_free_ loads under loader v2 but does not deploy (Agave's deployment
+    environment leaves that syscall out), with Agave's "Unresolved symbol" line."""
+    d = Deployer()
+    d.deploy(probe_elf("mov %r1, 8\nmov %r2, 0\ncall -1  # sol_alloc_free_\nmov %r0, 0\nexit"), expect_error=True)
