@@ -153,3 +153,45 @@ def test_transaction_to_an_unknown_program(tmp_path, capsys):
     assert main(["svm", "run", str(path), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert expected[0] is not None and report["transactions"][0]["err"] == expected[0]
+
+
+def test_ledger_with_a_lookup_table(tmp_path, capsys):
+    """A v0 transaction paying an address from a lookup table the ledger holds: LiteSVM's result, the
+    looked-up account in the report, and the run sequential even when threads are asked for."""
+    import struct
+
+    from solders.account import Account as SoldersAccount
+    from solders.address_lookup_table_account import AddressLookupTableAccount
+    from solders.message import MessageV0
+    from solders.system_program import TransferParams, transfer
+    from solders.transaction import VersionedTransaction
+
+    lite = litesvm.LiteSVM()
+    payer, table, recipient = Keypair(), Pubkey.new_unique(), Pubkey.new_unique()
+    lite.airdrop(payer.pubkey(), 10 * SOL)
+    meta = struct.pack("<IQQB", 1, 2**64 - 1, 0, 0) + b"\x01" + bytes(payer.pubkey()) + bytes(2)
+    table_account = SoldersAccount(10**9, meta + bytes(recipient), Pubkey.from_string(
+        "AddressLookupTab1e1111111111111111111111111"), False, 0)
+    lite.set_account(table, table_account)
+    message = MessageV0.try_compile(payer.pubkey(), [transfer(TransferParams(
+        from_pubkey=payer.pubkey(), to_pubkey=recipient, lamports=SOL))], [AddressLookupTableAccount(table, [recipient])],
+        lite.latest_blockhash())
+    transaction = VersionedTransaction(message, [payer])
+    expected = _lite_summary(lite.send_transaction(transaction))
+    funded = lite.get_account(payer.pubkey())
+    ledger = {
+        "accounts": [{"pubkey": str(payer.pubkey()), "lamports": 10 * SOL, "owner": str(funded.owner),
+                      "executable": False, "data": ""},
+                     {"pubkey": str(table), "lamports": 10**9, "owner": str(table_account.owner), "executable": False,
+                      "data": base64.b64encode(bytes(table_account.data)).decode()}],
+        "programs": [], "blockhash": str(lite.latest_blockhash()),
+        "transactions": [base64.b64encode(bytes(transaction)).decode()],
+    }
+    path = tmp_path / "ledger.json"
+    path.write_text(json.dumps(ledger))
+    assert main(["svm", "run", str(path), "--json", "--threads", "2"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    entry = report["transactions"][0]
+    assert (entry["err"], entry["compute_units_consumed"], entry["fee"], entry["logs"]) == expected[:4]
+    accounts = {account["pubkey"]: account for account in report["accounts"]}
+    assert accounts[str(recipient)]["lamports"] == lite.get_account(recipient).lamports == SOL
