@@ -227,3 +227,42 @@ def test_deployments_may_not_use_sol_alloc_free():
     environment leaves that syscall out), with Agave's "Unresolved symbol" line."""
     d = Deployer()
     d.deploy(probe_elf("mov %r1, 8\nmov %r2, 0\ncall -1  # sol_alloc_free_\nmov %r0, 0\nexit"), expect_error=True)
+
+
+def _relay(d: Deployer, relay: Pubkey, bump: int, inner: Instruction, extra=()) -> Instruction:
+    """Deploy (again) the CPI relay at `relay` for `inner`'s accounts as they are now; its instruction."""
+    from tests.svm.cpi_relay import relay_elf
+
+    keys = []
+    for meta in list(inner.accounts) + [AccountMeta(inner.program_id, False, False), *extra]:
+        if meta.pubkey not in keys:
+            keys.append(meta.pubkey)
+    lengths = [len(account.data) if (account := d.pair.lite.get_account(key)) is not None else 0 for key in keys]
+    metas = [(keys.index(meta.pubkey), meta.is_signer, meta.is_writable) for meta in inner.accounts]
+    code = relay_elf(lengths, metas, keys.index(inner.program_id), len(inner.data))
+    d.pair.lite.add_program_with_loader(relay, code, Pubkey.from_string("BPFLoader2111111111111111111111111111111111"))
+    d.pair.svm.add_program(relay, code, "v2")
+    writable = {meta.pubkey for meta in inner.accounts if meta.is_writable}
+    return Instruction(relay, bytes([bump]) + bytes(inner.data),
+                       [AccountMeta(key, False, key in writable) for key in keys])
+
+
+def test_upgrade_and_authority_through_cpi():
+    """A program whose upgrade authority is another program's PDA, upgraded and handed back through
+    CPI (the relay signs with its seeds); loader instructions CPI may not use are refused."""
+    d = Deployer()
+    program = d.deploy(probe_elf(PROBES["log_units"]))
+    programdata = v3.programdata_address(program.pubkey())
+    relay = Pubkey.new_unique()
+    pda, bump = Pubkey.find_program_address([], relay)
+    d.send([v3.set_authority(programdata, d.payer.pubkey(), pda)], expect_error=False)
+    buffer = d.buffer(probe_elf(PROBES["log_64"]))
+    d.send([v3.set_authority(buffer.pubkey(), d.payer.pubkey(), pda)], expect_error=False)
+    d.warp()
+    upgrade = v3.upgrade(program.pubkey(), buffer.pubkey(), pda, d.payer.pubkey())
+    result = d.send([_relay(d, relay, bump, upgrade)], expect_error=False)
+    assert f"Upgraded program {program.pubkey()}" in result[3]
+    d.invoke(program.pubkey(), b"7", expect_error=False)
+    d.send([_relay(d, relay, bump, v3.set_authority(programdata, pda, d.payer.pubkey()))], expect_error=False)
+    d.send([_relay(d, relay, bump, v3.set_authority(programdata, pda, pda))], expect_error=True)  # not its own any more
+    d.send([_relay(d, relay, bump, v3.initialize_buffer(Keypair().pubkey(), pda))], expect_error=True)  # not by CPI
