@@ -21,13 +21,13 @@ def call_probe_elf(syscall: str) -> bytes:
     for i in range(5):
         register = f"%r{i + 1}"
         lines += [f"ldxdw {register}, [%r8+{8 * i}]",
-                  "mov %r0, %r9", f"and %r0, {1 << i}", f"jeq %r0, 0, +2", f"add {register}, %r8",
+                  "mov %r0, %r9", f"and %r0, {1 << i}", "jeq %r0, 0, +2", f"add {register}, %r8",
                   f"add {register}, 48",
                   "mov %r0, %r9", f"and %r0, {1 << (i + 5)}", "jeq %r0, 0, +2", f"add {register}, %r10",
                   f"add {register}, -{BUFFER}"]
     lines += [f"call -1  # {syscall}", "mov %r1, %r0", "mov %r2, 0", "mov %r3, 0", "mov %r4, 0", "mov %r5, 0",
               "call -1  # sol_log_64_",
-              f"mov %r1, %r10", f"add %r1, -{BUFFER}", "stxdw [%r10-16], %r1", f"stdw [%r10-8], {OUTPUT}",
+              "mov %r1, %r10", f"add %r1, -{BUFFER}", "stxdw [%r10-16], %r1", f"stdw [%r10-8], {OUTPUT}",
               "mov %r1, %r10", "add %r1, -16", "mov %r2, 1", "call -1  # sol_log_data", "mov %r0, 0", "exit"]
     return probe_elf("\n".join(lines))
 

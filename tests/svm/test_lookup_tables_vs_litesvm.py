@@ -11,29 +11,24 @@ pytest.importorskip("solders.litesvm", reason="solders (the peers extra) provide
 
 import struct
 
-from solders.account import Account
 from solders.address_lookup_table_account import AddressLookupTableAccount, derive_lookup_table_address
-from solders.instruction import AccountMeta, Instruction
+from solders.instruction import AccountMeta, CompiledInstruction, Instruction
 from solders.keypair import Keypair
-from solders.instruction import CompiledInstruction
 from solders.message import MessageAddressTableLookup, MessageHeader, MessageV0
 from solders.pubkey import Pubkey
 from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
 
-from jitvm.svm.lookup_tables import AddressLookupError, parse_table
+from jitvm.svm.lookup_tables import AddressLookupError, add_lookup_table_program, parse_table
 from tests.svm.harness import Pair
 
 ALT = Pubkey.from_string("AddressLookupTab1e1111111111111111111111111")
-LOADER_V3 = Pubkey.from_string("BPFLoaderUpgradeab1e11111111111111111111111")
 SYSTEM = Pubkey.default()
 
 
 def _alt_pair(engine: str) -> Pair:
     pair = Pair(engine=engine, programs=())
-    program = pair.lite.get_account(ALT)
-    programdata = pair.lite.get_account(Pubkey.from_bytes(bytes(program.data)[4:36]))
-    pair.svm.add_program(ALT, bytes(programdata.data)[45:], "upgradeable")
+    add_lookup_table_program(pair.svm)
     return pair
 
 
@@ -175,7 +170,6 @@ def test_lookup_errors():
     table, create = create_table(payer, payer, t.slot)
     t.send([create, extend_table(table, payer, payer, [payer, recipient])], expect_error=False)
     t.warp()
-    view = t.table_account(table, [payer, recipient])
     amount = struct.pack("<IQ", 2, 10**9)
     for indexes in ([0, 1], [1]):  # the payer again from the table: loaded twice; then only the recipient
         header = MessageHeader(1, 0, 1)

@@ -16,7 +16,6 @@ from solders.keypair import Keypair
 
 from tests.svm import spl
 from tests.svm.harness import MEMO, Pair
-
 from tests.svm.precompile_ix import (ED25519, HERE, SECP256K1, SECP256R1, ed25519_data, ed25519_entry,
                                      secp256k1_data, secp256r1_data)
 
