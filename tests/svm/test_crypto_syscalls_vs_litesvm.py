@@ -105,11 +105,20 @@ def _bn_points():
     return g1, g2, negated
 
 
+NOT_IN_G2 = bytes.fromhex(
+    "0000000000000000000000000000000000000000000000000000000000000007"
+    "0000000000000000000000000000000000000000000000000000000000000005"
+    "11149b219bf0a6f98c9c7f2f68085bef34811df05e24592c10b170ce7fcc729b"
+    "0b7acc216a621e5c67c9b30166500219eea2ccfe4316164ae4e33e83815be26a")
+
+
 def _le(data: bytes, size: int) -> bytes:
     return b"".join(data[i:i + size][::-1] for i in range(0, len(data), size))
 
 
 def test_alt_bn128_group_ops(caller):
+    from jitvm.svm.bn254 import FIELD, ORDER
+
     g1, g2, negated = _bn_points()
     off_curve = (1).to_bytes(32, "big") + (3).to_bytes(32, "big")
     scalar = (12345).to_bytes(32, "big")
@@ -121,6 +130,10 @@ def test_alt_bn128_group_ops(caller):
         (0x80, _le(g1[0] + g1[1], 32)), (0x82, _le(g1[1], 32) + scalar[::-1]), (0x84, _le(g2[0] + g2[1], 64)),
         (0x83, _le(g1[1], 32) + _le(g2[0], 64) + _le(negated, 32) + _le(g2[0], 64)),
         (1, g1[0] + g1[1]), (5, b""), (0x81, b""), (0x100, b""),
+        # on the twist but outside the G2 subgroup: addition takes it, multiplication and pairing do not
+        (4, NOT_IN_G2 + g2[0]), (6, NOT_IN_G2 + scalar), (3, g1[0] + NOT_IN_G2),
+        (0, (FIELD + 1).to_bytes(32, "big") + (2).to_bytes(32, "big") + g1[0]),  # x not reduced
+        (2, g1[0] + (ORDER + 5).to_bytes(32, "big")), (2, g1[0] + b"\xff" * 32),  # scalars past the order
     ]
     for operation, payload in cases:
         caller.call("sol_alt_bn128_group_op", call_data([operation, 0, len(payload), 0, 0], payload,
