@@ -24,7 +24,8 @@ from jitvm.svm.errors import TransactionError
 from jitvm.svm.inner_instructions import inner_instructions_from_trace
 from jitvm.svm.ids import (BPF_LOADER, BPF_LOADER_DEPRECATED, BPF_LOADER_UPGRADEABLE, CLOCK, COMPUTE_BUDGET,
                            EPOCH_REWARDS, EPOCH_SCHEDULE, FEES, INCINERATOR, LAST_RESTART_SLOT, NATIVE_LOADER,
-                           RECENT_BLOCKHASHES, RENT, SLOT_HASHES, STAKE_HISTORY, SYSTEM_PROGRAM, SYSVAR_OWNER, base58)
+                           RECENT_BLOCKHASHES, RENT, SLOT_HASHES, SLOT_HISTORY, STAKE_HISTORY, SYSTEM_PROGRAM,
+                           SYSVAR_OWNER, base58)
 from jitvm.svm.compute_budget import LAMPORTS_PER_SIGNATURE
 from jitvm.svm.loader import ProgramCache, program_account_data, programdata_account_data
 from jitvm.svm.precompiles import PRECOMPILES
@@ -35,6 +36,10 @@ from jitvm.svm.syscalls import SyscallHost
 GENESIS_BLOCKHASH = hashlib.sha256(b"genesis").digest()
 SLOT_HASHES_SIZE = 20_488  # room for 512 (slot, hash) entries
 SYSVAR_CACHE = (CLOCK, EPOCH_SCHEDULE, EPOCH_REWARDS, RENT, SLOT_HASHES, STAKE_HISTORY, LAST_RESTART_SLOT)
+# A new bank's slot history (bincode: Some(1,048,576-bit vector) with slot 0 set, next slot 1).
+SLOT_HISTORY_WORDS = 16_384
+NEW_SLOT_HISTORY = (b"\x01" + struct.pack("<QQ", SLOT_HISTORY_WORDS, 1) + bytes(8 * (SLOT_HISTORY_WORDS - 1))
+                    + struct.pack("<QQ", 64 * SLOT_HISTORY_WORDS, 1))
 HISTORY_CAPACITY = 32  # LiteSVM remembers this many signatures (AlreadyProcessed), dropping the oldest
 LITESVM_SLOT = 435_888_000  # the slot on a new LiteSVM's clock
 BUILTIN_PROGRAMS = {
@@ -112,6 +117,7 @@ class Sysvars:
             RECENT_BLOCKHASHES: struct.pack("<Q", len(self.recent_blockhashes)) + b"".join(
                 blockhash + struct.pack("<Q", fee) for blockhash, fee in self.recent_blockhashes),
             FEES: bytes(8),
+            SLOT_HISTORY: NEW_SLOT_HISTORY,
         }
         return {address: Account(1, bytearray(data), SYSVAR_OWNER) for address, data in contents.items()}
 

@@ -185,3 +185,13 @@ def test_create_account_allow_prefund(pair, payer):
         signers = [new] if prefunded != "unsigned" else []
         results.append(pair.send(pair.transaction([instruction], payer, *signers))[0])
     assert results.count(None) == 4 and "InstructionError(0, MissingAccount)" in results
+
+
+def test_slot_history_sysvar_account(pair, payer):
+    """A transaction naming the slot-history sysvar: the account is LiteSVM's (compared after the send)."""
+    slot_history = Pubkey.from_string("SysvarS1otHistory11111111111111111111111111")
+    other = Keypair().pubkey()
+    transfer = sx.transfer(payer.pubkey(), other, SOL)
+    named = Instruction(transfer.program_id, bytes(transfer.data),
+                        list(transfer.accounts) + [AccountMeta(slot_history, False, False)])
+    pair.send(pair.transaction([named], payer), expect_error=False)
