@@ -6,8 +6,7 @@ the test reads from the ledger before building the relay, so the program needs n
 
 from __future__ import annotations
 
-from jitvm.bpf.program import Program
-from tests.svm.sbpf_elf import shared_object
+from tests.svm.probes import probe_elf
 
 REALLOC = 10 * 1024
 INFOS, METAS, INSTRUCTION, SEED, SEEDS = -1024, -1280, -1344, -1376, -1392
@@ -62,10 +61,4 @@ def relay_assembly(data_lengths: list[int], metas: list[tuple[int, bool, bool]],
 
 
 def relay_elf(*arguments) -> bytes:
-    text = relay_assembly(*arguments)
-    calls, index = [], 0
-    for line in text.splitlines():
-        if line.startswith("call -1"):
-            calls.append((index, line.split("#")[1].strip()))
-        index += 2 if line.startswith("lddw") else 1
-    return shared_object(Program.from_assembly(text, "sbpf-v0").code, calls)
+    return probe_elf(relay_assembly(*arguments))
