@@ -508,7 +508,7 @@ def deploy_check(context: TransactionContext, code: bytes, program_key: bytes) -
 _PARSER_ERROR_TEXT = {
     "InvalidFileHeader": "invalid file header", "InvalidProgramHeader": "invalid program header",
     "InvalidSectionHeader": "invalid section header", "InvalidString": "invalid string",
-    "InvalidSize": "invalid size", "SectionNotInOrder": "section not in order",
+    "InvalidSize": "invalid size", "SectionNotInOrder": "sections not in ascending order", "Overlap": "values overlap",
     "NoSectionNameStringTable": "no section name string table found",
     "InvalidDynamicSectionTable": "invalid dynamic section table",
     "InvalidRelocationTable": "invalid relocation table", "InvalidAlignment": "invalid alignment",
@@ -521,6 +521,9 @@ _ELF_ERROR_TEXT = {
     "WrongMachine": "Incompatible ELF: wrong machine", "WrongClass": "Incompatible ELF: wrong class",
     "ValueOutOfBounds": "Offset or value is out of bounds",
     "UnsupportedSBPFVersion": "Detected sbpf_version required by the executable which are not enabled",
+    "NotOneTextSection": "Multiple or no text sections, consider removing llc option: -function-sections",
+    "WrongType": "Incompatible ELF: wrong type", "InvalidProgramHeader": "Invalid ELF program header",
+    "FailedToReadRelocationInfo": "Failed to read relocation info",
 }
 
 
@@ -530,6 +533,9 @@ def agave_elf_error_text(error) -> str:
     text = str(error).split(": ", 1)[-1]
     kind = getattr(error, "kind", None)
     unresolved = re.search(r"'(.*)' at instruction (\d+) \(offset (0x[0-9a-f]+)\)", text)
+    relocation = re.search(r"relocation type (\d+)", text)
+    if kind == "UnknownRelocation" and relocation:
+        return f"Relocation failed, unknown type {relocation.group(1)}"
     if kind == "UnresolvedSymbol" and unresolved:
         name, instruction, offset = unresolved.groups()
         return f"Unresolved symbol ({name}) at instruction #{instruction} (ELF file offset {offset})"

@@ -175,8 +175,8 @@ def test_deploy_a_real_program_through_the_loader():
 
 
 def test_deploying_mutated_elfs():
-    """Truncated, bit-flipped and section-duplicated ELFs through DeployWithMaxDataLen: the same error
-    as LiteSVM (the log line naming the ELF problem may be worded differently), and nothing escapes."""
+    """Truncated, bit-flipped and section-duplicated ELFs through DeployWithMaxDataLen: the same error,
+    units and logs (Agave's wording of the ELF problem) as LiteSVM, and nothing escapes."""
     import random
 
     from tests.bpf.test_sbpf_elf_mutants import mutate
@@ -186,7 +186,7 @@ def test_deploying_mutated_elfs():
     rng = random.Random(12)
     original = probe_elf(PROBES["log_data"])
     outcomes = set()
-    for _ in range(10):
+    for _ in range(20):
         elf = mutate(original, rng) or b"\0"
         buffer, program = d.buffer(elf), Keypair()
         transaction = d.pair.transaction([d.create(program, v3.PROGRAM_SIZE),
@@ -195,7 +195,7 @@ def test_deploying_mutated_elfs():
                                          d.payer, program)
         expected = _lite_summary(d.pair.lite.send_transaction(transaction))
         got = _jitvm_summary(d.pair.svm.send_transaction(transaction))
-        assert (got[0], got[1]) == (expected[0], expected[1]), (got, expected)
+        assert got[:4] == expected[:4], (got, expected)
         outcomes.add(got[0])
     assert None in outcomes and "InstructionError(1, InvalidAccountData)" in outcomes
 
