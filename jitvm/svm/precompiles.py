@@ -94,14 +94,15 @@ def _small_order(point) -> bool:
 
 def ed25519_verify_strict(point, public_key: bytes, signature: bytes, message: bytes) -> bool:
     """ed25519-dalek's verify_strict: s below the group order, R and the key not of small order,
-    and [s]B = R + [k]A with k = SHA-512(R || A || M)."""
+    and [s]B - [k]A, compressed, equal to R's bytes (k = SHA-512(R || A || M)), so a non-canonical
+    encoding of R fails."""
     s = curve25519.canonical_scalar(signature[32:])
     r_point = curve25519.edwards_decompress(signature[:32])
     if s is None or r_point is None or _small_order(r_point) or _small_order(point):
         return False
     k = int.from_bytes(hashlib.sha512(signature[:32] + public_key + message).digest(), "little") % curve25519.L
     expected = curve25519.add(curve25519.multiply(s, _BASEPOINT), curve25519.negate(curve25519.multiply(k, point)))
-    return expected == r_point
+    return curve25519.edwards_compress(expected) == bytes(signature[:32])
 
 
 _BASEPOINT = curve25519.edwards_decompress(bytes.fromhex("58" + "66" * 31))
