@@ -231,7 +231,7 @@ class SVM:
         rent = self.sysvars.rent
         if loader_id == BPF_LOADER_UPGRADEABLE:
             programdata_address = self.programdata_address(address)
-            data = programdata_account_data(bytes(elf))
+            data = programdata_account_data(bytes(elf), slot=self.sysvars.clock.slot)  # as LiteSVM writes it
             self.accounts[programdata_address] = Account(rent.minimum_balance(len(data)), bytearray(data), loader_id)
             data = program_account_data(programdata_address)
         else:

@@ -266,3 +266,18 @@ def test_upgrade_and_authority_through_cpi():
     d.send([_relay(d, relay, bump, v3.set_authority(programdata, pda, d.payer.pubkey()))], expect_error=False)
     d.send([_relay(d, relay, bump, v3.set_authority(programdata, pda, pda))], expect_error=True)  # not its own any more
     d.send([_relay(d, relay, bump, v3.initialize_buffer(Keypair().pubkey(), pda))], expect_error=True)  # not by CPI
+
+
+def test_management_of_a_program_added_directly():
+    """add_program writes a programdata account like LiteSVM's (the current slot, no authority), so
+    the loader's instructions meet the same state."""
+    d = Deployer()
+    program = Pubkey.new_unique()
+    code = probe_elf(PROBES["log_units"])
+    d.pair.lite.add_program(program, code)
+    d.pair.svm.add_program(program, code)
+    d.pair.assert_same_account(v3.programdata_address(program))
+    d.send([v3.extend_program(program, d.payer.pubkey(), 10_240)], expect_error=True)  # this slot
+    d.warp()
+    d.send([v3.extend_program(program, d.payer.pubkey(), 10_240)], expect_error=True)  # immutable
+    d.send([v3.set_authority(v3.programdata_address(program), d.payer.pubkey(), None)], expect_error=True)
