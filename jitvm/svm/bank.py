@@ -24,11 +24,14 @@ from jitvm.errors import InputError
 from jitvm.svm import processor
 from jitvm.svm.accounts import Account
 from jitvm.svm.errors import TransactionError
+from jitvm.svm.inner_instructions import inner_instructions_from_trace
 from jitvm.svm.ids import (BPF_LOADER, BPF_LOADER_DEPRECATED, BPF_LOADER_UPGRADEABLE, CLOCK, COMPUTE_BUDGET,
                            EPOCH_REWARDS, EPOCH_SCHEDULE, FEES, INCINERATOR, LAST_RESTART_SLOT, NATIVE_LOADER,
-                           RECENT_BLOCKHASHES, RENT, SLOT_HASHES, STAKE_HISTORY, SYSTEM_PROGRAM, SYSVAR_OWNER, base58)
+                           RECENT_BLOCKHASHES, RENT, SLOT_HASHES, SLOT_HISTORY, STAKE_HISTORY, SYSTEM_PROGRAM,
+                           SYSVAR_OWNER, base58)
 from jitvm.svm.compute_budget import LAMPORTS_PER_SIGNATURE
 from jitvm.svm.loader import ProgramCache, program_account_data, programdata_account_data
+from jitvm.svm.precompiles import PRECOMPILES
 from jitvm.svm.rent import Rent
 from jitvm.svm.syscalls import SyscallHost
 
@@ -36,12 +39,17 @@ from jitvm.svm.syscalls import SyscallHost
 GENESIS_BLOCKHASH = hashlib.sha256(b"genesis").digest()
 SLOT_HASHES_SIZE = 20_488  # room for 512 (slot, hash) entries
 SYSVAR_CACHE = (CLOCK, EPOCH_SCHEDULE, EPOCH_REWARDS, RENT, SLOT_HASHES, STAKE_HISTORY, LAST_RESTART_SLOT)
+# A new bank's slot history (bincode: Some(1,048,576-bit vector) with slot 0 set, next slot 1).
+SLOT_HISTORY_WORDS = 16_384
+NEW_SLOT_HISTORY = (b"\x01" + struct.pack("<QQ", SLOT_HISTORY_WORDS, 1) + bytes(8 * (SLOT_HISTORY_WORDS - 1))
+                    + struct.pack("<QQ", 64 * SLOT_HISTORY_WORDS, 1))
 HISTORY_CAPACITY = 32  # LiteSVM remembers this many signatures (AlreadyProcessed), dropping the oldest
 LITESVM_SLOT = 435_888_000  # the slot on a new LiteSVM's clock
 BUILTIN_PROGRAMS = {
     SYSTEM_PROGRAM: b"system_program", COMPUTE_BUDGET: b"compute_budget_program",
     BPF_LOADER_UPGRADEABLE: b"solana_bpf_loader_upgradeable_program", BPF_LOADER: b"solana_bpf_loader_program",
     BPF_LOADER_DEPRECATED: b"solana_bpf_loader_deprecated_program",
+    **{precompile: b"" for precompile in PRECOMPILES},  # jitvm/svm/precompiles.py
 }
 
 
@@ -81,6 +89,7 @@ class Sysvars:
     rent: Rent = field(default_factory=Rent)
     epoch_schedule: EpochSchedule = field(default_factory=EpochSchedule)
     recent_blockhashes: list = field(default_factory=lambda: [(GENESIS_BLOCKHASH, 0)])  # (hash, lamports/signature)
+    slot_hashes_slot: int | None = None  # the slot-hashes entry's slot once the clock has moved (warp_to_slot)
 
     def struct_bytes(self, name: str) -> bytes:
         """The sysvar as the get-sysvar syscalls write it (Rust's in-memory #[repr(C)] layout)."""
@@ -90,6 +99,8 @@ class Sysvars:
             return self.rent.to_bytes() + bytes(7)
         if name == "last_restart_slot":
             return bytes(8)
+        if name == "epoch_rewards":  # no distribution: all zero, padded to 16-byte alignment (a u128 inside)
+            return bytes(96)
         return self.epoch_schedule.struct_bytes()
 
     def account_data(self, address: bytes) -> bytes | None:
@@ -100,7 +111,8 @@ class Sysvars:
 
     def accounts(self) -> dict[bytes, Account]:
         """The sysvar accounts of a new LiteSVM (slot history left out)."""
-        slot_hashes = struct.pack("<QQ", 1, self.clock.slot) + GENESIS_BLOCKHASH
+        slot = self.clock.slot if self.slot_hashes_slot is None else self.slot_hashes_slot
+        slot_hashes = struct.pack("<QQ", 1, slot) + GENESIS_BLOCKHASH
         contents = {
             CLOCK: self.clock.to_bytes(), RENT: self.rent.to_bytes(), EPOCH_SCHEDULE: self.epoch_schedule.to_bytes(),
             EPOCH_REWARDS: bytes(81), LAST_RESTART_SLOT: bytes(8), STAKE_HISTORY: bytes(8),
@@ -108,6 +120,7 @@ class Sysvars:
             RECENT_BLOCKHASHES: struct.pack("<Q", len(self.recent_blockhashes)) + b"".join(
                 blockhash + struct.pack("<Q", fee) for blockhash, fee in self.recent_blockhashes),
             FEES: bytes(8),
+            SLOT_HISTORY: NEW_SLOT_HISTORY,
         }
         return {address: Account(1, bytearray(data), SYSVAR_OWNER) for address, data in contents.items()}
 
@@ -121,6 +134,16 @@ class TransactionMetadata:
     compute_units_consumed: int
     fee: int
     return_data: tuple[bytes, bytes]
+    trace: tuple = field(default=(0, ()), repr=False)  # (top-level count, instruction trace): inner_instructions
+
+    @property
+    def inner_instructions(self) -> list:
+        """Per top-level instruction that ran, the instructions it invoked (jitvm.svm.inner_instructions),
+        built on first use: most callers never read them."""
+        cached = self.__dict__.get("_inner_instructions")
+        if cached is None:
+            cached = self.__dict__["_inner_instructions"] = inner_instructions_from_trace(*self.trace)
+        return cached
 
 
 @dataclass
@@ -211,7 +234,7 @@ class SVM:
         rent = self.sysvars.rent
         if loader_id == BPF_LOADER_UPGRADEABLE:
             programdata_address = self.programdata_address(address)
-            data = programdata_account_data(bytes(elf))
+            data = programdata_account_data(bytes(elf), slot=self.sysvars.clock.slot)  # as LiteSVM writes it
             self.accounts[programdata_address] = Account(rent.minimum_balance(len(data)), bytearray(data), loader_id)
             data = program_account_data(programdata_address)
         else:
@@ -268,9 +291,17 @@ class SVM:
         self.sysvars.recent_blockhashes = [(self.blockhash, LAMPORTS_PER_SIGNATURE)]
         self.accounts[RECENT_BLOCKHASHES] = self.sysvars.accounts()[RECENT_BLOCKHASHES]
 
+    def warp_to_slot(self, slot: int) -> None:
+        """Move the clock to `slot` (as LiteSVM does: only the clock sysvar changes)."""
+        if self.sysvars.slot_hashes_slot is None:
+            self.sysvars.slot_hashes_slot = self.sysvars.clock.slot
+        self.sysvars.clock.slot = slot
+        self.accounts[CLOCK] = self.sysvars.accounts()[CLOCK]
+
     def _result(self, outcome: processor.TransactionOutcome) -> TransactionResult:
         meta = TransactionMetadata(Signature.from_bytes(outcome.signature), list(outcome.logs),
-                                   outcome.compute_units_consumed, outcome.fee, outcome.return_data)
+                                   outcome.compute_units_consumed, outcome.fee, outcome.return_data,
+                                   outcome.trace)
         return TransactionResult(outcome.error, meta)
 
 
@@ -281,9 +312,7 @@ def _legacy(transaction):
         legacy = transaction.into_legacy_transaction()
         if legacy is not None:
             return legacy
-        if transaction.message.address_table_lookups:
-            raise InputError("transaction", "address lookup tables are not supported yet")
-        return transaction  # a v0 message without lookups: the same keys, header and instructions
+        return transaction  # a v0 message: its lookups are resolved against the bank's tables
     if isinstance(transaction, (bytes, bytearray)):
         try:
             return _legacy(VersionedTransaction.from_bytes(bytes(transaction)))

@@ -187,7 +187,9 @@ def _prepare_instruction(context, metas, program_id: bytes, signers: set[bytes])
 def _check_authorized_program(program_id: bytes, data: bytes) -> None:
     upgradeable_allowed = (program_id == BPF_LOADER_UPGRADEABLE and len(data) >= 4
                            and struct.unpack_from("<I", data)[0] in _ALLOWED_UPGRADEABLE_INSTRUCTIONS)
-    if program_id in (NATIVE_LOADER, BPF_LOADER, BPF_LOADER_DEPRECATED, LOADER_V4) or (
+    from jitvm.svm.precompiles import PRECOMPILES
+
+    if program_id in (NATIVE_LOADER, BPF_LOADER, BPF_LOADER_DEPRECATED, LOADER_V4) or program_id in PRECOMPILES or (
             program_id == BPF_LOADER_UPGRADEABLE and not upgradeable_allowed):
         raise SyscallError(f"Program {base58(program_id)} not supported by inner instructions")
 

@@ -69,7 +69,14 @@ def _run(context: TransactionContext, program_index: int) -> None:
             context.meter.consume(compute_budget.COMPUTE_UNITS)
         elif program_id in loader.LOADER_COMPUTE_UNITS:
             context.meter.consume(loader.LOADER_COMPUTE_UNITS[program_id])
-            raise InstructionError("InvalidInstructionData")  # loader management instructions: not implemented
+            if program_id == BPF_LOADER_UPGRADEABLE:
+                from jitvm.svm import upgradeable_loader
+
+                upgradeable_loader.process(context)
+                return
+            context.log_message("BPF loader management instructions are no longer supported"
+                                if program_id == BPF_LOADER else "Deprecated loader is no longer supported")
+            raise InstructionError("UnsupportedProgramId")
         else:
             raise InstructionError("UnsupportedProgramId")
         return
@@ -78,7 +85,7 @@ def _run(context: TransactionContext, program_index: int) -> None:
     stored = context.bank_account(program_id)  # the bank's object, not the transaction's copy
     program = context.programs.program_for(program_id, stored if stored is not None else program_account,
                                            context.bank_account)
-    if program is None:
+    if program is None or program_id in getattr(context, "programs_not_deployed", ()):  # upgradeable_loader
         context.log_message("Program is not deployed")
         raise InstructionError("UnsupportedProgramId")
     loader.execute(context, program, program_account.owner)

@@ -155,8 +155,6 @@ def _transaction(entry, source: str):
     if bytes(transaction) != wire:
         raise InputError(source, "has trailing bytes after the transaction")
     legacy = transaction.into_legacy_transaction()
-    if legacy is None and transaction.message.address_table_lookups:
-        raise InputError(source, "uses address lookup tables, which are not supported yet")
     return legacy if legacy is not None else transaction
 
 
@@ -185,7 +183,32 @@ def run_ledger(ledger: Ledger, engine: str = "reference", threads: int = 1,
                              f"ELF rejected: {type(error).__name__}: {error}") from None
     from jitvm.sealevel.parallel import run_in_order
 
+    if any(_lookups(transaction) for transaction in ledger.transactions):
+        threads = processes = 1  # the parallel replay plans its locks from static keys: it cannot place table lookups yet
     return svm, run_in_order(svm, list(ledger.transactions), threads, processes)
+
+
+def _lookups(transaction) -> list:
+    return list(getattr(transaction.message, "address_table_lookups", None) or [])
+
+
+def _looked_up(svm: SVM, transaction) -> list[bytes]:
+    """The addresses a transaction's lookups name in the bank's tables now (for the report)."""
+    from jitvm.svm.lookup_tables import ADDRESS_LOOKUP_TABLE_PROGRAM, AddressLookupError, parse_table
+
+    addresses = []
+    for lookup in _lookups(transaction):
+        account = svm.accounts.get(bytes(lookup.account_key))
+        if account is None or account.owner != ADDRESS_LOOKUP_TABLE_PROGRAM:
+            continue
+        try:
+            table = parse_table(bytes(account.data))
+        except AddressLookupError:
+            continue
+        for index in bytes(lookup.writable_indexes) + bytes(lookup.readonly_indexes):
+            if index < len(table.addresses):
+                addresses.append(table.addresses[index])
+    return addresses
 
 
 def accounts_after(svm: SVM, ledger: Ledger) -> list[dict]:
@@ -202,9 +225,9 @@ def accounts_after(svm: SVM, ledger: Ledger) -> list[dict]:
     for address, _ in ledger.accounts:
         seen.setdefault(address)
     for transaction in ledger.transactions:
-        for key in transaction.message.account_keys:
-            if bytes(key) not in hidden:
-                seen.setdefault(bytes(key))
+        for key in [bytes(key) for key in transaction.message.account_keys] + _looked_up(svm, transaction):
+            if key not in hidden:
+                seen.setdefault(key)
     return [describe_account(address, svm.accounts.get(address) or Account()) for address in seen]
 
 

@@ -16,6 +16,8 @@ from jitvm.svm.ids import (BPF_LOADER_UPGRADEABLE, INSTRUCTIONS, NATIVE_LOADER, 
                            SYSVAR_OWNER)
 from jitvm.svm.invoke import process_instruction
 from jitvm.svm.nonce import NONCE_STATE_SIZE, is_initialized_nonce_account, nonce_transaction_allowed
+from jitvm.svm.precompiles import PRECOMPILES, signature_count
+from jitvm.svm.precompiles import process as run_precompile
 from jitvm.svm.rent import rent_state, transition_allowed
 
 MAX_TX_ACCOUNT_LOCKS = 128
@@ -31,14 +33,17 @@ class TransactionOutcome:
     return_data: tuple[bytes, bytes] = (bytes(32), b"")
     post_accounts: dict[bytes, Account] = field(default_factory=dict)  # what to store
     included: bool = False  # recorded in the history (it was executed, successfully or not)
+    trace: tuple = (0, ())  # top-level instruction count, (stack height, frame) of each instruction run
 
 
 class MessageView:
     """The account flags of a legacy message (solders' Message)."""
 
-    def __init__(self, message):
+    def __init__(self, message, loaded: tuple[list[bytes], list[bytes]] = ([], [])):
         header = message.header
         self.keys = keys = [bytes(address) for address in message.account_keys]
+        self.static_count, self.loaded_writable_count = len(keys), len(loaded[0])
+        keys += loaded[0] + loaded[1]  # a v0 message's addresses from lookup tables
         self.signed = signed = header.num_required_signatures
         self.readonly_signed = header.num_readonly_signed_accounts
         self.readonly_unsigned = header.num_readonly_unsigned_accounts
@@ -46,13 +51,15 @@ class MessageView:
         self.recent_blockhash = bytes(message.recent_blockhash)
         self.invoked = {program for program, _, _ in self.instructions}
         self.instruction_accounts = {index for _, accounts, _ in self.instructions for index in accounts}
-        # Writable by the header: the first signed - readonly_signed keys, and the unsigned ones
-        # before the last readonly_unsigned; then reserved keys and (without the upgradeable
-        # loader among the keys) invoked programs are demoted to read-only.
+        # Writable by the header: the first signed - readonly_signed keys, the unsigned static ones
+        # before the last readonly_unsigned, and the lookups' writable addresses; then reserved keys
+        # and (without the upgradeable loader among the keys) invoked programs are demoted to read-only.
         demote_invoked = BPF_LOADER_UPGRADEABLE not in keys
-        writable_unsigned_end = len(keys) - self.readonly_unsigned
+        static = self.static_count
+        writable_unsigned_end, writable_loaded_end = static - self.readonly_unsigned, static + self.loaded_writable_count
         self.writable = [
-            (index < signed - self.readonly_signed if index < signed else index < writable_unsigned_end)
+            (index < writable_loaded_end if index >= static
+             else index < signed - self.readonly_signed if index < signed else index < writable_unsigned_end)
             and address not in RESERVED_KEYS and not (demote_invoked and index in self.invoked)
             for index, address in enumerate(keys)]
 
@@ -67,7 +74,16 @@ def process(bank, transaction) -> TransactionOutcome:
         transaction.sanitize()
     except Exception:
         return TransactionOutcome(signature, TransactionError("SanitizeFailure"))
-    message = MessageView(transaction.message)
+    lookups = getattr(transaction.message, "address_table_lookups", None)
+    if lookups:
+        from jitvm.svm.lookup_tables import load_addresses
+
+        try:
+            message = MessageView(transaction.message, load_addresses(bank, lookups))
+        except TransactionError as error:
+            return TransactionOutcome(signature, error)
+    else:
+        message = MessageView(transaction.message)
     if bank.sigverify and not all(transaction.verify_with_results()):
         return TransactionOutcome(signature, TransactionError("SignatureFailure"))
     if len(set(message.keys)) != len(message.keys):
@@ -84,7 +100,8 @@ def process(bank, transaction) -> TransactionOutcome:
         return TransactionOutcome(signature, error)
     if signature in bank.history:
         return TransactionOutcome(signature, TransactionError("AlreadyProcessed"))
-    fee = compute_budget.fee(message.signed, limits)
+    fee = compute_budget.fee(message.signed + sum(signature_count(message.keys[program], data)
+                                                  for program, _, data in message.instructions), limits)
     outcome = TransactionOutcome(signature, None, fee=fee)
     log = LogCollector(bank.log_bytes_limit)
     outcome.logs = log.messages
@@ -135,7 +152,11 @@ def process(bank, transaction) -> TransactionOutcome:
             sysvar = accounts[message.keys.index(INSTRUCTIONS)].data
             sysvar[-2:] = struct.pack("<H", position)
         try:
-            process_instruction(context, program_index, instruction_accounts, data)
+            if message.keys[program_index] in PRECOMPILES:
+                run_precompile(context, program_index, instruction_accounts, data,
+                               [instruction_data for _, _, instruction_data in message.instructions])
+            else:
+                process_instruction(context, program_index, instruction_accounts, data)
         except InstructionError as failure:
             error = TransactionError.instruction(position, failure)
             break
@@ -144,6 +165,7 @@ def process(bank, transaction) -> TransactionOutcome:
     outcome.compute_units_consumed = context.meter.used
     outcome.return_data = context.return_data
     outcome.included = True
+    outcome.trace = (len(message.instructions), context.trace)
     outcome.error = error
     if error is None:
         outcome.post_accounts = {address: account for address, account, flag in zip(message.keys, accounts, writable)

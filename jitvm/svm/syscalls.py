@@ -524,6 +524,7 @@ SYSCALLS = {
     "sol_get_rent_sysvar": _sysvar_syscall("rent", 24),
     "sol_get_epoch_schedule_sysvar": _sysvar_syscall("epoch_schedule", 40),
     "sol_get_last_restart_slot": _sysvar_syscall("last_restart_slot", 8),
+    "sol_get_epoch_rewards_sysvar": _sysvar_syscall("epoch_rewards", 96),
     "sol_get_sysvar": sol_get_sysvar,
     "sol_secp256k1_recover": sol_secp256k1_recover,
     "sol_set_return_data": sol_set_return_data,
@@ -534,3 +535,9 @@ SYSCALLS = {
     "sol_invoke_signed_c": _cpi("sol_invoke_signed_c"),
     "sol_invoke_signed_rust": _cpi("sol_invoke_signed_rust"),
 }
+
+# curve25519, alt_bn128 and Poseidon (jitvm/svm/crypto_syscalls.py), epoch stake (jitvm/svm/epoch_stake.py).
+from jitvm.svm.crypto_syscalls import CRYPTO_SYSCALLS  # noqa: E402
+from jitvm.svm.epoch_stake import sol_get_epoch_stake  # noqa: E402
+
+SYSCALLS.update(CRYPTO_SYSCALLS, sol_get_epoch_stake=sol_get_epoch_stake)

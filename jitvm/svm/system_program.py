@@ -211,8 +211,24 @@ def process(context: TransactionContext) -> None:
     elif tag == 12:  # UpgradeNonceAccount
         _check_accounts(context, 1)
         nonce.upgrade(context)
-    else:  # CreateAccountAllowPrefund (13) is not implemented; unknown tags do not decode
+    elif tag == 13:  # CreateAccountAllowPrefund { lamports, space, owner } (SIMD-0312)
+        lamports, space, owner = reader.u64(), reader.u64(), reader.pubkey()
+        _check_accounts(context, 2 if lamports else 1)
+        _create_account_allow_prefund(context, lamports, space, owner, signers)
+    else:  # unknown tags do not decode
         raise InstructionError("InvalidInstructionData")
+
+
+def _create_account_allow_prefund(context: TransactionContext, lamports: int, space: int, owner: bytes,
+                                  signers) -> None:
+    """CreateAccount without its "no lamports yet" rule: the new account (0) may hold lamports
+    already; a funding account (1) adds `lamports` after the allocation, when there are any."""
+    address = Address(context, context.key_of(0))
+    to = context.borrow(0)
+    allocate(context, to, address, space, signers)
+    assign(context, to, address, owner, signers)
+    if lamports:
+        transfer(context, 1, 0, lamports)
 
 
 def _transfer_with_seed(context: TransactionContext, seed: str, owner: bytes, lamports: int) -> None:

@@ -3,6 +3,7 @@ on the caller's or the destination's account (ESDT minting and burning, user nam
 
 from __future__ import annotations
 
+from jitvm.wasm.nft import NFT_BUILTINS
 from jitvm.wasm.outcome import CallResult, LogEntry, ReturnCode, execution_failed
 
 
@@ -42,6 +43,7 @@ def _set_user_name(world, sender, destination, arguments, logs):
     if not arguments:
         raise execution_failed("invalid arguments to SetUserName")
     world.account(destination).username = arguments[0]
+    logs.append(LogEntry(destination, b"SetUserName", [b""], []))
 
 
 def _delete_user_name(world, sender, destination, arguments, logs):
@@ -56,6 +58,7 @@ def _change_owner(world, sender, destination, arguments, logs):
 
 
 BUILTINS = {
+    **NFT_BUILTINS,
     "ESDTLocalMint": _local_mint,
     "ESDTLocalBurn": _local_burn,
     "SetUserName": _set_user_name,
@@ -66,5 +69,6 @@ BUILTINS = {
 
 def run_builtin(world, sender: bytes, destination: bytes, function: str, arguments: list[bytes], gas: int,
                 logs: list) -> CallResult:
-    BUILTINS[function](world, sender, destination, arguments, logs)
-    return CallResult(ReturnCode.OK, gas_remaining=gas)
+    """Run a built-in; its result holds what it returns (ESDTNFTCreate: the new nonce)."""
+    returned = BUILTINS[function](world, sender, destination, arguments, logs)
+    return CallResult(ReturnCode.OK, results=list(returned or []), gas_remaining=gas)

@@ -42,22 +42,27 @@ class PendingCall:
     error_callback: str = ""
     callback_gas: int = 0
     closure: bytes = b""
+    call_type: bytes = b"AsyncCall"  # how its transfer log names it
 
 
 @dataclass(slots=True)
 class Transaction:
     """What every frame of one transaction shares: the return data (every frame's `finish` values,
     in order; a caller may clean it), the logs in the order they were written, and the
-    asynchronous calls waiting to run."""
+    asynchronous calls waiting to run. `storage_cache` holds the (address, key) pairs of storage
+    the transaction has already read or written: MultiversX charges those again at the cached price."""
 
     return_data: list[bytes] = field(default_factory=list)
     logs: list[LogEntry] = field(default_factory=list)
+    storage_cache: set[tuple[bytes, bytes]] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)  # messages of inner calls that failed
+    committed: dict | None = None  # the accounts as they were before the transaction (what built-ins see)
     hash: bytes = bytes(32)
 
 
 class Frame:
-    __slots__ = ("vm", "world", "input", "bigints", "buffers", "maps", "tx", "caller", "store", "pending",
-                 "closure", "back_transfers", "gas_counter", "memory")
+    __slots__ = ("vm", "world", "input", "bigints", "bigfloats", "buffers", "maps", "tx", "caller", "store", "pending",
+                 "closure", "back_transfers", "sent_back", "gas_counter", "memory")
 
     def __init__(self, vm: "WasmVM", world: "World", call: CallInput, store, tx: Transaction,
                  closure: bytes | None = None):
@@ -67,6 +72,7 @@ class Frame:
         self.bigints: dict[int, int] = {}
         self.buffers: dict[int, bytes] = {}
         self.maps: dict[int, dict[bytes, bytes]] = {}
+        self.bigfloats: dict = {}  # handle -> jitvm.wasm.bigfloat.BigFloat
         self.tx = tx
         self.caller = None  # the wasmtime Caller of the hook being served
         self.store = store
@@ -75,6 +81,7 @@ class Frame:
         self.pending: list[PendingCall] = []
         self.closure = closure  # a promise callback's closure (None: this frame is no callback)
         self.back_transfers: tuple[int, list] = (0, [])  # what synchronous callees sent back
+        self.sent_back: tuple[int, list] = (0, [])  # what this frame sent back to its caller
 
     @property
     def results(self) -> list[bytes]:

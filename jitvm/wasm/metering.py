@@ -30,7 +30,7 @@ RUN_ENDS = frozenset({"Block", "Loop", "If", "Else", "End", "Br", "BrIf", "BrTab
                       "Call", "CallIndirect"})
 
 _GLOBAL_GET, _GLOBAL_SET, _I32_CONST, _I64_CONST = 0x23, 0x24, 0x41, 0x42
-_I64_LT_U, _I64_SUB, _IF, _EMPTY_BLOCK, _END, _UNREACHABLE = 0x54, 0x7D, 0x04, 0x40, 0x0B, 0x00
+_I64_LE_U, _I64_SUB, _IF, _EMPTY_BLOCK, _END, _UNREACHABLE = 0x58, 0x7D, 0x04, 0x40, 0x0B, 0x00
 
 
 def instrument(wasm: bytes, costs: Mapping[str, int], local_cost: int = 0, free_locals: int = 0) -> bytes:
@@ -66,9 +66,10 @@ def instrument(wasm: bytes, costs: Mapping[str, int], local_cost: int = 0, free_
 
 
 def _charge(cost: int, gas: int, flag: int) -> bytes:
-    """Stack-neutral code that traps (flag set) unless `cost` gas is left, then takes it."""
+    """Stack-neutral code that traps (flag set) unless more than `cost` gas is left, then takes it.
+    As in MultiversX's metering, a run that would use the last unit of gas fails (used >= limit)."""
     g, f, c = uleb(gas), uleb(flag), sleb(cost)
-    return (bytes([_GLOBAL_GET]) + g + bytes([_I64_CONST]) + c + bytes([_I64_LT_U, _IF, _EMPTY_BLOCK, _I32_CONST, 1,
+    return (bytes([_GLOBAL_GET]) + g + bytes([_I64_CONST]) + c + bytes([_I64_LE_U, _IF, _EMPTY_BLOCK, _I32_CONST, 1,
             _GLOBAL_SET]) + f + bytes([_UNREACHABLE, _END, _GLOBAL_GET]) + g + bytes([_I64_CONST]) + c
             + bytes([_I64_SUB, _GLOBAL_SET]) + g)
 

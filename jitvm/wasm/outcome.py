@@ -65,6 +65,7 @@ class CallResult:
     logs: list[LogEntry] = field(default_factory=list)
     gas_remaining: int = 0
     pending: list = field(default_factory=list)  # asynchronous calls still to run (jitvm.wasm.frame.PendingCall)
+    sent_back: tuple[int, list] = (0, [])  # what the call transferred back to its caller: (EGLD, ESDT payments)
 
     @property
     def ok(self) -> bool:

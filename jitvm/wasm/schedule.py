@@ -20,6 +20,8 @@ class GasSchedule:
     opcodes: dict[str, int]  # Wasm instruction name -> gas
     api: dict[str, int] = field(default_factory=dict)  # host-function cost name -> gas
     base: dict[str, int] = field(default_factory=dict)  # [BaseOperationCost]: per-byte costs
+    # [DynamicStorageLoad]: (quadratic, linear, constant, minimum), signs applied; None: static prices
+    storage_load: tuple[int, int, int, int] | None = None
     dummy: bool = False
 
     def api_cost(self, name: str) -> int:
@@ -35,6 +37,19 @@ class GasSchedule:
         if self.dummy:
             return 0
         return self.base.get("GetCode", 0) + code_size * self.base.get("AoTPreparePerByte", 0)
+
+    def storage_load_cost(self, static_name: str, trie_depth: int = 0) -> int:
+        """What reading one storage value from the state costs (not from the transaction's cache):
+        MultiversX prices it by the depth of the key in the account's data trie, a quadratic from
+        `[DynamicStorageLoad]`, falling back to the hook's static price when the quadratic drops below
+        its minimum. jitvm's state has no trie, so the depth is 0, as in MultiversX's scenario world."""
+        if self.dummy:
+            return 1
+        if self.storage_load is None:
+            return self.api_cost(static_name)
+        quadratic, linear, constant, minimum = self.storage_load
+        cost = quadratic * trie_depth * trie_depth + linear * trie_depth + constant
+        return cost if cost >= minimum else self.api_cost(static_name)
 
     @property
     def local_cost(self) -> int:
@@ -68,7 +83,20 @@ def load_schedule(path: Path) -> GasSchedule:
                     "ManagedMapAPICost", "EthAPICost"):
         api.update({name: int(value) for name, value in document.get(section, {}).items()})
     base = {name: int(value) for name, value in document.get("BaseOperationCost", {}).items()}
-    return GasSchedule(path.stem, opcodes, api, base)
+    return GasSchedule(path.stem, opcodes, api, base, _storage_load_coefficients(path, document))
+
+
+def _storage_load_coefficients(path: Path, document: dict) -> tuple[int, int, int, int] | None:
+    table = document.get("DynamicStorageLoad")
+    if table is None:
+        return None
+    try:
+        def signed(name: str) -> int:
+            sign = -1 if int(table.get(f"SignOf{name}", 0)) else 1
+            return sign * int(table[f"{name}Coefficient"])
+        return signed("Quadratic"), signed("Linear"), signed("Constant"), int(table["MinimumGasCost"])
+    except (KeyError, TypeError, ValueError):
+        raise InputError(str(path), "[DynamicStorageLoad] needs integer coefficients and MinimumGasCost") from None
 
 
 def find_schedule(name: str, near: Path, explicit_dir: Path | None = None) -> GasSchedule:

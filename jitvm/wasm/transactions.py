@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from jitvm.hashing import keccak256
 from jitvm.wasm.frame import CallInput, Transaction
-from jitvm.wasm.outcome import CallResult, ReturnCode
+from jitvm.wasm.outcome import CallResult, LogEntry, ReturnCode
 from jitvm.wasm.vm import MAX_GAS, RESERVED_FUNCTIONS, WasmVM
-from jitvm.wasm.world import Account, World
+from jitvm.wasm.world import Account, World, move_esdt
 
 WASM_VM_TYPE = b"\x05\x00"
+EGLD_IN_MULTI_TRANSFER = b"EGLD-000000"  # how a multi-transfer carries EGLD among ESDT payments
 
 
 def _pay_fee(world: World, sender: bytes, gas_limit: int, gas_price: int) -> Account:
@@ -29,11 +30,16 @@ def _transfer(world: World, call: CallInput) -> CallResult | None:
         sender.balance -= call.value
         recipient.balance += call.value
     for token, nonce, amount in call.esdt:
+        if token == EGLD_IN_MULTI_TRANSFER:  # EGLD carried among the ESDT payments
+            if sender.balance < amount:
+                return CallResult(ReturnCode.OUT_OF_FUNDS, "failed transfer (insufficient funds)")
+            sender.balance -= amount
+            recipient.balance += amount
+            continue
         held = sender.esdt.get((token, nonce), 0)
         if held < amount:
             return CallResult(ReturnCode.OUT_OF_FUNDS, "insufficient funds")
-        sender.esdt[(token, nonce)] = held - amount
-        recipient.esdt[(token, nonce)] = recipient.esdt.get((token, nonce), 0) + amount
+        move_esdt(sender, recipient, token, nonce, amount)
     return None
 
 
@@ -44,10 +50,13 @@ def _transaction(world: World, call: CallInput) -> Transaction:
     return Transaction(hash=keccak256(call.caller + nonce.to_bytes(8, "big") + call.recipient + call.function.encode()))
 
 
-def call_contract(vm: WasmVM, world: World, call: CallInput, gas_price: int = 0) -> CallResult:
+def call_contract(vm: WasmVM, world: World, call: CallInput, gas_price: int = 0, tx_hash: bytes | None = None) -> CallResult:
     tx = _transaction(world, call)
+    if tx_hash is not None:
+        tx.hash = tx_hash
     _pay_fee(world, call.caller, call.gas, gas_price)
     snapshot = world.snapshot()
+    tx.committed = snapshot
     failed = _transfer(world, call)
     if failed is None:
         if call.function in RESERVED_FUNCTIONS:
@@ -55,6 +64,11 @@ def call_contract(vm: WasmVM, world: World, call: CallInput, gas_price: int = 0)
         else:
             result = vm.run(world, call, world.account(call.recipient).code, call.function, tx)
             if result.ok:
+                if tx.errors:
+                    # MultiversX reports the inner calls that failed in a successful transaction
+                    # in one last log, from the sender.
+                    result.logs.append(LogEntry(call.caller, b"internalVMErrors", [call.recipient, call.function.encode()],
+                                                ["; ".join(tx.errors).encode()]))
                 return result
             failed = result
     world.restore(snapshot)
@@ -97,8 +111,11 @@ def query_contract(vm: WasmVM, world: World, call: CallInput) -> CallResult:
     return result
 
 
-def transfer(world: World, sender: bytes, recipient: bytes, value: int) -> CallResult:
-    call = CallInput(sender, recipient, "", value=value)
+def transfer(world: World, sender: bytes, recipient: bytes, value: int, esdt=(), gas_limit: int = 0,
+             gas_price: int = 0) -> CallResult:
+    """A transaction that only moves EGLD and ESDT: the sender's nonce and fee, then the payments."""
+    call = CallInput(sender, recipient, "", value=value, esdt=list(esdt))
+    _pay_fee(world, sender, gas_limit, gas_price)
     snapshot = world.snapshot()
     failed = _transfer(world, call)
     if failed is not None:

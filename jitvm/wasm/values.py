@@ -6,14 +6,15 @@
     "0x0a0b" "0b101"   raw bytes in hexadecimal, a number in binary
     "str:abc" "``abc" "''abc"                   UTF-8 text
     "address:name" "address:name#01"            32 bytes: name padded with '_' (the last byte a shard)
-    "sc:name" "sc:name#01"                      the same after 8 zero bytes (a contract's address)
+    "sc:name" "sc:name#01"                      the same after 8 zero bytes and the Wasm VM type 05 00 (a contract)
     "u8:" .. "u64:" "i8:" .. "i64:"             fixed-width integers
     "biguint:N" "nested:EXPR"                   a 4-byte big-endian length, then the bytes
     "keccak256:EXPR"  "file:PATH"  "mxsc:PATH"  a hash; a file's bytes; the code of an .mxsc.json file
     "true" "false"     1 and empty
     "a|b"              concatenation (binds loosest)
 
-A JSON list or object stands for the concatenation of its values.
+A JSON list stands for the concatenation of its values, an object for that of its values in the
+order of their keys.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from jitvm.errors import InputError
 from jitvm.hashing import keccak256
 
-SC_LEADING_ZEROS = 8
+SC_PREFIX = bytes(8) + b"\x05\x00"  # a contract address: 8 zero bytes, then the VM type (Wasm)
 ADDRESS_LENGTH = 32
 _FIXED_WIDTHS = {"u8": 1, "u16": 2, "u32": 4, "u64": 8, "i8": 1, "i16": 2, "i32": 4, "i64": 8}
 
@@ -34,8 +35,8 @@ def interpret(value, base: Path | None = None) -> bytes:
     """The bytes a scenario value expression stands for; `base` resolves file: and mxsc: paths."""
     if isinstance(value, list):
         return b"".join(interpret(item, base) for item in value)
-    if isinstance(value, dict):
-        return b"".join(interpret(item, base) for item in value.values())
+    if isinstance(value, dict):  # the fields in the order of their keys, as the format defines
+        return b"".join(interpret(value[key], base) for key in sorted(value))
     if not isinstance(value, str):
         raise InputError("scenario value", f"expected a string, list or object, got {value!r}")
     parts = value.split("|")
@@ -53,9 +54,9 @@ def _single(text: str, base: Path | None) -> bytes:
         if text.startswith(prefix):
             return text[len(prefix):].encode()
     if text.startswith("address:"):
-        return _address(text[len("address:"):], 0)
+        return _address(text[len("address:"):], b"")
     if text.startswith("sc:"):
-        return _address(text[len("sc:"):], SC_LEADING_ZEROS)
+        return _address(text[len("sc:"):], SC_PREFIX)
     if text.startswith("keccak256:"):
         return keccak256(interpret(text[len("keccak256:"):], base))
     if text.startswith("nested:"):
@@ -78,7 +79,7 @@ def _single(text: str, base: Path | None) -> bytes:
     return _number(text, text)
 
 
-def _address(name: str, leading_zeros: int) -> bytes:
+def _address(name: str, prefix: bytes) -> bytes:
     shard = None
     if "#" in name:
         name, shard_hex = name.split("#", 1)
@@ -89,8 +90,8 @@ def _address(name: str, leading_zeros: int) -> bytes:
         if len(shard) != 1:
             raise InputError(f"{name}#{shard_hex}", "the shard after '#' must be one hex byte")
     length = ADDRESS_LENGTH - (1 if shard is not None else 0)
-    body = name.encode()[: length - leading_zeros]
-    address = bytes(leading_zeros) + body + b"_" * (length - leading_zeros - len(body))
+    body = name.encode()[: length - len(prefix)]
+    address = prefix + body + b"_" * (length - len(prefix) - len(body))
     return address + (shard or b"")
 
 

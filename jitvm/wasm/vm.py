@@ -73,7 +73,7 @@ class WasmVM:
                 raise execution_failed(f"hook {name} not implemented")
             return missing
         run = hook.run
-        cost = self.schedule.api_cost(hook.cost)
+        cost = self.schedule.api_cost(hook.cost) if hook.cost else 0  # no name: the hook prices itself
 
         def serve(caller, *args):
             frame = frames[-1]
@@ -85,7 +85,7 @@ class WasmVM:
     # -- running -----------------------------------------------------------------------------------
 
     def run(self, world: World, call: CallInput, code: bytes, function: str, tx: Transaction | None = None,
-            closure: bytes | None = None) -> CallResult:
+            closure: bytes | None = None, back_transfers: tuple[int, list] | None = None) -> CallResult:
         """Run `function` of `code` for `call` on a new instance, then the asynchronous calls it
         registered. Never raises for anything the contract does: every way it can end is a
         CallResult. On failure the return data and logs it added are dropped (the caller restores
@@ -94,11 +94,13 @@ class WasmVM:
         data_mark, log_mark = len(tx.return_data), len(tx.logs)
         if function in BUILTINS:
             try:
-                return run_builtin(world, call.caller, call.recipient, function, call.arguments, call.gas, tx.logs)
+                result = run_builtin(world, call.caller, call.recipient, function, call.arguments, call.gas, tx.logs)
+                tx.return_data.extend(result.results)
+                return result
             except CallEnded as ended:
                 del tx.logs[log_mark:]
                 return CallResult(ended.code, ended.message)
-        result = self._run_endpoint(world, call, code, function, tx, closure)
+        result = self._run_endpoint(world, call, code, function, tx, closure, back_transfers)
         if result.ok and result.pending:
             from jitvm.wasm.asynchronous import run_pending
             result = run_pending(self, world, call, code, tx, result)
@@ -111,7 +113,7 @@ class WasmVM:
         return result
 
     def _run_endpoint(self, world: World, call: CallInput, code: bytes, function: str, tx: Transaction,
-                      closure: bytes | None) -> CallResult:
+                      closure: bytes | None, back_transfers: tuple[int, list] | None = None) -> CallResult:
         if len(self.frames) >= MAX_CALL_DEPTH:
             return CallResult(ReturnCode.CALL_STACK_OVERFLOW, "max call depth reached")
         if not code:
@@ -120,6 +122,8 @@ class WasmVM:
         store.set_epoch_deadline(self.deadline_ticks)
         store.set_limits(memory_size=self.memory_limit)
         frame = Frame(self, world, call, store, tx, closure)
+        if back_transfers is not None:  # a callback sees what its call sent back as back transfers
+            frame.back_transfers = back_transfers
         self.frames.append(frame)
         gas = None
         try:
@@ -144,7 +148,8 @@ class WasmVM:
                 endpoint(store)
             except AsyncBreak:
                 pass
-            return CallResult(ReturnCode.OK, "", gas_remaining=gas.value(store), pending=frame.pending)
+            return CallResult(ReturnCode.OK, "", gas_remaining=gas.value(store), pending=frame.pending,
+                              sent_back=frame.sent_back)
         except CallEnded as ended:
             return CallResult(ended.code, ended.message)
         except wasmtime.Trap as trap:

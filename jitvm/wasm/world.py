@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jitvm.wasm.nft import NftMetadata
 
 
 @dataclass(slots=True)
@@ -18,6 +22,20 @@ class Account:
     storage: dict[bytes, bytes] = field(default_factory=dict)
     esdt: dict[tuple[bytes, int], int] = field(default_factory=dict)  # (token id, nonce) -> amount
     esdt_roles: dict[bytes, set[bytes]] = field(default_factory=dict)  # token id -> roles held
+    esdt_frozen: set[bytes] = field(default_factory=set)  # token ids this account may not send
+    esdt_last_nonce: dict[bytes, int] = field(default_factory=dict)  # token id -> last NFT nonce it created
+    esdt_metadata: dict[tuple[bytes, int], "NftMetadata"] = field(default_factory=dict)  # of the NFTs it holds
+    async_call_data: bytes = b""  # the data of the last asynchronous call sent to it from another shard
+
+
+def move_esdt(source: Account, target: Account, token: bytes, nonce: int, amount: int) -> None:
+    """Move `amount` of a token instance (the caller checked the balance); an NFT's metadata goes
+    with it."""
+    source.esdt[(token, nonce)] -= amount
+    target.esdt[(token, nonce)] = target.esdt.get((token, nonce), 0) + amount
+    metadata = source.esdt_metadata.get((token, nonce))
+    if metadata is not None and (token, nonce) not in target.esdt_metadata:
+        target.esdt_metadata[(token, nonce)] = copy.deepcopy(metadata)
 
 
 @dataclass(slots=True)
@@ -52,9 +70,6 @@ class World:
         self.accounts = snapshot
 
     def shard_of(self, address: bytes) -> int:
-        """MultiversX's shard of an address: its last byte, masked to the shard count."""
-        shards = self.number_of_shards
-        mask_high = (1 << max(1, (shards - 1).bit_length())) - 1
-        mask_low = mask_high >> 1
-        shard = address[-1] & mask_high
-        return shard if shard < shards else address[-1] & mask_low
+        """The shard of an address as MultiversX's scenario world computes it: its last byte modulo
+        the number of shards."""
+        return address[-1] % self.number_of_shards if address else 0

@@ -56,6 +56,24 @@ def _jitvm_summary(result):
             meta.return_data)
 
 
+def _inner_rows(lists) -> list[list[tuple]]:
+    rows = []
+    for inner in lists:
+        rows.append([])
+        for entry in inner:
+            compiled = entry.instruction() if callable(entry.instruction) else entry.instruction
+            height = entry.stack_height() if callable(entry.stack_height) else entry.stack_height
+            rows[-1].append((compiled.program_id_index, bytes(compiled.accounts), bytes(compiled.data), height))
+    return rows
+
+
+def assert_same_inner_instructions(lite_result, jitvm_result) -> None:
+    """The metadata's inner instructions (program index, account indices, data, stack height)."""
+    lite_meta = lite_result.meta() if hasattr(lite_result, "err") else lite_result
+    expected, got = _inner_rows(lite_meta.inner_instructions()), _inner_rows(jitvm_result.meta.inner_instructions)
+    assert got == expected, f"inner instructions: jitvm {got}\nLiteSVM {expected}"
+
+
 class Pair:
     """LiteSVM and jitvm's SVM kept in the same state."""
 
@@ -80,10 +98,11 @@ class Pair:
 
     def send(self, transaction, *, expect_error: bool | None = None):
         """Send to both; assert every reported field and every named account agree. Returns the summary."""
-        expected = _lite_summary(self.lite.send_transaction(transaction))
-        got = _jitvm_summary(self.svm.send_transaction(transaction))
+        lite_result, jitvm_result = self.lite.send_transaction(transaction), self.svm.send_transaction(transaction)
+        expected, got = _lite_summary(lite_result), _jitvm_summary(jitvm_result)
         assert got[0] == expected[0], f"error: {got[0]} != LiteSVM {expected[0]}\nlogs {got[3]}\nLiteSVM {expected[3]}"
         assert got == expected, f"jitvm {got}\nLiteSVM {expected}"
+        assert_same_inner_instructions(lite_result, jitvm_result)
         for address in transaction.message.account_keys:
             self.assert_same_account(address)
         if expect_error is not None:

@@ -73,6 +73,9 @@ PROBES = {
     "sysvar_slice": DATA + "mov %r1, %r8\nmov %r2, %r10\nadd %r2, -16\nmov %r3, 1\nmov %r4, 9\n"
                            "call -1  # sol_get_sysvar\nmov %r9, %r0\nldxdw %r1, [%r10-16]\nldxb %r2, [%r10-8]\n"
                            "mov %r3, %r9\ncall -1  # sol_log_64_\nmov %r0, 0\nexit",
+    "epoch_rewards": "mov %r1, %r10\nadd %r1, -96\ncall -1  # sol_get_epoch_rewards_sysvar\nmov %r1, %r10\n"
+                     "add %r1, -96\nstxdw [%r10-112], %r1\nstdw [%r10-104], 96\nmov %r1, %r10\nadd %r1, -112\n"
+                     "mov %r2, 1\ncall -1  # sol_log_data\nmov %r0, 0\nexit",
     "last_restart_slot": "mov %r1, %r10\nadd %r1, -8\ncall -1  # sol_get_last_restart_slot\nldxdw %r1, [%r10-8]\n"
                          "call -1  # sol_log_64_\nmov %r0, 0\nexit",
     # secp256k1: data = hash (32), signature (64), recovery id (1)

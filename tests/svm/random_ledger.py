@@ -1,12 +1,13 @@
 """Random ledgers from a seed: System transfers and account creation, SPL Token and Token-2022 mints,
 accounts, mint-to, transfer, transfer-checked, approve, burn, close, Memo, Associated Token Account
-creation, Compute Budget limits and prices, and transactions that must fail (overdrafts, wrong
+creation, Compute Budget limits and prices, precompile signature checks, v0 messages with lookup tables, and transactions that must fail (overdrafts, wrong
 authority, missing signer, a fee payer that cannot pay). Each transaction is sent to LiteSVM and to
 jitvm through tests/svm/harness.Pair, which compares them."""
 
 from __future__ import annotations
 
 import random
+import struct
 from dataclasses import dataclass, field
 
 from solders.compute_budget import request_heap_frame, set_compute_unit_limit, set_compute_unit_price
@@ -60,8 +61,9 @@ def run_random_ledger(seed: int, transactions: int, engine: str = "reference") -
     world.pair.fund(poor.pubkey(), world.rng.choice((4_000, 6_000, 900_000)))
     world.wallets.append(poor)
     actions = (_transfer, _create_account, _new_mint, _new_token_account, _mint_to, _token_transfer,
-               _transfer_checked, _approve, _burn, _close, _memo, _ata, _wrong_authority, _missing_signer)
-    weights = (4, 2, 2, 3, 4, 5, 3, 2, 2, 1, 2, 2, 2, 2)
+               _transfer_checked, _approve, _burn, _close, _memo, _ata, _wrong_authority, _missing_signer,
+               _precompile)
+    weights = (4, 2, 2, 3, 4, 5, 3, 2, 2, 1, 2, 2, 2, 2, 1)
     opening = [_new_mint, _new_token_account, _new_token_account]  # so most actions apply from the start
     for step in range(transactions):
         world.opening = step < len(opening)
@@ -72,15 +74,54 @@ def run_random_ledger(seed: int, transactions: int, engine: str = "reference") -
         instructions, payer, signers = built
         instructions = _budget(world) + instructions
         transaction = world.pair.transaction(instructions, payer, *[s for s in signers if s is not payer])
-        if world.rng.random() < 0.1:  # the same transaction as a v0 message (no lookup tables)
+        tables = []
+        if world.rng.random() < 0.15:  # the same transaction as a v0 message, half of them with a lookup table
             keypairs = {bytes(k.pubkey()): k for k in [payer, *signers]}
-            message = MessageV0.try_compile(payer.pubkey(), instructions, [], world.pair.blockhash)
+            tables = [_lookup_table(world, instructions)] if world.rng.random() < 0.5 else []
+            message = MessageV0.try_compile(payer.pubkey(), instructions, tables, world.pair.blockhash)
             required = message.account_keys[:message.header.num_required_signatures]
             transaction = VersionedTransaction(message, [keypairs[bytes(key)] for key in required])
         result = world.pair.send(transaction)
+        for table in tables:
+            for address in table.addresses:
+                world.pair.assert_same_account(address)
         world.sent += 1
         world.failed += result[0] is not None
     return world
+
+
+def _precompile(world):
+    """An Ed25519 or secp256k1 signature check (sometimes corrupted) before a memo."""
+    from tests.svm import precompile_ix
+
+    payer = _wallet(world)
+    if world.rng.random() < 0.5:
+        data = precompile_ix.ed25519_data([precompile_ix.ed25519_entry(b"ledger")])
+        program = precompile_ix.ED25519
+    else:
+        data, program = precompile_ix.secp256k1_data(key=world.rng.randrange(1, 200)), precompile_ix.SECP256K1
+    if world.rng.random() < 0.3:
+        data = data[:-1] + bytes([data[-1] ^ 1])
+    return [Instruction(program, data, []), spl.memo(MEMO, b"checked")], payer, [payer]
+
+
+def _lookup_table(world, instructions):
+    """A lookup table (set on both sides) holding the instructions' accounts and an unrelated one."""
+    from solders.address_lookup_table_account import AddressLookupTableAccount
+    from solders.pubkey import Pubkey
+
+    addresses = []
+    for instruction in instructions:
+        for meta in instruction.accounts:
+            if meta.pubkey not in addresses:
+                addresses.append(meta.pubkey)
+    addresses.append(Keypair().pubkey())
+    world.rng.shuffle(addresses)
+    table = Keypair().pubkey()
+    meta = struct.pack("<IQQBB", 1, 2**64 - 1, 0, 0, 0) + bytes(34)
+    world.pair.fund(table, 10**9, meta + b"".join(bytes(address) for address in addresses),
+                    owner=Pubkey.from_string("AddressLookupTab1e1111111111111111111111111"))
+    return AddressLookupTableAccount(table, addresses)
 
 
 def _budget(world: World) -> list:

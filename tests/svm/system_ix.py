@@ -22,6 +22,11 @@ def create_account(payer, new, lamports, space, owner, new_signs=True):
     return _ix(struct.pack("<IQQ", 0, lamports, space) + bytes(owner), [(payer, True, True), (new, new_signs, True)])
 
 
+def create_account_allow_prefund(new, lamports, space, owner, funder=None, new_signs=True):
+    metas = [(new, new_signs, True)] + ([(funder, True, True)] if funder is not None else [])
+    return _ix(struct.pack("<IQQ", 13, lamports, space) + bytes(owner), metas)
+
+
 def assign(account, owner, signs=True):
     return _ix(struct.pack("<I", 1) + bytes(owner), [(account, signs, True)])
 

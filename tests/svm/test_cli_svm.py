@@ -101,6 +101,7 @@ def _broken(tmp_path, mutate):
     (lambda ledger: ledger["accounts"][0].update(lamports=-1), "accounts[0].lamports"),
     (lambda ledger: ledger["accounts"][0].update(data="!!"), "accounts[0].data"),
     (lambda ledger: ledger["programs"][0].update(loader="v9"), "programs[0].loader"),
+    (lambda ledger: ledger["programs"][0].update(program_id="not-a-key"), "programs[0].program_id"),
     (lambda ledger: ledger["programs"][0].update(elf="/nonexistent.so"), "programs[0].elf"),
     (lambda ledger: ledger["transactions"].append("AAAA"), "transactions[6]"),
     (lambda ledger: ledger["transactions"].append(5), "transactions[6]"),
@@ -131,3 +132,66 @@ def test_corrupt_elf_is_one_line_error(tmp_path, capsys):
 def test_missing_ledger_file(tmp_path, capsys):
     assert main(["svm", "run", str(tmp_path / "absent.json")]) == 2
     assert "absent.json" in capsys.readouterr().err
+
+
+def test_transaction_to_an_unknown_program(tmp_path, capsys):
+    """A program the ledger does not have is not bad input: the transaction fails as in LiteSVM."""
+    from solders.instruction import Instruction
+
+    path, ledger, _, lite = _ledger(tmp_path)
+    blockhash = Transaction.from_bytes(base64.b64decode(ledger["transactions"][0])).message.recent_blockhash
+    payer = Keypair()
+    lite.airdrop(payer.pubkey(), SOL)
+    funded = lite.get_account(payer.pubkey())
+    ledger["accounts"].append({"pubkey": str(payer.pubkey()), "lamports": funded.lamports,
+                               "owner": str(funded.owner), "executable": False, "data": ""})
+    transaction = Transaction([payer], Message([Instruction(Pubkey.new_unique(), b"", [])], payer.pubkey()),
+                              blockhash)
+    expected = _lite_summary(lite.send_transaction(transaction))
+    ledger["transactions"] = [base64.b64encode(bytes(transaction)).decode()]
+    path.write_text(json.dumps(ledger))
+    assert main(["svm", "run", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert expected[0] is not None and report["transactions"][0]["err"] == expected[0]
+
+
+def test_ledger_with_a_lookup_table(tmp_path, capsys):
+    """A v0 transaction paying an address from a lookup table the ledger holds: LiteSVM's result, the
+    looked-up account in the report, and the run sequential even when threads are asked for."""
+    import struct
+
+    from solders.account import Account as SoldersAccount
+    from solders.address_lookup_table_account import AddressLookupTableAccount
+    from solders.message import MessageV0
+    from solders.system_program import TransferParams, transfer
+    from solders.transaction import VersionedTransaction
+
+    lite = litesvm.LiteSVM()
+    payer, table, recipient = Keypair(), Pubkey.new_unique(), Pubkey.new_unique()
+    lite.airdrop(payer.pubkey(), 10 * SOL)
+    meta = struct.pack("<IQQB", 1, 2**64 - 1, 0, 0) + b"\x01" + bytes(payer.pubkey()) + bytes(2)
+    table_account = SoldersAccount(10**9, meta + bytes(recipient), Pubkey.from_string(
+        "AddressLookupTab1e1111111111111111111111111"), False, 0)
+    lite.set_account(table, table_account)
+    message = MessageV0.try_compile(payer.pubkey(), [transfer(TransferParams(
+        from_pubkey=payer.pubkey(), to_pubkey=recipient, lamports=SOL))], [AddressLookupTableAccount(table, [recipient])],
+        lite.latest_blockhash())
+    transaction = VersionedTransaction(message, [payer])
+    expected = _lite_summary(lite.send_transaction(transaction))
+    funded = lite.get_account(payer.pubkey())
+    ledger = {
+        "accounts": [{"pubkey": str(payer.pubkey()), "lamports": 10 * SOL, "owner": str(funded.owner),
+                      "executable": False, "data": ""},
+                     {"pubkey": str(table), "lamports": 10**9, "owner": str(table_account.owner), "executable": False,
+                      "data": base64.b64encode(bytes(table_account.data)).decode()}],
+        "programs": [], "blockhash": str(lite.latest_blockhash()),
+        "transactions": [base64.b64encode(bytes(transaction)).decode()],
+    }
+    path = tmp_path / "ledger.json"
+    path.write_text(json.dumps(ledger))
+    assert main(["svm", "run", str(path), "--json", "--threads", "2"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    entry = report["transactions"][0]
+    assert (entry["err"], entry["compute_units_consumed"], entry["fee"], entry["logs"]) == expected[:4]
+    accounts = {account["pubkey"]: account for account in report["accounts"]}
+    assert accounts[str(recipient)]["lamports"] == lite.get_account(recipient).lamports == SOL

@@ -164,3 +164,34 @@ def test_transaction_checks(pair, payer):
                                [AccountMeta(payer.pubkey(), True, True), AccountMeta(CLOCK, False, True)])
     pair.send(pair.transaction([writes_clock], payer), expect_error=True)  # a sysvar is demoted to read-only
     pair.send(pair.transaction([move, sx.transfer(payer.pubkey(), other, 100 * SOL)], payer), expect_error=True)
+
+
+def test_create_account_allow_prefund(pair, payer):
+    """SIMD-0312: the new account may hold lamports already; the funder adds more after the allocation."""
+    owner = Pubkey.new_unique()
+    cases = [(0, None, False), (SOL, payer, False), (SOL, payer, True), (0, None, True), (5, None, True),
+             (SOL, payer, "unsigned"), (SOL, payer, "in use"), (0, None, "too big")]
+    results = []
+    for lamports, funder, prefunded in cases:
+        new = Keypair()
+        if prefunded is True:
+            pair.fund(new.pubkey(), SOL)
+        elif prefunded == "in use":
+            pair.fund(new.pubkey(), SOL, b"x")
+        space = 10 * 1024 * 1024 + 1 if prefunded == "too big" else 10
+        instruction = sx.create_account_allow_prefund(new.pubkey(), lamports, space, owner,
+                                                      funder.pubkey() if funder else None,
+                                                      new_signs=prefunded != "unsigned")
+        signers = [new] if prefunded != "unsigned" else []
+        results.append(pair.send(pair.transaction([instruction], payer, *signers))[0])
+    assert results.count(None) == 4 and "InstructionError(0, MissingAccount)" in results
+
+
+def test_slot_history_sysvar_account(pair, payer):
+    """A transaction naming the slot-history sysvar: the account is LiteSVM's (compared after the send)."""
+    slot_history = Pubkey.from_string("SysvarS1otHistory11111111111111111111111111")
+    other = Keypair().pubkey()
+    transfer = sx.transfer(payer.pubkey(), other, SOL)
+    named = Instruction(transfer.program_id, bytes(transfer.data),
+                        list(transfer.accounts) + [AccountMeta(slot_history, False, False)])
+    pair.send(pair.transaction([named], payer), expect_error=False)

@@ -14,7 +14,7 @@ from jitvm.wasm.values import interpret, signed_bytes
     ("u8:1", b"\x01"), ("u16:1", b"\x00\x01"), ("u32:258", b"\x00\x00\x01\x02"), ("i8:-1", b"\xff"),
     ("u64:0", bytes(8)), ("biguint:258", b"\x00\x00\x00\x02\x01\x02"), ("nested:str:ab", b"\x00\x00\x00\x02ab"),
     ("u32:1|str:x", b"\x00\x00\x00\x01x"),
-    ("address:ab", b"ab" + b"_" * 30), ("sc:ab", bytes(8) + b"ab" + b"_" * 22),
+    ("address:ab", b"ab" + b"_" * 30), ("sc:ab", bytes(8) + b"\x05\x00" + b"ab" + b"_" * 20),
     ("address:ab#05", b"ab" + b"_" * 29 + b"\x05"),
 ])
 def test_values(text, expected):
@@ -24,6 +24,7 @@ def test_values(text, expected):
 def test_lists_and_maps_concatenate():
     assert interpret(["u8:1", ["u8:2", "u8:3"]]) == b"\x01\x02\x03"
     assert interpret({"a": "u8:1", "b": "str:x"}) == b"\x01x"
+    assert interpret({"2-b": "str:x", "1-a": "u8:1"}) == b"\x01x"  # fields in the order of their keys
 
 
 @pytest.mark.parametrize("text", ["0xzz", "nope", "u8:256", "address:x#1234"])

@@ -41,6 +41,9 @@ def test_gas_is_charged_per_instruction_from_the_schedule():
     result = _run('(module (func (export "go") (drop (i32.const 1))))', gas=100)
     assert result.ok and result.gas_remaining == 97
     assert _run('(module (func (export "go") (drop (i32.const 1))))', gas=2).code is ReturnCode.OUT_OF_GAS
+    # As in MultiversX, a run may not use the last unit of gas: 3 units for 3 instructions fail.
+    assert _run('(module (func (export "go") (drop (i32.const 1))))', gas=3).code is ReturnCode.OUT_OF_GAS
+    assert _run('(module (func (export "go") (drop (i32.const 1))))', gas=4).gas_remaining == 1
 
 
 def test_a_free_loop_is_stopped_by_the_time_limit():

@@ -17,7 +17,7 @@ HOOKS: dict[str, "Hook"] = {}
 @dataclass(frozen=True, slots=True)
 class Hook:
     name: str
-    cost: str  # the gas schedule's name for one call
+    cost: str  # the gas schedule's name for one call ("": the hook charges all its gas itself)
     run: Callable
 
 
@@ -31,5 +31,7 @@ def hook(name: str, cost: str):
 
 
 def load_all() -> dict[str, Hook]:
-    from jitvm.wasm.hooks import arguments, bigint, buffers, calls, context, crypto, maps, payments, storage  # noqa: F401
+    from jitvm.wasm.hooks import (  # noqa: F401
+        arguments, bigfloats, bigint, buffers, calls, context, crypto, maps, payments, signatures, storage, tokens,
+    )
     return HOOKS

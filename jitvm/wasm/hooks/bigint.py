@@ -171,3 +171,16 @@ def bigint_set_unsigned_bytes(frame, destination, offset, length):
 @hook("bigIntSetSignedBytes", "BigIntSetSignedBytes")
 def bigint_set_signed_bytes(frame, destination, offset, length):
     frame.bigints[destination] = int.from_bytes(frame.read(offset, length), "big", signed=True)
+
+
+@hook("bigIntLog2", "BigIntLog")
+def bigint_log2(frame, handle):
+    value = frame.bigint(handle)
+    if value < 0:
+        raise execution_failed("bad bounds (lower)")
+    return value.bit_length() - 1
+
+
+@hook("bigIntToString", "BigIntToString")
+def bigint_to_string(frame, handle, destination):
+    frame.buffers[destination] = str(frame.bigint(handle)).encode()

@@ -18,7 +18,6 @@ def buffer_new(frame):
 
 @hook("mBufferNewFromBytes", "MBufferNewFromBytes")
 def buffer_new_from_bytes(frame, offset, length):
-    _copy_cost(frame, length)
     return frame.new_buffer(frame.read(offset, length))
 
 
@@ -44,11 +43,12 @@ def buffer_get_bytes(frame, handle, offset):
 
 
 def _slice(frame, handle: int, start: int, length: int) -> bytes | None:
-    """A slice of a buffer, or None when it runs outside the buffer (the hooks then return 1)."""
+    """A slice of a buffer, or None when it runs outside the buffer (the hooks then return 1).
+    MultiversX charges for copying the whole source buffer, whatever the slice."""
     value = frame.buffer(handle)
+    _copy_cost(frame, len(value))
     if start < 0 or length < 0 or start + length > len(value):
         return None
-    _copy_cost(frame, length)
     return value[start:start + length]
 
 
@@ -67,13 +67,16 @@ def buffer_copy_byte_slice(frame, handle, start, length, destination):
     if part is None:
         return 1
     frame.buffers[destination] = part
+    _copy_cost(frame, len(part))
     return 0
 
 
 @hook("mBufferEq", "MBufferCopyByteSlice")
 def buffer_eq(frame, left, right):
-    a, b = frame.buffer(left), frame.buffer(right)
-    _copy_cost(frame, len(a) + len(b))
+    a = frame.buffer(left)
+    _copy_cost(frame, len(a))
+    b = frame.buffer(right)
+    _copy_cost(frame, len(b))
     return int(a == b)
 
 
@@ -87,8 +90,9 @@ def buffer_append(frame, accumulator, data):
 
 @hook("mBufferAppendBytes", "MBufferAppendBytes")
 def buffer_append_bytes(frame, accumulator, offset, length):
+    data = frame.read(offset, length)
+    frame.buffers[accumulator] = frame.buffer(accumulator) + data
     _copy_cost(frame, length)
-    frame.buffers[accumulator] = frame.buffer(accumulator) + frame.read(offset, length)
     return 0
 
 
@@ -152,9 +156,10 @@ def buffer_to_hex(frame, source, destination):
 
 @hook("mBufferSetByteSlice", "MBufferSetBytes")
 def buffer_set_byte_slice(frame, handle, start, length, offset):
+    data = frame.read(offset, length)
+    _copy_cost(frame, length)
     value = frame.buffer(handle)
     if start < 0 or length < 0 or start + length > len(value):
         return 1
-    _copy_cost(frame, length)
-    frame.buffers[handle] = value[:start] + frame.read(offset, length) + value[start + length:]
+    frame.buffers[handle] = value[:start] + data + value[start + length:]
     return 0

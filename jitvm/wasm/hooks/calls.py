@@ -9,6 +9,7 @@ from jitvm.wasm.frame import CallInput, PendingCall
 from jitvm.wasm.hooks import hook
 from jitvm.wasm.outcome import AsyncBreak, CallEnded, CallResult, LogEntry, ReturnCode, execution_failed
 from jitvm.wasm.values import unsigned_bytes
+from jitvm.wasm.world import move_esdt
 
 
 def _payments(frame, handle: int) -> list[tuple[bytes, int, int]]:
@@ -57,17 +58,13 @@ def transfer_log(frame, sender: bytes, destination: bytes, value: int, esdt, cal
     """The log the VM writes for every transfer between accounts during a call."""
     call = [call_type.encode()]
     if builtin_call is not None:
-        name, original = builtin_call
-        topics = []
-        for token, nonce, amount in esdt:
-            topics += [token, unsigned_bytes(nonce), unsigned_bytes(amount)]
-        frame.logs.append(LogEntry(sender, name.encode(), topics + [destination], call + [name.encode(), *original]))
+        frame.logs.append(esdt_transfer_log(sender, destination, esdt, call_type, builtin_call))
         return
     if not esdt:
         frame.logs.append(LogEntry(sender, b"transferValueOnly", [unsigned_bytes(value), destination],
                                    call + [function.encode(), *arguments]))
         return
-    if len(esdt) == 1:
+    if len(esdt) == 1 and esdt[0][0] != EGLD_IN_MULTI_TRANSFER:
         token, nonce, amount = esdt[0]
         builtin = b"ESDTTransfer" if nonce == 0 else b"ESDTNFTTransfer"
         details = [token, unsigned_bytes(amount)] if nonce == 0 else [token, unsigned_bytes(nonce), unsigned_bytes(amount),
@@ -85,6 +82,17 @@ def transfer_log(frame, sender: bytes, destination: bytes, value: int, esdt, cal
     frame.logs.append(LogEntry(sender, builtin, topics, call + [builtin] + details + tail))
 
 
+def esdt_transfer_log(sender: bytes, destination: bytes, esdt, call_type: str,
+                      builtin_call: tuple[str, list[bytes]]) -> LogEntry:
+    """The log of a call to an ESDT transfer built-in: the payments and the receiver as topics,
+    the call type and the built-in call as it was written as data."""
+    name, original = builtin_call
+    topics = []
+    for token, nonce, amount in esdt:
+        topics += [token, unsigned_bytes(nonce), unsigned_bytes(amount)]
+    return LogEntry(sender, name.encode(), topics + [destination], [call_type.encode(), name.encode(), *original])
+
+
 EGLD_IN_MULTI_TRANSFER = b"EGLD-000000"  # how a multi-transfer carries EGLD among ESDT payments
 
 
@@ -98,11 +106,17 @@ def move_funds(world, sender: bytes, destination: bytes, value: int, esdt) -> No
         source.balance -= value
         target.balance += value
     for token, nonce, amount in esdt:
+        if token in source.esdt_frozen:
+            raise execution_failed("ESDT is frozen for this account")
         held = source.esdt.get((token, nonce), 0)
         if amount < 0 or held < amount:
             raise execution_failed("insufficient funds")
-        source.esdt[(token, nonce)] = held - amount
-        target.esdt[(token, nonce)] = target.esdt.get((token, nonce), 0) + amount
+        move_esdt(source, target, token, nonce, amount)
+
+
+def call_data(function: str, arguments) -> bytes:
+    """A call as transaction data: the function, then each argument in hex, joined by '@'."""
+    return b"@".join([function.encode(), *(argument.hex().encode() for argument in arguments)])
 
 
 def _call_type_towards(frame, destination: bytes, default: str) -> str:
@@ -135,6 +149,10 @@ def call_sync(frame, gas: int, destination: bytes, value: int, esdt, function: s
         world.restore(snapshot)
         del frame.logs[log_mark:]
         raise
+    if esdt:
+        # An ESDT transfer built-in that went through keeps its log even if the call it carries
+        # fails (the transfer is undone with the call), as on MultiversX.
+        log_mark = len(frame.logs)
     code = world.account(destination).code
     if same_context:
         call = CallInput(frame.input.caller, sender, function, arguments, value, esdt, gas,
@@ -148,6 +166,7 @@ def call_sync(frame, gas: int, destination: bytes, value: int, esdt, function: s
     if not result.ok:
         world.restore(snapshot)
         del frame.logs[log_mark:]
+        frame.tx.errors.append(result.message)
     frame.set_gas_left(frame.gas_left() + result.gas_remaining)
     return result
 
@@ -215,13 +234,19 @@ def _transfer_execute(frame, destination: bytes, value: int, esdt, gas: int, fun
     code = world.account(destination).code
     if not function or (not code and function not in BUILTINS):
         call_type = _call_type_towards(frame, destination, "DirectCall")
-        transfer_log(frame, sender, destination, value, esdt, call_type, "" if not esdt else function, [])
+        transfer_log(frame, sender, destination, value, esdt, call_type, function, [])
         move_funds(world, sender, destination, value, esdt)
-        frames = frame.vm.frames
-        if call_type == "BackTransfer" and len(frames) >= 2 and frames[-2].input.recipient == destination:
-            caller = frames[-2]
-            egld, tokens = caller.back_transfers
-            caller.back_transfers = (egld + value, tokens + list(esdt))
+        if function and not code:
+            # The data reaches the account unexecuted; MultiversX's scenario world keeps it.
+            world.account(destination).async_call_data = call_data(function, arguments)
+        if call_type == "BackTransfer":
+            egld, tokens = frame.sent_back
+            frame.sent_back = (egld + value, tokens + list(esdt))
+            frames = frame.vm.frames
+            if len(frames) >= 2 and frames[-2].input.recipient == destination:
+                caller = frames[-2]
+                egld, tokens = caller.back_transfers
+                caller.back_transfers = (egld + value, tokens + list(esdt))
         return 0
     result = call_sync(frame, gas, destination, value, esdt, function, list(arguments), call_type="TransferAndExecute")
     if not result.ok:
@@ -263,8 +288,19 @@ def managed_async_call(frame, destination_handle, value_handle, function_handle,
         raise execution_failed("async call is not allowed at this location")
     frame.pending.append(PendingCall(frame.buffer(destination_handle), frame.bigint(value_handle),
                                      frame.buffer(function_handle).decode(errors="replace"),
-                                     frame.buffer_vector(arguments_handle), 0, legacy=True))
+                                     frame.buffer_vector(arguments_handle), 0, legacy=True,
+                                     callback_gas=_gas_locked_for_callback(frame)))
     raise AsyncBreak()
+
+
+def _gas_locked_for_callback(frame) -> int:
+    """What a legacy asynchronous call keeps for its callback whatever the call spends, as
+    MultiversX computes it: preparing the caller's code again, one asynchronous step and the
+    callback's minimum."""
+    schedule = frame.vm.schedule
+    code = frame.world.account(frame.input.recipient).code
+    return (len(code) * schedule.per_byte("AoTPreparePerByte") + schedule.api_cost("AsyncCallStep")
+            + schedule.api_cost("AsyncCallbackGasLock"))
 
 
 @hook("asyncCall", "AsyncCallStep")
@@ -274,7 +310,7 @@ def async_call(frame, destination_offset, value_offset, data_offset, length):
     function, arguments = parse_call_data(frame.read(data_offset, length))
     frame.pending.append(PendingCall(frame.read(destination_offset, 32),
                                      int.from_bytes(frame.read(value_offset, 32), "big"), function, arguments, 0,
-                                     legacy=True))
+                                     legacy=True, callback_gas=_gas_locked_for_callback(frame)))
     raise AsyncBreak()
 
 
@@ -285,13 +321,21 @@ def managed_create_async_call(frame, destination_handle, value_handle, function_
     _check_async_allowed(frame)
     if any(p.legacy for p in frame.pending):
         raise execution_failed("async call is not allowed at this location")
-    total = gas + callback_gas
-    frame.use_gas(total)
+    if not frame.buffer(function_handle):
+        # MultiversX builds the call's data from the function name and cannot parse an empty one.
+        raise execution_failed("tokenize failed")
+    success = frame.read(success_offset, success_length).decode(errors="replace")
+    error = frame.read(error_offset, error_length).decode(errors="replace")
+    if success or error:
+        # As MultiversX does, a promise with a callback locks the callback's minimum on top of
+        # the gas the contract gives it.
+        callback_gas += _gas_locked_for_callback(frame)
+    frame.use_gas(frame.vm.schedule.api_cost("AsyncCallStep"))
+    frame.use_gas(gas + callback_gas)
     frame.pending.append(PendingCall(
         frame.buffer(destination_handle), frame.bigint(value_handle),
         frame.buffer(function_handle).decode(errors="replace"), frame.buffer_vector(arguments_handle), gas,
-        legacy=False, success_callback=frame.read(success_offset, success_length).decode(errors="replace"),
-        error_callback=frame.read(error_offset, error_length).decode(errors="replace"), callback_gas=callback_gas,
+        legacy=False, success_callback=success, error_callback=error, callback_gas=callback_gas,
         closure=frame.buffers.get(closure_handle, b"")))
     return 0
 
@@ -311,7 +355,7 @@ def managed_execute_on_dest_context_with_error_return(frame, gas, address_handle
     result = call_sync(frame, gas, destination, frame.bigint(value_handle), [], function,
                        frame.buffer_vector(arguments_handle))
     frame.store_buffer_vector(result_handle, result.results if result.ok else [])
-    return 0 if result.ok else int(result.code)
+    return 0 if result.ok else 1
 
 
 @hook("managedMultiTransferESDTNFTExecuteWithReturn", "TransferValue")
@@ -321,10 +365,19 @@ def managed_multi_transfer_execute_with_return(frame, destination_handle, transf
     function = frame.buffer(function_handle).decode(errors="replace")
     payments = _payments(frame, transfers_handle)
     if not function or not frame.world.account(destination).code:
-        return _transfer_execute(frame, destination, 0, payments, gas, function, frame.buffer_vector(arguments_handle))
+        log_mark, snapshot = len(frame.logs), frame.world.snapshot()
+        try:
+            return _transfer_execute(frame, destination, 0, payments, gas, function, frame.buffer_vector(arguments_handle))
+        except CallEnded as failed:
+            if failed.code is ReturnCode.OUT_OF_GAS:
+                raise
+            # A plain transfer that fails leaves nothing behind, not even an internal error.
+            frame.world.restore(snapshot)
+            del frame.logs[log_mark:]
+            return 1
     result = call_sync(frame, gas, destination, 0, payments, function, frame.buffer_vector(arguments_handle),
                        call_type="TransferAndExecute")
-    return 0 if result.ok else int(result.code)
+    return 0 if result.ok else 1
 
 
 @hook("managedGetOriginalTxHash", "GetOriginalTxHash")
@@ -337,7 +390,7 @@ def get_original_tx_hash(frame, offset):
     frame.write(offset, frame.tx.hash)
 
 
-def _deploy(frame, gas: int, value: int, code: bytes, arguments: list[bytes], address_handle: int,
+def _deploy(frame, gas: int, value: int, code: bytes, metadata: bytes, arguments: list[bytes], address_handle: int,
             result_handle: int) -> int:
     from jitvm.wasm.transactions import mock_contract_address
     from jitvm.wasm.world import Account
@@ -353,7 +406,7 @@ def _deploy(frame, gas: int, value: int, code: bytes, arguments: list[bytes], ad
     gas = max(0, min(gas, frame.gas_left())) if gas > 0 else frame.gas_left()
     frame.use_gas(gas)
     snapshot = world.snapshot()
-    world.accounts[address] = Account(code=code, owner=creator)
+    world.accounts[address] = Account(code=code, owner=creator, code_metadata=metadata)
     try:
         move_funds(world, creator, address, value, [])
     except CallEnded:
@@ -372,7 +425,7 @@ def _deploy(frame, gas: int, value: int, code: bytes, arguments: list[bytes], ad
 @hook("managedCreateContract", "CreateContract")
 def managed_create_contract(frame, gas, value_handle, code_handle, metadata_handle, arguments_handle, address_handle,
                             result_handle):
-    return _deploy(frame, gas, frame.bigint(value_handle), frame.buffer(code_handle),
+    return _deploy(frame, gas, frame.bigint(value_handle), frame.buffer(code_handle), frame.buffer(metadata_handle),
                    frame.buffer_vector(arguments_handle), address_handle, result_handle)
 
 
@@ -380,7 +433,7 @@ def managed_create_contract(frame, gas, value_handle, code_handle, metadata_hand
 def managed_deploy_from_source_contract(frame, gas, value_handle, source_handle, metadata_handle, arguments_handle,
                                         address_handle, result_handle):
     return _deploy(frame, gas, frame.bigint(value_handle), _code_of(frame, source_handle),
-                   frame.buffer_vector(arguments_handle), address_handle, result_handle)
+                   frame.buffer(metadata_handle), frame.buffer_vector(arguments_handle), address_handle, result_handle)
 
 
 def _code_of(frame, address_handle: int) -> bytes:
@@ -391,37 +444,47 @@ def _code_of(frame, address_handle: int) -> bytes:
     return source.code
 
 
-def _upgrade(frame, destination: bytes, gas: int, value: int, code: bytes, arguments: list[bytes]) -> None:
-    world = frame.world
+UPGRADE_FUNCTION = "upgradeContract"
+
+
+def _upgrade(frame, destination: bytes, gas: int, value: int, code: bytes, metadata: bytes,
+             arguments: list[bytes]) -> None:
+    """Upgrading another contract is a legacy asynchronous call of `upgradeContract` on it, as on
+    MultiversX: this contract stops here, the upgrade runs, then `callBack` gets its outcome."""
+    _check_async_allowed(frame)
+    if frame.pending:
+        raise execution_failed("async call is not allowed at this location")
+    frame.pending.append(PendingCall(destination, value, UPGRADE_FUNCTION, [code, metadata, *arguments], 0,
+                                     legacy=True, callback_gas=_gas_locked_for_callback(frame),
+                                     call_type=b"UpgradeFromSource"))
+    raise AsyncBreak()
+
+
+def run_upgrade(world, vm, caller: bytes, destination: bytes, value: int, arguments: list[bytes], gas: int,
+                tx) -> CallResult:
+    """The upgrade itself, on the destination: its new code and metadata, then its `upgrade` endpoint."""
     target = world.accounts.get(destination)
     if target is None or not target.code:
-        raise execution_failed("contract not found")
-    if target.owner != frame.input.recipient:
-        raise execution_failed("upgrade not allowed")
-    gas = max(0, min(gas, frame.gas_left())) if gas > 0 else frame.gas_left()
-    frame.use_gas(gas)
-    snapshot = world.snapshot()
-    transfer_log(frame, frame.input.recipient, destination, value, [], "UpgradeFromSource", "upgradeContract", [])
-    move_funds(world, frame.input.recipient, destination, value, [])
-    target = world.accounts[destination]
+        return CallResult(ReturnCode.EXECUTION_FAILED, "contract not found")
+    if target.owner != caller:
+        return CallResult(ReturnCode.EXECUTION_FAILED, "upgrade not allowed")
+    if len(arguments) < 2:
+        return CallResult(ReturnCode.EXECUTION_FAILED, "invalid upgrade arguments")
+    code, metadata, *rest = arguments
     target.code = code
-    result = frame.vm.run(world, CallInput(frame.input.recipient, destination, "upgrade", arguments, value, [], gas),
-                          code, "upgrade", frame.tx)
-    frame.set_gas_left(frame.gas_left() + result.gas_remaining)
-    if not result.ok:
-        world.restore(snapshot)
-        raise _fail_like_a_child(result)
+    target.code_metadata = metadata
+    return vm.run(world, CallInput(caller, destination, UPGRADE_FUNCTION, rest, value, [], gas), code, "upgrade", tx)
 
 
 @hook("managedUpgradeContract", "CreateContract")
 def managed_upgrade_contract(frame, destination_handle, gas, value_handle, code_handle, metadata_handle,
                              arguments_handle, result_handle):
     _upgrade(frame, frame.buffer(destination_handle), gas, frame.bigint(value_handle), frame.buffer(code_handle),
-             frame.buffer_vector(arguments_handle))
+             frame.buffer(metadata_handle), frame.buffer_vector(arguments_handle))
 
 
 @hook("managedUpgradeFromSourceContract", "CreateContract")
 def managed_upgrade_from_source_contract(frame, destination_handle, gas, value_handle, source_handle, metadata_handle,
                                          arguments_handle, result_handle):
     _upgrade(frame, frame.buffer(destination_handle), gas, frame.bigint(value_handle), _code_of(frame, source_handle),
-             frame.buffer_vector(arguments_handle))
+             frame.buffer(metadata_handle), frame.buffer_vector(arguments_handle))

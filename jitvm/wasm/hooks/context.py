@@ -1,6 +1,9 @@
 """What a contract may ask about itself, other accounts and the block."""
 
+import hashlib
+
 from jitvm.wasm.hooks import hook
+from jitvm.wasm.outcome import execution_failed
 
 
 @hook("managedSCAddress", "GetSCAddress")
@@ -16,6 +19,11 @@ def get_sc_address(frame, offset):
 @hook("managedOwnerAddress", "GetOwnerAddress")
 def managed_owner_address(frame, destination):
     frame.buffers[destination] = frame.world.account(frame.input.recipient).owner
+
+
+@hook("getOwnerAddress", "GetOwnerAddress")
+def get_owner_address(frame, offset):
+    frame.write(offset, frame.world.account(frame.input.recipient).owner)
 
 
 @hook("bigIntGetExternalBalance", "BigIntGetExternalBalance")
@@ -61,6 +69,25 @@ def get_prev_block_timestamp(frame):
     return frame.world.previous_block.timestamp
 
 
+# Scenarios give block timestamps in seconds; the millisecond hooks read them scaled.
+@hook("getBlockTimestampMs", "GetBlockTimeStamp")
+def get_block_timestamp_ms(frame):
+    return frame.world.current_block.timestamp * 1000
+
+
+@hook("getPrevBlockTimestampMs", "GetBlockTimeStamp")
+def get_prev_block_timestamp_ms(frame):
+    return frame.world.previous_block.timestamp * 1000
+
+
+@hook("managedGetCodeHash", "GetCodeHash")
+def managed_get_code_hash(frame, address_handle, destination):
+    """The BLAKE2b-256 hash of an account's code, as MultiversX keeps it (empty code: no hash)."""
+    account = frame.world.accounts.get(frame.buffer(address_handle))
+    code = account.code if account is not None else b""
+    frame.buffers[destination] = hashlib.blake2b(code, digest_size=32).digest() if code else b""
+
+
 @hook("getPrevBlockNonce", "GetBlockNonce")
 def get_prev_block_nonce(frame):
     return frame.world.previous_block.nonce
@@ -78,5 +105,26 @@ def get_prev_block_epoch(frame):
 
 @hook("managedGetCodeMetadata", "GetCodeMetadata")
 def managed_get_code_metadata(frame, address_handle, destination):
-    account = frame.world.accounts.get(frame.buffer(address_handle))
-    frame.buffers[destination] = account.code_metadata if account else b""
+    address = frame.buffer(address_handle)
+    account = frame.world.accounts.get(address)
+    if account is None:
+        raise execution_failed(f"account not found: {address.hex()}")
+    frame.buffers[destination] = account.code_metadata
+
+
+@hook("managedGetBlockRandomSeed", "GetBlockRandomSeed")
+def managed_get_block_random_seed(frame, destination):
+    frame.buffers[destination] = frame.world.current_block.random_seed
+
+
+@hook("managedGetPrevBlockRandomSeed", "GetBlockRandomSeed")
+def managed_get_prev_block_random_seed(frame, destination):
+    frame.buffers[destination] = frame.world.previous_block.random_seed
+
+
+@hook("managedIsBuiltinFunction", "IsBuiltinFunction")
+def managed_is_builtin_function(frame, name_handle):
+    from jitvm.wasm.builtins import BUILTINS
+    from jitvm.wasm.hooks.calls import ESDT_TRANSFERS
+    name = frame.buffer(name_handle).decode(errors="replace")
+    return int(name in BUILTINS or name in ESDT_TRANSFERS)

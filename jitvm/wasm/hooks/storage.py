@@ -1,32 +1,87 @@
-"""Contract storage (the running contract's own, by key) and logs."""
+"""Contract storage (the running contract's own, by key, or another account's) and logs.
+
+Gas as MultiversX charges it: the first read of a key in a transaction pays the storage-load price
+(`GasSchedule.storage_load_cost`) plus DataCopyPerByte for the value and for the key's bytes beyond
+32; a read of a key the transaction already read or wrote pays CachedStorageLoad only. A write pays
+the hook's price, the key's extra bytes on first touch, then by how the value changes: StorePerByte
+for new bytes, PersistPerByte for bytes rewritten, DataCopyPerByte for an unchanged value read for
+the first time; a write that frees bytes pays nothing for them (MultiversX refunds ReleasePerByte,
+which jitvm does not track: no scenario checks a refund).
+"""
 
 from jitvm.wasm.hooks import hook
 from jitvm.wasm.outcome import LogEntry, execution_failed
 from jitvm.wasm.values import unsigned_bytes
 
 RESERVED_PREFIX = b"ELROND"
+ADDRESS_LENGTH = 32
 
 
-def _load(frame, key: bytes) -> bytes:
-    return frame.world.account(frame.input.recipient).storage.get(key, b"")
+def _first_touch(frame, address: bytes, key: bytes) -> bool:
+    """Whether this transaction touches (address, key) for the first time; charges the key's bytes
+    beyond an address's length if so."""
+    cache = frame.tx.storage_cache
+    if (address, key) in cache:
+        return False
+    cache.add((address, key))
+    frame.use_gas(max(0, len(key) - ADDRESS_LENGTH) * frame.vm.schedule.per_byte("DataCopyPerByte"))
+    return True
 
 
-def _store(frame, key: bytes, value: bytes) -> None:
+def load_from(frame, address: bytes, key: bytes, static_cost: str, copy_value: bool = True) -> bytes:
+    """The value under `key` of `address`'s storage, charged as a storage load priced `static_cost`
+    when the dynamic price does not apply. `copy_value=False`: the hook reads only the length."""
+    account = frame.world.accounts.get(address)
+    value = account.storage.get(key, b"") if account is not None else b""
+    schedule = frame.vm.schedule
+    if _first_touch(frame, address, key):
+        if copy_value:
+            frame.use_gas(len(value) * schedule.per_byte("DataCopyPerByte"))
+        frame.use_gas(schedule.storage_load_cost(static_cost))
+    else:
+        frame.use_gas(schedule.api_cost("CachedStorageLoad"))
+    return value
+
+
+def _load(frame, key: bytes, static_cost: str) -> bytes:
+    return load_from(frame, frame.input.recipient, key, static_cost)
+
+
+def _store(frame, key: bytes, value: bytes, vm_protected: bool = False) -> None:
+    """Write the running contract's storage; keys under the protocol's prefix only for the VM's own
+    records (`vm_protected`, as the storage locks)."""
     if frame.input.read_only:
         raise execution_failed("cannot write to storage in a read-only call")
-    if key.startswith(RESERVED_PREFIX):
+    if key.startswith(RESERVED_PREFIX) and not vm_protected:
         raise execution_failed("cannot write to storage under reserved key")
-    frame.use_gas(len(value) * frame.vm.schedule.per_byte("StorePerByte"))
-    storage = frame.world.account(frame.input.recipient).storage
+    address = frame.input.recipient
+    storage = frame.world.account(address).storage
+    old = storage.get(key, b"")
+    first = _first_touch(frame, address, key)
+    frame.use_gas(_store_cost(frame.vm.schedule, old, value, first))
     if value:
         storage[key] = value
     else:
         storage.pop(key, None)
 
 
-@hook("mBufferStorageLoad", "MBufferStorageLoad")
+def _store_cost(schedule, old: bytes, new: bytes, first: bool) -> int:
+    if old == new:
+        return len(new) * schedule.per_byte("DataCopyPerByte") if first else 0
+    if not old:
+        return len(new) * schedule.per_byte("StorePerByte")
+    if not new:
+        return 0
+    if len(new) > len(old):
+        return len(old) * schedule.per_byte("PersistPerByte") + (len(new) - len(old)) * schedule.per_byte("StorePerByte")
+    if len(new) < len(old):
+        return len(new) * schedule.per_byte("PersistPerByte")
+    return 0
+
+
+@hook("mBufferStorageLoad", "")
 def buffer_storage_load(frame, key_handle, destination):
-    frame.buffers[destination] = _load(frame, frame.buffer(key_handle))
+    frame.buffers[destination] = _load(frame, frame.buffer(key_handle), "MBufferStorageLoad")
     return 0
 
 
@@ -36,14 +91,15 @@ def buffer_storage_store(frame, key_handle, source):
     return 0
 
 
-@hook("storageLoadLength", "StorageLoad")
+@hook("storageLoadLength", "")
 def storage_load_length(frame, key_offset, key_length):
-    return len(_load(frame, frame.read(key_offset, key_length)))
+    key = frame.read(key_offset, key_length)
+    return len(load_from(frame, frame.input.recipient, key, "StorageLoad", copy_value=False))
 
 
-@hook("storageLoad", "StorageLoad")
+@hook("storageLoad", "")
 def storage_load(frame, key_offset, key_length, offset):
-    value = _load(frame, frame.read(key_offset, key_length))
+    value = _load(frame, frame.read(key_offset, key_length), "StorageLoad")
     frame.write(offset, value)
     return len(value)
 
@@ -54,9 +110,9 @@ def storage_store(frame, key_offset, key_length, offset, length):
     return 0
 
 
-@hook("bigIntStorageLoadUnsigned", "BigIntStorageLoadUnsigned")
+@hook("bigIntStorageLoadUnsigned", "")
 def bigint_storage_load_unsigned(frame, key_offset, key_length, destination):
-    value = _load(frame, frame.read(key_offset, key_length))
+    value = _load(frame, frame.read(key_offset, key_length), "BigIntStorageLoadUnsigned")
     frame.bigints[destination] = int.from_bytes(value, "big")
     return len(value)
 
@@ -133,31 +189,66 @@ def small_int_storage_store_signed(frame, key_offset, key_length, value):
 
 
 def _load_u64(frame, key_offset, key_length) -> int:
-    value = int.from_bytes(_load(frame, frame.read(key_offset, key_length)), "big")
+    value = int.from_bytes(_load(frame, frame.read(key_offset, key_length), "Int64StorageLoad"), "big")
     if value > _U64:
         raise execution_failed("storage value out of range")
     return _as_i64(value)
 
 
-@hook("int64storageLoad", "Int64StorageLoad")
+@hook("int64storageLoad", "")
 def int64_storage_load(frame, key_offset, key_length):
     return _load_u64(frame, key_offset, key_length)
 
 
-@hook("smallIntStorageLoadUnsigned", "Int64StorageLoad")
+@hook("smallIntStorageLoadUnsigned", "")
 def small_int_storage_load_unsigned(frame, key_offset, key_length):
     return _load_u64(frame, key_offset, key_length)
 
 
-@hook("smallIntStorageLoadSigned", "Int64StorageLoad")
+@hook("smallIntStorageLoadSigned", "")
 def small_int_storage_load_signed(frame, key_offset, key_length):
-    value = int.from_bytes(_load(frame, frame.read(key_offset, key_length)), "big", signed=True)
+    value = int.from_bytes(_load(frame, frame.read(key_offset, key_length), "Int64StorageLoad"), "big", signed=True)
     if not -(1 << 63) <= value < (1 << 63):
         raise execution_failed("storage value out of range")
     return value
 
 
-@hook("mBufferStorageLoadFromAddress", "StorageLoad")
+@hook("mBufferStorageLoadFromAddress", "")
 def buffer_storage_load_from_address(frame, address_handle, key_handle, destination):
-    account = frame.world.accounts.get(frame.buffer(address_handle))
-    frame.buffers[destination] = account.storage.get(frame.buffer(key_handle), b"") if account else b""
+    key = frame.buffer(key_handle)
+    frame.buffers[destination] = load_from(frame, frame.buffer(address_handle), key, "StorageLoad")
+
+
+# Storage locks: a timestamp per key, kept by the VM under its own protected prefix.
+TIME_LOCK_PREFIX = RESERVED_PREFIX + b"VM@timelock"
+
+
+@hook("setStorageLock", "Int64StorageStore")
+def set_storage_lock(frame, key_offset, key_length, time_lock):
+    _store(frame, TIME_LOCK_PREFIX + frame.read(key_offset, key_length), unsigned_bytes(max(0, time_lock)),
+           vm_protected=True)
+    return 0
+
+
+def _storage_lock(frame, key_offset, key_length) -> int:
+    # MultiversX charges StorageLoad, then the load itself.
+    frame.use_gas(frame.vm.schedule.api_cost("StorageLoad"))
+    key = TIME_LOCK_PREFIX + frame.read(key_offset, key_length)
+    return int.from_bytes(_load(frame, key, "StorageLoad"), "big")
+
+
+@hook("getStorageLock", "")
+def get_storage_lock(frame, key_offset, key_length):
+    return _storage_lock(frame, key_offset, key_length)
+
+
+@hook("isStorageLocked", "")
+def is_storage_locked(frame, key_offset, key_length):
+    time_lock = _storage_lock(frame, key_offset, key_length)
+    frame.use_gas(frame.vm.schedule.api_cost("GetBlockTimeStamp"))  # it reads the block's time as the hook does
+    return int(time_lock > frame.world.current_block.timestamp)
+
+
+@hook("clearStorageLock", "Int64StorageStore")
+def clear_storage_lock(frame, key_offset, key_length):
+    return set_storage_lock(frame, key_offset, key_length, 0)
