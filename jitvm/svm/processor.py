@@ -8,6 +8,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
+from solders.message import Message as LegacyMessage
+
 from jitvm.svm import compute_budget
 from jitvm.svm.accounts import Account
 from jitvm.svm.context import InstructionAccount, LogCollector, TransactionContext
@@ -74,16 +76,17 @@ def process(bank, transaction) -> TransactionOutcome:
         transaction.sanitize()
     except Exception:
         return TransactionOutcome(signature, TransactionError("SanitizeFailure"))
-    lookups = getattr(transaction.message, "address_table_lookups", None)
+    wire_message = transaction.message  # solders builds a new object on every access
+    lookups = None if type(wire_message) is LegacyMessage else getattr(wire_message, "address_table_lookups", None)
     if lookups:
         from jitvm.svm.lookup_tables import load_addresses
 
         try:
-            message = MessageView(transaction.message, load_addresses(bank, lookups))
+            message = MessageView(wire_message, load_addresses(bank, lookups))
         except TransactionError as error:
             return TransactionOutcome(signature, error)
     else:
-        message = MessageView(transaction.message)
+        message = MessageView(wire_message)
     if bank.sigverify and not all(transaction.verify_with_results()):
         return TransactionOutcome(signature, TransactionError("SignatureFailure"))
     if len(set(message.keys)) != len(message.keys):
@@ -100,8 +103,9 @@ def process(bank, transaction) -> TransactionOutcome:
         return TransactionOutcome(signature, error)
     if signature in bank.history:
         return TransactionOutcome(signature, TransactionError("AlreadyProcessed"))
-    fee = compute_budget.fee(message.signed + sum(signature_count(message.keys[program], data)
-                                                  for program, _, data in message.instructions), limits)
+    precompile_signatures = sum([signature_count(message.keys[program], data)
+                                 for program, _, data in message.instructions if message.keys[program] in PRECOMPILES])
+    fee = compute_budget.fee(message.signed + precompile_signatures, limits)
     outcome = TransactionOutcome(signature, None, fee=fee)
     log = LogCollector(bank.log_bytes_limit)
     outcome.logs = log.messages
