@@ -3,6 +3,7 @@
 
     python bench/startup.py                  # 7 rounds, every engine
     python bench/startup.py --rounds 15 --engines baseline,auto
+    python bench/startup.py --compare /work/main      # the same commands on another checkout, interleaved
 
 Each round starts every command once, in a rotating order, so that all of them share the machine's
 conditions; the table gives the fastest and the median wall time of each. The processes run the
@@ -51,9 +52,11 @@ def commands(engines: list[str], folder: Path) -> dict[str, list[str]]:
     return chosen
 
 
-def wall_time(command: list[str], environment: dict[str, str]) -> float:
+def wall_time(command: list[str], environment: dict[str, str], folder: Path) -> float:
     started = time.perf_counter()
-    subprocess.run(command, env=environment, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # From the temporary folder: `python -m` puts the working folder ahead of PYTHONPATH.
+    subprocess.run(command, env=environment, cwd=folder, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     return time.perf_counter() - started
 
 
@@ -61,21 +64,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--compare", metavar="CHECKOUT", help="also run every command on this checkout")
     args = parser.parse_args()
-    environment = dict(os.environ, PYTHONPATH=str(ROOT))
+    trees = {"": ROOT} | ({f" [{args.compare}]": Path(args.compare)} if args.compare else {})
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         (folder / "alloc.json").write_text("{}")
         (folder / "txs.json").write_text("[]")
         (folder / "env.json").write_text(json.dumps(EMPTY_BLOCK_ENV))
-        chosen = commands(args.engines.split(","), folder)
+        chosen = {label + suffix: (command, dict(os.environ, PYTHONPATH=str(tree)))
+                  for label, command in commands(args.engines.split(","), folder).items()
+                  for suffix, tree in trees.items()}
         times: dict[str, list[float]] = {label: [] for label in chosen}
         labels = list(chosen)
         for round_number in range(args.rounds):
             shift = round_number % len(labels)
             for label in labels[shift:] + labels[:shift]:
-                times[label].append(wall_time(chosen[label], environment))
+                times[label].append(wall_time(*chosen[label], folder))
     width = max(map(len, labels))
+    print(f"machine load (1-minute average) at the end: {os.getloadavg()[0]:.1f}")
     print(f"{'command':{width}}  {'fastest':>8}  {'median':>8}   ({args.rounds} rounds, wall seconds)")
     for label in labels:
         print(f"{label:{width}}  {min(times[label]):8.3f}  {statistics.median(times[label]):8.3f}")
