@@ -18,6 +18,7 @@ import pytest
 from jitvm.evm import engines
 from jitvm.evm.calls import call_code
 from jitvm.evm.engines import FRESH_TIER0_FRAME_GAS, AutoEngine
+from jitvm.evm.state import State
 
 # JUMPDEST PUSH1 1 PUSH1 0 ADD POP PUSH1 0 JUMP: loops until its gas runs out.
 LOOP = bytes.fromhex("5b600160000150600056")
@@ -79,6 +80,29 @@ def test_before_the_first_compile_frames_up_to_a_block_stay_on_tier0(kernel):
     big_gas = FRESH_TIER0_FRAME_GAS + 1  # more than a block: such a frame is worth the compile
     assert run(JUMPDEST_STOP, big_gas, auto) == reference(JUMPDEST_STOP, big_gas)
     assert auto.tier0_gas == 0 and auto._tiered is not None
+
+
+# Adds one to its storage slot 0, then counts 10 down in a loop (JUMPDEST at 11).
+COUNTER = bytes.fromhex("600054600101600055600a5b600190038060 0b5700".replace(" ", ""))
+COUNTER_ADDRESS = bytes.fromhex("c0" * 20)
+# CALLs COUNTER three times with 30,000 gas each, then stops; no JUMPDEST of its own.
+CALL_COUNTER = bytes.fromhex(("60006000600060006000" + "73" + "c0" * 20 + "617530f150") * 3 + "00")
+
+
+def test_tier0_can_end_inside_a_transaction_and_the_tiers_share_the_state(kernel):
+    """The caller starts on tier 0 (it has no JUMPDEST), and so does its first call, which fits in the
+    budget; after it (about 22,000 gas) the next 30,000-gas calls no longer fit and run on the
+    baseline. Every write lands in the one state, as on the reference."""
+    outcomes, slots = [], []
+    for engine in (engines.get_engine("reference"), AutoEngine(tier0_gas=40_000)):
+        state = State()
+        state.set_code(COUNTER_ADDRESS, COUNTER)
+        outcome = call_code(CALL_COUNTER, gas=200_000, engine=engine, state=state)
+        outcomes.append((outcome.status, outcome.output, outcome.gas_used, outcome.logs))
+        slots.append(outcome.state.get_storage(COUNTER_ADDRESS, 0))
+    assert outcomes[0] == outcomes[1] and slots == [3, 3]
+    assert engine.tier0_gas == 0 and engine._tiered is not None  # the second call ended tier 0
+    assert engine.tier0_used > outcomes[1][2] > 0  # the caller and the first call ran on tier 0
 
 
 def test_a_kernel_loaded_by_another_engine_ends_tier0(kernel):
