@@ -71,3 +71,24 @@ def test_a_precompile_call_imports_its_library_then(tmp_path):
     code = "6020600060006000600261fffffa5060206000f3"
     modules = imported_by(["run", code, "--engine", "reference"], tmp_path)
     assert "Crypto" in modules and not modules & {"py_ecc", "coincurve", "cryptography", "ckzg"}
+
+
+def test_bench_compiles_the_evm_interpreter_in_a_second_process_only_when_it_must(monkeypatch, capsys):
+    import subprocess as subprocess_module
+    from types import SimpleNamespace
+
+    from jitvm.cli import bench
+    from jitvm.jit import numba_cache
+
+    evm, bpf = SimpleNamespace(kind="evm"), SimpleNamespace(kind="bpf")
+    started = []
+    monkeypatch.setattr(subprocess_module, "Popen", lambda command, **options: started.append(command) or "process")
+    monkeypatch.setattr(numba_cache, "is_cached", lambda module, function: False)
+    assert bench._compile_the_evm_interpreter_meanwhile([bpf], None) is None  # no EVM workload
+    assert bench._compile_the_evm_interpreter_meanwhile([evm], ["reference", "pyrevm"]) is None  # no kernel
+    assert bench._compile_the_evm_interpreter_meanwhile([evm, bpf], None) == "process"
+    assert started == [[sys.executable, "-m", "jitvm", "run", "00", "--engine", "baseline"]]
+    assert "compiling the EVM interpreter in a second process" in capsys.readouterr().err
+    monkeypatch.setattr(numba_cache, "is_cached", lambda module, function: True)
+    assert bench._compile_the_evm_interpreter_meanwhile([evm], ["jit"]) is None  # cached already
+    assert len(started) == 1
