@@ -15,7 +15,8 @@ EVM_ENGINE_CHOICES = ("reference", "baseline", "jit", "auto")
 def add_engine_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--engine", default="auto", choices=EVM_ENGINE_CHOICES,
-        help="execution engine (default: auto, the baseline interpreter and the JIT for hot code)",
+        help="execution engine (default: auto: the reference for a short run, then the baseline "
+             "interpreter, and the JIT for hot code)",
     )
 
 
