@@ -112,6 +112,11 @@ def test_a_kernel_loaded_by_another_engine_ends_tier0(kernel):
     assert auto.tier0_gas == 0 and auto.tier0_used == 0
 
 
+def test_tier0_sees_the_kernel_the_baseline_loaded():
+    run(STRAIGHT, 100, engines.get_engine("baseline"))  # loads the kernel in this process
+    assert engines._kernel_loaded()
+
+
 def test_settle_ends_tier0(kernel):
     auto = AutoEngine(tier0_gas=1_000_000)
     auto.settle()
