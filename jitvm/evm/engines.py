@@ -13,6 +13,7 @@ import sys
 from functools import cache
 from typing import Generator, Protocol
 
+from jitvm.errors import parse_int
 from jitvm.evm.context import ExecutionContext
 from jitvm.evm.message import FrameResult, Message
 
@@ -43,7 +44,7 @@ DEFAULT_ENGINE = "auto"
 
 # Gas a process runs on tier 0 (the reference interpreter) before "auto" moves to the baseline kernel:
 # about as long as loading the kernel from Numba's cache takes (half a second to a second).
-TIER0_GAS = int(os.environ.get("JITVM_TIER0_GAS", 2_000_000))
+TIER0_GAS = parse_int(os.environ.get("JITVM_TIER0_GAS") or 2_000_000, "JITVM_TIER0_GAS")
 # While the kernel has never been compiled on this machine (a fresh install: about 20 s of compiling),
 # any frame up to a block's gas runs on tier 0: the reference finishes it sooner than the compile would.
 FRESH_TIER0_FRAME_GAS = 30_000_000
