@@ -366,8 +366,8 @@ class SessionState(State):
 class EVM:
     """An in-memory EVM with pyrevm's interface, running on a jitvm engine.
 
-    `engine` names the jitvm engine: 'auto' (the default: the baseline interpreter, and the JIT for
-    code that runs often), 'jit', 'baseline' or 'reference'; `fork_url` (state read from a node) is
+    `engine` names the jitvm engine: 'auto' (the default: the reference for a short run, then the
+    baseline interpreter, and the JIT for code that runs often), 'jit', 'baseline' or 'reference'; `fork_url` (state read from a node) is
     not supported. `memory_limit` is how many bytes of EVM memory the frames of one call may take
     in all (default: revm's, 2**32 - 1); a call that needs more halts with `OutOfGas(MemoryLimit)`
     and changes nothing.

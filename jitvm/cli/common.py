@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -14,7 +15,8 @@ EVM_ENGINE_CHOICES = ("reference", "baseline", "jit", "auto")
 def add_engine_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--engine", default="auto", choices=EVM_ENGINE_CHOICES,
-        help="execution engine (default: auto, the baseline interpreter and the JIT for hot code)",
+        help="execution engine (default: auto: the reference for a short run, then the baseline "
+             "interpreter, and the JIT for hot code)",
     )
 
 
@@ -53,6 +55,17 @@ def read_code_argument(text: str, what: str = "CODE") -> bytes:
     if len(text) > 2 and ("/" in text or text.endswith((".hex", ".bin", ".evm"))) and not path.exists():
         raise InputError(text, "no such file")
     return parse_hex(text, what)
+
+
+_ANSI_COLOURS = {"red": 31, "green": 32, "yellow": 33}
+
+
+def coloured(text: str, colour: str) -> str:
+    """`text` in `colour` when stdout is a terminal (and NO_COLOR is unset), else as it is: for the
+    few plain lines a quick command prints, where loading rich would cost more than the run."""
+    if os.environ.get("NO_COLOR") or not sys.stdout.isatty():
+        return text
+    return f"\x1b[{_ANSI_COLOURS[colour]}m{text}\x1b[0m"
 
 
 def console(stderr: bool = False):

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from jitvm.cli.common import add_engine_option, console, read_code_argument
+from jitvm.cli.common import add_engine_option, coloured, read_code_argument
 from jitvm.evm import DEFAULT_FORK
 
 
@@ -46,12 +46,10 @@ def run(args: argparse.Namespace) -> int:
         }, sys.stdout)
         sys.stdout.write("\n")
     else:
-        out = console()
-        colour = "green" if outcome.is_success else "red"
-        out.print(f"status    [{colour}]{outcome.status.name.lower()}[/]")
-        out.print(f"output    0x{outcome.output.hex()}")
-        out.print(f"gas used  {outcome.gas_used:,}")
+        print(f"status    {coloured(outcome.status.name.lower(), 'green' if outcome.is_success else 'red')}")
+        print(f"output    0x{outcome.output.hex()}")
+        print(f"gas used  {outcome.gas_used:,}")
         for log in outcome.logs:
             topics = ", ".join(f"0x{t:064x}" for t in log.topics)
-            out.print(f"log       [{topics}] 0x{log.data.hex()}")
+            print(f"log       [{topics}] 0x{log.data.hex()}")
     return 0 if outcome.is_success else 1

@@ -11,7 +11,7 @@ from jitvm.evm.opcodes import opcode_table
 def _push_sizes() -> bytes:
     # Immediate sizes are the same in every fork that has the opcode; the newest table has them all.
     table = opcode_table("Cancun")
-    return bytes(int(size) for size in table.immediate_size)
+    return bytes(op.immediate_size if op else 0 for op in table.by_byte)
 
 
 _IMMEDIATE_SIZE = _push_sizes()

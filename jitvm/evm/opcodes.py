@@ -8,9 +8,7 @@ effective table of a fork: the opcodes introduced up to it, with the static gas 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-
-import numpy as np
+from functools import cache, cached_property
 
 from jitvm.tables import load_table
 
@@ -48,16 +46,43 @@ class OpcodeTable:
     fork: str
     by_byte: tuple[Opcode | None, ...]
     by_name: dict[str, Opcode]
-    # Numpy views for native engines, indexed by opcode byte (undefined opcodes: defined == False).
-    defined: np.ndarray  # bool[256]
-    static_gas: np.ndarray  # int64[256]
-    inputs: np.ndarray  # int16[256]
-    outputs: np.ndarray  # int16[256]
-    immediate_size: np.ndarray  # uint8[256]
-    flags: np.ndarray  # uint32[256], FLAG_NAMES bits
 
     def __getitem__(self, byte: int) -> Opcode | None:
         return self.by_byte[byte]
+
+    # Read-only numpy columns for the native engines, indexed by opcode byte (0 where undefined), built
+    # on first use: the reference interpreter never needs numpy, and importing it costs start-up time.
+
+    @cached_property
+    def defined(self):  # bool[256]
+        return self._column("bool", lambda op: True)
+
+    @cached_property
+    def static_gas(self):  # int64[256]
+        return self._column("int64", lambda op: op.static_gas)
+
+    @cached_property
+    def inputs(self):  # int16[256]
+        return self._column("int16", lambda op: op.inputs)
+
+    @cached_property
+    def outputs(self):  # int16[256]
+        return self._column("int16", lambda op: op.outputs)
+
+    @cached_property
+    def immediate_size(self):  # uint8[256]
+        return self._column("uint8", lambda op: op.immediate_size)
+
+    @cached_property
+    def flags(self):  # uint32[256], FLAG_NAMES bits
+        return self._column("uint32", lambda op: sum(1 << FLAG_NAMES.index(f) for f in op.flags))
+
+    def _column(self, dtype: str, value_of):
+        import numpy as np
+
+        column = np.array([value_of(op) if op else 0 for op in self.by_byte], dtype=dtype)
+        column.setflags(write=False)
+        return column
 
 
 def _validate(raw: dict) -> tuple[list[str], dict[str, dict]]:
@@ -137,17 +162,4 @@ def opcode_table(fork: str = "Cancun") -> OpcodeTable:
         for alias in opcode.aliases:
             by_name[alias] = opcode
 
-    def column(dtype, value_of):
-        return np.array([value_of(op) if op else 0 for op in by_byte], dtype=dtype)
-
-    arrays = dict(
-        defined=np.array([op is not None for op in by_byte], dtype=np.bool_),
-        static_gas=column(np.int64, lambda op: op.static_gas),
-        inputs=column(np.int16, lambda op: op.inputs),
-        outputs=column(np.int16, lambda op: op.outputs),
-        immediate_size=column(np.uint8, lambda op: op.immediate_size),
-        flags=column(np.uint32, lambda op: sum(1 << FLAG_NAMES.index(f) for f in op.flags)),
-    )
-    for array in arrays.values():
-        array.setflags(write=False)
-    return OpcodeTable(fork=fork, by_byte=tuple(by_byte), by_name=by_name, **arrays)
+    return OpcodeTable(fork=fork, by_byte=tuple(by_byte), by_name=by_name)

@@ -190,18 +190,30 @@ def toolchain() -> str:
     import llvmlite
     import llvmlite.binding as llvm
 
-    numba = sys.modules.get("numba")
-    numba_version = getattr(numba, "__version__", None)
-    if numba_version is None:
-        from importlib.metadata import version
-
-        numba_version = version("numba")
+    numba_version = _numba_version()
     try:
         features = llvm.get_host_cpu_features().flatten()
     except RuntimeError:
         features = ""
     return "|".join([f"llvmlite={llvmlite.__version__}", f"llvm={'.'.join(map(str, llvm.llvm_version_info))}",
                      f"numba={numba_version}", f"cpu={llvm.get_host_cpu_name()}", f"features={features}"])
+
+
+def _numba_version() -> str:
+    """Numba's version without importing Numba (a JIT process may never need it) or
+    importlib.metadata (tens of milliseconds at start-up): its generated `_version.py` holds it."""
+    numba = sys.modules.get("numba")
+    if getattr(numba, "__version__", None):
+        return numba.__version__
+    spec = importlib.util.find_spec("numba")
+    if spec is not None and spec.submodule_search_locations:
+        generated = Path(spec.submodule_search_locations[0]) / "_version.py"
+        found = re.search(r'"version": "([^"]+)"', generated.read_text()) if generated.is_file() else None
+        if found:
+            return found.group(1)
+    from importlib.metadata import version
+
+    return version("numba")
 
 
 def dependency_digest(roots: Iterable[str]) -> str:

@@ -40,11 +40,26 @@ def cache_directory(module: str) -> Path:
     """The Numba cache folder of the functions declared in jitvm module `module`."""
     from numba.core import config
 
+    return _folder(module, os.environ.get("NUMBA_CACHE_DIR") or getattr(config, "CACHE_DIR", ""))
+
+
+def _folder(module: str, user_choice: str) -> Path:
     digest = dependency_digest([module])[:32]
-    user_choice = os.environ.get("NUMBA_CACHE_DIR") or getattr(config, "CACHE_DIR", "")
     if user_choice:
         return Path(user_choice) / "jitvm" / digest
     return default_directory() / "numba" / digest
+
+
+def is_cached(module: str, function: str) -> bool:
+    """Whether Numba's cache folder of jitvm module `module` has an index for its function `function`,
+    i.e. whether that function has been compiled and saved here before. Asks the file system only, so
+    it does not import Numba (with a folder chosen in a Numba config file rather than NUMBA_CACHE_DIR,
+    it may answer False for a cached function)."""
+    directory = _folder(module, os.environ.get("NUMBA_CACHE_DIR", ""))
+    # Numba names the index <module's file stem>.<qualified name>-<line>.py<version>.nbi, in a
+    # subfolder named after the module's folder.
+    pattern = f"*/{module.rpartition('.')[2]}.{function}-*.nbi"
+    return any(directory.glob(pattern))
 
 
 @contextlib.contextmanager

@@ -47,8 +47,10 @@ def test_baseline_is_registered_and_auto_is_tiered_on_it():
     assert isinstance(BASELINE, BaselineEngine)
     assert get_engine("baseline") is BASELINE  # one shared instance, one buffer pool
     auto = get_engine("auto")
-    assert isinstance(auto, JitEngine) and auto is get_engine("auto") and auto.name == "auto"
-    assert (auto.hot_gas, auto.hot_calls, auto.background) == (HOT_GAS, HOT_CALLS, True)
+    assert auto is get_engine("auto") and auto.name == "auto"
+    tiered = auto.tiered()  # what runs once tier 0 (the reference, tests/evm/test_auto_tiers.py) ends
+    assert isinstance(tiered, JitEngine) and tiered.name == "auto"
+    assert (tiered.hot_gas, tiered.hot_calls, tiered.background) == (HOT_GAS, HOT_CALLS, True)
 
 
 # -- the dispatch table ---------------------------------------------------------------------------

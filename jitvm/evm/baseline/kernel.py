@@ -46,6 +46,8 @@ from jitvm.evm.limbs.uint256_div import addmod, div, mod, mulmod, sdiv, smod
 from jitvm.evm.message import Status
 from jitvm.evm.baseline.keccak import keccak256_word
 from jitvm.evm.baseline.layout import (
+    CACHE_HASH_MULTIPLIER,
+    CACHE_HASH_SHIFT,
     CACHE_KEYS,
     CACHE_ORIGINALS,
     CACHE_SLOTS,
@@ -330,14 +332,14 @@ def move_memory(memory, destination, source, size):
 
 _CACHE_MASK = CACHE_SLOTS - 1
 _CACHE_LIMIT = CACHE_SLOTS * 3 // 4  # keep probe chains short: a full cache stops taking slots
-CACHE_HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
-CACHE_HASH_SHIFT = np.uint64(64 - (CACHE_SLOTS.bit_length() - 1))
+_CACHE_HASH_MULTIPLIER = np.uint64(CACHE_HASH_MULTIPLIER)
+_CACHE_HASH_SHIFT = np.uint64(CACHE_HASH_SHIFT)
 
 
 @kernel
 def cache_home(key):
     """Where `key` starts probing in the cache: the top bits of a multiplicative hash."""
-    return np.int64(((key[0] ^ key[1] ^ key[2] ^ key[3]) * CACHE_HASH_MULTIPLIER) >> CACHE_HASH_SHIFT)
+    return np.int64(((key[0] ^ key[1] ^ key[2] ^ key[3]) * _CACHE_HASH_MULTIPLIER) >> _CACHE_HASH_SHIFT)
 
 
 @kernel

@@ -50,6 +50,9 @@ CODE_ROW, JUMPDEST_ROW = 0, 1
 STACK_START = 0
 ENV_START = STACK_START + STACK_LIMIT  # + opcode byte
 CACHE_SLOTS = 1024  # a power of two, a multiple of 256 (snailtracer reads 336 distinct slots)
+# A slot's home in the cache: the top bits of a multiplicative (Fibonacci) hash of its key's limbs.
+CACHE_HASH_MULTIPLIER = 0x9E3779B97F4A7C15
+CACHE_HASH_SHIFT = 64 - (CACHE_SLOTS.bit_length() - 1)
 CACHE_KEYS = ENV_START + 256  # + slot
 CACHE_VALUES = CACHE_KEYS + CACHE_SLOTS  # + slot
 CACHE_ORIGINALS = CACHE_VALUES + CACHE_SLOTS  # + slot: the value when the transaction began (EIP-2200)

@@ -1,7 +1,6 @@
 """The fixed LLVM IR every module of the EVM JIT carries: small functions the generated blocks call
 (codegen.py), and the branch-weight metadata its checks use."""
 
-from jitvm.evm.baseline import kernel
 from jitvm.evm.baseline import layout as L
 
 
@@ -65,8 +64,8 @@ entry:
   %x01 = xor i64 %k0, %k1
   %x23 = xor i64 %k2, %k3
   %x = xor i64 %x01, %x23
-  %product = mul i64 %x, {_signed(int(kernel.CACHE_HASH_MULTIPLIER))}
-  %home = lshr i64 %product, {int(kernel.CACHE_HASH_SHIFT)}
+  %product = mul i64 %x, {_signed(L.CACHE_HASH_MULTIPLIER)}
+  %home = lshr i64 %product, {L.CACHE_HASH_SHIFT}
   br label %probe
 probe:
   %count = phi i64 [ 0, %entry ], [ %next, %other ]

@@ -15,19 +15,19 @@ from dataclasses import dataclass
 
 from py_arkworks_bls12381 import GT, G1Point, G2Point, Scalar
 
-from jitvm.evm.precompiles.bls12_381_gas import G1_MSM_DISCOUNTS, G2_MSM_DISCOUNTS, MSM_DISCOUNT_DIVISOR
+from jitvm.evm.precompiles.bls12_381_gas import (
+    FP2_SIZE,
+    FP_SIZE,
+    G1_SIZE,
+    G2_SIZE,
+    PAIRING_PAIR_SIZE,
+    SCALAR_SIZE,
+)
 from jitvm.evm.precompiles.errors import PrecompileError
-from jitvm.evm.precompiles.gas import GasRule
 
 FIELD_MODULUS = 0x1A0111EA397FE69A4B1BA7B6434BACD764774B84F38512BF6730D2A0F6B0F6241EABFFFEB153FFFFB9FEFFFFFFFFAAAB
-FP_SIZE = 64  # as the EVM writes a field element
-FP_PADDING = 16  # the zero bytes in front of the 48 that hold it
+FP_PADDING = 16  # the zero bytes in front of the 48 that hold a field element
 COORDINATE_SIZE = FP_SIZE - FP_PADDING  # as arkworks reads and writes it
-FP2_SIZE = 2 * FP_SIZE
-G1_SIZE = 2 * FP_SIZE
-G2_SIZE = 2 * FP2_SIZE
-SCALAR_SIZE = 32
-PAIRING_PAIR_SIZE = G1_SIZE + G2_SIZE
 
 PAIRING_TRUE = (1).to_bytes(32, "big")
 PAIRING_FALSE = bytes(32)
@@ -35,44 +35,20 @@ PAIRING_FALSE = bytes(32)
 
 @dataclass(frozen=True)
 class Group:
-    """What differs between G1 and G2: the point class, the encoded size and the MSM discounts."""
+    """What differs between G1 and G2: the point class and the encoded size (the MSM prices are in
+    bls12_381_gas)."""
 
     name: str
     point: type
     point_size: int
-    msm_discounts: tuple[int, ...]
 
     @property
     def msm_pair_size(self) -> int:
         return self.point_size + SCALAR_SIZE
 
 
-G1 = Group("G1", G1Point, G1_SIZE, G1_MSM_DISCOUNTS)
-G2 = Group("G2", G2Point, G2_SIZE, G2_MSM_DISCOUNTS)
-
-
-# --- gas --------------------------------------------------------------------------------------------
-
-
-def msm_gas(group: Group, multiplication_cost: int) -> GasRule:
-    """`k * multiplication_cost * discount(k) / 1000` for k (point, scalar) pairs; the discount table
-    stops at its last entry. Zero for an input that holds no whole pair (which then fails anyway)."""
-
-    def gas(data: bytes) -> int:
-        pairs = len(data) // group.msm_pair_size
-        if pairs == 0:
-            return 0
-        discount = group.msm_discounts[min(pairs, len(group.msm_discounts)) - 1]
-        return pairs * multiplication_cost * discount // MSM_DISCOUNT_DIVISOR
-
-    return gas
-
-
-def pairing_gas(base: int, per_pair: int) -> GasRule:
-    def gas(data: bytes) -> int:
-        return base + per_pair * (len(data) // PAIRING_PAIR_SIZE)
-
-    return gas
+G1 = Group("G1", G1Point, G1_SIZE)
+G2 = Group("G2", G2Point, G2_SIZE)
 
 
 # --- reading and writing the EVM encoding -----------------------------------------------------------

@@ -1,5 +1,18 @@
-"""The multi-scalar multiplication discounts of EIP-2537, as data: entry k-1 is the price of k pairs in
-thousandths of k separate multiplications. Past the last entry (k > 128) the last discount holds."""
+"""What the EIP-2537 prices read: the input sizes, and the multi-scalar multiplication discounts as data
+(entry k-1 is the price of k pairs in thousandths of k separate multiplications; past the last entry,
+k > 128, the last discount holds). Kept apart from the curve arithmetic (bls12_381) so that pricing or
+listing the precompiles does not import the arkworks bindings."""
+
+from jitvm.evm.precompiles.gas import GasRule
+
+FP_SIZE = 64  # as the EVM writes a field element
+FP2_SIZE = 2 * FP_SIZE
+G1_SIZE = 2 * FP_SIZE
+G2_SIZE = 2 * FP2_SIZE
+SCALAR_SIZE = 32
+G1_MSM_PAIR_SIZE = G1_SIZE + SCALAR_SIZE
+G2_MSM_PAIR_SIZE = G2_SIZE + SCALAR_SIZE
+PAIRING_PAIR_SIZE = G1_SIZE + G2_SIZE
 
 MSM_DISCOUNT_DIVISOR = 1000
 
@@ -24,3 +37,25 @@ G2_MSM_DISCOUNTS = (
     546, 545, 545, 544, 543, 542, 541, 541, 540, 539, 538, 537, 537, 536, 535, 535,  # k = 97..112
     534, 533, 532, 532, 531, 530, 530, 529, 528, 528, 527, 526, 526, 525, 524, 524,  # k = 113..128
 )
+
+
+def msm_gas(pair_size: int, discounts: tuple[int, ...], multiplication_cost: int) -> GasRule:
+    """`k * multiplication_cost * discount(k) / 1000` for k (point, scalar) pairs of `pair_size` bytes;
+    the discount table stops at its last entry. Zero for an input that holds no whole pair (which then
+    fails anyway)."""
+
+    def gas(data: bytes) -> int:
+        pairs = len(data) // pair_size
+        if pairs == 0:
+            return 0
+        discount = discounts[min(pairs, len(discounts)) - 1]
+        return pairs * multiplication_cost * discount // MSM_DISCOUNT_DIVISOR
+
+    return gas
+
+
+def pairing_gas(base: int, per_pair: int) -> GasRule:
+    def gas(data: bytes) -> int:
+        return base + per_pair * (len(data) // PAIRING_PAIR_SIZE)
+
+    return gas

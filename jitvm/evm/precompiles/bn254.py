@@ -1,6 +1,6 @@
 """0x06 ECADD, 0x07 ECMUL and 0x08 ECPAIRING on the BN254 (alt_bn128) curve: EIP-196 and EIP-197,
-repriced by EIP-1108. The arithmetic is py_ecc's optimized_bn128 (projective coordinates); the pairing
-check itself is in bn254_pairing.
+repriced by EIP-1108 (sizes and pairing price: bn254_gas). The arithmetic is py_ecc's optimized_bn128
+(projective coordinates); the pairing check itself is in bn254_pairing.
 
 Encoding: a field element is a 32-byte big-endian number below the field modulus p. A G1 point is (x, y);
 a G2 point is (x, y) over F_p^2 with each coordinate written imaginary part first. The point at
@@ -20,25 +20,12 @@ from py_ecc.optimized_bn128 import field_modulus as FIELD_MODULUS
 from py_ecc.optimized_bn128 import add as add_points
 from py_ecc.optimized_bn128 import is_inf, is_on_curve, multiply, normalize
 
+from jitvm.evm.precompiles.bn254_gas import G1_SIZE, PAIR_SIZE, WORD
 from jitvm.evm.precompiles.bn254_pairing import pairing_product_is_one
 from jitvm.evm.precompiles.errors import PrecompileError
-from jitvm.evm.precompiles.gas import GasRule
 
-WORD = 32
-G1_SIZE = 2 * WORD
-G2_SIZE = 4 * WORD
 ADD_INPUT_SIZE = 2 * G1_SIZE
 MUL_INPUT_SIZE = G1_SIZE + WORD
-PAIR_SIZE = G1_SIZE + G2_SIZE
-
-
-def pairing_gas(base: int, per_pair: int) -> GasRule:
-    """`base + per_pair * pairs`, pairs counted by whole 192-byte chunks (a ragged input fails later)."""
-
-    def gas(data: bytes) -> int:
-        return base + per_pair * (len(data) // PAIR_SIZE)
-
-    return gas
 
 
 def _field_element(data: bytes, offset: int) -> int:
