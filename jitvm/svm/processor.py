@@ -21,6 +21,7 @@ from jitvm.svm.nonce import NONCE_STATE_SIZE, is_initialized_nonce_account, nonc
 from jitvm.svm.precompiles import PRECOMPILES, signature_count
 from jitvm.svm.precompiles import process as run_precompile
 from jitvm.svm.rent import rent_state, transition_allowed
+from jitvm.svm.signatures import transaction_verified
 
 MAX_TX_ACCOUNT_LOCKS = 128
 
@@ -87,7 +88,7 @@ def process(bank, transaction) -> TransactionOutcome:
             return TransactionOutcome(signature, error)
     else:
         message = MessageView(wire_message)
-    if bank.sigverify and not all(transaction.verify_with_results()):
+    if bank.sigverify and not transaction_verified(transaction, wire_message, message.keys):
         return TransactionOutcome(signature, TransactionError("SignatureFailure"))
     if len(set(message.keys)) != len(message.keys):
         return TransactionOutcome(signature, TransactionError("AccountLoadedTwice"))
