@@ -70,7 +70,8 @@ class MessageView:
         return index < self.signed
 
 
-def process(bank, transaction) -> TransactionOutcome:
+def process(bank, transaction, *, release_gil: bool = False) -> TransactionOutcome:
+    """`release_gil`: on a worker thread among others, check signatures without holding the GIL."""
     signatures = transaction.signatures
     signature = bytes(signatures[0]) if signatures else bytes(64)
     try:
@@ -88,7 +89,7 @@ def process(bank, transaction) -> TransactionOutcome:
             return TransactionOutcome(signature, error)
     else:
         message = MessageView(wire_message)
-    if bank.sigverify and not transaction_verified(transaction, wire_message, message.keys):
+    if bank.sigverify and not transaction_verified(transaction, wire_message, message.keys, release_gil=release_gil):
         return TransactionOutcome(signature, TransactionError("SignatureFailure"))
     if len(set(message.keys)) != len(message.keys):
         return TransactionOutcome(signature, TransactionError("AccountLoadedTwice"))

@@ -154,7 +154,8 @@ def _signed_transfer(pair, key: bytes, sign) -> Transaction:
 
 
 def test_transactions_so_signed_agree_with_litesvm():
-    """The whole path (processor, fee, SignatureFailure) on LiteSVM's verdicts."""
+    """The whole path (processor, fee, SignatureFailure) on LiteSVM's verdicts, and the threaded
+    replay's check (libsodium first) on the same transactions."""
     rng = random.Random(12)
     pair = Pair(programs=())
     keypair = Keypair()
@@ -178,5 +179,23 @@ def test_transactions_so_signed_agree_with_litesvm():
             (key, non_canonical_s, True),
             (key, mutated_r, True)]
     for public_key, sign, fails in sent:
-        summary = pair.send(_signed_transfer(pair, public_key, sign), expect_error=fails)
+        transaction = _signed_transfer(pair, public_key, sign)
+        keys = [bytes(address) for address in transaction.message.account_keys]
+        assert signatures.transaction_verified(transaction, transaction.message, keys, release_gil=True) is not fails
+        summary = pair.send(transaction, expect_error=fails)
         assert not fails or summary[0] == "SignatureFailure", summary
+
+
+def test_a_v0_message_is_checked_over_its_versioned_bytes():
+    from solders.hash import Hash
+    from solders.message import MessageV0
+    from solders.transaction import VersionedTransaction
+
+    payer = Keypair()
+    move = transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=Keypair().pubkey(), lamports=1))
+    message = MessageV0.try_compile(payer.pubkey(), [move], [], Hash.default())
+    transaction = VersionedTransaction(message, [payer])
+    keys = [bytes(address) for address in message.account_keys]
+    assert signatures.transaction_verified(transaction, transaction.message, keys, release_gil=True)
+    forged = VersionedTransaction.populate(message, [Signature.from_bytes(bytes(64))])
+    assert not signatures.transaction_verified(forged, forged.message, keys, release_gil=True)
