@@ -199,3 +199,24 @@ def test_a_v0_message_is_checked_over_its_versioned_bytes():
     assert signatures.transaction_verified(transaction, transaction.message, keys, release_gil=True)
     forged = VersionedTransaction.populate(message, [Signature.from_bytes(bytes(64))])
     assert not signatures.transaction_verified(forged, forged.message, keys, release_gil=True)
+
+
+def test_the_ed25519_precompile_gives_litesvm_verdicts_on_the_edge_cases():
+    """The precompile also runs verify_strict: libsodium first, jitvm.svm.curve25519 on its refusals."""
+    from solders.instruction import Instruction
+
+    from tests.svm.precompile_ix import ED25519, ed25519_data
+
+    pair = Pair(programs=())
+    payer = Keypair()
+    pair.fund(payer.pubkey(), 10**12)
+    errors = {}
+    for name in sorted(CASES):
+        signature, public_key, message = CASES[name]
+        instruction = Instruction(ED25519, ed25519_data([(public_key, signature, message)]), [])
+        errors[name] = pair.send(pair.transaction([instruction], payer))[0]
+        pair.lite.expire_blockhash()
+        pair.svm.expire_blockhash()
+        pair.blockhash = pair.lite.latest_blockhash()
+    assert errors["valid"] is None and errors["mixed-order key"] is None
+    assert errors["small-order key 3"] is not None and errors["small-order R 01"] is not None
