@@ -36,6 +36,13 @@ class WasmCase:
     def key(self) -> str:
         return f"wasm/{self.name}"
 
+    def describe_answer(self) -> str:
+        if not self.expected_output:
+            return f"{self.function} returns nothing"
+        from jitvm.bench.workloads import _short
+
+        return f"{self.function} returns 0x" + ", 0x".join(_short(value) for value in self.expected_output)
+
 
 def find_multiversx(explicit: Path | None = None) -> Path | None:
     here = Path(__file__).resolve()

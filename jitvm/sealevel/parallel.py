@@ -109,7 +109,7 @@ def run_in_order(bank, transactions: list, threads: int = 1, processes: int = 1)
                     event.wait()
             for other in item.waits_for:
                 committed[other].wait()
-            outcome = processor.process(bank, item.transaction)
+            outcome = processor.process(bank, item.transaction, release_gil=True)
             with turn:
                 turn.wait_for(lambda: next_commit[0] == item.index or failure)
                 if failure:

@@ -21,6 +21,7 @@ from jitvm.svm.nonce import NONCE_STATE_SIZE, is_initialized_nonce_account, nonc
 from jitvm.svm.precompiles import PRECOMPILES, signature_count
 from jitvm.svm.precompiles import process as run_precompile
 from jitvm.svm.rent import rent_state, transition_allowed
+from jitvm.svm.signatures import transaction_verified
 
 MAX_TX_ACCOUNT_LOCKS = 128
 
@@ -69,7 +70,8 @@ class MessageView:
         return index < self.signed
 
 
-def process(bank, transaction) -> TransactionOutcome:
+def process(bank, transaction, *, release_gil: bool = False) -> TransactionOutcome:
+    """`release_gil`: on a worker thread among others, check signatures without holding the GIL."""
     signatures = transaction.signatures
     signature = bytes(signatures[0]) if signatures else bytes(64)
     try:
@@ -87,7 +89,7 @@ def process(bank, transaction) -> TransactionOutcome:
             return TransactionOutcome(signature, error)
     else:
         message = MessageView(wire_message)
-    if bank.sigverify and not all(transaction.verify_with_results()):
+    if bank.sigverify and not transaction_verified(transaction, wire_message, message.keys, release_gil=release_gil):
         return TransactionOutcome(signature, TransactionError("SignatureFailure"))
     if len(set(message.keys)) != len(message.keys):
         return TransactionOutcome(signature, TransactionError("AccountLoadedTwice"))

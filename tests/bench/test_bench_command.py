@@ -6,6 +6,7 @@ import json
 import pytest
 
 import jitvm.bench.harness as harness
+from jitvm.bench import wasm_cases
 from jitvm.bench.results import SCHEMA_PATH, load_schema, validate_results
 from jitvm.bench.schema import SchemaError, validate
 from jitvm.cli.main import main
@@ -131,6 +132,15 @@ def test_list_shows_workloads_and_engines(tmp_path, capsys):
     assert main(["bench", "--workload", str(workloads), "--list"]) == 0
     out = capsys.readouterr().out
     assert "evm/answer" in out and "bpf/length" in out and "evm engines: reference" in out
+
+
+def test_list_of_the_bundled_groups_exits_0(capsys):
+    """Every bundled case (evm, bpf, svm, wasm where its fixtures are) describes its answer."""
+    assert main(["bench", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "svm/" in out
+    if wasm_cases.bundled_wasm_cases():
+        assert "wasm/factorial/10" in out and "factorial returns 0x375f00" in out
 
 
 def test_a_filter_that_matches_nothing_is_an_input_error(tmp_path, capsys):

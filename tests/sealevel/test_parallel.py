@@ -114,3 +114,31 @@ def test_command_line_replay_on_two_threads_prints_the_sequential_report(tmp_pat
     assert "--threads" in capsys.readouterr().err
     assert main(["svm", "run", str(path), "--processes", "0"]) == 2
     assert "--processes" in capsys.readouterr().err
+
+
+def test_forged_signatures_fail_alike_on_threads(monkeypatch):
+    """The threaded replay checks signatures with libsodium first (jitvm.svm.signatures): forged
+    ones fail there as in the sequential run, which checks them with solders."""
+    from solders.signature import Signature
+    from solders.transaction import Transaction
+
+    from jitvm.svm import processor
+
+    def forge(transaction, number):
+        signature = bytearray(bytes(transaction.signatures[0]))
+        signature[number % 64] ^= 1 << number % 8
+        return Transaction.populate(transaction.message, [Signature.from_bytes(bytes(signature))])
+
+    runs = []
+    for threads in (1, 2):
+        svm, keys = bank("reference", 50)
+        batch = [forge(tx, number) if number % 3 == 0 else tx for number, tx in enumerate(transfers(svm, keys, 40, 3))]
+        released = []
+        process = processor.process
+        monkeypatch.setattr(processor, "process", lambda bank, tx, release_gil=False: (
+            released.append(release_gil), process(bank, tx, release_gil=release_gil))[1])
+        runs.append(summary(svm, run_in_order(svm, batch, threads), keys))
+        assert any(released) == (threads == 2)
+        monkeypatch.setattr(processor, "process", process)
+    assert runs[0] == runs[1]
+    assert [row[0] for row in runs[0][0][::3]] == ["SignatureFailure"] * 14
