@@ -46,10 +46,6 @@ def run(args: argparse.Namespace) -> int:
         if value < 1:
             raise InputError(name, f"must be at least 1, not {value}")
 
-    try:
-        import solders  # noqa: F401 - the Solana types and encodings jitvm.svm is built on
-    except ImportError:
-        raise InputError("jitvm svm", "needs solders: pip install 'jitvm[peers]'") from None
     from jitvm.svm.ledger import accounts_after, load_ledger, result_json, run_ledger
 
     ledger = load_ledger(args.ledger)

@@ -117,14 +117,14 @@ def load_addresses(bank, lookups) -> tuple[list[bytes], list[bytes]]:
 
 def add_lookup_table_program(svm) -> None:
     """Deploy the lookup-table program on `svm` (jitvm.svm.SVM) at its address, with the ELF LiteSVM
-    ships (solders, the `peers` extra): jitvm does not carry the binary itself."""
+    ships (solders, a dependency): jitvm does not carry the binary itself."""
     from jitvm.errors import InputError
 
     try:
         from solders.litesvm import LiteSVM
         from solders.pubkey import Pubkey
     except ImportError:
-        raise InputError("lookup-table program", "needs solders (pip install jitvm[peers]) for its ELF") from None
+        raise InputError("lookup-table program", "needs solders (pip install solders) for its ELF") from None
     lite = LiteSVM()
     program = lite.get_account(Pubkey.from_bytes(ADDRESS_LOOKUP_TABLE_PROGRAM))
     programdata = lite.get_account(Pubkey.from_bytes(bytes(program.data)[4:36]))
