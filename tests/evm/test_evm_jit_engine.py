@@ -264,3 +264,30 @@ def test_quick_tier_is_upgraded_when_hot(monkeypatch, tmp_path):
     assert len({(o.status, o.output, o.gas_used) for o in outcomes}) == 1
     assert engine.compile_stats()["optimize_seconds"] > 0
     assert ObjectCache(tmp_path).load(compile.cache_key(code, "Osaka", compile.OPTIMIZED)) is not None
+
+
+@pytest.mark.parametrize("budget", [1, 2, 5, 7, 13, 40, 101])
+def test_cold_code_hands_over_to_compiled_code_mid_frame(budget):
+    """With cold_steps the kernel runs a code's first instructions, wherever they end (inside a
+    block too); the frame then goes on in compiled code, with the reference's result."""
+    expected = call_code(LOOP, gas=100_000)
+    engine = JitEngine(cold_steps=budget)
+    first = call_code(LOOP, gas=100_000, engine=engine)
+    heat = engine.heat(LOOP, "Osaka")
+    assert heat.state == "compiled" and heat.steps == budget
+    again = call_code(LOOP, gas=100_000, engine=engine)
+    for outcome in (first, again):
+        assert (outcome.status, outcome.output, outcome.gas_used) == (expected.status, expected.output, expected.gas_used)
+
+
+def test_cold_code_that_stays_cold_is_never_compiled():
+    """A code whose frames run fewer instructions than cold_steps in all stays on the kernel: no
+    compile, no cache lookup; its instructions are counted over its frames."""
+    code = assemble("PUSH1", 7, "PUSH1", 0, "MSTORE", "PUSH1", 32, "PUSH1", 0, "RETURN") + bytes([OP["STOP"]]) * 13
+    engine = JitEngine(cold_steps=1000)
+    before = engine.compile_stats()
+    outcomes = [call_code(code, gas=100_000, engine=engine) for _ in range(3)]
+    heat = engine.heat(code, "Osaka")
+    assert heat.state == "cold" and heat.steps == 3 * 6 and heat.calls == 3
+    assert engine.compile_stats()["compiles"] == before["compiles"] and compile.loaded(code, "Osaka") is None
+    assert outcomes[0].output == (7).to_bytes(32, "big") and len({o.gas_used for o in outcomes}) == 1

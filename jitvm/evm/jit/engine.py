@@ -14,6 +14,13 @@ UPGRADE_GAS gas or started UPGRADE_CALLS times, the OPTIMIZED tier is compiled i
 replaces it. `settle()` upgrades every code this process has compiled and waits for it (benchmarks
 call it before timing the steady state).
 
+`JitEngine(cold_steps=N)` is the registered "jit": a code's first N instructions (counted over all its
+frames) run on the baseline kernel, then it is compiled (or loaded from the cache) on the spot and
+the frame goes on in compiled code from the next block start, in the middle of the frame if need
+be. A contract called a few times for little work is never compiled (a compile or even a cache
+load and link costs more than running it); a long first call compiles after N instructions.
+`JitEngine()` (cold_steps=0) compiles every code before its first frame.
+
 `JitEngine(hot_gas=..., hot_calls=...)` is the tiered engine ("auto"): a code runs on the baseline
 until its frames have used `hot_gas` gas or started `hot_calls` times; then it is compiled, in the
 background with `background=True` (the baseline keeps running it until the compiled code is ready).
@@ -40,6 +47,7 @@ from jitvm.evm.baseline.layout import (
     PENDING_SLOAD,
     PENDING_SSTORE,
     STEPS,
+    UNLIMITED_STEPS,
     calldata_at,
     code_rows_at,
     data_bytes,
@@ -54,6 +62,10 @@ HOT_CALLS = int(os.environ.get("JITVM_JIT_HOT_CALLS", 64))
 # this much gas in all, or started this many times.
 UPGRADE_GAS = int(os.environ.get("JITVM_JIT_UPGRADE_GAS", 5_000_000))
 UPGRADE_CALLS = int(os.environ.get("JITVM_JIT_UPGRADE_CALLS", 256))
+# How many instructions of a code the registered "jit" runs on the baseline kernel before compiling
+# it: about what the kernel runs in the time a small contract's QUICK compile, or a cache load and
+# link, takes (docs/compile-cache.md has the measurements).
+COLD_STEPS = int(os.environ.get("JITVM_JIT_COLD_STEPS", 200_000))
 HEAT_ENTRIES = 4096  # codes whose heat is remembered (forgotten all at once beyond)
 
 
@@ -64,6 +76,7 @@ class Heat:
 
     gas: int = 0
     calls: int = 0
+    steps: int = 0  # instructions run on the kernel while cold (JitEngine.cold_steps)
     state: str = "cold"  # cold, queued (compiling in the background), compiled, or baseline (too large)
 
 
@@ -72,8 +85,9 @@ class JitEngine(BaselineEngine):
 
     name = "jit"
 
-    def __init__(self, hot_gas: int = 0, hot_calls: int = 0, background: bool = False):
+    def __init__(self, hot_gas: int = 0, hot_calls: int = 0, background: bool = False, cold_steps: int = 0):
         super().__init__()
+        self.cold_steps = cold_steps
         self.hot_gas = hot_gas
         self.hot_calls = hot_calls
         self.background = background
@@ -109,6 +123,8 @@ class JitEngine(BaselineEngine):
                 return None
             heat.state, heat.gas, heat.calls = "compiled", 0, 0
             return found
+        if heat.steps < self.cold_steps:
+            return None
         tiered = self.hot_gas or self.hot_calls
         if tiered and not (heat.gas >= self.hot_gas > 0 or heat.calls > self.hot_calls > 0):
             return None
@@ -116,6 +132,10 @@ class JitEngine(BaselineEngine):
             heat.state = "queued"
             compile.compile_in_background(code, fork)
             return None
+        return self._compile_now(code, fork, heat)
+
+    @staticmethod
+    def _compile_now(code: bytes, fork: str, heat: Heat):
         compiled = compiled_code(code, fork)
         heat.state, heat.gas, heat.calls = ("compiled", 0, 0) if compiled is not None else ("baseline", 0, 0)
         return compiled
@@ -129,21 +149,31 @@ class JitEngine(BaselineEngine):
             heat = self.heat(message.code, fork)
             heat.calls += 1
             compiled = self._compiled(message.code, fork, heat)
-        if compiled is None:
-            result = yield from super()._execute(frame, buffers)
-        else:
-            result = yield from self._run_compiled(frame, buffers, compiled)
+        if compiled is not None:
+            result = yield from self._run_compiled(frame, buffers, compiled, heat)
             if compiled.tier == QUICK and (heat.gas >= UPGRADE_GAS or heat.calls > UPGRADE_CALLS):
                 compile.upgrade(message.code, fork)
+        elif heat is not None and heat.state == "cold" and heat.steps < self.cold_steps:
+            result = yield from self._run_compiled(frame, buffers, None, heat)
+        else:
+            result = yield from super()._execute(frame, buffers)
         if heat is not None:
             heat.gas += message.gas - result.gas_left
         return result
 
-    def _run_compiled(self, frame, buffers, compiled):
+    def _run_compiled(self, frame, buffers, compiled, heat: Heat):
+        """Run the frame on `compiled` code, the kernel serving what it hands back. With `compiled`
+        None the code is cold: the kernel runs the rest of its cold_steps budget, then the code is
+        compiled and the frame goes on compiled (from the next block start: the entry function
+        hands a pc inside a block back to the kernel one instruction at a time)."""
         run_kernel = None  # the kernel is imported when a frame first needs it (importing Numba takes time)
         message = frame.message
         fork = frame.ctx.fork.name
-        enter = compiled.function
+        enter = None if compiled is None else compiled.function
+        registers = frame.registers
+        budget = 0  # the kernel's step budget while cold
+        if enter is None:
+            budget = registers[STEPS] = self.cold_steps - heat.steps
         code, code_address = code_rows_at(message.code)
         data, data_address = calldata_at(message.data)
         words, control, memory, registers = buffers.words, buffers.control, frame.memory, frame.registers
@@ -152,12 +182,13 @@ class JitEngine(BaselineEngine):
         return_data = b""
         buffer = None
         while True:
-            if memory.buffer is not buffer:
-                buffer, buffer_address = memory.buffer, memory.address
-            if enter(code_address, data_address, words_address, buffer_address, control_address,
-                     buffer.size, data.size) == DONE:
-                frame.load()
-                return frame_result(frame)
+            if enter is not None:
+                if memory.buffer is not buffer:
+                    buffer, buffer_address = memory.buffer, memory.address
+                if enter(code_address, data_address, words_address, buffer_address, control_address,
+                         buffer.size, data.size) == DONE:
+                    frame.load()
+                    return frame_result(frame)
             if run_kernel is None:
                 run_kernel = kernel()
             while True:  # the kernel runs registers[STEPS] instructions
@@ -170,6 +201,8 @@ class JitEngine(BaselineEngine):
                     grow_memory(frame, int(registers[NEEDED_MEMORY]))
                     continue
                 if exit_kind == EXIT_DONE:
+                    if enter is None and budget:
+                        heat.steps += budget - int(registers[STEPS])
                     return frame_result(frame)
                 pending = registers[PENDING]
                 if pending == PENDING_SLOAD or pending == PENDING_SSTORE:
@@ -187,3 +220,11 @@ class JitEngine(BaselineEngine):
                 frame.store()
                 if registers[STEPS] == 0 and registers[PENDING] == PENDING_NONE:
                     break
+            if enter is None and budget:  # the cold budget is spent: compile (or load) the code and go on compiled
+                heat.steps += budget
+                compiled = self._compile_now(message.code, fork, heat)
+                if compiled is None:  # declined (too large): the kernel runs the rest
+                    budget = 0
+                    registers[STEPS] = UNLIMITED_STEPS
+                    continue
+                enter = compiled.function
