@@ -159,6 +159,25 @@ class CompileLayer:
             self._install(identity, found)
         return found.value
 
+    def get_cached(self, subject, cache=None):
+        """As get(), but only what this process holds or the disk cache has (either tier): None
+        rather than compiling. A miss costs a hash and a file lookup."""
+        identity = self.generator.identity(subject)
+        with self._lock:
+            found = self._table.get(identity)
+            if found is not None:
+                self._table.move_to_end(identity)
+                self.stats.memory_hits += 1
+                return found.value
+        cache = self._cache(cache)
+        tiers = (OPTIMIZED, QUICK) if self.generator.levels[QUICK] != self.generator.levels[OPTIMIZED] else (QUICK,)
+        for tier in tiers:
+            found = self._load(subject, cache, tier)
+            if found is not None:
+                self._install(identity, found)
+                return found.value
+        return None
+
     def entry(self, subject) -> Compiled | None:
         """The subject's entry if this process holds it (never compiles, loads or reorders)."""
         with self._lock:

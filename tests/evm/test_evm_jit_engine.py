@@ -291,3 +291,47 @@ def test_cold_code_that_stays_cold_is_never_compiled():
     assert heat.state == "cold" and heat.steps == 3 * 6 and heat.calls == 3
     assert engine.compile_stats()["compiles"] == before["compiles"] and compile.loaded(code, "Osaka") is None
     assert outcomes[0].output == (7).to_bytes(32, "big") and len({o.gas_used for o in outcomes}) == 1
+
+
+def test_warm_code_is_loaded_from_the_cache_after_load_steps(monkeypatch, tmp_path):
+    """After load_steps instructions a cold code is looked up in the object cache (once): found,
+    it is linked and the frame goes on compiled; not found, the kernel runs on to cold_steps."""
+    from jitvm.jit.layer import CompileLayer
+
+    monkeypatch.setattr(compile, "CACHE", ObjectCache(tmp_path))
+    monkeypatch.setattr(compile, "LAYER", CompileLayer(compile.EvmGenerator()))
+    code = LOOP + bytes([OP["STOP"]]) * 17  # a code no other test compiles
+    expected = call_code(code, gas=100_000)
+    lazy = JitEngine(cold_steps=10**9, load_steps=20)
+    outcomes = [call_code(code, gas=100_000, engine=lazy)]
+    assert lazy.heat(code, "Osaka").state == "uncached" and compile.compile_stats()["compiles"] == 0
+    outcomes.append(call_code(code, gas=100_000, engine=JitEngine()))  # compiles it into the cache
+    monkeypatch.setattr(compile, "LAYER", CompileLayer(compile.EvmGenerator()))  # as a new process
+    lazy = JitEngine(cold_steps=10**9, load_steps=20)
+    outcomes.append(call_code(code, gas=100_000, engine=lazy))
+    heat = lazy.heat(code, "Osaka")
+    assert heat.state == "compiled" and heat.steps == 20
+    assert compile.compile_stats()["disk_hits"] == 1 and compile.compile_stats()["compiles"] == 0
+    for outcome in outcomes:
+        assert (outcome.status, outcome.output, outcome.gas_used) == (expected.status, expected.output, expected.gas_used)
+
+
+# Calls the identity precompile, then reads the return data: a hand-over after the call must keep it.
+_AFTER_CALL = assemble("PUSH1", 0x42, "PUSH1", 0, "MSTORE", "PUSH1", 0, "PUSH1", 0, "PUSH1", 32, "PUSH1", 0,
+                       "PUSH1", 0, "PUSH1", 4, "GAS", "CALL", "POP", "RETURNDATASIZE", "PUSH1", 0, "PUSH1", 64,
+                       "RETURNDATACOPY", "RETURNDATASIZE", "PUSH1", 96, "MSTORE", "PUSH1", 64, "PUSH1", 64, "RETURN")
+
+
+@pytest.mark.parametrize("budget", range(1, 24))
+def test_hand_over_after_a_call_keeps_the_return_data(monkeypatch, tmp_path, budget):
+    """The kernel hands a cold frame over at every instruction, before and after a call: to compiled
+    code (cold_steps), and back to the kernel after a cache miss (load_steps < cold_steps)."""
+    from jitvm.jit.layer import CompileLayer
+
+    monkeypatch.setattr(compile, "CACHE", ObjectCache(tmp_path))
+    monkeypatch.setattr(compile, "LAYER", CompileLayer(compile.EvmGenerator()))
+    expected = call_code(_AFTER_CALL, gas=100_000)
+    assert expected.output[:32] == (0x42).to_bytes(32, "big")
+    for engine in (JitEngine(cold_steps=budget), JitEngine(cold_steps=budget + 3, load_steps=budget)):
+        actual = call_code(_AFTER_CALL, gas=100_000, engine=engine)
+        assert (actual.status, actual.output, actual.gas_used) == (expected.status, expected.output, expected.gas_used)

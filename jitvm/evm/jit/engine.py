@@ -14,12 +14,14 @@ UPGRADE_GAS gas or started UPGRADE_CALLS times, the OPTIMIZED tier is compiled i
 replaces it. `settle()` upgrades every code this process has compiled and waits for it (benchmarks
 call it before timing the steady state).
 
-`JitEngine(cold_steps=N)` is the registered "jit": a code's first N instructions (counted over all its
-frames) run on the baseline kernel, then it is compiled (or loaded from the cache) on the spot and
-the frame goes on in compiled code from the next block start, in the middle of the frame if need
-be. A contract called a few times for little work is never compiled (a compile or even a cache
-load and link costs more than running it); a long first call compiles after N instructions.
-`JitEngine()` (cold_steps=0) compiles every code before its first frame.
+`JitEngine(cold_steps=N, load_steps=M)` is the registered "jit": a code's first instructions
+(counted over all its frames) run on the baseline kernel. After M of them the object cache is asked
+for its compiled code (loading and linking it costs what the kernel needs for about M
+instructions); after N it is compiled. Either way the frame goes on in compiled code from the next
+block start, in the middle of the frame if need be. So a contract called a few times for little
+work is never compiled or linked (that would cost more than running it), and a long first call is
+compiled after N instructions. `JitEngine()` (cold_steps=0) compiles every code before its first
+frame.
 
 `JitEngine(hot_gas=..., hot_calls=...)` is the tiered engine ("auto"): a code runs on the baseline
 until its frames have used `hot_gas` gas or started `hot_calls` times; then it is compiled, in the
@@ -62,10 +64,12 @@ HOT_CALLS = int(os.environ.get("JITVM_JIT_HOT_CALLS", 64))
 # this much gas in all, or started this many times.
 UPGRADE_GAS = int(os.environ.get("JITVM_JIT_UPGRADE_GAS", 5_000_000))
 UPGRADE_CALLS = int(os.environ.get("JITVM_JIT_UPGRADE_CALLS", 256))
-# How many instructions of a code the registered "jit" runs on the baseline kernel before compiling
-# it: about what the kernel runs in the time a small contract's QUICK compile, or a cache load and
-# link, takes (docs/compile-cache.md has the measurements).
-COLD_STEPS = int(os.environ.get("JITVM_JIT_COLD_STEPS", 200_000))
+# How many instructions of a code the registered "jit" runs on the baseline kernel before it
+# compiles the code, and before it looks for it in the object cache: about as many as the kernel
+# runs in the time a QUICK compile of a real-size contract (0.1-0.3 s), or a cache load and link
+# (about 3 ms), takes (docs/compile-cache.md has the measurements).
+COLD_STEPS = int(os.environ.get("JITVM_JIT_COLD_STEPS", 2_000_000))
+LOAD_STEPS = int(os.environ.get("JITVM_JIT_LOAD_STEPS", 50_000))
 HEAT_ENTRIES = 4096  # codes whose heat is remembered (forgotten all at once beyond)
 
 
@@ -77,7 +81,9 @@ class Heat:
     gas: int = 0
     calls: int = 0
     steps: int = 0  # instructions run on the kernel while cold (JitEngine.cold_steps)
-    state: str = "cold"  # cold, queued (compiling in the background), compiled, or baseline (too large)
+    # cold, uncached (cold, and not in the object cache), queued (compiling in the background),
+    # compiled, or baseline (too large to compile)
+    state: str = "cold"
 
 
 class JitEngine(BaselineEngine):
@@ -85,9 +91,11 @@ class JitEngine(BaselineEngine):
 
     name = "jit"
 
-    def __init__(self, hot_gas: int = 0, hot_calls: int = 0, background: bool = False, cold_steps: int = 0):
+    def __init__(self, hot_gas: int = 0, hot_calls: int = 0, background: bool = False, cold_steps: int = 0,
+                 load_steps: int | None = None):
         super().__init__()
         self.cold_steps = cold_steps
+        self.load_steps = min(cold_steps, LOAD_STEPS if load_steps is None else load_steps)
         self.hot_gas = hot_gas
         self.hot_calls = hot_calls
         self.background = background
@@ -124,7 +132,7 @@ class JitEngine(BaselineEngine):
             heat.state, heat.gas, heat.calls = "compiled", 0, 0
             return found
         if heat.steps < self.cold_steps:
-            return None
+            return self._warming(code, fork, heat)
         tiered = self.hot_gas or self.hot_calls
         if tiered and not (heat.gas >= self.hot_gas > 0 or heat.calls > self.hot_calls > 0):
             return None
@@ -133,6 +141,21 @@ class JitEngine(BaselineEngine):
             compile.compile_in_background(code, fork)
             return None
         return self._compile_now(code, fork, heat)
+
+    def _warming(self, code: bytes, fork: str, heat: Heat):
+        """A cold code's compiled form if it has run load_steps instructions and the object cache
+        has it (asked once), else None (it goes on on the kernel)."""
+        if heat.state == "cold" and heat.steps >= self.load_steps:
+            found = compile.cached_code(code, fork)
+            if found is not None:
+                heat.state, heat.gas, heat.calls = "compiled", 0, 0
+                return found
+            heat.state = "uncached"
+        return None
+
+    def _cold_budget(self, heat: Heat) -> int:
+        """Instructions the kernel may run before the code should be looked up or compiled."""
+        return (self.load_steps if heat.state == "cold" else self.cold_steps) - heat.steps
 
     @staticmethod
     def _compile_now(code: bytes, fork: str, heat: Heat):
@@ -150,45 +173,64 @@ class JitEngine(BaselineEngine):
             heat.calls += 1
             compiled = self._compiled(message.code, fork, heat)
         if compiled is not None:
-            result = yield from self._run_compiled(frame, buffers, compiled, heat)
+            result = yield from self._run_compiled(frame, buffers, compiled)
             if compiled.tier == QUICK and (heat.gas >= UPGRADE_GAS or heat.calls > UPGRADE_CALLS):
                 compile.upgrade(message.code, fork)
-        elif heat is not None and heat.state == "cold" and heat.steps < self.cold_steps:
-            result = yield from self._run_compiled(frame, buffers, None, heat)
+        elif heat is not None and heat.state in ("cold", "uncached") and heat.steps < self.cold_steps:
+            result = yield from self._run_cold(frame, buffers, heat)
         else:
             result = yield from super()._execute(frame, buffers)
         if heat is not None:
             heat.gas += message.gas - result.gas_left
         return result
 
-    def _run_compiled(self, frame, buffers, compiled, heat: Heat):
-        """Run the frame on `compiled` code, the kernel serving what it hands back. With `compiled`
-        None the code is cold: the kernel runs the rest of its cold_steps budget, then the code is
-        compiled and the frame goes on compiled (from the next block start: the entry function
-        hands a pc inside a block back to the kernel one instruction at a time)."""
+    def _run_cold(self, frame, buffers, heat: Heat):
+        """A cold code's frame: the kernel runs it (the baseline's loop) until the code has run
+        load_steps instructions in all (then the object cache is asked for it) or cold_steps (then
+        it is compiled); the frame goes on compiled from there, at the next block start (the entry
+        function hands a pc inside a block back to the kernel one instruction at a time)."""
+        registers = frame.registers
+        while True:
+            budget = registers[STEPS] = self._cold_budget(heat)
+            result = yield from super()._execute(frame, buffers)
+            if result is not None:
+                heat.steps += budget - int(registers[STEPS])
+                return result
+            heat.steps += budget  # the budget ran out mid-frame
+            code, fork = frame.message.code, frame.ctx.fork.name
+            if heat.steps < self.cold_steps:
+                compiled = self._warming(code, fork, heat)
+            else:
+                compiled = self._compile_now(code, fork, heat)
+            if compiled is not None:
+                return (yield from self._run_compiled(frame, buffers, compiled))
+            if heat.state != "uncached":  # declined (too large): the kernel runs the rest
+                registers[STEPS] = UNLIMITED_STEPS
+                return (yield from super()._execute(frame, buffers))
+
+    def _run_compiled(self, frame, buffers, compiled):
         run_kernel = None  # the kernel is imported when a frame first needs it (importing Numba takes time)
         message = frame.message
         fork = frame.ctx.fork.name
-        enter = None if compiled is None else compiled.function
-        registers = frame.registers
-        budget = 0  # the kernel's step budget while cold
-        if enter is None:
-            budget = registers[STEPS] = self.cold_steps - heat.steps
+        enter = compiled.function
         code, code_address = code_rows_at(message.code)
-        data, data_address = calldata_at(message.data)
+        return_data = frame.return_data  # not empty if the frame changes loops after a call
+        if return_data:
+            data = data_bytes(message.data, return_data)
+            data_address = data.ctypes.data
+        else:
+            data, data_address = calldata_at(message.data)
         words, control, memory, registers = buffers.words, buffers.control, frame.memory, frame.registers
         words_address, control_address = buffers.words_address, buffers.control_address
         handlers = host_handlers(fork)
-        return_data = b""
         buffer = None
         while True:
-            if enter is not None:
-                if memory.buffer is not buffer:
-                    buffer, buffer_address = memory.buffer, memory.address
-                if enter(code_address, data_address, words_address, buffer_address, control_address,
-                         buffer.size, data.size) == DONE:
-                    frame.load()
-                    return frame_result(frame)
+            if memory.buffer is not buffer:
+                buffer, buffer_address = memory.buffer, memory.address
+            if enter(code_address, data_address, words_address, buffer_address, control_address,
+                     buffer.size, data.size) == DONE:
+                frame.load()
+                return frame_result(frame)
             if run_kernel is None:
                 run_kernel = kernel()
             while True:  # the kernel runs registers[STEPS] instructions
@@ -201,8 +243,6 @@ class JitEngine(BaselineEngine):
                     grow_memory(frame, int(registers[NEEDED_MEMORY]))
                     continue
                 if exit_kind == EXIT_DONE:
-                    if enter is None and budget:
-                        heat.steps += budget - int(registers[STEPS])
                     return frame_result(frame)
                 pending = registers[PENDING]
                 if pending == PENDING_SLOAD or pending == PENDING_SSTORE:
@@ -220,11 +260,3 @@ class JitEngine(BaselineEngine):
                 frame.store()
                 if registers[STEPS] == 0 and registers[PENDING] == PENDING_NONE:
                     break
-            if enter is None and budget:  # the cold budget is spent: compile (or load) the code and go on compiled
-                heat.steps += budget
-                compiled = self._compile_now(message.code, fork, heat)
-                if compiled is None:  # declined (too large): the kernel runs the rest
-                    budget = 0
-                    registers[STEPS] = UNLIMITED_STEPS
-                    continue
-                enter = compiled.function
