@@ -153,10 +153,6 @@ class JitEngine(BaselineEngine):
             heat.state = "uncached"
         return None
 
-    def _cold_budget(self, heat: Heat) -> int:
-        """Instructions the kernel may run before the code should be looked up or compiled."""
-        return (self.load_steps if heat.state == "cold" else self.cold_steps) - heat.steps
-
     @staticmethod
     def _compile_now(code: bytes, fork: str, heat: Heat):
         compiled = compiled_code(code, fork)
@@ -169,7 +165,17 @@ class JitEngine(BaselineEngine):
         compiled = None
         heat = None
         if message.code:
-            heat = self.heat(message.code, fork)
+            heat = self._heat.get((message.code, fork)) or self.heat(message.code, fork)
+            if heat.state == "cold" and heat.steps < self.load_steps:
+                # Most frames of most codes: the kernel, with as little as possible around it (the
+                # gas and calls of a cold code count for nothing in this engine).
+                registers = frame.registers
+                budget = registers[STEPS] = self.load_steps - heat.steps
+                result = yield from super()._execute(frame, buffers)
+                if result is not None:
+                    heat.steps += budget - int(registers[STEPS])
+                    return result
+                return (yield from self._run_cold(frame, buffers, heat, budget))  # the budget ran out mid-frame
             heat.calls += 1
             compiled = self._compiled(message.code, fork, heat)
         if compiled is not None:
@@ -177,27 +183,23 @@ class JitEngine(BaselineEngine):
             if compiled.tier == QUICK and (heat.gas >= UPGRADE_GAS or heat.calls > UPGRADE_CALLS):
                 compile.upgrade(message.code, fork)
         elif heat is not None and heat.state in ("cold", "uncached") and heat.steps < self.cold_steps:
-            result = yield from self._run_cold(frame, buffers, heat)
+            result = yield from self._run_cold(frame, buffers, heat, 0)
         else:
             result = yield from super()._execute(frame, buffers)
         if heat is not None:
             heat.gas += message.gas - result.gas_left
         return result
 
-    def _run_cold(self, frame, buffers, heat: Heat):
-        """A cold code's frame: the kernel runs it (the baseline's loop) until the code has run
-        load_steps instructions in all (then the object cache is asked for it) or cold_steps (then
-        it is compiled); the frame goes on compiled from there, at the next block start (the entry
-        function hands a pc inside a block back to the kernel one instruction at a time)."""
+    def _run_cold(self, frame, buffers, heat: Heat, spent: int):
+        """A cold code's frame after the kernel ran `spent` instructions of it. Once the code has
+        run load_steps instructions in all, the object cache is asked for it; after cold_steps it
+        is compiled. Found or compiled, the frame goes on in compiled code from here, at the next
+        block start (the entry function hands a pc inside a block back to the kernel one
+        instruction at a time); until then, the kernel runs it on."""
         registers = frame.registers
+        code, fork = frame.message.code, frame.ctx.fork.name
         while True:
-            budget = registers[STEPS] = self._cold_budget(heat)
-            result = yield from super()._execute(frame, buffers)
-            if result is not None:
-                heat.steps += budget - int(registers[STEPS])
-                return result
-            heat.steps += budget  # the budget ran out mid-frame
-            code, fork = frame.message.code, frame.ctx.fork.name
+            heat.steps += spent
             if heat.steps < self.cold_steps:
                 compiled = self._warming(code, fork, heat)
             else:
@@ -207,6 +209,11 @@ class JitEngine(BaselineEngine):
             if heat.state != "uncached":  # declined (too large): the kernel runs the rest
                 registers[STEPS] = UNLIMITED_STEPS
                 return (yield from super()._execute(frame, buffers))
+            spent = registers[STEPS] = self.cold_steps - heat.steps
+            result = yield from super()._execute(frame, buffers)
+            if result is not None:
+                heat.steps += spent - int(registers[STEPS])
+                return result
 
     def _run_compiled(self, frame, buffers, compiled):
         run_kernel = None  # the kernel is imported when a frame first needs it (importing Numba takes time)
