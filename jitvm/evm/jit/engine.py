@@ -76,7 +76,8 @@ HEAT_ENTRIES = 4096  # codes whose heat is remembered (forgotten all at once bey
 @dataclass(slots=True)
 class Heat:
     """What a code has done in this engine: gas used and frames started, on the baseline until it
-    is compiled, then on compiled code (counted again from zero, towards the upgrade)."""
+    is compiled, then on compiled code (counted again from zero, towards the upgrade). An engine
+    with cold_steps counts a cold code's instructions instead of its gas and frames."""
 
     gas: int = 0
     calls: int = 0
