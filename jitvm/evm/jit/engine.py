@@ -107,7 +107,13 @@ class JitEngine(BaselineEngine):
         return compile.compile_stats()
 
     def settle(self) -> None:
-        """Give every code compiled in this process its OPTIMIZED tier now, and wait for it."""
+        """Give every code compiled in this process its OPTIMIZED tier now, and wait for it. With
+        cold_steps, the codes this engine has run while cold are compiled first: the steady state
+        of a code run again and again is compiled code."""
+        if self.cold_steps:
+            for (code, fork), heat in list(self._heat.items()):
+                if heat.state in ("cold", "uncached"):
+                    self._compile_now(code, fork, heat)
         compile.settle()
         compile.LAYER.upgrade_all()
         compile.settle()
