@@ -105,31 +105,29 @@ def _return_top(asm: Assembler) -> None:
     asm.op("RETURN")
 
 
+def _mapping_slot(asm: Assembler, slot: int) -> None:
+    """Push the storage slot of mapping `slot` at the key in the first argument: keccak(key . slot)."""
+    asm.push(4)
+    asm.op("CALLDATALOAD")
+    asm.push(0)
+    asm.op("MSTORE")
+    asm.push(slot)
+    asm.push(32)
+    asm.op("MSTORE")
+    asm.push(64)
+    asm.push(0)
+    asm.op("KECCAK256")
+
+
 def _function(asm: Assembler, rng: random.Random, kind: str, slot: int) -> None:
-    if kind == "get":  # mapping(uint => uint) getter: keccak(key . slot), SLOAD
-        asm.push(4)
-        asm.op("CALLDATALOAD")
-        asm.push(0)
-        asm.op("MSTORE")
-        asm.push(slot)
-        asm.push(32)
-        asm.op("MSTORE")
-        asm.push(64)
-        asm.push(0)
-        asm.op("KECCAK256", "SLOAD")
+    if kind == "get":  # mapping(uint => uint) getter
+        _mapping_slot(asm, slot)
+        asm.op("SLOAD")
         _arithmetic(asm, rng, rng.randrange(2, 12))
         _return_top(asm)
-    elif kind == "set":  # a setter with a checked add and an event
-        asm.push(4)
-        asm.op("CALLDATALOAD")
-        asm.push(0)
-        asm.op("MSTORE")
-        asm.push(slot)
-        asm.push(32)
-        asm.op("MSTORE")
-        asm.push(64)
-        asm.push(0)
-        asm.op("KECCAK256", "DUP1", "SLOAD")
+    elif kind == "set":  # a setter with an add and an event
+        _mapping_slot(asm, slot)
+        asm.op("DUP1", "SLOAD")
         asm.push(36)
         asm.op("CALLDATALOAD", "ADD", "DUP1", "SWAP2", "SSTORE")
         asm.push(0)
@@ -277,18 +275,22 @@ def main(argv=None) -> int:
               f"(compiles {stats.compiles}, disk hits {stats.disk_hits}, declined {stats.declined}, "
               f"compile {stats.compile_seconds:.2f} s, load+link {stats.cache_load_seconds:.2f} s)", flush=True)
 
-    with tempfile.TemporaryDirectory() as folder:
-        evm_compile.CACHE = ObjectCache(folder)
-        runs = [("jit, empty cache", lambda: JitEngine(cold_steps=COLD_STEPS)),
-                ("jit, warm cache", lambda: JitEngine(cold_steps=COLD_STEPS)),
-                ("auto", lambda: JitEngine(hot_gas=HOT_GAS, hot_calls=HOT_CALLS, background=True))]
-        if options.eager:
-            runs += [("eager jit, empty cache", JitEngine), ("eager jit, warm cache", JitEngine)]
-        for label, make in runs:
-            if label.endswith("empty cache"):
-                ObjectCache(folder).clear()
-            evm_compile.LAYER = CompileLayer(evm_compile.EvmGenerator())
-            measure(label, make())
+    saved = evm_compile.CACHE, evm_compile.LAYER  # put back at the end: callers' compiled code stays theirs
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            evm_compile.CACHE = ObjectCache(folder)
+            runs = [("jit, empty cache", lambda: JitEngine(cold_steps=COLD_STEPS)),
+                    ("jit, warm cache", lambda: JitEngine(cold_steps=COLD_STEPS)),
+                    ("auto", lambda: JitEngine(hot_gas=HOT_GAS, hot_calls=HOT_CALLS, background=True))]
+            if options.eager:
+                runs += [("eager jit, empty cache", JitEngine), ("eager jit, warm cache", JitEngine)]
+            for label, make in runs:
+                if label.endswith("empty cache"):
+                    ObjectCache(folder).clear()
+                evm_compile.LAYER = CompileLayer(evm_compile.EvmGenerator())
+                measure(label, make())
+    finally:
+        evm_compile.CACHE, evm_compile.LAYER = saved
     if options.json:
         with open(options.json, "w") as file:
             json.dump({"contracts": len(contracts), "calls": options.calls, "gas": gas, "engines": figures}, file,
