@@ -31,6 +31,7 @@ background with `background=True` (the baseline keeps running it until the compi
 from __future__ import annotations
 
 import os
+import weakref
 from dataclasses import dataclass
 
 from jitvm.evm.jit import compile
@@ -70,6 +71,7 @@ UPGRADE_CALLS = int(os.environ.get("JITVM_JIT_UPGRADE_CALLS", 256))
 # (about 3 ms), takes (docs/compile-cache.md has the measurements).
 COLD_STEPS = int(os.environ.get("JITVM_JIT_COLD_STEPS", 2_000_000))
 LOAD_STEPS = int(os.environ.get("JITVM_JIT_LOAD_STEPS", 50_000))
+REFRESH = 256  # a compiled code's frames ask the compile layer for it (and so keep it recently used) this often
 HEAT_ENTRIES = 4096  # codes whose heat is remembered (forgotten all at once beyond)
 
 
@@ -82,6 +84,7 @@ class Heat:
     gas: int = 0
     calls: int = 0
     steps: int = 0  # instructions run on the kernel while cold (JitEngine.cold_steps)
+    code: weakref.ref | None = None  # the compiled code the last compiled frame ran
     # cold, uncached (cold, and not in the object cache), queued (compiling in the background),
     # compiled, or baseline (too large to compile)
     state: str = "cold"
@@ -129,7 +132,14 @@ class JitEngine(BaselineEngine):
     def _compiled(self, code: bytes, fork: str, heat: Heat):
         """The compiled code to run this frame on, or None for the baseline."""
         if heat.state == "compiled":
-            return compiled_code(code, fork)
+            # The compiled code of the last frame, while the layer still holds it (a weak reference:
+            # the layer's memory bound decides what stays linked); asked of the layer again while
+            # it is the QUICK tier (to pick up the upgrade) and every REFRESH frames (LRU order).
+            found = heat.code() if heat.code is not None else None
+            if found is None or found.tier == QUICK or not heat.calls % REFRESH:
+                found = compiled_code(code, fork)
+                heat.code = None if found is None else weakref.ref(found)
+            return found
         if heat.state in ("baseline", "queued") and not self.background:
             return None
         if heat.state == "queued":
@@ -167,35 +177,42 @@ class JitEngine(BaselineEngine):
         return compiled
 
     def _execute(self, frame, buffers):
+        """The generator that runs this frame. A plain function, so that the kinds of frame that
+        need nothing counted after them run in the generator of their loop itself."""
         message = frame.message
+        if not message.code:
+            return super()._execute(frame, buffers)
         fork = frame.ctx.fork.name
-        compiled = None
-        heat = None
-        if message.code:
-            heat = self._heat.get((message.code, fork)) or self.heat(message.code, fork)
-            if heat.state == "cold" and heat.steps < self.load_steps:
-                # Most frames of most codes: the kernel, with as little as possible around it (the
-                # gas and calls of a cold code count for nothing in this engine).
-                registers = frame.registers
-                budget = registers[STEPS] = self.load_steps - heat.steps
-                result = yield from super()._execute(frame, buffers)
-                if result is not None:
-                    heat.steps += budget - int(registers[STEPS])
-                    return result
-                return (yield from self._run_cold(frame, buffers, heat, budget))  # the budget ran out mid-frame
-            heat.calls += 1
-            compiled = self._compiled(message.code, fork, heat)
+        heat = self._heat.get((message.code, fork)) or self.heat(message.code, fork)
+        if heat.state == "cold" and heat.steps < self.load_steps:
+            return self._cold_frame(frame, buffers, heat)  # most frames of most codes in a cold_steps engine
+        heat.calls += 1
+        compiled = self._compiled(message.code, fork, heat)
         if compiled is not None:
-            result = yield from self._run_compiled(frame, buffers, compiled)
             if compiled.tier == QUICK and (heat.gas >= UPGRADE_GAS or heat.calls > UPGRADE_CALLS):
                 compile.upgrade(message.code, fork)
-        elif heat is not None and heat.state in ("cold", "uncached") and heat.steps < self.cold_steps:
-            result = yield from self._run_cold(frame, buffers, heat, 0)
-        else:
-            result = yield from super()._execute(frame, buffers)
-        if heat is not None:
-            heat.gas += message.gas - result.gas_left
+            return self._run_compiled(frame, buffers, compiled, heat)
+        if heat.state in ("cold", "uncached") and heat.steps < self.cold_steps:
+            return self._run_cold(frame, buffers, heat, 0)
+        if heat.state in ("baseline", "queued"):  # nothing left to count
+            return super()._execute(frame, buffers)
+        return self._counted(frame, buffers, heat)  # a tiered engine counts a cold code's gas
+
+    def _counted(self, frame, buffers, heat: Heat):
+        result = yield from super()._execute(frame, buffers)
+        heat.gas += frame.message.gas - result.gas_left
         return result
+
+    def _cold_frame(self, frame, buffers, heat: Heat):
+        """The kernel, with as little as possible around it, for at most the instructions left
+        until load_steps (a cold code's gas and frames count for nothing in this engine)."""
+        registers = frame.registers
+        budget = registers[STEPS] = self.load_steps - heat.steps
+        result = yield from super()._execute(frame, buffers)
+        if result is not None:
+            heat.steps += budget - int(registers[STEPS])
+            return result
+        return (yield from self._run_cold(frame, buffers, heat, budget))  # the budget ran out mid-frame
 
     def _run_cold(self, frame, buffers, heat: Heat, spent: int):
         """A cold code's frame after the kernel ran `spent` instructions of it. Once the code has
@@ -212,7 +229,7 @@ class JitEngine(BaselineEngine):
             else:
                 compiled = self._compile_now(code, fork, heat)
             if compiled is not None:
-                return (yield from self._run_compiled(frame, buffers, compiled))
+                return (yield from self._run_compiled(frame, buffers, compiled, heat))
             if heat.state != "uncached":  # declined (too large): the kernel runs the rest
                 registers[STEPS] = UNLIMITED_STEPS
                 return (yield from super()._execute(frame, buffers))
@@ -222,7 +239,13 @@ class JitEngine(BaselineEngine):
                 heat.steps += spent - int(registers[STEPS])
                 return result
 
-    def _run_compiled(self, frame, buffers, compiled):
+    def _run_compiled(self, frame, buffers, compiled, heat: Heat):
+        """Run the frame on compiled code, the kernel serving what it hands back; the frame's gas
+        counts towards the code's upgrade (heat.gas)."""
+        def counted(result):
+            heat.gas += message.gas - result.gas_left
+            return result
+
         run_kernel = None  # the kernel is imported when a frame first needs it (importing Numba takes time)
         message = frame.message
         fork = frame.ctx.fork.name
@@ -244,7 +267,7 @@ class JitEngine(BaselineEngine):
             if enter(code_address, data_address, words_address, buffer_address, control_address,
                      buffer.size, data.size) == DONE:
                 frame.load()
-                return frame_result(frame)
+                return counted(frame_result(frame))
             if run_kernel is None:
                 run_kernel = kernel()
             while True:  # the kernel runs registers[STEPS] instructions
@@ -257,16 +280,16 @@ class JitEngine(BaselineEngine):
                     grow_memory(frame, int(registers[NEEDED_MEMORY]))
                     continue
                 if exit_kind == EXIT_DONE:
-                    return frame_result(frame)
+                    return counted(frame_result(frame))
                 pending = registers[PENDING]
                 if pending == PENDING_SLOAD or pending == PENDING_SSTORE:
                     ended = serve_storage(frame, pending)
                     if ended is not None:
-                        return ended
+                        return counted(ended)
                     continue
                 ended = yield from serve_host(frame, handlers, control)
                 if ended is not None:
-                    return ended
+                    return counted(ended)
                 if frame.return_data is not return_data:
                     return_data = frame.return_data
                     data = data_bytes(message.data, return_data)
