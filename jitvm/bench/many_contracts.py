@@ -14,7 +14,8 @@ calldata of randomly chosen functions on a fresh state. Every engine's outcome (
 gas) must equal the baseline's, and every 50th contract's the reference interpreter's.
 
 Printed per engine: process CPU seconds for all calls (a loaded machine distorts it less than
-wall time) and the ratio to the baseline, and the JIT's compile-layer counters. `jit, empty cache`
+wall time), the median of `--repeat` rounds in which every engine runs once, its ratio to the
+baseline's, and the JIT's compile-layer counters. `jit, empty cache`
 is the registered "jit" engine with a fresh in-process table and an empty object cache; `jit,
 warm cache` a fresh table (as a new process would have) over the cache the first run filled.
 `--eager` adds JitEngine(cold_steps=0), which compiles (or loads and links) every contract before
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -234,6 +236,7 @@ def main(argv=None) -> int:
     parser.add_argument("--calls", type=int, default=3, help="calls per contract")
     parser.add_argument("--eager", action="store_true",
                         help="also run JitEngine(cold_steps=0), which compiles every contract first")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds (the median is shown)")
     parser.add_argument("--json", help="write the figures to this file")
     options = parser.parse_args(argv)
 
@@ -258,39 +261,48 @@ def main(argv=None) -> int:
             actual = call_code(code, calldata, gas=GAS, engine=baseline)
             assert (actual.status, actual.output, actual.gas_used) == (expected.status, expected.output,
                                                                        expected.gas_used), code.hex()[:40]
-    figures: dict[str, dict] = {}
     run_all(baseline, contracts)  # the process's first pass costs any engine about 0.3 s more: off the clock
-    seconds, expected = run_all(baseline, contracts)
-    figures["baseline"] = {"seconds": seconds}
+    expected = run_all(baseline, contracts)[1]
     gas = sum(used for _, _, used in expected)
-    print(f"{'baseline':22s} {seconds:7.2f} s  ({gas / seconds / 1e6:.1f} Mgas/s)", flush=True)
+    seconds: dict[str, list[float]] = {}
+    stats: dict[str, dict] = {}
 
     def measure(label: str, engine) -> None:
-        seconds, outcomes = run_all(engine, contracts)
+        elapsed, outcomes = run_all(engine, contracts)
         settle()
         assert outcomes == expected, f"{label}: an outcome differs from the baseline's"
-        stats = evm_compile.LAYER.stats
-        figures[label] = {"seconds": seconds, "ratio": seconds / figures["baseline"]["seconds"], **stats.as_dict()}
-        print(f"{label:22s} {seconds:7.2f} s  {seconds / figures['baseline']['seconds']:5.2f}x baseline  "
-              f"(compiles {stats.compiles}, disk hits {stats.disk_hits}, declined {stats.declined}, "
-              f"compile {stats.compile_seconds:.2f} s, load+link {stats.cache_load_seconds:.2f} s)", flush=True)
+        seconds.setdefault(label, []).append(elapsed)
+        if label != "baseline":
+            stats[label] = evm_compile.LAYER.stats.as_dict()
 
     saved = evm_compile.CACHE, evm_compile.LAYER  # put back at the end: callers' compiled code stays theirs
     try:
         with tempfile.TemporaryDirectory() as folder:
             evm_compile.CACHE = ObjectCache(folder)
-            runs = [("jit, empty cache", lambda: JitEngine(cold_steps=COLD_STEPS)),
+            runs = [("baseline", lambda: baseline),
+                    ("jit, empty cache", lambda: JitEngine(cold_steps=COLD_STEPS)),
                     ("jit, warm cache", lambda: JitEngine(cold_steps=COLD_STEPS)),
                     ("auto", lambda: JitEngine(hot_gas=HOT_GAS, hot_calls=HOT_CALLS, background=True))]
-            if options.eager:
-                runs += [("eager jit, empty cache", JitEngine), ("eager jit, warm cache", JitEngine)]
-            for label, make in runs:
-                if label.endswith("empty cache"):
-                    ObjectCache(folder).clear()
-                evm_compile.LAYER = CompileLayer(evm_compile.EvmGenerator())
-                measure(label, make())
+            for round_number in range(options.repeat):  # rounds, so that every engine sees the same machine
+                for label, make in runs + ([("eager jit, empty cache", JitEngine), ("eager jit, warm cache", JitEngine)]
+                                           if options.eager and round_number == 0 else []):
+                    if label.endswith("empty cache"):
+                        ObjectCache(folder).clear()
+                    evm_compile.LAYER = CompileLayer(evm_compile.EvmGenerator())
+                    measure(label, make())
     finally:
         evm_compile.CACHE, evm_compile.LAYER = saved
+    base = statistics.median(seconds["baseline"])
+    figures = {}
+    for label, times in seconds.items():
+        middle = statistics.median(times)
+        figures[label] = {"seconds": times, "median": middle, "ratio": middle / base, **stats.get(label, {})}
+        counters = stats.get(label)
+        detail = ("" if counters is None else
+                  f"  (compiles {counters['compiles']}, disk hits {counters['disk_hits']}, declined "
+                  f"{counters['declined']}, compile {counters['compile_seconds']:.2f} s, load+link "
+                  f"{counters['cache_load_seconds']:.2f} s)")
+        print(f"{label:22s} {middle:7.3f} s  {middle / base:5.2f}x baseline  {gas / middle / 1e6:6.1f} Mgas/s{detail}")
     if options.json:
         with open(options.json, "w") as file:
             json.dump({"contracts": len(contracts), "calls": options.calls, "gas": gas, "engines": figures}, file,
