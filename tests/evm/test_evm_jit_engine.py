@@ -335,3 +335,26 @@ def test_hand_over_after_a_call_keeps_the_return_data(monkeypatch, tmp_path, bud
     for engine in (JitEngine(cold_steps=budget), JitEngine(cold_steps=budget + 3, load_steps=budget)):
         actual = call_code(_AFTER_CALL, gas=100_000, engine=engine)
         assert (actual.status, actual.output, actual.gas_used) == (expected.status, expected.output, expected.gas_used)
+
+
+_WITHOUT_KERNEL = """
+import sys
+from jitvm.evm.calls import call_code
+from jitvm.evm.engines import get_engine
+outcome = call_code(bytes.fromhex(sys.argv[1]), engine=get_engine("jit"))
+print(outcome.output.hex(), "numba" in sys.modules)
+"""
+
+
+def test_small_code_runs_without_loading_the_kernel(tmp_path):
+    """Before the baseline kernel is loaded, the registered jit compiles a small cold code rather
+    than loading the kernel, and a later process loads it from the cache without importing Numba
+    (the first one does: the code generator takes the storage cache's hash constants from the
+    kernel's module)."""
+    environment = {**os.environ, "JITVM_CACHE_DIR": str(tmp_path), "JITVM_JIT_COLD_STEPS": "2000000"}
+    environment.pop("JITVM_DISABLE_CACHE", None)
+    code = assemble("PUSH1", 1, "PUSH1", 2, "ADD", "PUSH1", 0, "MSTORE", "PUSH1", 32, "PUSH1", 0, "RETURN")
+    runs = [subprocess.run([sys.executable, "-c", _WITHOUT_KERNEL, code.hex()], env=environment, check=True,
+                           capture_output=True, text=True).stdout.split() for _ in range(2)]
+    assert runs[0][0] == runs[1][0] == (3).to_bytes(32, "big").hex()
+    assert runs[1][1] == "False"

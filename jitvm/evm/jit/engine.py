@@ -71,6 +71,11 @@ UPGRADE_CALLS = int(os.environ.get("JITVM_JIT_UPGRADE_CALLS", 256))
 # (about 3 ms), takes (docs/compile-cache.md has the measurements).
 COLD_STEPS = int(os.environ.get("JITVM_JIT_COLD_STEPS", 2_000_000))
 LOAD_STEPS = int(os.environ.get("JITVM_JIT_LOAD_STEPS", 50_000))
+# Before the baseline kernel is loaded, a cold code up to this size is compiled rather than paying
+# for the kernel (a QUICK compile of 1 KB takes tens of milliseconds), until the process has spent
+# this long compiling.
+PRE_KERNEL_CODE_SIZE = 1024
+PRE_KERNEL_COMPILE_SECONDS = 0.25
 REFRESH = 256  # a compiled code's frames ask the compile layer for it (and so keep it recently used) this often
 HEAT_ENTRIES = 4096  # codes whose heat is remembered (forgotten all at once beyond)
 
@@ -184,10 +189,12 @@ class JitEngine(BaselineEngine):
             return super()._execute(frame, buffers)
         fork = frame.ctx.fork.name
         heat = self._heat.get((message.code, fork)) or self.heat(message.code, fork)
+        compiled = None
         if heat.state == "cold" and heat.steps < self.load_steps:
-            return self._cold_frame(frame, buffers, heat)  # most frames of most codes in a cold_steps engine
+            if kernel.cache_info().currsize or (compiled := self._cached_before_kernel(message.code, fork, heat)) is None:
+                return self._cold_frame(frame, buffers, heat)  # most frames of most codes in a cold_steps engine
         heat.calls += 1
-        compiled = self._compiled(message.code, fork, heat)
+        compiled = compiled or self._compiled(message.code, fork, heat)
         if compiled is not None:
             if compiled.tier == QUICK and (heat.gas >= UPGRADE_GAS or heat.calls > UPGRADE_CALLS):
                 compile.upgrade(message.code, fork)
@@ -197,6 +204,21 @@ class JitEngine(BaselineEngine):
         if heat.state in ("baseline", "queued"):  # nothing left to count
             return super()._execute(frame, buffers)
         return self._counted(frame, buffers, heat)  # a tiered engine counts a cold code's gas
+
+    @staticmethod
+    def _cached_before_kernel(code: bytes, fork: str, heat: Heat):
+        """A cold code's compiled form while this process has not loaded the baseline kernel:
+        importing Numba and loading the kernel take most of a second, which a short process (a
+        `jitvm run` of a small contract) need not pay. From the object cache, else compiled if the
+        code is small and the process has compiled for less than PRE_KERNEL_COMPILE_SECONDS; None
+        otherwise (the kernel is loaded and runs it)."""
+        found = compile.cached_code(code, fork)
+        if (found is None and len(code) <= PRE_KERNEL_CODE_SIZE
+                and compile.compile_stats()["compile_seconds"] < PRE_KERNEL_COMPILE_SECONDS):
+            found = compiled_code(code, fork)
+        if found is not None:
+            heat.state, heat.gas, heat.calls = "compiled", 0, 0
+        return found
 
     def _counted(self, frame, buffers, heat: Heat):
         result = yield from super()._execute(frame, buffers)
