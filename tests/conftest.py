@@ -12,6 +12,12 @@ import pytest
 # past tier 0; tests/evm/test_auto_tiers.py tests tier 0 itself (and clears this).
 os.environ.setdefault("JITVM_TIER0_GAS", "0")
 
+# The registered "jit" runs a code's first JITVM_JIT_COLD_STEPS instructions on the baseline kernel
+# (2,000,000 by default): most test programs would never be compiled. With 3, every code's first frame
+# hands over to compiled code in its middle, and its later frames run compiled from the start, so
+# the tests cover both. Set before jitvm.evm.jit.engine is imported (it reads it once).
+os.environ.setdefault("JITVM_JIT_COLD_STEPS", "3")
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 FIXTURES = REPOSITORY.parent / "shared" / "fixtures"
 

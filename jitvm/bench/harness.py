@@ -234,10 +234,15 @@ def _run_case(case, entries: list[tuple[Runner, Measurement]], settings: Setting
 
 
 def _settle(runner: Runner, measurement: Measurement) -> None:
-    """Wait for a tiered engine's optimizing compile; its seconds are reported as `optimize`."""
+    """Wait for a tiered engine's optimizing compile; its seconds are reported as `optimize`. A first
+    compile that settling makes (the registered "jit" leaves a code that ran few instructions on
+    the kernel until then) counts as `compile`, as if the first call had made it."""
     before = runner.compile_stats() or {}
     runner.settle()
     after = runner.compile_stats() or {}
+    if "compile_seconds" in after and after["compile_seconds"] > before.get("compile_seconds", 0.0):
+        measurement.compile_seconds = (measurement.compile_seconds or 0.0) + after["compile_seconds"] - before.get(
+            "compile_seconds", 0.0)
     if "optimize_seconds" in after:
         measurement.optimize_seconds = max(0.0, after["optimize_seconds"] - before.get("optimize_seconds", 0.0)
                                            + (measurement.optimize_seconds or 0.0))

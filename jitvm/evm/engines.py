@@ -154,9 +154,9 @@ def _baseline_engine() -> Engine:
 
 @cache
 def _jit_engine() -> Engine:
-    from jitvm.evm.jit.engine import JitEngine
+    from jitvm.evm.jit.engine import COLD_STEPS, JitEngine
 
-    return JitEngine()
+    return JitEngine(cold_steps=COLD_STEPS)
 
 
 @cache

@@ -264,3 +264,97 @@ def test_quick_tier_is_upgraded_when_hot(monkeypatch, tmp_path):
     assert len({(o.status, o.output, o.gas_used) for o in outcomes}) == 1
     assert engine.compile_stats()["optimize_seconds"] > 0
     assert ObjectCache(tmp_path).load(compile.cache_key(code, "Osaka", compile.OPTIMIZED)) is not None
+
+
+@pytest.mark.parametrize("budget", [1, 2, 5, 7, 13, 40, 101])
+def test_cold_code_hands_over_to_compiled_code_mid_frame(budget):
+    """With cold_steps the kernel runs a code's first instructions, wherever they end (inside a
+    block too); the frame then goes on in compiled code, with the reference's result."""
+    expected = call_code(LOOP, gas=100_000)
+    engine = JitEngine(cold_steps=budget)
+    first = call_code(LOOP, gas=100_000, engine=engine)
+    heat = engine.heat(LOOP, "Osaka")
+    assert heat.state == "compiled" and heat.steps == budget
+    again = call_code(LOOP, gas=100_000, engine=engine)
+    for outcome in (first, again):
+        assert (outcome.status, outcome.output, outcome.gas_used) == (expected.status, expected.output, expected.gas_used)
+
+
+def test_cold_code_that_stays_cold_is_never_compiled():
+    """A code whose frames run fewer instructions than cold_steps in all stays on the kernel: no
+    compile, no cache lookup; its instructions are counted over its frames."""
+    code = assemble("PUSH1", 7, "PUSH1", 0, "MSTORE", "PUSH1", 32, "PUSH1", 0, "RETURN") + bytes([OP["STOP"]]) * 13
+    engine = JitEngine(cold_steps=1000)
+    before = engine.compile_stats()
+    outcomes = [call_code(code, gas=100_000, engine=engine) for _ in range(3)]
+    heat = engine.heat(code, "Osaka")
+    assert heat.state == "cold" and heat.steps == 3 * 6
+    assert engine.compile_stats()["compiles"] == before["compiles"] and compile.loaded(code, "Osaka") is None
+    assert outcomes[0].output == (7).to_bytes(32, "big") and len({o.gas_used for o in outcomes}) == 1
+
+
+def test_warm_code_is_loaded_from_the_cache_after_load_steps(monkeypatch, tmp_path):
+    """After load_steps instructions a cold code is looked up in the object cache (once): found,
+    it is linked and the frame goes on compiled; not found, the kernel runs on to cold_steps."""
+    from jitvm.jit.layer import CompileLayer
+
+    monkeypatch.setattr(compile, "CACHE", ObjectCache(tmp_path))
+    monkeypatch.setattr(compile, "LAYER", CompileLayer(compile.EvmGenerator()))
+    code = LOOP + bytes([OP["STOP"]]) * 17  # a code no other test compiles
+    expected = call_code(code, gas=100_000)
+    lazy = JitEngine(cold_steps=10**9, load_steps=20)
+    outcomes = [call_code(code, gas=100_000, engine=lazy)]
+    assert lazy.heat(code, "Osaka").state == "uncached" and compile.compile_stats()["compiles"] == 0
+    outcomes.append(call_code(code, gas=100_000, engine=JitEngine()))  # compiles it into the cache
+    monkeypatch.setattr(compile, "LAYER", CompileLayer(compile.EvmGenerator()))  # as a new process
+    lazy = JitEngine(cold_steps=10**9, load_steps=20)
+    outcomes.append(call_code(code, gas=100_000, engine=lazy))
+    heat = lazy.heat(code, "Osaka")
+    assert heat.state == "compiled" and heat.steps == 20
+    assert compile.compile_stats()["disk_hits"] == 1 and compile.compile_stats()["compiles"] == 0
+    for outcome in outcomes:
+        assert (outcome.status, outcome.output, outcome.gas_used) == (expected.status, expected.output, expected.gas_used)
+
+
+# Calls the identity precompile, then reads the return data: a hand-over after the call must keep it.
+_AFTER_CALL = assemble("PUSH1", 0x42, "PUSH1", 0, "MSTORE", "PUSH1", 0, "PUSH1", 0, "PUSH1", 32, "PUSH1", 0,
+                       "PUSH1", 0, "PUSH1", 4, "GAS", "CALL", "POP", "RETURNDATASIZE", "PUSH1", 0, "PUSH1", 64,
+                       "RETURNDATACOPY", "RETURNDATASIZE", "PUSH1", 96, "MSTORE", "PUSH1", 64, "PUSH1", 64, "RETURN")
+
+
+@pytest.mark.parametrize("budget", range(1, 24))
+def test_hand_over_after_a_call_keeps_the_return_data(monkeypatch, tmp_path, budget):
+    """The kernel hands a cold frame over at every instruction, before and after a call: to compiled
+    code (cold_steps), and back to the kernel after a cache miss (load_steps < cold_steps)."""
+    from jitvm.jit.layer import CompileLayer
+
+    monkeypatch.setattr(compile, "CACHE", ObjectCache(tmp_path))
+    monkeypatch.setattr(compile, "LAYER", CompileLayer(compile.EvmGenerator()))
+    expected = call_code(_AFTER_CALL, gas=100_000)
+    assert expected.output[:32] == (0x42).to_bytes(32, "big")
+    for engine in (JitEngine(cold_steps=budget), JitEngine(cold_steps=budget + 3, load_steps=budget)):
+        actual = call_code(_AFTER_CALL, gas=100_000, engine=engine)
+        assert (actual.status, actual.output, actual.gas_used) == (expected.status, expected.output, expected.gas_used)
+
+
+_WITHOUT_KERNEL = """
+import sys
+from jitvm.evm.calls import call_code
+from jitvm.evm.engines import get_engine
+outcome = call_code(bytes.fromhex(sys.argv[1]), engine=get_engine("jit"))
+print(outcome.output.hex(), "numba" in sys.modules)
+"""
+
+
+def test_small_code_runs_without_loading_the_kernel(tmp_path):
+    """Before the baseline kernel is loaded, the registered jit compiles a small cold code rather
+    than loading the kernel, and a later process loads it from the cache without importing Numba
+    (the first one does: the code generator takes the storage cache's hash constants from the
+    kernel's module)."""
+    environment = {**os.environ, "JITVM_CACHE_DIR": str(tmp_path), "JITVM_JIT_COLD_STEPS": "2000000"}
+    environment.pop("JITVM_DISABLE_CACHE", None)
+    code = assemble("PUSH1", 1, "PUSH1", 2, "ADD", "PUSH1", 0, "MSTORE", "PUSH1", 32, "PUSH1", 0, "RETURN")
+    runs = [subprocess.run([sys.executable, "-c", _WITHOUT_KERNEL, code.hex()], env=environment, check=True,
+                           capture_output=True, text=True).stdout.split() for _ in range(2)]
+    assert runs[0][0] == runs[1][0] == (3).to_bytes(32, "big").hex()
+    assert runs[1][1] == "False"

@@ -54,6 +54,7 @@ from jitvm.evm.baseline.layout import (
     EXIT_DONE,
     EXIT_GROW,
     EXIT_HOST,
+    EXIT_STEP,
     MAX_NATIVE_GAS,
     NEEDED_MEMORY,
     OPCODE,
@@ -139,10 +140,10 @@ class BaselineEngine:
         run_kernel = kernel()
         message = frame.message
         code = code_rows(message.code)
-        data = calldata_at(message.data)[0]
+        return_data = frame.return_data  # not empty if a JitEngine frame changes loops after a call
+        data = data_bytes(message.data, return_data) if return_data else calldata_at(message.data)[0]
         words, control, memory, registers = buffers.words, buffers.control, frame.memory, frame.registers
         handlers = host_handlers(frame.ctx.fork.name)
-        return_data = b""
         while True:
             run_kernel(code, data, words, memory.buffer, control)
             exit_kind = registers[EXIT]
@@ -152,6 +153,8 @@ class BaselineEngine:
                 continue
             if exit_kind == EXIT_DONE:
                 return frame_result(frame)
+            if exit_kind == EXIT_STEP:  # a step budget ran out (JitEngine's cold frames set one): None
+                return None
             pending = registers[PENDING]
             if pending == PENDING_SLOAD or pending == PENDING_SSTORE:  # the most frequent way out
                 ended = serve_storage(frame, pending)

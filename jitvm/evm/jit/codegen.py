@@ -252,6 +252,8 @@ class FunctionWriter(IrText):
     def write_block(self, block: BlockInfo) -> None:
         self.block = block
         self.stack = BlockStack(self)
+        if block.start not in self.g.analysis.jumpdests:  # entered only from the block before it
+            self.stack.values.update(self.g.entry_constants.get(block.start, {}))
         self.covered_end = 0  # memory below this is known to be inside msize (msize never shrinks)
         self.covered: set[tuple[str, int]] = set()  # (offset value, size) known to be inside msize
         self.start(f"b{block.start}")
@@ -281,6 +283,8 @@ class FunctionWriter(IrText):
         ended = False
         for position, instruction in enumerate(block.body):
             ended = self.instruction(position, instruction)
+        if block.tail is None and (not ended or block.body[-1].mnemonic == "JUMPI"):
+            self.pass_constants(block.end)
         if not ended:
             if block.tail is not None:
                 self.stack.flush()
@@ -288,6 +292,16 @@ class FunctionWriter(IrText):
             else:
                 self.stack.flush()
                 self.emit(f"br label %{self.goto(block.end)}")
+
+    def pass_constants(self, successor: int) -> None:
+        """Tell the block at `successor`, which this one falls through to, which of the stack rows
+        it starts with hold constants. A block that does not begin with a JUMPDEST is entered
+        only from here (compiled, or by the kernel after it ran this block): its rows hold these
+        values whichever way it is entered, and its code can fold them (a SIGNEXTEND or a shift by
+        a known amount, a constant jump target) instead of loading them."""
+        s = self.stack
+        self.g.entry_constants[successor] = {position - s.height: value for position, value in s.values.items()
+                                             if isinstance(value, int) and position < s.height}
 
     # -- instructions -------------------------------------------------------------------------------
 
@@ -656,6 +670,9 @@ class ModuleGenerator:
         limit = blocks_per_function or BLOCKS_PER_FUNCTION
         self.parts = [blocks[part.start : part.stop] for part in partition(len(blocks), limit)]
         self.part_of = {block.start: index for index, part in enumerate(self.parts) for block in part}
+        # Stack rows (relative to a block's entry height) known to hold constants at its entry, by
+        # block start (FunctionWriter.pass_constants); blocks are written in code order.
+        self.entry_constants: dict[int, dict[int, int]] = {}
 
     def module(self) -> str:
         from jitvm.jit import symbols

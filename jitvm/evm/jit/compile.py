@@ -106,6 +106,11 @@ def compiled_code(code: bytes, fork: str, cache=None) -> CompiledCode | None:
     return LAYER.get((code, fork), cache or CACHE)
 
 
+def cached_code(code: bytes, fork: str, cache=None) -> CompiledCode | None:
+    """The code's compiled form if this process holds it or the object cache has it (never compiles)."""
+    return LAYER.get_cached((code, fork), cache or CACHE)
+
+
 def build(code: bytes, fork: str, cache, blocks_per_function: int | None = None,
           tier: str = OPTIMIZED) -> CompiledCode | None:
     """Compile (or load from `cache`) and link one tier, outside the in-process table."""

@@ -14,6 +14,15 @@ UPGRADE_GAS gas or started UPGRADE_CALLS times, the OPTIMIZED tier is compiled i
 replaces it. `settle()` upgrades every code this process has compiled and waits for it (benchmarks
 call it before timing the steady state).
 
+`JitEngine(cold_steps=N, load_steps=M)` is the registered "jit": a code's first instructions
+(counted over all its frames) run on the baseline kernel. After M of them the object cache is asked
+for its compiled code (loading and linking it costs what the kernel needs for about M
+instructions); after N it is compiled. Either way the frame goes on in compiled code from the next
+block start, in the middle of the frame if need be. So a contract called a few times for little
+work is never compiled or linked (that would cost more than running it), and a long first call is
+compiled after N instructions. `JitEngine()` (cold_steps=0) compiles every code before its first
+frame.
+
 `JitEngine(hot_gas=..., hot_calls=...)` is the tiered engine ("auto"): a code runs on the baseline
 until its frames have used `hot_gas` gas or started `hot_calls` times; then it is compiled, in the
 background with `background=True` (the baseline keeps running it until the compiled code is ready).
@@ -22,6 +31,7 @@ background with `background=True` (the baseline keeps running it until the compi
 from __future__ import annotations
 
 import os
+import weakref
 from dataclasses import dataclass
 
 from jitvm.evm.jit import compile
@@ -40,6 +50,7 @@ from jitvm.evm.baseline.layout import (
     PENDING_SLOAD,
     PENDING_SSTORE,
     STEPS,
+    UNLIMITED_STEPS,
     calldata_at,
     code_rows_at,
     data_bytes,
@@ -54,17 +65,34 @@ HOT_CALLS = int(os.environ.get("JITVM_JIT_HOT_CALLS", 64))
 # this much gas in all, or started this many times.
 UPGRADE_GAS = int(os.environ.get("JITVM_JIT_UPGRADE_GAS", 5_000_000))
 UPGRADE_CALLS = int(os.environ.get("JITVM_JIT_UPGRADE_CALLS", 256))
+# How many instructions of a code the registered "jit" runs on the baseline kernel before it
+# compiles the code, and before it looks for it in the object cache: about as many as the kernel
+# runs in the time a QUICK compile of a real-size contract (0.1-0.3 s), or a cache load and link
+# (about 3 ms), takes (docs/compile-cache.md has the measurements).
+COLD_STEPS = int(os.environ.get("JITVM_JIT_COLD_STEPS", 2_000_000))
+LOAD_STEPS = int(os.environ.get("JITVM_JIT_LOAD_STEPS", 50_000))
+# Before the baseline kernel is loaded, a cold code up to this size is compiled rather than paying
+# for the kernel (a QUICK compile of 1 KB takes tens of milliseconds), until the process has spent
+# this long compiling.
+PRE_KERNEL_CODE_SIZE = 1024
+PRE_KERNEL_COMPILE_SECONDS = 0.25
+REFRESH = 256  # a compiled code's frames ask the compile layer for it (and so keep it recently used) this often
 HEAT_ENTRIES = 4096  # codes whose heat is remembered (forgotten all at once beyond)
 
 
 @dataclass(slots=True)
 class Heat:
     """What a code has done in this engine: gas used and frames started, on the baseline until it
-    is compiled, then on compiled code (counted again from zero, towards the upgrade)."""
+    is compiled, then on compiled code (counted again from zero, towards the upgrade). An engine
+    with cold_steps counts a cold code's instructions instead of its gas and frames."""
 
     gas: int = 0
     calls: int = 0
-    state: str = "cold"  # cold, queued (compiling in the background), compiled, or baseline (too large)
+    steps: int = 0  # instructions run on the kernel while cold (JitEngine.cold_steps)
+    code: weakref.ref | None = None  # the compiled code the last compiled frame ran
+    # cold, uncached (cold, and not in the object cache), queued (compiling in the background),
+    # compiled, or baseline (too large to compile)
+    state: str = "cold"
 
 
 class JitEngine(BaselineEngine):
@@ -72,8 +100,11 @@ class JitEngine(BaselineEngine):
 
     name = "jit"
 
-    def __init__(self, hot_gas: int = 0, hot_calls: int = 0, background: bool = False):
+    def __init__(self, hot_gas: int = 0, hot_calls: int = 0, background: bool = False, cold_steps: int = 0,
+                 load_steps: int | None = None):
         super().__init__()
+        self.cold_steps = cold_steps
+        self.load_steps = min(cold_steps, LOAD_STEPS if load_steps is None else load_steps)
         self.hot_gas = hot_gas
         self.hot_calls = hot_calls
         self.background = background
@@ -84,7 +115,13 @@ class JitEngine(BaselineEngine):
         return compile.compile_stats()
 
     def settle(self) -> None:
-        """Give every code compiled in this process its OPTIMIZED tier now, and wait for it."""
+        """Give every code compiled in this process its OPTIMIZED tier now, and wait for it. With
+        cold_steps, the codes this engine has run while cold are compiled first: the steady state
+        of a code run again and again is compiled code."""
+        if self.cold_steps:
+            for (code, fork), heat in list(self._heat.items()):
+                if heat.state in ("cold", "uncached"):
+                    self._compile_now(code, fork, heat)
         compile.settle()
         compile.LAYER.upgrade_all()
         compile.settle()
@@ -100,7 +137,14 @@ class JitEngine(BaselineEngine):
     def _compiled(self, code: bytes, fork: str, heat: Heat):
         """The compiled code to run this frame on, or None for the baseline."""
         if heat.state == "compiled":
-            return compiled_code(code, fork)
+            # The compiled code of the last frame, while the layer still holds it (a weak reference:
+            # the layer's memory bound decides what stays linked); asked of the layer again while
+            # it is the QUICK tier (to pick up the upgrade) and every REFRESH frames (LRU order).
+            found = heat.code() if heat.code is not None else None
+            if found is None or found.tier == QUICK or not heat.calls % REFRESH:
+                found = compiled_code(code, fork)
+                heat.code = None if found is None else weakref.ref(found)
+            return found
         if heat.state in ("baseline", "queued") and not self.background:
             return None
         if heat.state == "queued":
@@ -109,6 +153,8 @@ class JitEngine(BaselineEngine):
                 return None
             heat.state, heat.gas, heat.calls = "compiled", 0, 0
             return found
+        if heat.steps < self.cold_steps:
+            return self._warming(code, fork, heat)
         tiered = self.hot_gas or self.hot_calls
         if tiered and not (heat.gas >= self.hot_gas > 0 or heat.calls > self.hot_calls > 0):
             return None
@@ -116,40 +162,126 @@ class JitEngine(BaselineEngine):
             heat.state = "queued"
             compile.compile_in_background(code, fork)
             return None
+        return self._compile_now(code, fork, heat)
+
+    def _warming(self, code: bytes, fork: str, heat: Heat):
+        """A cold code's compiled form if it has run load_steps instructions and the object cache
+        has it (asked once), else None (it goes on on the kernel)."""
+        if heat.state == "cold" and heat.steps >= self.load_steps:
+            found = compile.cached_code(code, fork)
+            if found is not None:
+                heat.state, heat.gas, heat.calls = "compiled", 0, 0
+                return found
+            heat.state = "uncached"
+        return None
+
+    @staticmethod
+    def _compile_now(code: bytes, fork: str, heat: Heat):
         compiled = compiled_code(code, fork)
         heat.state, heat.gas, heat.calls = ("compiled", 0, 0) if compiled is not None else ("baseline", 0, 0)
         return compiled
 
     def _execute(self, frame, buffers):
+        """The generator that runs this frame. A plain function, so that the kinds of frame that
+        need nothing counted after them run in the generator of their loop itself."""
         message = frame.message
+        if not message.code:
+            return super()._execute(frame, buffers)
         fork = frame.ctx.fork.name
+        heat = self._heat.get((message.code, fork)) or self.heat(message.code, fork)
         compiled = None
-        heat = None
-        if message.code:
-            heat = self.heat(message.code, fork)
-            heat.calls += 1
-            compiled = self._compiled(message.code, fork, heat)
-        if compiled is None:
-            result = yield from super()._execute(frame, buffers)
-        else:
-            result = yield from self._run_compiled(frame, buffers, compiled)
+        if heat.state == "cold" and heat.steps < self.load_steps:
+            if kernel.cache_info().currsize or (compiled := self._cached_before_kernel(message.code, fork, heat)) is None:
+                return self._cold_frame(frame, buffers, heat)  # most frames of most codes in a cold_steps engine
+        heat.calls += 1
+        compiled = compiled or self._compiled(message.code, fork, heat)
+        if compiled is not None:
             if compiled.tier == QUICK and (heat.gas >= UPGRADE_GAS or heat.calls > UPGRADE_CALLS):
                 compile.upgrade(message.code, fork)
-        if heat is not None:
-            heat.gas += message.gas - result.gas_left
+            return self._run_compiled(frame, buffers, compiled, heat)
+        if heat.state in ("cold", "uncached") and heat.steps < self.cold_steps:
+            return self._run_cold(frame, buffers, heat, 0)
+        if heat.state in ("baseline", "queued"):  # nothing left to count
+            return super()._execute(frame, buffers)
+        return self._counted(frame, buffers, heat)  # a tiered engine counts a cold code's gas
+
+    @staticmethod
+    def _cached_before_kernel(code: bytes, fork: str, heat: Heat):
+        """A cold code's compiled form while this process has not loaded the baseline kernel:
+        importing Numba and loading the kernel take most of a second, which a short process (a
+        `jitvm run` of a small contract) need not pay. From the object cache, else compiled if the
+        code is small and the process has compiled for less than PRE_KERNEL_COMPILE_SECONDS; None
+        otherwise (the kernel is loaded and runs it)."""
+        found = compile.cached_code(code, fork)
+        if (found is None and len(code) <= PRE_KERNEL_CODE_SIZE
+                and compile.compile_stats()["compile_seconds"] < PRE_KERNEL_COMPILE_SECONDS):
+            found = compiled_code(code, fork)
+        if found is not None:
+            heat.state, heat.gas, heat.calls = "compiled", 0, 0
+        return found
+
+    def _counted(self, frame, buffers, heat: Heat):
+        result = yield from super()._execute(frame, buffers)
+        heat.gas += frame.message.gas - result.gas_left
         return result
 
-    def _run_compiled(self, frame, buffers, compiled):
+    def _cold_frame(self, frame, buffers, heat: Heat):
+        """The kernel, with as little as possible around it, for at most the instructions left
+        until load_steps (a cold code's gas and frames count for nothing in this engine)."""
+        registers = frame.registers
+        budget = registers[STEPS] = self.load_steps - heat.steps
+        result = yield from super()._execute(frame, buffers)
+        if result is not None:
+            heat.steps += budget - int(registers[STEPS])
+            return result
+        return (yield from self._run_cold(frame, buffers, heat, budget))  # the budget ran out mid-frame
+
+    def _run_cold(self, frame, buffers, heat: Heat, spent: int):
+        """A cold code's frame after the kernel ran `spent` instructions of it. Once the code has
+        run load_steps instructions in all, the object cache is asked for it; after cold_steps it
+        is compiled. Found or compiled, the frame goes on in compiled code from here, at the next
+        block start (the entry function hands a pc inside a block back to the kernel one
+        instruction at a time); until then, the kernel runs it on."""
+        registers = frame.registers
+        code, fork = frame.message.code, frame.ctx.fork.name
+        while True:
+            heat.steps += spent
+            if heat.steps < self.cold_steps:
+                compiled = self._warming(code, fork, heat)
+            else:
+                compiled = self._compile_now(code, fork, heat)
+            if compiled is not None:
+                return (yield from self._run_compiled(frame, buffers, compiled, heat))
+            if heat.state != "uncached":  # declined (too large): the kernel runs the rest
+                registers[STEPS] = UNLIMITED_STEPS
+                return (yield from super()._execute(frame, buffers))
+            spent = registers[STEPS] = self.cold_steps - heat.steps
+            result = yield from super()._execute(frame, buffers)
+            if result is not None:
+                heat.steps += spent - int(registers[STEPS])
+                return result
+
+    def _run_compiled(self, frame, buffers, compiled, heat: Heat):
+        """Run the frame on compiled code, the kernel serving what it hands back; the frame's gas
+        counts towards the code's upgrade (heat.gas)."""
+        def counted(result):
+            heat.gas += message.gas - result.gas_left
+            return result
+
         run_kernel = None  # the kernel is imported when a frame first needs it (importing Numba takes time)
         message = frame.message
         fork = frame.ctx.fork.name
         enter = compiled.function
         code, code_address = code_rows_at(message.code)
-        data, data_address = calldata_at(message.data)
+        return_data = frame.return_data  # not empty if the frame changes loops after a call
+        if return_data:
+            data = data_bytes(message.data, return_data)
+            data_address = data.ctypes.data
+        else:
+            data, data_address = calldata_at(message.data)
         words, control, memory, registers = buffers.words, buffers.control, frame.memory, frame.registers
         words_address, control_address = buffers.words_address, buffers.control_address
         handlers = host_handlers(fork)
-        return_data = b""
         buffer = None
         while True:
             if memory.buffer is not buffer:
@@ -157,7 +289,7 @@ class JitEngine(BaselineEngine):
             if enter(code_address, data_address, words_address, buffer_address, control_address,
                      buffer.size, data.size) == DONE:
                 frame.load()
-                return frame_result(frame)
+                return counted(frame_result(frame))
             if run_kernel is None:
                 run_kernel = kernel()
             while True:  # the kernel runs registers[STEPS] instructions
@@ -170,16 +302,16 @@ class JitEngine(BaselineEngine):
                     grow_memory(frame, int(registers[NEEDED_MEMORY]))
                     continue
                 if exit_kind == EXIT_DONE:
-                    return frame_result(frame)
+                    return counted(frame_result(frame))
                 pending = registers[PENDING]
                 if pending == PENDING_SLOAD or pending == PENDING_SSTORE:
                     ended = serve_storage(frame, pending)
                     if ended is not None:
-                        return ended
+                        return counted(ended)
                     continue
                 ended = yield from serve_host(frame, handlers, control)
                 if ended is not None:
-                    return ended
+                    return counted(ended)
                 if frame.return_data is not return_data:
                     return_data = frame.return_data
                     data = data_bytes(message.data, return_data)
