@@ -42,17 +42,34 @@ def resolve_fork(name: str):
         raise InputError("--fork", str(exc)) from None
 
 
+def is_file(path: Path) -> bool:
+    """Whether `path` names a file; False for text no file system could name (a long hex argument:
+    ENAMETOOLONG, or a NUL byte), which Path.is_file raises on."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def is_dir(path: Path) -> bool:
+    """Whether `path` names a folder, with `is_file`'s tolerance of text that cannot be a name."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def read_code_argument(text: str, what: str = "CODE") -> bytes:
     """A hex string, or the path of a file holding hex (or raw bytes if it is not hex text)."""
     path = Path(text)
-    if path.is_file():
+    if is_file(path):
         raw = path.read_bytes()
         try:
             stripped = raw.decode("ascii").strip()
         except UnicodeDecodeError:
             return raw
         return parse_hex(stripped, str(path))
-    if len(text) > 2 and ("/" in text or text.endswith((".hex", ".bin", ".evm"))) and not path.exists():
+    if len(text) > 2 and ("/" in text or text.endswith((".hex", ".bin", ".evm"))) and not is_dir(path):
         raise InputError(text, "no such file")
     return parse_hex(text, what)
 

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from jitvm.cli.common import is_dir, is_file
 from jitvm.errors import InputError
 
 # Scenarios that cannot run on today's MultiversX VM either: they import an old `createAsyncCall`
@@ -29,9 +30,9 @@ def collect(paths: list[str]) -> list[Path]:
     files: list[Path] = []
     for text in paths:
         path = Path(text)
-        if path.is_dir():
+        if is_dir(path):
             files.extend(sorted(path.rglob("*.scen.json")))
-        elif path.is_file():
+        elif is_file(path):
             files.append(path)
         else:
             raise InputError(text, "no such file or folder")

@@ -123,6 +123,15 @@ def test_run_bad_inputs():
     assert_one_line_error(jitvm("run", "missing/code.hex"), "missing/code.hex", "no such file")
 
 
+def test_code_longer_than_a_file_name_is_read_as_hex():
+    # 400 hex digits: no file system takes it as a name (ENAMETOOLONG), so it must not be tried as one.
+    long_code = "60" * 199 + "00"
+    completed = jitvm("run", long_code, "--engine", "reference")
+    assert completed.returncode == 0, completed.stderr
+    assert jitvm("disasm", "--plain", long_code).stdout.splitlines()[-1].endswith("STOP")
+    assert_one_line_error(jitvm("run", "6" * 401), "CODE", "odd number")
+
+
 def test_disasm_reads_the_table():
     completed = jitvm("disasm", "--plain", "60015b5f00fe0c61ff")
     assert completed.returncode == 0
