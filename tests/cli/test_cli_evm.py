@@ -125,7 +125,7 @@ def test_run_bad_inputs():
 
 def test_code_longer_than_a_file_name_is_read_as_hex():
     # 400 hex digits: no file system takes it as a name (ENAMETOOLONG), so it must not be tried as one.
-    long_code = "60" * 199 + "00"
+    long_code = "5b" * 199 + "00"
     completed = jitvm("run", long_code, "--engine", "reference")
     assert completed.returncode == 0, completed.stderr
     assert jitvm("disasm", "--plain", long_code).stdout.splitlines()[-1].endswith("STOP")
