@@ -110,6 +110,9 @@ from jitvm.evm.baseline.layout import (
 from jitvm.jit.numba_cache import cached_njit
 
 kernel = cached_njit(__name__, error_model="numpy")  # its cache is keyed by every module it imports
+# For the few helpers of the hottest handlers that LLVM would leave out of line (a call costs more
+# than PUSH itself: Numba passes every array as a dozen words).
+inlined_kernel = cached_njit(__name__, error_model="numpy", inline="always")
 
 UNPAYABLE = 1 << 62  # a cost above any gas a native frame can have; two of them still fit an int64
 
@@ -260,17 +263,37 @@ def write_memory_word(memory, offset, word):
 
 
 @kernel
-def push_immediate(words, row, code, start, size):
-    """Write code[start : start + size], read big-endian, into words[row]. The code is padded, so
-    an immediate cut off by the end of the code reads zeros."""
-    for limb in range(4):
-        value = _ZERO
-        lowest = 8 * limb  # byte position, counted from the least significant
-        if lowest < size:
-            for position in range(min(lowest + 8, size) - 1, lowest - 1, -1):
-                byte_value = code[CODE_ROW, np.uint64(start + size - 1 - position)]
-                value = (value << _BYTE_BITS) | np.uint64(byte_value)
-        words[np.uint64(row), limb] = value
+def read_code_limb(code, start):
+    """The uint64 stored big-endian in code[CODE_ROW, start : start + 8] (LLVM makes it one load)."""
+    index = np.uint64(start)
+    value = _ZERO
+    for offset in range(8):
+        value = (value << _BYTE_BITS) | np.uint64(code[CODE_ROW, index + np.uint64(offset)])
+    return value
+
+
+@kernel
+def immediate_limb(code, start, end, lowest):
+    """The limb of the immediate code[start : end] whose least significant byte is `lowest` bytes
+    below its end: whole 8-byte loads inside [start, end + 8), zero above the immediate."""
+    top = end - lowest  # one past the limb's last byte
+    if top >= start + 8:
+        return read_code_limb(code, top - 8)
+    if top > start:  # the immediate's 1 to 7 first bytes
+        return read_code_limb(code, start) >> np.uint64(8 * (8 - (top - start)))
+    return _ZERO
+
+
+@inlined_kernel
+def read_immediate(code, start, size):
+    """code[start : start + size] read big-endian (1 <= size <= 32), as a word. An instruction starts
+    inside the code, so start + 32 stays inside its zero padding (layout.CODE_PADDING): every load
+    here is in the row, and an immediate cut off by the end of the code reads zeros."""
+    if size <= 8:  # PUSH1 to PUSH8, most of them: one load
+        return (read_code_limb(code, start) >> np.uint64(8 * (8 - size)), _ZERO, _ZERO, _ZERO)
+    end = start + size
+    return (immediate_limb(code, start, end, 0), immediate_limb(code, start, end, 8),
+            immediate_limb(code, start, end, 16), immediate_limb(code, start, end, 24))
 
 
 # --- Data ----------------------------------------------------------------------------------------
@@ -534,7 +557,7 @@ def run_kernel(code, data, words, memory, control):
         # One switch on the handler id; LLVM compiles the chain into a jump table.
         if handler == PUSH:
             size = control[IMMEDIATE, op]
-            push_immediate(words, sp, code, next_pc, size)
+            write_row(words, sp, read_immediate(code, next_pc, size))
             next_pc += size
         elif handler == DUP:
             copy_row(words, sp - control[MIN_HEIGHT, op], sp)
@@ -613,15 +636,19 @@ def run_kernel(code, data, words, memory, control):
             copy_row(words, ENV_START + op, sp)
         elif handler == MLOAD or handler == MSTORE or handler == MSTORE8:
             offset = read_row(words, sp - 1)
-            cost, new_size = expansion(msize, offset, _WORD_OF_1 if handler == MSTORE8 else _WORD_OF_32)
-            if cost > gas_left:
-                status = _OUT_OF_GAS
-                break
-            if new_size > memory.size:
-                exit_kind, needed_memory, gas_left, steps = EXIT_GROW, new_size, gas_at_op, steps + 1
-                break
-            gas_left -= cost
-            msize = new_size
+            width = 1 if handler == MSTORE8 else 32
+            # Inside the memory already paid for (and held by the buffer): no expansion to price.
+            inside = min(msize, memory.size) - width
+            if not (fits_u64(offset) and inside >= 0 and offset[0] <= np.uint64(inside)):
+                cost, new_size = expansion(msize, offset, _WORD_OF_1 if handler == MSTORE8 else _WORD_OF_32)
+                if cost > gas_left:
+                    status = _OUT_OF_GAS
+                    break
+                if new_size > memory.size:
+                    exit_kind, needed_memory, gas_left, steps = EXIT_GROW, new_size, gas_at_op, steps + 1
+                    break
+                gas_left -= cost
+                msize = new_size
             start = np.int64(offset[0])
             if handler == MLOAD:
                 write_row(words, sp - 1, read_memory_word(memory, start))
