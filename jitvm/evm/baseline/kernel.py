@@ -718,7 +718,12 @@ def run_kernel(code, data, words, memory, control):
             gas_left -= cost
             write_row(words, sp - 2, exp(read_row(words, sp - 1), exponent))
         elif handler == CALLDATALOAD:
-            load_padded(words, sp - 1, calldata, read_row(words, sp - 1))
+            offset = read_row(words, sp - 1)
+            inside = calldata.size - 32
+            if fits_u64(offset) and inside >= 0 and offset[0] <= np.uint64(inside):
+                write_row(words, sp - 1, read_memory_word(calldata, np.int64(offset[0])))
+            else:  # reaches past the end: zero padding
+                load_padded(words, sp - 1, calldata, offset)
         elif handler == KECCAK256:
             offset = read_row(words, sp - 1)
             size = read_row(words, sp - 2)
