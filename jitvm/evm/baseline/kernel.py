@@ -43,6 +43,7 @@ from jitvm.evm.limbs.uint256 import (
 )
 from jitvm.evm.limbs.uint256_bits import and_, byte, clz, not_, or_, sar, shl, shr, signextend, xor
 from jitvm.evm.limbs.uint256_div import addmod, div, mod, mulmod, sdiv, smod
+from jitvm.evm.limbs.word64 import store_big_endian
 from jitvm.evm.message import Status
 from jitvm.evm.baseline.keccak import keccak256_word
 from jitvm.evm.baseline.layout import (
@@ -249,14 +250,10 @@ def read_memory_word(data, offset):
 
 @kernel
 def write_memory_word(memory, offset, word):
-    """Write `word` big-endian into memory[offset : offset + 32]."""
+    """Write `word` big-endian into memory[offset : offset + 32] (the caller checked the bounds)."""
     start = np.uint64(offset)
     for limb in range(4):
-        value = word[limb]
-        end = start + np.uint64((4 - limb) * 8)
-        for index in range(8):
-            memory[end - np.uint64(1 + index)] = np.uint8(value & _BYTE_MASK)
-            value >>= _BYTE_BITS
+        store_big_endian(memory, start + np.uint64((3 - limb) * 8), word[limb])
 
 
 # --- Stack and code ------------------------------------------------------------------------------
