@@ -634,18 +634,19 @@ def run_kernel(code, data, words, memory, control):
         elif handler == MLOAD or handler == MSTORE or handler == MSTORE8:
             offset = read_row(words, sp - 1)
             width = 1 if handler == MSTORE8 else 32
-            # Inside the memory already paid for (and held by the buffer): no expansion to price.
             inside = min(msize, memory.size) - width
-            if not (fits_u64(offset) and inside >= 0 and offset[0] <= np.uint64(inside)):
+            if fits_u64(offset) and inside >= 0 and offset[0] <= np.uint64(inside):
+                cost, new_size = 0, msize  # inside the memory paid for: no expansion to price
+            else:
                 cost, new_size = expansion(msize, offset, _WORD_OF_1 if handler == MSTORE8 else _WORD_OF_32)
-                if cost > gas_left:
-                    status = _OUT_OF_GAS
-                    break
-                if new_size > memory.size:
-                    exit_kind, needed_memory, gas_left, steps = EXIT_GROW, new_size, gas_at_op, steps + 1
-                    break
-                gas_left -= cost
-                msize = new_size
+            if cost > gas_left:
+                status = _OUT_OF_GAS
+                break
+            if new_size > memory.size:
+                exit_kind, needed_memory, gas_left, steps = EXIT_GROW, new_size, gas_at_op, steps + 1
+                break
+            gas_left -= cost
+            msize = new_size
             start = np.int64(offset[0])
             if handler == MLOAD:
                 write_row(words, sp - 1, read_memory_word(memory, start))
