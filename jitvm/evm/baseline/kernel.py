@@ -43,6 +43,7 @@ from jitvm.evm.limbs.uint256 import (
 )
 from jitvm.evm.limbs.uint256_bits import and_, byte, clz, not_, or_, sar, shl, shr, signextend, xor
 from jitvm.evm.limbs.uint256_div import addmod, div, mod, mulmod, sdiv, smod
+from jitvm.evm.limbs.word64 import store_big_endian
 from jitvm.evm.message import Status
 from jitvm.evm.baseline.keccak import keccak256_word
 from jitvm.evm.baseline.layout import (
@@ -112,6 +113,9 @@ from jitvm.evm.baseline.layout import (
 from jitvm.jit.numba_cache import cached_njit
 
 kernel = cached_njit(__name__, error_model="numpy")  # its cache is keyed by every module it imports
+# For the few helpers of the hottest handlers that LLVM would leave out of line (a call costs more
+# than PUSH itself: Numba passes every array as a dozen words).
+inlined_kernel = cached_njit(__name__, error_model="numpy", inline="always")
 
 UNPAYABLE = 1 << 62  # a cost above any gas a native frame can have; two of them still fit an int64
 
@@ -248,31 +252,47 @@ def read_memory_word(data, offset):
 
 @kernel
 def write_memory_word(memory, offset, word):
-    """Write `word` big-endian into memory[offset : offset + 32]."""
+    """Write `word` big-endian into memory[offset : offset + 32] (the caller checked the bounds)."""
     start = np.uint64(offset)
     for limb in range(4):
-        value = word[limb]
-        end = start + np.uint64((4 - limb) * 8)
-        for index in range(8):
-            memory[end - np.uint64(1 + index)] = np.uint8(value & _BYTE_MASK)
-            value >>= _BYTE_BITS
+        store_big_endian(memory, start + np.uint64((3 - limb) * 8), word[limb])
 
 
 # --- Stack and code ------------------------------------------------------------------------------
 
 
 @kernel
-def push_immediate(words, row, code, start, size):
-    """Write code[start : start + size], read big-endian, into words[row]. The code is padded, so
-    an immediate cut off by the end of the code reads zeros."""
-    for limb in range(4):
-        value = _ZERO
-        lowest = 8 * limb  # byte position, counted from the least significant
-        if lowest < size:
-            for position in range(min(lowest + 8, size) - 1, lowest - 1, -1):
-                byte_value = code[CODE_ROW, np.uint64(start + size - 1 - position)]
-                value = (value << _BYTE_BITS) | np.uint64(byte_value)
-        words[np.uint64(row), limb] = value
+def read_code_limb(code, start):
+    """The uint64 stored big-endian in code[CODE_ROW, start : start + 8] (LLVM makes it one load)."""
+    index = np.uint64(start)
+    value = _ZERO
+    for offset in range(8):
+        value = (value << _BYTE_BITS) | np.uint64(code[CODE_ROW, index + np.uint64(offset)])
+    return value
+
+
+@kernel
+def immediate_limb(code, start, end, lowest):
+    """The limb of the immediate code[start : end] whose least significant byte is `lowest` bytes
+    below its end: whole 8-byte loads inside [start, end + 8), zero above the immediate."""
+    top = end - lowest  # one past the limb's last byte
+    if top >= start + 8:
+        return read_code_limb(code, top - 8)
+    if top > start:  # the immediate's 1 to 7 first bytes
+        return read_code_limb(code, start) >> np.uint64(8 * (8 - (top - start)))
+    return _ZERO
+
+
+@inlined_kernel
+def read_immediate(code, start, size):
+    """code[start : start + size] read big-endian (1 <= size <= 32), as a word. An instruction starts
+    inside the code, so start + 32 stays inside its zero padding (layout.CODE_PADDING): every load
+    here is in the row, and an immediate cut off by the end of the code reads zeros."""
+    if size <= 8:  # PUSH1 to PUSH8, most of them: one load
+        return (read_code_limb(code, start) >> np.uint64(8 * (8 - size)), _ZERO, _ZERO, _ZERO)
+    end = start + size
+    return (immediate_limb(code, start, end, 0), immediate_limb(code, start, end, 8),
+            immediate_limb(code, start, end, 16), immediate_limb(code, start, end, 24))
 
 
 # --- Data ----------------------------------------------------------------------------------------
@@ -536,7 +556,7 @@ def run_kernel(code, data, words, memory, control):
         # One switch on the handler id; LLVM compiles the chain into a jump table.
         if handler == PUSH:
             size = control[IMMEDIATE, op]
-            push_immediate(words, sp, code, next_pc, size)
+            write_row(words, sp, read_immediate(code, next_pc, size))
             next_pc += size
         elif handler == DUP:
             copy_row(words, sp - control[MIN_HEIGHT, op], sp)
@@ -615,7 +635,12 @@ def run_kernel(code, data, words, memory, control):
             copy_row(words, ENV_START + op, sp)
         elif handler == MLOAD or handler == MSTORE or handler == MSTORE8:
             offset = read_row(words, sp - 1)
-            cost, new_size = expansion(msize, offset, _WORD_OF_1 if handler == MSTORE8 else _WORD_OF_32)
+            width = 1 if handler == MSTORE8 else 32
+            inside = min(msize, memory.size) - width
+            if fits_u64(offset) and inside >= 0 and offset[0] <= np.uint64(inside):
+                cost, new_size = 0, msize  # inside the memory paid for: no expansion to price
+            else:
+                cost, new_size = expansion(msize, offset, _WORD_OF_1 if handler == MSTORE8 else _WORD_OF_32)
             if cost > gas_left:
                 status = _OUT_OF_GAS
                 break
@@ -693,7 +718,12 @@ def run_kernel(code, data, words, memory, control):
             gas_left -= cost
             write_row(words, sp - 2, exp(read_row(words, sp - 1), exponent))
         elif handler == CALLDATALOAD:
-            load_padded(words, sp - 1, calldata, read_row(words, sp - 1))
+            offset = read_row(words, sp - 1)
+            inside = calldata.size - 32
+            if fits_u64(offset) and inside >= 0 and offset[0] <= np.uint64(inside):
+                write_row(words, sp - 1, read_memory_word(calldata, np.int64(offset[0])))
+            else:  # reaches past the end: zero padding
+                load_padded(words, sp - 1, calldata, offset)
         elif handler == KECCAK256:
             offset = read_row(words, sp - 1)
             size = read_row(words, sp - 2)

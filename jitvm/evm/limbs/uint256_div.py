@@ -10,9 +10,11 @@ The working limbs live in stack scratch (`limb_scratch`), so no opcode touches t
 ADDMOD and MULMOD reduce their full 257-bit and 512-bit intermediates with the same routines.
 """
 
+import numpy as np
 from numba import carray
 
 from jitvm.evm.limbs.uint256 import (
+    ONE_WORD,
     ZERO_WORD,
     add,
     fits_u64,
@@ -23,6 +25,7 @@ from jitvm.evm.limbs.uint256 import (
     unsigned_less,
     word_kernel,
 )
+from jitvm.evm.limbs.uint256_bits import and_, shr
 from jitvm.evm.limbs.word64 import (
     LIMB_BITS,
     ONE,
@@ -271,15 +274,38 @@ def divmod_words(a, b):
 
 
 @word_kernel
+def single_bit(word):
+    """The index of the word's only set bit, or -1 when it has none or several: dividing by a power
+    of two is a shift (contracts divide by 2**k to shift; sha1_divs does little else)."""
+    index = -1
+    for limb in range(4):
+        value = word[limb]
+        if value != ZERO:
+            if index >= 0 or (value & (value - ONE)) != ZERO:
+                return -1
+            index = 64 * limb + 63 - np.int64(leading_zeros(value))
+    return index
+
+
+@word_kernel
 def div(a, b):
-    """DIV: a // b, or 0 when b is 0."""
+    """DIV: a // b, or 0 when b is 0. The cases short of a long division stay inline."""
+    bit = single_bit(b)
+    if bit >= 0:
+        return shr((np.uint64(bit), ZERO, ZERO, ZERO), a)
+    if fits_u64(a) and fits_u64(b) and b[0] != ZERO:
+        return (a[0] // b[0], ZERO, ZERO, ZERO)
     quotient, _ = divmod_words(a, b)
     return quotient
 
 
 @word_kernel
 def mod(a, b):
-    """MOD: a % b, or 0 when b is 0."""
+    """MOD: a % b, or 0 when b is 0. The cases short of a long division stay inline."""
+    if single_bit(b) >= 0:
+        return and_(a, sub(b, ONE_WORD))
+    if fits_u64(a) and fits_u64(b) and b[0] != ZERO:
+        return (a[0] % b[0], ZERO, ZERO, ZERO)
     _, remainder = divmod_words(a, b)
     return remainder
 

@@ -57,6 +57,24 @@ def leading_zeros(typingctx, value):
 
 
 @intrinsic
+def store_big_endian(typingctx, buffer, index, value):
+    """buffer[index : index + 8] = the uint64 `value`, big-endian, in one unaligned store (`buffer` a
+    1-d uint8 array). Like any Numba indexing it checks nothing: the caller has proven the bounds.
+    (LLVM merges the equivalent eight byte stores for one limb of a word, but not for four.)"""
+    if not (isinstance(buffer, types.Array) and buffer.dtype == types.uint8 and buffer.ndim == 1
+            and isinstance(index, types.Integer) and value == types.uint64):
+        return None
+
+    def codegen(context, builder, sig, args):
+        data = context.make_array(sig.args[0])(context, builder, args[0]).data
+        address = builder.bitcast(builder.gep(data, [args[1]]), _I64.as_pointer())
+        builder.store(builder.bswap(args[2]), address, align=1)
+        return context.get_dummy_value()
+
+    return types.void(buffer, index, value), codegen
+
+
+@intrinsic
 def limb_scratch(typingctx, count):
     """Pointer to `count` uint64 of stack memory in the calling function (count must be a literal).
 
