@@ -2,7 +2,9 @@
 returns for, and turns the final state into the same ExecutionResult the reference gives.
 
 An engine returns to Python only at the end of a run, at a helper or syscall call, or to hand the
-run to the other engine (layout.EXIT_*). Helpers run here, on the same Memory and a Meter holding
+run to the other engine (layout.EXIT_*). A `call imm` to a function the ELF loader registered under
+that key is made by the engines themselves (layout.function_target); `serve_call` makes it only when
+they cannot (a helper with the same key, a target outside the code). Helpers run here, on the same Memory and a Meter holding
 the run's units, exactly as the reference calls them; then the engine is entered again at the
 instruction after the call. Entering again converts nothing: the arrays stay the same. (This return
 is the runtime callback of both engines: a C callback from generated code into Python would cross
