@@ -5,8 +5,7 @@ whole machine state after the run is equal on every engine."""
 
 import pytest
 
-from jitvm.bpf import Program, default_syscalls
-from jitvm.bpf import driver
+from jitvm.bpf import Program, default_syscalls, driver
 from jitvm.bpf.errors import ErrorCode
 from jitvm.bpf.instruction import Word, encode_words
 from jitvm.bpf.vm import run_vm
@@ -98,3 +97,21 @@ def test_static_syscall_profiles_never_call_by_key(python_calls):
     program = looping_caller("sbpf-v3")
     result, _ = everywhere(program, python_calls)
     assert result.error is not None
+
+
+def test_the_memo_program_calls_its_functions_natively_in_the_runtime():
+    """SPL Memo (sBPF v1, about 390 calls by key per transaction): the runtime's prepared runs let the
+    engines make them (the bench's `svm/mixed` workload checks the results against LiteSVM)."""
+    from pathlib import Path
+
+    from jitvm.bpf import load_elf_file
+    from jitvm.bpf.baseline import layout
+    from jitvm.svm.vm import PreparedProgram
+
+    memo = Path(driver.__file__).parents[1] / "bench" / "data" / "svm" / "programs" / "memo.so"
+    program = load_elf_file(memo)
+    lowered = layout.lower(program)
+    assert len(lowered.function_keys) > 10
+    assert (lowered.field(layout.OPERATION) == layout.OP["call_function"]).sum() >= len(lowered.function_keys)
+    prepared = PreparedProgram(program, default_syscalls(), 32 * 1024)
+    assert prepared.state[layout.NATIVE_FUNCTION_CALLS] == 1

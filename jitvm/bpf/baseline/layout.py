@@ -172,7 +172,7 @@ def function_target(step, program, profile: Profile, length: int) -> int | None:
     return target if target is not None and 0 <= target < length else None
 
 
-def native_function_calls(lowered: "LoweredProgram", helpers) -> int:
+def native_function_calls(lowered: LoweredProgram, helpers) -> int:
     """NATIVE_FUNCTION_CALLS for a run of `lowered` with `helpers`: 1 unless a helper's key is also
     the key of a function the engines would call themselves."""
     return int(not any(key in helpers for key in lowered.function_keys))

@@ -293,9 +293,9 @@ class FunctionWriter(IrText):
         elif semantics == "callx" and self.g.profile.is_sbpf:
             self.callx(step, pc, position, costs)
             return True
-        elif name == "call_key" and L.function_target(step, self.g.program, self.g.profile,
-                                                    len(self.g.decoded)) is not None:
-            self.call_function(step, pc, position, costs)
+        elif name == "call_key" and (function := L.function_target(step, self.g.program, self.g.profile,
+                                                                  len(self.g.decoded))) is not None:
+            self.call_function(step, pc, function, position, costs)
             return True
         elif semantics in ("call_helper", "callx"):
             key = const(step.imm & L.U32) if semantics == "call_helper" else self.operand(step)
@@ -472,7 +472,7 @@ class FunctionWriter(IrText):
             self.set(10, frame_pointer)
         self.emit(f"store i64 {frame_pointer}, ptr %sp")
 
-    def call_function(self, step, pc: int, position: int, costs: BlockCosts) -> None:
+    def call_function(self, step, pc: int, target: int, position: int, costs: BlockCosts) -> None:
         """`call imm` to a function the ELF loader registered under that key (layout.function_target):
         a local call, unless a helper of this run has the key (state[NATIVE_FUNCTION_CALLS] is 0)."""
         native = self.op(f"load i64, ptr {self.slot(L.NATIVE_FUNCTION_CALLS)}")
@@ -486,7 +486,6 @@ class FunctionWriter(IrText):
         self.emit("br label %leave", cold=True)
         self.start(local)
         self.push_frame(pc, position, costs)
-        target = L.function_target(step, self.g.program, self.g.profile, len(self.g.decoded))
         self.emit(f"br label {self.goto(target)}")
 
     def callx(self, step, pc: int, position: int, costs: BlockCosts) -> None:
