@@ -115,3 +115,12 @@ def test_the_memo_program_calls_its_functions_natively_in_the_runtime():
     assert (lowered.field(layout.OPERATION) == layout.OP["call_function"]).sum() >= len(lowered.function_keys)
     prepared = PreparedProgram(program, default_syscalls(), 32 * 1024)
     assert prepared.state[layout.NATIVE_FUNCTION_CALLS] == 1
+
+
+def test_the_compile_cache_key_covers_the_functions_by_key():
+    """The same code with the function under another key compiles to other code (a call_key)."""
+    from jitvm.bpf.jit.compile import cache_key
+
+    program = looping_caller("sbpf-v1")
+    renamed = Program(program.code, profile=program.profile, functions=((KEY + 1, 5),))
+    assert cache_key(program) != cache_key(renamed)
