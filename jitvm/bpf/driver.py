@@ -2,7 +2,9 @@
 returns for, and turns the final state into the same ExecutionResult the reference gives.
 
 An engine returns to Python only at the end of a run, at a helper or syscall call, or to hand the
-run to the other engine (layout.EXIT_*). Helpers run here, on the same Memory and a Meter holding
+run to the other engine (layout.EXIT_*). A `call imm` to a function the ELF loader registered under
+that key is made by the engines themselves (layout.function_target); `serve_call` makes it only when
+they cannot (a helper with the same key, a target outside the code). Helpers run here, on the same Memory and a Meter holding
 the run's units, exactly as the reference calls them; then the engine is entered again at the
 instruction after the call. Entering again converts nothing: the arrays stay the same. (This return
 is the runtime callback of both engines: a C callback from generated code into Python would cross
@@ -62,6 +64,7 @@ class NativeRun:
         self.heap_size = heap_size
         self.direct_mapping = direct_mapping
         self.arrays = L.run_arrays(self.profile, self.memory, bytes(input_data), program.entry, self.budget)
+        self.state[L.NATIVE_FUNCTION_CALLS] = L.native_function_calls(self.lowered, self.helpers)
         if registers is not None:
             self.arrays.registers[:len(registers)] = [value & L.U64 for value in registers]
             self.state[L.STACK_POINTER] = np.int64(np.uint64(self.arrays.registers[10]))
@@ -73,8 +76,8 @@ class NativeRun:
     def prepared(cls, program, profile, helpers: HelperRegistry, budget: int | None, lowered, rules,
                  memory: Memory, arrays, heap_size: int, logs: list | None = None) -> NativeRun:
         """A run on memory and arrays the caller built: for a runtime that runs one program many
-        times and prepares what the runs share once (jitvm.svm.vm.PreparedProgram); `logs` as in
-        __init__."""
+        times and prepares what the runs share once (jitvm.svm.vm.PreparedProgram), including
+        state[NATIVE_FUNCTION_CALLS] (layout.native_function_calls); `logs` as in __init__."""
         run = cls.__new__(cls)
         run.program, run.profile, run.helpers, run.budget = program, profile, helpers, budget
         run.lowered, run.rules, run.memory, run.arrays, run.heap_size = lowered, rules, memory, arrays, heap_size
@@ -135,7 +138,9 @@ class NativeRun:
         return self._finish(error=VmError(ErrorCode.UNKNOWN_HELPER, pc, value=key))
 
     def _call_function(self, pc: int, target: int) -> bool:
-        """A call whose key names a function the ELF loader registered (the kernel's call_local)."""
+        """A call whose key names a function the ELF loader registered, when the engines did not make
+        it themselves (the kernel's call_function: a target outside the code, or a helper with the key
+        of another function of the program)."""
         state, registers, frames, rules = self.state, self.arrays.registers, self.arrays.frames, self.rules
         depth = int(state[L.DEPTH])
         frames[depth, L.FRAME_R6:L.FRAME_R9 + 1] = registers[6:10]

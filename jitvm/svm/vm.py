@@ -60,6 +60,7 @@ class PreparedProgram:
         self.readonly = [region for region in template.regions if region is not None and not region.writable]
         arrays = layout.run_arrays(self.profile, template, b"", program.entry, None)
         self.registers, self.state, self.table = arrays.registers, arrays.state, arrays.regions
+        self.state[layout.NATIVE_FUNCTION_CALLS] = layout.native_function_calls(self.lowered, helpers)
         self.frames_shape = arrays.frames.shape
         self._free: list[_PooledRun] = []
 

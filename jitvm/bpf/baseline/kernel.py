@@ -85,6 +85,7 @@ JEQ32, JNE32, JGT32, JGE32, JLT32, JLE32 = (_OP[n] for n in ("jeq32", "jne32", "
 JSET32, JSGT32, JSGE32, JSLT32, JSLE32 = (_OP[n] for n in ("jset32", "jsgt32", "jsge32", "jslt32", "jsle32"))
 CALL_KEY, CALL_LOCAL, CALLX_HELPER, CALLX, EXIT = (_OP[n] for n in ("call_key", "call_local", "callx_helper",
                                                                      "callx", "exit"))
+CALL_FUNCTION = _OP["call_function"]
 
 _PC, _INSTRUCTIONS, _UNITS, _BUDGET, _LIMIT = L.PC, L.INSTRUCTIONS, L.UNITS, L.BUDGET, L.LIMIT
 _DEPTH, _STACK_POINTER, _EXIT = L.DEPTH, L.STACK_POINTER, L.EXIT
@@ -523,7 +524,8 @@ def run_kernel(code, registers, state, frames, regions, leaders, stop_at_leaders
                 next_pc = code[row + _AUX]
 
         # calls: a frame saves r6-r9, r10, the stack pointer and the return pc
-        elif kind == CALL_LOCAL or kind == CALLX:
+        elif kind == CALL_LOCAL or kind == CALLX or (kind == CALL_FUNCTION and state[L.NATIVE_FUNCTION_CALLS] != 0):
+            # call_function: a registered function's key, its target inside the code (layout.function_target)
             if kind == CALL_LOCAL and code[row + _AUX] >= code_length:
                 # Solana checks a local call's target before it pushes a frame; the reference words it
                 exit = fail(state, _ASK_REFERENCE, _ZERO, 0, False, 0)
@@ -542,7 +544,7 @@ def run_kernel(code, registers, state, frames, regions, leaders, stop_at_leaders
             if not dynamic_frames:  # dynamic frames: r10 stays where the program moved it
                 registers[10] += stride
             stack_pointer = registers[10]
-            if kind == CALL_LOCAL:
+            if kind != CALLX:
                 target = code[row + _AUX]
             else:  # callx: b is the target address; Solana pushes the frame before checking it
                 target = (b - np.uint64(text_address)) // _EIGHT
@@ -562,7 +564,7 @@ def run_kernel(code, registers, state, frames, regions, leaders, stop_at_leaders
             registers[10] = frames[depth, L.FRAME_FP]
             stack_pointer = frames[depth, L.FRAME_SP]
             next_pc = frames[depth, L.FRAME_RETURN]
-        elif kind == CALL_KEY:
+        elif kind == CALL_KEY or kind == CALL_FUNCTION:  # call_function: a helper may have its key
             state[L.CALL_KEY] = np.int64(b & _U32)
             state[L.CALL_KIND] = L.CALL_BY_KEY
             exit = L.EXIT_CALL

@@ -42,10 +42,13 @@ UNMETERED = (1 << 63) - 1  # the budget of a run without one: never reached
 
 # -- state slots -----------------------------------------------------------------------------------
 (PC, INSTRUCTIONS, UNITS, BUDGET, LIMIT, DEPTH, STACK_POINTER, EXIT, ERROR_CODE, ERROR_ADDRESS, ERROR_SIZE,
- ERROR_WRITE, ERROR_VALUE, CALL_KEY, CALL_KIND) = range(15)
+ ERROR_WRITE, ERROR_VALUE, CALL_KEY, CALL_KIND, NATIVE_FUNCTION_CALLS) = range(16)
 STATE_SLOTS = 16
 # UNITS is the meter (compute units used); LIMIT is where the interpreter stops to yield (never above
 # BUDGET): the interpreter compares UNITS with LIMIT once per instruction, the JIT with BUDGET per block.
+# NATIVE_FUNCTION_CALLS is 1 when the engines may make a `call imm` to a registered function
+# themselves (the 'call_function' operation), which holds when no helper of the run has one of those
+# keys, since a helper's key takes precedence (native_function_calls). At 0 they return to Python.
 
 # How an engine returned (state[EXIT]).
 EXIT_DONE = 0  # exit from the outermost frame: r0 is the result
@@ -94,7 +97,7 @@ OPERATIONS = (
     "store1", "store2", "store4", "store8", "atomic4", "atomic8",
     "ja", "jeq64", "jne64", "jgt64", "jge64", "jlt64", "jle64", "jset64", "jsgt64", "jsge64", "jslt64", "jsle64",
     "jeq32", "jne32", "jgt32", "jge32", "jlt32", "jle32", "jset32", "jsgt32", "jsge32", "jslt32", "jsle32",
-    "call_key", "call_local", "callx_helper", "callx", "exit",
+    "call_key", "call_function", "call_local", "callx_helper", "callx", "exit",
 )
 OP = {name: number for number, name in enumerate(OPERATIONS)}
 
@@ -139,7 +142,7 @@ def operation(step, profile: Profile) -> str:
     if semantics in ("ja", "ja_long"):
         return "ja"
     if semantics == "call_helper":
-        return "call_key"
+        return "call_key"  # or call_function: see function_target
     if semantics == "callx":
         return "callx" if profile.is_sbpf else "callx_helper"
     if semantics in _REFERENCE_ERRORS:
@@ -157,6 +160,22 @@ def jump_target(step, pc: int) -> int | None:
     if semantics == "ja" or semantics in _CONDITIONS:
         return pc + 1 + step.word.off
     return None
+
+
+def function_target(step, program, profile: Profile, length: int) -> int | None:
+    """Where a `call imm` goes when its key names a function the ELF loader registered (sBPF before
+    static syscalls), if inside the code; None otherwise (the driver serves it, as it does a helper).
+    A helper with the same key takes precedence at run time (NATIVE_FUNCTION_CALLS)."""
+    if step.row.semantics != "call_helper" or not profile.is_sbpf or profile.static_syscalls:
+        return None
+    target = program.function_map.get(step.imm & U32)
+    return target if target is not None and 0 <= target < length else None
+
+
+def native_function_calls(lowered: LoweredProgram, helpers) -> int:
+    """NATIVE_FUNCTION_CALLS for a run of `lowered` with `helpers`: 1 unless a helper's key is also
+    the key of a function the engines would call themselves."""
+    return int(not any(key in helpers for key in lowered.function_keys))
 
 
 def operand_register(step, profile: Profile) -> int | None:
@@ -193,13 +212,15 @@ class LoweredProgram:
         MASK, IMM  the second operand is (registers[SRC] & MASK) | IMM: a register operand has MASK
                    all ones and IMM 0, an immediate MASK 0, so the kernel fetches it without a branch
         OFF        the memory offset, sign-extended
-        AUX        jump or call target, atomic operation, or the opcode of an always-failing word
+        AUX        jump or call target (of call_function too), atomic operation, or the opcode of an
+                   always-failing word
         COST       compute units
     """
 
     code: np.ndarray  # uint64[(length + 1) * FIELDS]
     length: int  # instruction words
     uniform_cost: bool  # every instruction costs one unit
+    function_keys: frozenset = frozenset()  # the keys of the call_function operations
 
     def field(self, name: int) -> np.ndarray:
         return self.code[name::FIELDS]
@@ -213,12 +234,17 @@ def lower(program) -> LoweredProgram:
     rows = np.zeros((len(decoded) + 1, FIELDS), dtype=np.uint64)
     rows[:, OPERATION] = OP["overrun"]
     uniform = True
+    function_keys = set()
     for pc, step in enumerate(decoded):
         row = rows[pc]
         if step is None:
             row[OPERATION] = OP["invalid_slot"]
             continue
         row[OPERATION] = OP[operation(step, profile)]
+        function = function_target(step, program, profile, len(decoded))
+        if function is not None:
+            row[OPERATION] = OP["call_function"]
+            function_keys.add(step.imm & U32)
         row[DST] = step.word.dst
         register = operand_register(step, profile)
         if step.row.semantics in ("load", "load_signed"):
@@ -228,7 +254,7 @@ def lower(program) -> LoweredProgram:
         else:
             row[SRC], row[MASK] = register, U64
         row[OFF] = step.word.off & U64
-        target = jump_target(step, pc)
+        target = jump_target(step, pc) if function is None else function
         if target is not None:
             row[AUX] = target & U64
         elif step.row.semantics == "atomic":
@@ -239,7 +265,7 @@ def lower(program) -> LoweredProgram:
         uniform &= step.row.cost == 1
     code = rows.reshape(-1)
     code.setflags(write=False)
-    return LoweredProgram(code, len(decoded), uniform)
+    return LoweredProgram(code, len(decoded), uniform, frozenset(function_keys))
 
 
 # -- a run's arrays --------------------------------------------------------------------------------

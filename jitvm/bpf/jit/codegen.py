@@ -293,6 +293,10 @@ class FunctionWriter(IrText):
         elif semantics == "callx" and self.g.profile.is_sbpf:
             self.callx(step, pc, position, costs)
             return True
+        elif name == "call_key" and (function := L.function_target(step, self.g.program, self.g.profile,
+                                                                  len(self.g.decoded))) is not None:
+            self.call_function(step, pc, function, position, costs)
+            return True
         elif semantics in ("call_helper", "callx"):
             key = const(step.imm & L.U32) if semantics == "call_helper" else self.operand(step)
             self.store_state(L.CALL_KEY, key, cold=False)
@@ -467,6 +471,22 @@ class FunctionWriter(IrText):
             frame_pointer = self.op(f"add i64 {frame_pointer}, {self.g.rules.frame_stride}")
             self.set(10, frame_pointer)
         self.emit(f"store i64 {frame_pointer}, ptr %sp")
+
+    def call_function(self, step, pc: int, target: int, position: int, costs: BlockCosts) -> None:
+        """`call imm` to a function the ELF loader registered under that key (layout.function_target):
+        a local call, unless a helper of this run has the key (state[NATIVE_FUNCTION_CALLS] is 0)."""
+        native = self.op(f"load i64, ptr {self.slot(L.NATIVE_FUNCTION_CALLS)}")
+        local, served = self.label("function"), self.label("served")
+        self.emit(f"br i1 {self.op(f'icmp ne i64 {native}, 0')}, label %{local}, label %{served}")
+        self.start(served, cold=True)
+        self.store_state(L.CALL_KEY, const(step.imm & L.U32))
+        self.store_state(L.CALL_KIND, str(L.CALL_BY_KEY))
+        self.store_state(L.PC, str(pc))
+        self.emit(f"store i64 {L.EXIT_CALL}, ptr %status", cold=True)
+        self.emit("br label %leave", cold=True)
+        self.start(local)
+        self.push_frame(pc, position, costs)
+        self.emit(f"br label {self.goto(target)}")
 
     def callx(self, step, pc: int, position: int, costs: BlockCosts) -> None:
         """sBPF callx: the register holds a code address; Solana pushes the frame before checking it."""

@@ -3,8 +3,9 @@
 `compiled_program(program)` returns the program's machine code, ready to enter: from this
 process's table, else from the on-disk ObjectCache, else generated (codegen.py) and compiled. This
 module supplies only what is BPF about it (`BpfGenerator`): the disk key is the program's code,
-profile, text address (callx) and the pcs that start blocks besides the jump targets (the entry and
-the loader's functions), plus the digest of the import closure of the code generator and the LLVM compiler, and the
+profile, text address (callx), the pcs that start blocks besides the jump targets (the entry and
+the loader's functions) and the loader's functions by key (a `call imm` to one is compiled as a local
+call), plus the digest of the import closure of the code generator and the LLVM compiler, and the
 toolchain, which
 the layer adds.
 
@@ -79,11 +80,12 @@ class BpfGenerator:
         self.blocks_per_function = blocks_per_function
 
     def identity(self, program):
-        return program.code, program.profile, program.text_address, tuple(_block_starts(program))
+        return program.code, program.profile, program.text_address, tuple(_block_starts(program)), program.functions
 
     def describe(self, program) -> str:
         digest = hashlib.sha256(program.code).hexdigest()
-        return f"{program.profile}|{program.text_address:#x}|{_block_starts(program)}|{digest}"
+        functions = hashlib.sha256(repr(program.functions).encode()).hexdigest()
+        return f"{program.profile}|{program.text_address:#x}|{_block_starts(program)}|{functions}|{digest}"
 
     def generate(self, program) -> str:
         from jitvm.bpf.jit import codegen
