@@ -61,6 +61,7 @@ from jitvm.evm.baseline.layout import (
     OUT_SIZE,
     PENDING,
     PENDING_SLOAD,
+    PENDING_KEY,
     PENDING_SSTORE,
     REGISTERS_ROW,
     STATIC_FRAME,
@@ -93,6 +94,7 @@ class BaselineEngine:
     def __init__(self):
         self._pool = BufferPool()
         self._environment = (None, None, None, None)  # (block, origin, gas price, environment_rows)
+        self.slot_hints = SlotHints()
 
     def _environment_rows(self, ctx: ExecutionContext) -> np.ndarray:
         """environment_rows(ctx), remembered while the block and the transaction's origin and gas
@@ -129,6 +131,7 @@ class BaselineEngine:
             frame.store()
             if ctx.tracer is None:
                 frame.registers[STEPS] = UNLIMITED_STEPS
+                self.slot_hints.prefill(frame)
                 return (yield from self._execute(frame, buffers))
             return (yield from self._execute_traced(frame, buffers))
         finally:
@@ -154,11 +157,12 @@ class BaselineEngine:
                 return frame_result(frame)
             pending = registers[PENDING]
             if pending == PENDING_SLOAD or pending == PENDING_SSTORE:  # the most frequent way out
+                self.slot_hints.learn(frame)
                 ended = serve_storage(frame, pending)
                 if ended is not None:
                     return ended
                 continue
-            ended = yield from serve_host(frame, handlers, control)
+            ended = yield from serve_host(frame, handlers, control, self.slot_hints)
             if ended is not None:
                 return ended
             if frame.return_data is not return_data:
@@ -227,11 +231,12 @@ def serve_storage(frame: NativeFrame, pending: int) -> FrameResult | None:
     return None
 
 
-def serve_host(frame: NativeFrame, handlers: tuple, control: np.ndarray):
+def serve_host(frame: NativeFrame, handlers: tuple, control: np.ndarray, slot_hints: "SlotHints | None" = None):
     """Serve the host instruction the kernel handed back (registers[OPCODE]) with the reference's
     function for it, yielding the child Message of a call or create to the driver. Returns the
     frame's result if the instruction ended it, else None (the caller stores the registers and
-    enters the kernel again). Shared by the baseline and JIT engines."""
+    enters the kernel again). Shared by the baseline and JIT engines. After a child frame the
+    storage cache starts again from `slot_hints`."""
     flush_native(frame)  # what the kernel wrote natively comes first
     try:
         request = handlers[frame.registers[OPCODE]](frame)
@@ -240,6 +245,8 @@ def serve_host(frame: NativeFrame, handlers: tuple, control: np.ndarray):
             child, resume = request
             resume(frame, (yield child))
             forget_storage(control)
+            if slot_hints is not None:
+                slot_hints.prefill(frame)
     except ExceptionalHalt as halt:
         return FrameResult.failure(halt.status)
     if not frame.running:  # SELFDESTRUCT
@@ -254,6 +261,76 @@ def forget_storage(control: np.ndarray) -> None:
     control[REGISTERS_ROW, CACHED] = 0
 
 
+class SlotHints:
+    """Per account, the storage slots its recent frames read or wrote first through the host (a
+    bounded, oldest-out set). A frame starts with them in its storage cache (kernel.prefill_cache),
+    their values and original values read from the state then, COLD unless already warm: so the
+    slots an account's transactions touch again and again (a token's balances, a pair's reserves)
+    no longer leave the kernel on their first access. What the cache holds is always the state's
+    value, so a hint that is wrong costs only the time to load it. Every REFRESH frames an
+    account's hints are forgotten and learned again, so slots it no longer uses stop costing that."""
+
+    PER_ACCOUNT = 16
+    ACCOUNTS = 4096
+    REFRESH = 64
+
+    def __init__(self):
+        self._keys: dict[bytes, dict[int, bytes]] = {}  # account -> key -> key as 32 little-endian bytes
+        self._frames: dict[bytes, int] = {}  # account -> frames prefilled since its hints were learned
+
+    def learn(self, frame: NativeFrame) -> None:
+        """Remember the slot of the SLOAD / SSTORE the kernel hands to the host."""
+        words = frame.stack.words_bytes
+        key = int.from_bytes(words[_PENDING_KEY_AT : _PENDING_KEY_AT + 32], "little")
+        target = frame.message.target
+        keys = self._keys.get(target)
+        if keys is None:
+            if len(self._keys) >= self.ACCOUNTS:
+                self._keys.clear()
+            keys = self._keys[target] = {}
+        elif key in keys:
+            return
+        elif len(keys) >= self.PER_ACCOUNT:
+            del keys[next(iter(keys))]
+        keys[key] = key.to_bytes(32, "little")
+
+    def prefill(self, frame: NativeFrame) -> None:
+        """Load the frame's account's hinted slots into its (empty) storage cache."""
+        target = frame.message.target
+        keys = self._keys.get(target)
+        if not keys:
+            return
+        frames = self._frames.get(target, 0) + 1
+        if frames > self.REFRESH:
+            self._frames[target] = 0
+            keys.clear()
+            return
+        self._frames[target] = frames
+        state = frame.state
+        account = state.accounts.get(target)
+        storage = account.storage if account is not None else {}
+        created = target in state.created
+        originals, warm = state._original, state.warm_slots
+        staged = []
+        for key, key_bytes in keys.items():
+            value = storage.get(key, 0)
+            slot = (target, key)
+            original = 0 if created else originals.get(slot, value)
+            staged.append(key_bytes + value.to_bytes(32, "little") + original.to_bytes(32, "little")
+                          + (_WARM if slot in warm else _COLD))
+        rows = np.frombuffer(b"".join(staged), dtype=np.uint64).reshape(len(staged), 13)
+        _prefill_kernel()(frame.words, frame.control, rows)
+
+
+@cache
+def _prefill_kernel():
+    from jitvm.evm.baseline.kernel import prefill_cache
+
+    return prefill_cache
+
+
+_PENDING_KEY_AT = PENDING_KEY * 32
+_WARM, _COLD = (1).to_bytes(8, "little"), bytes(8)
 _STATUSES = {int(status): status for status in Status}
 _TWELVE_ZEROS = bytes(12)
 _SUCCESS, _REVERT = int(Status.SUCCESS), int(Status.REVERT)

@@ -42,6 +42,8 @@ from jitvm.evm.baseline.layout import (
     REFUND,
     SLOT_CLEAN,
     STORAGE_MNEMONICS,
+    WARMED,
+    WARMED_SLOTS,
     WORD_BYTES,
     handler_of,
 )
@@ -148,7 +150,7 @@ class NativeFrame:
 
     __slots__ = (
         "message", "ctx", "state", "code", "pc", "stack", "memory", "gas_left", "return_data",
-        "output", "running", "registers", "gas_reserve", "control", "halt",
+        "output", "running", "registers", "gas_reserve", "control", "halt", "words",
     )
 
     def __init__(self, message, ctx, words: np.ndarray, memory_buffer: np.ndarray, control: np.ndarray,
@@ -169,6 +171,7 @@ class NativeFrame:
         self.output = b""
         self.running = True
         self.control = control
+        self.words = words
         self.registers = control[0]
         self.gas_reserve = 0  # gas beyond NATIVE_GAS_LIMIT, kept out of registers[GAS]
 
@@ -204,7 +207,8 @@ def grow_memory(frame: NativeFrame, needed: int) -> None:
 def flush_native(frame: NativeFrame) -> None:
     """Give the state the storage writes, refund and logs the kernel (or compiled code) made
     natively since the last flush (kernel.native_sstore, kernel.buffer_log), in the order the
-    reference would have made them: the cached slots it wrote, then the refund, then the logs."""
+    reference would have made them: the slots it made warm, the cached slots it wrote, then the
+    refund, then the logs."""
     registers = frame.registers
     if not registers[NATIVE_WRITES]:
         return
@@ -212,7 +216,13 @@ def flush_native(frame: NativeFrame) -> None:
     words = frame.stack.words_bytes
     state, target = frame.state, frame.message.target
     dirty, refund, logs = int(registers[DIRTY]), int(registers[REFUND]), int(registers[LOGS])
+    warmed = int(registers[WARMED])
     registers[NATIVE_WRITES] = registers[DIRTY] = registers[REFUND] = registers[LOGS] = registers[LOG_BYTES] = 0
+    registers[WARMED] = 0
+    for index in range(warmed):
+        slot = int(control[WARMED_SLOTS + (index >> 8), index & 255])
+        key_at = (CACHE_KEYS + slot) * WORD_BYTES
+        state.warm_slot(target, int.from_bytes(words[key_at : key_at + WORD_BYTES], "little"))
     for index in range(dirty):
         slot = int(control[DIRTY_SLOTS + (index >> 8), index & 255])
         control[CACHE_USE + (slot >> 8), slot & 255] = SLOT_CLEAN
@@ -258,7 +268,10 @@ def serve_sstore(frame: NativeFrame) -> bool:
     """The kernel's SSTORE of a slot its cache does not hold (registers[PENDING] is PENDING_SSTORE),
     by the reference's SSTORE, plus the slot's original value for the cache. False if it halted
     (frame.halt says how). Native writes need not be taken first: they are to other slots, and
-    refunds add up in any order."""
+    refunds add up in any order. The slots the kernel made warm are, though: the host's SSTORE
+    must see its slot warm if the kernel touched it (a static frame's SSTORE of a slot it read)."""
+    if frame.registers[WARMED]:
+        flush_native(frame)
     try:
         _reference_sstore(frame)
     except ExceptionalHalt as halt:

@@ -69,16 +69,22 @@ HANDLER, MIN_HEIGHT, MAX_HEIGHT, STACK_CHANGE, STATIC_GAS, IMMEDIATE = range(1, 
 # Per buffered log: its topic count, and where its data starts in LOG_DATA and how long it is.
 LOG_TOPIC_COUNTS, LOG_STARTS, LOG_SIZES = 7, 8, 9
 DIRTY_SLOTS = 10  # the cache slots written natively and not yet given to the state: [DIRTY_SLOTS + i // 256, i % 256]
-CACHE_USE = DIRTY_SLOTS + CACHE_SLOTS // 256  # per cache slot: CLEAN, DIRTY or 0 (empty)
-CONTROL_ROWS = CACHE_USE + CACHE_SLOTS // 256
-SLOT_CLEAN, SLOT_DIRTY = 1, 2  # a cached slot's value is the state's, or was written natively since
+CACHE_USE = DIRTY_SLOTS + CACHE_SLOTS // 256  # per cache slot: CLEAN, DIRTY, COLD or 0 (empty)
+# The cache slots a COLD entry of which the kernel made warm natively and the state does not know yet.
+WARMED_SLOTS = CACHE_USE + CACHE_SLOTS // 256  # [WARMED_SLOTS + i // 256, i % 256]
+CONTROL_ROWS = WARMED_SLOTS + CACHE_SLOTS // 256
+# A cached slot's value is the state's (CLEAN), or was written natively since (DIRTY). A COLD slot
+# was loaded into the cache before the frame started (its value and original value are the
+# state's) but is not warm yet: the kernel charges the cold access when it first touches it.
+SLOT_CLEAN, SLOT_DIRTY, SLOT_COLD = 1, 2, 3
 
 # Registers (columns of the registers row).
 (PC, GAS, SP, MSIZE, EXIT, STATUS, OPCODE, OUT_OFFSET, OUT_SIZE, STEPS, CALLDATA_SIZE, NEEDED_MEMORY,
- PENDING, CACHED, GAS_RESERVE, STATIC_FRAME, NATIVE_WRITES, DIRTY, REFUND, LOGS, LOG_BYTES) = range(21)
+ PENDING, CACHED, GAS_RESERVE, STATIC_FRAME, NATIVE_WRITES, DIRTY, REFUND, LOGS, LOG_BYTES, WARMED) = range(22)
 # STATIC_FRAME: 1 in a STATICCALL frame (the kernel leaves SSTORE and LOG to the host there).
 # NATIVE_WRITES counts the SSTOREs and LOGs the kernel ran since the host last took them: DIRTY cache
-# slots, REFUND (the refund counter's change), LOGS buffered logs using LOG_BYTES data bytes.
+# slots, REFUND (the refund counter's change), LOGS buffered logs using LOG_BYTES data bytes, WARMED
+# COLD slots made warm.
 # A frame's gas beyond NATIVE_GAS_LIMIT is held in registers[GAS_RESERVE], out of the kernel's reach,
 # so that registers[GAS] always leaves int64 room for any cost; GAS pushes the sum (host.NativeFrame).
 NATIVE_GAS_LIMIT = 1 << 60
