@@ -92,3 +92,39 @@ def test_call_trees_run_twice_equal_the_reference(tree):
     expected = outcome_twice("reference", tree)
     for engine in ENGINES:
         assert outcome_twice(engine, tree) == expected, engine
+
+
+def counting_loop(slots: int) -> bytes:
+    """Adds one to slots 0 .. slots - 1, then reverts if the calldata's first word is nonzero."""
+    loop = assemble(0)
+    body = ["JUMPDEST", "DUP1", "SLOAD", 1, "ADD", "DUP2", "SSTORE", 1, "ADD", "DUP1", slots, "GT", len(loop), "JUMPI"]
+    head = loop + assemble(*body, 0, "CALLDATALOAD")
+    tail_start = len(head) + len(assemble(0xFFFF, "JUMPI", "STOP"))  # PUSH2 destination
+    code = head + assemble("PUSH2", tail_start.to_bytes(2, "big"), "JUMPI", "STOP", "JUMPDEST", 0, 0, "REVERT")
+    assert code[tail_start] == 0x5B
+    return code
+
+
+def test_a_frame_touching_more_slots_than_the_cache_holds_equals_the_reference():
+    """Past the cache's limit the host empties it (giving the state its writes) and goes on."""
+    code = counting_loop(1_500)
+
+    def run_loop(engine: str) -> list:
+        evm = jitvm.EVM(engine=engine)
+        evm.insert_account_info(CALLER, jitvm.AccountInfo(balance=10**20))
+        evm.insert_account_info(CONTRACT, jitvm.AccountInfo(code=code))
+        seen = []
+        for revert in (0, 1, 0):
+            try:
+                evm.message_call(CALLER, CONTRACT, revert.to_bytes(32, "big"), gas=100_000_000)
+                ended = "success"
+            except jitvm.api.ExecutionReverted:
+                ended = "revert"
+            seen.append((ended, evm.result.gas_used, evm.result.gas_refunded,
+                         sorted(evm._state.accounts[bytes.fromhex(CONTRACT[2:])].storage.items())))
+        return seen
+
+    expected = run_loop("reference")
+    assert expected[-1][3][-1] == (1_499, 2)
+    for engine in ENGINES:
+        assert run_loop(engine) == expected, engine

@@ -27,6 +27,7 @@ host.flush_native: before any other host instruction, and when the frame ends wi
 
 from __future__ import annotations
 
+import struct
 from functools import cache
 from typing import Generator
 
@@ -34,6 +35,7 @@ import numpy as np
 
 from jitvm.evm.context import ExecutionContext
 from jitvm.evm.message import FrameResult, Message, Status
+from jitvm.evm.state import State
 from jitvm.evm.baseline.host import (
     NativeFrame,
     flush_native,
@@ -45,6 +47,7 @@ from jitvm.evm.baseline.host import (
 )
 from jitvm.evm.baseline.layout import (
     ADDRESS_ROW,
+    CACHE_LIMIT,
     CACHE_USE,
     CACHED,
     CALLDATA_SIZE,
@@ -68,7 +71,9 @@ from jitvm.evm.baseline.layout import (
     STATUS,
     STEPS,
     UNLIMITED_STEPS,
+    WARMED_SLOTS,
     BufferPool,
+    FrameBuffers,
     calldata_at,
     code_rows,
     data_bytes,
@@ -80,10 +85,26 @@ from jitvm.evm.reference.frame import ExceptionalHalt
 @cache
 def kernel():
     """The Numba kernel's run_kernel, imported on first use: importing Numba takes tenths of a second
-    that a process whose frames all run on compiled code (the JIT) need not pay."""
+    that a process whose frames all run on compiled code (the JIT) need not pay.
+
+    What is returned is the compiled function's own entry point for the one signature the engines
+    call it with (layout's arrays have fixed element types, dimensions and read-only flags), not
+    the dispatcher: the dispatcher works out the types of the five arguments on every call, which
+    costs more than a short frame's whole run."""
     from jitvm.evm.baseline.kernel import run_kernel
 
-    return run_kernel
+    buffers = FrameBuffers(0)
+    return entry_point(run_kernel, code_rows(b""), data_bytes(b"", b""), buffers.words, buffers.memory,
+                       buffers.control)
+
+
+def entry_point(dispatcher, *arguments):
+    """The compiled entry point of a Numba function for arguments typed like `arguments`."""
+    from numba import typeof
+
+    signature = tuple(typeof(argument) for argument in arguments)
+    dispatcher.compile(signature)
+    return dispatcher.overloads[signature].entry_point
 
 
 class BaselineEngine:
@@ -119,7 +140,7 @@ class BaselineEngine:
         buffers = self._pool.take()
         buffers.prepare(ctx.fork.name, self._environment_rows(ctx))
         frame = NativeFrame(message, ctx, buffers.words, buffers.memory, buffers.control, buffers.memory_address,
-                            buffers.stack)
+                            buffers.stack, buffers.control_bytes, buffers.registers)
         try:
             words = frame.stack.words_bytes  # addresses go in as 20 bytes, little-endian, zero above
             words[ADDRESS_ROW * 32 : ADDRESS_ROW * 32 + 32] = message.target[::-1] + _TWELVE_ZEROS
@@ -221,7 +242,11 @@ class BaselineEngine:
 def serve_storage(frame: NativeFrame, pending: int) -> FrameResult | None:
     """Serve the first read or write of a slot, where the kernel (or compiled code) stopped with
     registers[PENDING] set; the frame's result if that ended it, else None (the arrays are stored
-    back and the run goes on). A slot written first has nothing native to take before it."""
+    back and the run goes on). A slot written first has nothing native to take before it.
+    A full cache is emptied first (its writes given to the state), so the slot is cached."""
+    if frame.registers[CACHED] >= CACHE_LIMIT:
+        flush_native(frame)
+        forget_storage(frame.control)
     if pending == PENDING_SSTORE:
         if not serve_sstore(frame):
             return FrameResult.failure(frame.halt)
@@ -257,7 +282,7 @@ def serve_host(frame: NativeFrame, handlers: tuple, control: np.ndarray, slot_hi
 def forget_storage(control: np.ndarray) -> None:
     """Empty the storage cache: a child frame may have changed the account's storage. (The frame
     gave the state its native writes before the child started: nothing is dirty.)"""
-    control[CACHE_USE:] = 0
+    control[CACHE_USE:WARMED_SLOTS] = 0
     control[REGISTERS_ROW, CACHED] = 0
 
 
@@ -307,6 +332,8 @@ class SlotHints:
             return
         self._frames[target] = frames
         state = frame.state
+        if not isinstance(state, State):  # another host (the py-evm backend's) keeps its own books
+            return
         account = state.accounts.get(target)
         storage = account.storage if account is not None else {}
         created = target in state.created
@@ -326,7 +353,9 @@ class SlotHints:
 def _prefill_kernel():
     from jitvm.evm.baseline.kernel import prefill_cache
 
-    return prefill_cache
+    buffers = FrameBuffers(0)
+    staged = np.frombuffer(bytes(13 * 8), dtype=np.uint64).reshape(1, 13)
+    return entry_point(prefill_cache, buffers.words, buffers.control, staged)
 
 
 _PENDING_KEY_AT = PENDING_KEY * 32
@@ -335,12 +364,13 @@ _STATUSES = {int(status): status for status in Status}
 _TWELVE_ZEROS = bytes(12)
 _SUCCESS, _REVERT = int(Status.SUCCESS), int(Status.REVERT)
 assert (STATUS, OUT_OFFSET, OUT_SIZE) == (5, 7, 8), "frame_result reads registers[5:9] at once"
+_unpack_four = struct.Struct("=4q").unpack_from
 
 
 def frame_result(frame: NativeFrame) -> FrameResult:
     """How a frame the kernel ended (EXIT_DONE) ends. A successful frame gives the state its native
     writes; a failed or reverted one drops them (the driver undoes the frame's changes anyway)."""
-    status, _, offset, size = frame.registers[5:9].tolist()
+    status, _, offset, size = _unpack_four(frame.control_bytes, STATUS * 8)
     if status == _SUCCESS:
         flush_native(frame)
     elif status != _REVERT:

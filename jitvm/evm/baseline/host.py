@@ -12,6 +12,7 @@ by construction. The same view serves the EIP-3155 tracer.
 
 from __future__ import annotations
 
+import struct
 from functools import cache
 
 import numpy as np
@@ -137,6 +138,9 @@ class NativeMemory:
             self.buffer[range(self.size)[key]] = data
 
 
+_FOUR_REGISTERS = struct.Struct("=4q")
+_unpack_four, _pack_four = _FOUR_REGISTERS.unpack_from, _FOUR_REGISTERS.pack_into
+
 # The registers `load` and `store` move, in this order.
 assert (PC, MSIZE) == (0, 3), "PC, GAS, SP, MSIZE are the first four registers"
 
@@ -150,11 +154,12 @@ class NativeFrame:
 
     __slots__ = (
         "message", "ctx", "state", "code", "pc", "stack", "memory", "gas_left", "return_data",
-        "output", "running", "registers", "gas_reserve", "control", "halt", "words",
+        "output", "running", "registers", "gas_reserve", "control", "halt", "words", "control_bytes",
     )
 
     def __init__(self, message, ctx, words: np.ndarray, memory_buffer: np.ndarray, control: np.ndarray,
-                 memory_address: int | None = None, stack: NativeStack | None = None):
+                 memory_address: int | None = None, stack: NativeStack | None = None,
+                 control_bytes: memoryview | None = None, registers: memoryview | None = None):
         self.message = message
         self.ctx = ctx
         self.state = ctx.state
@@ -172,12 +177,15 @@ class NativeFrame:
         self.running = True
         self.control = control
         self.words = words
-        self.registers = control[0]
+        self.control_bytes = memoryview(control).cast("B") if control_bytes is None else control_bytes
+        # The registers row as int64s: indexing a memoryview gives Python ints, and costs a fraction of
+        # indexing the numpy row.
+        self.registers = self.control_bytes[: control.shape[1] * 8].cast("q") if registers is None else registers
         self.gas_reserve = 0  # gas beyond NATIVE_GAS_LIMIT, kept out of registers[GAS]
 
     def load(self) -> None:
         """Take pc, gas and sizes from the registers (the kernel has just returned)."""
-        self.pc, gas, self.stack.height, self.memory.size = self.registers[:4].tolist()
+        self.pc, gas, self.stack.height, self.memory.size = _unpack_four(self.control_bytes)
         self.gas_left = gas + self.gas_reserve
 
     def store(self) -> None:
@@ -192,7 +200,7 @@ class NativeFrame:
             reserve = self.gas_reserve  # below 2**64: stored as its 64 bits (GAS adds modulo 2**64)
             self.registers[GAS_RESERVE] = reserve - (1 << 64) if reserve >> 63 else reserve
             gas -= self.gas_reserve
-        self.registers[:4] = (self.pc, gas, self.stack.height, self.memory.size)
+        _pack_four(self.control_bytes, 0, self.pc, gas, self.stack.height, self.memory.size)
 
 
 def grow_memory(frame: NativeFrame, needed: int) -> None:

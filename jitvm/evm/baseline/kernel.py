@@ -47,6 +47,7 @@ from jitvm.evm.message import Status
 from jitvm.evm.baseline.keccak import keccak256_word
 from jitvm.evm.baseline.layout import (
     CACHE_KEYS,
+    CACHE_LIMIT,
     CACHE_ORIGINALS,
     CACHE_SLOTS,
     CACHE_USE,
@@ -334,7 +335,7 @@ def move_memory(memory, destination, source, size):
 # --- The storage cache ---------------------------------------------------------------------------
 
 _CACHE_MASK = CACHE_SLOTS - 1
-_CACHE_LIMIT = CACHE_SLOTS * 3 // 4  # keep probe chains short: a full cache stops taking slots
+_CACHE_LIMIT = CACHE_LIMIT
 CACHE_HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
 CACHE_HASH_SHIFT = np.uint64(64 - (CACHE_SLOTS.bit_length() - 1))
 

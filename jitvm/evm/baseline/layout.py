@@ -50,6 +50,9 @@ CODE_ROW, JUMPDEST_ROW = 0, 1
 STACK_START = 0
 ENV_START = STACK_START + STACK_LIMIT  # + opcode byte
 CACHE_SLOTS = 1024  # a power of two, a multiple of 256 (snailtracer reads 336 distinct slots)
+# Probe chains stay short: a cache this full takes no more slots. The host then starts it again
+# (engine.serve_storage), so a frame touching thousands of slots still finds its recent ones.
+CACHE_LIMIT = CACHE_SLOTS * 3 // 4
 CACHE_KEYS = ENV_START + 256  # + slot
 CACHE_VALUES = CACHE_KEYS + CACHE_SLOTS  # + slot
 CACHE_ORIGINALS = CACHE_VALUES + CACHE_SLOTS  # + slot: the value when the transaction began (EIP-2200)
@@ -262,19 +265,32 @@ def _environment_rows(values: tuple) -> np.ndarray:
 # -- buffers ---------------------------------------------------------------------------------------
 
 
+ROW_BYTES = 256 * 8  # one row of `control`
+REGISTER_BYTES = 32 * 8  # the registers in use (the rest of their row is never read)
+assert WARMED < 32
+_ZERO_CACHE_USE = bytes((WARMED_SLOTS - CACHE_USE) * ROW_BYTES)
+_ZERO_REGISTERS = bytes(REGISTER_BYTES)
+
+
 class FrameBuffers:
     """The writable arrays of one running frame, reused by later frames once it ends."""
 
     __slots__ = ("words", "_memory", "control", "fork", "environment", "words_address", "control_address",
-                 "memory_address", "stack")
+                 "memory_address", "stack", "control_bytes", "registers")
 
     def __init__(self, memory_capacity: int):
         self.words = np.zeros((WORD_ROWS, LIMBS), dtype=np.uint64)
         self.memory = np.zeros(memory_capacity, dtype=np.uint8)
+        self.fork = None  # whose dispatch table `control` holds
+        self.environment = None  # which environment_rows `words` holds
         self.control = np.zeros((CONTROL_ROWS, 256), dtype=np.int64)
         # Native code takes raw addresses; reading one from numpy costs about a microsecond.
         self.words_address = self.words.ctypes.data
         self.control_address = self.control.ctypes.data
+        # `control` as bytes: registers are read and written with struct, much faster than numpy
+        # indexing for a handful of scalars.
+        self.control_bytes = memoryview(self.control).cast("B")
+        self.registers = self.control_bytes[:ROW_BYTES].cast("q")  # the registers row as int64s
         from jitvm.evm.baseline.host import NativeStack
 
         self.stack = NativeStack(self.words)  # the stack view of `words`, reused by every frame
@@ -288,8 +304,6 @@ class FrameBuffers:
         if getattr(self, "_memory", None) is not buffer:
             self._memory = buffer
             self.memory_address = buffer.ctypes.data
-        self.fork = None  # whose dispatch table `control` holds
-        self.environment = None  # which environment_rows `words` holds
 
     def prepare(self, fork: str, environment: np.ndarray) -> None:
         """Load the fork's dispatch table and the environment words, clear the registers and empty
@@ -302,8 +316,8 @@ class FrameBuffers:
             self.words[ENV_START : ENV_START + 256] = environment
             self.environment = environment
         if control[REGISTERS_ROW, CACHED]:  # the last frame cached slots (CACHED counts them)
-            control[CACHE_USE:] = 0
-        control[REGISTERS_ROW] = 0
+            self.control_bytes[CACHE_USE * ROW_BYTES : WARMED_SLOTS * ROW_BYTES] = _ZERO_CACHE_USE
+        self.control_bytes[:REGISTER_BYTES] = _ZERO_REGISTERS
 
 
 class BufferPool:
