@@ -8,7 +8,6 @@ be judged on a shared machine. Starts itself again under valgrind.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import shutil
 import subprocess
@@ -16,6 +15,7 @@ import sys
 import tempfile
 
 from jitvm.bench.counting import OUTPUT_DIR_ENV, InstructionCounter
+from side_by_side import print_geomeans, print_row  # this script's folder is on sys.path
 
 
 def main() -> None:
@@ -56,15 +56,8 @@ def main() -> None:
                 for _ in range(calls):
                     session.run()
                 counts[runner] = (counter() - before) / calls
-        cells = []
-        for engine in engines:
-            ratio = counts[engine] / counts["pyrevm"]
-            ratios[engine].append(ratio)
-            cells.append(f"{engine} {counts[engine] / 1e3:9.1f} k {ratio:5.2f}x")
-        print(f"{name:28s} pyrevm {counts['pyrevm'] / 1e3:9.1f} k  " + "  ".join(cells), flush=True)
-    for engine, values in ratios.items():
-        if values:
-            print(f"geomean {engine}: {math.exp(sum(map(math.log, values)) / len(values)):.2f}x", flush=True)
+        print_row(name, {runner: count / 1e3 for runner, count in counts.items()}, "k", ratios)
+    print_geomeans(ratios)
 
 
 if __name__ == "__main__":

@@ -54,15 +54,24 @@ def main() -> None:
         for _ in range(args.repeat):
             for runner, session in sessions.items():
                 best[runner] = min(best[runner], per_call(session, calls))
-        cells = []
-        for engine in engines:
-            ratio = best[engine] / best["pyrevm"]
-            ratios[engine].append(ratio)
-            cells.append(f"{engine} {best[engine] * 1e6:9.1f} us {ratio:5.2f}x")
-        print(f"{name:28s} pyrevm {best['pyrevm'] * 1e6:9.1f} us  " + "  ".join(cells), flush=True)
+        print_row(name, {runner: seconds * 1e6 for runner, seconds in best.items()}, "us", ratios)
+    print_geomeans(ratios)
+
+
+def print_row(name: str, measured: dict[str, float], unit: str, ratios: dict[str, list[float]]) -> None:
+    """One workload: pyrevm's figure, then each engine's and its ratio to pyrevm (kept in `ratios`)."""
+    cells = []
+    for engine in ratios:
+        ratio = measured[engine] / measured["pyrevm"]
+        ratios[engine].append(ratio)
+        cells.append(f"{engine} {measured[engine]:9.1f} {unit} {ratio:5.2f}x")
+    print(f"{name:28s} pyrevm {measured['pyrevm']:9.1f} {unit}  " + "  ".join(cells), flush=True)
+
+
+def print_geomeans(ratios: dict[str, list[float]]) -> None:
     for engine, values in ratios.items():
         if values:
-            print(f"geomean {engine}: {math.exp(sum(map(math.log, values)) / len(values)):.2f}x")
+            print(f"geomean {engine}: {math.exp(sum(map(math.log, values)) / len(values)):.2f}x", flush=True)
 
 
 if __name__ == "__main__":
