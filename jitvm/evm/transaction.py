@@ -21,6 +21,7 @@ from jitvm.evm.context import BlockEnv, ExecutionContext, TxEnv
 from jitvm.evm.delegation import Authorization, apply_authorizations, delegated_address
 from jitvm.evm.execution import execute_message
 from jitvm.evm.forks import Fork
+from jitvm.evm.memory_budget import DEFAULT_MEMORY_LIMIT, MemoryBudgetExceeded
 from jitvm.evm.message import FrameResult, Message, Status
 from jitvm.evm.state import Log, State
 
@@ -265,8 +266,13 @@ def apply_transaction(
     fork: Fork,
     engine=None,
     tracer=None,
+    memory_limit: int = DEFAULT_MEMORY_LIMIT,
 ) -> TransactionResult:
-    """Execute `tx` on `state` (changed in place). Raises InvalidTransaction, leaving `state` as it was."""
+    """Execute `tx` on `state` (changed in place). Raises InvalidTransaction, leaving `state` as it was.
+
+    A call tree whose frames together need more EVM memory than `memory_limit` bytes cannot run:
+    everything it did is undone and the transaction ends as an exceptional halt that uses all its
+    gas (OUT_OF_GAS, as revm halts on its memory limit); its fees are paid as for any halt."""
     purchase = validate(tx, state, block, fork)
     buy_gas(state, tx, purchase)
     warm_at_start(state, tx, block, fork)
@@ -278,9 +284,15 @@ def apply_transaction(
         fork=fork,
         engine=engine,
         tracer=tracer,
+        memory_left=memory_limit,
     )
     message = root_message(tx, state, tx.gas_limit - purchase.intrinsic, fork)
-    result = execute(message, ctx)
+    before_execution = state.snapshot()
+    try:
+        result = execute(message, ctx)
+    except (MemoryBudgetExceeded, MemoryError):
+        state.revert(before_execution)
+        result = FrameResult.failure(Status.OUT_OF_GAS)
     gas_used, refund = gas_after_refund(state, tx.gas_limit, result, purchase.floor)
     if tracer is not None:
         tracer.end_transaction(result, gas_used)  # as geth reports it: intrinsic gas in, refund out

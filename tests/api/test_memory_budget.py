@@ -44,3 +44,37 @@ def test_the_default_budget_is_revms():
     from jitvm.evm.memory_budget import DEFAULT_MEMORY_LIMIT
 
     assert DEFAULT_MEMORY_LIMIT == 2**32 - 1
+
+
+
+@pytest.mark.parametrize("engine", ENGINE_NAMES)
+def test_apply_transaction_past_the_memory_budget_is_a_halt_not_an_exception(engine):
+    """t8n and statetest apply transactions with apply_transaction: past the budget the transaction
+    halts (all its gas used, its fees paid), its execution undone, and no exception escapes."""
+    from jitvm.evm.context import BlockEnv
+    from jitvm.evm.engines import get_engine
+    from jitvm.evm.forks import get_fork
+    from jitvm.evm.message import Status
+    from jitvm.evm.state import Account, State
+    from jitvm.evm.transaction import Transaction, apply_transaction
+
+    caller, hungry = bytes.fromhex(CALLER[2:]), bytes.fromhex(GREEDY[2:])
+    # 2 MB of memory: past any buffer a native engine keeps from an earlier frame (1 MB at most).
+    code = assemble(0, "SLOAD", 1, "ADD", 0, "SSTORE", 1, 2_000_000, "MSTORE", "STOP")
+    block = BlockEnv(gas_limit=30_000_000, base_fee=7)
+    tx = Transaction(caller, hungry, nonce=0, gas_limit=10_000_000, gas_price=10)
+
+    def apply(memory_limit: int):
+        state = State({caller: Account(balance=10**18), hungry: Account(code=code)})
+        result = apply_transaction(state, block, tx, get_fork("Cancun"), engine=get_engine(engine),
+                                   memory_limit=memory_limit)
+        return state, result
+
+    state, result = apply(4_000_000)
+    assert result.status is Status.SUCCESS and state.accounts[hungry].storage == {0: 1}
+    state, result = apply(500_000)
+    assert result.status is Status.OUT_OF_GAS
+    assert result.gas_used == tx.gas_limit and result.logs == []
+    assert state.accounts[hungry].storage == {}
+    assert state.accounts[caller].nonce == 1
+    assert state.accounts[caller].balance == 10**18 - tx.gas_limit * 10

@@ -12,6 +12,7 @@ by construction. The same view serves the EIP-3155 tracer.
 
 from __future__ import annotations
 
+import struct
 from functools import cache
 
 import numpy as np
@@ -42,6 +43,8 @@ from jitvm.evm.baseline.layout import (
     REFUND,
     SLOT_CLEAN,
     STORAGE_MNEMONICS,
+    WARMED,
+    WARMED_SLOTS,
     WORD_BYTES,
     handler_of,
 )
@@ -135,6 +138,9 @@ class NativeMemory:
             self.buffer[range(self.size)[key]] = data
 
 
+_FOUR_REGISTERS = struct.Struct("=4q")
+_unpack_four, _pack_four = _FOUR_REGISTERS.unpack_from, _FOUR_REGISTERS.pack_into
+
 # The registers `load` and `store` move, in this order.
 assert (PC, MSIZE) == (0, 3), "PC, GAS, SP, MSIZE are the first four registers"
 
@@ -148,11 +154,12 @@ class NativeFrame:
 
     __slots__ = (
         "message", "ctx", "state", "code", "pc", "stack", "memory", "gas_left", "return_data",
-        "output", "running", "registers", "gas_reserve", "control", "halt",
+        "output", "running", "registers", "gas_reserve", "control", "halt", "words", "control_bytes",
     )
 
     def __init__(self, message, ctx, words: np.ndarray, memory_buffer: np.ndarray, control: np.ndarray,
-                 memory_address: int | None = None, stack: NativeStack | None = None):
+                 memory_address: int | None = None, stack: NativeStack | None = None,
+                 control_bytes: memoryview | None = None, registers: memoryview | None = None):
         self.message = message
         self.ctx = ctx
         self.state = ctx.state
@@ -169,12 +176,16 @@ class NativeFrame:
         self.output = b""
         self.running = True
         self.control = control
-        self.registers = control[0]
+        self.words = words
+        self.control_bytes = memoryview(control).cast("B") if control_bytes is None else control_bytes
+        # The registers row as int64s: indexing a memoryview gives Python ints, and costs a fraction of
+        # indexing the numpy row.
+        self.registers = self.control_bytes[: control.shape[1] * 8].cast("q") if registers is None else registers
         self.gas_reserve = 0  # gas beyond NATIVE_GAS_LIMIT, kept out of registers[GAS]
 
     def load(self) -> None:
         """Take pc, gas and sizes from the registers (the kernel has just returned)."""
-        self.pc, gas, self.stack.height, self.memory.size = self.registers[:4].tolist()
+        self.pc, gas, self.stack.height, self.memory.size = _unpack_four(self.control_bytes)
         self.gas_left = gas + self.gas_reserve
 
     def store(self) -> None:
@@ -189,7 +200,7 @@ class NativeFrame:
             reserve = self.gas_reserve  # below 2**64: stored as its 64 bits (GAS adds modulo 2**64)
             self.registers[GAS_RESERVE] = reserve - (1 << 64) if reserve >> 63 else reserve
             gas -= self.gas_reserve
-        self.registers[:4] = (self.pc, gas, self.stack.height, self.memory.size)
+        _pack_four(self.control_bytes, 0, self.pc, gas, self.stack.height, self.memory.size)
 
 
 def grow_memory(frame: NativeFrame, needed: int) -> None:
@@ -204,7 +215,8 @@ def grow_memory(frame: NativeFrame, needed: int) -> None:
 def flush_native(frame: NativeFrame) -> None:
     """Give the state the storage writes, refund and logs the kernel (or compiled code) made
     natively since the last flush (kernel.native_sstore, kernel.buffer_log), in the order the
-    reference would have made them: the cached slots it wrote, then the refund, then the logs."""
+    reference would have made them: the slots it made warm, the cached slots it wrote, then the
+    refund, then the logs."""
     registers = frame.registers
     if not registers[NATIVE_WRITES]:
         return
@@ -212,7 +224,13 @@ def flush_native(frame: NativeFrame) -> None:
     words = frame.stack.words_bytes
     state, target = frame.state, frame.message.target
     dirty, refund, logs = int(registers[DIRTY]), int(registers[REFUND]), int(registers[LOGS])
+    warmed = int(registers[WARMED])
     registers[NATIVE_WRITES] = registers[DIRTY] = registers[REFUND] = registers[LOGS] = registers[LOG_BYTES] = 0
+    registers[WARMED] = 0
+    for index in range(warmed):
+        slot = int(control[WARMED_SLOTS + (index >> 8), index & 255])
+        key_at = (CACHE_KEYS + slot) * WORD_BYTES
+        state.warm_slot(target, int.from_bytes(words[key_at : key_at + WORD_BYTES], "little"))
     for index in range(dirty):
         slot = int(control[DIRTY_SLOTS + (index >> 8), index & 255])
         control[CACHE_USE + (slot >> 8), slot & 255] = SLOT_CLEAN
@@ -258,7 +276,10 @@ def serve_sstore(frame: NativeFrame) -> bool:
     """The kernel's SSTORE of a slot its cache does not hold (registers[PENDING] is PENDING_SSTORE),
     by the reference's SSTORE, plus the slot's original value for the cache. False if it halted
     (frame.halt says how). Native writes need not be taken first: they are to other slots, and
-    refunds add up in any order."""
+    refunds add up in any order. The slots the kernel made warm are, though: the host's SSTORE
+    must see its slot warm if the kernel touched it (a static frame's SSTORE of a slot it read)."""
+    if frame.registers[WARMED]:
+        flush_native(frame)
     try:
         _reference_sstore(frame)
     except ExceptionalHalt as halt:

@@ -50,6 +50,7 @@ from jitvm.evm.baseline.layout import (
     CACHE_HASH_MULTIPLIER,
     CACHE_HASH_SHIFT,
     CACHE_KEYS,
+    CACHE_LIMIT,
     CACHE_ORIGINALS,
     CACHE_SLOTS,
     CACHE_USE,
@@ -102,6 +103,7 @@ from jitvm.evm.baseline.layout import (
     REFUND,
     REGISTERS_ROW,
     SLOT_CLEAN,
+    SLOT_COLD,
     SLOT_DIRTY,
     SP,
     STACK_CHANGE,
@@ -109,6 +111,8 @@ from jitvm.evm.baseline.layout import (
     STATIC_GAS,
     STATUS,
     STEPS,
+    WARMED,
+    WARMED_SLOTS,
 )
 from jitvm.jit.numba_cache import cached_njit
 
@@ -137,6 +141,8 @@ _KECCAK256_WORD = gas.KECCAK256_WORD
 _EXP_BYTE = gas.EXP_BYTE
 _LOG_DATA_BYTE = gas.LOG_DATA_BYTE
 _WARM_ACCESS = gas.WARM_ACCESS
+_COLD_SLOAD = gas.COLD_SLOAD
+_COLD_SLOAD_SURCHARGE = gas.COLD_SLOAD_SURCHARGE
 _SSTORE_SET = gas.SSTORE_SET
 _SSTORE_RESET = gas.SSTORE_RESET
 _SSTORE_CLEAR_REFUND = gas.SSTORE_CLEAR_REFUND
@@ -351,7 +357,7 @@ def move_memory(memory, destination, source, size):
 # --- The storage cache ---------------------------------------------------------------------------
 
 _CACHE_MASK = CACHE_SLOTS - 1
-_CACHE_LIMIT = CACHE_SLOTS * 3 // 4  # keep probe chains short: a full cache stops taking slots
+_CACHE_LIMIT = CACHE_LIMIT
 _CACHE_HASH_MULTIPLIER = np.uint64(CACHE_HASH_MULTIPLIER)
 _CACHE_HASH_SHIFT = np.uint64(CACHE_HASH_SHIFT)
 
@@ -398,7 +404,38 @@ def cache_store(words, control, key, value, original):
             return
         if equal(read_row(words, CACHE_KEYS + slot), key):
             write_row(words, CACHE_VALUES + slot, value)
+            if control[CACHE_USE + (slot >> 8), slot & 255] == SLOT_COLD:  # the host has made it warm
+                control[CACHE_USE + (slot >> 8), slot & 255] = SLOT_CLEAN
             return
+
+
+@kernel
+def prefill_cache(words, control, staged):
+    """Put slots the frame is likely to touch into its cache before it starts (the engine's slot
+    hints), so that their first SLOAD or SSTORE need not leave the kernel. staged[i] holds a
+    slot's key, value and original value (four limbs each) and 1 if it is warm already (CLEAN),
+    0 if not (COLD: the kernel charges the cold access when the frame first touches it)."""
+    for index in range(staged.shape[0]):
+        key = (staged[index, 0], staged[index, 1], staged[index, 2], staged[index, 3])
+        if cache_find(words, control, key) >= 0:
+            continue
+        cache_store(words, control, key, (staged[index, 4], staged[index, 5], staged[index, 6], staged[index, 7]),
+                    (staged[index, 8], staged[index, 9], staged[index, 10], staged[index, 11]))
+        if staged[index, 12] == 0:
+            slot = cache_find(words, control, key)
+            if slot >= 0:
+                control[CACHE_USE + (slot >> 8), slot & 255] = SLOT_COLD
+
+
+@kernel
+def warm_cached(control, slot):
+    """A COLD cache slot is touched: it is warm now, and the state learns so at the next flush."""
+    control[CACHE_USE + (slot >> 8), slot & 255] = SLOT_CLEAN
+    registers = control[REGISTERS_ROW]
+    warmed = registers[WARMED]
+    control[WARMED_SLOTS + (warmed >> 8), warmed & 255] = slot
+    registers[WARMED] = warmed + 1
+    registers[NATIVE_WRITES] += 1
 
 
 @kernel
@@ -463,7 +500,12 @@ def native_sstore(words, control, key, new, gas_left):
         return 0, False
     cost, refund = sstore_cost_and_refund(read_row(words, CACHE_ORIGINALS + slot),
                                           read_row(words, CACHE_VALUES + slot), new)
+    cold = control[CACHE_USE + (slot >> 8), slot & 255] == SLOT_COLD
+    if cold:
+        cost += _COLD_SLOAD
     if cost <= gas_left:
+        if cold:
+            warm_cached(control, slot)
         registers[REFUND] += refund
         store_cached(words, control, slot, new)
     return cost, True
@@ -665,7 +707,13 @@ def run_kernel(code, data, words, memory, control):
                 pc = next_pc
                 exit_kind = EXIT_HOST
                 break
-            copy_row(words, CACHE_VALUES + slot, sp - 1)  # warm and known: no host needed
+            if control[CACHE_USE + (slot >> 8), slot & 255] == SLOT_COLD:
+                if _COLD_SLOAD_SURCHARGE > gas_left:
+                    status = _OUT_OF_GAS
+                    break
+                gas_left -= _COLD_SLOAD_SURCHARGE
+                warm_cached(control, slot)
+            copy_row(words, CACHE_VALUES + slot, sp - 1)  # known: no host needed
         elif handler == SSTORE:
             cost, done = native_sstore(words, control, read_row(words, sp - 1), read_row(words, sp - 2), gas_left)
             if not done:  # the host serves it, and the kernel caches the slot on its return

@@ -53,6 +53,9 @@ CACHE_SLOTS = 1024  # a power of two, a multiple of 256 (snailtracer reads 336 d
 # A slot's home in the cache: the top bits of a multiplicative (Fibonacci) hash of its key's limbs.
 CACHE_HASH_MULTIPLIER = 0x9E3779B97F4A7C15
 CACHE_HASH_SHIFT = 64 - (CACHE_SLOTS.bit_length() - 1)
+# Probe chains stay short: a cache this full takes no more slots. The host then starts it again
+# (engine.serve_storage), so a frame touching thousands of slots still finds its recent ones.
+CACHE_LIMIT = CACHE_SLOTS * 3 // 4
 CACHE_KEYS = ENV_START + 256  # + slot
 CACHE_VALUES = CACHE_KEYS + CACHE_SLOTS  # + slot
 CACHE_ORIGINALS = CACHE_VALUES + CACHE_SLOTS  # + slot: the value when the transaction began (EIP-2200)
@@ -72,16 +75,22 @@ HANDLER, MIN_HEIGHT, MAX_HEIGHT, STACK_CHANGE, STATIC_GAS, IMMEDIATE = range(1, 
 # Per buffered log: its topic count, and where its data starts in LOG_DATA and how long it is.
 LOG_TOPIC_COUNTS, LOG_STARTS, LOG_SIZES = 7, 8, 9
 DIRTY_SLOTS = 10  # the cache slots written natively and not yet given to the state: [DIRTY_SLOTS + i // 256, i % 256]
-CACHE_USE = DIRTY_SLOTS + CACHE_SLOTS // 256  # per cache slot: CLEAN, DIRTY or 0 (empty)
-CONTROL_ROWS = CACHE_USE + CACHE_SLOTS // 256
-SLOT_CLEAN, SLOT_DIRTY = 1, 2  # a cached slot's value is the state's, or was written natively since
+CACHE_USE = DIRTY_SLOTS + CACHE_SLOTS // 256  # per cache slot: CLEAN, DIRTY, COLD or 0 (empty)
+# The cache slots a COLD entry of which the kernel made warm natively and the state does not know yet.
+WARMED_SLOTS = CACHE_USE + CACHE_SLOTS // 256  # [WARMED_SLOTS + i // 256, i % 256]
+CONTROL_ROWS = WARMED_SLOTS + CACHE_SLOTS // 256
+# A cached slot's value is the state's (CLEAN), or was written natively since (DIRTY). A COLD slot
+# was loaded into the cache before the frame started (its value and original value are the
+# state's) but is not warm yet: the kernel charges the cold access when it first touches it.
+SLOT_CLEAN, SLOT_DIRTY, SLOT_COLD = 1, 2, 3
 
 # Registers (columns of the registers row).
 (PC, GAS, SP, MSIZE, EXIT, STATUS, OPCODE, OUT_OFFSET, OUT_SIZE, STEPS, CALLDATA_SIZE, NEEDED_MEMORY,
- PENDING, CACHED, GAS_RESERVE, STATIC_FRAME, NATIVE_WRITES, DIRTY, REFUND, LOGS, LOG_BYTES) = range(21)
+ PENDING, CACHED, GAS_RESERVE, STATIC_FRAME, NATIVE_WRITES, DIRTY, REFUND, LOGS, LOG_BYTES, WARMED) = range(22)
 # STATIC_FRAME: 1 in a STATICCALL frame (the kernel leaves SSTORE and LOG to the host there).
 # NATIVE_WRITES counts the SSTOREs and LOGs the kernel ran since the host last took them: DIRTY cache
-# slots, REFUND (the refund counter's change), LOGS buffered logs using LOG_BYTES data bytes.
+# slots, REFUND (the refund counter's change), LOGS buffered logs using LOG_BYTES data bytes, WARMED
+# COLD slots made warm.
 # A frame's gas beyond NATIVE_GAS_LIMIT is held in registers[GAS_RESERVE], out of the kernel's reach,
 # so that registers[GAS] always leaves int64 room for any cost; GAS pushes the sum (host.NativeFrame).
 NATIVE_GAS_LIMIT = 1 << 60
@@ -259,19 +268,32 @@ def _environment_rows(values: tuple) -> np.ndarray:
 # -- buffers ---------------------------------------------------------------------------------------
 
 
+ROW_BYTES = 256 * 8  # one row of `control`
+REGISTER_BYTES = 32 * 8  # the registers in use (the rest of their row is never read)
+assert WARMED < 32
+_ZERO_CACHE_USE = bytes((WARMED_SLOTS - CACHE_USE) * ROW_BYTES)
+_ZERO_REGISTERS = bytes(REGISTER_BYTES)
+
+
 class FrameBuffers:
     """The writable arrays of one running frame, reused by later frames once it ends."""
 
     __slots__ = ("words", "_memory", "control", "fork", "environment", "words_address", "control_address",
-                 "memory_address", "stack")
+                 "memory_address", "stack", "control_bytes", "registers")
 
     def __init__(self, memory_capacity: int):
         self.words = np.zeros((WORD_ROWS, LIMBS), dtype=np.uint64)
         self.memory = np.zeros(memory_capacity, dtype=np.uint8)
+        self.fork = None  # whose dispatch table `control` holds
+        self.environment = None  # which environment_rows `words` holds
         self.control = np.zeros((CONTROL_ROWS, 256), dtype=np.int64)
         # Native code takes raw addresses; reading one from numpy costs about a microsecond.
         self.words_address = self.words.ctypes.data
         self.control_address = self.control.ctypes.data
+        # `control` as bytes: registers are read and written with struct, much faster than numpy
+        # indexing for a handful of scalars.
+        self.control_bytes = memoryview(self.control).cast("B")
+        self.registers = self.control_bytes[:ROW_BYTES].cast("q")  # the registers row as int64s
         from jitvm.evm.baseline.host import NativeStack
 
         self.stack = NativeStack(self.words)  # the stack view of `words`, reused by every frame
@@ -285,8 +307,6 @@ class FrameBuffers:
         if getattr(self, "_memory", None) is not buffer:
             self._memory = buffer
             self.memory_address = buffer.ctypes.data
-        self.fork = None  # whose dispatch table `control` holds
-        self.environment = None  # which environment_rows `words` holds
 
     def prepare(self, fork: str, environment: np.ndarray) -> None:
         """Load the fork's dispatch table and the environment words, clear the registers and empty
@@ -299,8 +319,8 @@ class FrameBuffers:
             self.words[ENV_START : ENV_START + 256] = environment
             self.environment = environment
         if control[REGISTERS_ROW, CACHED]:  # the last frame cached slots (CACHED counts them)
-            control[CACHE_USE:] = 0
-        control[REGISTERS_ROW] = 0
+            self.control_bytes[CACHE_USE * ROW_BYTES : WARMED_SLOTS * ROW_BYTES] = _ZERO_CACHE_USE
+        self.control_bytes[:REGISTER_BYTES] = _ZERO_REGISTERS
 
 
 class BufferPool:

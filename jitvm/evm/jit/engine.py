@@ -305,11 +305,12 @@ class JitEngine(BaselineEngine):
                     return counted(frame_result(frame))
                 pending = registers[PENDING]
                 if pending == PENDING_SLOAD or pending == PENDING_SSTORE:
+                    self.slot_hints.learn(frame)
                     ended = serve_storage(frame, pending)
                     if ended is not None:
                         return counted(ended)
                     continue
-                ended = yield from serve_host(frame, handlers, control)
+                ended = yield from serve_host(frame, handlers, control, self.slot_hints)
                 if ended is not None:
                     return counted(ended)
                 if frame.return_data is not return_data:

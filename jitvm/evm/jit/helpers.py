@@ -31,6 +31,7 @@ def runtime_helpers() -> dict:
     helpers = {name: (LLVM_SIGNATURES[operands], lambda name=name: _limb_helper(name))
                for name, operands in HELPER_OPERANDS.items()}
     helpers["evm_keccak256"] = ("void (ptr, ptr, i64, i64)", _keccak256)
+    helpers["evm_sload"] = ("i64 (ptr, ptr, ptr, i64)", lambda: _host_helper("evm_sload"))
     helpers["evm_sstore"] = ("i64 (ptr, ptr, ptr, ptr, i64)", lambda: _host_helper("evm_sstore"))
     helpers["evm_log"] = ("i64 (ptr, ptr, ptr, i64, ptr, ptr, i64, i64)", lambda: _host_helper("evm_log"))
     return helpers

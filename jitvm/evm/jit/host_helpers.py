@@ -1,4 +1,4 @@
-"""SSTORE and LOGn for generated code: C-ABI entry points over the baseline kernel's native storage
+"""SLOAD of a COLD cached slot, SSTORE and LOGn for generated code: C-ABI entry points over the baseline kernel's native storage
 cache and log buffer, compiled (or loaded from Numba's cache, keyed by everything they inline: see
 jitvm.jit.numba_cache) when this module is imported, which jitvm.evm.jit.helpers does only when code
 that calls them is linked."""
@@ -7,14 +7,45 @@ import numpy as np
 from numba import carray, types
 
 from jitvm.evm import gas
-from jitvm.evm.baseline.kernel import buffer_log, expansion, log_fits, native_sstore, read_row
-from jitvm.evm.baseline.layout import CONTROL_ROWS, LIMBS, WORD_ROWS
+from jitvm.evm.baseline.kernel import (
+    buffer_log,
+    cache_find,
+    expansion,
+    log_fits,
+    native_sstore,
+    read_row,
+    warm_cached,
+)
+from jitvm.evm.baseline.layout import CACHE_USE, CACHE_VALUES, CONTROL_ROWS, LIMBS, SLOT_COLD, WORD_ROWS
 from jitvm.jit.numba_cache import cached_cfunc
 
 LOG_DATA_BYTE = gas.LOG_DATA_BYTE
+COLD_SLOAD_SURCHARGE = gas.COLD_SLOAD_SURCHARGE
 
 _WORDS = types.CPointer(types.uint64)
 _CONTROL = types.CPointer(types.int64)
+
+
+@cached_cfunc(__name__, types.int64(_WORDS, _CONTROL, _WORDS, types.int64))
+def evm_sload(words, control, key, available):
+    """SLOAD of `key` (four limbs, replaced by the value read) from the storage cache, with
+    `available` gas at the instruction: the gas it costs beyond its static gas (the cold surcharge
+    of a COLD slot, which is warm afterwards), or -1 when the kernel must run it (not cached)."""
+    table = carray(control, (CONTROL_ROWS, 256))
+    rows = carray(words, (WORD_ROWS, LIMBS))
+    slot = cache_find(rows, table, (key[0], key[1], key[2], key[3]))
+    if slot < 0:
+        return -1
+    cost = 0
+    if table[CACHE_USE + (slot >> 8), slot & 255] == SLOT_COLD:
+        cost = COLD_SLOAD_SURCHARGE
+        if cost > available:
+            return cost
+        warm_cached(table, slot)
+    value = read_row(rows, CACHE_VALUES + slot)
+    for limb in range(LIMBS):
+        key[limb] = value[limb]
+    return cost
 
 
 @cached_cfunc(__name__, types.int64(_WORDS, _CONTROL, _WORDS, _WORDS, types.int64))

@@ -50,7 +50,8 @@ define internal i256 @evm_signextend(i256 %size, i256 %value) noinline {
 """
 
 # The storage cache's lookup (kernel.cache_find): the row holding the value of slot `key`, or null
-# when the slot is not cached (the kernel's SLOAD then asks the host).
+# when the slot is not cached (the kernel's SLOAD then asks the host) or is COLD (the kernel's SLOAD
+# charges the cold access and warms it).
 CACHED_SLOT = f"""
 define internal ptr @evm_cached_slot(ptr %words, ptr %control, i256 %key) noinline {{
 entry:
@@ -87,6 +88,9 @@ other:
   %more = icmp ult i64 %next, {L.CACHE_SLOTS}
   br i1 %more, label %probe, label %missing
 found:
+  %cold = icmp eq i64 %use, {L.SLOT_COLD}
+  br i1 %cold, label %missing, label %warm
+warm:
   %value.i = add i64 %slot, {L.CACHE_VALUES}
   %value.p = getelementptr inbounds i256, ptr %words, i64 %value.i
   ret ptr %value.p

@@ -1,0 +1,64 @@
+"""CPU instructions per transaction of the realworld sessions (jitvm engines and pyrevm), counted
+by callgrind: unlike times, the counts do not depend on what else the machine runs, so a change can
+be judged on a shared machine. Starts itself again under valgrind.
+
+    python bench/realworld/count_instructions.py [--engines baseline,jit] [--filter erc20] [--calls 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from jitvm.bench.counting import OUTPUT_DIR_ENV, InstructionCounter
+from side_by_side import print_geomeans, print_row  # this script's folder is on sys.path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--engines", default="baseline,jit")
+    parser.add_argument("--filter", default="")
+    parser.add_argument("--calls", type=int, default=20)
+    args = parser.parse_args()
+    if not os.environ.get(OUTPUT_DIR_ENV):
+        with tempfile.TemporaryDirectory(prefix="jitvm-callgrind-") as directory:
+            environment = dict(os.environ, PYTHONHASHSEED="0", **{OUTPUT_DIR_ENV: directory})
+            command = [shutil.which("valgrind"), "--tool=callgrind", "--instr-atstart=no", "--dump-instr=no",
+                       f"--callgrind-out-file={directory}/callgrind.out", f"--log-file={directory}/valgrind.log",
+                       sys.executable, *sys.argv]
+            sys.exit(subprocess.run(command, env=environment).returncode)
+
+    from jitvm.bench.realworld import WORKLOAD_NAMES, _session
+
+    counter = InstructionCounter()
+    engines = args.engines.split(",")
+    ratios = {engine: [] for engine in engines}
+    for name in WORKLOAD_NAMES:
+        if args.filter not in name:
+            continue
+        calls = 1 if "5000" in name or "block" in name else args.calls
+        counts = {}
+        for runner in ["pyrevm", *engines]:
+            session = _session(name, runner)
+            for _ in range(3):
+                session.run()
+            if runner in ("jit", "auto"):  # compile every tier now, not while counting
+                from jitvm.evm.engines import get_engine
+
+                get_engine(runner).settle()
+                session.run()
+            with counter.measuring():
+                before = counter()
+                for _ in range(calls):
+                    session.run()
+                counts[runner] = (counter() - before) / calls
+        print_row(name, {runner: count / 1e3 for runner, count in counts.items()}, "k", ratios)
+    print_geomeans(ratios)
+
+
+if __name__ == "__main__":
+    main()
