@@ -65,10 +65,10 @@ def open_client(target: DaskTarget, option: str = "--dask") -> Iterator:
             silence_logs=logging.CRITICAL,
         )
         try:
+            # The workers share the user's JIT and Numba caches, as `-j N` processes do (their
+            # entries are written atomically): a worker with a cache of its own would compile the
+            # interpreters and every hot code again, a minute or more of a run.
             with distributed.Client(cluster) as client:
-                from jitvm.distributed.plugins import LocalWorkerCache
-
-                client.register_plugin(LocalWorkerCache(), name="jitvm-local-cache")
                 yield client
         finally:
             cluster.close()

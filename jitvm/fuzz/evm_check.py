@@ -73,13 +73,32 @@ def _engine(name: str):
     return get_engine(name)
 
 
-def jitvm_outcome(case: EvmCase, engine: str) -> dict:
+class RecordingReference:
+    """The reference interpreter, noting the code of every frame it starts (the codes the JIT will
+    be asked for: jitvm.fuzz.jit_batch compiles them together beforehand)."""
+
+    name = "reference"
+
+    def __init__(self):
+        from jitvm.evm.reference import run_frame
+
+        self._run_frame = run_frame
+        self.codes: dict[bytes, None] = {}
+
+    def run_frame(self, message, ctx):
+        if message.code:
+            self.codes[message.code] = None
+        return self._run_frame(message, ctx)
+
+
+def jitvm_outcome(case: EvmCase, engine) -> dict:
+    """The outcome on the engine named `engine` (or on that engine object)."""
     from jitvm.evm.forks import get_fork
 
     state = State(pre_accounts(case))
     try:
         result = apply_transaction(state, BlockEnv(**BLOCK), transaction(case), get_fork(FORK),
-                                   engine=_engine(engine))
+                                   engine=_engine(engine) if isinstance(engine, str) else engine)
     except InvalidTransaction as rejection:
         return {"rejected": rejection.code}
     return {
@@ -175,9 +194,11 @@ def differences(expected: dict, actual: dict, engine: str) -> tuple[str, ...]:
     return tuple(name for name in fields if expected.get(name) != actual.get(name))
 
 
-def check_case(case: EvmCase, engines=ENGINES[1:], peers=PEERS) -> list[Mismatch]:
-    """Every engine and peer against the reference; an empty list when all agree."""
-    expected = jitvm_outcome(case, "reference")
+def check_case(case: EvmCase, engines=ENGINES[1:], peers=PEERS, expected: dict | None = None) -> list[Mismatch]:
+    """Every engine and peer against the reference (whose outcome may be given); an empty list when
+    all agree."""
+    if expected is None:
+        expected = jitvm_outcome(case, "reference")
     mismatches = []
     if any(case.storage):
         peers = ()  # pyrevm's inserted storage starts warm and dirty: not comparable (docs/pyrevm-compat.md)
