@@ -54,7 +54,7 @@ def fuzzing_settings():
     from jitvm.bpf import driver
     from jitvm.bpf.jit import compile as bpf_compile
     from jitvm.evm.jit import compile as evm_compile
-    from jitvm.jit import ObjectCache
+    from jitvm.jit import ObjectCache, layer
 
     saved = bpf_compile.CACHE, evm_compile.CACHE, driver.AUTO
     bpf_compile.CACHE = evm_compile.CACHE = ObjectCache(enabled=False)
@@ -65,8 +65,8 @@ def fuzzing_settings():
         bpf_compile.CACHE, evm_compile.CACHE, driver.AUTO = saved
         # The batch's programs will not come again: unlink their code now (the compile tables would
         # otherwise keep up to their memory budget, 512 MB each, of it).
+        layer.settle()  # compiles the 'auto' engines queued on the background thread
         for module in (evm_compile, bpf_compile):
-            module.settle()
             module.LAYER.forget()
 
 
@@ -112,8 +112,8 @@ def _one_bpf(seed: int, spec: BatchSpec, result: BatchResult) -> None:
     from jitvm.fuzz.bpf_programs import generate_case
 
     case = generate_case(seed)
-    result.statuses[f"{case.profile} {bpf_check.status(case)}"] += 1
-    mismatches = bpf_check.check_case(case, spec.engines)
+    status, mismatches = bpf_check.run_case(case, spec.engines)
+    result.statuses[f"{case.profile} {status}"] += 1
     if mismatches:
         def check(candidate, engines, _peers):
             return bpf_check.check_case(candidate, engines)
