@@ -12,13 +12,7 @@ N functions with the most cumulative time (cProfile).
 from __future__ import annotations
 
 import argparse
-import resource
 import time
-
-
-def resident_mb() -> float:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * resource.getpagesize() / 2**20
 
 
 def main() -> None:
@@ -31,6 +25,7 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, metavar="N")
     options = parser.parse_args()
 
+    from jitvm.distributed.tasks import resident_mb
     from jitvm.fuzz import campaign
 
     engines = ("baseline", "jit", "auto")

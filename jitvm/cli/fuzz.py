@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     failures: list[str] = []
     interrupted = False
     dask_run = None
+    worker_memory: list[float] = []
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -103,14 +104,25 @@ def run(args: argparse.Namespace) -> int:
                     window = 2 * max(len(client.nthreads()), 1)
                     dask_run = map_tasks(client, campaign.run_batch, specs, name=f"fuzz-{args.target}",
                                        on_result=arrived, window=window, should_stop=time_is_up, keep_errors=True)
+                    worker_memory = _worker_memory(client)
     except KeyboardInterrupt:
         interrupted = True
     elapsed = time.monotonic() - started
     written = _write_reproducers(args, total.found)
-    _summary(args, total, elapsed, written, failures, dask_run, interrupted, engines, peers)
+    _summary(args, total, elapsed, written, failures, dask_run, interrupted, engines, peers, worker_memory)
     if interrupted:
         return 130
     return 1 if total.found or failures else 0
+
+
+def _worker_memory(client) -> list[float]:
+    """Each worker's resident memory now, in MB (a long campaign must not grow its workers)."""
+    try:
+        from jitvm.distributed.tasks import resident_mb
+
+        return sorted(client.run(resident_mb).values())
+    except Exception:  # a worker that went away meanwhile: the figure is only informative
+        return []
 
 
 def _engines(args) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -142,7 +154,7 @@ def _write_reproducers(args, found) -> list[Path]:
     return paths
 
 
-def _summary(args, total, elapsed, written, failures, dask_run, interrupted, engines, peers) -> None:
+def _summary(args, total, elapsed, written, failures, dask_run, interrupted, engines, peers, worker_memory) -> None:
     from rich.table import Table
 
     from jitvm.cli.common import console
@@ -165,6 +177,8 @@ def _summary(args, total, elapsed, written, failures, dask_run, interrupted, eng
     if dask_run is not None:
         out.print(f"dask: {dask_run.workers} workers, {len(dask_run.results)} tasks, "
                   f"{dask_run.reruns} run again after a worker was lost")
+        if worker_memory:
+            out.print("worker memory at the end: " + ", ".join(f"{mb:.0f} MB" for mb in worker_memory))
     for error in failures:
         out.print(f"[red]task failed[/] {error}")
     colour = "red" if total.found else "green"
