@@ -180,16 +180,33 @@ def pyrevm_outcome(case: EvmCase) -> dict:
 
 
 JITVM_FIELDS = ("rejected", "status", "output", "gas_used", "gas_refunded", "logs", "accounts", "state_root")
+EELS_FIELDS = ("rejected", "success", "gas_used", "logs_hash", "state_root")
+PEER_NAMES = ("pyrevm", "eels")
 PYREVM_FIELDS = ("rejected", "kind", "output", "gas_used", "logs", "accounts")
 
 
 def outcome(case: EvmCase, engine: str) -> dict:
-    return pyrevm_outcome(case) if engine == "pyrevm" else jitvm_outcome(case, engine)
+    if engine == "pyrevm":
+        return pyrevm_outcome(case)
+    if engine == "eels":
+        from jitvm.fuzz import eels_oracle
+
+        return eels_oracle.outcome(case)
+    return jitvm_outcome(case, engine)
+
+
+def peer_view(expected: dict, engine: str) -> dict:
+    """The reference's outcome as a peer can be compared with it."""
+    if engine == "eels":
+        from jitvm.fuzz import eels_oracle
+
+        return eels_oracle.as_reference(expected)
+    return expected
 
 
 def differences(expected: dict, actual: dict, engine: str) -> tuple[str, ...]:
-    fields = PYREVM_FIELDS if engine == "pyrevm" else JITVM_FIELDS
-    if engine == "pyrevm" and "rejected" in expected and "rejected" in actual:
+    fields = {"pyrevm": PYREVM_FIELDS, "eels": EELS_FIELDS}.get(engine, JITVM_FIELDS)
+    if engine in PEER_NAMES and "rejected" in expected and "rejected" in actual:
         return ()  # both refused the transaction (their messages differ by design)
     return tuple(name for name in fields if expected.get(name) != actual.get(name))
 
@@ -201,13 +218,15 @@ def check_case(case: EvmCase, engines=ENGINES[1:], peers=PEERS, expected: dict |
         expected = jitvm_outcome(case, "reference")
     mismatches = []
     if any(case.storage):
-        peers = ()  # pyrevm's inserted storage starts warm and dirty: not comparable (docs/pyrevm-compat.md)
+        # pyrevm's inserted storage starts warm and dirty: not comparable (docs/pyrevm-compat.md)
+        peers = tuple(peer for peer in peers if peer != "pyrevm")
     for engine in (*engines, *peers):
         try:
             actual = outcome(case, engine)
         except Exception as error:  # an engine that crashes disagrees too
             actual = {"crash": f"{type(error).__name__}: {error}"}
-        fields = differences(expected, actual, engine) if "crash" not in actual else ("crash",)
+        wanted = peer_view(expected, engine)
+        fields = differences(wanted, actual, engine) if "crash" not in actual else ("crash",)
         if fields:
-            mismatches.append(Mismatch(engine, fields, expected, actual))
+            mismatches.append(Mismatch(engine, fields, wanted, actual))
     return mismatches
