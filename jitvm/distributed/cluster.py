@@ -59,11 +59,18 @@ def open_client(target: DaskTarget, option: str = "--dask") -> Iterator:
     """A connected `distributed.Client`; a local cluster lives as long as the `with` block."""
     distributed = require_distributed(option)
     if target.is_local:
-        # Processes, one thread each: the engines hold the GIL, and a crash must take down only its worker.
-        cluster = distributed.LocalCluster(
-            n_workers=target.workers, threads_per_worker=1, processes=True, dashboard_address=None,
-            silence_logs=logging.CRITICAL,
-        )
+        import dask
+
+        # Processes, one thread each: the engines hold the GIL, and a crash must take down only its
+        # worker. A saturation of 1.0 gives each worker one task at a time (the default 1.1 rounds up
+        # to two): a task queued on a worker behind a long one would wait for it while another
+        # worker sits idle, which is what handing out the longest tasks first is meant to avoid.
+        with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+            cluster = distributed.LocalCluster(
+                n_workers=target.workers, threads_per_worker=1, processes=True,
+                dashboard_address=":0",  # any free port: no warning when another cluster has 8787
+                silence_logs=logging.CRITICAL,
+            )
         try:
             # The workers share the user's JIT and Numba caches, as `-j N` processes do (their
             # entries are written atomically): a worker with a cache of its own would compile the
