@@ -55,6 +55,9 @@ def replay_file(path: str, engines, peers) -> list[Replay]:
 
     if not Path(path).is_file():
         raise InputError(path, "no such file")
+    if Path(path).suffix == ".data":
+        raise InputError(path, "a BPF reproducer: replay it with `jitvm bpf run FILE --engine E` "
+                               "(the file's notes give the command)")
     replays = []
     for state_case in load_cases(Path(path)):
         case = case_from_state_test(state_case)
