@@ -70,6 +70,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     output.add_argument("--compare", metavar="BASELINE", help="a --json file to compare with: exit 1 on regression")
     output.add_argument("--max-regression", default="10%", metavar="PCT",
                         help="how much slower than the baseline is a regression (default 10%%)")
+    output.add_argument("--dask", metavar="ADDRESS|local[:N]",
+                        help="time the workloads as tasks on a Dask cluster (one workload, every engine, per task): "
+                             "a scheduler address or a local cluster of N worker processes (docs/distributed.md)")
     output.add_argument("--normalize-to", default="auto", metavar="ENGINE",
                         help="judge times as ratios to this engine's, measured in the same run "
                              "(default: pyrevm for EVM, reference for BPF; 'none': absolute times)")
@@ -116,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json and not Path(args.json).resolve().parent.is_dir():
         raise InputError("--json", f"no such folder: {Path(args.json).parent}")
     cases = _select_cases(args)
+    dask_target = _dask_target(args, counting)
     if counting and not running_under_counter():
         return reexec_under_valgrind(args.argv)  # everything above was checked before valgrind starts
     wanted = [name.strip() for name in args.engines.split(",") if name.strip()] if args.engines else None
@@ -151,7 +155,10 @@ def run(args: argparse.Namespace) -> int:
               f"at most {settings.repeat} timed runs "
               f"or {settings.budget:g} s per workload and engine", highlight=False)
     with RichProgress(len(cases), err) as progress:
-        run_cases(cases, runners, settings, progress, run)
+        if dask_target is None:
+            run_cases(cases, runners, settings, progress, run)
+        else:
+            _run_on_dask(dask_target, cases, runners, settings, progress, run)
 
     render(run, out)
     status = 1 if run.failures else 0
@@ -200,6 +207,60 @@ def _compile_the_evm_interpreter_meanwhile(cases, wanted):
     return subprocess.Popen([sys.executable, "-m", "jitvm", "run", "00", "--engine", "baseline"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=dict(os.environ, JITVM_PROGRESS="0"))
+
+
+def _dask_target(args, counting: bool):
+    if not args.dask:
+        return None
+    from jitvm.distributed import parse_dask_target
+    from jitvm.distributed.cluster import require_distributed
+    from jitvm.errors import InputError
+
+    if counting:
+        raise InputError("--dask", "cannot be combined with --timer instructions (valgrind counts one local process)")
+    target = parse_dask_target(args.dask)
+    require_distributed()
+    return target
+
+
+def _time_one_workload(job):
+    """A Dask task: verify and time one workload on the runners of its kind, as `run_cases` does."""
+    from jitvm.bench.harness import run_cases
+
+    case, runners, settings = job
+    return run_cases([case], runners, settings).measurements
+
+
+def _run_on_dask(target, cases, runners, settings, progress, run) -> None:
+    """One task per workload; the measurements are put in workload order, as a local run has them.
+    Workers time at the same moment, so on one machine they share its cores and memory bandwidth."""
+    import time
+
+    from jitvm.distributed import map_tasks, open_client
+    from jitvm.distributed.tasks import TaskFailed
+
+    jobs = [(case, [runner for runner in runners if runner.kind == case.kind], settings) for case in cases]
+    started = time.perf_counter()
+
+    def arrived(index, result):
+        progress.case_finished(cases[index])
+
+    try:
+        with open_client(target) as client:
+            outcome = map_tasks(client, _time_one_workload, jobs, name="bench", on_result=arrived, keep_errors=True)
+    except KeyboardInterrupt:
+        run.interrupted = True
+        run.notes.append("interrupted by Ctrl-C: the workloads still running on the cluster were dropped")
+        return
+    finally:
+        run.seconds += time.perf_counter() - started
+    for case, result in zip(cases, outcome.results):
+        if isinstance(result, TaskFailed):
+            run.notes.append(f"{case.key}: its task failed on every worker it was given ({result.error})")
+        else:
+            run.measurements.extend(result)
+    run.notes.append(f"timed on a Dask cluster ({target.describe()}), {outcome.workers} workloads at a time; "
+                     f"{outcome.reruns} task(s) run again after a worker was lost")
 
 
 EXTRA_ROUNDS_FACTOR = 3  # a suspect workload is timed again with this many times the rounds

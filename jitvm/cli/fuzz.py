@@ -17,17 +17,22 @@ from pathlib import Path
 
 from jitvm.errors import InputError
 
-TARGETS = ("evm", "bpf")
+TARGETS = ("evm", "bpf", "replay")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", choices=TARGETS, help="what to fuzz")
+    parser.add_argument("target", choices=TARGETS,
+                        help="what to fuzz; replay: run an EVM reproducer FILE again on every engine and peer")
+    parser.add_argument("file", nargs="?", metavar="FILE", help="replay: a reproducer written by `jitvm fuzz evm`")
     parser.add_argument("--seed", type=int, default=0, help="campaign seed (default 0): the same seed, the same programs")
     parser.add_argument("--count", type=int, help="programs to run (default 1000, or unlimited with --time)")
     parser.add_argument("--time", type=float, metavar="SECONDS", help="stop starting new programs after this long")
     parser.add_argument("--engine", action="append", dest="engines", metavar="NAME",
                         help="an engine to compare with the reference (repeatable; default: baseline, jit, auto)")
     parser.add_argument("--no-pyrevm", action="store_true", help="EVM: do not compare with pyrevm")
+    parser.add_argument("--oracle", action="append", choices=("eels",), default=[],
+                        help="EVM: also compare with this oracle (eels: the Python specification's t8n, "
+                             "ethereum-spec-evm; tens of ms per program)")
     parser.add_argument("--no-shrink", action="store_true", help="write mismatches as found, without delta debugging")
     parser.add_argument("--out", default="fuzz-reproducers", metavar="DIR",
                         help="folder for reproducer files (default ./fuzz-reproducers)")
@@ -40,6 +45,10 @@ def run(args: argparse.Namespace) -> int:
     from jitvm.fuzz import campaign
 
     engines, peers = _engines(args)
+    if args.target == "replay":
+        return _replay(args, engines, peers)
+    if args.file is not None:
+        raise InputError(args.file, f"`jitvm fuzz {args.target}` takes no file (did you mean `jitvm fuzz replay FILE`?)")
     if args.count is not None and args.count < 1:
         raise InputError("--count", "must be at least 1")
     if args.time is not None and args.time <= 0:
@@ -61,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     failures: list[str] = []
     interrupted = False
     dask_run = None
+    worker_memory: list[float] = []
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -103,14 +113,64 @@ def run(args: argparse.Namespace) -> int:
                     window = 2 * max(len(client.nthreads()), 1)
                     dask_run = map_tasks(client, campaign.run_batch, specs, name=f"fuzz-{args.target}",
                                        on_result=arrived, window=window, should_stop=time_is_up, keep_errors=True)
+                    worker_memory = _worker_memory(client)
     except KeyboardInterrupt:
         interrupted = True
     elapsed = time.monotonic() - started
     written = _write_reproducers(args, total.found)
-    _summary(args, total, elapsed, written, failures, dask_run, interrupted, engines, peers)
+    _summary(args, total, elapsed, written, failures, dask_run, interrupted, engines, peers, worker_memory)
     if interrupted:
         return 130
     return 1 if total.found or failures else 0
+
+
+def _replay(args, engines, peers) -> int:
+    """`jitvm fuzz replay FILE`: every engine and peer on the reproducer, side by side; exit 1 if any
+    disagrees with the reference."""
+    from rich.table import Table
+
+    from jitvm.cli.common import console
+    from jitvm.fuzz.replay import replay_file
+
+    if args.file is None:
+        raise InputError("replay", "needs a FILE: jitvm fuzz replay fuzz-reproducers/evm-<seed>.json")
+    out = console()
+    disagreeing = 0
+    for replay in replay_file(args.file, engines, peers):
+        table = Table(title=f"{replay.name}", title_justify="left")
+        for column in ("engine", "status", "gas used", "output", "post-state root", "agrees"):
+            table.add_column(column)
+        differing = {m.engine: m for m in replay.mismatches}
+        for engine, outcome in replay.outcomes.items():
+            status = outcome.get("status") or outcome.get("kind") or outcome.get("rejected") or outcome.get("crash")
+            if "success" in outcome:
+                status = "success" if outcome["success"] else "failed"
+            root = outcome.get("state_root")
+            output = outcome.get("output")
+            agrees = "-" if engine == "reference" else (
+                f"[red]no: {', '.join(differing[engine].fields)}[/]" if engine in differing else "[green]yes[/]")
+            table.add_row(engine, str(status), str(outcome.get("gas_used", "-")),
+                          "-" if output is None else "0x" + output.hex()[:16] + ("..." if len(output) > 8 else ""),
+                          "-" if root is None else "0x" + root.hex()[:16] + "...", agrees)
+        out.print(table)
+        reference_root = replay.outcomes["reference"].get("state_root")
+        if reference_root is not None and reference_root != replay.expected_root:
+            out.print("[yellow]note[/] the reference's root differs from the one in the file (written by another "
+                      "version of the reference?)")
+        for mismatch in replay.mismatches:
+            out.print(f"    {mismatch.engine}: {mismatch.describe()}", markup=False, soft_wrap=True)
+        disagreeing += bool(replay.mismatches)
+    return 1 if disagreeing else 0
+
+
+def _worker_memory(client) -> list[float]:
+    """Each worker's resident memory now, in MB (a long campaign must not grow its workers)."""
+    try:
+        from jitvm.distributed.tasks import resident_mb
+
+        return sorted(client.run(resident_mb).values())
+    except Exception:  # a worker that went away meanwhile: the figure is only informative
+        return []
 
 
 def _engines(args) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -120,11 +180,19 @@ def _engines(args) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if name not in known:
             raise InputError("--engine", f"unknown engine {name!r} (compared with the reference: {', '.join(known)})")
     peers: tuple[str, ...] = ()
-    if args.target == "evm" and not args.no_pyrevm:
+    if args.target != "bpf" and not args.no_pyrevm:
         from jitvm.fuzz.evm_check import pyrevm_available
 
         if pyrevm_available():
             peers = ("pyrevm",)
+    if args.oracle and args.target == "bpf":
+        raise InputError("--oracle", "is for `jitvm fuzz evm` (BPF engines are compared with the reference)")
+    if "eels" in args.oracle:
+        from jitvm.fuzz import eels_oracle
+
+        if not eels_oracle.available():
+            raise InputError("--oracle", "eels needs ethereum-execution (ethereum-spec-evm): pip install 'jitvm[peers]'")
+        peers += ("eels",)
     return engines, peers
 
 
@@ -142,7 +210,7 @@ def _write_reproducers(args, found) -> list[Path]:
     return paths
 
 
-def _summary(args, total, elapsed, written, failures, dask_run, interrupted, engines, peers) -> None:
+def _summary(args, total, elapsed, written, failures, dask_run, interrupted, engines, peers, worker_memory) -> None:
     from rich.table import Table
 
     from jitvm.cli.common import console
@@ -165,6 +233,8 @@ def _summary(args, total, elapsed, written, failures, dask_run, interrupted, eng
     if dask_run is not None:
         out.print(f"dask: {dask_run.workers} workers, {len(dask_run.results)} tasks, "
                   f"{dask_run.reruns} run again after a worker was lost")
+        if worker_memory:
+            out.print("worker memory at the end: " + ", ".join(f"{mb:.0f} MB" for mb in worker_memory))
     for error in failures:
         out.print(f"[red]task failed[/] {error}")
     colour = "red" if total.found else "green"

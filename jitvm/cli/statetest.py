@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 from jitvm.cli.common import add_engine_option, console
 
@@ -36,8 +37,19 @@ def _select(case, args) -> bool:
 
 
 def _run_file(job):
-    """Run the selected cases of one file; returns plain tuples so results pickle cheaply."""
-    path, args = job
+    """Run the selected cases of one file; returns plain tuples so results pickle cheaply, with the
+    seconds it took (jitvm.distributed.durations)."""
+    started = time.perf_counter()
+    rows, error = _run_cases(*job)
+    return rows, error, time.perf_counter() - started
+
+
+def _run_indexed(job):
+    index, path, args = job
+    return index, _run_file((path, args))
+
+
+def _run_cases(path, args):
     from jitvm.cli.common import resolve_evm_engine
     from jitvm.evm.statetest import load_cases, run_case
     from jitvm.evm.trace import Eip3155Tracer
@@ -61,6 +73,7 @@ def _run_file(job):
 
 def run(args: argparse.Namespace) -> int:
     from jitvm.cli.common import resolve_evm_engine
+    from jitvm.distributed import durations
     from jitvm.evm.forks import canonical_fork_name
     from jitvm.evm.statetest import find_test_files
     from jitvm.errors import InputError
@@ -87,29 +100,41 @@ def run(args: argparse.Namespace) -> int:
         TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
         console=console(stderr=True), transient=True, disable=args.trace or not sys.stderr.isatty(),
     )
-    jobs_list = [(path, args) for path in files]
+    contents = [_read(path) for path in files]
+    keys = [durations.content_key(data) if data is not None else None for data in contents]
+    history = durations.load()
+    # Longest known first: one long file handed out last would leave the other workers idle.
+    order = durations.longest_first(keys, history) if (dask_target is not None or jobs > 1) else range(len(files))
+    results: list = [None] * len(files)
+
+    def arrived(index, result) -> None:
+        results[index] = result
+        rows.extend(result[0])  # for the progress line; put in file order below
+        progress.update(task, advance=1, status=_status(rows))
+
     try:
         with progress:
             task = progress.add_task("run", total=len(files), status="")
             if dask_target is not None:
-                dask_run = _run_on_dask(dask_target, files, args, rows, input_errors,
-                                      lambda: progress.update(task, advance=1, status=_status(rows)))
+                dask_run = _run_on_dask(dask_target, files, contents, order, args, arrived)
             elif jobs > 1 and len(files) > 1:
                 import multiprocessing
 
                 with multiprocessing.get_context("spawn").Pool(jobs) as pool:
-                    for file_rows, error in pool.imap_unordered(_run_file, jobs_list):
-                        rows.extend(file_rows)
-                        input_errors += [error] if error else []
-                        progress.update(task, advance=1, status=_status(rows))
+                    for index, result in pool.imap_unordered(_run_indexed, [(i, files[i], args) for i in order]):
+                        arrived(index, result)
             else:
-                for job in jobs_list:
-                    file_rows, error = _run_file(job)
-                    rows.extend(file_rows)
-                    input_errors += [error] if error else []
-                    progress.update(task, advance=1, status=_status(rows))
+                for index in order:
+                    arrived(index, _run_file((files[index], args)))
     except KeyboardInterrupt:
         interrupted = True
+    rows.clear()
+    for result in results:
+        if result is not None:
+            rows.extend(result[0])
+            input_errors += [result[1]] if result[1] else []
+    if args.name is None and args.index is None:  # a few cases of a file would teach a wrong duration
+        durations.record({key: result[2] for key, result in zip(keys, results) if key and result is not None})
 
     if args.json:
         report = [
@@ -151,29 +176,33 @@ def _dask_target(args):
     return target
 
 
-def _run_on_dask(target, files, args, rows, input_errors, advance):
-    """One task per file, its bytes shipped along (workers need not share the file system); the
-    results are put back in file order, so the report equals a local run's."""
+def _read(path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None  # the task reports it (load_cases names the file and the problem)
+
+
+def _run_on_dask(target, files, contents, order, args, arrived):
+    """One task per file, its bytes shipped along (workers need not share the file system), handed
+    out in `order`; `arrived(file index, result)` as results come. A task whose workers kept dying
+    is noted in the run's `failed`."""
     from jitvm.distributed import ShippedFile, map_tasks, open_client
     from jitvm.distributed.tasks import TaskFailed
 
-    jobs_list = [(ShippedFile.read(path), args) for path in files]
+    jobs_list = [(files[i] if contents[i] is None else ShippedFile(str(files[i]), contents[i]), args) for i in order]
+    failed = []
 
-    def arrived(index, result):
-        if not isinstance(result, TaskFailed):
-            rows.extend(result[0])  # for the progress line; replaced below by the ordered rows
-        advance()
+    def collect(position, result):
+        index = order[position]
+        if isinstance(result, TaskFailed):  # its workers kept dying: a finding, not bad input
+            failed.append(f"{files[index]}: {result.error}")
+        else:
+            arrived(index, result)
 
     with open_client(target) as client:
-        run = map_tasks(client, _run_file, jobs_list, name="statetest", on_result=arrived, keep_errors=True)
-    rows.clear()
-    for path, result in zip(files, run.results):
-        if isinstance(result, TaskFailed):  # its workers kept dying: a finding, not bad input
-            run.failed.append(f"{path}: {result.error}")
-            continue
-        file_rows, error = result
-        rows.extend(file_rows)
-        input_errors += [error] if error else []
+        run = map_tasks(client, _run_file, jobs_list, name="statetest", on_result=collect, keep_errors=True)
+    run.failed = failed
     return run
 
 

@@ -1,4 +1,4 @@
-"""Dask plugins: a local worker's own JIT cache, and counting tasks rerun after a worker was lost.
+"""A Dask plugin counting the tasks rerun after a worker was lost.
 
 Imported only once `distributed` is known to be installed. The scheduler must be able to import
 jitvm for `RerunCounter` (a remote scheduler without it still runs the work; reruns go uncounted).
@@ -6,25 +6,7 @@ jitvm for `RerunCounter` (a remote scheduler without it still runs the work; rer
 
 from __future__ import annotations
 
-import os
-
-from distributed.diagnostics.plugin import SchedulerPlugin, WorkerPlugin
-
-# Local workers compile into their own subfolder of the JIT cache, named by the worker's stable name
-# (0..N-1), so a second run finds each worker's cache warm.
-LOCAL_CACHE_SUBFOLDER = "dask-worker-{name}"
-
-
-class LocalWorkerCache(WorkerPlugin):
-    """Points a local worker's JIT cache ($JITVM_CACHE_DIR) at its own subfolder before it runs anything."""
-
-    idempotent = True
-
-    def setup(self, worker) -> None:
-        from jitvm.jit.cache import CACHE_DIR_ENV, default_directory
-
-        os.environ[CACHE_DIR_ENV] = str(default_directory() / LOCAL_CACHE_SUBFOLDER.format(name=worker.name))
-
+from distributed.diagnostics.plugin import SchedulerPlugin
 
 RERUN_COUNTER = "jitvm-reruns"
 

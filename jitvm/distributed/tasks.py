@@ -55,6 +55,14 @@ class TaskFailed:
     error: str
 
 
+def resident_mb() -> float:
+    """This process's resident memory in MB (Linux; run on workers to watch them grow)."""
+    import resource
+
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * resource.getpagesize() / 2**20
+
+
 def _run_task(function: Callable, item):
     marker = os.environ.get(KILL_ONCE_ENV)
     if marker:

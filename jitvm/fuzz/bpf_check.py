@@ -35,15 +35,25 @@ def outcome(program, case: BpfCase, engine: str) -> dict:
 
 
 def check_case(case: BpfCase, engines=ENGINES[1:]) -> list[Mismatch]:
+    return run_case(case, engines)[1]
+
+
+def run_case(case: BpfCase, engines=ENGINES[1:]) -> tuple[str, list[Mismatch]]:
+    """How the reference ended the case (ok, an error's name, or rejected), and what differed.
+
+    'auto' runs before 'jit': a program the JIT has compiled in this process runs compiled from its
+    first instruction on 'auto' too, so only this order has 'auto' start on the interpreter and move
+    to the JIT a few units in (campaign.fuzzing_settings), comparing both of its tiers."""
     program, rejection = load(case)
     if rejection is not None:
-        return []  # the verifier is shared by every engine: a rejected program runs nowhere
+        return "rejected", []  # the verifier is shared by every engine: a rejected program runs nowhere
+    expected = outcome(program, case, "reference")
+    status = "ok" if expected["error"] is None else error_name(expected["error"])
     if case.must_reject:
         detail = {"verifier": "accepted a word the profile does not define"}
-        return [Mismatch("verifier", ("verifier",), {"verifier": "rejects"}, detail)]
-    expected = outcome(program, case, "reference")
+        return status, [Mismatch("verifier", ("verifier",), {"verifier": "rejects"}, detail)]
     mismatches = []
-    for engine in engines:
+    for engine in sorted(engines, key=lambda name: name == "jit"):
         try:
             actual = outcome(program, case, engine)
         except Exception as error:  # an engine that crashes disagrees too
@@ -51,16 +61,7 @@ def check_case(case: BpfCase, engines=ENGINES[1:]) -> list[Mismatch]:
         fields = tuple(name for name in (*expected, "crash") if expected.get(name) != actual.get(name))
         if fields:
             mismatches.append(Mismatch(engine, fields, expected, actual))
-    return mismatches
-
-
-def status(case: BpfCase) -> str:
-    """How the reference ends the case, for the tally: ok, an error's name, or rejected."""
-    program, rejection = load(case)
-    if rejection is not None:
-        return "rejected"
-    result = outcome(program, case, "reference")
-    return "ok" if result["error"] is None else error_name(result["error"])
+    return status, mismatches
 
 
 def error_name(fields: tuple) -> str:

@@ -54,7 +54,7 @@ def fuzzing_settings():
     from jitvm.bpf import driver
     from jitvm.bpf.jit import compile as bpf_compile
     from jitvm.evm.jit import compile as evm_compile
-    from jitvm.jit import ObjectCache
+    from jitvm.jit import ObjectCache, layer
 
     saved = bpf_compile.CACHE, evm_compile.CACHE, driver.AUTO
     bpf_compile.CACHE = evm_compile.CACHE = ObjectCache(enabled=False)
@@ -63,34 +63,48 @@ def fuzzing_settings():
         yield
     finally:
         bpf_compile.CACHE, evm_compile.CACHE, driver.AUTO = saved
+        # The batch's programs will not come again: unlink their code now (the compile tables would
+        # otherwise keep up to their memory budget, 512 MB each, of it).
+        layer.settle()  # compiles the 'auto' engines queued on the background thread
+        for module in (evm_compile, bpf_compile):
+            module.LAYER.forget()
 
 
 def run_batch(spec: BatchSpec) -> BatchResult:
     start = time.perf_counter()
     result = BatchResult()
+    seeds = range(spec.first_seed, spec.first_seed + spec.count)
     with fuzzing_settings():
-        for seed in range(spec.first_seed, spec.first_seed + spec.count):
-            if spec.target == "evm":
-                _one_evm(seed, spec, result)
-            else:
+        if spec.target == "evm":
+            _evm_batch(seeds, spec, result)
+        else:
+            for seed in seeds:
                 _one_bpf(seed, spec, result)
-            result.programs += 1
+        result.programs += spec.count
     result.seconds = time.perf_counter() - start
     return result
 
 
-def _one_evm(seed: int, spec: BatchSpec, result: BatchResult) -> None:
+def _evm_batch(seeds, spec: BatchSpec, result: BatchResult) -> None:
+    """The reference runs every case first and notes the codes it enters; the JIT's share of them is
+    compiled together (jit_batch), then every engine and peer runs every case."""
     from jitvm.fuzz import evm_check
     from jitvm.fuzz.evm_programs import generate_case
 
-    case = generate_case(seed)
-    reference = evm_check.jitvm_outcome(case, "reference")
-    result.statuses[reference.get("status") or "rejected"] += 1
-    if spec.peers and any(case.storage):
-        result.peers_skipped += 1
-    mismatches = evm_check.check_case(case, spec.engines, spec.peers)
-    if mismatches:
-        result.found.append(_shrink(seed, case, mismatches, spec, evm_check.check_case))
+    recorder = evm_check.RecordingReference()
+    cases = [generate_case(seed) for seed in seeds]
+    expected = [evm_check.jitvm_outcome(case, recorder) for case in cases]
+    if {"jit", "auto"} & set(spec.engines):
+        from jitvm.fuzz.jit_batch import compile_together
+
+        compile_together(recorder.codes, evm_check.FORK)
+    for case, reference in zip(cases, expected):
+        result.statuses[reference.get("status") or "rejected"] += 1
+        if "pyrevm" in spec.peers and any(case.storage):
+            result.peers_skipped += 1
+        mismatches = evm_check.check_case(case, spec.engines, spec.peers, expected=reference)
+        if mismatches:
+            result.found.append(_shrink(case.seed, case, mismatches, spec, evm_check.check_case))
 
 
 def _one_bpf(seed: int, spec: BatchSpec, result: BatchResult) -> None:
@@ -98,8 +112,8 @@ def _one_bpf(seed: int, spec: BatchSpec, result: BatchResult) -> None:
     from jitvm.fuzz.bpf_programs import generate_case
 
     case = generate_case(seed)
-    result.statuses[f"{case.profile} {bpf_check.status(case)}"] += 1
-    mismatches = bpf_check.check_case(case, spec.engines)
+    status, mismatches = bpf_check.run_case(case, spec.engines)
+    result.statuses[f"{case.profile} {status}"] += 1
     if mismatches:
         def check(candidate, engines, _peers):
             return bpf_check.check_case(candidate, engines)

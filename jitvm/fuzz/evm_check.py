@@ -73,13 +73,32 @@ def _engine(name: str):
     return get_engine(name)
 
 
-def jitvm_outcome(case: EvmCase, engine: str) -> dict:
+class RecordingReference:
+    """The reference interpreter, noting the code of every frame it starts (the codes the JIT will
+    be asked for: jitvm.fuzz.jit_batch compiles them together beforehand)."""
+
+    name = "reference"
+
+    def __init__(self):
+        from jitvm.evm.reference import run_frame
+
+        self._run_frame = run_frame
+        self.codes: dict[bytes, None] = {}
+
+    def run_frame(self, message, ctx):
+        if message.code:
+            self.codes[message.code] = None
+        return self._run_frame(message, ctx)
+
+
+def jitvm_outcome(case: EvmCase, engine) -> dict:
+    """The outcome on the engine named `engine` (or on that engine object)."""
     from jitvm.evm.forks import get_fork
 
     state = State(pre_accounts(case))
     try:
         result = apply_transaction(state, BlockEnv(**BLOCK), transaction(case), get_fork(FORK),
-                                   engine=_engine(engine))
+                                   engine=_engine(engine) if isinstance(engine, str) else engine)
     except InvalidTransaction as rejection:
         return {"rejected": rejection.code}
     return {
@@ -161,32 +180,53 @@ def pyrevm_outcome(case: EvmCase) -> dict:
 
 
 JITVM_FIELDS = ("rejected", "status", "output", "gas_used", "gas_refunded", "logs", "accounts", "state_root")
+EELS_FIELDS = ("rejected", "success", "gas_used", "logs_hash", "state_root")
+PEER_NAMES = ("pyrevm", "eels")
 PYREVM_FIELDS = ("rejected", "kind", "output", "gas_used", "logs", "accounts")
 
 
 def outcome(case: EvmCase, engine: str) -> dict:
-    return pyrevm_outcome(case) if engine == "pyrevm" else jitvm_outcome(case, engine)
+    if engine == "pyrevm":
+        return pyrevm_outcome(case)
+    if engine == "eels":
+        from jitvm.fuzz import eels_oracle
+
+        return eels_oracle.outcome(case)
+    return jitvm_outcome(case, engine)
+
+
+def peer_view(expected: dict, engine: str) -> dict:
+    """The reference's outcome as a peer can be compared with it."""
+    if engine == "eels":
+        from jitvm.fuzz import eels_oracle
+
+        return eels_oracle.as_reference(expected)
+    return expected
 
 
 def differences(expected: dict, actual: dict, engine: str) -> tuple[str, ...]:
-    fields = PYREVM_FIELDS if engine == "pyrevm" else JITVM_FIELDS
-    if engine == "pyrevm" and "rejected" in expected and "rejected" in actual:
+    fields = {"pyrevm": PYREVM_FIELDS, "eels": EELS_FIELDS}.get(engine, JITVM_FIELDS)
+    if engine in PEER_NAMES and "rejected" in expected and "rejected" in actual:
         return ()  # both refused the transaction (their messages differ by design)
     return tuple(name for name in fields if expected.get(name) != actual.get(name))
 
 
-def check_case(case: EvmCase, engines=ENGINES[1:], peers=PEERS) -> list[Mismatch]:
-    """Every engine and peer against the reference; an empty list when all agree."""
-    expected = jitvm_outcome(case, "reference")
+def check_case(case: EvmCase, engines=ENGINES[1:], peers=PEERS, expected: dict | None = None) -> list[Mismatch]:
+    """Every engine and peer against the reference (whose outcome may be given); an empty list when
+    all agree."""
+    if expected is None:
+        expected = jitvm_outcome(case, "reference")
     mismatches = []
     if any(case.storage):
-        peers = ()  # pyrevm's inserted storage starts warm and dirty: not comparable (docs/pyrevm-compat.md)
+        # pyrevm's inserted storage starts warm and dirty: not comparable (docs/pyrevm-compat.md)
+        peers = tuple(peer for peer in peers if peer != "pyrevm")
     for engine in (*engines, *peers):
         try:
             actual = outcome(case, engine)
         except Exception as error:  # an engine that crashes disagrees too
             actual = {"crash": f"{type(error).__name__}: {error}"}
-        fields = differences(expected, actual, engine) if "crash" not in actual else ("crash",)
+        wanted = peer_view(expected, engine)
+        fields = differences(wanted, actual, engine) if "crash" not in actual else ("crash",)
         if fields:
-            mismatches.append(Mismatch(engine, fields, expected, actual))
+            mismatches.append(Mismatch(engine, fields, wanted, actual))
     return mismatches

@@ -190,6 +190,11 @@ class CompileLayer:
         with self._lock:
             return [identity for identity, found in self._table.items() if found is not _DECLINED]
 
+    def install(self, subject, compiled: Compiled) -> None:
+        """Put code compiled elsewhere (e.g. many subjects linked as one library) in the table, as if
+        `get` had built it; the memory bound applies as usual."""
+        self._install(self.generator.identity(subject), compiled)
+
     def forget(self) -> None:
         """Drop every entry (their code is freed once no caller holds it)."""
         with self._lock:

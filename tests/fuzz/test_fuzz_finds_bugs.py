@@ -95,7 +95,7 @@ def test_bpf_immediate_bug_is_found_and_shrunk(bpf_baseline_misreads_immediate_7
     assert not check_test(test, engine="baseline").passed
 
 
-def test_cli_exits_1_and_writes_reproducers(baseline_charges_4_for_shl, tmp_path, capsys):
+def test_cli_exits_1_and_writes_reproducers_that_replay(baseline_charges_4_for_shl, tmp_path, capsys):
     status = main(["fuzz", "evm", "--count", "40", "--batch", "20", "--engine", "baseline", "--no-pyrevm",
                    "--out", str(tmp_path)])
     assert status == 1
@@ -103,6 +103,32 @@ def test_cli_exits_1_and_writes_reproducers(baseline_charges_4_for_shl, tmp_path
     assert written
     output = capsys.readouterr().out
     assert "MISMATCH" in output and str(written[0]) in output
+    # `jitvm fuzz replay` runs the multi-contract reproducer on every engine: the broken one disagrees.
+    assert main(["fuzz", "replay", str(written[0]), "--no-pyrevm"]) == 1
+    replayed = capsys.readouterr().out
+    assert "no: gas_used" in replayed and replayed.count("yes") == 1  # jit agrees ("auto" starts on the baseline)
+
+
+def test_replay_of_a_sound_case_agrees_everywhere(tmp_path, capsys):
+    from jitvm.fuzz.evm_programs import generate_case
+    from jitvm.fuzz.replay import case_from_state_test
+    from jitvm.fuzz.reproducers import write_evm
+    from jitvm.evm.statetest import load_cases
+
+    case = next(generate_case(seed) for seed in range(100) if len(generate_case(seed).contracts) > 2)
+    path = write_evm(case, [], tmp_path, "sound")
+    assert case_from_state_test(next(load_cases(path))).codes() == case.codes()
+    assert main(["fuzz", "replay", str(path)]) == 0
+    assert "no:" not in capsys.readouterr().out
+    other = fixture_state_test()
+    assert main(["fuzz", "replay", str(other)]) == 2
+    assert "not a reproducer" in capsys.readouterr().err
+
+
+def fixture_state_test():
+    from tests.conftest import fixture_path
+
+    return fixture_path("evm", "GeneralStateTests", "stExample", "add11.json")
 
 
 def test_cli_finds_nothing_on_sound_engines(tmp_path, capsys):
