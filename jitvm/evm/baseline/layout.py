@@ -278,13 +278,13 @@ _ZERO_REGISTERS = bytes(REGISTER_BYTES)
 class FrameBuffers:
     """The writable arrays of one running frame, reused by later frames once it ends."""
 
-    __slots__ = ("words", "_memory", "control", "fork", "environment", "words_address", "control_address",
+    __slots__ = ("words", "_memory", "control", "table", "environment", "words_address", "control_address",
                  "memory_address", "stack", "control_bytes", "registers")
 
     def __init__(self, memory_capacity: int):
         self.words = np.zeros((WORD_ROWS, LIMBS), dtype=np.uint64)
         self.memory = np.zeros(memory_capacity, dtype=np.uint8)
-        self.fork = None  # whose dispatch table `control` holds
+        self.table = None  # the dispatch table `control` holds (compared by identity: tables are cached)
         self.environment = None  # which environment_rows `words` holds
         self.control = np.zeros((CONTROL_ROWS, 256), dtype=np.int64)
         # Native code takes raw addresses; reading one from numpy costs about a microsecond.
@@ -312,9 +312,10 @@ class FrameBuffers:
         """Load the fork's dispatch table and the environment words, clear the registers and empty
         the storage cache."""
         control = self.control
-        if self.fork != fork:
-            control[:] = dispatch_table(fork)
-            self.fork = fork
+        table = dispatch_table(fork)
+        if self.table is not table:
+            control[:] = table
+            self.table = table
         if self.environment is not environment:
             self.words[ENV_START : ENV_START + 256] = environment
             self.environment = environment
