@@ -20,9 +20,10 @@ from tests.svm.cpi_program import elf
 from tests.svm.harness import Pair
 
 
-@pytest.mark.parametrize("engine", ["reference", "baseline", "jit"])
-def test_cpi_with_pda_signer_matches_litesvm(engine):
-    pair = Pair(engine=engine, programs=())
+def deployed(**pair_options):
+    """A Pair with the CPI program deployed on both sides (loader v2), a funded payer, and the payer's
+    PDA of the program with its bump."""
+    pair = Pair(programs=(), **pair_options)
     program_id = Pubkey.new_unique()
     code = elf()
     pair.lite.add_program_with_loader(program_id, code, Pubkey.from_bytes(BPF_LOADER))
@@ -30,6 +31,12 @@ def test_cpi_with_pda_signer_matches_litesvm(engine):
     payer = Keypair()
     pair.fund(payer.pubkey(), 10**10)
     pda, bump = Pubkey.find_program_address([bytes(payer.pubkey())], program_id)
+    return pair, program_id, payer, pda, bump
+
+
+@pytest.mark.parametrize("engine", ["reference", "baseline", "jit"])
+def test_cpi_with_pda_signer_matches_litesvm(engine):
+    pair, program_id, payer, pda, bump = deployed(engine=engine)
 
     def create(bump_byte: int, lamports: int, space: int = 0, pda_writable: bool = True):
         data = struct.pack("<BQQ", bump_byte, lamports, space)
@@ -49,14 +56,7 @@ def test_cpi_with_pda_signer_matches_litesvm(engine):
 
 def test_cpi_to_an_account_that_is_no_program():
     """The callee is checked before its "invoke" line: no log of its own, the caller fails."""
-    pair = Pair(programs=())
-    program_id = Pubkey.new_unique()
-    code = elf()
-    pair.lite.add_program_with_loader(program_id, code, Pubkey.from_bytes(BPF_LOADER))
-    pair.svm.add_program(program_id, code, "v2")
-    payer = Keypair()
-    pair.fund(payer.pubkey(), 10**10)
-    pda, bump = Pubkey.find_program_address([bytes(payer.pubkey())], program_id)
+    pair, program_id, payer, pda, bump = deployed()
     impostor = Pubkey.new_unique()
     pair.fund(impostor, 10**9, b"x" * 14)  # 14 bytes, like the System program's account: same offsets
     data = struct.pack("<BQQ", bump, 10**9, 0)
