@@ -21,10 +21,38 @@ def pending(writes, reads=(), units=1_000, price=0, tag=""):
 def test_cost_model_and_priority():
     cost = TransactionCost(signatures=2, writable_accounts=3, data_bytes=9, compute_unit_limit=200_000,
                            compute_unit_price=1_500)
-    assert cost.cost == 2 * 720 + 3 * 300 + 3 + 200_000
+    assert cost.cost == 2 * 720 + 3 * 300 + 2 + 200_000  # 9 data bytes: 2 units (Agave rounds down)
     assert cost.priority_fee == 300  # ceil(1500 * 200000 / 1e6)
     assert cost.reward == 300 + 5_000  # half of the 10,000 lamport base fee
     assert cost.priority == (300 + 5_000) * 1_000_000 // (cost.cost + 1)
+
+
+def test_precompile_signatures_in_cost_and_base_fee():
+    """Agave's cost model prices each signature a precompile instruction verifies (its data's first
+    byte): Ed25519 2,400 (strict), secp256k1 6,690, secp256r1 4,800; the fee charges 5,000 lamports
+    for each, like the transaction's own."""
+    from solders.hash import Hash
+    from solders.instruction import Instruction
+    from solders.keypair import Keypair
+    from solders.message import Message
+    from solders.pubkey import Pubkey
+    from solders.transaction import Transaction
+
+    from jitvm.sealevel.cost import cost_of_transaction
+    from jitvm.svm.compute_budget import limits_of
+    from jitvm.svm.precompiles import ED25519, SECP256K1, SECP256R1
+
+    payer = Keypair.from_seed(bytes(range(32)))
+    instructions = [Instruction(Pubkey.from_bytes(ED25519), bytes([2]) + bytes(7), []),
+                    Instruction(Pubkey.from_bytes(SECP256K1), bytes([1]), []),
+                    Instruction(Pubkey.from_bytes(SECP256R1), bytes([3, 0]), []),
+                    Instruction(Pubkey.from_bytes(ED25519), b"", [])]  # no data: no signature
+    transaction = Transaction([payer], Message(instructions, payer.pubkey()), Hash.default())
+    cost = cost_of_transaction(transaction)
+    assert (cost.ed25519_signatures, cost.secp256k1_signatures, cost.secp256r1_signatures) == (2, 1, 3)
+    units = limits_of([(bytes(ix.program_id), bytes(ix.data)) for ix in instructions]).compute_unit_limit
+    assert cost.cost == 720 + 2 * 2_400 + 6_690 + 3 * 4_800 + 300 + 11 // 4 + units
+    assert cost.base_fee == 5_000 * 7
 
 
 def test_locks_many_readers_or_one_writer():
