@@ -18,12 +18,18 @@ class AccountSet:
 
 
 def account_set(transaction) -> AccountSet:
-    """The lock set of a solders transaction (invoked programs and reserved keys read-only)."""
+    """The lock set of a solders transaction from its static keys (invoked programs and reserved
+    keys read-only)."""
     from jitvm.svm.processor import MessageView
 
-    message = MessageView(transaction.message)
+    return message_account_set(MessageView(transaction.message))
+
+
+def message_account_set(message, tables: frozenset[bytes] = frozenset()) -> AccountSet:
+    """The lock set of a MessageView (a v0 message's looked-up addresses included), with the lookup
+    tables it reads."""
     writable = frozenset(key for key, flag in zip(message.keys, message.writable) if flag)
-    return AccountSet(writable, frozenset(message.keys) - writable)
+    return AccountSet(writable, (frozenset(message.keys) | tables) - writable)
 
 
 class AccountLocks:

@@ -2,22 +2,29 @@
 
 The order is given (a ledger's, or the scheduler's commit order). A transaction may start as soon as
 every earlier transaction it conflicts with (a shared account that either writes) has been committed;
-commits happen strictly in the given order, on the thread that finishes them in turn. So every
-transaction reads exactly the state it would read in a sequential run, and the bank ends in the
-same state, history included.
+commits happen strictly in the given order. So every transaction reads exactly the state it would
+read in a sequential run, and the bank ends in the same state, history included.
 
 Threads pay off where a transaction's work runs without the GIL: the BPF JIT's machine code is
-entered through ctypes (which releases it) and the Numba interpreter is compiled `nogil`; syscalls and
-everything around the program come back to Python.
+entered through ctypes (which releases it), the Numba interpreter is compiled `nogil`, and signatures
+are checked by libsodium without it; everything around the program is Python and holds it. So the
+workers keep their own Python short: a worker never waits for its turn to commit (a finished
+transaction is left for whichever worker commits the one before it, and the worker takes the next
+transaction), waits only for a transaction it truly depends on, and reuses the message the plan
+built.
+
+A v0 transaction locks the addresses its lookup tables give, resolved when the plan is made. When an
+earlier transaction of the batch writes one of those tables, the addresses are known only when it
+runs: it then waits for every earlier commit, and every later transaction waits for it.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from jitvm.sealevel.locks import AccountSet, account_set
+from jitvm.sealevel.locks import AccountSet, message_account_set
 
 
 @dataclass
@@ -27,18 +34,44 @@ class Scheduled:
     accounts: AccountSet
     waits_for: list[int]  # earlier transactions (by index) that must be committed first
     barrier: bool  # must wait for every earlier commit (its signature may be in the bank's history)
+    message: object = None  # its jitvm.svm.processor.MessageView, when the plan could resolve it
+
+    @property
+    def needs_committed(self) -> int:
+        """How many of the first transactions must be committed before this one starts."""
+        if self.barrier:
+            return self.index
+        return self.waits_for[-1] + 1 if self.waits_for else 0
+
+
+def _lookup_tables(transaction) -> frozenset[bytes]:
+    lookups = getattr(transaction.message, "address_table_lookups", None)
+    return frozenset(bytes(lookup.account_key) for lookup in lookups) if lookups else frozenset()
 
 
 def plan(transactions: list, bank) -> list[Scheduled]:
     """Each transaction's predecessors: the last writer of every account it touches, and the
     readers since that writer of every account it writes."""
+    from jitvm.svm.errors import TransactionError
+    from jitvm.svm.processor import MessageView, message_view
+
     last_writer: dict[bytes, int] = {}
     readers_since: dict[bytes, list[int]] = {}
     signatures: set[bytes] = set()
+    fence = None  # the last transaction whose looked-up addresses are known only when it runs
     planned = []
     for index, transaction in enumerate(transactions):
-        accounts = account_set(transaction)
-        waits: set[int] = set()
+        wire_message = transaction.message
+        tables = _lookup_tables(transaction)
+        message = None
+        unknown = bool(tables & last_writer.keys())  # a table an earlier transaction may change
+        if not unknown:
+            try:
+                message = message_view(bank, wire_message)
+            except TransactionError:
+                pass  # it fails there when it runs, reading nothing but its tables
+        accounts = message_account_set(message or MessageView(wire_message), tables)
+        waits: set[int] = set() if fence is None else {fence}
         for key in accounts.readonly | accounts.writable:
             if key in last_writer:
                 waits.add(last_writer[key])
@@ -52,9 +85,11 @@ def plan(transactions: list, bank) -> list[Scheduled]:
         signature = bytes(transaction.signatures[0]) if transaction.signatures else b""
         # A signature seen before may be refused as already processed, depending on the history at
         # that moment: such a transaction waits for everything before it.
-        barrier = signature in signatures or signature in bank.history
+        barrier = unknown or signature in signatures or signature in bank.history
         signatures.add(signature)
-        planned.append(Scheduled(index, transaction, accounts, sorted(waits), barrier))
+        if unknown:
+            fence = index
+        planned.append(Scheduled(index, transaction, accounts, sorted(waits), barrier, message))
     return planned
 
 
@@ -81,7 +116,6 @@ def critical_path(planned: list[Scheduled], work: list[int]) -> int:
 def run_in_order(bank, transactions: list, threads: int = 1, processes: int = 1) -> list:
     """`bank.send_transaction` for each transaction, on `threads` threads or `processes` worker
     processes (jitvm.sealevel.processes), as if in order."""
-    from jitvm.svm import processor
     from jitvm.svm.bank import _legacy
 
     if threads <= 1 and processes <= 1:
@@ -96,38 +130,61 @@ def run_in_order(bank, transactions: list, threads: int = 1, processes: int = 1)
     if len(planned) < MIN_PARALLELISM * longest_chain(planned):
         # Too little to overlap: threads would only add their hand-offs to a chain that runs in order.
         return [bank.send_transaction(transaction) for transaction in legacy]
-    committed = [threading.Event() for _ in planned]
-    turn = threading.Condition()
-    next_commit = [0]
-    results: list = [None] * len(planned)
+    return _run_on_threads(bank, planned, threads)
+
+
+def _run_on_threads(bank, planned: list[Scheduled], threads: int) -> list:
+    """Workers (this thread and threads - 1 more) take the transactions in order; each processes its
+    transaction once the ones it needs are committed, then commits every finished transaction that is
+    next in order, its own or others'."""
+    from jitvm.svm import processor
+
+    count = len(planned)
+    outcomes: list = [None] * count
+    results: list = [None] * count
+    claims = itertools.count()  # next() is atomic under the GIL: each index goes to one worker
+    committed = [0]  # transactions committed so far (always the first ones)
+    progress = threading.Condition()  # guards committing; notified when commits advance
     failure: list[BaseException] = []
 
-    def work(item: Scheduled) -> None:
-        try:
-            if item.barrier:
-                for event in committed[:item.index]:
-                    event.wait()
-            for other in item.waits_for:
-                committed[other].wait()
-            outcome = processor.process(bank, item.transaction, release_gil=True)
-            with turn:
-                turn.wait_for(lambda: next_commit[0] == item.index or failure)
-                if failure:
-                    return
-                results[item.index] = bank.commit(outcome)
-                next_commit[0] += 1
-                committed[item.index].set()
-                turn.notify_all()
-        except BaseException as error:  # noqa: BLE001 - handed to the caller below
-            with turn:
-                failure.append(error)
-                turn.notify_all()
-            for event in committed:
-                event.set()
+    def commit_ready() -> None:
+        with progress:
+            start = next_index = committed[0]
+            try:
+                while next_index < count and outcomes[next_index] is not None:
+                    results[next_index] = bank.commit(outcomes[next_index])
+                    outcomes[next_index] = None  # its result stands for it now
+                    next_index += 1
+            finally:
+                committed[0] = next_index
+                if next_index != start:
+                    progress.notify_all()
 
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sealevel") as pool:
-        # Submitted in order, so a worker only ever waits for transactions already taken by others.
-        list(pool.map(work, planned))
+    def work() -> None:
+        try:
+            for index in claims:
+                if index >= count or failure:
+                    return
+                item = planned[index]
+                needed = item.needs_committed
+                if committed[0] < needed:
+                    with progress:
+                        progress.wait_for(lambda: committed[0] >= needed or failure)
+                    if failure:
+                        return
+                outcomes[index] = processor.process(bank, item.transaction, release_gil=True, message=item.message)
+                commit_ready()
+        except BaseException as error:  # noqa: BLE001 - handed to the caller below
+            with progress:
+                failure.append(error)
+                progress.notify_all()
+
+    helpers = [threading.Thread(target=work, name=f"sealevel-{number}", daemon=True) for number in range(1, threads)]
+    for helper in helpers:
+        helper.start()
+    work()
+    for helper in helpers:
+        helper.join()
     if failure:
         raise failure[0]
     return results

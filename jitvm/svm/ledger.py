@@ -183,8 +183,6 @@ def run_ledger(ledger: Ledger, engine: str = "reference", threads: int = 1,
                              f"ELF rejected: {type(error).__name__}: {error}") from None
     from jitvm.sealevel.parallel import run_in_order
 
-    if any(_lookups(transaction) for transaction in ledger.transactions):
-        threads = processes = 1  # the parallel replay plans its locks from static keys: it cannot place table lookups yet
     return svm, run_in_order(svm, list(ledger.transactions), threads, processes)
 
 

@@ -70,8 +70,21 @@ class MessageView:
         return index < self.signed
 
 
-def process(bank, transaction, *, release_gil: bool = False) -> TransactionOutcome:
-    """`release_gil`: on a worker thread among others, check signatures without holding the GIL."""
+def message_view(bank, wire_message) -> MessageView:
+    """The MessageView of a legacy or v0 message, a v0 message's lookups resolved against the bank's
+    tables; raises TransactionError when a lookup fails."""
+    lookups = None if type(wire_message) is LegacyMessage else getattr(wire_message, "address_table_lookups", None)
+    if not lookups:
+        return MessageView(wire_message)
+    from jitvm.svm.lookup_tables import load_addresses
+
+    return MessageView(wire_message, load_addresses(bank, lookups))
+
+
+def process(bank, transaction, *, release_gil: bool = False, message: MessageView | None = None) -> TransactionOutcome:
+    """`release_gil`: on a worker thread among others, check signatures without holding the GIL.
+    `message`: the transaction's MessageView, already built (by a replay's plan) against this bank's
+    lookup tables as they are now."""
     signatures = transaction.signatures
     signature = bytes(signatures[0]) if signatures else bytes(64)
     try:
@@ -79,16 +92,11 @@ def process(bank, transaction, *, release_gil: bool = False) -> TransactionOutco
     except Exception:
         return TransactionOutcome(signature, TransactionError("SanitizeFailure"))
     wire_message = transaction.message  # solders builds a new object on every access
-    lookups = None if type(wire_message) is LegacyMessage else getattr(wire_message, "address_table_lookups", None)
-    if lookups:
-        from jitvm.svm.lookup_tables import load_addresses
-
+    if message is None:
         try:
-            message = MessageView(wire_message, load_addresses(bank, lookups))
+            message = message_view(bank, wire_message)
         except TransactionError as error:
             return TransactionOutcome(signature, error)
-    else:
-        message = MessageView(wire_message)
     if bank.sigverify and not transaction_verified(transaction, wire_message, message.keys, release_gil=release_gil):
         return TransactionOutcome(signature, TransactionError("SignatureFailure"))
     if len(set(message.keys)) != len(message.keys):

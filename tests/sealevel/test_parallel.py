@@ -135,8 +135,8 @@ def test_forged_signatures_fail_alike_on_threads(monkeypatch):
         batch = [forge(tx, number) if number % 3 == 0 else tx for number, tx in enumerate(transfers(svm, keys, 40, 3))]
         released = []
         process = processor.process
-        monkeypatch.setattr(processor, "process", lambda bank, tx, release_gil=False: (
-            released.append(release_gil), process(bank, tx, release_gil=release_gil))[1])
+        monkeypatch.setattr(processor, "process", lambda bank, tx, release_gil=False, **options: (
+            released.append(release_gil), process(bank, tx, release_gil=release_gil, **options))[1])
         runs.append(summary(svm, run_in_order(svm, batch, threads), keys))
         assert any(released) == (threads == 2)
         monkeypatch.setattr(processor, "process", process)
