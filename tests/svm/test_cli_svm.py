@@ -157,7 +157,7 @@ def test_transaction_to_an_unknown_program(tmp_path, capsys):
 
 def test_ledger_with_a_lookup_table(tmp_path, capsys):
     """A v0 transaction paying an address from a lookup table the ledger holds: LiteSVM's result, the
-    looked-up account in the report, and the run sequential even when threads are asked for."""
+    looked-up account in the report, and the same on two threads."""
     import struct
 
     from solders.account import Account as SoldersAccount
