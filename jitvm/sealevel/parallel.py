@@ -35,6 +35,7 @@ class Scheduled:
     waits_for: list[int]  # earlier transactions (by index) that must be committed first
     barrier: bool  # must wait for every earlier commit (its signature may be in the bank's history)
     message: object = None  # its jitvm.svm.processor.MessageView, when the plan could resolve it
+    signatures_accepted: bool = False  # checked ahead and accepted (jitvm.sealevel.sigverify)
 
     @property
     def needs_committed(self) -> int:
@@ -130,6 +131,11 @@ def run_in_order(bank, transactions: list, threads: int = 1, processes: int = 1)
     if len(planned) < MIN_PARALLELISM * longest_chain(planned):
         # Too little to overlap: threads would only add their hand-offs to a chain that runs in order.
         return [bank.send_transaction(transaction) for transaction in legacy]
+    if bank.sigverify:
+        from jitvm.sealevel.sigverify import accepted_transactions
+
+        for item, accepted in zip(planned, accepted_transactions(legacy, threads)):
+            item.signatures_accepted = accepted
     return _run_on_threads(bank, planned, threads)
 
 
@@ -172,7 +178,8 @@ def _run_on_threads(bank, planned: list[Scheduled], threads: int) -> list:
                         progress.wait_for(lambda: committed[0] >= needed or failure)
                     if failure:
                         return
-                outcomes[index] = processor.process(bank, item.transaction, release_gil=True, message=item.message)
+                outcomes[index] = processor.process(bank, item.transaction, release_gil=True, message=item.message,
+                                                    signatures_accepted=item.signatures_accepted)
                 commit_ready()
         except BaseException as error:  # noqa: BLE001 - handed to the caller below
             with progress:

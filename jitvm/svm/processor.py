@@ -81,10 +81,12 @@ def message_view(bank, wire_message) -> MessageView:
     return MessageView(wire_message, load_addresses(bank, lookups))
 
 
-def process(bank, transaction, *, release_gil: bool = False, message: MessageView | None = None) -> TransactionOutcome:
+def process(bank, transaction, *, release_gil: bool = False, message: MessageView | None = None,
+            signatures_accepted: bool = False) -> TransactionOutcome:
     """`release_gil`: on a worker thread among others, check signatures without holding the GIL.
     `message`: the transaction's MessageView, already built (by a replay's plan) against this bank's
-    lookup tables as they are now."""
+    lookup tables as they are now. `signatures_accepted`: its signatures were already checked and
+    accepted (jitvm.sealevel.sigverify)."""
     signatures = transaction.signatures
     signature = bytes(signatures[0]) if signatures else bytes(64)
     try:
@@ -97,7 +99,8 @@ def process(bank, transaction, *, release_gil: bool = False, message: MessageVie
             message = message_view(bank, wire_message)
         except TransactionError as error:
             return TransactionOutcome(signature, error)
-    if bank.sigverify and not transaction_verified(transaction, wire_message, message.keys, release_gil=release_gil):
+    if bank.sigverify and not (signatures_accepted or transaction_verified(transaction, wire_message, message.keys,
+                                                                          release_gil=release_gil)):
         return TransactionOutcome(signature, TransactionError("SignatureFailure"))
     if len(set(message.keys)) != len(message.keys):
         return TransactionOutcome(signature, TransactionError("AccountLoadedTwice"))

@@ -11,6 +11,8 @@ the input region as it is, without a copy."""
 
 from __future__ import annotations
 
+import ctypes
+
 import numpy as np
 
 from jitvm.bpf import driver
@@ -43,6 +45,8 @@ class _PooledRun:
         self.input_length = -1  # the input length the region table's input row describes
         self.arrays = layout.RunArrays(prepared.registers.copy(), prepared.state.copy(),
                                        np.zeros(prepared.frames_shape, dtype=np.uint64), table)
+        self.zeroed_after_a_run = [(array.ctypes.data, array.nbytes) for array in (self.stack, self.heap,
+                                                                                   self.arrays.frames)]
 
 
 class PreparedProgram:
@@ -91,13 +95,19 @@ class PreparedProgram:
         if len(self._free) >= POOLED_RUNS:
             return
         pooled = run.pooled
-        pooled.stack.fill(0)
-        pooled.heap.fill(0)
+        for address, size in pooled.zeroed_after_a_run:
+            _zero_holding_the_gil(address, 0, size)
         arrays = pooled.arrays
         arrays.registers[:] = self.registers
         arrays.state[:] = self.state
-        arrays.frames.fill(0)
         self._free.append(pooled)
+
+
+# memset through a PYFUNCTYPE prototype, which keeps the GIL (numpy's fill releases it for large
+# arrays): a few microseconds of zeroing are not worth handing the GIL to a replay's other thread
+# and taking it back, which costs more (jitvm.sealevel.parallel).
+_zero_holding_the_gil = ctypes.PYFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t)(
+    ctypes.cast(ctypes.memset, ctypes.c_void_p).value)
 
 
 def run_program(program, input_data: bytes, *, engine: str, helpers, compute_budget: int, heap_size: int,
