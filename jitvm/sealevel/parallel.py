@@ -127,16 +127,23 @@ def run_in_order(bank, transactions: list, threads: int = 1, processes: int = 1)
         from jitvm.sealevel.processes import run_in_processes
 
         results = run_in_processes(bank, legacy, planned, processes)
-        return results if results is not None else [bank.send_transaction(transaction) for transaction in legacy]
+        return results if results is not None else _run_here(bank, planned)
     if len(planned) < MIN_PARALLELISM * longest_chain(planned):
         # Too little to overlap: threads would only add their hand-offs to a chain that runs in order.
-        return [bank.send_transaction(transaction) for transaction in legacy]
+        return _run_here(bank, planned)
     if bank.sigverify:
         from jitvm.sealevel.sigverify import accepted_transactions
 
         for item, accepted in zip(planned, accepted_transactions(legacy, threads)):
             item.signatures_accepted = accepted
     return _run_on_threads(bank, planned, threads)
+
+
+def _run_here(bank, planned: list[Scheduled]) -> list:
+    """In order on this thread, as bank.send_transaction does, with the messages the plan built."""
+    from jitvm.svm import processor
+
+    return [bank.commit(processor.process(bank, item.transaction, message=item.message)) for item in planned]
 
 
 def _run_on_threads(bank, planned: list[Scheduled], threads: int) -> list:
