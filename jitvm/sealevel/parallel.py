@@ -20,7 +20,6 @@ runs: it then waits for every earlier commit, and every later transaction waits 
 
 from __future__ import annotations
 
-import itertools
 import threading
 from dataclasses import dataclass
 
@@ -94,6 +93,7 @@ def plan(transactions: list, bank) -> list[Scheduled]:
     return planned
 
 
+LOOK_AHEAD = 128  # how far past the first transaction not yet taken a replay worker looks for a ready one
 MIN_PARALLELISM = 1.5  # transactions per link of the longest conflict chain, below which threads do not pay
 
 
@@ -147,18 +147,38 @@ def _run_here(bank, planned: list[Scheduled]) -> list:
 
 
 def _run_on_threads(bank, planned: list[Scheduled], threads: int) -> list:
-    """Workers (this thread and threads - 1 more) take the transactions in order; each processes its
-    transaction once the ones it needs are committed, then commits every finished transaction that is
-    next in order, its own or others'."""
+    """Workers (this thread and threads - 1 more) each take the first transaction not yet taken whose
+    predecessors are committed (looking up to LOOK_AHEAD past the first one not taken, so a worker
+    does not idle behind a chain while later independent transactions wait), process it, then commit
+    every finished transaction that is next in order, its own or others'."""
     from jitvm.svm import processor
 
     count = len(planned)
     outcomes: list = [None] * count
     results: list = [None] * count
-    claims = itertools.count()  # next() is atomic under the GIL: each index goes to one worker
+    taken = bytearray(count)
+    first_not_taken = [0]
     committed = [0]  # transactions committed so far (always the first ones)
-    progress = threading.Condition()  # guards committing; notified when commits advance
+    progress = threading.Condition()  # guards taking and committing; notified when commits advance
     failure: list[BaseException] = []
+
+    def take() -> int | None:
+        """The next transaction to process, once one is ready; None when all are taken (or on failure)."""
+        with progress:
+            while not failure:
+                first = first_not_taken[0]
+                while first < count and taken[first]:
+                    first += 1
+                first_not_taken[0] = first
+                if first == count:
+                    return None
+                done = committed[0]
+                for index in range(first, min(count, first + LOOK_AHEAD)):
+                    if not taken[index] and planned[index].needs_committed <= done:
+                        taken[index] = 1
+                        return index
+                progress.wait()  # for a commit: nothing taken can become ready otherwise
+            return None
 
     def commit_ready() -> None:
         with progress:
@@ -175,16 +195,8 @@ def _run_on_threads(bank, planned: list[Scheduled], threads: int) -> list:
 
     def work() -> None:
         try:
-            for index in claims:
-                if index >= count or failure:
-                    return
+            while (index := take()) is not None:
                 item = planned[index]
-                needed = item.needs_committed
-                if committed[0] < needed:
-                    with progress:
-                        progress.wait_for(lambda: committed[0] >= needed or failure)
-                    if failure:
-                        return
                 outcomes[index] = processor.process(bank, item.transaction, release_gil=True, message=item.message,
                                                     signatures_accepted=item.signatures_accepted)
                 commit_ready()
