@@ -1,53 +1,24 @@
-"""A replay batch's signatures checked ahead of processing, on several threads, each in one call
-without the GIL.
+"""A replay batch's signatures checked ahead of processing, on several threads at once.
 
 On a threaded replay a transaction checked its own signatures with libsodium, the GIL released for
-each (jitvm.svm.signatures). Every such release hands the GIL to the other worker and costs both
-threads the hand-off (tens of microseconds of system time on this kind of machine), for a check
-that itself takes about 40. So the batch's signatures are checked first: the signed bytes of every
-signature go into one buffer, and each thread runs a compiled loop (Numba, nogil) calling libsodium's
-`crypto_sign_open` (PyNaCl's own build, the function jitvm.svm.signatures calls) on its share.
+the call (jitvm.svm.signatures). Between the Python of two busy workers every such release hands the
+GIL over, and each hand-off costs both threads system time and cold caches: with a release for the
+signature and one for the program, a JIT transaction cost a worker 280 us of CPU against 175 us
+alone. So the batch's signatures are checked first, by every thread on its share, where the threads
+do little else than libsodium's check (GIL released, ~40 us) and a few microseconds of Python each:
+they hardly contend. A transaction then releases the GIL once, for its program.
 
 A signature depends on the transaction alone, never on the bank, so checking it early changes no
-verdict. libsodium's acceptance is final (see jitvm.svm.signatures); a transaction with a refused
-signature is checked again when it runs, where solders' exact check decides.
+verdict. libsodium's acceptance is final (`jitvm.svm.signatures.fast_accepts`); a transaction with a
+refused signature is checked again when it runs, where solders' exact check decides.
+
+(A Numba loop calling libsodium's function pointer, one GIL release per thread, was tried: the same
+speed, and a quarter of a second to load from the cache in every new process.)
 """
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import threading
-
-import numpy as np
-
-from jitvm.jit.numba_cache import cached_njit
-
-SIGNATURE_BYTES = 64
-KEY_BYTES = 32
-
-
-@functools.cache
-def _sign_open():
-    """libsodium's crypto_sign_open(m, &mlen, sm, smlen, pk) as a ctypes function (pointers as
-    integers, so the compiled loop passes addresses)."""
-    from nacl._sodium import ffi, lib
-
-    address = int(ffi.cast("uintptr_t", ffi.addressof(lib, "crypto_sign_open")))
-    return ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_ulonglong,
-                            ctypes.c_size_t)(address)
-
-
-@cached_njit(__name__, nogil=True)
-def _check_signatures(sign_open, signed, offsets, keys, first, stop, accepted):  # pragma: no cover - compiled
-    """accepted[i] = libsodium accepts signed[offsets[i]:offsets[i + 1]] (signature then message)
-    under keys[i], for i in first..stop."""
-    opened = np.empty(offsets[stop] - offsets[first], dtype=np.uint8)  # where libsodium copies the message
-    length = np.zeros(1, dtype=np.uint64)
-    for index in range(first, stop):
-        start = offsets[index]
-        accepted[index] = sign_open(opened.ctypes.data, length.ctypes.data, signed.ctypes.data + start,
-                                    offsets[index + 1] - start, keys.ctypes.data + KEY_BYTES * index) == 0
 
 
 def accepted_transactions(transactions: list, threads: int) -> list[bool]:
@@ -55,9 +26,7 @@ def accepted_transactions(transactions: list, threads: int) -> list[bool]:
     static account key at its position), checked on `threads` threads."""
     from jitvm.svm.signatures import message_bytes
 
-    pieces: list[bytes] = []
-    keys: list[bytes] = []
-    owner: list[int] = []  # signature -> its transaction
+    checks: list[tuple[int, bytes, bytes, bytes]] = []  # (transaction, signature, key, message)
     verdicts = []
     for number, transaction in enumerate(transactions):
         signatures, wire_message = transaction.signatures, transaction.message
@@ -66,29 +35,24 @@ def accepted_transactions(transactions: list, threads: int) -> list[bool]:
         if not verdicts[-1]:
             continue  # sanitize refuses it before any signature is checked
         message = message_bytes(transaction, wire_message)
-        for signature, key in zip(signatures, account_keys):
-            pieces.append(bytes(signature) + message)
-            keys.append(bytes(key))
-            owner.append(number)
-    accepted = np.zeros(len(pieces), dtype=np.bool_)
-    if pieces:
-        offsets = np.zeros(len(pieces) + 1, dtype=np.int64)
-        np.cumsum([len(piece) for piece in pieces], out=offsets[1:])
-        signed = np.frombuffer(b"".join(pieces), dtype=np.uint8)
-        key_bytes = np.frombuffer(b"".join(keys), dtype=np.uint8)
-        bounds = np.linspace(0, len(pieces), max(1, threads) + 1).astype(int)
-        shares = [(int(first), int(stop)) for first, stop in zip(bounds, bounds[1:]) if stop > first]
-
-        def check(share):
-            _check_signatures(_sign_open(), signed, offsets, key_bytes, share[0], share[1], accepted)
-
-        helpers = [threading.Thread(target=check, args=(share,), daemon=True) for share in shares[1:]]
-        for helper in helpers:
-            helper.start()
-        check(shares[0])
-        for helper in helpers:
-            helper.join()
-    for number, ok in zip(owner, accepted.tolist()):
-        if not ok:
-            verdicts[number] = False
+        checks += [(number, bytes(signature), bytes(key), message) for signature, key in zip(signatures, account_keys)]
+    shares = [checks[share::max(1, threads)] for share in range(max(1, threads))]
+    outcomes: list = [None] * len(shares)  # per share, its verdicts once checked (None: it failed)
+    helpers = [threading.Thread(target=_check, args=(shares, number, outcomes), daemon=True)
+               for number in range(1, len(shares))]
+    for helper in helpers:
+        helper.start()
+    _check(shares, 0, outcomes)
+    for helper in helpers:
+        helper.join()
+    for share, verdicts_of_share in zip(shares, outcomes):
+        for (number, *_), accepted in zip(share, verdicts_of_share or [False] * len(share)):
+            if not accepted:
+                verdicts[number] = False  # checked again when it runs
     return verdicts
+
+
+def _check(shares: list, number: int, outcomes: list) -> None:
+    from jitvm.svm.signatures import fast_accepts
+
+    outcomes[number] = [fast_accepts(signature, key, message) for _, signature, key, message in shares[number]]
