@@ -1,6 +1,6 @@
 """Generated batches of Solana transactions for Sealevel's tests and measurements: System transfers
-among a pool of wallets (the smaller the pool, the more conflicts), overdrafts that must fail,
-and calls of a CPU-heavy sBPF program (a loop with no syscall) that write their own accounts."""
+among a pool of wallets (the smaller the pool, the more conflicts), overdrafts that must fail, v0
+transfers through a lookup table, and calls of a CPU-heavy sBPF program (a loop with no syscall) that write their own accounts."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import random
 
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
-from solders.message import Message
+from solders.message import Message, MessageV0
 from solders.pubkey import Pubkey
-from solders.transaction import Transaction
+from solders.transaction import Transaction, VersionedTransaction
 
 from jitvm.svm.bank import SVM
 from tests.svm import system_ix as sx
@@ -19,6 +19,7 @@ from tests.svm.probes import probe_elf
 SOL = 10**9
 LOOP_PROGRAM = Pubkey.from_string("Loop111111111111111111111111111111111111111")
 LOGGING_LOOP_PROGRAM = Pubkey.from_string("LogLoop111111111111111111111111111111111111")
+LOOKUP_TABLE = Pubkey.from_bytes(bytes(range(101, 133)))
 
 
 def loop_elf(iterations: int) -> bytes:
@@ -63,15 +64,41 @@ def bank(engine: str, wallets: int, loop_iterations: int = 0) -> tuple[SVM, list
     return svm, keys
 
 
-def transfers(svm: SVM, keys: list[Keypair], count: int, seed: int, failing_share: float = 0.1) -> list[Transaction]:
+def add_lookup_table(svm: SVM, keys: list[Keypair]):
+    """A lookup table (no authority, active) holding the first 256 wallets; its solders description."""
+    import struct
+
+    from solders.address_lookup_table_account import AddressLookupTableAccount
+
+    from jitvm.svm.accounts import Account
+    from jitvm.svm.lookup_tables import ADDRESS_LOOKUP_TABLE_PROGRAM
+
+    addresses = [key.pubkey() for key in keys[:256]]
+    meta = struct.pack("<IQQBB", 1, 2**64 - 1, 0, 0, 0) + bytes(34)
+    svm.set_account(LOOKUP_TABLE, Account(10**9, bytearray(meta + b"".join(map(bytes, addresses))),
+                                          ADDRESS_LOOKUP_TABLE_PROGRAM))
+    return AddressLookupTableAccount(LOOKUP_TABLE, addresses)
+
+
+def transfers(svm: SVM, keys: list[Keypair], count: int, seed: int, failing_share: float = 0.1,
+              table=None) -> list:
+    """System transfers; with `table` (add_lookup_table's), a quarter of them are v0 messages whose
+    recipient comes from the table, and a few pay the table itself (so lookups after them are known
+    only when they run)."""
     rng = random.Random(seed)
     blockhash = svm.latest_blockhash()
     out = []
     for number in range(count):
-        source, destination = rng.choice(keys), rng.choice(keys)
+        source, destination = rng.choice(keys), rng.choice(keys).pubkey()
         lamports = 20 * SOL if rng.random() < failing_share else rng.randint(1, 10_000) + number
-        instruction = sx.transfer(source.pubkey(), destination.pubkey(), lamports)
-        out.append(Transaction([source], Message([instruction], source.pubkey()), blockhash))
+        if table is not None and rng.random() < 0.03:
+            destination = table.key
+        instruction = sx.transfer(source.pubkey(), destination, lamports)
+        if table is not None and rng.random() < 0.25:
+            message = MessageV0.try_compile(source.pubkey(), [instruction], [table], blockhash)
+            out.append(VersionedTransaction(message, [source]))
+        else:
+            out.append(Transaction([source], Message([instruction], source.pubkey()), blockhash))
     return out
 
 

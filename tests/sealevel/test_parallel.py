@@ -10,14 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jitvm.sealevel.parallel import plan, run_in_order
-from tests.sealevel.ledgers import LOGGING_LOOP_PROGRAM, bank, loop_calls, summary, transfers
+from tests.sealevel.ledgers import LOGGING_LOOP_PROGRAM, add_lookup_table, bank, loop_calls, summary, transfers
 
 ENGINES = ["reference", "baseline", "jit"]
 
 
-def _run(engine, wallets, count, seed, threads, loops=0, processes=1):
+def _run(engine, wallets, count, seed, threads, loops=0, processes=1, lookups=False):
     svm, keys = bank(engine, wallets, loop_iterations=200 if loops else 0)
-    batch = transfers(svm, keys, count, seed)
+    batch = transfers(svm, keys, count, seed, table=add_lookup_table(svm, keys) if lookups else None)
     if loops:  # a silent loop, and one whose syscalls log and read the meter
         batch += loop_calls(svm, keys, loops, seed)
         batch += loop_calls(svm, keys, loops, seed + 1, program=LOGGING_LOOP_PROGRAM)
@@ -26,9 +26,11 @@ def _run(engine, wallets, count, seed, threads, loops=0, processes=1):
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1), wallets=st.sampled_from([2, 4, 16, 200]), count=st.integers(1, 60))
-def test_two_threads_equal_one(seed, wallets, count):
-    assert _run("reference", wallets, count, seed, 2) == _run("reference", wallets, count, seed, 1)
+@given(seed=st.integers(0, 2**32 - 1), wallets=st.sampled_from([2, 4, 16, 200]), count=st.integers(1, 60),
+       lookups=st.booleans())
+def test_two_threads_equal_one(seed, wallets, count, lookups):
+    assert (_run("reference", wallets, count, seed, 2, lookups=lookups)
+            == _run("reference", wallets, count, seed, 1, lookups=lookups))
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -56,13 +58,15 @@ def test_syscalls_of_concurrent_transactions_reach_their_own_transaction(engine)
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ENGINES)
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1), wallets=st.sampled_from([1, 2, 3, 8, 64, 500]), count=st.integers(1, 150))
-def test_many_ledgers(engine, seed, wallets, count):
-    """Transfers (a tenth of them overdrafts that fail) and calls of the loop programs (so the engine
-    and syscalls run in the workers), from one wallet (every transaction conflicts) to 500 (nearly none)."""
-    sequential = _run(engine, wallets, count, seed, 1, loops=8)
-    assert _run(engine, wallets, count, seed, 2, loops=8) == sequential
-    assert _run(engine, wallets, count, seed, 1, loops=8, processes=2) == sequential
+@given(seed=st.integers(0, 2**32 - 1), wallets=st.sampled_from([1, 2, 3, 8, 64, 500]), count=st.integers(1, 150),
+       lookups=st.booleans())
+def test_many_ledgers(engine, seed, wallets, count, lookups):
+    """Transfers (a tenth of them overdrafts that fail; with `lookups`, some through a lookup table
+    and a few paying the table) and calls of the loop programs (so the engine and syscalls run in the
+    workers), from one wallet (every transaction conflicts) to 500 (nearly none)."""
+    sequential = _run(engine, wallets, count, seed, 1, loops=8, lookups=lookups)
+    assert _run(engine, wallets, count, seed, 2, loops=8, lookups=lookups) == sequential
+    assert _run(engine, wallets, count, seed, 1, loops=8, processes=2, lookups=lookups) == sequential
 
 
 def test_a_transaction_waits_for_the_last_writer_and_the_readers_since():
@@ -87,6 +91,30 @@ def test_independent_transactions_go_to_worker_processes_and_a_chain_stays_here(
     chain = loop_calls(svm, keys, 10, 1)
     assert conflict_groups(plan(chain, svm)) == [list(range(10))]
     assert run_in_processes(svm, chain, plan(chain, svm), 2) is None  # one group: nothing to share out
+
+
+@pytest.mark.parametrize("how", ["raises", "dies"])
+def test_a_worker_process_failure_is_raised_here(monkeypatch, how):
+    """The forked workers run (their own process ids) and what goes wrong there comes back here."""
+    import os
+
+    from jitvm.svm import processor
+
+    parent, process = os.getpid(), processor.process
+
+    def failing_in_a_worker(bank, transaction, **options):
+        if os.getpid() != parent:
+            if how == "dies":
+                os._exit(3)
+            raise ValueError("broken on purpose")
+        return process(bank, transaction, **options)
+
+    monkeypatch.setattr(processor, "process", failing_in_a_worker)
+    svm, keys = bank("reference", 20)
+    batch = transfers(svm, keys[:10], 10, 1) + transfers(svm, keys[10:], 10, 2)
+    message = "replay worker process: ValueError: broken on purpose" if how == "raises" else "ended without a reply"
+    with pytest.raises(RuntimeError, match=message):
+        run_in_order(svm, batch, processes=2)
 
 
 def test_conflict_groups_share_written_accounts_not_read_only_ones():
