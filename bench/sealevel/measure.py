@@ -15,6 +15,7 @@ chain in CU), turned into time at the sequential run's time per compute unit.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 from pathlib import Path
@@ -49,6 +50,7 @@ def measure(name: str, engine: str, count: int, iterations: int, repeat: int) ->
         for label, threads, processes in MODES:  # interleaved, so load changes hit every mode alike
             svm, keys, transactions = batch(name, engine, count, iterations)
             planned = plan(transactions, svm)  # before the run: its signatures then fill the history
+            gc.collect()  # the banks of earlier runs are garbage: not collected inside a timed run
             started = time.perf_counter()
             results = run_in_order(svm, transactions, threads, processes)
             elapsed = time.perf_counter() - started
