@@ -8,10 +8,11 @@ read in a sequential run, and the bank ends in the same state, history included.
 Threads pay off where a transaction's work runs without the GIL: the BPF JIT's machine code is
 entered through ctypes (which releases it), the Numba interpreter is compiled `nogil`, and signatures
 are checked by libsodium without it; everything around the program is Python and holds it. So the
-workers keep their own Python short: a worker never waits for its turn to commit (a finished
-transaction is left for whichever worker commits the one before it, and the worker takes the next
-transaction), waits only for a transaction it truly depends on, and reuses the message the plan
-built.
+workers keep their own Python short and hand the GIL over as seldom as they can: the batch's
+signatures are checked ahead on every thread (jitvm.sealevel.sigverify), so a transaction releases
+the GIL once, for its program; a worker never waits for its turn to commit (a finished transaction is
+left for whichever worker commits the one before it), takes the first ready transaction rather than
+idling behind a chain, and reuses the message the plan built.
 
 A v0 transaction locks the addresses its lookup tables give, resolved when the plan is made. When an
 earlier transaction of the batch writes one of those tables, the addresses are known only when it
