@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 SEED_STRIDE = 1 << 32
 
@@ -39,6 +39,7 @@ class Found:
 
 @dataclass
 class BatchResult:
+    first_seed: int = 0
     programs: int = 0
     statuses: Counter = field(default_factory=Counter)
     found: list[Found] = field(default_factory=list)
@@ -72,7 +73,7 @@ def fuzzing_settings():
 
 def run_batch(spec: BatchSpec) -> BatchResult:
     start = time.perf_counter()
-    result = BatchResult()
+    result = BatchResult(first_seed=spec.first_seed)
     seeds = range(spec.first_seed, spec.first_seed + spec.count)
     with fuzzing_settings():
         if spec.target == "evm":
@@ -154,6 +155,18 @@ def batches(target: str, seed: int, count: int | None, batch_size: int, engines,
         size = batch_size if count is None else min(batch_size, count - done)
         yield BatchSpec(target, first + done, size, tuple(engines), tuple(peers), shrink)
         done += size
+
+
+def remaining(specs, done: dict[int, int]):
+    """The batch specs without the seeds a journal lists as done (`done`: a finished batch's first
+    seed -> its programs; a batch finished in part, by an earlier run with a smaller --count, goes on
+    from where it stopped)."""
+    for spec in specs:
+        while spec.count > 0 and done.get(spec.first_seed):
+            finished = min(done[spec.first_seed], spec.count)
+            spec = replace(spec, first_seed=spec.first_seed + finished, count=spec.count - finished)
+        if spec.count > 0:
+            yield spec
 
 
 def merge(total: BatchResult, part: BatchResult) -> None:

@@ -62,13 +62,17 @@ def transaction(case: EvmCase) -> Transaction:
 
 @cache
 def _engine(name: str):
-    """The engine objects; 'auto' compiles a code at its second frame (the registered one waits for
-    64 frames, which one fuzz transaction rarely reaches), so frames of one code run on both tiers."""
+    """The engine objects. 'jit' compiles every code before its first frame: the registered one runs
+    a code's first 2,000,000 instructions on the baseline kernel (JITVM_JIT_COLD_STEPS), so it would
+    run no fuzz program compiled. 'auto' compiles a code at its second frame (the registered one
+    waits for 64 frames, which one fuzz transaction rarely reaches), so frames of one code run on
+    both tiers."""
     from jitvm.evm.engines import get_engine
+    from jitvm.evm.jit.engine import JitEngine
 
+    if name == "jit":
+        return JitEngine(cold_steps=0)
     if name == "auto":
-        from jitvm.evm.jit.engine import JitEngine
-
         return JitEngine(hot_calls=1, background=True)
     return get_engine(name)
 
