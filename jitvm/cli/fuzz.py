@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
             else:
                 from jitvm.distributed import map_tasks, open_client
 
-                with open_client(target) as client:
+                with open_client(target, worker_memory_mb=campaign.WORKER_MEMORY_MB) as client:
                     window = 2 * max(len(client.nthreads()), 1)
                     dask_run = map_tasks(client, campaign.run_batch, specs, name=f"fuzz-{args.target}",
                                        on_result=arrived, window=window, should_stop=time_is_up, keep_errors=True)

@@ -8,11 +8,17 @@ generated again on any machine; a batch needs nothing but its seeds and the opti
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
 SEED_STRIDE = 1 << 32
+# The resident memory at which a local cluster's nanny replaces a fuzz worker by a fresh process
+# (its batch runs again elsewhere). A fresh worker holds 200-400 MB; the JIT's linker keeps a few KB
+# of every library it frees, and other tables grow a little: 10-30 MB per thousand programs, so
+# gigabytes over a million without this.
+WORKER_MEMORY_MB = float(os.environ.get("JITVM_FUZZ_WORKER_MB", 1500))
 
 
 @dataclass(frozen=True)
