@@ -287,8 +287,8 @@ def _summary(args, total, session, campaign_time, reports, failures, dask_run, i
         out.print(f"{programs:,} programs in {elapsed:.1f} s ({rate:.1f} programs/s), "
                   f"each on reference vs {compared}")
     if peers and total.peers_skipped:
-        out.print(f"pyrevm not compared on {total.peers_skipped:,} programs with starting storage "
-                  f"(pyrevm makes inserted storage warm; docs/pyrevm-compat.md)")
+        out.print(f"pyrevm not compared on {total.peers_skipped:,} programs with starting storage or a BASEFEE "
+                  f"instruction (pyrevm makes inserted storage warm and reads BASEFEE as 0; docs/pyrevm-compat.md)")
     if dask_run is not None:
         out.print(f"dask: {dask_run.workers} workers, {len(dask_run.results)} tasks, "
                   f"{dask_run.reruns} run again after a worker was lost")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import os
 import re
@@ -96,12 +97,17 @@ def open_client(target: DaskTarget, option: str = "--dask", worker_memory_mb: fl
 
         # Processes, one thread each: the engines hold the GIL, and a crash must take down only its
         # worker. The nannies hand this configuration to their workers.
-        with dask.config.set(local_cluster_config(worker_memory_mb)):
+        config = local_cluster_config(worker_memory_mb)
+        with dask.config.set(config):
             cluster = distributed.LocalCluster(
                 n_workers=target.workers, threads_per_worker=1, processes=True,
                 dashboard_address=":0",  # any free port: no warning when another cluster has 8787
                 silence_logs=logging.CRITICAL,
                 memory_limit=f"{worker_memory_mb / 0.95:.0f}MiB" if worker_memory_mb else "auto",
+                # Given to the nannies as well: a nanny hands the configuration in force to the
+                # first worker it starts, but one it starts again (after a crash or past its memory
+                # bound) got Dask's defaults (distributed 2026.8: it paused at 80% again).
+                config=copy.deepcopy(dask.config.config),
             )
         try:
             # The workers share the user's JIT and Numba caches, as `-j N` processes do (their
