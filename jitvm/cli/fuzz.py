@@ -39,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=50, metavar="N", help="programs per task (default 50)")
     parser.add_argument("--dask", metavar="ADDRESS|local[:N]",
                         help="run the batches on a Dask cluster (needs the dask extra; see docs/distributed.md)")
+    parser.add_argument("--journal", metavar="FILE",
+                        help="keep the campaign's finished batches in FILE; run again with the same FILE to "
+                             "go on where it stopped (the summary then covers every session)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,8 +66,28 @@ def run(args: argparse.Namespace) -> int:
 
         target = parse_dask_target(args.dask)
         require_distributed()
+    journal = None
+    if args.journal:
+        from jitvm.fuzz.journal import Journal
+
+        journal = Journal.open(args.journal, {"target": args.target, "seed": args.seed, "batch": args.batch,
+                                              "engines": engines, "peers": peers})
+    earlier = journal.earlier if journal else None
+    issued: list = []  # the specs in the order they were handed out (a task's index is its place here)
+
+    def handed_out(specs):
+        for spec in specs:
+            issued.append(spec)
+            yield spec
+
     specs = campaign.batches(args.target, args.seed, count, args.batch, engines, peers, not args.no_shrink)
+    specs = handed_out(campaign.remaining(specs, earlier.done) if earlier else specs)
     total = campaign.BatchResult()
+    if earlier:
+        total.programs, total.peers_skipped = earlier.programs, earlier.peers_skipped
+        total.statuses.update(earlier.statuses)
+    reports: list[dict] = list(earlier.mismatches) if earlier else []  # every mismatch of the campaign
+    session_programs = 0
     started = time.monotonic()
     deadline = started + args.time if args.time else None
     failures: list[str] = []
@@ -83,45 +106,57 @@ def run(args: argparse.Namespace) -> int:
     )
 
     def arrived(index, part) -> None:
+        nonlocal session_programs
         from jitvm.distributed.tasks import TaskFailed
 
         if isinstance(part, TaskFailed):
-            first = args.seed * campaign.SEED_STRIDE + index * args.batch
-            failures.append(f"batch of seeds {first}..{first + args.batch - 1}: {part.error}")
+            spec = issued[index]
+            failures.append(f"batch of seeds {spec.first_seed}..{spec.first_seed + spec.count - 1}: {part.error}")
             return
         campaign.merge(total, part)
-        rate = total.programs / max(time.monotonic() - started, 1e-9)
-        found = len(total.found)
-        progress.update(task, completed=total.programs,
-                        status=(f"[red]{found} mismatches[/]" if found else "0 mismatches") + f", {rate:.1f}/s")
+        session_programs += part.programs
+        # A mismatch is written as soon as its batch arrives, and the batch journaled after it: a
+        # campaign stopped later keeps both.
+        found = [_report(item, path) for item, path in zip(part.found, _write_reproducers(args, part.found))]
+        reports.extend(found)
+        if journal is not None:
+            journal.record(part.first_seed, part.programs, part.statuses, part.peers_skipped, found)
+        rate = session_programs / max(time.monotonic() - started, 1e-9)
+        progress.update(task, completed=total.programs, status=(f"[red]{len(reports)} mismatches[/]" if reports
+                                                               else "0 mismatches") + f", {rate:.1f}/s")
 
     def time_is_up() -> bool:
         return deadline is not None and time.monotonic() >= deadline
 
     try:
         with progress:
-            task = progress.add_task("fuzz", total=count, status="")
+            task = progress.add_task("fuzz", total=count, status="", completed=total.programs)
             if target is None:
                 for spec in specs:
                     if time_is_up():
                         break
-                    arrived(None, campaign.run_batch(spec))
+                    arrived(len(issued) - 1, campaign.run_batch(spec))
             else:
                 from jitvm.distributed import map_tasks, open_client
 
-                with open_client(target) as client:
+                with open_client(target, worker_memory_mb=campaign.WORKER_MEMORY_MB) as client:
                     window = 2 * max(len(client.nthreads()), 1)
                     dask_run = map_tasks(client, campaign.run_batch, specs, name=f"fuzz-{args.target}",
                                        on_result=arrived, window=window, should_stop=time_is_up, keep_errors=True)
                     worker_memory = _worker_memory(client)
     except KeyboardInterrupt:
         interrupted = True
+    finally:
+        if journal is not None:
+            journal.close()
     elapsed = time.monotonic() - started
-    written = _write_reproducers(args, total.found)
-    _summary(args, total, elapsed, written, failures, dask_run, interrupted, engines, peers, worker_memory)
+    session = (session_programs, elapsed)
+    campaign_time = None if earlier is None else (earlier.seconds + elapsed, earlier.sessions + 1)
+    _summary(args, total, session, campaign_time, reports, failures, dask_run, interrupted, engines, peers,
+             worker_memory)
     if interrupted:
         return 130
-    return 1 if total.found or failures else 0
+    return 1 if reports or failures else 0
 
 
 def _replay(args, engines, peers) -> int:
@@ -210,26 +245,50 @@ def _write_reproducers(args, found) -> list[Path]:
     return paths
 
 
-def _summary(args, total, elapsed, written, failures, dask_run, interrupted, engines, peers, worker_memory) -> None:
+def _report(item, path: Path) -> dict:
+    """A mismatch as the summary shows it and the journal keeps it (plain data)."""
+    return {"seed": item.seed, "engines": sorted({m.engine for m in item.mismatches}),
+            "original_pieces": item.original_pieces, "minimized_pieces": item.minimized_pieces,
+            "reproducer": str(path), "details": [f"{m.engine}: {m.describe()}" for m in item.mismatches[:3]]}
+
+
+def _sessions(number: int) -> str:
+    return f"{number} session" + ("s" if number != 1 else "")
+
+
+def _summary(args, total, session, campaign_time, reports, failures, dask_run, interrupted, engines, peers,
+             worker_memory) -> None:
+    """The tally (of the whole campaign, with a journal), the rates, and every mismatch."""
     from rich.table import Table
 
     from jitvm.cli.common import console
 
     out = console()
     title = f"jitvm fuzz {args.target} (seed {args.seed})" + (" (interrupted)" if interrupted else "")
+    if campaign_time is not None:
+        title += f", campaign of {_sessions(campaign_time[1])} in {args.journal}"
     table = Table(title=title, title_justify="left")
     table.add_column("reference ended with")
     table.add_column("programs", justify="right")
     for status, number in sorted(total.statuses.items(), key=lambda item: (-item[1], item[0])):
         table.add_row(status, f"{number:,}")
-    out.print(table)
-    rate = total.programs / elapsed if elapsed else 0.0
+    out.print(table, soft_wrap=True)
+    programs, elapsed = session
     compared = ", ".join((*engines, *peers))
-    out.print(f"{total.programs:,} programs in {elapsed:.1f} s ({rate:.1f} programs/s), "
-              f"each on reference vs {compared}")
+    if campaign_time is not None:
+        seconds = campaign_time[0]
+        rate = total.programs / seconds if seconds else 0.0
+        out.print(f"campaign: {total.programs:,} programs in {seconds:.1f} s over {_sessions(campaign_time[1])} "
+                  f"({rate:.1f} programs/s), each on reference vs {compared}")
+        out.print(f"this session: {programs:,} programs in {elapsed:.1f} s "
+                  f"({programs / elapsed if elapsed else 0.0:.1f} programs/s)")
+    else:
+        rate = programs / elapsed if elapsed else 0.0
+        out.print(f"{programs:,} programs in {elapsed:.1f} s ({rate:.1f} programs/s), "
+                  f"each on reference vs {compared}")
     if peers and total.peers_skipped:
-        out.print(f"pyrevm not compared on {total.peers_skipped:,} programs with starting storage "
-                  f"(pyrevm makes inserted storage warm; docs/pyrevm-compat.md)")
+        out.print(f"pyrevm not compared on {total.peers_skipped:,} programs with starting storage or a BASEFEE "
+                  f"instruction (pyrevm makes inserted storage warm and reads BASEFEE as 0; docs/pyrevm-compat.md)")
     if dask_run is not None:
         out.print(f"dask: {dask_run.workers} workers, {len(dask_run.results)} tasks, "
                   f"{dask_run.reruns} run again after a worker was lost")
@@ -237,12 +296,12 @@ def _summary(args, total, elapsed, written, failures, dask_run, interrupted, eng
             out.print("worker memory at the end: " + ", ".join(f"{mb:.0f} MB" for mb in worker_memory))
     for error in failures:
         out.print(f"[red]task failed[/] {error}")
-    colour = "red" if total.found else "green"
-    out.print(f"[{colour}]{len(total.found)} mismatches[/]")
-    for item, path in zip(total.found, written):
-        engines_involved = ", ".join(sorted({m.engine for m in item.mismatches}))
+    colour = "red" if reports else "green"
+    out.print(f"[{colour}]{len(reports)} mismatches[/]")
+    for report in reports:
         # soft_wrap: a path or a hex string broken over lines could not be copied
-        out.print(f"[red]MISMATCH[/] seed {item.seed} ({engines_involved}), shrunk from "
-                  f"{item.original_pieces} to {item.minimized_pieces} pieces: {path}", soft_wrap=True)
-        for mismatch in item.mismatches[:3]:
-            out.print(f"    {mismatch.engine}: {mismatch.describe()}", markup=False, soft_wrap=True)
+        out.print(f"[red]MISMATCH[/] seed {report['seed']} ({', '.join(report['engines'])}), shrunk from "
+                  f"{report['original_pieces']} to {report['minimized_pieces']} pieces: {report['reproducer']}",
+                  soft_wrap=True)
+        for detail in report["details"]:
+            out.print(f"    {detail}", markup=False, soft_wrap=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import os
 import re
@@ -70,20 +71,43 @@ LOCAL_CLUSTER_CONFIG = {
 }
 
 
+# With a memory bound per worker (open_client's worker_memory_mb): the nanny replaces a worker that
+# grows past it, and nothing else. Dask's default would pause a worker at 80% until its memory
+# falls, which memory that a task's native code keeps never does (the run would stop).
+BOUNDED_MEMORY_CONFIG = {
+    "distributed.worker.memory.target": False,
+    "distributed.worker.memory.spill": False,
+    "distributed.worker.memory.pause": False,
+    "distributed.worker.memory.terminate": 0.95,
+}
+
+
+def local_cluster_config(worker_memory_mb: float | None = None) -> dict:
+    return {**LOCAL_CLUSTER_CONFIG, **(BOUNDED_MEMORY_CONFIG if worker_memory_mb else {})}
+
+
 @contextlib.contextmanager
-def open_client(target: DaskTarget, option: str = "--dask") -> Iterator:
-    """A connected `distributed.Client`; a local cluster lives as long as the `with` block."""
+def open_client(target: DaskTarget, option: str = "--dask", worker_memory_mb: float | None = None) -> Iterator:
+    """A connected `distributed.Client`; a local cluster lives as long as the `with` block. With
+    `worker_memory_mb`, a local cluster's worker that grows past it is restarted by its nanny (the
+    tasks it held run again elsewhere); a remote cluster's workers keep their own limits."""
     distributed = require_distributed(option)
     if target.is_local:
         import dask
 
         # Processes, one thread each: the engines hold the GIL, and a crash must take down only its
         # worker. The nannies hand this configuration to their workers.
-        with dask.config.set(LOCAL_CLUSTER_CONFIG):
+        config = local_cluster_config(worker_memory_mb)
+        with dask.config.set(config):
             cluster = distributed.LocalCluster(
                 n_workers=target.workers, threads_per_worker=1, processes=True,
                 dashboard_address=":0",  # any free port: no warning when another cluster has 8787
                 silence_logs=logging.CRITICAL,
+                memory_limit=f"{worker_memory_mb / 0.95:.0f}MiB" if worker_memory_mb else "auto",
+                # Given to the nannies as well: a nanny hands the configuration in force to the
+                # first worker it starts, but one it starts again (after a crash or past its memory
+                # bound) got Dask's defaults (distributed 2026.8: it paused at 80% again).
+                config=copy.deepcopy(dask.config.config),
             )
         try:
             # The workers share the user's JIT and Numba caches, as `-j N` processes do (their

@@ -8,11 +8,17 @@ generated again on any machine; a batch needs nothing but its seeds and the opti
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 SEED_STRIDE = 1 << 32
+# The resident memory at which a local cluster's nanny replaces a fuzz worker by a fresh process
+# (its batch runs again elsewhere). A fresh worker holds 200-400 MB; the JIT's linker keeps a few KB
+# of every library it frees, and other tables grow a little: 10-30 MB per thousand programs, so
+# gigabytes over a million without this.
+WORKER_MEMORY_MB = float(os.environ.get("JITVM_FUZZ_WORKER_MB", 1500))
 
 
 @dataclass(frozen=True)
@@ -39,11 +45,12 @@ class Found:
 
 @dataclass
 class BatchResult:
+    first_seed: int = 0
     programs: int = 0
     statuses: Counter = field(default_factory=Counter)
     found: list[Found] = field(default_factory=list)
     seconds: float = 0.0
-    peers_skipped: int = 0  # cases a peer could not be compared on (EVM: starting storage, for pyrevm)
+    peers_skipped: int = 0  # cases a peer could not be compared on (EVM: evm_check.pyrevm_comparable)
 
 
 @contextlib.contextmanager
@@ -72,7 +79,7 @@ def fuzzing_settings():
 
 def run_batch(spec: BatchSpec) -> BatchResult:
     start = time.perf_counter()
-    result = BatchResult()
+    result = BatchResult(first_seed=spec.first_seed)
     seeds = range(spec.first_seed, spec.first_seed + spec.count)
     with fuzzing_settings():
         if spec.target == "evm":
@@ -100,7 +107,7 @@ def _evm_batch(seeds, spec: BatchSpec, result: BatchResult) -> None:
         compile_together(recorder.codes, evm_check.FORK)
     for case, reference in zip(cases, expected):
         result.statuses[reference.get("status") or "rejected"] += 1
-        if "pyrevm" in spec.peers and any(case.storage):
+        if "pyrevm" in spec.peers and not evm_check.pyrevm_comparable(case):
             result.peers_skipped += 1
         mismatches = evm_check.check_case(case, spec.engines, spec.peers, expected=reference)
         if mismatches:
@@ -154,6 +161,18 @@ def batches(target: str, seed: int, count: int | None, batch_size: int, engines,
         size = batch_size if count is None else min(batch_size, count - done)
         yield BatchSpec(target, first + done, size, tuple(engines), tuple(peers), shrink)
         done += size
+
+
+def remaining(specs, done: dict[int, int]):
+    """The batch specs without the seeds a journal lists as done (`done`: a finished batch's first
+    seed -> its programs; a batch finished in part, by an earlier run with a smaller --count, goes on
+    from where it stopped)."""
+    for spec in specs:
+        while spec.count > 0 and done.get(spec.first_seed):
+            finished = min(done[spec.first_seed], spec.count)
+            spec = replace(spec, first_seed=spec.first_seed + finished, count=spec.count - finished)
+        if spec.count > 0:
+            yield spec
 
 
 def merge(total: BatchResult, part: BatchResult) -> None:
