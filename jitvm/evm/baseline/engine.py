@@ -28,7 +28,6 @@ host.flush_native: before any other host instruction, and when the frame ends wi
 from __future__ import annotations
 
 import struct
-from functools import cache
 from typing import Generator
 
 import numpy as np
@@ -74,38 +73,22 @@ from jitvm.evm.baseline.layout import (
     UNLIMITED_STEPS,
     WARMED_SLOTS,
     BufferPool,
-    FrameBuffers,
     calldata_at,
     code_rows,
     data_bytes,
     environment_rows,
 )
+from jitvm.evm.baseline.native_entry import kernel_functions
 from jitvm.evm.reference.frame import ExceptionalHalt
 
 
-@cache
 def kernel():
-    """The Numba kernel's run_kernel, imported on first use: importing Numba takes tenths of a second
-    that a process whose frames all run on compiled code (the JIT) need not pay.
-
-    What is returned is the compiled function's own entry point for the one signature the engines
-    call it with (layout's arrays have fixed element types, dimensions and read-only flags), not
-    the dispatcher: the dispatcher works out the types of the five arguments on every call, which
-    costs more than a short frame's whole run."""
-    from jitvm.evm.baseline.kernel import run_kernel
-
-    buffers = FrameBuffers(0)
-    return entry_point(run_kernel, code_rows(b""), data_bytes(b"", b""), buffers.words, buffers.memory,
-                       buffers.control)
-
-
-def entry_point(dispatcher, *arguments):
-    """The compiled entry point of a Numba function for arguments typed like `arguments`."""
-    from numba import typeof
-
-    signature = tuple(typeof(argument) for argument in arguments)
-    dispatcher.compile(signature)
-    return dispatcher.overloads[signature].entry_point
+    """This thread's run_kernel(code, data, words, memory, control): the Numba kernel as object code
+    linked into jitvm's LLJIT, so that Numba is not imported (jitvm.evm.baseline.native_entry); once
+    built by Numba on a fresh install, it loads in milliseconds. Per call it costs one ctypes call,
+    like Numba's compiled entry point it replaces, and not the dispatcher, which works out the types
+    of the five arguments on every call."""
+    return kernel_functions().run_kernel
 
 
 class BaselineEngine:
@@ -352,13 +335,8 @@ class SlotHints:
         _prefill_kernel()(frame.words, frame.control, rows)
 
 
-@cache
 def _prefill_kernel():
-    from jitvm.evm.baseline.kernel import prefill_cache
-
-    buffers = FrameBuffers(0)
-    staged = np.frombuffer(bytes(13 * 8), dtype=np.uint64).reshape(1, 13)
-    return entry_point(prefill_cache, buffers.words, buffers.control, staged)
+    return kernel_functions().prefill_cache
 
 
 _PENDING_KEY_AT = PENDING_KEY * 32

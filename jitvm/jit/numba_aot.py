@@ -1,0 +1,217 @@
+"""Numba-compiled functions kept as object code and loaded without importing Numba.
+
+Importing Numba and loading a cached kernel through its dispatcher (typing, cache index, LLVM
+library) takes about half a second, which every process that runs the baseline interpreter would
+pay at start-up. So a kernel Numba has compiled once is also kept as a plain object file in jitvm's
+object cache (jitvm.jit.cache), and later processes link that file into jitvm's own LLJIT
+(jitvm.jit.linker) and call it through a small C entry, with Numba never imported.
+
+    entries = load_entries("evm-baseline", roots, [EntrySpec("jitvm_run_kernel", build_run_kernel, arrays)])
+    address = entries["jitvm_run_kernel"]      # int32 entry(int64 *block)
+
+An entry takes one pointer to a block of int64s that describes every array argument: for each, its
+data address and then its sizes (one per dimension). The entry builds Numba's array arguments from it
+(C-contiguous, no owner: a null meminfo, so Numba's reference counting never frees anything) and
+calls the compiled function with Numba's own calling convention; it returns 0, or Numba's nonzero
+status if the function raised.
+
+The key: `dependency_digest` of `roots` (every jitvm module the kernels import, the tables they name,
+the llvmlite/LLVM/Numba versions and the CPU) and of this module, so an edit anywhere the kernel's code
+comes from names another entry: it is built again, never loaded stale. The build asks Numba for the
+function (compiling it, with a progress line, or loading it from Numba's own cache) and emits the
+LLVM module Numba keeps for linking it into other code (`CPUCodeLibrary._get_module_for_linking`, an
+internal of Numba's; the Numba version is part of the key, and a build that fails only means the
+caller goes on with Numba's dispatcher).
+
+What the object leaves undefined is resolved here: libc (memset, memcpy) from the process;
+`numba_attempt_nocopy_reshape` (a plain C function of Numba's helper library, used by `reshape`) from
+that library, loaded as a file without importing the Numba package; `NRT_MemInfo_call_dtor` is
+defined by the entry module (Numba's decref calls it only for an owned array, and these have none).
+Anything else undefined fails the link, and the caller falls back to Numba.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.machinery
+import importlib.util
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from jitvm.jit.dependencies import dependency_digest
+
+KEY_PREFIX = "numba-aot-v1"
+_OWN_MODULE = __name__
+_building = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ArrayArgument:
+    """One array argument of a compiled function: its element type (a numpy dtype name) and its
+    number of dimensions. Every array is passed C-contiguous and writable."""
+
+    dtype: str
+    ndim: int
+
+    @property
+    def itemsize(self) -> int:
+        import numpy as np
+
+        return np.dtype(self.dtype).itemsize
+
+    @property
+    def block_slots(self) -> int:
+        """How many int64s of the argument block describe it: the data address and its sizes."""
+        return 1 + self.ndim
+
+
+@dataclass(frozen=True)
+class EntrySpec:
+    """An exported entry `name` calling the Numba function `function()` returns (a dispatcher,
+    imported only when the object is built) with `arrays` as its arguments."""
+
+    name: str
+    function: Callable[[], object]
+    arrays: tuple[ArrayArgument, ...]
+
+
+def block_size(arrays: Iterable[ArrayArgument]) -> int:
+    return sum(argument.block_slots for argument in arrays)
+
+
+def cache_key(name: str, roots: Iterable[str], entries: Iterable[EntrySpec]) -> str:
+    """The object cache key of a set of entries: what their code depends on, and their signatures."""
+    signatures = ";".join(f"{entry.name}({','.join(f'{a.dtype}:{a.ndim}' for a in entry.arrays)})"
+                          for entry in entries)
+    return f"{KEY_PREFIX}|{name}|{signatures}|{dependency_digest([*roots, _OWN_MODULE])}"
+
+
+def load_entries(name: str, roots: Iterable[str], entries: Iterable[EntrySpec], *, cache=None):
+    """The LoadedCode (jitvm.jit.linker) holding `entries`, from the object cache or built now with
+    Numba (and then cached). Raises if it cannot be built or linked."""
+    from jitvm.jit.cache import default_cache
+    from jitvm.jit.linker import load_objects
+
+    entries = tuple(entries)
+    cache = default_cache() if cache is None else cache
+    key = cache_key(name, roots, entries)
+    object_code = cache.load(key)
+    if object_code is None:
+        with _building:  # two threads missing at once build once
+            object_code = cache.load(key)
+            if object_code is None:
+                object_code = build_object(entries)
+                cache.store(key, object_code)
+    return load_objects([object_code], [entry.name for entry in entries], imports=_imports(object_code),
+                        name_hint=name)
+
+
+# -- building (imports Numba) ----------------------------------------------------------------------
+
+def build_object(entries: Iterable[EntrySpec]) -> bytes:
+    """One object file with every entry and the Numba-compiled code it calls."""
+    import llvmlite.binding as llvm
+    from numba import types
+
+    from jitvm.jit.compiler import compile_module
+    from jitvm.jit.target import host_target
+
+    context = llvm.create_context()
+    target = host_target()
+    module = llvm.parse_assembly(_runtime_ir(), context)
+    module.triple = target.triple
+    for entry in entries:
+        dispatcher = entry.function()
+        signature = tuple(types.Array(getattr(types, array.dtype), array.ndim, "C") for array in entry.arrays)
+        dispatcher.compile(signature)
+        overload = dispatcher.overloads[signature]
+        callee = overload.fndesc.mangled_name
+        entry_module = llvm.parse_assembly(entry_ir(entry.name, callee, entry.arrays), context)
+        entry_module.triple = target.triple
+        module.link_in(entry_module)
+        # After the entry that calls it: the linker takes Numba's linkonce_odr functions only where
+        # something already refers to them.
+        compiled = llvm.parse_bitcode(overload.library._get_module_for_linking().as_bitcode(), context)
+        compiled.triple = target.triple
+        module.link_in(compiled)
+    module.data_layout = str(target.machine.target_data)
+    module.verify()
+    try:
+        return compile_module(module, optimize_ir=False, opt_level=3)
+    finally:
+        module.close()
+        context.close()
+
+
+def _runtime_ir() -> str:
+    # Numba's NRT_decref calls this when an owned array's count drops to zero; the entries pass
+    # arrays with a null meminfo, which NRT_decref skips, so it is never called.
+    return "define void @NRT_MemInfo_call_dtor(ptr %meminfo) {\n  ret void\n}\n"
+
+
+def entry_ir(name: str, callee: str, arrays: Iterable[ArrayArgument]) -> str:
+    """IR of `i32 name(ptr block)`: Numba's array arguments from the block, then the call.
+
+    Numba's calling convention passes (return slot, exception slot, then every argument's fields in
+    order); an array's fields are meminfo, parent, item count, item size, data, sizes, strides."""
+    lines = [f"define i32 @{name}(ptr %block) {{", "entry:", "  %result = alloca [4 x i64], align 8",
+             "  %exception = alloca ptr, align 8", "  store ptr null, ptr %exception, align 8"]
+    arguments = ["ptr %result", "ptr %exception"]
+    slot = 0
+
+    def load(kind: str, label: str) -> str:
+        nonlocal slot
+        lines.append(f"  %{label}.at = getelementptr inbounds i64, ptr %block, i64 {slot}")
+        lines.append(f"  %{label} = load {kind}, ptr %{label}.at, align 8")
+        slot += 1
+        return f"%{label}"
+
+    for index, array in enumerate(arrays):
+        data = load("ptr", f"a{index}.data")
+        sizes = [load("i64", f"a{index}.size{dimension}") for dimension in range(array.ndim)]
+        count = "1"
+        for dimension, size in enumerate(sizes):
+            lines.append(f"  %a{index}.count{dimension} = mul i64 {count}, {size}")
+            count = f"%a{index}.count{dimension}"
+        strides, stride = [], str(array.itemsize)
+        for dimension in reversed(range(array.ndim)):
+            strides.insert(0, stride)
+            lines.append(f"  %a{index}.span{dimension} = mul i64 {stride}, {sizes[dimension]}")
+            stride = f"%a{index}.span{dimension}"
+        arguments += ["ptr null", "ptr null", f"i64 {count}", f"i64 {array.itemsize}", f"ptr {data}"]
+        arguments += [f"i64 {size}" for size in sizes] + [f"i64 {stride}" for stride in strides]
+    # Numba's status: 0 (returned a value) or -2 (returned None) is success.
+    lines += [f"  %status = call i32 @{callee}({', '.join(arguments)})",
+              "  %none = icmp eq i32 %status, -2",
+              "  %code = select i1 %none, i32 0, i32 %status",
+              "  ret i32 %code", "}",
+              f"declare i32 @{callee}({', '.join(argument.rpartition(' ')[0] for argument in arguments)})"]
+    return "\n".join(lines) + "\n"
+
+
+# -- loading (no Numba) ----------------------------------------------------------------------------
+
+def _imports(object_code: bytes) -> dict[str, int]:
+    """Addresses of the Numba helpers the object names (see the module doc)."""
+    if b"numba_attempt_nocopy_reshape" not in object_code:
+        return {}
+    return {"numba_attempt_nocopy_reshape": _numba_helper("attempt_nocopy_reshape")}
+
+
+@functools.cache
+def _numba_helper(name: str) -> int:
+    """The address of a C helper of Numba's `_helperlib` extension, without importing Numba: an
+    extension module loads from its file on its own (it needs only numpy), and lists its helpers."""
+    helperlib = sys.modules.get("numba._helperlib")
+    if helperlib is None:
+        spec = importlib.util.find_spec("numba")
+        folder = Path(spec.submodule_search_locations[0])
+        path = next(folder.glob(f"_helperlib{importlib.machinery.EXTENSION_SUFFIXES[0]}"), None)
+        if path is None:
+            path = next(folder.glob("_helperlib.*"))
+        helper_spec = importlib.util.spec_from_file_location("numba._helperlib", path)
+        helperlib = importlib.util.module_from_spec(helper_spec)
+    return int(helperlib.c_helpers[name])
