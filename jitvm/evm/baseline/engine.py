@@ -78,7 +78,7 @@ from jitvm.evm.baseline.layout import (
     data_bytes,
     environment_rows,
 )
-from jitvm.evm.baseline.native_entry import kernel_functions
+from jitvm.evm.baseline.native_entry import kernel_functions, kernel_load_info
 from jitvm.evm.reference.frame import ExceptionalHalt
 
 
@@ -89,6 +89,9 @@ def kernel():
     like Numba's compiled entry point it replaces, and not the dispatcher, which works out the types
     of the five arguments on every call."""
     return kernel_functions().run_kernel
+
+
+kernel.cache_info = kernel_load_info  # `.currsize`: whether a kernel() call has loaded it (the JIT engine asks)
 
 
 class BaselineEngine:

@@ -104,6 +104,7 @@ def _entry_addresses() -> dict[str, int] | None:
     return dict(loaded.addresses)
 
 
+kernel_load_info = _entry_addresses.cache_info  # currsize 1 once the kernels are loaded (either way)
 _loaded: list = []  # the linked libraries: their code is freed when the last reference goes
 
 
