@@ -54,6 +54,7 @@ def _prefill_cache():
 RUN_KERNEL = EntrySpec("jitvm_evm_run_kernel", _run_kernel, (_CODE, _BYTES, _WORDS, _BYTES, _CONTROL))
 PREFILL_CACHE = EntrySpec("jitvm_evm_prefill_cache", _prefill_cache, (_WORDS, _CONTROL, _STAGED))
 ROOTS = ("jitvm.evm.baseline.kernel", __name__)
+_NAME, _ENTRIES = "evm-baseline", (RUN_KERNEL, PREFILL_CACHE)
 
 
 class KernelFunctions(NamedTuple):
@@ -93,7 +94,7 @@ def _entry_addresses() -> dict[str, int] | None:
     if os.environ.get(OBJECTS_ENV, "").strip() == "0" or not default_cache().enabled:
         return None
     try:
-        loaded = load_entries("evm-baseline", ROOTS, (RUN_KERNEL, PREFILL_CACHE))
+        loaded = load_entries(_NAME, ROOTS, _ENTRIES)
     except Exception as error:  # noqa: BLE001 - any failure leaves Numba's own entry point
         import warnings
 
@@ -102,6 +103,16 @@ def _entry_addresses() -> dict[str, int] | None:
         return None
     _loaded.append(loaded)
     return dict(loaded.addresses)
+
+
+def kernels_built() -> bool:
+    """Whether the kernels' object is in the object cache (so that loading them takes milliseconds,
+    not a Numba compile). Asks the file system only."""
+    from jitvm.jit.cache import default_cache
+    from jitvm.jit.numba_aot import cache_key
+
+    cache = default_cache()
+    return cache.enabled and cache.path_for(cache_key(_NAME, ROOTS, _ENTRIES)).is_file()
 
 
 kernel_load_info = _entry_addresses.cache_info  # currsize 1 once the kernels are loaded (either way)
