@@ -273,8 +273,52 @@ def test_generated_programs_trace_like_the_reference(code, gas):
 # -- compilation ----------------------------------------------------------------------------------
 
 
-def test_the_kernel_has_one_specialization():
+def test_the_kernel_runs_as_object_code_of_one_specialization():
+    """The engine calls the kernel's object code (jitvm.evm.baseline.native_entry), built from one
+    specialization: whatever arrays come in, Numba compiles nothing more."""
+    from jitvm.evm.baseline import native_entry
+
+    before = list(run_kernel.signatures)
     call_code(assemble(0, "CALLDATALOAD", 0, "MSTORE", 32, 0, "RETURN"), b"\x01" * 40, engine=BASELINE)
     call_code(assemble("STOP"), engine=BASELINE)
     both_engines(TRACED_PROGRAMS["call"])
-    assert len(run_kernel.signatures) == 1, run_kernel.signatures
+    assert native_entry._entry_addresses() is not None
+    assert list(run_kernel.signatures) == before and len(before) <= 1, run_kernel.signatures
+
+
+def test_threads_running_the_kernel_at_once_get_their_own_results():
+    """Each thread has its own argument block for the kernel's object code (native_entry): frames of
+    different contracts interleaved across threads return what they return alone."""
+    import sys
+    import threading
+
+    programs = [assemble(value, 0, "MSTORE", 32, 0, "RETURN") for value in range(1, 9)]
+    expected = [call_code(code, engine=BASELINE).output for code in programs]
+    failures = []
+
+    def run(index):
+        for _ in range(100):
+            output = call_code(programs[index], engine=BASELINE).output
+            if output != expected[index]:
+                failures.append((index, output))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=run, args=(index,)) for index in range(len(programs))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not failures and expected[2] == (3).to_bytes(32, "big")
+    from jitvm.evm.baseline.native_entry import kernel_functions
+
+    other = []
+    thread = threading.Thread(target=lambda: other.append(kernel_functions()))
+    thread.start()
+    thread.join()
+    mine = kernel_functions()
+    assert other[0].run_kernel is not mine.run_kernel and other[0].run_kernel.block is not mine.run_kernel.block
+    assert kernel_functions() is mine
