@@ -81,8 +81,9 @@ def _make_functions() -> KernelFunctions:
     addresses = _entry_addresses()
     if addresses is None:
         return _numba_functions()
-    return KernelFunctions(_run_kernel_caller(addresses[RUN_KERNEL.name]),
-                           _prefill_caller(addresses[PREFILL_CACHE.name]))
+    address_of = _Addresses()
+    return KernelFunctions(_run_kernel_caller(addresses[RUN_KERNEL.name], address_of),
+                           _prefill_caller(addresses[PREFILL_CACHE.name], address_of))
 
 
 @functools.cache
@@ -141,12 +142,36 @@ def entry_point(dispatcher, *arguments):
     return dispatcher.overloads[signature].entry_point
 
 
-def _address(array: np.ndarray, dtype, shape: tuple | None = None) -> int:
-    """The data address of an array the kernel may be given, after checking it is one."""
-    if array.dtype != dtype or not array.flags.c_contiguous or (shape is not None and array.shape != shape):
-        raise TypeError(f"kernel argument of dtype {array.dtype}, shape {array.shape}: expected {dtype}, "
-                        f"{shape or 'any shape'}, C-contiguous")
-    return array.ctypes.data
+_UINT8, _UINT64, _INT64 = np.dtype(np.uint8), np.dtype(np.uint64), np.dtype(np.int64)
+KNOWN_BYTES = 64 << 20  # how much array data the address memo may keep alive before it starts again
+
+
+class _Addresses:
+    """The data addresses of the arrays a thread passes to the kernels, remembered by identity:
+    numpy gives an address in about a microsecond (`.ctypes.data`), a dict lookup takes tens of
+    nanoseconds, and the arrays recur (code rows and calldata come from layout's caches, the frame
+    buffers from the pool). An entry keeps its array alive, so its id cannot be reused while the
+    entry exists; entries of arrays not owned by the pool count against KNOWN_BYTES."""
+
+    def __init__(self):
+        self._known: dict[int, tuple[np.ndarray, int]] = {}
+        self._bytes = 0
+
+    def __call__(self, array: np.ndarray, dtype: np.dtype, shape: tuple | None = None, *, pooled=False) -> int:
+        entry = self._known.get(id(array))
+        if entry is not None and entry[0] is array:
+            return entry[1]
+        if array.dtype is not dtype or not array.flags.c_contiguous or (shape is not None and array.shape != shape):
+            raise TypeError(f"kernel argument of dtype {array.dtype}, shape {array.shape}: expected {dtype}, "
+                            f"{shape or 'any shape'}, C-contiguous")
+        if not pooled:
+            self._bytes += array.nbytes
+            if self._bytes > KNOWN_BYTES:
+                self._known.clear()
+                self._bytes = array.nbytes
+        address = array.ctypes.data
+        self._known[id(array)] = (array, address)
+        return address
 
 
 def _caller(address: int, slots: int):
@@ -156,7 +181,7 @@ def _caller(address: int, slots: int):
     return entry, memoryview(block).cast("B").cast("q"), ctypes.c_void_p(block.ctypes.data), block
 
 
-def _run_kernel_caller(address: int):
+def _run_kernel_caller(address: int, address_of: _Addresses):
     entry, slots, pointer, block = _caller(address, block_size(RUN_KERNEL.arrays))
     words_shape, control_shape = (WORD_ROWS, LIMBS), (CONTROL_ROWS, 256)
     seen_code = seen_data = seen_words = seen_memory = seen_control = None
@@ -166,19 +191,21 @@ def _run_kernel_caller(address: int):
         if code is not seen_code:
             if code.ndim != 2 or code.shape[0] != 2:
                 raise TypeError(f"code rows of shape {code.shape}")
-            slots[0], slots[1], slots[2] = _address(code, np.uint8), 2, code.shape[1]
+            slots[0], slots[1], slots[2] = address_of(code, _UINT8), 2, code.shape[1]
             seen_code = code
         if data is not seen_data:
-            slots[3], slots[4] = _address(data, np.uint8, (data.size,)), data.size
+            slots[3], slots[4] = address_of(data, _UINT8, (data.size,)), data.size
             seen_data = data
         if words is not seen_words:
-            slots[5], slots[6], slots[7] = _address(words, np.uint64, words_shape), *words_shape
+            slots[5], slots[6], slots[7] = address_of(words, _UINT64, words_shape, pooled=True), *words_shape
             seen_words = words
-        if memory is not seen_memory:
-            slots[8], slots[9] = _address(memory, np.uint8, (memory.size,)), memory.size
+        if memory is not seen_memory:  # not remembered: a grown memory may be large
+            if memory.dtype is not _UINT8 or memory.ndim != 1 or not memory.flags.c_contiguous:
+                raise TypeError(f"memory of dtype {memory.dtype}, shape {memory.shape}")
+            slots[8], slots[9] = memory.ctypes.data, memory.size
             seen_memory = memory
         if control is not seen_control:
-            slots[10], slots[11], slots[12] = _address(control, np.int64, control_shape), *control_shape
+            slots[10], slots[11], slots[12] = address_of(control, _INT64, control_shape, pooled=True), *control_shape
             seen_control = control
         if entry(pointer):
             raise KernelError("the baseline kernel raised")
@@ -187,18 +214,31 @@ def _run_kernel_caller(address: int):
     return run_kernel
 
 
-def _prefill_caller(address: int):
+STAGING_ROWS = 64  # prefill_cache's rows are copied here (more than SlotHints ever stages at once)
+
+
+def _prefill_caller(address: int, address_of: _Addresses):
     entry, slots, pointer, block = _caller(address, block_size(PREFILL_CACHE.arrays))
     words_shape, control_shape = (WORD_ROWS, LIMBS), (CONTROL_ROWS, 256)
+    # The staged rows are a new array at every call: copying them into a buffer whose address is
+    # known costs less than asking numpy for theirs.
+    staging = np.zeros((STAGING_ROWS, 13), dtype=np.uint64)
+    staging_bytes, staging_address = memoryview(staging).cast("B"), staging.ctypes.data
+    slots[8] = 13
 
     def prefill_cache(words, control, staged):
-        slots[0], slots[1], slots[2] = _address(words, np.uint64, words_shape), *words_shape
-        slots[3], slots[4], slots[5] = _address(control, np.int64, control_shape), *control_shape
-        if staged.ndim != 2:
-            raise TypeError(f"staged slots of shape {staged.shape}")
-        slots[6], slots[7], slots[8] = _address(staged, np.uint64), *staged.shape
+        slots[0], slots[1], slots[2] = address_of(words, _UINT64, words_shape, pooled=True), *words_shape
+        slots[3], slots[4], slots[5] = address_of(control, _INT64, control_shape, pooled=True), *control_shape
+        if staged.dtype is not _UINT64 or staged.ndim != 2 or staged.shape[1] != 13 or not staged.flags.c_contiguous:
+            raise TypeError(f"staged slots of dtype {staged.dtype}, shape {staged.shape}")
+        rows = staged.shape[0]
+        if rows <= STAGING_ROWS:
+            staging_bytes[: rows * 104] = staged.data.cast("B")
+            slots[6], slots[7] = staging_address, rows
+        else:
+            slots[6], slots[7] = staged.ctypes.data, rows
         if entry(pointer):
             raise KernelError("the baseline kernel's prefill_cache raised")
 
-    prefill_cache.block = block
+    prefill_cache.block = (block, staging)
     return prefill_cache
