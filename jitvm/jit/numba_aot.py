@@ -32,6 +32,7 @@ Anything else undefined fails the link, and the caller falls back to Numba.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import importlib.machinery
 import importlib.util
@@ -43,7 +44,7 @@ from pathlib import Path
 
 from jitvm.jit.dependencies import dependency_digest
 
-KEY_PREFIX = "numba-aot-v1"
+KEY_PREFIX = "numba-aot-v2"
 _OWN_MODULE = __name__
 _building = threading.Lock()
 
@@ -105,8 +106,7 @@ def load_entries(name: str, roots: Iterable[str], entries: Iterable[EntrySpec], 
             if object_code is None:
                 object_code = build_object(entries)
                 cache.store(key, object_code)
-    return load_objects([object_code], [entry.name for entry in entries], imports=_imports(object_code),
-                        name_hint=name)
+    return load_objects([object_code], exports(entries), imports=_imports(object_code), name_hint=name)
 
 
 # -- building (imports Numba) ----------------------------------------------------------------------
@@ -129,7 +129,8 @@ def build_object(entries: Iterable[EntrySpec]) -> bytes:
         dispatcher.compile(signature)
         overload = dispatcher.overloads[signature]
         callee = overload.fndesc.mangled_name
-        entry_module = llvm.parse_assembly(entry_ir(entry.name, callee, entry.arrays), context)
+        entry_module = llvm.parse_assembly(entry_ir(entry.name, callee, entry.arrays)
+                                           + python_entry_ir(entry.name, entry.arrays), context)
         entry_module.triple = target.triple
         module.link_in(entry_module)
         # After the entry that calls it: the linker takes Numba's linkonce_odr functions only where
@@ -192,13 +193,162 @@ def entry_ir(name: str, callee: str, arrays: Iterable[ArrayArgument]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Offsets in NumPy's PyArrayObject and PyArray_Descr (the same in NumPy 1.x and 2.x on 64-bit hosts).
+_ARRAY_TYPE, _ARRAY_DATA, _ARRAY_NDIM, _ARRAY_DIMENSIONS, _ARRAY_DESCR, _ARRAY_FLAGS = 8, 16, 24, 32, 56, 64
+_DESCR_BYTEORDER, _DESCR_TYPE_NUM = 26, 28
+_C_CONTIGUOUS = 0x1  # NPY_ARRAY_C_CONTIGUOUS
+_PYTHON_API = ("PyErr_SetString", "Py_IncRef", "PyExc_TypeError", "PyExc_RuntimeError", "_Py_NoneStruct")
+
+
+def python_entry_ir(name: str, arrays: Iterable[ArrayArgument]) -> str:
+    """IR of `name`_py, a CPython function (METH_FASTCALL) taking the arrays themselves: it checks
+    each is a C-contiguous numpy array of the right element type and number of dimensions (else
+    TypeError), reads its data address and sizes from the array object as NumPy's C API lays it out,
+    and calls entry `name` with them; a raising kernel raises RuntimeError. This is what Numba's
+    compiled entry point does per call, in the same few nanoseconds, and without Numba.
+
+    `name`_types holds what the checks compare with, filled in by `python_function` after linking
+    (they are addresses and numbers of this process): the ndarray type, then each array's dtype
+    number."""
+    arrays = tuple(arrays)
+    slots = block_size(arrays)
+    type_error = f"{name}: expected {len(arrays)} C-contiguous numpy arrays of the kernel's types".encode()
+    raised = f"{name}: the compiled kernel raised".encode()
+    lines = [
+        f"@{name}_types = global [{len(arrays) + 1} x i64] zeroinitializer",
+        f'@{name}.type_error = private unnamed_addr constant [{len(type_error) + 1} x i8] c"{type_error.decode()}\\00"',
+        f'@{name}.raised = private unnamed_addr constant [{len(raised) + 1} x i8] c"{raised.decode()}\\00"',
+        f"define ptr @{name}_py(ptr %self, ptr %args, i64 %nargs) {{",
+        "entry:",
+        f"  %block = alloca [{slots} x i64], align 8",
+        f"  %type.want = load i64, ptr @{name}_types, align 8",
+        f"  %count.ok = icmp eq i64 %nargs, {len(arrays)}",
+        "  br i1 %count.ok, label %argument0, label %bad",
+    ]
+    slot = 0
+    for index, array in enumerate(arrays):
+        a = f"%a{index}"
+        after = f"argument{index + 1}" if index + 1 < len(arrays) else "call"
+        lines += [
+            f"argument{index}:",
+            f"  {a}.at = getelementptr inbounds ptr, ptr %args, i64 {index}",
+            f"  {a} = load ptr, ptr {a}.at, align 8",
+            f"  {a}.type.at = getelementptr inbounds i8, ptr {a}, i64 {_ARRAY_TYPE}",
+            f"  {a}.type.ptr = load ptr, ptr {a}.type.at, align 8",
+            f"  {a}.type = ptrtoint ptr {a}.type.ptr to i64",
+            f"  {a}.is_array = icmp eq i64 {a}.type, %type.want",
+            f"  br i1 {a}.is_array, label %argument{index}.fields, label %bad",
+            f"argument{index}.fields:",
+            f"  {a}.ndim.at = getelementptr inbounds i8, ptr {a}, i64 {_ARRAY_NDIM}",
+            f"  {a}.ndim = load i32, ptr {a}.ndim.at, align 4",
+            f"  {a}.ndim.ok = icmp eq i32 {a}.ndim, {array.ndim}",
+            f"  {a}.flags.at = getelementptr inbounds i8, ptr {a}, i64 {_ARRAY_FLAGS}",
+            f"  {a}.flags = load i32, ptr {a}.flags.at, align 4",
+            f"  {a}.contiguous = and i32 {a}.flags, {_C_CONTIGUOUS}",
+            f"  {a}.contiguous.ok = icmp ne i32 {a}.contiguous, 0",
+            f"  {a}.descr.at = getelementptr inbounds i8, ptr {a}, i64 {_ARRAY_DESCR}",
+            f"  {a}.descr = load ptr, ptr {a}.descr.at, align 8",
+            f"  {a}.num.at = getelementptr inbounds i8, ptr {a}.descr, i64 {_DESCR_TYPE_NUM}",
+            f"  {a}.num = load i32, ptr {a}.num.at, align 4",
+            f"  {a}.num.wide = sext i32 {a}.num to i64",
+            f"  {a}.num.want.at = getelementptr inbounds i64, ptr @{name}_types, i64 {index + 1}",
+            f"  {a}.num.want = load i64, ptr {a}.num.want.at, align 8",
+            f"  {a}.num.ok = icmp eq i64 {a}.num.wide, {a}.num.want",
+            f"  {a}.order.at = getelementptr inbounds i8, ptr {a}.descr, i64 {_DESCR_BYTEORDER}",
+            f"  {a}.order = load i8, ptr {a}.order.at, align 1",
+            f"  {a}.order.ok = icmp ne i8 {a}.order, 62",  # '>': big-endian data on this little-endian host
+            f"  {a}.ok.1 = and i1 {a}.ndim.ok, {a}.contiguous.ok",
+            f"  {a}.ok.2 = and i1 {a}.ok.1, {a}.num.ok",
+            f"  {a}.ok = and i1 {a}.ok.2, {a}.order.ok",
+            f"  br i1 {a}.ok, label %argument{index}.copy, label %bad",
+            f"argument{index}.copy:",
+            f"  {a}.data.at = getelementptr inbounds i8, ptr {a}, i64 {_ARRAY_DATA}",
+            f"  {a}.data = load i64, ptr {a}.data.at, align 8",
+            f"  {a}.slot = getelementptr inbounds i64, ptr %block, i64 {slot}",
+            f"  store i64 {a}.data, ptr {a}.slot, align 8",
+            f"  {a}.dims.at = getelementptr inbounds i8, ptr {a}, i64 {_ARRAY_DIMENSIONS}",
+            f"  {a}.dims = load ptr, ptr {a}.dims.at, align 8",
+        ]
+        for dimension in range(array.ndim):
+            lines += [
+                f"  {a}.dim{dimension}.at = getelementptr inbounds i64, ptr {a}.dims, i64 {dimension}",
+                f"  {a}.dim{dimension} = load i64, ptr {a}.dim{dimension}.at, align 8",
+                f"  {a}.slot{dimension} = getelementptr inbounds i64, ptr %block, i64 {slot + 1 + dimension}",
+                f"  store i64 {a}.dim{dimension}, ptr {a}.slot{dimension}, align 8",
+            ]
+        lines.append(f"  br label %{after}")
+        slot += array.block_slots
+    lines += [
+        "call:",
+        f"  %status = call i32 @{name}(ptr %block)",
+        "  %status.ok = icmp eq i32 %status, 0",
+        "  br i1 %status.ok, label %done, label %raised",
+        "done:",
+        "  call void @Py_IncRef(ptr @_Py_NoneStruct)",
+        "  ret ptr @_Py_NoneStruct",
+        "raised:",
+        "  %runtime_error = load ptr, ptr @PyExc_RuntimeError, align 8",
+        f"  call void @PyErr_SetString(ptr %runtime_error, ptr @{name}.raised)",
+        "  ret ptr null",
+        "bad:",
+        "  %type_error = load ptr, ptr @PyExc_TypeError, align 8",
+        f"  call void @PyErr_SetString(ptr %type_error, ptr @{name}.type_error)",
+        "  ret ptr null",
+        "}",
+    ]
+    return "\n".join(lines) + "\n" + _PYTHON_DECLARATIONS
+
+
+_PYTHON_DECLARATIONS = """\
+@PyExc_TypeError = external global ptr
+@PyExc_RuntimeError = external global ptr
+@_Py_NoneStruct = external global i8
+declare void @PyErr_SetString(ptr, ptr)
+declare void @Py_IncRef(ptr)
+"""
+
+
+def exports(entries: Iterable[EntrySpec]) -> list[str]:
+    """The symbols `load_entries` exports for each entry: the C entry, the CPython one, its table."""
+    return [name for entry in entries for name in (entry.name, f"{entry.name}_py", f"{entry.name}_types")]
+
+
+class _MethodDef(ctypes.Structure):
+    _fields_ = [("ml_name", ctypes.c_char_p), ("ml_meth", ctypes.c_void_p), ("ml_flags", ctypes.c_int),
+                ("ml_doc", ctypes.c_char_p)]
+
+
+_METH_FASTCALL = 0x80
+_new_function = ctypes.pythonapi.PyCFunction_NewEx
+_new_function.restype = ctypes.py_object
+_new_function.argtypes = [ctypes.c_void_p, ctypes.py_object, ctypes.py_object]
+
+
+def python_function(loaded, entry: EntrySpec):
+    """A Python callable (a builtin function, like Numba's entry points) that runs entry `entry` of
+    `loaded` on numpy arrays: `function(*arrays)`. It keeps `loaded` alive."""
+    import numpy as np
+
+    table = (ctypes.c_int64 * (len(entry.arrays) + 1)).from_address(loaded[f"{entry.name}_types"])
+    table[:] = [id(np.ndarray), *(np.dtype(array.dtype).num for array in entry.arrays)]
+    definition = _MethodDef(entry.name.encode(), loaded[f"{entry.name}_py"], _METH_FASTCALL, None)
+    # The function's `self` holds what must outlive it: the method definition and the machine code.
+    return _new_function(ctypes.addressof(definition), (definition, loaded), None)
+
+
 # -- loading (no Numba) ----------------------------------------------------------------------------
 
 def _imports(object_code: bytes) -> dict[str, int]:
     """Addresses of the Numba helpers the object names (see the module doc)."""
-    if b"numba_attempt_nocopy_reshape" not in object_code:
-        return {}
-    return {"numba_attempt_nocopy_reshape": _numba_helper("attempt_nocopy_reshape")}
+    found = {name: _python_symbol(name) for name in _PYTHON_API}
+    if b"numba_attempt_nocopy_reshape" in object_code:
+        found["numba_attempt_nocopy_reshape"] = _numba_helper("attempt_nocopy_reshape")
+    return found
+
+
+def _python_symbol(name: str) -> int:
+    """The address of a function or variable of CPython's C API in this process."""
+    return ctypes.addressof(ctypes.c_char.in_dll(ctypes.pythonapi, name))
 
 
 @functools.cache

@@ -282,13 +282,14 @@ def test_the_kernel_runs_as_object_code_of_one_specialization():
     call_code(assemble(0, "CALLDATALOAD", 0, "MSTORE", 32, 0, "RETURN"), b"\x01" * 40, engine=BASELINE)
     call_code(assemble("STOP"), engine=BASELINE)
     both_engines(TRACED_PROGRAMS["call"])
-    assert native_entry._entry_addresses() is not None
+    assert native_entry._loaded_entries() is not None
     assert list(run_kernel.signatures) == before and len(before) <= 1, run_kernel.signatures
 
 
+
 def test_threads_running_the_kernel_at_once_get_their_own_results():
-    """Each thread has its own argument block for the kernel's object code (native_entry): frames of
-    different contracts interleaved across threads return what they return alone."""
+    """The kernel's entry keeps nothing between calls (native_entry): frames of different contracts
+    interleaved across threads return what they return alone."""
     import sys
     import threading
 
@@ -313,12 +314,25 @@ def test_threads_running_the_kernel_at_once_get_their_own_results():
     finally:
         sys.setswitchinterval(interval)
     assert not failures and expected[2] == (3).to_bytes(32, "big")
-    from jitvm.evm.baseline.native_entry import kernel_functions
 
-    other = []
-    thread = threading.Thread(target=lambda: other.append(kernel_functions()))
-    thread.start()
-    thread.join()
-    mine = kernel_functions()
-    assert other[0].run_kernel is not mine.run_kernel and other[0].run_kernel.block is not mine.run_kernel.block
-    assert kernel_functions() is mine
+
+def test_the_kernels_entry_refuses_arrays_it_was_not_built_for():
+    """The object code's entry checks each array as Numba's entry point would (type, element type,
+    dimensions, contiguity), so a wrong array raises instead of being read out of bounds."""
+    from jitvm.evm.baseline.layout import FrameBuffers, code_rows, data_bytes
+    from jitvm.evm.baseline.native_entry import _loaded_entries, kernel_functions
+
+    assert _loaded_entries() is not None
+    run = kernel_functions().run_kernel
+    buffers = FrameBuffers(64)
+    code, data = code_rows(b"\x00"), data_bytes(b"", b"")
+    wrong = [
+        (code.astype(np.int64), data, buffers.words, buffers.memory, buffers.control),  # element type
+        (code[0], data, buffers.words, buffers.memory, buffers.control),  # dimensions
+        (code, data, buffers.words, buffers.memory[::2], buffers.control),  # not contiguous
+        (code, data.tobytes(), buffers.words, buffers.memory, buffers.control),  # not an array
+        (code, data, buffers.words, buffers.memory),  # too few
+    ]
+    for arguments in wrong:
+        with pytest.raises(TypeError, match="C-contiguous numpy arrays"):
+            run(*arguments)

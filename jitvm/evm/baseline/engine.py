@@ -28,6 +28,7 @@ host.flush_native: before any other host instruction, and when the frame ends wi
 from __future__ import annotations
 
 import struct
+from functools import cache
 from typing import Generator
 
 import numpy as np
@@ -78,20 +79,18 @@ from jitvm.evm.baseline.layout import (
     data_bytes,
     environment_rows,
 )
-from jitvm.evm.baseline.native_entry import kernel_functions, kernel_load_info
+from jitvm.evm.baseline.native_entry import kernel_functions
 from jitvm.evm.reference.frame import ExceptionalHalt
 
 
+@cache
 def kernel():
-    """This thread's run_kernel(code, data, words, memory, control): the Numba kernel as object code
-    linked into jitvm's LLJIT, so that Numba is not imported (jitvm.evm.baseline.native_entry); once
-    built by Numba on a fresh install, it loads in milliseconds. Per call it costs one ctypes call,
-    like Numba's compiled entry point it replaces, and not the dispatcher, which works out the types
-    of the five arguments on every call."""
+    """The kernel's run_kernel(code, data, words, memory, control), loaded on first use: the Numba
+    kernel as object code linked into jitvm's LLJIT, without importing Numba once it has been built
+    (jitvm.evm.baseline.native_entry; Numba's compiled entry point if that cannot be). Either way a
+    compiled entry point for the one signature the engines call it with, not the dispatcher, which
+    works out the types of the five arguments on every call."""
     return kernel_functions().run_kernel
-
-
-kernel.cache_info = kernel_load_info  # `.currsize`: whether a kernel() call has loaded it (the JIT engine asks)
 
 
 class BaselineEngine:
@@ -338,6 +337,7 @@ class SlotHints:
         _prefill_kernel()(frame.words, frame.control, rows)
 
 
+@cache
 def _prefill_kernel():
     return kernel_functions().prefill_cache
 
