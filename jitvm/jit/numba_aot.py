@@ -4,16 +4,21 @@ Importing Numba and loading a cached kernel through its dispatcher (typing, cach
 library) takes about half a second, which every process that runs the baseline interpreter would
 pay at start-up. So a kernel Numba has compiled once is also kept as a plain object file in jitvm's
 object cache (jitvm.jit.cache), and later processes link that file into jitvm's own LLJIT
-(jitvm.jit.linker) and call it through a small C entry, with Numba never imported.
+(jitvm.jit.linker) and call it directly, with Numba never imported.
 
-    entries = load_entries("evm-baseline", roots, [EntrySpec("jitvm_run_kernel", build_run_kernel, arrays)])
-    address = entries["jitvm_run_kernel"]      # int32 entry(int64 *block)
+    loaded = load_entries("evm-baseline", roots, [EntrySpec("jitvm_evm_run_kernel", import_run_kernel, arrays)])
+    run_kernel = python_function(loaded, spec)      # run_kernel(*arrays), like Numba's entry point
 
-An entry takes one pointer to a block of int64s that describes every array argument: for each, its
-data address and then its sizes (one per dimension). The entry builds Numba's array arguments from it
-(C-contiguous, no owner: a null meminfo, so Numba's reference counting never frees anything) and
-calls the compiled function with Numba's own calling convention; it returns 0, or Numba's nonzero
-status if the function raised.
+Each entry `name` comes in two forms in the object:
+- `int32 name(int64 *block)`, for native callers: the block holds, for each array argument, its data
+  address and then its sizes (one per dimension). It builds Numba's array arguments from them
+  (C-contiguous, no owner: a null meminfo, so Numba's reference counting never frees anything) and
+  calls the compiled function with Numba's own calling convention; it returns 0, or Numba's nonzero
+  status if the function raised.
+- `name_py`, a CPython builtin function over the arrays themselves (`python_entry_ir`): it checks and
+  unpacks each numpy array in machine code, as Numba's compiled entry point does, and calls `name`.
+  A ctypes call would cost microseconds per call with changing arrays (numpy takes about one per
+  address); this costs what Numba's entry point cost.
 
 The key: `dependency_digest` of `roots` (every jitvm module the kernels import, the tables they name,
 the llvmlite/LLVM/Numba versions and the CPU) and of this module, so an edit anywhere the kernel's code
@@ -23,7 +28,8 @@ LLVM module Numba keeps for linking it into other code (`CPUCodeLibrary._get_mod
 internal of Numba's; the Numba version is part of the key, and a build that fails only means the
 caller goes on with Numba's dispatcher).
 
-What the object leaves undefined is resolved here: libc (memset, memcpy) from the process;
+What the object leaves undefined is resolved here: libc (memset, memcpy) and the five CPython API
+names the Python entries use, from the process;
 `numba_attempt_nocopy_reshape` (a plain C function of Numba's helper library, used by `reshape`) from
 that library, loaded as a file without importing the Numba package; `NRT_MemInfo_call_dtor` is
 defined by the entry module (Numba's decref calls it only for an owned array, and these have none).

@@ -79,7 +79,6 @@ from jitvm.evm.baseline.layout import (
     data_bytes,
     environment_rows,
 )
-from jitvm.evm.baseline.native_entry import kernel_functions
 from jitvm.evm.reference.frame import ExceptionalHalt
 
 
@@ -89,7 +88,10 @@ def kernel():
     kernel as object code linked into jitvm's LLJIT, without importing Numba once it has been built
     (jitvm.evm.baseline.native_entry; Numba's compiled entry point if that cannot be). Either way a
     compiled entry point for the one signature the engines call it with, not the dispatcher, which
-    works out the types of the five arguments on every call."""
+    works out the types of the five arguments on every call. Imported here: a process whose frames
+    all run elsewhere (an empty block, the JIT, tier 0 of auto) need not load LLVM for it."""
+    from jitvm.evm.baseline.native_entry import kernel_functions
+
     return kernel_functions().run_kernel
 
 
@@ -339,6 +341,8 @@ class SlotHints:
 
 @cache
 def _prefill_kernel():
+    from jitvm.evm.baseline.native_entry import kernel_functions
+
     return kernel_functions().prefill_cache
 
 
