@@ -330,11 +330,31 @@ _new_function.restype = ctypes.py_object
 _new_function.argtypes = [ctypes.c_void_p, ctypes.py_object, ctypes.py_object]
 
 
-def python_function(loaded, entry: EntrySpec):
-    """A Python callable (a builtin function, like Numba's entry points) that runs entry `entry` of
-    `loaded` on numpy arrays: `function(*arrays)`. It keeps `loaded` alive."""
+def check_array_layout() -> None:
+    """Raise RuntimeError unless numpy arrays and dtypes in this process have the field offsets the
+    Python entries read (a Python build with another object header, a NumPy that moved them)."""
     import numpy as np
 
+    sample = np.zeros((2, 3), dtype=np.int64)
+    at = id(sample)
+    word = ctypes.c_int64.from_address
+    descr = word(at + _ARRAY_DESCR).value
+    found = (word(at + _ARRAY_TYPE).value, word(at + _ARRAY_DATA).value, ctypes.c_int32.from_address(at + _ARRAY_NDIM).value,
+             descr, ctypes.c_int32.from_address(at + _ARRAY_FLAGS).value & _C_CONTIGUOUS,
+             ctypes.c_int32.from_address(descr + _DESCR_TYPE_NUM).value,
+             [word(word(at + _ARRAY_DIMENSIONS).value + 8 * index).value for index in range(2)])
+    expected = (id(np.ndarray), sample.ctypes.data, 2, id(sample.dtype), _C_CONTIGUOUS, sample.dtype.num, [2, 3])
+    if found != expected:
+        raise RuntimeError(f"numpy's array layout is not the one the kernel entries read: {found} != {expected}")
+
+
+def python_function(loaded, entry: EntrySpec):
+    """A Python callable (a builtin function, like Numba's entry points) that runs entry `entry` of
+    `loaded` on numpy arrays: `function(*arrays)`. It keeps `loaded` alive. Raises RuntimeError if
+    numpy's layout is not the expected one (check_array_layout)."""
+    import numpy as np
+
+    check_array_layout()
     table = (ctypes.c_int64 * (len(entry.arrays) + 1)).from_address(loaded[f"{entry.name}_types"])
     table[:] = [id(np.ndarray), *(np.dtype(array.dtype).num for array in entry.arrays)]
     definition = _MethodDef(entry.name.encode(), loaded[f"{entry.name}_py"], _METH_FASTCALL, None)

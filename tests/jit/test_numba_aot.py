@@ -134,3 +134,12 @@ def test_numbas_entry_point_is_the_fallback_and_agrees(tmp_path):
         assert completed.returncode == 0, completed.stderr
         outputs.append(completed.stdout)
     assert outputs[0] == outputs[1] and "0x" + "00" * 31 + "03" in outputs[0]
+
+
+def test_the_python_entries_are_used_only_where_numpys_layout_is_the_one_they_read(monkeypatch):
+    from jitvm.jit import numba_aot
+
+    numba_aot.check_array_layout()  # this process: the offsets hold
+    monkeypatch.setattr(numba_aot, "_ARRAY_FLAGS", numba_aot._ARRAY_FLAGS - 4)
+    with pytest.raises(RuntimeError, match="array layout"):
+        numba_aot.check_array_layout()

@@ -62,9 +62,12 @@ class KernelFunctions(NamedTuple):
 def kernel_functions() -> KernelFunctions:
     """The kernel callables (shared by every thread: they keep no state between calls)."""
     loaded = _loaded_entries()
-    if loaded is None:
-        return _numba_functions()
-    return KernelFunctions(python_function(loaded, RUN_KERNEL), python_function(loaded, PREFILL_CACHE))
+    if loaded is not None:
+        try:
+            return KernelFunctions(python_function(loaded, RUN_KERNEL), python_function(loaded, PREFILL_CACHE))
+        except RuntimeError as error:
+            _warn(error)
+    return _numba_functions()
 
 
 @functools.cache
@@ -79,11 +82,15 @@ def _loaded_entries():
     try:
         return load_entries(_NAME, ROOTS, _ENTRIES)
     except Exception as error:  # noqa: BLE001 - any failure leaves Numba's own entry point
-        import warnings
-
-        warnings.warn(f"jitvm: the baseline kernel runs through Numba's dispatcher ({error})", RuntimeWarning,
-                      stacklevel=2)
+        _warn(error)
         return None
+
+
+def _warn(error: Exception) -> None:
+    import warnings
+
+    warnings.warn(f"jitvm: the baseline kernel runs through Numba's entry point ({error})", RuntimeWarning,
+                  stacklevel=3)
 
 
 def kernels_built() -> bool:
