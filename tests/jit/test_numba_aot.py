@@ -140,6 +140,6 @@ def test_the_python_entries_are_used_only_where_numpys_layout_is_the_one_they_re
     from jitvm.jit import numba_aot
 
     numba_aot.check_array_layout()  # this process: the offsets hold
-    monkeypatch.setattr(numba_aot, "_ARRAY_FLAGS", numba_aot._ARRAY_FLAGS - 4)
+    monkeypatch.setattr(numba_aot, "_ARRAY_DATA", numba_aot._ARRAY_DATA + 8)  # an object header 8 bytes longer
     with pytest.raises(RuntimeError, match="array layout"):
         numba_aot.check_array_layout()
