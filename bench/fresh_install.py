@@ -75,6 +75,15 @@ def main() -> int:
         timed("jitvm run SMALL_CONTRACT (second)", [jitvm, "run", SMALL_CONTRACT], environment, folder)
         if not args.skip_bench:
             timed("jitvm bench --quick (first)", [jitvm, "bench", "--quick"], environment, folder)
+        # The baseline interpreter, with caches of its own (empty at first): built by Numba the first
+        # time, then loaded as object code without Numba (jitvm.evm.baseline.native_entry).
+        environment.update(JITVM_CACHE_DIR=str(folder / "baseline-cache"), NUMBA_CACHE_DIR=str(folder / "baseline-numba"))
+        for attempt in ("first", "second"):
+            output = timed(f"jitvm run SMALL_CONTRACT --engine baseline ({attempt})",
+                           [jitvm, "run", SMALL_CONTRACT, "--engine", "baseline"], environment, folder)
+            if EXPECTED_OUTPUT not in output:
+                print(f"unexpected output: {output}", file=sys.stderr)
+                return 1
     return 0
 
 

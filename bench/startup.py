@@ -6,7 +6,8 @@
     python bench/startup.py --compare /work/main      # the same commands on another checkout, interleaved
 
 Each round starts every command once, in a rotating order, so that all of them share the machine's
-conditions; the table gives the fastest and the median wall time of each. The processes run the
+conditions; the table gives the fastest and the median wall time of each, and of its CPU time (user
++ system, which a loaded machine inflates much less than the wall time). The processes run the
 checkout this script sits in (PYTHONPATH) with the caches as they are: run it twice to see the warm
 figures. docs/compile-cache.md quotes its output.
 """
@@ -52,12 +53,19 @@ def commands(engines: list[str], folder: Path) -> dict[str, list[str]]:
     return chosen
 
 
-def wall_time(command: list[str], environment: dict[str, str], folder: Path) -> float:
+def wall_time(command: list[str], environment: dict[str, str], folder: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system) of one run of `command`. The CPU time depends
+    much less on what else the machine runs than the wall time does."""
     started = time.perf_counter()
     # From the temporary folder: `python -m` puts the working folder ahead of PYTHONPATH.
-    subprocess.run(command, env=environment, cwd=folder, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    process = subprocess.Popen(command, env=environment, cwd=folder, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, command)
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -76,16 +84,21 @@ def main() -> int:
                   for label, command in commands(args.engines.split(","), folder).items()
                   for suffix, tree in trees.items()}
         times: dict[str, list[float]] = {label: [] for label in chosen}
+        cpu_times: dict[str, list[float]] = {label: [] for label in chosen}
         labels = list(chosen)
         for round_number in range(args.rounds):
             shift = round_number % len(labels)
             for label in labels[shift:] + labels[:shift]:
-                times[label].append(wall_time(*chosen[label], folder))
+                wall, cpu = wall_time(*chosen[label], folder)
+                times[label].append(wall)
+                cpu_times[label].append(cpu)
     width = max(map(len, labels))
     print(f"machine load (1-minute average) at the end: {os.getloadavg()[0]:.1f}")
-    print(f"{'command':{width}}  {'fastest':>8}  {'median':>8}   ({args.rounds} rounds, wall seconds)")
+    print(f"{'':{width}}  {'wall seconds':^18}  {'CPU seconds':^18}   ({args.rounds} rounds)")
+    print(f"{'command':{width}}  {'fastest':>8}  {'median':>8}  {'fastest':>8}  {'median':>8}")
     for label in labels:
-        print(f"{label:{width}}  {min(times[label]):8.3f}  {statistics.median(times[label]):8.3f}")
+        print(f"{label:{width}}  {min(times[label]):8.3f}  {statistics.median(times[label]):8.3f}  "
+              f"{min(cpu_times[label]):8.3f}  {statistics.median(cpu_times[label]):8.3f}")
     return 0
 
 

@@ -195,13 +195,13 @@ def _compile_the_evm_interpreter_meanwhile(cases, wanted):
     import subprocess
     import sys
 
-    from jitvm.jit.numba_cache import is_cached
+    from jitvm.evm.baseline.native_entry import kernels_built
 
     if not any(case.kind == "evm" for case in cases):
         return None
     if wanted is not None and not {"baseline", "jit", "auto"} & set(wanted):
         return None
-    if is_cached("jitvm.evm.baseline.kernel", "run_kernel"):
+    if kernels_built():
         return None
     print("jitvm bench: compiling the EVM interpreter in a second process meanwhile", file=sys.stderr, flush=True)
     return subprocess.Popen([sys.executable, "-m", "jitvm", "run", "00", "--engine", "baseline"],

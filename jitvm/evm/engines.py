@@ -126,10 +126,11 @@ def _kernel_loaded() -> bool:
 
 
 def _kernel_compiled() -> bool:
-    """Whether Numba's cache holds the baseline kernel (asked only when tier 0 is about to end)."""
-    from jitvm.jit.numba_cache import is_cached
+    """Whether the baseline kernel is built, so that it loads in milliseconds (asked only when tier 0
+    is about to end)."""
+    from jitvm.evm.baseline.native_entry import kernels_built
 
-    return is_cached("jitvm.evm.baseline.kernel", "run_kernel")
+    return kernels_built()
 
 
 def get_engine(name: str) -> Engine:

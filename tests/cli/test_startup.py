@@ -78,17 +78,17 @@ def test_bench_compiles_the_evm_interpreter_in_a_second_process_only_when_it_mus
     from types import SimpleNamespace
 
     from jitvm.cli import bench
-    from jitvm.jit import numba_cache
+    from jitvm.evm.baseline import native_entry
 
     evm, bpf = SimpleNamespace(kind="evm"), SimpleNamespace(kind="bpf")
     started = []
     monkeypatch.setattr(subprocess_module, "Popen", lambda command, **options: started.append(command) or "process")
-    monkeypatch.setattr(numba_cache, "is_cached", lambda module, function: False)
+    monkeypatch.setattr(native_entry, "kernels_built", lambda: False)
     assert bench._compile_the_evm_interpreter_meanwhile([bpf], None) is None  # no EVM workload
     assert bench._compile_the_evm_interpreter_meanwhile([evm], ["reference", "pyrevm"]) is None  # no kernel
     assert bench._compile_the_evm_interpreter_meanwhile([evm, bpf], None) == "process"
     assert started == [[sys.executable, "-m", "jitvm", "run", "00", "--engine", "baseline"]]
     assert "compiling the EVM interpreter in a second process" in capsys.readouterr().err
-    monkeypatch.setattr(numba_cache, "is_cached", lambda module, function: True)
+    monkeypatch.setattr(native_entry, "kernels_built", lambda: True)
     assert bench._compile_the_evm_interpreter_meanwhile([evm], ["jit"]) is None  # cached already
     assert len(started) == 1

@@ -273,8 +273,66 @@ def test_generated_programs_trace_like_the_reference(code, gas):
 # -- compilation ----------------------------------------------------------------------------------
 
 
-def test_the_kernel_has_one_specialization():
+def test_the_kernel_runs_as_object_code_of_one_specialization():
+    """The engine calls the kernel's object code (jitvm.evm.baseline.native_entry), built from one
+    specialization: whatever arrays come in, Numba compiles nothing more."""
+    from jitvm.evm.baseline import native_entry
+
+    before = list(run_kernel.signatures)
     call_code(assemble(0, "CALLDATALOAD", 0, "MSTORE", 32, 0, "RETURN"), b"\x01" * 40, engine=BASELINE)
     call_code(assemble("STOP"), engine=BASELINE)
     both_engines(TRACED_PROGRAMS["call"])
-    assert len(run_kernel.signatures) == 1, run_kernel.signatures
+    assert native_entry._loaded_entries() is not None
+    assert list(run_kernel.signatures) == before and len(before) <= 1, run_kernel.signatures
+
+
+
+def test_threads_running_the_kernel_at_once_get_their_own_results():
+    """The kernel's entry keeps nothing between calls (native_entry): frames of different contracts
+    interleaved across threads return what they return alone."""
+    import sys
+    import threading
+
+    programs = [assemble(value, 0, "MSTORE", 32, 0, "RETURN") for value in range(1, 9)]
+    expected = [call_code(code, engine=BASELINE).output for code in programs]
+    failures = []
+
+    def run(index):
+        for _ in range(100):
+            output = call_code(programs[index], engine=BASELINE).output
+            if output != expected[index]:
+                failures.append((index, output))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=run, args=(index,)) for index in range(len(programs))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not failures and expected[2] == (3).to_bytes(32, "big")
+
+
+def test_the_kernels_entry_refuses_arrays_it_was_not_built_for():
+    """The object code's entry checks each array as Numba's entry point would (type, element type,
+    dimensions, contiguity), so a wrong array raises instead of being read out of bounds."""
+    from jitvm.evm.baseline.layout import FrameBuffers, code_rows, data_bytes
+    from jitvm.evm.baseline.native_entry import _loaded_entries, kernel_functions
+
+    assert _loaded_entries() is not None
+    run = kernel_functions().run_kernel
+    buffers = FrameBuffers(64)
+    code, data = code_rows(b"\x00"), data_bytes(b"", b"")
+    wrong = [
+        (code.astype(np.int64), data, buffers.words, buffers.memory, buffers.control),  # element type
+        (code[0], data, buffers.words, buffers.memory, buffers.control),  # dimensions
+        (code, data, buffers.words, buffers.memory[::2], buffers.control),  # not contiguous
+        (code, data.tobytes(), buffers.words, buffers.memory, buffers.control),  # not an array
+        (code, data, buffers.words, buffers.memory),  # too few
+    ]
+    for arguments in wrong:
+        with pytest.raises(TypeError, match="C-contiguous numpy arrays"):
+            run(*arguments)

@@ -74,7 +74,6 @@ from jitvm.evm.baseline.layout import (
     UNLIMITED_STEPS,
     WARMED_SLOTS,
     BufferPool,
-    FrameBuffers,
     calldata_at,
     code_rows,
     data_bytes,
@@ -85,27 +84,15 @@ from jitvm.evm.reference.frame import ExceptionalHalt
 
 @cache
 def kernel():
-    """The Numba kernel's run_kernel, imported on first use: importing Numba takes tenths of a second
-    that a process whose frames all run on compiled code (the JIT) need not pay.
+    """The kernel's run_kernel(code, data, words, memory, control), loaded on first use: the Numba
+    kernel as object code linked into jitvm's LLJIT, without importing Numba once it has been built
+    (jitvm.evm.baseline.native_entry; Numba's compiled entry point if that cannot be). Either way a
+    compiled entry point for the one signature the engines call it with, not the dispatcher, which
+    works out the types of the five arguments on every call. Imported here: a process whose frames
+    all run elsewhere (an empty block, the JIT, tier 0 of auto) need not load LLVM for it."""
+    from jitvm.evm.baseline.native_entry import kernel_functions
 
-    What is returned is the compiled function's own entry point for the one signature the engines
-    call it with (layout's arrays have fixed element types, dimensions and read-only flags), not
-    the dispatcher: the dispatcher works out the types of the five arguments on every call, which
-    costs more than a short frame's whole run."""
-    from jitvm.evm.baseline.kernel import run_kernel
-
-    buffers = FrameBuffers(0)
-    return entry_point(run_kernel, code_rows(b""), data_bytes(b"", b""), buffers.words, buffers.memory,
-                       buffers.control)
-
-
-def entry_point(dispatcher, *arguments):
-    """The compiled entry point of a Numba function for arguments typed like `arguments`."""
-    from numba import typeof
-
-    signature = tuple(typeof(argument) for argument in arguments)
-    dispatcher.compile(signature)
-    return dispatcher.overloads[signature].entry_point
+    return kernel_functions().run_kernel
 
 
 class BaselineEngine:
@@ -354,11 +341,9 @@ class SlotHints:
 
 @cache
 def _prefill_kernel():
-    from jitvm.evm.baseline.kernel import prefill_cache
+    from jitvm.evm.baseline.native_entry import kernel_functions
 
-    buffers = FrameBuffers(0)
-    staged = np.frombuffer(bytes(13 * 8), dtype=np.uint64).reshape(1, 13)
-    return entry_point(prefill_cache, buffers.words, buffers.control, staged)
+    return kernel_functions().prefill_cache
 
 
 _PENDING_KEY_AT = PENDING_KEY * 32
