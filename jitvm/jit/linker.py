@@ -89,7 +89,7 @@ class Engine:
         """
         exports = list(exports)
         objects = list(objects)
-        imports = symbols.addresses(symbols.referenced_by(objects)) if imports is None else dict(imports)
+        imports = symbols.imports_for(objects) if imports is None else dict(imports)
         builder = llvm.JITLibraryBuilder()
         for object_code in objects:
             builder.add_object_img(object_code)

@@ -9,6 +9,7 @@ a second) is registered with `register_lazy`: its signature is known at once, so
 can declare it, and its address is built the first time an object that calls it is linked.
 """
 
+import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,6 +32,11 @@ class RuntimeSymbol:
 
 _registry: dict[str, RuntimeSymbol] = {}
 _registry_lock = threading.Lock()
+# Per process, what every link asks again: the helpers' addresses once built, and one pattern that
+# finds every registered name in an object's bytes in a single scan. Both are rebuilt only when the
+# registry changes (a helper registered or built), which happens a few times per process.
+_addresses: dict[str, int] = {}
+_name_pattern: re.Pattern | None = None
 
 
 def _check_signature(signature: str) -> str:
@@ -56,6 +62,7 @@ def register(name: str, address: int, llvm_signature) -> RuntimeSymbol:
                 None, symbol.signature):  # a lazy helper may be given its address
             raise ValueError(f"runtime helper {name!r} is already registered as {existing}")
         _registry[name] = symbol
+        _registry_changed()
     return symbol
 
 
@@ -70,10 +77,21 @@ def register_lazy(name: str, llvm_signature, build: Callable[[], int]) -> None:
                 raise ValueError(f"runtime helper {name!r} is already registered as {existing}")
             return
         _registry[name] = RuntimeSymbol(name, None, signature, build)
+        _registry_changed()
+
+
+def _registry_changed() -> None:
+    """Forget the name pattern (called with the registry lock held)."""
+    global _name_pattern
+    _name_pattern = None
 
 
 def _resolved(symbol: RuntimeSymbol) -> int:
+    known = _addresses.get(symbol.name)
+    if known is not None:
+        return known
     if symbol.address is not None:
+        _addresses[symbol.name] = symbol.address
         return symbol.address
     address = symbol.build()  # outside the registry lock: building may take long, or register others
     if not address:
@@ -82,6 +100,7 @@ def _resolved(symbol: RuntimeSymbol) -> int:
         current = _registry[symbol.name]
         if current.address is None:
             current = _registry[symbol.name] = RuntimeSymbol(symbol.name, int(address), symbol.signature)
+        _addresses[symbol.name] = current.address
         return current.address
 
 
@@ -93,9 +112,31 @@ def names() -> set[str]:
 
 def referenced_by(objects: Iterable[bytes]) -> list[str]:
     """The registered helpers whose names occur in the object files' bytes: every helper an object
-    calls is named in its symbol table (a name that occurs by chance only builds a helper early)."""
-    objects = list(objects)
-    return [name for name in names() if any(name.encode() in object_code for object_code in objects)]
+    calls is named in its symbol table (a name that occurs by chance only builds a helper early).
+    One scan per object, whatever the number of helpers."""
+    global _name_pattern
+    with _registry_lock:
+        pattern = _name_pattern
+        if pattern is None:  # longest first, so that a name that extends another one is found whole
+            alternatives = sorted(_registry, key=len, reverse=True)
+            pattern = _name_pattern = re.compile(b"|".join(re.escape(name.encode()) for name in alternatives))
+        registered = set(_registry)
+    if not registered:
+        return []
+    found: set[str] = set()
+    for object_code in objects:
+        found.update(match.decode() for match in pattern.findall(object_code))
+    return sorted(found & registered)
+
+
+def imports_for(objects: Iterable[bytes]) -> dict[str, int]:
+    """Name -> address of the helpers the objects call, built if lazy: what a link imports. Each
+    helper is built once per process; afterwards this is a scan of the objects and dict lookups."""
+    found = referenced_by(objects)
+    missing = [name for name in found if name not in _addresses]
+    if missing:
+        addresses(missing)
+    return {name: _addresses[name] for name in found}
 
 
 def lookup(name: str) -> RuntimeSymbol:

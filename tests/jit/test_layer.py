@@ -164,6 +164,19 @@ def test_lazy_helpers_are_built_only_when_code_that_calls_them_is_linked():
     calls = load_objects([calling], ["calls"]).function("calls", ctypes.c_int64, ctypes.c_int64)
     assert calls(7) == 21 and built == [True]
     assert symbols.lookup("jitvm_test_lazy_triple").address is not None
+    again = load_objects([calling], ["calls"]).function("calls", ctypes.c_int64, ctypes.c_int64)
+    assert again(5) == 15 and built == [True]  # built once per process, not per link
+
+
+def test_a_link_imports_exactly_the_helpers_an_object_names():
+    from jitvm.jit import symbols
+
+    symbols.register("jitvm_test_name", 0x1000, "void ()")
+    symbols.register("jitvm_test_name_longer", 0x2000, "void ()")
+    found = symbols.imports_for([b"..jitvm_test_name_longer..", b"jitvm_test_name\0"])
+    assert found == {"jitvm_test_name": 0x1000, "jitvm_test_name_longer": 0x2000}
+    assert symbols.imports_for([b"..jitvm_test_name_longer.."]) == {"jitvm_test_name_longer": 0x2000}
+    assert symbols.imports_for([b"nothing registered here"]) == {}
 
 
 def test_a_held_bpf_program_moves_to_the_optimized_tier(monkeypatch, tmp_path):
