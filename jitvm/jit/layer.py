@@ -225,7 +225,8 @@ class CompileLayer:
         """Load `tier` from `cache`, else generate, compile and store it; then link. Returns the
         declined marker if the generator declines the subject. Time spent on the background thread
         counts as optimize_seconds, elsewhere as compile_seconds and cache_load_seconds."""
-        from jitvm.jit.compiler import compile_module
+        from jitvm.jit.compiler import compile_objects
+        from jitvm.jit.split import pack
 
         key = self.key(subject, tier)
         compile_seconds = 0.0
@@ -239,7 +240,8 @@ class CompileLayer:
             if ir is None:
                 declined = True
                 return None
-            object_code = compile_module(ir, opt_level=self.generator.levels[tier], optimize_ir=RUNS_IR_PASSES[tier])
+            object_code = pack(compile_objects(ir, opt_level=self.generator.levels[tier],
+                                               optimize_ir=RUNS_IR_PASSES[tier]))
             compile_seconds = time.perf_counter() - started
             return object_code
 
@@ -262,9 +264,10 @@ class CompileLayer:
 
     def _link(self, subject, key: str, object_code: bytes, tier: str, cache_hit: bool) -> Compiled:
         from jitvm.jit.linker import load_objects
+        from jitvm.jit.split import unpack
 
         self.generator.register_runtime()
-        loaded = load_objects([object_code], self.generator.exports, name_hint=self.generator.name)
+        loaded = load_objects(unpack(object_code), self.generator.exports, name_hint=self.generator.name)
         return Compiled(key, tier, cache_hit, len(object_code), loaded, subject)
 
     def _install(self, identity: Hashable, compiled: Compiled) -> None:

@@ -182,3 +182,23 @@ def test_threads_compile_and_load_concurrently():
 def test_invalid_ir_raises():
     with pytest.raises(RuntimeError):
         compile_module("define i64 @broken( {")
+
+
+def test_libraries_go_into_generations_and_a_spent_one_is_disposed(monkeypatch):
+    """Freed libraries leave their ORC JITDylib behind, so an LLJIT takes a bounded number of them
+    and is disposed once none of its libraries is alive; a live one keeps its LLJIT working."""
+    from jitvm.jit import compile_module, linker
+
+    monkeypatch.setattr(linker, "LIBRARIES_PER_JIT", 3)
+    engine = linker.Engine()
+    code = compile_module("define i64 @seven() {\n  ret i64 7\n}\n")
+    kept = engine.load_objects([code], ["seven"])
+    first = kept._generation
+    for _ in range(8):
+        engine.load_objects([code], ["seven"]).close()
+    assert first in engine._retired  # still holds `kept`
+    assert len(engine._retired) == 1  # the spent generations in between were disposed
+    assert kept.function("seven", ctypes.c_int64)() == 7
+    kept.close()
+    assert engine._retired == [] and first.jit.closed
+    assert engine.load_objects([code], ["seven"]).function("seven", ctypes.c_int64)() == 7

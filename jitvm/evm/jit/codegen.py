@@ -300,8 +300,12 @@ class FunctionWriter(IrText):
         values whichever way it is entered, and its code can fold them (a SIGNEXTEND or a shift by
         a known amount, a constant jump target) instead of loading them."""
         s = self.stack
+        # A row more than STACK_LIMIT below the top can never be read (the height never exceeds the
+        # limit): leaving them out keeps the map small where constants pile up (64 KB of PUSH1s:
+        # 13 s of code generation under a profiler without the bound, quadratic in the blocks).
+        deepest = s.height - STACK_LIMIT
         self.g.entry_constants[successor] = {position - s.height: value for position, value in s.values.items()
-                                             if isinstance(value, int) and position < s.height}
+                                             if deepest <= position < s.height and isinstance(value, int)}
 
     # -- instructions -------------------------------------------------------------------------------
 
