@@ -32,11 +32,13 @@ from __future__ import annotations
 
 import os
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from jitvm.evm.jit import compile
 from jitvm.evm.jit.entry import DONE
 from jitvm.evm.jit.compile import QUICK, compiled_code
+from jitvm.evm.jit.native_call import enter_evm, entry_address
 from jitvm.evm.baseline.engine import BaselineEngine, frame_result, kernel, serve_host, serve_storage
 from jitvm.evm.baseline.host import grow_memory, host_handlers
 from jitvm.evm.baseline.layout import (
@@ -89,7 +91,8 @@ class Heat:
     gas: int = 0
     calls: int = 0
     steps: int = 0  # instructions run on the kernel while cold (JitEngine.cold_steps)
-    code: weakref.ref | None = None  # the compiled code the last compiled frame ran
+    code: Callable[[], object] = lambda: None  # a weak reference to the compiled code the last compiled frame ran
+    address: int = 0  # its evm_enter's machine-code address
     # cold, uncached (cold, and not in the object cache), queued (compiling in the background),
     # compiled, or baseline (too large to compile)
     state: str = "cold"
@@ -140,10 +143,11 @@ class JitEngine(BaselineEngine):
             # The compiled code of the last frame, while the layer still holds it (a weak reference:
             # the layer's memory bound decides what stays linked); asked of the layer again while
             # it is the QUICK tier (to pick up the upgrade) and every REFRESH frames (LRU order).
-            found = heat.code() if heat.code is not None else None
+            found = heat.code()
             if found is None or found.tier == QUICK or not heat.calls % REFRESH:
                 found = compiled_code(code, fork)
-                heat.code = None if found is None else weakref.ref(found)
+                if found is not None:
+                    _remember(heat, found)
             return found
         if heat.state in ("baseline", "queued") and not self.background:
             return None
@@ -185,10 +189,21 @@ class JitEngine(BaselineEngine):
         """The generator that runs this frame. A plain function, so that the kinds of frame that
         need nothing counted after them run in the generator of their loop itself."""
         message = frame.message
-        if not message.code:
+        code = message.code
+        if not code:
             return super()._execute(frame, buffers)
         fork = frame.ctx.fork.name
-        heat = self._heat.get((message.code, fork)) or self.heat(message.code, fork)
+        heat = self._heat.get((code, fork)) or self.heat(code, fork)
+        if heat.state == "compiled":  # the steady state of a hot code: as little Python as can be
+            calls = heat.calls = heat.calls + 1
+            compiled = heat.code()
+            if compiled is None or compiled.tier == QUICK or not calls % REFRESH:
+                compiled = self._compiled(code, fork, heat)
+                if compiled is None:
+                    return super()._execute(frame, buffers)
+                if compiled.tier == QUICK and (heat.gas >= UPGRADE_GAS or calls > UPGRADE_CALLS):
+                    compile.upgrade(code, fork)
+            return self._run_compiled(frame, buffers, compiled, heat)
         compiled = None
         if heat.state == "cold" and heat.steps < self.load_steps:
             if kernel.cache_info().currsize or (compiled := self._cached_before_kernel(message.code, fork, heat)) is None:
@@ -263,15 +278,13 @@ class JitEngine(BaselineEngine):
 
     def _run_compiled(self, frame, buffers, compiled, heat: Heat):
         """Run the frame on compiled code, the kernel serving what it hands back; the frame's gas
-        counts towards the code's upgrade (heat.gas)."""
-        def counted(result):
-            heat.gas += message.gas - result.gas_left
-            return result
-
-        run_kernel = None  # the kernel is imported when a frame first needs it (importing Numba takes time)
+        counts towards the code's upgrade (heat.gas). Per frame, this is the baseline's _execute
+        with the compiled entry in place of the kernel's (jitvm.evm.jit.native_call)."""
+        if heat.code() is not compiled:
+            _remember(heat, compiled)
+        address = heat.address  # `compiled` (a local) keeps the machine code alive while the frame runs
+        enter = _enter or _entry()
         message = frame.message
-        fork = frame.ctx.fork.name
-        enter = compiled.function
         code, code_address = code_rows_at(message.code)
         return_data = frame.return_data  # not empty if the frame changes loops after a call
         if return_data:
@@ -279,19 +292,23 @@ class JitEngine(BaselineEngine):
             data_address = data.ctypes.data
         else:
             data, data_address = calldata_at(message.data)
-        words, control, memory, registers = buffers.words, buffers.control, frame.memory, frame.registers
-        words_address, control_address = buffers.words_address, buffers.control_address
-        handlers = host_handlers(fork)
-        buffer = None
+        data_size = len(message.data) + len(return_data)
+        memory, words_address, control_address = frame.memory, buffers.words_address, buffers.control_address
+        buffer = memory.buffer
+        buffer_address, capacity = memory.address, len(buffer)
+        run_kernel = handlers = None  # looked up when the frame first hands an instruction to the kernel
         while True:
-            if memory.buffer is not buffer:
-                buffer, buffer_address = memory.buffer, memory.address
-            if enter(code_address, data_address, words_address, buffer_address, control_address,
-                     buffer.size, data.size) == DONE:
+            if enter(address, code_address, data_address, words_address, buffer_address, control_address,
+                     capacity, data_size) == DONE:
                 frame.load()
-                return counted(frame_result(frame))
+                result = frame_result(frame)
+                heat.gas += message.gas - result.gas_left
+                return result
             if run_kernel is None:
-                run_kernel = kernel()
+                run_kernel = kernel()  # importing Numba takes time: not before a frame needs the kernel
+                handlers = host_handlers(frame.ctx.fork.name)
+                words, control, registers = buffers.words, buffers.control, frame.registers
+            ended = None
             while True:  # the kernel runs registers[STEPS] instructions
                 run_kernel(code, data, words, memory.buffer, control)
                 frame.load()
@@ -302,21 +319,41 @@ class JitEngine(BaselineEngine):
                     grow_memory(frame, int(registers[NEEDED_MEMORY]))
                     continue
                 if exit_kind == EXIT_DONE:
-                    return counted(frame_result(frame))
+                    ended = frame_result(frame)
+                    break
                 pending = registers[PENDING]
                 if pending == PENDING_SLOAD or pending == PENDING_SSTORE:
                     self.slot_hints.learn(frame)
                     ended = serve_storage(frame, pending)
                     if ended is not None:
-                        return counted(ended)
+                        break
                     continue
                 ended = yield from serve_host(frame, handlers, control, self.slot_hints)
                 if ended is not None:
-                    return counted(ended)
+                    break
                 if frame.return_data is not return_data:
                     return_data = frame.return_data
                     data = data_bytes(message.data, return_data)
-                    data_address = data.ctypes.data
+                    data_address, data_size = data.ctypes.data, len(data)
                 frame.store()
                 if registers[STEPS] == 0 and registers[PENDING] == PENDING_NONE:
                     break
+            if ended is not None:
+                heat.gas += message.gas - ended.gas_left
+                return ended
+            if memory.buffer is not buffer:
+                buffer = memory.buffer
+                buffer_address, capacity = memory.address, len(buffer)
+
+def _remember(heat: Heat, compiled) -> None:
+    """Keep (weakly) the compiled code a frame runs and its entry address, for the code's next frames."""
+    heat.code, heat.address = weakref.ref(compiled), entry_address(compiled.function)
+
+
+_enter = None  # native_call.enter_evm(), once a frame has run compiled code
+
+
+def _entry():
+    global _enter
+    _enter = enter_evm()
+    return _enter
