@@ -295,25 +295,50 @@ def test_cold_code_that_stays_cold_is_never_compiled():
 
 def test_warm_code_is_loaded_from_the_cache_after_load_steps(monkeypatch, tmp_path):
     """After load_steps instructions a cold code is looked up in the object cache (once): found,
-    it is linked and the frame goes on compiled; not found, the kernel runs on to cold_steps."""
+    it is linked and the frame goes on compiled; not found, the kernel runs on to cold_steps. (In
+    the middle of a frame whose gas could take the code to cold_steps, as here.)"""
     from jitvm.jit.layer import CompileLayer
 
     monkeypatch.setattr(compile, "CACHE", ObjectCache(tmp_path))
     monkeypatch.setattr(compile, "LAYER", CompileLayer(compile.EvmGenerator()))
     code = LOOP + bytes([OP["STOP"]]) * 17  # a code no other test compiles
     expected = call_code(code, gas=100_000)
-    lazy = JitEngine(cold_steps=10**9, load_steps=20)
+    lazy = JitEngine(cold_steps=50_000, load_steps=20)
     outcomes = [call_code(code, gas=100_000, engine=lazy)]
     assert lazy.heat(code, "Osaka").state == "uncached" and compile.compile_stats()["compiles"] == 0
     outcomes.append(call_code(code, gas=100_000, engine=JitEngine()))  # compiles it into the cache
     monkeypatch.setattr(compile, "LAYER", CompileLayer(compile.EvmGenerator()))  # as a new process
-    lazy = JitEngine(cold_steps=10**9, load_steps=20)
+    lazy = JitEngine(cold_steps=50_000, load_steps=20)
     outcomes.append(call_code(code, gas=100_000, engine=lazy))
     heat = lazy.heat(code, "Osaka")
     assert heat.state == "compiled" and heat.steps == 20
     assert compile.compile_stats()["disk_hits"] == 1 and compile.compile_stats()["compiles"] == 0
     for outcome in outcomes:
         assert (outcome.status, outcome.output, outcome.gas_used) == (expected.status, expected.output, expected.gas_used)
+
+
+def test_short_cold_frames_are_counted_and_the_next_one_is_loaded(monkeypatch, tmp_path):
+    """A cold frame whose gas cannot take its code to cold_steps runs on the kernel from start to
+    end, without a step budget, and its instructions are counted when it ends; the next frame of
+    a code past load_steps is looked up in the object cache."""
+    from jitvm.jit.layer import CompileLayer
+
+    monkeypatch.setattr(compile, "CACHE", ObjectCache(tmp_path))
+    monkeypatch.setattr(compile, "LAYER", CompileLayer(compile.EvmGenerator()))
+    code = LOOP + bytes([OP["STOP"]]) * 19  # a code no other test compiles
+    expected = call_code(code, gas=100_000)
+    call_code(code, gas=100_000, engine=JitEngine())  # compiles it into the cache
+    monkeypatch.setattr(compile, "LAYER", CompileLayer(compile.EvmGenerator()))  # as a new process
+    lazy = JitEngine(cold_steps=10**9, load_steps=20)
+    first = call_code(code, gas=100_000, engine=lazy)
+    heat = lazy.heat(code, "Osaka")
+    steps = heat.steps
+    assert heat.state == "cold" and steps > 20 and compile.compile_stats()["disk_hits"] == 0
+    second = call_code(code, gas=100_000, engine=lazy)
+    assert heat.state == "compiled" and heat.steps == steps and compile.compile_stats()["disk_hits"] == 1
+    for outcome in (first, second):
+        assert (outcome.status, outcome.output, outcome.gas_used) == (expected.status, expected.output, expected.gas_used)
+    assert not lazy._pool.counting  # every counted frame was counted once
 
 
 # Calls the identity precompile, then reads the return data: a hand-over after the call must keep it.

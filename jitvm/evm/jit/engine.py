@@ -42,6 +42,7 @@ from jitvm.evm.jit.native_call import enter_evm, entry_address
 from jitvm.evm.baseline.engine import BaselineEngine, frame_result, kernel, serve_host, serve_storage
 from jitvm.evm.baseline.host import grow_memory, host_handlers
 from jitvm.evm.baseline.layout import (
+    BufferPool,
     EXIT,
     EXIT_DONE,
     EXIT_GROW,
@@ -98,6 +99,25 @@ class Heat:
     state: str = "cold"
 
 
+class _CountingPool(BufferPool):
+    """The engine's frame buffers. A cold frame that runs on the kernel from start to end is counted
+    when it gives its buffers back (a generator around the kernel's loop, to count after it, cost
+    more than the rest of such a frame's bookkeeping). Frames end in the reverse order they began,
+    so the frames to count are a stack: (buffers, heat, frame)."""
+
+    def __init__(self):
+        super().__init__()
+        self.counting: list[tuple] = []
+
+    def give_back(self, buffers, memory_size: int) -> None:
+        counting = self.counting
+        if counting and counting[-1][0] is buffers:
+            _, heat, frame = counting.pop()
+            heat.steps += UNLIMITED_STEPS - frame.registers[STEPS]  # the kernel counts down from there
+            heat.gas += frame.message.gas - frame.gas_left
+        BufferPool.give_back(self, buffers, memory_size)
+
+
 class JitEngine(BaselineEngine):
     """Runs frames on LLVM-compiled blocks, with the baseline kernel for the rest."""
 
@@ -112,6 +132,7 @@ class JitEngine(BaselineEngine):
         self.hot_calls = hot_calls
         self.background = background
         self._heat: dict[tuple[bytes, str], Heat] = {}
+        self._pool = _CountingPool()
 
     def compile_stats(self) -> dict[str, float]:
         """Cumulative counts and seconds of the EVM compile layer (jitvm.jit.layer.LayerStats)."""
@@ -206,8 +227,11 @@ class JitEngine(BaselineEngine):
             return self._run_compiled(frame, buffers, compiled, heat)
         compiled = None
         if heat.state == "cold" and heat.steps < self.load_steps:
-            if kernel.cache_info().currsize or (compiled := self._cached_before_kernel(message.code, fork, heat)) is None:
-                return self._cold_frame(frame, buffers, heat)  # most frames of most codes in a cold_steps engine
+            if _kernel_loaded or _kernel_now_loaded() or (compiled := self._cached_before_kernel(code, fork, heat)) is None:
+                if message.gas < self.cold_steps - heat.steps:  # this frame alone cannot make the code hot
+                    self._pool.counting.append((buffers, heat, frame))  # counted when the frame ends
+                    return BaselineEngine._execute(self, frame, buffers)  # most frames of most codes
+                return self._cold_frame(frame, buffers, heat)
         heat.calls += 1
         compiled = compiled or self._compiled(message.code, fork, heat)
         if compiled is not None:
@@ -215,10 +239,14 @@ class JitEngine(BaselineEngine):
                 compile.upgrade(message.code, fork)
             return self._run_compiled(frame, buffers, compiled, heat)
         if heat.state in ("cold", "uncached") and heat.steps < self.cold_steps:
+            if message.gas < self.cold_steps - heat.steps:
+                self._pool.counting.append((buffers, heat, frame))
+                return BaselineEngine._execute(self, frame, buffers)
             return self._run_cold(frame, buffers, heat, 0)
         if heat.state in ("baseline", "queued"):  # nothing left to count
             return super()._execute(frame, buffers)
-        return self._counted(frame, buffers, heat)  # a tiered engine counts a cold code's gas
+        self._pool.counting.append((buffers, heat, frame))  # a tiered engine counts a cold code's gas
+        return BaselineEngine._execute(self, frame, buffers)
 
     @staticmethod
     def _cached_before_kernel(code: bytes, fork: str, heat: Heat):
@@ -234,11 +262,6 @@ class JitEngine(BaselineEngine):
         if found is not None:
             heat.state, heat.gas, heat.calls = "compiled", 0, 0
         return found
-
-    def _counted(self, frame, buffers, heat: Heat):
-        result = yield from super()._execute(frame, buffers)
-        heat.gas += frame.message.gas - result.gas_left
-        return result
 
     def _cold_frame(self, frame, buffers, heat: Heat):
         """The kernel, with as little as possible around it, for at most the instructions left
@@ -357,3 +380,14 @@ def _entry():
     global _enter
     _enter = enter_evm()
     return _enter
+
+
+_kernel_loaded = False  # whether the baseline kernel is loaded (then a cold frame need not avoid it)
+
+
+def _kernel_now_loaded() -> bool:
+    """Whether the baseline kernel has been loaded, remembered once it has (asking its cache costs
+    more than the rest of a cold frame's bookkeeping)."""
+    global _kernel_loaded
+    _kernel_loaded = kernel.cache_info().currsize > 0
+    return _kernel_loaded
