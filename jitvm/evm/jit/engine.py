@@ -97,6 +97,7 @@ class Heat:
     # cold, uncached (cold, and not in the object cache), queued (compiling in the background),
     # compiled, or baseline (too large to compile)
     state: str = "cold"
+    fork: str = ""  # the fork it runs in (JitEngine._latest finds a code's heat by the code alone)
 
 
 class _CountingPool(BufferPool):
@@ -132,6 +133,7 @@ class JitEngine(BaselineEngine):
         self.hot_calls = hot_calls
         self.background = background
         self._heat: dict[tuple[bytes, str], Heat] = {}
+        self._latest: dict[bytes, Heat] = {}  # by code, the heat of the fork it last ran in (no tuple per frame)
         self._pool = _CountingPool()
 
     def compile_stats(self) -> dict[str, float]:
@@ -155,7 +157,9 @@ class JitEngine(BaselineEngine):
         if heat is None:
             if len(self._heat) >= HEAT_ENTRIES:
                 self._heat.clear()
-            heat = self._heat[(code, fork)] = Heat()
+                self._latest.clear()
+            heat = self._heat[(code, fork)] = Heat(fork=fork)
+        self._latest[code] = heat
         return heat
 
     def _compiled(self, code: bytes, fork: str, heat: Heat):
@@ -214,7 +218,9 @@ class JitEngine(BaselineEngine):
         if not code:
             return super()._execute(frame, buffers)
         fork = frame.ctx.fork.name
-        heat = self._heat.get((code, fork)) or self.heat(code, fork)
+        heat = self._latest.get(code)
+        if heat is None or heat.fork != fork:
+            heat = self.heat(code, fork)
         if heat.state == "compiled":  # the steady state of a hot code: as little Python as can be
             calls = heat.calls = heat.calls + 1
             compiled = heat.code()
