@@ -383,3 +383,43 @@ def test_small_code_runs_without_loading_the_kernel(tmp_path):
                            capture_output=True, text=True).stdout.split() for _ in range(2)]
     assert runs[0][0] == runs[1][0] == (3).to_bytes(32, "big").hex()
     assert runs[1][1] == "False"
+
+
+# MCOPY in compiled code (codegen.memory_copy): overlapping moves both ways, memory growth to the
+# farther range, empty and out-of-reach copies (left to the kernel), every gas around the costs.
+
+
+def mcopy_then_return(destination: int, source: int, size: int, returned: int = 96) -> bytes:
+    """Fill memory[0:64] with a pattern, MCOPY, return memory[0:returned] and MSIZE after it."""
+    return assemble("PUSH32", int.from_bytes(bytes(range(1, 33)), "big"), "PUSH1", 0, "MSTORE",
+                    "PUSH32", int.from_bytes(bytes(range(33, 65)), "big"), "PUSH1", 32, "MSTORE",
+                    "PUSH4", size, "PUSH4", source, "PUSH4", destination, "MCOPY",
+                    "MSIZE", "PUSH2", returned, "MSTORE", "PUSH2", returned + 32, "PUSH1", 0, "RETURN")
+
+
+MCOPY_CASES = [
+    (0, 0, 64),  # in place
+    (1, 0, 40),  # overlapping, forwards
+    (0, 3, 50),  # overlapping, backwards
+    (64, 0, 64),  # grows memory through the destination
+    (0, 200, 33),  # grows memory through the source (reads zeros)
+    (5, 7, 0),  # empty: no growth (the kernel does it)
+    (10, 20, 1),
+]
+
+
+@pytest.mark.parametrize("destination,source,size", MCOPY_CASES)
+def test_mcopy_matches_the_reference(jit, destination, source, size):
+    code = mcopy_then_return(destination, source, size, returned=max(96, destination + size, source + size))
+    full = same_as_reference(jit, code, gas=100_000)
+    assert full.status.name == "SUCCESS"
+    for gas in range(full.gas_used - 40, full.gas_used + 2):  # around the MCOPY's and the RETURN's costs
+        same_as_reference(jit, code, gas=gas)
+
+
+def test_mcopy_out_of_reach_is_left_to_the_kernel(jit):
+    """Offsets of 2**32 and more are not compiled: the kernel fails the frame with out of gas."""
+    code = assemble("PUSH1", 1, "PUSH5", 1 << 32, "PUSH1", 0, "MCOPY", "STOP")
+    assert same_as_reference(jit, code, gas=1_000_000).status.name != "SUCCESS"
+    code = assemble("PUSH1", 0, "PUSH5", 1 << 32, "PUSH1", 0, "MCOPY", "STOP")  # empty: no expansion
+    assert same_as_reference(jit, code, gas=1_000_000).status.name == "SUCCESS"
