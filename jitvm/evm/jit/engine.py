@@ -232,6 +232,12 @@ class JitEngine(BaselineEngine):
                     compile.upgrade(code, fork)
             return self._run_compiled(frame, buffers, compiled, heat)
         compiled = None
+        if heat.state == "cold" and self.hot_calls and not self.cold_steps:  # a tiered engine's cold code
+            calls = heat.calls = heat.calls + 1
+            if calls <= self.hot_calls and not heat.gas >= self.hot_gas > 0:  # not hot yet: its gas is counted
+                self._pool.counting.append((buffers, heat, frame))
+                return BaselineEngine._execute(self, frame, buffers)
+            heat.calls -= 1  # counted again below
         if heat.state == "cold" and heat.steps < self.load_steps:
             if _kernel_loaded or _kernel_now_loaded() or (compiled := self._cached_before_kernel(code, fork, heat)) is None:
                 if message.gas < self.cold_steps - heat.steps:  # this frame alone cannot make the code hot
