@@ -50,8 +50,9 @@ def running_under_counter() -> bool:
     return bool(os.environ.get(OUTPUT_DIR_ENV))
 
 
-def reexec_under_valgrind(argv: list[str]) -> int:
-    """Run `python -m jitvm <argv>` under callgrind and return its exit status."""
+def reexec_under_valgrind(argv: list[str], script: list[str] | None = None) -> int:
+    """Run `python -m jitvm <argv>` (or `python <script>`, a script's sys.argv) under callgrind and
+    return its exit status."""
     if platform.machine().lower() not in ("x86_64", "amd64"):
         raise InputError("--timer instructions", f"counting needs an x86-64 machine, not {platform.machine()}")
     valgrind = shutil.which("valgrind")
@@ -61,7 +62,7 @@ def reexec_under_valgrind(argv: list[str]) -> int:
         environment = dict(os.environ, PYTHONHASHSEED="0", **{OUTPUT_DIR_ENV: directory})
         command = [valgrind, "--tool=callgrind", "--instr-atstart=no", "--dump-instr=no", "--dump-line=no",
                    f"--callgrind-out-file={directory}/callgrind.out", f"--log-file={directory}/valgrind.log",
-                   sys.executable, "-m", "jitvm", *argv]
+                   sys.executable, *(script or ["-m", "jitvm", *argv])]
         try:
             status = subprocess.run(command, env=environment).returncode
         except KeyboardInterrupt:

@@ -91,7 +91,8 @@ class AutoEngine:
     def run_frame(self, message: Message, ctx: ExecutionContext) -> Generator[Message, FrameResult, FrameResult]:
         if self.tier0_gas and self._starts_on_tier0(message):
             return self._run_tier0(message, ctx)
-        return self.tiered().run_frame(message, ctx)
+        self._end_tier0()
+        return self.run_frame(message, ctx)
 
     def _starts_on_tier0(self, message: Message) -> bool:
         left = self.tier0_gas - self.tier0_used
@@ -105,6 +106,11 @@ class AutoEngine:
         self.tier0_gas = 0  # tier 0 has ended for this process
         return False
 
+    def _end_tier0(self) -> None:
+        """From now on every frame runs on tiered(): the driver's calls of run_frame go straight to it."""
+        self.tier0_gas = 0
+        self.run_frame = self.tiered().run_frame
+
     def _run_tier0(self, message: Message, ctx: ExecutionContext):
         result = yield from reference_engine().run_frame(message, ctx)
         self.tier0_used += message.gas - result.gas_left
@@ -112,7 +118,7 @@ class AutoEngine:
 
     def settle(self) -> None:
         """End tier 0 and let the JIT finish compiling (benchmarks call this before timing)."""
-        self.tier0_gas = 0
+        self._end_tier0()
         self.tiered().settle()
 
     def compile_stats(self) -> dict[str, float]:

@@ -295,25 +295,50 @@ def test_cold_code_that_stays_cold_is_never_compiled():
 
 def test_warm_code_is_loaded_from_the_cache_after_load_steps(monkeypatch, tmp_path):
     """After load_steps instructions a cold code is looked up in the object cache (once): found,
-    it is linked and the frame goes on compiled; not found, the kernel runs on to cold_steps."""
+    it is linked and the frame goes on compiled; not found, the kernel runs on to cold_steps. (In
+    the middle of a frame whose gas could take the code to cold_steps, as here.)"""
     from jitvm.jit.layer import CompileLayer
 
     monkeypatch.setattr(compile, "CACHE", ObjectCache(tmp_path))
     monkeypatch.setattr(compile, "LAYER", CompileLayer(compile.EvmGenerator()))
     code = LOOP + bytes([OP["STOP"]]) * 17  # a code no other test compiles
     expected = call_code(code, gas=100_000)
-    lazy = JitEngine(cold_steps=10**9, load_steps=20)
+    lazy = JitEngine(cold_steps=50_000, load_steps=20)
     outcomes = [call_code(code, gas=100_000, engine=lazy)]
     assert lazy.heat(code, "Osaka").state == "uncached" and compile.compile_stats()["compiles"] == 0
     outcomes.append(call_code(code, gas=100_000, engine=JitEngine()))  # compiles it into the cache
     monkeypatch.setattr(compile, "LAYER", CompileLayer(compile.EvmGenerator()))  # as a new process
-    lazy = JitEngine(cold_steps=10**9, load_steps=20)
+    lazy = JitEngine(cold_steps=50_000, load_steps=20)
     outcomes.append(call_code(code, gas=100_000, engine=lazy))
     heat = lazy.heat(code, "Osaka")
     assert heat.state == "compiled" and heat.steps == 20
     assert compile.compile_stats()["disk_hits"] == 1 and compile.compile_stats()["compiles"] == 0
     for outcome in outcomes:
         assert (outcome.status, outcome.output, outcome.gas_used) == (expected.status, expected.output, expected.gas_used)
+
+
+def test_short_cold_frames_are_counted_and_the_next_one_is_loaded(monkeypatch, tmp_path):
+    """A cold frame whose gas cannot take its code to cold_steps runs on the kernel from start to
+    end, without a step budget, and its instructions are counted when it ends; the next frame of
+    a code past load_steps is looked up in the object cache."""
+    from jitvm.jit.layer import CompileLayer
+
+    monkeypatch.setattr(compile, "CACHE", ObjectCache(tmp_path))
+    monkeypatch.setattr(compile, "LAYER", CompileLayer(compile.EvmGenerator()))
+    code = LOOP + bytes([OP["STOP"]]) * 19  # a code no other test compiles
+    expected = call_code(code, gas=100_000)
+    call_code(code, gas=100_000, engine=JitEngine())  # compiles it into the cache
+    monkeypatch.setattr(compile, "LAYER", CompileLayer(compile.EvmGenerator()))  # as a new process
+    lazy = JitEngine(cold_steps=10**9, load_steps=20)
+    first = call_code(code, gas=100_000, engine=lazy)
+    heat = lazy.heat(code, "Osaka")
+    steps = heat.steps
+    assert heat.state == "cold" and steps > 20 and compile.compile_stats()["disk_hits"] == 0
+    second = call_code(code, gas=100_000, engine=lazy)
+    assert heat.state == "compiled" and heat.steps == steps and compile.compile_stats()["disk_hits"] == 1
+    for outcome in (first, second):
+        assert (outcome.status, outcome.output, outcome.gas_used) == (expected.status, expected.output, expected.gas_used)
+    assert not lazy._pool.counting  # every counted frame was counted once
 
 
 # Calls the identity precompile, then reads the return data: a hand-over after the call must keep it.
@@ -358,3 +383,43 @@ def test_small_code_runs_without_loading_the_kernel(tmp_path):
                            capture_output=True, text=True).stdout.split() for _ in range(2)]
     assert runs[0][0] == runs[1][0] == (3).to_bytes(32, "big").hex()
     assert runs[1][1] == "False"
+
+
+# MCOPY in compiled code (codegen.memory_copy): overlapping moves both ways, memory growth to the
+# farther range, empty and out-of-reach copies (left to the kernel), every gas around the costs.
+
+
+def mcopy_then_return(destination: int, source: int, size: int, returned: int = 96) -> bytes:
+    """Fill memory[0:64] with a pattern, MCOPY, return memory[0:returned] and MSIZE after it."""
+    return assemble("PUSH32", int.from_bytes(bytes(range(1, 33)), "big"), "PUSH1", 0, "MSTORE",
+                    "PUSH32", int.from_bytes(bytes(range(33, 65)), "big"), "PUSH1", 32, "MSTORE",
+                    "PUSH4", size, "PUSH4", source, "PUSH4", destination, "MCOPY",
+                    "MSIZE", "PUSH2", returned, "MSTORE", "PUSH2", returned + 32, "PUSH1", 0, "RETURN")
+
+
+MCOPY_CASES = [
+    (0, 0, 64),  # in place
+    (1, 0, 40),  # overlapping, forwards
+    (0, 3, 50),  # overlapping, backwards
+    (64, 0, 64),  # grows memory through the destination
+    (0, 200, 33),  # grows memory through the source (reads zeros)
+    (5, 7, 0),  # empty: no growth (the kernel does it)
+    (10, 20, 1),
+]
+
+
+@pytest.mark.parametrize("destination,source,size", MCOPY_CASES)
+def test_mcopy_matches_the_reference(jit, destination, source, size):
+    code = mcopy_then_return(destination, source, size, returned=max(96, destination + size, source + size))
+    full = same_as_reference(jit, code, gas=100_000)
+    assert full.status.name == "SUCCESS"
+    for gas in range(full.gas_used - 40, full.gas_used + 2):  # around the MCOPY's and the RETURN's costs
+        same_as_reference(jit, code, gas=gas)
+
+
+def test_mcopy_out_of_reach_is_left_to_the_kernel(jit):
+    """Offsets of 2**32 and more are not compiled: the kernel fails the frame with out of gas."""
+    code = assemble("PUSH1", 1, "PUSH5", 1 << 32, "PUSH1", 0, "MCOPY", "STOP")
+    assert same_as_reference(jit, code, gas=1_000_000).status.name != "SUCCESS"
+    code = assemble("PUSH1", 0, "PUSH5", 1 << 32, "PUSH1", 0, "MCOPY", "STOP")  # empty: no expansion
+    assert same_as_reference(jit, code, gas=1_000_000).status.name == "SUCCESS"

@@ -29,13 +29,13 @@ COMPILED = frozenset({
     "PREVRANDAO", "GASLIMIT", "CHAINID", "BASEFEE", "BLOBBASEFEE",
     "KECCAK256", "SLOAD", "CALLDATALOAD", "CALLDATASIZE", "CALLDATACOPY", "CODESIZE", "CODECOPY", "RETURNDATASIZE",
     "POP", "MLOAD", "MSTORE", "MSTORE8", "JUMP", "JUMPI", "PC", "MSIZE", "GAS", "JUMPDEST", "PUSH0",
-    "RETURN", "REVERT", "SSTORE", "LOG0", "LOG1", "LOG2", "LOG3", "LOG4",
+    "RETURN", "REVERT", "SSTORE", "LOG0", "LOG1", "LOG2", "LOG3", "LOG4", "MCOPY",
 })
 COMPILED_FAMILIES = ("PUSH", "DUP", "SWAP")
 MAX_BLOCK_INSTRUCTIONS = 64  # longer runs are cut into blocks of this many instructions
 MAX_BLOCK_EXITS = 4  # and runs with more compiled instructions that may leave mid-block
 MAY_LEAVE = frozenset({"KECCAK256", "SLOAD", "MLOAD", "MSTORE", "MSTORE8", "CALLDATALOAD", "EXP", "CODECOPY", "CALLDATACOPY",
-                       "RETURN", "REVERT", "SSTORE", "LOG0", "LOG1", "LOG2", "LOG3", "LOG4"})
+                       "MCOPY", "RETURN", "REVERT", "SSTORE", "LOG0", "LOG1", "LOG2", "LOG3", "LOG4"})
 
 
 @dataclass(frozen=True)

@@ -401,6 +401,8 @@ class FunctionWriter(IrText):
             self.log(position, instruction)
         elif name in ("CODECOPY", "CALLDATACOPY"):
             self.copy(position, instruction)
+        elif name == "MCOPY":
+            self.memory_copy(position, instruction)
         elif name == "KECCAK256":
             self.keccak256(position, instruction)
         elif name in ("MLOAD", "MSTORE", "MSTORE8"):
@@ -566,6 +568,30 @@ class FunctionWriter(IrText):
                   "i1 false)")
         s.pop(), s.pop(), s.pop()
 
+    def memory_copy(self, position: int, instruction: Instruction) -> None:
+        """MCOPY of a non-empty range with offsets and size below 2**32 (the kernel does the rest):
+        memory grows to cover the farther of the two ranges, then the bytes move (they may overlap).
+        Compiled because Vyper and Solidity emit it for every dynamic array and string they pass on:
+        handing each to the kernel cost a round trip of two native entries."""
+        s = self.stack
+        destination, source, size = s.peek(0), s.peek(1), s.peek(2)
+        either = self.op(f"or i256 {source}, {size}")
+        small = self.op(f"icmp ult i256 {self.op(f'or i256 {destination}, {either}')}, 4294967296")
+        count = self.op(f"trunc i256 {size} to i64")
+        usable = self.op(f"and i1 {small}, {self.op(f'icmp ne i64 {count}, 0')}")
+        self.check(self.op(f"xor i1 {usable}, true"), self.bail(position))
+        target, start = self.op(f"trunc i256 {destination} to i64"), self.op(f"trunc i256 {source} to i64")
+        words = self.op(f"lshr i64 {self.op(f'add i64 {count}, 31')}, 5")
+        copying = self.op(f"mul i64 {words}, {gas.COPY_WORD}")
+        available = self.op(f"add i64 {self.op('load i64, ptr %gas.a')}, {self.rest_after(position)}")
+        self.check(self.op(f"icmp sgt i64 {copying}, {available}"), self.failure(Status.OUT_OF_GAS, instruction.pc))
+        farthest = self.op(f"call i64 @llvm.umax.i64(i64 {target}, i64 {start})")
+        self.memory(self.op(f"zext i64 {farthest} to i256"), count, position, instruction.pc, extra=copying)
+        into = self.op(f"getelementptr inbounds i8, ptr %memory, i64 {target}")
+        origin = self.op(f"getelementptr inbounds i8, ptr %memory, i64 {start}")
+        self.emit(f"call void @llvm.memmove.p0.p0.i64(ptr {into}, ptr {origin}, i64 {count}, i1 false)")
+        s.pop(), s.pop(), s.pop()
+
     def leave_with_output(self, position: int, instruction: Instruction) -> None:
         """RETURN and REVERT: the frame ends here, with no round trip through the kernel (which would
         cost every call a few microseconds). An empty output, or one at an offset or of a size of
@@ -703,6 +729,7 @@ class ModuleGenerator:
         functions = [FunctionWriter(self, f"evm_part{index}", part).write() for index, part in enumerate(self.parts)]
         prelude = ("declare i256 @llvm.bswap.i256(i256)\ndeclare i256 @llvm.ctlz.i256(i256, i1)\n"
                    "declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)\n"
+                   "declare void @llvm.memmove.p0.p0.i64(ptr, ptr, i64, i1)\n"
                    "declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)\ndeclare i64 @llvm.umin.i64(i64, i64)\n"
                    "declare i64 @llvm.umax.i64(i64, i64)\n"
                    + symbols.declarations(HELPERS))

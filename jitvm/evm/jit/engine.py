@@ -32,14 +32,17 @@ from __future__ import annotations
 
 import os
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from jitvm.evm.jit import compile
 from jitvm.evm.jit.entry import DONE
 from jitvm.evm.jit.compile import QUICK, compiled_code
+from jitvm.evm.jit.native_call import enter_evm, entry_address
 from jitvm.evm.baseline.engine import BaselineEngine, frame_result, kernel, serve_host, serve_storage
 from jitvm.evm.baseline.host import grow_memory, host_handlers
 from jitvm.evm.baseline.layout import (
+    BufferPool,
     EXIT,
     EXIT_DONE,
     EXIT_GROW,
@@ -89,10 +92,31 @@ class Heat:
     gas: int = 0
     calls: int = 0
     steps: int = 0  # instructions run on the kernel while cold (JitEngine.cold_steps)
-    code: weakref.ref | None = None  # the compiled code the last compiled frame ran
+    code: Callable[[], object] = lambda: None  # a weak reference to the compiled code the last compiled frame ran
+    address: int = 0  # its evm_enter's machine-code address
     # cold, uncached (cold, and not in the object cache), queued (compiling in the background),
     # compiled, or baseline (too large to compile)
     state: str = "cold"
+    fork: str = ""  # the fork it runs in (JitEngine._latest finds a code's heat by the code alone)
+
+
+class _CountingPool(BufferPool):
+    """The engine's frame buffers. A cold frame that runs on the kernel from start to end is counted
+    when it gives its buffers back (a generator around the kernel's loop, to count after it, cost
+    more than the rest of such a frame's bookkeeping). Frames end in the reverse order they began,
+    so the frames to count are a stack: (buffers, heat, frame)."""
+
+    def __init__(self):
+        super().__init__()
+        self.counting: list[tuple] = []
+
+    def give_back(self, buffers, memory_size: int) -> None:
+        counting = self.counting
+        if counting and counting[-1][0] is buffers:
+            _, heat, frame = counting.pop()
+            heat.steps += UNLIMITED_STEPS - frame.registers[STEPS]  # the kernel counts down from there
+            heat.gas += frame.message.gas - frame.gas_left
+        BufferPool.give_back(self, buffers, memory_size)
 
 
 class JitEngine(BaselineEngine):
@@ -109,6 +133,8 @@ class JitEngine(BaselineEngine):
         self.hot_calls = hot_calls
         self.background = background
         self._heat: dict[tuple[bytes, str], Heat] = {}
+        self._latest: dict[bytes, Heat] = {}  # by code, the heat of the fork it last ran in (no tuple per frame)
+        self._pool = _CountingPool()
 
     def compile_stats(self) -> dict[str, float]:
         """Cumulative counts and seconds of the EVM compile layer (jitvm.jit.layer.LayerStats)."""
@@ -131,7 +157,9 @@ class JitEngine(BaselineEngine):
         if heat is None:
             if len(self._heat) >= HEAT_ENTRIES:
                 self._heat.clear()
-            heat = self._heat[(code, fork)] = Heat()
+                self._latest.clear()
+            heat = self._heat[(code, fork)] = Heat(fork=fork)
+        self._latest[code] = heat
         return heat
 
     def _compiled(self, code: bytes, fork: str, heat: Heat):
@@ -140,10 +168,11 @@ class JitEngine(BaselineEngine):
             # The compiled code of the last frame, while the layer still holds it (a weak reference:
             # the layer's memory bound decides what stays linked); asked of the layer again while
             # it is the QUICK tier (to pick up the upgrade) and every REFRESH frames (LRU order).
-            found = heat.code() if heat.code is not None else None
+            found = heat.code()
             if found is None or found.tier == QUICK or not heat.calls % REFRESH:
                 found = compiled_code(code, fork)
-                heat.code = None if found is None else weakref.ref(found)
+                if found is not None:
+                    _remember(heat, found)
             return found
         if heat.state in ("baseline", "queued") and not self.background:
             return None
@@ -185,14 +214,36 @@ class JitEngine(BaselineEngine):
         """The generator that runs this frame. A plain function, so that the kinds of frame that
         need nothing counted after them run in the generator of their loop itself."""
         message = frame.message
-        if not message.code:
+        code = message.code
+        if not code:
             return super()._execute(frame, buffers)
         fork = frame.ctx.fork.name
-        heat = self._heat.get((message.code, fork)) or self.heat(message.code, fork)
+        heat = self._latest.get(code)
+        if heat is None or heat.fork != fork:
+            heat = self.heat(code, fork)
+        if heat.state == "compiled":  # the steady state of a hot code: as little Python as can be
+            calls = heat.calls = heat.calls + 1
+            compiled = heat.code()
+            if compiled is None or compiled.tier == QUICK or not calls % REFRESH:
+                compiled = self._compiled(code, fork, heat)
+                if compiled is None:
+                    return super()._execute(frame, buffers)
+                if compiled.tier == QUICK and (heat.gas >= UPGRADE_GAS or calls > UPGRADE_CALLS):
+                    compile.upgrade(code, fork)
+            return self._run_compiled(frame, buffers, compiled, heat)
         compiled = None
+        if heat.state == "cold" and self.hot_calls and not self.cold_steps:  # a tiered engine's cold code
+            calls = heat.calls = heat.calls + 1
+            if calls <= self.hot_calls and not heat.gas >= self.hot_gas > 0:  # not hot yet: its gas is counted
+                self._pool.counting.append((buffers, heat, frame))
+                return BaselineEngine._execute(self, frame, buffers)
+            heat.calls -= 1  # counted again below
         if heat.state == "cold" and heat.steps < self.load_steps:
-            if kernel.cache_info().currsize or (compiled := self._cached_before_kernel(message.code, fork, heat)) is None:
-                return self._cold_frame(frame, buffers, heat)  # most frames of most codes in a cold_steps engine
+            if _kernel_loaded or _kernel_now_loaded() or (compiled := self._cached_before_kernel(code, fork, heat)) is None:
+                if message.gas < self.cold_steps - heat.steps:  # this frame alone cannot make the code hot
+                    self._pool.counting.append((buffers, heat, frame))  # counted when the frame ends
+                    return BaselineEngine._execute(self, frame, buffers)  # most frames of most codes
+                return self._cold_frame(frame, buffers, heat)
         heat.calls += 1
         compiled = compiled or self._compiled(message.code, fork, heat)
         if compiled is not None:
@@ -200,10 +251,14 @@ class JitEngine(BaselineEngine):
                 compile.upgrade(message.code, fork)
             return self._run_compiled(frame, buffers, compiled, heat)
         if heat.state in ("cold", "uncached") and heat.steps < self.cold_steps:
+            if message.gas < self.cold_steps - heat.steps:
+                self._pool.counting.append((buffers, heat, frame))
+                return BaselineEngine._execute(self, frame, buffers)
             return self._run_cold(frame, buffers, heat, 0)
         if heat.state in ("baseline", "queued"):  # nothing left to count
             return super()._execute(frame, buffers)
-        return self._counted(frame, buffers, heat)  # a tiered engine counts a cold code's gas
+        self._pool.counting.append((buffers, heat, frame))  # a tiered engine counts a cold code's gas
+        return BaselineEngine._execute(self, frame, buffers)
 
     @staticmethod
     def _cached_before_kernel(code: bytes, fork: str, heat: Heat):
@@ -219,11 +274,6 @@ class JitEngine(BaselineEngine):
         if found is not None:
             heat.state, heat.gas, heat.calls = "compiled", 0, 0
         return found
-
-    def _counted(self, frame, buffers, heat: Heat):
-        result = yield from super()._execute(frame, buffers)
-        heat.gas += frame.message.gas - result.gas_left
-        return result
 
     def _cold_frame(self, frame, buffers, heat: Heat):
         """The kernel, with as little as possible around it, for at most the instructions left
@@ -263,15 +313,13 @@ class JitEngine(BaselineEngine):
 
     def _run_compiled(self, frame, buffers, compiled, heat: Heat):
         """Run the frame on compiled code, the kernel serving what it hands back; the frame's gas
-        counts towards the code's upgrade (heat.gas)."""
-        def counted(result):
-            heat.gas += message.gas - result.gas_left
-            return result
-
-        run_kernel = None  # the kernel is imported when a frame first needs it (importing Numba takes time)
+        counts towards the code's upgrade (heat.gas). Per frame, this is the baseline's _execute
+        with the compiled entry in place of the kernel's (jitvm.evm.jit.native_call)."""
+        if heat.code() is not compiled:
+            _remember(heat, compiled)
+        address = heat.address  # `compiled` (a local) keeps the machine code alive while the frame runs
+        enter = _enter or _entry()
         message = frame.message
-        fork = frame.ctx.fork.name
-        enter = compiled.function
         code, code_address = code_rows_at(message.code)
         return_data = frame.return_data  # not empty if the frame changes loops after a call
         if return_data:
@@ -279,19 +327,23 @@ class JitEngine(BaselineEngine):
             data_address = data.ctypes.data
         else:
             data, data_address = calldata_at(message.data)
-        words, control, memory, registers = buffers.words, buffers.control, frame.memory, frame.registers
-        words_address, control_address = buffers.words_address, buffers.control_address
-        handlers = host_handlers(fork)
-        buffer = None
+        data_size = len(message.data) + len(return_data)
+        memory, words_address, control_address = frame.memory, buffers.words_address, buffers.control_address
+        buffer = memory.buffer
+        buffer_address, capacity = memory.address, len(buffer)
+        run_kernel = handlers = None  # looked up when the frame first hands an instruction to the kernel
         while True:
-            if memory.buffer is not buffer:
-                buffer, buffer_address = memory.buffer, memory.address
-            if enter(code_address, data_address, words_address, buffer_address, control_address,
-                     buffer.size, data.size) == DONE:
+            if enter(address, code_address, data_address, words_address, buffer_address, control_address,
+                     capacity, data_size) == DONE:
                 frame.load()
-                return counted(frame_result(frame))
+                result = frame_result(frame)
+                heat.gas += message.gas - result.gas_left
+                return result
             if run_kernel is None:
-                run_kernel = kernel()
+                run_kernel = kernel()  # importing Numba takes time: not before a frame needs the kernel
+                handlers = host_handlers(frame.ctx.fork.name)
+                words, control, registers = buffers.words, buffers.control, frame.registers
+            ended = None
             while True:  # the kernel runs registers[STEPS] instructions
                 run_kernel(code, data, words, memory.buffer, control)
                 frame.load()
@@ -302,21 +354,52 @@ class JitEngine(BaselineEngine):
                     grow_memory(frame, int(registers[NEEDED_MEMORY]))
                     continue
                 if exit_kind == EXIT_DONE:
-                    return counted(frame_result(frame))
+                    ended = frame_result(frame)
+                    break
                 pending = registers[PENDING]
                 if pending == PENDING_SLOAD or pending == PENDING_SSTORE:
                     self.slot_hints.learn(frame)
                     ended = serve_storage(frame, pending)
                     if ended is not None:
-                        return counted(ended)
+                        break
                     continue
                 ended = yield from serve_host(frame, handlers, control, self.slot_hints)
                 if ended is not None:
-                    return counted(ended)
+                    break
                 if frame.return_data is not return_data:
                     return_data = frame.return_data
                     data = data_bytes(message.data, return_data)
-                    data_address = data.ctypes.data
+                    data_address, data_size = data.ctypes.data, len(data)
                 frame.store()
                 if registers[STEPS] == 0 and registers[PENDING] == PENDING_NONE:
                     break
+            if ended is not None:
+                heat.gas += message.gas - ended.gas_left
+                return ended
+            if memory.buffer is not buffer:
+                buffer = memory.buffer
+                buffer_address, capacity = memory.address, len(buffer)
+
+def _remember(heat: Heat, compiled) -> None:
+    """Keep (weakly) the compiled code a frame runs and its entry address, for the code's next frames."""
+    heat.code, heat.address = weakref.ref(compiled), entry_address(compiled.function)
+
+
+_enter = None  # native_call.enter_evm(), once a frame has run compiled code
+
+
+def _entry():
+    global _enter
+    _enter = enter_evm()
+    return _enter
+
+
+_kernel_loaded = False  # whether the baseline kernel is loaded (then a cold frame need not avoid it)
+
+
+def _kernel_now_loaded() -> bool:
+    """Whether the baseline kernel has been loaded, remembered once it has (asking its cache costs
+    more than the rest of a cold frame's bookkeeping)."""
+    global _kernel_loaded
+    _kernel_loaded = kernel.cache_info().currsize > 0
+    return _kernel_loaded
