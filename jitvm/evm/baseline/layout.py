@@ -86,7 +86,11 @@ SLOT_CLEAN, SLOT_DIRTY, SLOT_COLD = 1, 2, 3
 
 # Registers (columns of the registers row).
 (PC, GAS, SP, MSIZE, EXIT, STATUS, OPCODE, OUT_OFFSET, OUT_SIZE, STEPS, CALLDATA_SIZE, NEEDED_MEMORY,
- PENDING, CACHED, GAS_RESERVE, STATIC_FRAME, NATIVE_WRITES, DIRTY, REFUND, LOGS, LOG_BYTES, WARMED) = range(22)
+ PENDING, CACHED, GAS_RESERVE, STATIC_FRAME, NATIVE_WRITES, DIRTY, REFUND, LOGS, LOG_BYTES, WARMED,
+ STORAGE_CELLS, STORAGE_ROWS, STORAGE_ACCOUNT) = range(25)
+# STORAGE_CELLS, STORAGE_ROWS: the address and row count of the state's storage table
+# (jitvm.evm.storage_table), 0 when the host has none; STORAGE_ACCOUNT: the frame's account's index
+# in it (host.NativeFrame.store and BaselineEngine._run_native set them).
 # STATIC_FRAME: 1 in a STATICCALL frame (the kernel leaves SSTORE and LOG to the host there).
 # NATIVE_WRITES counts the SSTOREs and LOGs the kernel ran since the host last took them: DIRTY cache
 # slots, REFUND (the refund counter's change), LOGS buffered logs using LOG_BYTES data bytes, WARMED
@@ -270,7 +274,7 @@ def _environment_rows(values: tuple) -> np.ndarray:
 
 ROW_BYTES = 256 * 8  # one row of `control`
 REGISTER_BYTES = 32 * 8  # the registers in use (the rest of their row is never read)
-assert WARMED < 32
+assert STORAGE_ACCOUNT < 32
 _ZERO_CACHE_USE = bytes((WARMED_SLOTS - CACHE_USE) * ROW_BYTES)
 _ZERO_REGISTERS = bytes(REGISTER_BYTES)
 
