@@ -87,7 +87,6 @@ from jitvm.evm.baseline.layout import (
     PENDING_NONE,
     PENDING_SLOAD,
     PENDING_SSTORE,
-    PENDING_VALUE,
     REFUND,
     REGISTERS_ROW,
     SP,
@@ -626,8 +625,6 @@ def run_kernel(code, data, words, memory, control):
         elif handler == SSTORE:
             cost, done = native_sstore(cells, control, read_row(words, sp - 1), read_row(words, sp - 2), gas_left)
             if not done:  # the host serves it, and the kernel caches the slot on its return
-                copy_row(words, sp - 1, PENDING_KEY)
-                copy_row(words, sp - 2, PENDING_VALUE)
                 registers[PENDING] = PENDING_SSTORE
                 pc = next_pc
                 exit_kind = EXIT_HOST
