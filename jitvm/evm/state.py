@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jitvm.evm.storage_layout import TRANSIENT
 from jitvm.evm.storage_table import StorageTable
 from jitvm.hashing import EMPTY_KECCAK256, keccak256
 
@@ -88,6 +89,7 @@ class State:
         self.storage_table = StorageTable()
         self._native_at: dict[int, int] = {}  # snapshot -> the storage table's journal length then
         self.warm_slots = WarmSlots(self)
+        self.transient = TransientStorage()
         self.begin_transaction()
 
     # -- transaction substate ---------------------------------------------------------------------
@@ -106,7 +108,6 @@ class State:
                 table.forget()
         table.next_epoch(keep_journal)
         self.warm_addresses: set[Address] = set()
-        self.transient: dict[tuple[Address, int], int] = {}
         self.logs: list[Log] = []
         self.refund = 0
         self.created: set[Address] = set()
@@ -150,11 +151,6 @@ class State:
                 self.accounts[entry[1]].code = entry[2]
             elif kind == "warm_address":
                 self.warm_addresses.discard(entry[1])
-            elif kind == "transient":
-                if entry[2]:
-                    self.transient[entry[1]] = entry[2]
-                else:
-                    self.transient.pop(entry[1], None)
             elif kind == "log":
                 self.logs.pop()
             elif kind == "refund":
@@ -327,15 +323,20 @@ class State:
                 account._storage.pop(keys[entry], None)
 
     def get_transient(self, address: Address, key: int) -> int:
-        return self.transient.get((address, key), 0)
+        """EIP-1153: in the storage table too (transient entries), zero unless set in this
+        transaction."""
+        table = self.storage_table
+        index = table.known_account(address)
+        entry = None if index is None else table.find(index + TRANSIENT, key)
+        return 0 if entry is None else table.transient_value(entry)
 
     def set_transient(self, address: Address, key: int, value: int) -> None:
-        slot = (address, key)
-        self._journal.append(("transient", slot, self.transient.get(slot, 0)))
-        if value:
-            self.transient[slot] = value
-        else:
-            self.transient.pop(slot, None)
+        table = self.storage_table
+        index = table.account_index(address) + TRANSIENT
+        entry = table.find(index, key)
+        if entry is None:
+            entry = table.insert(index, key, 0)
+        table.write_transient(entry, value)
 
     # -- substate ----------------------------------------------------------------------------------
 
@@ -406,6 +407,17 @@ class WarmSlots:
     def update(self, slots) -> None:
         for address, key in slots:
             self._state.warm_slot(address, key)
+
+
+class TransientStorage:
+    """`state.transient`: kept for code that cleared it between transactions (jitvm.api); a new
+    transaction starts with none anyway (the storage table's transient entries count only in the
+    epoch that set them)."""
+
+    __slots__ = ()
+
+    def clear(self) -> None:
+        pass
 
 
 _NATIVE_MARK = ("native",)  # a journal entry that undoes nothing: it separates two snapshots

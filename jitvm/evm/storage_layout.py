@@ -21,6 +21,10 @@ so native code (the baseline kernel, the JIT's helpers) reaches all of it throug
                       account index
 
 A transaction is an epoch: starting one is one increment, no entry is touched.
+
+Transient storage (EIP-1153) has entries of its own, under the account index plus TRANSIENT: their
+value counts only while their warm epoch is the epoch (set in this transaction), else it is zero;
+they are never dirty (Account.storage does not show them).
 """
 
 HEADER, OFFSETS, MORE_OFFSETS = 0, 1, 2
@@ -34,5 +38,6 @@ JOURNAL_AT, HASH_AT, JOURNAL_CAPACITY, DIRTY_COUNT = 0, 1, 2, 3
 ACCOUNT, ORIGINAL_EPOCH, WARM_EPOCH, DIRTY = 0, 1, 2, 3
 RECORD_ROWS = 3
 
+TRANSIENT = 1 << 40  # added to an account index: the account's transient storage
 HASH_MULTIPLIER = 0x9E3779B97F4A7C15
 ACCOUNT_MULTIPLIER = 0xC2B2AE3D27D4EB4F

@@ -32,6 +32,7 @@ from jitvm.evm.storage_layout import (
     ORIGINAL_EPOCH,
     ORIGINALS_AT,
     RECORD_ROWS,
+    TRANSIENT,
     VALUES_AT,
     WARM_EPOCH,
 )
@@ -158,3 +159,31 @@ def store(cells, entry, new):
     if cells[meta, DIRTY] == 0:
         cells[meta, DIRTY] = 1
         cells[MORE_OFFSETS, DIRTY_COUNT] += np.uint64(1)
+
+
+_ZERO = np.uint64(0)
+
+
+@native
+def transient_load(cells, account, key):
+    """TLOAD: the value of `key` in the account's transient storage (zero unless set in this
+    transaction)."""
+    entry = find(cells, account + TRANSIENT, key)
+    if entry < 0 or is_cold(cells, entry):
+        return (_ZERO, _ZERO, _ZERO, _ZERO)
+    return value_of(cells, entry)
+
+
+@native
+def transient_store(cells, account, key, new):
+    """TSTORE of a key the table holds, journaled: False (nothing changed) when the host must
+    serve it (a key never stored, a full journal)."""
+    entry = find(cells, account + TRANSIENT, key)
+    if entry < 0 or not has_journal_room(cells):
+        return False
+    record(cells, entry)
+    cells[np.int64(cells[OFFSETS, META_AT]) + entry, WARM_EPOCH] = cells[HEADER, EPOCH]
+    values = np.int64(cells[OFFSETS, VALUES_AT]) + entry
+    for limb in range(4):
+        cells[values, limb] = new[limb]
+    return True

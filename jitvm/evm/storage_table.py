@@ -34,6 +34,7 @@ from jitvm.evm.storage_layout import (
     OFFSETS,
     ORIGINAL_EPOCH,
     RECORD_ROWS,
+    TRANSIENT,
     WARM_EPOCH,
 )
 
@@ -157,7 +158,8 @@ class StorageTable:
         self._entry_of[(account, key)] = entry
         self.entry_keys.append(key)
         self.entry_accounts.append(account)
-        self.entries_of_account[account].append(entry)
+        if account < TRANSIENT:
+            self.entries_of_account[account].append(entry)
         return entry
 
     def value(self, entry: int) -> int:
@@ -222,6 +224,17 @@ class StorageTable:
         b[at : at + 32] = value.to_bytes(32, "little")
         self._mark_dirty(meta)
 
+    def transient_value(self, entry: int) -> int:
+        """A transient entry's value: zero unless set in this transaction."""
+        return self.value(entry) if self.is_warm(entry) else 0
+
+    def write_transient(self, entry: int, value: int) -> None:
+        """Set a transient entry's value for this transaction (journaled, never dirty)."""
+        self._record(entry)
+        self._q[(self._meta_at + entry) * 4 + WARM_EPOCH] = self.epoch
+        at = (self._values_at + entry) * 32
+        self._b[at : at + 32] = value.to_bytes(32, "little")
+
     def revert(self, length: int) -> None:
         """Undo every change journaled after the first `length` records."""
         q, b = self._q, self._b
@@ -236,7 +249,8 @@ class StorageTable:
             b[at : at + 32] = b[(row + 1) * 32 : (row + 2) * 32]
             at = (self._originals_at + entry) * 32
             b[at : at + 32] = b[(row + 2) * 32 : (row + 3) * 32]
-            self._mark_dirty(meta)
+            if q[meta + ACCOUNT] < TRANSIENT:
+                self._mark_dirty(meta)
         if current > length:
             q[JOURNAL_LENGTH] = length
 

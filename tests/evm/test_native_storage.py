@@ -227,3 +227,32 @@ def test_known_slots_never_leave_native_code(monkeypatch):
         assert evm.storage(CONTRACT, 39) == 2
         assert evm._state.storage_table.count <= 40 + 1, engine
         served.clear()
+
+
+# Adds the calldata's first word to transient slot 0 and to storage slot 0 (so the second transaction
+# finds its transient slot in the table, set in the first), returns what transient slot 0 held before.
+TRANSIENT_COUNTER = assemble(
+    0, "TLOAD", "DUP1", 0, "CALLDATALOAD", "ADD", 0, "TSTORE",
+    0, "SLOAD", 0, "CALLDATALOAD", "ADD", 0, "SSTORE",
+    0, "MSTORE", 32, 0, "RETURN",
+)
+
+
+def test_transient_storage_starts_empty_in_every_transaction():
+    """TLOAD in a later transaction reads zero although the table still holds the key from an
+    earlier one, on every engine, with the reference's gas."""
+    def outcomes(engine: str) -> list:
+        evm = jitvm.EVM(engine=engine)
+        evm.insert_account_info(CALLER, jitvm.AccountInfo(balance=10**20))
+        evm.insert_account_info(CONTRACT, jitvm.AccountInfo(code=TRANSIENT_COUNTER))
+        seen = []
+        for amount in (3, 4, 5):
+            output = evm.message_call(CALLER, CONTRACT, amount.to_bytes(32, "big"), gas=100_000)
+            seen.append((output, evm.result.gas_used, evm.storage(CONTRACT, 0)))
+        return seen
+
+    expected = outcomes("reference")
+    assert [int.from_bytes(output, "big") for output, _, _ in expected] == [0, 0, 0]
+    assert expected[-1][2] == 12
+    for engine in ENGINES:
+        assert outcomes(engine) == expected, engine

@@ -36,6 +36,7 @@ from jitvm.evm.baseline.layout import (
     PENDING_KEY,
     REFUND,
     STORAGE_MNEMONICS,
+    TRANSIENT_MNEMONICS,
     WORD_BYTES,
     handler_of,
 )
@@ -276,6 +277,6 @@ def host_handlers(fork: str) -> tuple:
 
     handlers = [None] * 256
     for opcode in opcode_table(fork).by_byte:
-        if opcode is not None and handler_of(opcode) in ("HOST", "LOG", *STORAGE_MNEMONICS):
+        if opcode is not None and handler_of(opcode) in ("HOST", "LOG", *STORAGE_MNEMONICS, *TRANSIENT_MNEMONICS):
             handlers[opcode.byte] = IMPLEMENTATIONS[opcode.mnemonic]
     return tuple(handlers)

@@ -106,6 +106,8 @@ from jitvm.evm.storage_native import (
     original_of,
     store,
     table_cells,
+    transient_load,
+    transient_store,
     value_of,
     warm,
 )
@@ -155,6 +157,7 @@ _WORD_OF_1 = (np.uint64(1), _ZERO, _ZERO, _ZERO)
 # (PC_, MSIZE_ and GAS_ have a trailing underscore: PC, MSIZE and GAS name registers.)
 UNDEFINED, HOST, ENVIRONMENT, PUSH, DUP, SWAP = (HANDLER_ID[name] for name in FAMILY_HANDLERS)
 SLOAD, SSTORE, LOG = HANDLER_ID["SLOAD"], HANDLER_ID["SSTORE"], HANDLER_ID["LOG"]
+TLOAD, TSTORE = HANDLER_ID["TLOAD"], HANDLER_ID["TSTORE"]
 (POP, JUMPDEST, JUMP, JUMPI, ADD, MLOAD, MSTORE, AND, SUB, LT, ISZERO, MUL, GT, EQ, OR, XOR, SHR, SHL, DIV,
  NOT, SLT, SGT, MOD, EXP, CALLDATALOAD, MSTORE8, BYTE, SAR, SDIV, SMOD, ADDMOD, MULMOD, SIGNEXTEND,
  KECCAK256, PUSH0, CALLDATASIZE, CALLDATACOPY, CODESIZE, CODECOPY, RETURNDATASIZE, RETURNDATACOPY, MCOPY,
@@ -657,6 +660,19 @@ def run_kernel(code, data, words, memory, control):
             msize = new_size
             buffer_log(words, control, memory, np.int64(offset[0]) if count else 0, count, words, sp - 3, -1,
                        control[MIN_HEIGHT, op] - 2)
+        elif handler == TLOAD:
+            if registers[STORAGE_CELLS] == 0:
+                pc = next_pc
+                exit_kind = EXIT_HOST
+                break
+            write_row(words, sp - 1, transient_load(cells, registers[STORAGE_ACCOUNT], read_row(words, sp - 1)))
+        elif handler == TSTORE:
+            if (registers[STORAGE_CELLS] == 0 or registers[STATIC_FRAME] != 0
+                    or not transient_store(cells, registers[STORAGE_ACCOUNT], read_row(words, sp - 1),
+                                           read_row(words, sp - 2))):
+                pc = next_pc
+                exit_kind = EXIT_HOST
+                break
         elif handler == HOST:
             pc = next_pc
             exit_kind = EXIT_HOST

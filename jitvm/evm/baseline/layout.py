@@ -110,6 +110,8 @@ EXTRA_HOST_MNEMONICS = ("BLOBHASH",)
 # Host instructions the kernel looks at first: SLOAD of a cached slot never leaves it, and both
 # leave their slot for the cache.
 STORAGE_MNEMONICS = ("SLOAD", "SSTORE")
+# TLOAD and TSTORE run on the storage table's transient entries; the host serves what they cannot.
+TRANSIENT_MNEMONICS = ("TLOAD", "TSTORE")
 # LOG0-LOG4 share a handler that buffers the log natively when it fits (else the host serves it).
 LOG_MNEMONICS = ("LOG0", "LOG1", "LOG2", "LOG3", "LOG4")
 # Opcodes the kernel implements one by one, most frequent first (kernel.run_kernel handles each).
@@ -120,7 +122,7 @@ OWN_HANDLERS = (
     "CALLDATASIZE", "CALLDATACOPY", "CODESIZE", "CODECOPY", "RETURNDATASIZE", "RETURNDATACOPY", "MCOPY",
     "PC", "MSIZE", "GAS", "STOP", "RETURN", "REVERT", "INVALID", "CLZ",
 )
-HANDLERS = FAMILY_HANDLERS + STORAGE_MNEMONICS + ("LOG",) + OWN_HANDLERS
+HANDLERS = FAMILY_HANDLERS + STORAGE_MNEMONICS + TRANSIENT_MNEMONICS + ("LOG",) + OWN_HANDLERS
 HANDLER_ID = {name: index for index, name in enumerate(HANDLERS)}
 # Instructions with these flags reach state or start frames: the host serves them.
 HOST_FLAGS = frozenset({"reads_state", "writes_state", "subcall"})
@@ -129,7 +131,7 @@ HOST_FLAGS = frozenset({"reads_state", "writes_state", "subcall"})
 def handler_of(opcode) -> str:
     """Which of HANDLERS runs one opcode of the table."""
     name = opcode.mnemonic
-    if name in STORAGE_MNEMONICS or name in OWN_HANDLERS:
+    if name in STORAGE_MNEMONICS or name in TRANSIENT_MNEMONICS or name in OWN_HANDLERS:
         return name
     if name in LOG_MNEMONICS:
         return "LOG"
