@@ -82,6 +82,7 @@ class StorageTable:
         cells[OFFSETS] = (keys_at, values_at, originals_at, meta_at)
         cells[MORE_OFFSETS] = (journal_at, hash_at, records, 0)
         count = length = 0
+        old_hash = None
         if old is not None:
             previous = old.cells
             count, length = old.count, old.journal_length()
@@ -90,6 +91,8 @@ class StorageTable:
                                      (journal_at, old._journal_at, RECORD_ROWS * length)):
                 cells[at : at + size] = previous[old_at : old_at + size]
             cells[MORE_OFFSETS, 3] = previous[MORE_OFFSETS, 3]
+            if hash_bits == old._hash_bits:
+                old_hash = previous[old._hash_at : old._hash_at + (1 << hash_bits) // 4]
         cells[0] = (self.epoch, count, length, hash_bits)
         self.cells = cells
         self.address = cells.ctypes.data
@@ -101,7 +104,9 @@ class StorageTable:
         self._journal_at, self._hash_at, self._hash_bits = journal_at, hash_at, hash_bits
         self._q = memoryview(cells).cast("B").cast("Q")  # the array as flat uint64s
         self._b = memoryview(cells).cast("B")
-        if count and (old is None or hash_bits != old._hash_bits):
+        if old_hash is not None:
+            cells[hash_at:] = old_hash
+        elif count:
             hashes = self._q
             mask = (1 << hash_bits) - 1
             for entry in range(count):
@@ -109,8 +114,6 @@ class StorageTable:
                 while hashes[hash_at * 4 + slot]:
                     slot = (slot + 1) & mask
                 hashes[hash_at * 4 + slot] = entry + 1
-        elif count:
-            cells[hash_at:] = old.cells[old._hash_at : old._hash_at + (1 << hash_bits) // 4]
 
     def journal_length(self) -> int:
         return self._q[JOURNAL_LENGTH]

@@ -140,6 +140,7 @@ state_operations = st.lists(st.one_of(
     st.tuples(st.just("revert")),
     st.tuples(st.just("transaction")),
     st.tuples(st.just("destroy"), st.sampled_from(ADDRESSES)),
+    st.tuples(st.just("transient"), st.sampled_from(ADDRESSES), st.integers(0, 3), st.sampled_from((0, 9))),
 ), max_size=120)
 
 
@@ -161,6 +162,7 @@ def test_state_storage_equals_a_model(operations):
     model = {address: {1: 5, 2: 6} for address in ADDRESSES}
     originals = {address: dict(model[address]) for address in ADDRESSES}
     warm: set = set()
+    transient: dict = {}
     snapshots = []
     for operation in operations:
         kind = operation[0]
@@ -174,15 +176,20 @@ def test_state_storage_equals_a_model(operations):
             assert state.warm_slot(address, key) == ((address, key) not in warm)
             warm.add((address, key))
         elif kind == "snapshot":
-            snapshots.append((state.snapshot(), {a: dict(s) for a, s in model.items()}, set(warm)))
+            snapshots.append((state.snapshot(), {a: dict(s) for a, s in model.items()}, set(warm), dict(transient)))
         elif kind == "revert" and snapshots:
-            snapshot, model, warm = snapshots.pop()
+            snapshot, model, warm, transient = snapshots.pop()
             state.revert(snapshot)
         elif kind == "transaction":
             state.begin_transaction()
             snapshots.clear()
             warm = set()
+            transient = {}
             originals = {a: dict(s) for a, s in model.items()}
+        elif kind == "transient":  # journaled like storage, but never in Account.storage
+            _, address, key, value = operation
+            state.set_transient(address, key, value)
+            transient[(address, key)] = value
         elif kind == "destroy" and operation[1] in model:
             state.destroy_account(operation[1])
             del model[operation[1]]
@@ -192,8 +199,22 @@ def test_state_storage_equals_a_model(operations):
                 assert state.get_storage(address, key) == expected, (address, key)
                 if address in model and address in originals:
                     assert state.original_storage(address, key) == originals[address].get(key, 0)
+            for key in range(4):
+                assert state.get_transient(address, key) == transient.get((address, key), 0)
     for address, storage in model.items():
         assert state.accounts[address].storage == {k: v for k, v in storage.items() if v}
+    assert_native_lookup_finds_every_entry(state.storage_table)
+
+
+def assert_native_lookup_finds_every_entry(table) -> None:
+    """Native code (storage_native.find, through the hash) finds every entry Python knows."""
+    import numpy as np
+
+    from jitvm.evm.storage_native import find
+
+    for (account, key), entry in table._entry_of.items():
+        limbs = tuple(np.uint64((key >> (64 * limb)) & (2**64 - 1)) for limb in range(4))
+        assert find(table.cells, account, limbs) == entry, (account, key)
 
 
 # -- what stays native ---------------------------------------------------------------------------------
