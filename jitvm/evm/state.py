@@ -279,13 +279,18 @@ class State:
             entry = table.insert(index, key, account._storage.get(key, 0) if account is not None else 0)
         return entry
 
-    def get_storage(self, address: Address, key: int) -> int:
+    def _known_entry(self, address: Address, key: int, transient: bool = False) -> int | None:
+        """The storage table's entry of a slot (or transient slot), None if it holds none."""
         table = self.storage_table
         index = table.known_account(address)
-        if index is not None:
-            entry = table.find(index, key)
-            if entry is not None:
-                return table.value(entry)
+        if index is None:
+            return None
+        return table.find(index + TRANSIENT if transient else index, key)
+
+    def get_storage(self, address: Address, key: int) -> int:
+        entry = self._known_entry(address, key)
+        if entry is not None:
+            return self.storage_table.value(entry)
         account = self.accounts.get(address)
         return account._storage.get(key, 0) if account else 0
 
@@ -293,12 +298,9 @@ class State:
         """The slot's value when the transaction began (zero for accounts created in it)."""
         if address in self.created:
             return 0
-        table = self.storage_table
-        index = table.known_account(address)
-        if index is not None:
-            entry = table.find(index, key)
-            if entry is not None:
-                return table.original(entry)
+        entry = self._known_entry(address, key)
+        if entry is not None:
+            return self.storage_table.original(entry)
         return self.get_storage(address, key)
 
     def set_storage(self, address: Address, key: int, value: int) -> None:
@@ -325,10 +327,8 @@ class State:
     def get_transient(self, address: Address, key: int) -> int:
         """EIP-1153: in the storage table too (transient entries), zero unless set in this
         transaction."""
-        table = self.storage_table
-        index = table.known_account(address)
-        entry = None if index is None else table.find(index + TRANSIENT, key)
-        return 0 if entry is None else table.transient_value(entry)
+        entry = self._known_entry(address, key, transient=True)
+        return 0 if entry is None else self.storage_table.transient_value(entry)
 
     def set_transient(self, address: Address, key: int, value: int) -> None:
         table = self.storage_table
@@ -360,10 +360,8 @@ class State:
         return self.storage_table.warm(self._entry(address, key))
 
     def is_warm_slot(self, address: Address, key: int) -> bool:
-        table = self.storage_table
-        index = table.known_account(address)
-        entry = None if index is None else table.find(index, key)
-        return entry is not None and table.is_warm(entry)
+        entry = self._known_entry(address, key)
+        return entry is not None and self.storage_table.is_warm(entry)
 
     def add_log(self, address: Address, topics: tuple[int, ...], data: bytes) -> None:
         self.logs.append(Log(address, topics, data))

@@ -30,10 +30,16 @@ TOUCH_SLOTS = assemble(
 )
 
 
-def run(engine: str, calls: list[tuple[bytes, int]]) -> list:
+def contract_evm(engine: str, code: bytes) -> jitvm.EVM:
+    """An EVM on `engine` with a funded CALLER and `code` at CONTRACT."""
     evm = jitvm.EVM(engine=engine)
     evm.insert_account_info(CALLER, jitvm.AccountInfo(balance=10**20))
-    evm.insert_account_info(CONTRACT, jitvm.AccountInfo(code=TOUCH_SLOTS))
+    evm.insert_account_info(CONTRACT, jitvm.AccountInfo(code=code))
+    return evm
+
+
+def run(engine: str, calls: list[tuple[bytes, int]]) -> list:
+    evm = contract_evm(engine, TOUCH_SLOTS)
     evm.insert_account_storage(CONTRACT, 1, 11)
     evm.insert_account_storage(CONTRACT, 2, 22)
     seen = []
@@ -109,9 +115,7 @@ def test_a_frame_touching_more_slots_than_the_table_starts_with_equals_the_refer
     code = counting_loop(1_500)
 
     def run_loop(engine: str) -> list:
-        evm = jitvm.EVM(engine=engine)
-        evm.insert_account_info(CALLER, jitvm.AccountInfo(balance=10**20))
-        evm.insert_account_info(CONTRACT, jitvm.AccountInfo(code=code))
+        evm = contract_evm(engine, code)
         seen = []
         for revert in (0, 1, 0):
             try:
@@ -237,9 +241,7 @@ def test_known_slots_never_leave_native_code(monkeypatch):
     monkeypatch.setattr(baseline_engine, "serve_storage", counting(baseline_engine.serve_storage))
     monkeypatch.setattr(jit_engine, "serve_storage", counting(jit_engine.serve_storage))
     for engine in ("baseline", "jit"):
-        evm = jitvm.EVM(engine=engine)
-        evm.insert_account_info(CALLER, jitvm.AccountInfo(balance=10**20))
-        evm.insert_account_info(CONTRACT, jitvm.AccountInfo(code=counting_loop(40)))
+        evm = contract_evm(engine, counting_loop(40))
         evm.message_call(CALLER, CONTRACT, bytes(32), gas=10_000_000)
         first = len(served)
         assert first >= 40, engine  # every slot once
@@ -263,9 +265,7 @@ def test_transient_storage_starts_empty_in_every_transaction():
     """TLOAD in a later transaction reads zero although the table still holds the key from an
     earlier one, on every engine, with the reference's gas."""
     def outcomes(engine: str) -> list:
-        evm = jitvm.EVM(engine=engine)
-        evm.insert_account_info(CALLER, jitvm.AccountInfo(balance=10**20))
-        evm.insert_account_info(CONTRACT, jitvm.AccountInfo(code=TRANSIENT_COUNTER))
+        evm = contract_evm(engine, TRANSIENT_COUNTER)
         seen = []
         for amount in (3, 4, 5):
             output = evm.message_call(CALLER, CONTRACT, amount.to_bytes(32, "big"), gas=100_000)
