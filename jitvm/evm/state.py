@@ -89,7 +89,7 @@ class State:
         self.storage_table = StorageTable()
         self._native_at: dict[int, int] = {}  # snapshot -> the storage table's journal length then
         self.warm_slots = WarmSlots(self)
-        self.transient = TransientStorage()
+        self.transient = TransientStorage(self)
         self.begin_transaction()
 
     # -- transaction substate ---------------------------------------------------------------------
@@ -408,11 +408,35 @@ class WarmSlots:
 
 
 class TransientStorage:
-    """`state.transient`: kept for code that cleared it between transactions (jitvm.api); a new
-    transaction starts with none anyway (the storage table's transient entries count only in the
-    epoch that set them)."""
+    """`state.transient`: the running transaction's transient storage, {(address, key): value}
+    as `as_dict()` (and compared by it). `clear()` does nothing: it is kept for code that cleared it
+    between transactions (jitvm.api), and a new transaction starts with none anyway (the storage
+    table's transient entries count only in the epoch that set them)."""
 
-    __slots__ = ()
+    __slots__ = ("_state",)
+
+    def __init__(self, state: State):
+        self._state = state
+
+    def as_dict(self) -> dict[tuple[Address, int], int]:
+        table = self._state.storage_table
+        slots = {}
+        for (index, key), entry in table._entry_of.items():
+            if index >= TRANSIENT:
+                value = table.transient_value(entry)
+                if value:
+                    slots[(table.addresses[index - TRANSIENT], key)] = value
+        return slots
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, TransientStorage):
+            other = other.as_dict()
+        return self.as_dict() == other
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"TransientStorage({self.as_dict()!r})"
 
     def clear(self) -> None:
         pass
