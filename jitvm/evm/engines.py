@@ -83,11 +83,6 @@ class AutoEngine:
             self._tiered = engine
         return self._tiered
 
-    @property
-    def slot_hints(self):
-        """The storage-slot hints of the native tiers (jitvm.evm.baseline.engine.SlotHints)."""
-        return self.tiered().slot_hints
-
     def run_frame(self, message: Message, ctx: ExecutionContext) -> Generator[Message, FrameResult, FrameResult]:
         if self.tier0_gas and self._starts_on_tier0(message):
             return self._run_tier0(message, ctx)

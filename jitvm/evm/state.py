@@ -4,23 +4,48 @@ refund counter, created and self-destructed accounts).
 Every change goes through a method that records how to undo it, so `snapshot()` is the journal length
 and `revert(snapshot)` undoes back to it. Frames take a snapshot on entry; an exceptional halt or a
 REVERT rolls back to it. All engines share this one implementation.
+
+Storage, its original values and the warmth of slots live in a native table (jitvm.evm.storage_table)
+that native code reads and writes directly; its own journal is undone together with this one (a
+snapshot remembers both lengths). Account.storage dictionaries follow the table lazily.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from jitvm.evm.storage_layout import TRANSIENT
+from jitvm.evm.storage_table import StorageTable
 from jitvm.hashing import EMPTY_KECCAK256, keccak256
 
 Address = bytes  # 20 bytes
 
 
-@dataclass(slots=True)
 class Account:
-    nonce: int = 0
-    balance: int = 0
-    code: bytes = b""
-    storage: dict[int, int] = field(default_factory=dict)
+    """An account. Its `storage` dictionary shows the slots of the State's native storage table
+    (jitvm.evm.storage_table) as of the last read: reading it first writes the table's newer values
+    in. Write storage through `State.set_storage`, not into the dictionary, once a State has run
+    code on the account."""
+
+    __slots__ = ("nonce", "balance", "code", "_storage", "_state")
+
+    def __init__(self, nonce: int = 0, balance: int = 0, code: bytes = b"", storage: dict[int, int] | None = None):
+        self.nonce = nonce
+        self.balance = balance
+        self.code = code
+        self._storage = {} if storage is None else storage
+        self._state = None  # the State whose storage table may hold newer values of its slots
+
+    @property
+    def storage(self) -> dict[int, int]:
+        state = self._state
+        if state is not None and state.storage_table.dirty_count():
+            state.sync_storage()
+        return self._storage
+
+    @storage.setter
+    def storage(self, storage: dict[int, int]) -> None:
+        self._storage = storage
 
     @property
     def is_empty(self) -> bool:
@@ -32,7 +57,20 @@ class Account:
         return keccak256(self.code) if self.code else EMPTY_KECCAK256
 
     def copy(self) -> "Account":
-        return Account(self.nonce, self.balance, self.code, dict(self.storage))
+        account = Account(self.nonce, self.balance, self.code, dict(self.storage))
+        account._state = self._state
+        return account
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Account):
+            return NotImplemented
+        return (self.nonce, self.balance, self.code, self.storage) == (other.nonce, other.balance, other.code,
+                                                                       other.storage)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"Account(nonce={self.nonce}, balance={self.balance}, code={self.code!r}, storage={self.storage!r})"
 
 
 @dataclass(slots=True)
@@ -48,28 +86,49 @@ class State:
     def __init__(self, accounts: dict[Address, Account] | None = None):
         self.accounts: dict[Address, Account] = accounts if accounts is not None else {}
         self._journal: list[tuple] = []
+        self.storage_table = StorageTable()
+        self._native_at: dict[int, int] = {}  # snapshot -> the storage table's journal length then
+        self.warm_slots = WarmSlots(self)
+        self.transient = TransientStorage(self)
         self.begin_transaction()
 
     # -- transaction substate ---------------------------------------------------------------------
 
     def begin_transaction(self) -> None:
-        """Forget the substate of the previous transaction; its state changes stay."""
+        """Forget the substate of the previous transaction; its state changes stay. (A subclass
+        whose journal outlives transactions, jitvm.api.SessionState while `pinned`, keeps the
+        storage table's journal too.)"""
         self._journal.clear()
+        keep_journal = getattr(self, "pinned", False)
+        table = self.storage_table
+        if not keep_journal:
+            self._native_at.clear()
+            if table.count > table.MAX_ENTRIES:
+                self.sync_storage()
+                table.forget()
+        table.next_epoch(keep_journal)
         self.warm_addresses: set[Address] = set()
-        self.warm_slots: set[tuple[Address, int]] = set()
-        self.transient: dict[tuple[Address, int], int] = {}
         self.logs: list[Log] = []
         self.refund = 0
         self.created: set[Address] = set()
         self.to_delete: set[Address] = set()
-        self._original: dict[tuple[Address, int], int] = {}
         self._code_hashes: dict[bytes, bytes] = {}
 
     def snapshot(self) -> int:
-        return len(self._journal)
+        journal = self._journal
+        native = self.storage_table.journal_length()
+        position = len(journal)
+        if self._native_at.get(position, native) != native:  # two snapshots apart only natively
+            journal.append(_NATIVE_MARK)
+            position += 1
+        self._native_at[position] = native
+        return position
 
     def revert(self, snapshot: int) -> None:
         journal = self._journal
+        native = self._native_at.get(snapshot)
+        if native is not None:
+            self.storage_table.revert(native)
         while len(journal) > snapshot:
             entry = journal.pop()
             kind = entry[0]
@@ -88,15 +147,10 @@ class State:
                 self.accounts[entry[1]].balance = entry[2]
             elif kind == "nonce":
                 self.accounts[entry[1]].nonce = entry[2]
+            elif kind == "code":
+                self.accounts[entry[1]].code = entry[2]
             elif kind == "warm_address":
                 self.warm_addresses.discard(entry[1])
-            elif kind == "warm_slot":
-                self.warm_slots.discard(entry[1])
-            elif kind == "transient":
-                if entry[2]:
-                    self.transient[entry[1]] = entry[2]
-                else:
-                    self.transient.pop(entry[1], None)
             elif kind == "log":
                 self.logs.pop()
             elif kind == "refund":
@@ -184,7 +238,7 @@ class State:
 
     def set_code(self, address: Address, code: bytes) -> None:
         account = self._account_for_write(address)
-        self._journal.append(("account", address, account.copy()))
+        self._journal.append(("code", address, account.code))
         account.code = code
         self._drop_if_empty(address)
 
@@ -192,48 +246,97 @@ class State:
         account = self.accounts.pop(address, None)
         if account is not None:
             self._journal.append(("account", address, account))
+            self._wipe_storage(address)
 
     def destroy_storage(self, address: Address) -> None:
         account = self.accounts.get(address)
         if account is not None and account.storage:
-            self._journal.append(("account", address, account.copy()))
+            previous = account.copy()
+            previous._state = self
+            self._journal.append(("account", address, previous))
             account.storage = {}
+            self._wipe_storage(address)
+
+    def _wipe_storage(self, address: Address) -> None:
+        """The account's storage is gone: its slots in the table read zero, and so do their
+        original values (the account is new if it comes back in this transaction)."""
+        table = self.storage_table
+        index = table.known_account(address)
+        if index is not None:
+            for entry in table.entries_of_account[index]:
+                if table.value(entry) or table.original(entry):
+                    table.write(entry, 0, original=0)
 
     # -- storage -----------------------------------------------------------------------------------
 
+    def _entry(self, address: Address, key: int) -> int:
+        """The storage table's entry of a slot, added if the table does not hold it yet."""
+        table = self.storage_table
+        index = table.account_index(address)
+        entry = table.find(index, key)
+        if entry is None:
+            account = self.accounts.get(address)
+            entry = table.insert(index, key, account._storage.get(key, 0) if account is not None else 0)
+        return entry
+
+    def _known_entry(self, address: Address, key: int, transient: bool = False) -> int | None:
+        """The storage table's entry of a slot (or transient slot), None if it holds none."""
+        table = self.storage_table
+        index = table.known_account(address)
+        if index is None:
+            return None
+        return table.find(index + TRANSIENT if transient else index, key)
+
     def get_storage(self, address: Address, key: int) -> int:
+        entry = self._known_entry(address, key)
+        if entry is not None:
+            return self.storage_table.value(entry)
         account = self.accounts.get(address)
-        return account.storage.get(key, 0) if account else 0
+        return account._storage.get(key, 0) if account else 0
 
     def original_storage(self, address: Address, key: int) -> int:
         """The slot's value when the transaction began (zero for accounts created in it)."""
         if address in self.created:
             return 0
-        slot = (address, key)
-        if slot in self._original:
-            return self._original[slot]
+        entry = self._known_entry(address, key)
+        if entry is not None:
+            return self.storage_table.original(entry)
         return self.get_storage(address, key)
 
     def set_storage(self, address: Address, key: int, value: int) -> None:
         account = self._account_for_write(address)
-        previous = account.storage.get(key, 0)
-        self._original.setdefault((address, key), previous)
-        self._journal.append(("storage", address, key, previous))
-        if value:
-            account.storage[key] = value
-        else:
-            account.storage.pop(key, None)
+        account._state = self
+        self.storage_table.write(self._entry(address, key), value)
+
+    def sync_storage(self) -> None:
+        """Write the storage table's changed values into the accounts' storage dictionaries."""
+        table = self.storage_table
+        if not table.dirty_count():
+            return
+        addresses, keys, accounts_of, accounts = table.addresses, table.entry_keys, table.entry_accounts, self.accounts
+        for entry in table.dirty_entries():
+            account = accounts.get(addresses[accounts_of[entry]])
+            if account is None:
+                continue
+            value = table.value(entry)
+            if value:
+                account._storage[keys[entry]] = value
+            else:
+                account._storage.pop(keys[entry], None)
 
     def get_transient(self, address: Address, key: int) -> int:
-        return self.transient.get((address, key), 0)
+        """EIP-1153: in the storage table too (transient entries), zero unless set in this
+        transaction."""
+        entry = self._known_entry(address, key, transient=True)
+        return 0 if entry is None else self.storage_table.transient_value(entry)
 
     def set_transient(self, address: Address, key: int, value: int) -> None:
-        slot = (address, key)
-        self._journal.append(("transient", slot, self.transient.get(slot, 0)))
-        if value:
-            self.transient[slot] = value
-        else:
-            self.transient.pop(slot, None)
+        table = self.storage_table
+        index = table.account_index(address) + TRANSIENT
+        entry = table.find(index, key)
+        if entry is None:
+            entry = table.insert(index, key, 0)
+        table.write_transient(entry, value)
 
     # -- substate ----------------------------------------------------------------------------------
 
@@ -253,12 +356,12 @@ class State:
         self.warm_addresses.update(addresses)
 
     def warm_slot(self, address: Address, key: int) -> bool:
-        slot = (address, key)
-        if slot in self.warm_slots:
-            return False
-        self.warm_slots.add(slot)
-        self._journal.append(("warm_slot", slot))
-        return True
+        """Mark a storage slot accessed; True if it was cold (EIP-2929)."""
+        return self.storage_table.warm(self._entry(address, key))
+
+    def is_warm_slot(self, address: Address, key: int) -> bool:
+        entry = self._known_entry(address, key)
+        return entry is not None and self.storage_table.is_warm(entry)
 
     def add_log(self, address: Address, topics: tuple[int, ...], data: bytes) -> None:
         self.logs.append(Log(address, topics, data))
@@ -280,4 +383,63 @@ class State:
 
     def copy(self) -> "State":
         """A deep copy of the accounts (substate is not copied)."""
-        return State({address: account.copy() for address, account in self.accounts.items()})
+        return State({address: Account(account.nonce, account.balance, account.code, dict(account.storage))
+                      for address, account in self.accounts.items()})
+
+
+class WarmSlots:
+    """`state.warm_slots`: the warm storage slots as a set of (address, key), kept in the storage
+    table (adding one is journaled like State.warm_slot)."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: State):
+        self._state = state
+
+    def __contains__(self, slot) -> bool:
+        return self._state.is_warm_slot(*slot)
+
+    def add(self, slot) -> None:
+        self._state.warm_slot(*slot)
+
+    def update(self, slots) -> None:
+        for address, key in slots:
+            self._state.warm_slot(address, key)
+
+
+class TransientStorage:
+    """`state.transient`: the running transaction's transient storage, {(address, key): value}
+    as `as_dict()` (and compared by it). `clear()` does nothing: it is kept for code that cleared it
+    between transactions (jitvm.api), and a new transaction starts with none anyway (the storage
+    table's transient entries count only in the epoch that set them)."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: State):
+        self._state = state
+
+    def as_dict(self) -> dict[tuple[Address, int], int]:
+        table = self._state.storage_table
+        slots = {}
+        for (index, key), entry in table._entry_of.items():
+            if index >= TRANSIENT:
+                value = table.transient_value(entry)
+                if value:
+                    slots[(table.addresses[index - TRANSIENT], key)] = value
+        return slots
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, TransientStorage):
+            other = other.as_dict()
+        return self.as_dict() == other
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"TransientStorage({self.as_dict()!r})"
+
+    def clear(self) -> None:
+        pass
+
+
+_NATIVE_MARK = ("native",)  # a journal entry that undoes nothing: it separates two snapshots

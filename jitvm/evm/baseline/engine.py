@@ -35,21 +35,16 @@ import numpy as np
 
 from jitvm.evm.context import ExecutionContext
 from jitvm.evm.message import FrameResult, Message, Status
-from jitvm.evm.state import State
 from jitvm.evm.baseline.host import (
     NativeFrame,
     flush_native,
     grow_memory,
     host_handlers,
-    record_original,
     serve_sload,
     serve_sstore,
 )
 from jitvm.evm.baseline.layout import (
     ADDRESS_ROW,
-    CACHE_LIMIT,
-    CACHE_USE,
-    CACHED,
     CALLDATA_SIZE,
     CALLER_ROW,
     CALLVALUE_ROW,
@@ -65,14 +60,12 @@ from jitvm.evm.baseline.layout import (
     OUT_SIZE,
     PENDING,
     PENDING_SLOAD,
-    PENDING_KEY,
     PENDING_SSTORE,
-    REGISTERS_ROW,
     STATIC_FRAME,
     STATUS,
     STEPS,
+    STORAGE_ACCOUNT,
     UNLIMITED_STEPS,
-    WARMED_SLOTS,
     BufferPool,
     calldata_at,
     code_rows,
@@ -103,7 +96,6 @@ class BaselineEngine:
     def __init__(self):
         self._pool = BufferPool()
         self._environment = (None, None, None, None)  # (block, origin, gas price, environment_rows)
-        self.slot_hints = SlotHints()
 
     def _environment_rows(self, ctx: ExecutionContext) -> np.ndarray:
         """environment_rows(ctx), remembered while the block and the transaction's origin and gas
@@ -137,10 +129,16 @@ class BaselineEngine:
             frame.registers[CALLDATA_SIZE] = len(message.data)
             if message.is_static:
                 frame.registers[STATIC_FRAME] = 1
+            state = ctx.state
+            table = frame.storage_table = getattr(state, "storage_table", None)
+            if table is not None:  # SLOAD and SSTORE of the slots it holds run natively
+                frame.registers[STORAGE_ACCOUNT] = table.account_index(message.target)
+                account = state.accounts.get(message.target)
+                if account is not None:
+                    account._state = state  # its storage dictionary may fall behind the table
             frame.store()
             if ctx.tracer is None:
                 frame.registers[STEPS] = UNLIMITED_STEPS
-                self.slot_hints.prefill(frame)
                 return (yield from self._execute(frame, buffers))
             return (yield from self._execute_traced(frame, buffers))
         finally:
@@ -168,12 +166,11 @@ class BaselineEngine:
                 return None
             pending = registers[PENDING]
             if pending == PENDING_SLOAD or pending == PENDING_SSTORE:  # the most frequent way out
-                self.slot_hints.learn(frame)
                 ended = serve_storage(frame, pending)
                 if ended is not None:
                     return ended
                 continue
-            ended = yield from serve_host(frame, handlers, control, self.slot_hints)
+            ended = yield from serve_host(frame, handlers)
             if ended is not None:
                 return ended
             if frame.return_data is not return_data:
@@ -215,12 +212,10 @@ class BaselineEngine:
                 except ExceptionalHalt as halt:
                     tracer.after_step(frame, error=halt.status)
                     return FrameResult.failure(halt.status)
-                record_original(frame)
             tracer.after_step(frame)
             if request is not None:
                 child, resume = request
                 resume(frame, (yield child))
-                forget_storage(control)
             if not frame.running:
                 return FrameResult(Status.SUCCESS, frame.gas_left, b"")
             if frame.return_data is not return_data:
@@ -230,13 +225,10 @@ class BaselineEngine:
 
 
 def serve_storage(frame: NativeFrame, pending: int) -> FrameResult | None:
-    """Serve the first read or write of a slot, where the kernel (or compiled code) stopped with
-    registers[PENDING] set; the frame's result if that ended it, else None (the arrays are stored
-    back and the run goes on). A slot written first has nothing native to take before it.
-    A full cache is emptied first (its writes given to the state), so the slot is cached."""
-    if frame.registers[CACHED] >= CACHE_LIMIT:
-        flush_native(frame)
-        forget_storage(frame.control)
+    """Serve the first read or write of a slot (or one the kernel could not journal), where the
+    kernel (or compiled code) stopped with registers[PENDING] set; the frame's result if that ended
+    it, else None (the registers are stored back and the run goes on). The state's storage table
+    holds the slot afterwards, for every later frame and transaction."""
     if pending == PENDING_SSTORE:
         if not serve_sstore(frame):
             return FrameResult.failure(frame.halt)
@@ -246,22 +238,17 @@ def serve_storage(frame: NativeFrame, pending: int) -> FrameResult | None:
     return None
 
 
-def serve_host(frame: NativeFrame, handlers: tuple, control: np.ndarray, slot_hints: "SlotHints | None" = None):
+def serve_host(frame: NativeFrame, handlers: tuple):
     """Serve the host instruction the kernel handed back (registers[OPCODE]) with the reference's
     function for it, yielding the child Message of a call or create to the driver. Returns the
     frame's result if the instruction ended it, else None (the caller stores the registers and
-    enters the kernel again). Shared by the baseline and JIT engines. After a child frame the
-    storage cache starts again from `slot_hints`."""
+    enters the kernel again). Shared by the baseline and JIT engines."""
     flush_native(frame)  # what the kernel wrote natively comes first
     try:
         request = handlers[frame.registers[OPCODE]](frame)
-        record_original(frame)
         if request is not None:
             child, resume = request
             resume(frame, (yield child))
-            forget_storage(control)
-            if slot_hints is not None:
-                slot_hints.prefill(frame)
     except ExceptionalHalt as halt:
         return FrameResult.failure(halt.status)
     if not frame.running:  # SELFDESTRUCT
@@ -269,85 +256,6 @@ def serve_host(frame: NativeFrame, handlers: tuple, control: np.ndarray, slot_hi
     return None
 
 
-def forget_storage(control: np.ndarray) -> None:
-    """Empty the storage cache: a child frame may have changed the account's storage. (The frame
-    gave the state its native writes before the child started: nothing is dirty.)"""
-    control[CACHE_USE:WARMED_SLOTS] = 0
-    control[REGISTERS_ROW, CACHED] = 0
-
-
-class SlotHints:
-    """Per account, the storage slots its recent frames read or wrote first through the host (a
-    bounded, oldest-out set). A frame starts with them in its storage cache (kernel.prefill_cache),
-    their values and original values read from the state then, COLD unless already warm: so the
-    slots an account's transactions touch again and again (a token's balances, a pair's reserves)
-    no longer leave the kernel on their first access. What the cache holds is always the state's
-    value, so a hint that is wrong costs only the time to load it. Every REFRESH frames an
-    account's hints are forgotten and learned again, so slots it no longer uses stop costing that."""
-
-    PER_ACCOUNT = 16
-    ACCOUNTS = 4096
-    REFRESH = 64
-
-    def __init__(self):
-        self._keys: dict[bytes, dict[int, bytes]] = {}  # account -> key -> key as 32 little-endian bytes
-        self._frames: dict[bytes, int] = {}  # account -> frames prefilled since its hints were learned
-
-    def learn(self, frame: NativeFrame) -> None:
-        """Remember the slot of the SLOAD / SSTORE the kernel hands to the host."""
-        words = frame.stack.words_bytes
-        key = int.from_bytes(words[_PENDING_KEY_AT : _PENDING_KEY_AT + 32], "little")
-        target = frame.message.target
-        keys = self._keys.get(target)
-        if keys is None:
-            if len(self._keys) >= self.ACCOUNTS:
-                self._keys.clear()
-            keys = self._keys[target] = {}
-        elif key in keys:
-            return
-        elif len(keys) >= self.PER_ACCOUNT:
-            del keys[next(iter(keys))]
-        keys[key] = key.to_bytes(32, "little")
-
-    def prefill(self, frame: NativeFrame) -> None:
-        """Load the frame's account's hinted slots into its (empty) storage cache."""
-        target = frame.message.target
-        keys = self._keys.get(target)
-        if not keys:
-            return
-        frames = self._frames.get(target, 0) + 1
-        if frames > self.REFRESH:
-            self._frames[target] = 0
-            keys.clear()
-            return
-        self._frames[target] = frames
-        state = frame.state
-        if not isinstance(state, State):  # another host (the py-evm backend's) keeps its own books
-            return
-        account = state.accounts.get(target)
-        storage = account.storage if account is not None else {}
-        created = target in state.created
-        originals, warm = state._original, state.warm_slots
-        staged = []
-        for key, key_bytes in keys.items():
-            value = storage.get(key, 0)
-            slot = (target, key)
-            original = 0 if created else originals.get(slot, value)
-            staged.append(key_bytes + value.to_bytes(32, "little") + original.to_bytes(32, "little")
-                          + (_WARM if slot in warm else _COLD))
-        rows = np.frombuffer(b"".join(staged), dtype=np.uint64).reshape(len(staged), 13)
-        _prefill_kernel()(frame.words, frame.control, rows)
-
-
-@cache
-def _prefill_kernel():
-    from jitvm.evm.baseline.native_entry import kernel_functions
-
-    return kernel_functions().prefill_cache
-
-
-_PENDING_KEY_AT = PENDING_KEY * 32
-_WARM, _COLD = (1).to_bytes(8, "little"), bytes(8)
 _STATUSES = {int(status): status for status in Status}
 _TWELVE_ZEROS = bytes(12)
 _SUCCESS, _REVERT = int(Status.SUCCESS), int(Status.REVERT)

@@ -19,11 +19,6 @@ import numpy as np
 
 from jitvm.evm.gas import COLD_SLOAD_SURCHARGE, MEMORY_LIMIT
 from jitvm.evm.baseline.layout import (
-    CACHE_KEYS,
-    CACHE_USE,
-    CACHE_VALUES,
-    DIRTY,
-    DIRTY_SLOTS,
     GAS_RESERVE,
     LOG_BYTES,
     LOG_DATA,
@@ -36,15 +31,12 @@ from jitvm.evm.baseline.layout import (
     NATIVE_GAS_LIMIT,
     NATIVE_WRITES,
     PC,
-    PENDING,
+    STORAGE_CELLS,
+    STORAGE_ROWS,
     PENDING_KEY,
-    PENDING_NONE,
-    PENDING_ORIGINAL,
     REFUND,
-    SLOT_CLEAN,
     STORAGE_MNEMONICS,
-    WARMED,
-    WARMED_SLOTS,
+    TRANSIENT_MNEMONICS,
     WORD_BYTES,
     handler_of,
 )
@@ -155,6 +147,7 @@ class NativeFrame:
     __slots__ = (
         "message", "ctx", "state", "code", "pc", "stack", "memory", "gas_left", "return_data",
         "output", "running", "registers", "gas_reserve", "control", "halt", "words", "control_bytes",
+        "storage_table",
     )
 
     def __init__(self, message, ctx, words: np.ndarray, memory_buffer: np.ndarray, control: np.ndarray,
@@ -182,6 +175,7 @@ class NativeFrame:
         # indexing the numpy row.
         self.registers = self.control_bytes[: control.shape[1] * 8].cast("q") if registers is None else registers
         self.gas_reserve = 0  # gas beyond NATIVE_GAS_LIMIT, kept out of registers[GAS]
+        self.storage_table = None  # the state's native storage table (BaselineEngine._run_native sets it)
 
     def load(self) -> None:
         """Take pc, gas and sizes from the registers (the kernel has just returned)."""
@@ -201,6 +195,11 @@ class NativeFrame:
             self.registers[GAS_RESERVE] = reserve - (1 << 64) if reserve >> 63 else reserve
             gas -= self.gas_reserve
         _pack_four(self.control_bytes, 0, self.pc, gas, self.stack.height, self.memory.size)
+        table = self.storage_table
+        if table is not None:  # Python may have grown it (a new array) since native code last ran
+            registers = self.registers
+            registers[STORAGE_CELLS] = table.address
+            registers[STORAGE_ROWS] = table.rows
 
 
 def grow_memory(frame: NativeFrame, needed: int) -> None:
@@ -213,30 +212,18 @@ def grow_memory(frame: NativeFrame, needed: int) -> None:
 
 
 def flush_native(frame: NativeFrame) -> None:
-    """Give the state the storage writes, refund and logs the kernel (or compiled code) made
-    natively since the last flush (kernel.native_sstore, kernel.buffer_log), in the order the
-    reference would have made them: the slots it made warm, the cached slots it wrote, then the
-    refund, then the logs."""
+    """Give the state the refund and logs the kernel (or compiled code) made natively since the
+    last flush (kernel.native_sstore, kernel.buffer_log), in the order the reference would have made
+    them: the refund, then the logs. (Storage writes and warmth are in the state's storage table
+    already.)"""
     registers = frame.registers
     if not registers[NATIVE_WRITES]:
         return
     control = frame.control
     words = frame.stack.words_bytes
     state, target = frame.state, frame.message.target
-    dirty, refund, logs = int(registers[DIRTY]), int(registers[REFUND]), int(registers[LOGS])
-    warmed = int(registers[WARMED])
-    registers[NATIVE_WRITES] = registers[DIRTY] = registers[REFUND] = registers[LOGS] = registers[LOG_BYTES] = 0
-    registers[WARMED] = 0
-    for index in range(warmed):
-        slot = int(control[WARMED_SLOTS + (index >> 8), index & 255])
-        key_at = (CACHE_KEYS + slot) * WORD_BYTES
-        state.warm_slot(target, int.from_bytes(words[key_at : key_at + WORD_BYTES], "little"))
-    for index in range(dirty):
-        slot = int(control[DIRTY_SLOTS + (index >> 8), index & 255])
-        control[CACHE_USE + (slot >> 8), slot & 255] = SLOT_CLEAN
-        key_at, value_at = (CACHE_KEYS + slot) * WORD_BYTES, (CACHE_VALUES + slot) * WORD_BYTES
-        state.set_storage(target, int.from_bytes(words[key_at : key_at + WORD_BYTES], "little"),
-                          int.from_bytes(words[value_at : value_at + WORD_BYTES], "little"))
+    refund, logs = int(registers[REFUND]), int(registers[LOGS])
+    registers[NATIVE_WRITES] = registers[REFUND] = registers[LOGS] = registers[LOG_BYTES] = 0
     if refund:
         state.add_refund(refund)
     if logs:
@@ -253,10 +240,9 @@ def flush_native(frame: NativeFrame) -> None:
 
 
 def serve_sload(frame: NativeFrame) -> bool:
-    """The kernel's SLOAD of a slot its cache does not hold (registers[PENDING] is PENDING_SLOAD),
-    as the reference's SLOAD does it, plus the slot's original value for the cache. False if the
-    cold access is not payable (the frame runs out of gas). No native write is taken first: an
-    SLOAD of an uncached slot cannot see one."""
+    """The kernel's SLOAD of a slot the storage table does not hold (registers[PENDING] is
+    PENDING_SLOAD), as the reference's SLOAD does it (which adds the slot to the table). False if
+    the cold access is not payable (the frame runs out of gas)."""
     words = frame.stack.words_bytes
     at = PENDING_KEY * WORD_BYTES
     key = int.from_bytes(words[at : at + WORD_BYTES], "little")
@@ -268,36 +254,20 @@ def serve_sload(frame: NativeFrame) -> bool:
     stack = frame.stack
     stack.height -= 1
     stack.append(state.get_storage(target, key))
-    stack.write_row(PENDING_ORIGINAL, state.original_storage(target, key))
     return True
 
 
 def serve_sstore(frame: NativeFrame) -> bool:
-    """The kernel's SSTORE of a slot its cache does not hold (registers[PENDING] is PENDING_SSTORE),
-    by the reference's SSTORE, plus the slot's original value for the cache. False if it halted
-    (frame.halt says how). Native writes need not be taken first: they are to other slots, and
-    refunds add up in any order. The slots the kernel made warm are, though: the host's SSTORE
-    must see its slot warm if the kernel touched it (a static frame's SSTORE of a slot it read)."""
-    if frame.registers[WARMED]:
-        flush_native(frame)
+    """The kernel's SSTORE of a slot the storage table does not hold, or that it could not write
+    natively (registers[PENDING] is PENDING_SSTORE), by the reference's SSTORE. False if it halted
+    (frame.halt says how). Native writes need not be taken first: storage is in the table, and
+    refunds add up in any order."""
     try:
         _reference_sstore(frame)
     except ExceptionalHalt as halt:
         frame.halt = halt.status
         return False
-    record_original(frame)
     return True
-
-
-def record_original(frame: NativeFrame) -> None:
-    """After the host served an SLOAD or SSTORE the kernel will cache (registers[PENDING]): write
-    the slot's original value beside it, for the kernel's SSTORE gas (EIP-2200)."""
-    if frame.registers[PENDING] != PENDING_NONE:
-        words = frame.stack.words_bytes
-        at = PENDING_KEY * WORD_BYTES
-        key = int.from_bytes(words[at : at + WORD_BYTES], "little")
-        original = frame.state.original_storage(frame.message.target, key)
-        frame.stack.write_row(PENDING_ORIGINAL, original)
 
 
 @cache
@@ -307,6 +277,6 @@ def host_handlers(fork: str) -> tuple:
 
     handlers = [None] * 256
     for opcode in opcode_table(fork).by_byte:
-        if opcode is not None and handler_of(opcode) in ("HOST", "LOG", *STORAGE_MNEMONICS):
+        if opcode is not None and handler_of(opcode) in ("HOST", "LOG", *STORAGE_MNEMONICS, *TRANSIENT_MNEMONICS):
             handlers[opcode.byte] = IMPLEMENTATIONS[opcode.mnemonic]
     return tuple(handlers)

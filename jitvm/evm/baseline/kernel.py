@@ -47,20 +47,9 @@ from jitvm.evm.limbs.word64 import store_big_endian
 from jitvm.evm.message import Status
 from jitvm.evm.baseline.keccak import keccak256_word
 from jitvm.evm.baseline.layout import (
-    CACHE_HASH_MULTIPLIER,
-    CACHE_HASH_SHIFT,
-    CACHE_KEYS,
-    CACHE_LIMIT,
-    CACHE_ORIGINALS,
-    CACHE_SLOTS,
-    CACHE_USE,
-    CACHE_VALUES,
-    CACHED,
     CALLDATA_SIZE,
     CODE_PADDING,
     CODE_ROW,
-    DIRTY,
-    DIRTY_SLOTS,
     ENV_START,
     EXIT,
     EXIT_DONE,
@@ -96,23 +85,31 @@ from jitvm.evm.baseline.layout import (
     PENDING,
     PENDING_KEY,
     PENDING_NONE,
-    PENDING_ORIGINAL,
     PENDING_SLOAD,
     PENDING_SSTORE,
-    PENDING_VALUE,
     REFUND,
     REGISTERS_ROW,
-    SLOT_CLEAN,
-    SLOT_COLD,
-    SLOT_DIRTY,
     SP,
     STACK_CHANGE,
     STATIC_FRAME,
     STATIC_GAS,
     STATUS,
     STEPS,
-    WARMED,
-    WARMED_SLOTS,
+    STORAGE_ACCOUNT,
+    STORAGE_CELLS,
+    STORAGE_ROWS,
+)
+from jitvm.evm.storage_native import (
+    find,
+    has_journal_room,
+    is_cold,
+    original_of,
+    store,
+    table_cells,
+    transient_load,
+    transient_store,
+    value_of,
+    warm,
 )
 from jitvm.jit.numba_cache import cached_njit
 
@@ -160,6 +157,7 @@ _WORD_OF_1 = (np.uint64(1), _ZERO, _ZERO, _ZERO)
 # (PC_, MSIZE_ and GAS_ have a trailing underscore: PC, MSIZE and GAS name registers.)
 UNDEFINED, HOST, ENVIRONMENT, PUSH, DUP, SWAP = (HANDLER_ID[name] for name in FAMILY_HANDLERS)
 SLOAD, SSTORE, LOG = HANDLER_ID["SLOAD"], HANDLER_ID["SSTORE"], HANDLER_ID["LOG"]
+TLOAD, TSTORE = HANDLER_ID["TLOAD"], HANDLER_ID["TSTORE"]
 (POP, JUMPDEST, JUMP, JUMPI, ADD, MLOAD, MSTORE, AND, SUB, LT, ISZERO, MUL, GT, EQ, OR, XOR, SHR, SHL, DIV,
  NOT, SLT, SGT, MOD, EXP, CALLDATALOAD, MSTORE8, BYTE, SAR, SDIV, SMOD, ADDMOD, MULMOD, SIGNEXTEND,
  KECCAK256, PUSH0, CALLDATASIZE, CALLDATACOPY, CODESIZE, CODECOPY, RETURNDATASIZE, RETURNDATACOPY, MCOPY,
@@ -354,106 +352,35 @@ def move_memory(memory, destination, source, size):
             memory[target + np.uint64(index)] = memory[origin + np.uint64(index)]
 
 
-# --- The storage cache ---------------------------------------------------------------------------
-
-_CACHE_MASK = CACHE_SLOTS - 1
-_CACHE_LIMIT = CACHE_LIMIT
-_CACHE_HASH_MULTIPLIER = np.uint64(CACHE_HASH_MULTIPLIER)
-_CACHE_HASH_SHIFT = np.uint64(CACHE_HASH_SHIFT)
-
-
-@kernel
-def cache_home(key):
-    """Where `key` starts probing in the cache: the top bits of a multiplicative hash."""
-    return np.int64(((key[0] ^ key[1] ^ key[2] ^ key[3]) * _CACHE_HASH_MULTIPLIER) >> _CACHE_HASH_SHIFT)
-
-
-@kernel
-def cache_used(control, slot):
-    return control[CACHE_USE + (slot >> 8), slot & 255] != 0
-
-
-@kernel
-def cache_find(words, control, key):
-    """The cache slot holding `key`, or -1."""
-    home = cache_home(key)
-    for probe in range(CACHE_SLOTS):
-        slot = (home + probe) & _CACHE_MASK
-        if not cache_used(control, slot):
-            return -1
-        if equal(read_row(words, CACHE_KEYS + slot), key):
-            return slot
-    return -1
-
-
-@kernel
-def cache_store(words, control, key, value, original):
-    """Remember that storage slot `key` holds `value`, as the state does, and held `original` when
-    the transaction began (and is warm)."""
-    home = cache_home(key)
-    for probe in range(CACHE_SLOTS):
-        slot = (home + probe) & _CACHE_MASK
-        if not cache_used(control, slot):
-            if control[REGISTERS_ROW, CACHED] >= _CACHE_LIMIT:
-                return
-            control[CACHE_USE + (slot >> 8), slot & 255] = SLOT_CLEAN
-            control[REGISTERS_ROW, CACHED] += 1
-            write_row(words, CACHE_KEYS + slot, key)
-            write_row(words, CACHE_VALUES + slot, value)
-            write_row(words, CACHE_ORIGINALS + slot, original)
-            return
-        if equal(read_row(words, CACHE_KEYS + slot), key):
-            write_row(words, CACHE_VALUES + slot, value)
-            if control[CACHE_USE + (slot >> 8), slot & 255] == SLOT_COLD:  # the host has made it warm
-                control[CACHE_USE + (slot >> 8), slot & 255] = SLOT_CLEAN
-            return
-
-
-@kernel
-def prefill_cache(words, control, staged):
-    """Put slots the frame is likely to touch into its cache before it starts (the engine's slot
-    hints), so that their first SLOAD or SSTORE need not leave the kernel. staged[i] holds a
-    slot's key, value and original value (four limbs each) and 1 if it is warm already (CLEAN),
-    0 if not (COLD: the kernel charges the cold access when the frame first touches it)."""
-    for index in range(staged.shape[0]):
-        key = (staged[index, 0], staged[index, 1], staged[index, 2], staged[index, 3])
-        if cache_find(words, control, key) >= 0:
-            continue
-        cache_store(words, control, key, (staged[index, 4], staged[index, 5], staged[index, 6], staged[index, 7]),
-                    (staged[index, 8], staged[index, 9], staged[index, 10], staged[index, 11]))
-        if staged[index, 12] == 0:
-            slot = cache_find(words, control, key)
-            if slot >= 0:
-                control[CACHE_USE + (slot >> 8), slot & 255] = SLOT_COLD
-
-
-@kernel
-def warm_cached(control, slot):
-    """A COLD cache slot is touched: it is warm now, and the state learns so at the next flush."""
-    control[CACHE_USE + (slot >> 8), slot & 255] = SLOT_CLEAN
-    registers = control[REGISTERS_ROW]
-    warmed = registers[WARMED]
-    control[WARMED_SLOTS + (warmed >> 8), warmed & 255] = slot
-    registers[WARMED] = warmed + 1
-    registers[NATIVE_WRITES] += 1
+# --- Storage, in the state's native table (jitvm.evm.storage_native) -------------------------------
+# A slot the table does not hold (and a change when its journal is full) is left to the host, which
+# adds it: the kernel only marks which instruction it left (registers[PENDING], the slot in PENDING_KEY).
 
 
 @kernel
 def take_pending(words, control, sp):
-    """Cache the slot of the SLOAD or SSTORE the host has just served."""
-    pending = control[REGISTERS_ROW, PENDING]
+    """The host has served the SLOAD or SSTORE the kernel left it (and the table holds the slot now)."""
     control[REGISTERS_ROW, PENDING] = PENDING_NONE
-    original = read_row(words, PENDING_ORIGINAL)  # the host wrote it
-    if pending == PENDING_SLOAD:  # the value read is on top of the stack
-        cache_store(words, control, read_row(words, PENDING_KEY), read_row(words, sp - 1), original)
-    elif pending == PENDING_SSTORE:
-        cache_store(words, control, read_row(words, PENDING_KEY), read_row(words, PENDING_VALUE), original)
 
 
-# --- Storage writes and logs without the host ----------------------------------------------------
-# What the kernel does here the host takes later (host.flush_native): before it serves any other
-# instruction, before a child frame starts, and when the frame ends with success (a frame that
-# reverts or fails would have its writes undone anyway, so they are dropped).
+@kernel
+def table_sload(cells, registers, key, gas_left):
+    """SLOAD of `key` from the storage table: (cost beyond the static gas, value, done). Not done
+    (nothing changed) when the host must serve it; done with a cost above gas_left means out of gas."""
+    if registers[STORAGE_CELLS] == 0:
+        return 0, ZERO_WORD, False
+    entry = find(cells, registers[STORAGE_ACCOUNT], key)
+    if entry < 0:
+        return 0, ZERO_WORD, False
+    cost = 0
+    if is_cold(cells, entry):
+        if not has_journal_room(cells):
+            return 0, ZERO_WORD, False
+        cost = _COLD_SLOAD_SURCHARGE
+        if cost > gas_left:
+            return cost, ZERO_WORD, True
+        warm(cells, entry)
+    return cost, value_of(cells, entry), True
 
 
 @kernel
@@ -475,39 +402,24 @@ def sstore_cost_and_refund(original, current, new):
 
 
 @kernel
-def store_cached(words, control, slot, new):
-    """Write `new` into cache slot `slot` and remember that the state does not have it yet."""
-    write_row(words, CACHE_VALUES + slot, new)
-    use_row = CACHE_USE + (slot >> 8)
-    if control[use_row, slot & 255] == SLOT_CLEAN:
-        control[use_row, slot & 255] = SLOT_DIRTY
-        dirty = control[REGISTERS_ROW, DIRTY]
-        control[DIRTY_SLOTS + (dirty >> 8), dirty & 255] = slot
-        control[REGISTERS_ROW, DIRTY] = dirty + 1
-    control[REGISTERS_ROW, NATIVE_WRITES] += 1
-
-
-@kernel
-def native_sstore(words, control, key, new, gas_left):
-    """SSTORE of a cached (so warm) slot in a frame that may write, with more than the stipend
-    left: (cost, done). Not done (nothing changed) when the host must serve it; done with a cost
-    above gas_left means out of gas."""
+def native_sstore(cells, control, key, new, gas_left):
+    """SSTORE of a slot the storage table holds, in a frame that may write, with more than the
+    stipend left: (cost, done). Not done (nothing changed) when the host must serve it; done with a
+    cost above gas_left means out of gas."""
     registers = control[REGISTERS_ROW]
-    if registers[STATIC_FRAME] != 0 or (gas_left <= _SSTORE_STIPEND_GUARD and registers[GAS_RESERVE] == 0):
+    if (registers[STORAGE_CELLS] == 0 or registers[STATIC_FRAME] != 0
+            or (gas_left <= _SSTORE_STIPEND_GUARD and registers[GAS_RESERVE] == 0)):
         return 0, False
-    slot = cache_find(words, control, key)
-    if slot < 0:
+    entry = find(cells, registers[STORAGE_ACCOUNT], key)
+    if entry < 0 or not has_journal_room(cells):
         return 0, False
-    cost, refund = sstore_cost_and_refund(read_row(words, CACHE_ORIGINALS + slot),
-                                          read_row(words, CACHE_VALUES + slot), new)
-    cold = control[CACHE_USE + (slot >> 8), slot & 255] == SLOT_COLD
-    if cold:
+    cost, refund = sstore_cost_and_refund(original_of(cells, entry), value_of(cells, entry), new)
+    if is_cold(cells, entry):
         cost += _COLD_SLOAD
     if cost <= gas_left:
-        if cold:
-            warm_cached(control, slot)
         registers[REFUND] += refund
-        store_cached(words, control, slot, new)
+        registers[NATIVE_WRITES] += 1
+        store(cells, entry, new)
     return cost, True
 
 
@@ -565,6 +477,7 @@ def run_kernel(code, data, words, memory, control):
     returndata = data[registers[CALLDATA_SIZE]:]
     if registers[PENDING] != PENDING_NONE:
         take_pending(words, control, sp)
+    cells = table_cells(registers[STORAGE_CELLS], registers[STORAGE_ROWS])
     exit_kind = EXIT_DONE
     status = _SUCCESS
     out_offset = 0
@@ -700,25 +613,21 @@ def run_kernel(code, data, words, memory, control):
                 memory[np.uint64(start)] = np.uint8(words[np.uint64(sp - 2), 0] & _BYTE_MASK)
         elif handler == SLOAD:
             key = read_row(words, sp - 1)
-            slot = cache_find(words, control, key)
-            if slot < 0:
+            cost, value, done = table_sload(cells, registers, key, gas_left)
+            if not done:
                 write_row(words, PENDING_KEY, key)
                 registers[PENDING] = PENDING_SLOAD
                 pc = next_pc
                 exit_kind = EXIT_HOST
                 break
-            if control[CACHE_USE + (slot >> 8), slot & 255] == SLOT_COLD:
-                if _COLD_SLOAD_SURCHARGE > gas_left:
-                    status = _OUT_OF_GAS
-                    break
-                gas_left -= _COLD_SLOAD_SURCHARGE
-                warm_cached(control, slot)
-            copy_row(words, CACHE_VALUES + slot, sp - 1)  # known: no host needed
+            if cost > gas_left:
+                status = _OUT_OF_GAS
+                break
+            gas_left -= cost
+            write_row(words, sp - 1, value)  # known: no host needed
         elif handler == SSTORE:
-            cost, done = native_sstore(words, control, read_row(words, sp - 1), read_row(words, sp - 2), gas_left)
+            cost, done = native_sstore(cells, control, read_row(words, sp - 1), read_row(words, sp - 2), gas_left)
             if not done:  # the host serves it, and the kernel caches the slot on its return
-                copy_row(words, sp - 1, PENDING_KEY)
-                copy_row(words, sp - 2, PENDING_VALUE)
                 registers[PENDING] = PENDING_SSTORE
                 pc = next_pc
                 exit_kind = EXIT_HOST
@@ -751,6 +660,19 @@ def run_kernel(code, data, words, memory, control):
             msize = new_size
             buffer_log(words, control, memory, np.int64(offset[0]) if count else 0, count, words, sp - 3, -1,
                        control[MIN_HEIGHT, op] - 2)
+        elif handler == TLOAD:
+            if registers[STORAGE_CELLS] == 0:
+                pc = next_pc
+                exit_kind = EXIT_HOST
+                break
+            write_row(words, sp - 1, transient_load(cells, registers[STORAGE_ACCOUNT], read_row(words, sp - 1)))
+        elif handler == TSTORE:
+            if (registers[STORAGE_CELLS] == 0 or registers[STATIC_FRAME] != 0
+                    or not transient_store(cells, registers[STORAGE_ACCOUNT], read_row(words, sp - 1),
+                                           read_row(words, sp - 2))):
+                pc = next_pc
+                exit_kind = EXIT_HOST
+                break
         elif handler == HOST:
             pc = next_pc
             exit_kind = EXIT_HOST

@@ -10,21 +10,21 @@ frame's state is packed into as few arrays as its element types allow:
                                   (registers[CALLDATA_SIZE] splits them). Read-only; rebuilt after calls.
     words    uint64[WORD_ROWS, 4] 256-bit words, four little-endian limbs a row
                                   (jitvm.evm.limbs.uint256): the stack, then per opcode byte the word an
-                                  environment opcode (CALLER...) pushes, then the storage cache.
+                                  environment opcode (CALLER...) pushes, then the slot of an SLOAD left
+                                  to the host, then the log buffer.
     memory   uint8[capacity]      zero past the frame's memory size. The kernel never reallocates it:
                                   it returns EXIT_GROW and the engine passes a larger one.
     control  int64[CONTROL_ROWS, 256]  row REGISTERS_ROW: pc, gas left, stack height, memory size and
                                   how the kernel returned; then the fork's dispatch table (below);
-                                  then which storage-cache slots are in use.
+                                  then the log buffer's topic counts, data starts and sizes.
 
 The dispatch table is derived from the opcode table, one row per fact: each opcode's handler (how
 the kernel runs it), the stack height it needs, the height it allows, its stack change, its static
 gas and its immediate size. Nothing here states an opcode fact of its own; the handlers come from
 the table's flags and mnemonics.
 
-The storage cache keeps the slots of the frame's account that it has read or written (so they are
-warm, and their value is known): SLOAD of such a slot never leaves the kernel. It is emptied
-whenever a child frame has run, since the child may have changed the account's storage.
+Storage is not in these arrays: it is the state's native storage table (jitvm.evm.storage_table),
+shared by every frame and transaction, which native code finds through the STORAGE_* registers.
 """
 
 from __future__ import annotations
@@ -49,48 +49,31 @@ CODE_ROW, JUMPDEST_ROW = 0, 1
 # -- words -----------------------------------------------------------------------------------------
 STACK_START = 0
 ENV_START = STACK_START + STACK_LIMIT  # + opcode byte
-CACHE_SLOTS = 1024  # a power of two, a multiple of 256 (snailtracer reads 336 distinct slots)
-# A slot's home in the cache: the top bits of a multiplicative (Fibonacci) hash of its key's limbs.
-CACHE_HASH_MULTIPLIER = 0x9E3779B97F4A7C15
-CACHE_HASH_SHIFT = 64 - (CACHE_SLOTS.bit_length() - 1)
-# Probe chains stay short: a cache this full takes no more slots. The host then starts it again
-# (engine.serve_storage), so a frame touching thousands of slots still finds its recent ones.
-CACHE_LIMIT = CACHE_SLOTS * 3 // 4
-CACHE_KEYS = ENV_START + 256  # + slot
-CACHE_VALUES = CACHE_KEYS + CACHE_SLOTS  # + slot
-CACHE_ORIGINALS = CACHE_VALUES + CACHE_SLOTS  # + slot: the value when the transaction began (EIP-2200)
-PENDING_KEY = CACHE_ORIGINALS + CACHE_SLOTS  # the slot of the SLOAD / SSTORE the host is serving
-PENDING_VALUE = PENDING_KEY + 1  # the value that SSTORE writes
-PENDING_ORIGINAL = PENDING_VALUE + 1  # the slot's original value, written by the host
+PENDING_KEY = ENV_START + 256  # the slot of the SLOAD the host is serving
 # The native log buffer: the logs a frame emitted since the host last took them (host.flush_native).
 LOG_LIMIT = 64  # logs
 LOG_DATA_BYTES = 4096  # their data in all; a LOG that does not fit is served by the host
-LOG_TOPICS = PENDING_ORIGINAL + 1  # + 4 * log + topic
+LOG_TOPICS = PENDING_KEY + 1  # + 4 * log + topic
 LOG_DATA = LOG_TOPICS + 4 * LOG_LIMIT  # the data bytes of every buffered log, one after another
 WORD_ROWS = LOG_DATA + LOG_DATA_BYTES // 32
 
-# -- control: registers, dispatch table, cache use -------------------------------------------------
+# -- control: registers, dispatch table, log buffer ------------------------------------------------
 REGISTERS_ROW = 0
 HANDLER, MIN_HEIGHT, MAX_HEIGHT, STACK_CHANGE, STATIC_GAS, IMMEDIATE = range(1, 7)
 # Per buffered log: its topic count, and where its data starts in LOG_DATA and how long it is.
 LOG_TOPIC_COUNTS, LOG_STARTS, LOG_SIZES = 7, 8, 9
-DIRTY_SLOTS = 10  # the cache slots written natively and not yet given to the state: [DIRTY_SLOTS + i // 256, i % 256]
-CACHE_USE = DIRTY_SLOTS + CACHE_SLOTS // 256  # per cache slot: CLEAN, DIRTY, COLD or 0 (empty)
-# The cache slots a COLD entry of which the kernel made warm natively and the state does not know yet.
-WARMED_SLOTS = CACHE_USE + CACHE_SLOTS // 256  # [WARMED_SLOTS + i // 256, i % 256]
-CONTROL_ROWS = WARMED_SLOTS + CACHE_SLOTS // 256
-# A cached slot's value is the state's (CLEAN), or was written natively since (DIRTY). A COLD slot
-# was loaded into the cache before the frame started (its value and original value are the
-# state's) but is not warm yet: the kernel charges the cold access when it first touches it.
-SLOT_CLEAN, SLOT_DIRTY, SLOT_COLD = 1, 2, 3
+CONTROL_ROWS = LOG_SIZES + 1
 
 # Registers (columns of the registers row).
 (PC, GAS, SP, MSIZE, EXIT, STATUS, OPCODE, OUT_OFFSET, OUT_SIZE, STEPS, CALLDATA_SIZE, NEEDED_MEMORY,
- PENDING, CACHED, GAS_RESERVE, STATIC_FRAME, NATIVE_WRITES, DIRTY, REFUND, LOGS, LOG_BYTES, WARMED) = range(22)
+ PENDING, GAS_RESERVE, STATIC_FRAME, NATIVE_WRITES, REFUND, LOGS, LOG_BYTES,
+ STORAGE_CELLS, STORAGE_ROWS, STORAGE_ACCOUNT) = range(22)
+# STORAGE_CELLS, STORAGE_ROWS: the address and row count of the state's storage table
+# (jitvm.evm.storage_table), 0 when the host has none; STORAGE_ACCOUNT: the frame's account's index
+# in it (host.NativeFrame.store and BaselineEngine._run_native set them).
 # STATIC_FRAME: 1 in a STATICCALL frame (the kernel leaves SSTORE and LOG to the host there).
-# NATIVE_WRITES counts the SSTOREs and LOGs the kernel ran since the host last took them: DIRTY cache
-# slots, REFUND (the refund counter's change), LOGS buffered logs using LOG_BYTES data bytes, WARMED
-# COLD slots made warm.
+# NATIVE_WRITES counts the SSTOREs and LOGs the kernel ran since the host last took them: REFUND (the
+# refund counter's change), LOGS buffered logs using LOG_BYTES data bytes.
 # A frame's gas beyond NATIVE_GAS_LIMIT is held in registers[GAS_RESERVE], out of the kernel's reach,
 # so that registers[GAS] always leaves int64 room for any cost; GAS pushes the sum (host.NativeFrame).
 NATIVE_GAS_LIMIT = 1 << 60
@@ -107,7 +90,7 @@ EXIT_GROW = 3  # memory must hold registers[NEEDED_MEMORY] bytes, already paid f
 #                buffer and enter again; the instruction has not started (pc and gas are before it)
 UNLIMITED_STEPS = 1 << 62
 
-# registers[PENDING]: which host instruction left a slot in PENDING_KEY for the cache.
+# registers[PENDING]: which storage instruction the kernel left to the host (an SLOAD leaves its slot in PENDING_KEY).
 PENDING_NONE, PENDING_SLOAD, PENDING_SSTORE = 0, 1, 2
 
 # -- the dispatch table ----------------------------------------------------------------------------
@@ -127,6 +110,8 @@ EXTRA_HOST_MNEMONICS = ("BLOBHASH",)
 # Host instructions the kernel looks at first: SLOAD of a cached slot never leaves it, and both
 # leave their slot for the cache.
 STORAGE_MNEMONICS = ("SLOAD", "SSTORE")
+# TLOAD and TSTORE run on the storage table's transient entries; the host serves what they cannot.
+TRANSIENT_MNEMONICS = ("TLOAD", "TSTORE")
 # LOG0-LOG4 share a handler that buffers the log natively when it fits (else the host serves it).
 LOG_MNEMONICS = ("LOG0", "LOG1", "LOG2", "LOG3", "LOG4")
 # Opcodes the kernel implements one by one, most frequent first (kernel.run_kernel handles each).
@@ -137,7 +122,7 @@ OWN_HANDLERS = (
     "CALLDATASIZE", "CALLDATACOPY", "CODESIZE", "CODECOPY", "RETURNDATASIZE", "RETURNDATACOPY", "MCOPY",
     "PC", "MSIZE", "GAS", "STOP", "RETURN", "REVERT", "INVALID", "CLZ",
 )
-HANDLERS = FAMILY_HANDLERS + STORAGE_MNEMONICS + ("LOG",) + OWN_HANDLERS
+HANDLERS = FAMILY_HANDLERS + STORAGE_MNEMONICS + TRANSIENT_MNEMONICS + ("LOG",) + OWN_HANDLERS
 HANDLER_ID = {name: index for index, name in enumerate(HANDLERS)}
 # Instructions with these flags reach state or start frames: the host serves them.
 HOST_FLAGS = frozenset({"reads_state", "writes_state", "subcall"})
@@ -146,7 +131,7 @@ HOST_FLAGS = frozenset({"reads_state", "writes_state", "subcall"})
 def handler_of(opcode) -> str:
     """Which of HANDLERS runs one opcode of the table."""
     name = opcode.mnemonic
-    if name in STORAGE_MNEMONICS or name in OWN_HANDLERS:
+    if name in STORAGE_MNEMONICS or name in TRANSIENT_MNEMONICS or name in OWN_HANDLERS:
         return name
     if name in LOG_MNEMONICS:
         return "LOG"
@@ -270,8 +255,7 @@ def _environment_rows(values: tuple) -> np.ndarray:
 
 ROW_BYTES = 256 * 8  # one row of `control`
 REGISTER_BYTES = 32 * 8  # the registers in use (the rest of their row is never read)
-assert WARMED < 32
-_ZERO_CACHE_USE = bytes((WARMED_SLOTS - CACHE_USE) * ROW_BYTES)
+assert STORAGE_ACCOUNT < 32
 _ZERO_REGISTERS = bytes(REGISTER_BYTES)
 
 
@@ -309,8 +293,7 @@ class FrameBuffers:
             self.memory_address = buffer.ctypes.data
 
     def prepare(self, fork: str, environment: np.ndarray) -> None:
-        """Load the fork's dispatch table and the environment words, clear the registers and empty
-        the storage cache."""
+        """Load the fork's dispatch table and the environment words, and clear the registers."""
         control = self.control
         table = dispatch_table(fork)
         if self.table is not table:
@@ -319,8 +302,6 @@ class FrameBuffers:
         if self.environment is not environment:
             self.words[ENV_START : ENV_START + 256] = environment
             self.environment = environment
-        if control[REGISTERS_ROW, CACHED]:  # the last frame cached slots (CACHED counts them)
-            self.control_bytes[CACHE_USE * ROW_BYTES : WARMED_SLOTS * ROW_BYTES] = _ZERO_CACHE_USE
         self.control_bytes[:REGISTER_BYTES] = _ZERO_REGISTERS
 
 

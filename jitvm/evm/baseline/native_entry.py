@@ -1,11 +1,10 @@
-"""The baseline kernels (run_kernel, prefill_cache) called as object code, without importing Numba.
+"""The baseline kernel (run_kernel) called as object code, without importing Numba.
 
 Numba compiles the kernels once (jitvm.evm.baseline.kernel); jitvm.jit.numba_aot keeps them as an
 object file keyed by everything they depend on and links it into jitvm's LLJIT in later processes,
 which start in a few milliseconds instead of the half second importing Numba and loading its cached
 kernel takes. `kernel_functions()` gives the callables, with the signatures of the Numba functions
-(the same arrays): run_kernel(code, data, words, memory, control) and prefill_cache(words, control,
-staged).
+(the same arrays): run_kernel(code, data, words, memory, control).
 
 Each is a CPython builtin function compiled into the same object (numba_aot.python_entry_ir): it
 checks the arrays and reads their addresses and sizes from the array objects in machine code, then
@@ -22,7 +21,6 @@ import functools
 import os
 from typing import NamedTuple
 
-import numpy as np
 
 from jitvm.jit.numba_aot import ArrayArgument, EntrySpec, python_function
 
@@ -32,7 +30,6 @@ _CODE = ArrayArgument("uint8", 2)
 _BYTES = ArrayArgument("uint8", 1)
 _WORDS = ArrayArgument("uint64", 2)
 _CONTROL = ArrayArgument("int64", 2)
-_STAGED = ArrayArgument("uint64", 2)
 
 
 def _run_kernel():
@@ -41,21 +38,13 @@ def _run_kernel():
     return run_kernel
 
 
-def _prefill_cache():
-    from jitvm.evm.baseline.kernel import prefill_cache
-
-    return prefill_cache
-
-
 RUN_KERNEL = EntrySpec("jitvm_evm_run_kernel", _run_kernel, (_CODE, _BYTES, _WORDS, _BYTES, _CONTROL))
-PREFILL_CACHE = EntrySpec("jitvm_evm_prefill_cache", _prefill_cache, (_WORDS, _CONTROL, _STAGED))
 ROOTS = ("jitvm.evm.baseline.kernel", __name__)
-_NAME, _ENTRIES = "evm-baseline", (RUN_KERNEL, PREFILL_CACHE)
+_NAME, _ENTRIES = "evm-baseline", (RUN_KERNEL,)
 
 
 class KernelFunctions(NamedTuple):
     run_kernel: object
-    prefill_cache: object
 
 
 @functools.cache
@@ -64,7 +53,7 @@ def kernel_functions() -> KernelFunctions:
     loaded = _loaded_entries()
     if loaded is not None:
         try:
-            return KernelFunctions(python_function(loaded, RUN_KERNEL), python_function(loaded, PREFILL_CACHE))
+            return KernelFunctions(python_function(loaded, RUN_KERNEL))
         except RuntimeError as error:
             _warn(error)
     return _numba_functions()
@@ -108,11 +97,9 @@ def _numba_functions() -> KernelFunctions:
     from jitvm.evm.baseline.layout import FrameBuffers, code_rows, data_bytes
 
     buffers = FrameBuffers(0)
-    staged = np.frombuffer(bytes(13 * 8), dtype=np.uint64).reshape(1, 13)
     return KernelFunctions(
         entry_point(_run_kernel(), code_rows(b""), data_bytes(b"", b""), buffers.words, buffers.memory,
-                    buffers.control),
-        entry_point(_prefill_cache(), buffers.words, buffers.control, staged))
+                    buffers.control))
 
 
 def entry_point(dispatcher, *arguments):

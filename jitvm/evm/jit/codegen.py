@@ -490,31 +490,21 @@ class FunctionWriter(IrText):
         return self.op(f"add i64 {self.op('load i64, ptr %gas.a')}, {self.rest_after(position)}")
 
     def sload(self, position: int, instruction: Instruction) -> None:
-        """SLOAD of a slot in the storage cache: inline when it is warm; a COLD one (loaded before
-        the frame began, not yet touched) through helpers.evm_sload, which charges the cold access
-        and warms it; a slot not cached goes to the kernel, which leaves it to the host."""
+        """SLOAD of a slot in the state's storage table through helpers.evm_sload (the kernel's own
+        code: the cold access charged and the slot warmed natively); a slot the table does not hold
+        goes to the kernel, which leaves it to the host."""
         s = self.stack
-        key = s.peek(0)
-        found = self.op(f"call ptr @evm_cached_slot(ptr %words, ptr %control, i256 {key})")
-        warm, cold, loaded = self.label("sload.warm"), self.label("sload.cold"), self.label("sload.done")
-        self.emit(f"br i1 {self.op(f'icmp eq ptr {found}, null')}, label %{cold}, label %{warm}, !prof !1")
-        self.start(warm)
-        self.emit(f"store i256 {self.op(f'load i256, ptr {found}, align 8')}, ptr %h.a, align 8")
-        self.emit(f"br label %{loaded}")
-        self.start(cold)
-        self.emit(f"store i256 {key}, ptr %h.a, align 8")
+        self.emit(f"store i256 {s.peek(0)}, ptr %h.a, align 8")
         cost = self.op(f"call i64 @evm_sload(ptr %words, ptr %control, ptr %h.a, i64 {self.available(position)})")
         self.check(self.op(f"icmp slt i64 {cost}, 0"), self.bail(position))
         self.charge(cost, position, self.failure(Status.OUT_OF_GAS, instruction.pc))
-        self.emit(f"br label %{loaded}")
-        self.start(loaded)
         s.pop()
         s.push(self.op("load i256, ptr %h.a, align 8"))
 
     def sstore(self, position: int, instruction: Instruction) -> None:
-        """SSTORE of a slot in the storage cache, natively (helpers.evm_sstore, the kernel's own
-        code); anything else (a slot not cached, a static frame, the stipend guard) goes to the
-        kernel, which leaves it to the host."""
+        """SSTORE of a slot in the state's storage table, natively (helpers.evm_sstore, the kernel's
+        own code); anything else (a slot the table does not hold, a static frame, the stipend guard)
+        goes to the kernel, which leaves it to the host."""
         s = self.stack
         self.emit(f"store i256 {s.peek(0)}, ptr %h.a, align 8")
         self.emit(f"store i256 {s.peek(1)}, ptr %h.b, align 8")
@@ -733,7 +723,7 @@ class ModuleGenerator:
                    "declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)\ndeclare i64 @llvm.umin.i64(i64, i64)\n"
                    "declare i64 @llvm.umax.i64(i64, i64)\n"
                    + symbols.declarations(HELPERS))
-        return "\n".join([prelude, runtime_ir.VARIABLE_SHIFTS, runtime_ir.CACHED_SLOT, *functions, self.enter(),
+        return "\n".join([prelude, runtime_ir.VARIABLE_SHIFTS, *functions, self.enter(),
                           runtime_ir.METADATA])
 
     def enter(self) -> str:

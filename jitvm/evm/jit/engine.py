@@ -358,12 +358,11 @@ class JitEngine(BaselineEngine):
                     break
                 pending = registers[PENDING]
                 if pending == PENDING_SLOAD or pending == PENDING_SSTORE:
-                    self.slot_hints.learn(frame)
                     ended = serve_storage(frame, pending)
                     if ended is not None:
                         break
                     continue
-                ended = yield from serve_host(frame, handlers, control, self.slot_hints)
+                ended = yield from serve_host(frame, handlers)
                 if ended is not None:
                     break
                 if frame.return_data is not return_data:

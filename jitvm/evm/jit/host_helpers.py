@@ -1,5 +1,6 @@
-"""SLOAD of a COLD cached slot, SSTORE and LOGn for generated code: C-ABI entry points over the baseline kernel's native storage
-cache and log buffer, compiled (or loaded from Numba's cache, keyed by everything they inline: see
+"""SLOAD, SSTORE and LOGn for generated code: C-ABI entry points over the state's native storage
+table (jitvm.evm.storage_native, found through the frame's STORAGE_CELLS register) and the baseline
+kernel's log buffer, compiled (or loaded from Numba's cache, keyed by everything they inline: see
 jitvm.jit.numba_cache) when this module is imported, which jitvm.evm.jit.helpers does only when code
 that calls them is linked."""
 
@@ -9,42 +10,42 @@ from numba import carray, types
 from jitvm.evm import gas
 from jitvm.evm.baseline.kernel import (
     buffer_log,
-    cache_find,
     expansion,
     log_fits,
     native_sstore,
     read_row,
-    warm_cached,
+    table_sload,
 )
-from jitvm.evm.baseline.layout import CACHE_USE, CACHE_VALUES, CONTROL_ROWS, LIMBS, SLOT_COLD, WORD_ROWS
-from jitvm.jit.numba_cache import cached_cfunc
+from jitvm.evm.baseline.layout import CONTROL_ROWS, LIMBS, REGISTERS_ROW, STORAGE_CELLS, STORAGE_ROWS, WORD_ROWS
+from jitvm.evm.storage_native import table_cells
+from jitvm.jit.numba_cache import cached_njit, cached_cfunc
 
 LOG_DATA_BYTE = gas.LOG_DATA_BYTE
-COLD_SLOAD_SURCHARGE = gas.COLD_SLOAD_SURCHARGE
 
 _WORDS = types.CPointer(types.uint64)
 _CONTROL = types.CPointer(types.int64)
 
 
+@cached_njit(__name__)
+def _cells(table):
+    registers = table[REGISTERS_ROW]
+    return table_cells(registers[STORAGE_CELLS], registers[STORAGE_ROWS])
+
+
 @cached_cfunc(__name__, types.int64(_WORDS, _CONTROL, _WORDS, types.int64))
 def evm_sload(words, control, key, available):
-    """SLOAD of `key` (four limbs, replaced by the value read) from the storage cache, with
+    """SLOAD of `key` (four limbs, replaced by the value read) from the storage table, with
     `available` gas at the instruction: the gas it costs beyond its static gas (the cold surcharge
-    of a COLD slot, which is warm afterwards), or -1 when the kernel must run it (not cached)."""
+    of a cold slot, which is warm afterwards), or -1 when the kernel must run it (the table does not
+    hold the slot, or cannot journal the change)."""
     table = carray(control, (CONTROL_ROWS, 256))
-    rows = carray(words, (WORD_ROWS, LIMBS))
-    slot = cache_find(rows, table, (key[0], key[1], key[2], key[3]))
-    if slot < 0:
+    cost, value, done = table_sload(_cells(table), table[REGISTERS_ROW], (key[0], key[1], key[2], key[3]),
+                                    available)
+    if not done:
         return -1
-    cost = 0
-    if table[CACHE_USE + (slot >> 8), slot & 255] == SLOT_COLD:
-        cost = COLD_SLOAD_SURCHARGE
-        if cost > available:
-            return cost
-        warm_cached(table, slot)
-    value = read_row(rows, CACHE_VALUES + slot)
-    for limb in range(LIMBS):
-        key[limb] = value[limb]
+    if cost <= available:
+        for limb in range(LIMBS):
+            key[limb] = value[limb]
     return cost
 
 
@@ -52,9 +53,9 @@ def evm_sload(words, control, key, available):
 def evm_sstore(words, control, key, value, available):
     """SSTORE of `key` (four limbs) := `value` natively (kernel.native_sstore), with `available`
     gas at the instruction: its cost, or -1 when the kernel must run it (nothing changed)."""
-    cost, done = native_sstore(carray(words, (WORD_ROWS, LIMBS)), carray(control, (CONTROL_ROWS, 256)),
-                               (key[0], key[1], key[2], key[3]), (value[0], value[1], value[2], value[3]),
-                               available)
+    table = carray(control, (CONTROL_ROWS, 256))
+    cost, done = native_sstore(_cells(table), table, (key[0], key[1], key[2], key[3]),
+                               (value[0], value[1], value[2], value[3]), available)
     if not done or cost > available:
         return -1
     return cost

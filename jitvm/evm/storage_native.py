@@ -1,0 +1,189 @@
+"""The native side of the storage table (jitvm.evm.storage_table, layout in jitvm.evm.storage_layout):
+lookup, SLOAD warmth and SSTORE, for the baseline kernel and the JIT's helpers. Python adds the
+entries; native code only changes entries that exist, journaling each change like the Python side
+(StorageTable._record), and leaves the instruction to the host when the journal is full.
+
+Native code finds the table through two registers of the frame (layout.STORAGE_CELLS, its address,
+and STORAGE_ROWS) that host.NativeFrame.store sets before every entry into native code: the array
+may be replaced (grown) whenever Python runs, never while native code does.
+"""
+
+import numpy as np
+from numba import carray, types
+from numba.extending import intrinsic
+
+from jitvm.evm.storage_layout import (
+    ACCOUNT,
+    ACCOUNT_MULTIPLIER,
+    DIRTY,
+    DIRTY_COUNT,
+    EPOCH,
+    HASH_AT,
+    HASH_BITS,
+    HASH_MULTIPLIER,
+    HEADER,
+    JOURNAL_AT,
+    JOURNAL_CAPACITY,
+    JOURNAL_LENGTH,
+    KEYS_AT,
+    META_AT,
+    MORE_OFFSETS,
+    OFFSETS,
+    ORIGINAL_EPOCH,
+    ORIGINALS_AT,
+    RECORD_ROWS,
+    TRANSIENT,
+    VALUES_AT,
+    WARM_EPOCH,
+)
+from jitvm.jit.numba_cache import cached_njit
+
+native = cached_njit(__name__, error_model="numpy")
+
+_HASH_MULTIPLIER = np.uint64(HASH_MULTIPLIER)
+_ACCOUNT_MULTIPLIER = np.uint64(ACCOUNT_MULTIPLIER)
+
+
+@intrinsic
+def _as_pointer(typingctx, address):
+    """An int64 address as a uint64 pointer."""
+    if not isinstance(address, types.Integer):
+        return None
+    signature = types.CPointer(types.uint64)(address)
+
+    def codegen(context, builder, sig, args):
+        return builder.inttoptr(args[0], context.get_value_type(sig.return_type))
+
+    return signature, codegen
+
+
+@native
+def table_cells(address, rows):
+    """The table array at `address` with `rows` rows."""
+    return carray(_as_pointer(address), (rows, 4))
+
+
+@native
+def find(cells, account, key):
+    """The entry of (account, key), or -1."""
+    header = cells[HEADER]
+    bits = header[HASH_BITS]
+    mask = (np.int64(1) << np.int64(bits)) - 1
+    mixed = key[0] ^ key[1] ^ key[2] ^ key[3] ^ (np.uint64(account) * _ACCOUNT_MULTIPLIER)
+    slot = np.int64((mixed * _HASH_MULTIPLIER) >> (np.uint64(64) - bits))
+    hashes = np.int64(cells[MORE_OFFSETS, HASH_AT]) * 4
+    keys_at = np.int64(cells[OFFSETS, KEYS_AT])
+    meta_at = np.int64(cells[OFFSETS, META_AT])
+    flat = cells.reshape(-1)
+    for _ in range(mask + 1):
+        held = np.int64(flat[hashes + slot])
+        if held == 0:
+            return -1
+        entry = held - 1
+        if np.int64(cells[meta_at + entry, ACCOUNT]) == account:
+            stored = cells[keys_at + entry]
+            if stored[0] == key[0] and stored[1] == key[1] and stored[2] == key[2] and stored[3] == key[3]:
+                return entry
+        slot = (slot + 1) & mask
+    return -1
+
+
+@native
+def has_journal_room(cells):
+    return cells[HEADER, JOURNAL_LENGTH] < cells[MORE_OFFSETS, JOURNAL_CAPACITY]
+
+
+@native
+def record(cells, entry):
+    """Journal the entry as it is now (has_journal_room said there is room)."""
+    length = np.int64(cells[HEADER, JOURNAL_LENGTH])
+    row = np.int64(cells[MORE_OFFSETS, JOURNAL_AT]) + RECORD_ROWS * length
+    meta = cells[np.int64(cells[OFFSETS, META_AT]) + entry]
+    cells[row, 0] = np.uint64(entry)
+    cells[row, 1] = meta[ORIGINAL_EPOCH]
+    cells[row, 2] = meta[WARM_EPOCH]
+    cells[row, 3] = 0
+    cells[row + 1] = cells[np.int64(cells[OFFSETS, VALUES_AT]) + entry]
+    cells[row + 2] = cells[np.int64(cells[OFFSETS, ORIGINALS_AT]) + entry]
+    cells[HEADER, JOURNAL_LENGTH] = np.uint64(length + 1)
+
+
+@native
+def is_cold(cells, entry):
+    return cells[np.int64(cells[OFFSETS, META_AT]) + entry, WARM_EPOCH] != cells[HEADER, EPOCH]
+
+
+@native
+def warm(cells, entry):
+    """Make a cold entry warm, journaled (has_journal_room said there is room)."""
+    record(cells, entry)
+    cells[np.int64(cells[OFFSETS, META_AT]) + entry, WARM_EPOCH] = cells[HEADER, EPOCH]
+
+
+@native
+def _word(cells, row):
+    return (cells[row, 0], cells[row, 1], cells[row, 2], cells[row, 3])
+
+
+@native
+def value_of(cells, entry):
+    """The entry's value, four limbs."""
+    return _word(cells, np.int64(cells[OFFSETS, VALUES_AT]) + entry)
+
+
+@native
+def original_of(cells, entry):
+    """The entry's value when the transaction began."""
+    if cells[np.int64(cells[OFFSETS, META_AT]) + entry, ORIGINAL_EPOCH] != cells[HEADER, EPOCH]:
+        return value_of(cells, entry)
+    return _word(cells, np.int64(cells[OFFSETS, ORIGINALS_AT]) + entry)
+
+
+@native
+def store(cells, entry, new):
+    """SSTORE's change: set the entry's value and make it warm, in one journal record
+    (has_journal_room said there is room), keeping its original value and marking it dirty for
+    Account.storage."""
+    record(cells, entry)
+    meta = np.int64(cells[OFFSETS, META_AT]) + entry
+    values = np.int64(cells[OFFSETS, VALUES_AT]) + entry
+    epoch = cells[HEADER, EPOCH]
+    cells[meta, WARM_EPOCH] = epoch
+    if cells[meta, ORIGINAL_EPOCH] != epoch:
+        originals = np.int64(cells[OFFSETS, ORIGINALS_AT]) + entry
+        for limb in range(4):
+            cells[originals, limb] = cells[values, limb]
+        cells[meta, ORIGINAL_EPOCH] = epoch
+    for limb in range(4):
+        cells[values, limb] = new[limb]
+    if cells[meta, DIRTY] == 0:
+        cells[meta, DIRTY] = 1
+        cells[MORE_OFFSETS, DIRTY_COUNT] += np.uint64(1)
+
+
+_ZERO = np.uint64(0)
+
+
+@native
+def transient_load(cells, account, key):
+    """TLOAD: the value of `key` in the account's transient storage (zero unless set in this
+    transaction)."""
+    entry = find(cells, account + TRANSIENT, key)
+    if entry < 0 or is_cold(cells, entry):
+        return (_ZERO, _ZERO, _ZERO, _ZERO)
+    return value_of(cells, entry)
+
+
+@native
+def transient_store(cells, account, key, new):
+    """TSTORE of a key the table holds, journaled: False (nothing changed) when the host must
+    serve it (a key never stored, a full journal)."""
+    entry = find(cells, account + TRANSIENT, key)
+    if entry < 0 or not has_journal_room(cells):
+        return False
+    record(cells, entry)
+    cells[np.int64(cells[OFFSETS, META_AT]) + entry, WARM_EPOCH] = cells[HEADER, EPOCH]
+    values = np.int64(cells[OFFSETS, VALUES_AT]) + entry
+    for limb in range(4):
+        cells[values, limb] = new[limb]
+    return True

@@ -1,0 +1,280 @@
+"""The native storage table: every storage slot a transaction has touched, with its current value, its
+value when the transaction began and its warmth (EIP-2929), kept in one numpy array across frames and
+transactions, so that native code (the baseline kernel, the JIT) reads and writes storage without
+Python. `jitvm.evm.state.State` owns one and goes through it for every slot it holds; the layout is
+jitvm.evm.storage_layout's, the native side jitvm.evm.storage_native.
+
+Entries are added only by Python: a slot that is not in the table is served by the host once (the
+cold access, which costs at least 2,100 gas, or an access-list entry paid in intrinsic gas), and
+stays for later frames and transactions. So a contract cannot make the table grow without paying
+for it; across transactions it holds at most MAX_ENTRIES entries (State.begin_transaction starts
+it again beyond that).
+
+Every change of an entry is journaled natively (the previous value, original value and epochs), so
+`State.revert` undoes native writes and warmth together with the Python journal. Account.storage
+dictionaries show the table's values lazily: a changed entry is DIRTY until `State.sync_storage`
+writes it into its account's dictionary, which reading `Account.storage` does first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jitvm.evm.storage_layout import (
+    ACCOUNT,
+    ACCOUNT_MULTIPLIER,
+    COUNT,
+    DIRTY,
+    DIRTY_COUNT,
+    EPOCH,
+    HASH_MULTIPLIER,
+    HEADER_ROWS,
+    JOURNAL_LENGTH,
+    MORE_OFFSETS,
+    OFFSETS,
+    ORIGINAL_EPOCH,
+    RECORD_ROWS,
+    TRANSIENT,
+    WARM_EPOCH,
+)
+
+_MASK = (1 << 64) - 1
+
+
+def slot_home(account: int, key: int, bits: int) -> int:
+    """The hash slot where (account, key) starts probing (storage_native.find computes the same)."""
+    mixed = (key ^ (key >> 64) ^ (key >> 128) ^ (key >> 192) ^ (account * ACCOUNT_MULTIPLIER)) & _MASK
+    return ((mixed * HASH_MULTIPLIER) & _MASK) >> (64 - bits)
+
+
+class StorageTable:
+    MAX_ENTRIES = 1 << 18  # kept across transactions (about 36 MB); beyond, forgotten between them
+    INITIAL_ENTRIES = 256
+    INITIAL_RECORDS = 1024
+
+    def __init__(self):
+        self.epoch = 1
+        self._clear_indexes()
+        self._allocate(self.INITIAL_ENTRIES, self.INITIAL_RECORDS, None)
+
+    def _clear_indexes(self) -> None:
+        self._account_of: dict[bytes, int] = {}
+        self.addresses: list[bytes] = []
+        self.entries_of_account: list[list[int]] = []
+        self._entry_of: dict[tuple[int, int], int] = {}
+        self.entry_keys: list[int] = []
+        self.entry_accounts: list[int] = []
+
+    # -- the array ---------------------------------------------------------------------------------
+
+    def _allocate(self, entries: int, records: int, old: StorageTable | None) -> None:
+        """(Re)build the array for `entries` entries and `records` journal records, keeping what
+        the current one holds (old is self when growing)."""
+        hash_bits = (2 * entries).bit_length() - 1
+        keys_at = HEADER_ROWS
+        values_at = keys_at + entries
+        originals_at = values_at + entries
+        meta_at = originals_at + entries
+        journal_at = meta_at + entries
+        hash_at = journal_at + RECORD_ROWS * records
+        rows = hash_at + (1 << hash_bits) // 4
+        cells = np.zeros((rows, 4), dtype=np.uint64)
+        cells[OFFSETS] = (keys_at, values_at, originals_at, meta_at)
+        cells[MORE_OFFSETS] = (journal_at, hash_at, records, 0)
+        count = length = 0
+        old_hash = None
+        if old is not None:
+            previous = old.cells
+            count, length = old.count, old.journal_length()
+            for at, old_at, size in ((keys_at, old._keys_at, count), (values_at, old._values_at, count),
+                                     (originals_at, old._originals_at, count), (meta_at, old._meta_at, count),
+                                     (journal_at, old._journal_at, RECORD_ROWS * length)):
+                cells[at : at + size] = previous[old_at : old_at + size]
+            cells[MORE_OFFSETS, 3] = previous[MORE_OFFSETS, 3]
+            if hash_bits == old._hash_bits:
+                old_hash = previous[old._hash_at : old._hash_at + (1 << hash_bits) // 4]
+        cells[0] = (self.epoch, count, length, hash_bits)
+        self.cells = cells
+        self.address = cells.ctypes.data
+        self.rows = rows
+        self.capacity = entries
+        self.record_capacity = records
+        self.count = count
+        self._keys_at, self._values_at, self._originals_at, self._meta_at = keys_at, values_at, originals_at, meta_at
+        self._journal_at, self._hash_at, self._hash_bits = journal_at, hash_at, hash_bits
+        self._q = memoryview(cells).cast("B").cast("Q")  # the array as flat uint64s
+        self._b = memoryview(cells).cast("B")
+        if old_hash is not None:
+            cells[hash_at:] = old_hash
+        elif count:
+            hashes = self._q
+            mask = (1 << hash_bits) - 1
+            for entry in range(count):
+                slot = slot_home(self.entry_accounts[entry], self.entry_keys[entry], hash_bits)
+                while hashes[hash_at * 4 + slot]:
+                    slot = (slot + 1) & mask
+                hashes[hash_at * 4 + slot] = entry + 1
+
+    def journal_length(self) -> int:
+        return self._q[JOURNAL_LENGTH]
+
+    def dirty_count(self) -> int:
+        return self._q[MORE_OFFSETS * 4 + DIRTY_COUNT]
+
+    # -- accounts and entries ----------------------------------------------------------------------
+
+    def account_index(self, address: bytes) -> int:
+        index = self._account_of.get(address)
+        if index is None:
+            index = self._account_of[address] = len(self.addresses)
+            self.addresses.append(address)
+            self.entries_of_account.append([])
+        return index
+
+    def known_account(self, address: bytes) -> int | None:
+        return self._account_of.get(address)
+
+    def find(self, account: int, key: int) -> int | None:
+        return self._entry_of.get((account, key))
+
+    def insert(self, account: int, key: int, value: int) -> int:
+        """A new entry for a slot the table does not hold, whose value is `value` (unchanged in
+        this transaction, cold)."""
+        if self.count == self.capacity:
+            self._allocate(2 * self.capacity, self.record_capacity, self)
+        entry = self.count
+        self.count = entry + 1
+        q, b = self._q, self._b
+        q[COUNT] = entry + 1
+        at = (self._keys_at + entry) * 32
+        b[at : at + 32] = key.to_bytes(32, "little")
+        at = (self._values_at + entry) * 32
+        b[at : at + 32] = value.to_bytes(32, "little")
+        q[(self._meta_at + entry) * 4 + ACCOUNT] = account
+        bits = self._hash_bits
+        mask = (1 << bits) - 1
+        slot = slot_home(account, key, bits)
+        base = self._hash_at * 4
+        while q[base + slot]:
+            slot = (slot + 1) & mask
+        q[base + slot] = entry + 1
+        self._entry_of[(account, key)] = entry
+        self.entry_keys.append(key)
+        self.entry_accounts.append(account)
+        if account < TRANSIENT:
+            self.entries_of_account[account].append(entry)
+        return entry
+
+    def value(self, entry: int) -> int:
+        at = (self._values_at + entry) * 32
+        return int.from_bytes(self._b[at : at + 32], "little")
+
+    def original(self, entry: int) -> int:
+        if self._q[(self._meta_at + entry) * 4 + ORIGINAL_EPOCH] != self.epoch:
+            return self.value(entry)
+        at = (self._originals_at + entry) * 32
+        return int.from_bytes(self._b[at : at + 32], "little")
+
+    # -- changes, journaled ------------------------------------------------------------------------
+
+    def _record(self, entry: int) -> None:
+        """Journal entry `entry` as it is now, before a change."""
+        length = self._q[JOURNAL_LENGTH]
+        if length == self.record_capacity:
+            self._allocate(self.capacity, 2 * self.record_capacity, self)
+        q, b = self._q, self._b
+        meta = (self._meta_at + entry) * 4
+        row = self._journal_at + RECORD_ROWS * length
+        q[row * 4] = entry
+        q[row * 4 + 1] = q[meta + ORIGINAL_EPOCH]
+        q[row * 4 + 2] = q[meta + WARM_EPOCH]
+        at = (self._values_at + entry) * 32
+        b[(row + 1) * 32 : (row + 2) * 32] = b[at : at + 32]
+        at = (self._originals_at + entry) * 32
+        b[(row + 2) * 32 : (row + 3) * 32] = b[at : at + 32]
+        q[JOURNAL_LENGTH] = length + 1
+
+    def _mark_dirty(self, meta: int) -> None:
+        q = self._q
+        if not q[meta + DIRTY]:
+            q[meta + DIRTY] = 1
+            q[MORE_OFFSETS * 4 + DIRTY_COUNT] += 1
+
+    def warm(self, entry: int) -> bool:
+        """Make the entry's slot warm; True if it was cold."""
+        meta = (self._meta_at + entry) * 4
+        if self._q[meta + WARM_EPOCH] == self.epoch:
+            return False
+        self._record(entry)
+        self._q[meta + WARM_EPOCH] = self.epoch
+        return True
+
+    def is_warm(self, entry: int) -> bool:
+        return self._q[(self._meta_at + entry) * 4 + WARM_EPOCH] == self.epoch
+
+    def write(self, entry: int, value: int, original: int | None = None) -> None:
+        """Set the entry's value (and, if given, its original value: a storage wiped in this
+        transaction)."""
+        self._record(entry)
+        q, b = self._q, self._b
+        meta = (self._meta_at + entry) * 4
+        at = (self._values_at + entry) * 32
+        if original is None and q[meta + ORIGINAL_EPOCH] != self.epoch:
+            b[(self._originals_at + entry) * 32 : (self._originals_at + entry + 1) * 32] = b[at : at + 32]
+        elif original is not None:
+            b[(self._originals_at + entry) * 32 : (self._originals_at + entry + 1) * 32] = original.to_bytes(32, "little")
+        q[meta + ORIGINAL_EPOCH] = self.epoch
+        b[at : at + 32] = value.to_bytes(32, "little")
+        self._mark_dirty(meta)
+
+    def transient_value(self, entry: int) -> int:
+        """A transient entry's value: zero unless set in this transaction."""
+        return self.value(entry) if self.is_warm(entry) else 0
+
+    def write_transient(self, entry: int, value: int) -> None:
+        """Set a transient entry's value for this transaction (journaled, never dirty)."""
+        self._record(entry)
+        self._q[(self._meta_at + entry) * 4 + WARM_EPOCH] = self.epoch
+        at = (self._values_at + entry) * 32
+        self._b[at : at + 32] = value.to_bytes(32, "little")
+
+    def revert(self, length: int) -> None:
+        """Undo every change journaled after the first `length` records."""
+        q, b = self._q, self._b
+        current = q[JOURNAL_LENGTH]
+        for record in range(current - 1, length - 1, -1):
+            row = self._journal_at + RECORD_ROWS * record
+            entry = q[row * 4]
+            meta = (self._meta_at + entry) * 4
+            q[meta + ORIGINAL_EPOCH] = q[row * 4 + 1]
+            q[meta + WARM_EPOCH] = q[row * 4 + 2]
+            at = (self._values_at + entry) * 32
+            b[at : at + 32] = b[(row + 1) * 32 : (row + 2) * 32]
+            at = (self._originals_at + entry) * 32
+            b[at : at + 32] = b[(row + 2) * 32 : (row + 3) * 32]
+            if q[meta + ACCOUNT] < TRANSIENT:
+                self._mark_dirty(meta)
+        if current > length:
+            q[JOURNAL_LENGTH] = length
+
+    # -- transactions ------------------------------------------------------------------------------
+
+    def next_epoch(self, keep_journal: bool) -> None:
+        """A new transaction: every entry is unchanged in it and cold (its values stay)."""
+        self.epoch += 1
+        self._q[EPOCH] = self.epoch
+        if not keep_journal:
+            self._q[JOURNAL_LENGTH] = 0
+
+    def dirty_entries(self) -> list[int]:
+        """The entries whose values Account.storage does not show yet; they count as shown after."""
+        meta = self.cells[self._meta_at : self._meta_at + self.count, DIRTY]
+        entries = np.flatnonzero(meta)
+        meta[entries] = 0
+        self._q[MORE_OFFSETS * 4 + DIRTY_COUNT] = 0
+        return entries.tolist()
+
+    def forget(self) -> None:
+        """Drop every entry (between transactions, with nothing dirty)."""
+        self._clear_indexes()
+        self._allocate(self.INITIAL_ENTRIES, self.INITIAL_RECORDS, None)

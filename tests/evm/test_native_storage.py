@@ -1,0 +1,279 @@
+"""The state's native storage table (jitvm.evm.storage_table): slots an account's earlier frames and
+transactions touched stay in it, cold at each transaction's start, and native code reads and writes
+them without the host. Gas, refunds, out-of-gas points, reverts and static frames must come out
+exactly as on the reference, on every engine, in the second and later transactions (the ones that
+find their slots in the table); and the table's own bookkeeping (epochs, journal, growth, lazy
+Account.storage) must equal a plain model of storage."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import jitvm
+import jitvm.api
+from tests.api.bytecode import assemble
+from tests.evm.test_call_trees import CALLER, nodes, number, code_of
+
+ENGINES = ("baseline", "jit", "auto")
+CONTRACT = "0x" + "c0" * 20
+
+# Reads two slots, writes one of them and a third (nonzero to nonzero, zero to nonzero, back to the
+# original), reads again and logs: every EIP-2929/2200/3529 case of a slot loaded COLD.
+TOUCH_SLOTS = assemble(
+    1, "SLOAD", "POP", 2, "SLOAD", "POP",
+    0, "CALLDATALOAD", 1, "SSTORE",
+    0, "CALLDATALOAD", 3, "SSTORE",
+    7, 3, "SSTORE",
+    3, "SLOAD", 2, "SLOAD", "ADD", 0, "MSTORE", 32, 0, "LOG0",
+    1, "SLOAD", 0, "MSTORE", 32, 0, "RETURN",
+)
+
+
+def contract_evm(engine: str, code: bytes) -> jitvm.EVM:
+    """An EVM on `engine` with a funded CALLER and `code` at CONTRACT."""
+    evm = jitvm.EVM(engine=engine)
+    evm.insert_account_info(CALLER, jitvm.AccountInfo(balance=10**20))
+    evm.insert_account_info(CONTRACT, jitvm.AccountInfo(code=code))
+    return evm
+
+
+def run(engine: str, calls: list[tuple[bytes, int]]) -> list:
+    evm = contract_evm(engine, TOUCH_SLOTS)
+    evm.insert_account_storage(CONTRACT, 1, 11)
+    evm.insert_account_storage(CONTRACT, 2, 22)
+    seen = []
+    for data, gas in calls:
+        try:
+            ended = ("success", evm.message_call(CALLER, CONTRACT, data, gas=gas))
+        except jitvm.api.ExecutionReverted as reverted:
+            ended = ("revert", reverted.output)
+        except jitvm.api.ExecutionHalted as halted:
+            ended = ("halt", halted.reason)
+        result = evm.result
+        seen.append((ended, result.gas_used, result.gas_refunded, len(result.logs),
+                     [evm.storage(CONTRACT, key) for key in range(4)]))
+    return seen
+
+
+def test_out_of_gas_points_of_known_slots_equal_the_reference():
+    """The same transaction again with every gas limit across its cold accesses: where it runs out
+    of gas, and what it costs when it does not, is the reference's."""
+    warm_up = [((5).to_bytes(32, "big"), 200_000)]
+    for gas in range(21_000 + 2_000, 21_000 + 30_000, 211):
+        calls = warm_up + [((5).to_bytes(32, "big"), gas), ((0).to_bytes(32, "big"), gas + 5_000)]
+        expected = run("reference", calls)
+        for engine in ENGINES:
+            assert run(engine, calls) == expected, (engine, gas)
+
+
+def outcome_twice(engine: str, tree) -> list:
+    """The call tree as two transactions on one EVM (the second starts with the first's hints and
+    its storage)."""
+    evm = jitvm.EVM(engine=engine)
+    evm.insert_account_info(CALLER, jitvm.AccountInfo(balance=10**20))
+    every = number(tree, [0])
+    for node in every:
+        evm.insert_account_info(f"0x{node.address:040x}", jitvm.AccountInfo(balance=5, code=code_of(node)))
+    seen = []
+    for _ in range(2):
+        try:
+            ended = ("success", evm.message_call(CALLER, f"0x{tree.address:040x}", b"", gas=3_000_000))
+        except jitvm.api.ExecutionReverted as reverted:
+            ended = ("revert", reverted.output)
+        except jitvm.api.ExecutionHalted as halted:
+            ended = ("halt", halted.reason)
+        result = evm.result
+        seen.append([ended, result.gas_used, result.gas_refunded,
+                     [(log.address, log.topics, log.data) for log in result.logs],
+                     {address: (account.balance, account.nonce, dict(account.storage))
+                      for address, account in evm._state.accounts.items()}])
+    return seen
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(nodes())
+def test_call_trees_run_twice_equal_the_reference(tree):
+    expected = outcome_twice("reference", tree)
+    for engine in ENGINES:
+        assert outcome_twice(engine, tree) == expected, engine
+
+
+def counting_loop(slots: int) -> bytes:
+    """Adds one to slots 0 .. slots - 1, then reverts if the calldata's first word is nonzero."""
+    loop = assemble(0)
+    body = ["JUMPDEST", "DUP1", "SLOAD", 1, "ADD", "DUP2", "SSTORE", 1, "ADD", "DUP1", slots, "GT", len(loop), "JUMPI"]
+    head = loop + assemble(*body, 0, "CALLDATALOAD")
+    tail_start = len(head) + len(assemble(0xFFFF, "JUMPI", "STOP"))  # PUSH2 destination
+    code = head + assemble("PUSH2", tail_start.to_bytes(2, "big"), "JUMPI", "STOP", "JUMPDEST", 0, 0, "REVERT")
+    assert code[tail_start] == 0x5B
+    return code
+
+
+def test_a_frame_touching_more_slots_than_the_table_starts_with_equals_the_reference():
+    """The table grows (a new array) while frames run on it; reverted writes come back."""
+    code = counting_loop(1_500)
+
+    def run_loop(engine: str) -> list:
+        evm = contract_evm(engine, code)
+        seen = []
+        for revert in (0, 1, 0):
+            try:
+                evm.message_call(CALLER, CONTRACT, revert.to_bytes(32, "big"), gas=100_000_000)
+                ended = "success"
+            except jitvm.api.ExecutionReverted:
+                ended = "revert"
+            seen.append((ended, evm.result.gas_used, evm.result.gas_refunded,
+                         sorted(evm._state.accounts[bytes.fromhex(CONTRACT[2:])].storage.items())))
+        return seen
+
+    expected = run_loop("reference")
+    assert expected[-1][3][-1] == (1_499, 2)
+    for engine in ENGINES:
+        assert run_loop(engine) == expected, engine
+
+
+# -- the table against a model ------------------------------------------------------------------------
+
+ADDRESSES = (b"\x0a" * 20, b"\x0b" * 20, b"\x0c" * 20)
+
+state_operations = st.lists(st.one_of(
+    st.tuples(st.just("set"), st.sampled_from(ADDRESSES), st.integers(0, 40), st.sampled_from((0, 1, 7, 2**256 - 1))),
+    st.tuples(st.just("warm"), st.sampled_from(ADDRESSES), st.integers(0, 40)),
+    st.tuples(st.just("snapshot")),
+    st.tuples(st.just("revert")),
+    st.tuples(st.just("transaction")),
+    st.tuples(st.just("destroy"), st.sampled_from(ADDRESSES)),
+    st.tuples(st.just("transient"), st.sampled_from(ADDRESSES), st.integers(0, 3), st.sampled_from((0, 9))),
+), max_size=120)
+
+
+@settings(max_examples=60, deadline=None)
+@given(state_operations)
+def test_state_storage_equals_a_model(operations):
+    """Values, original values and warmth through writes, snapshots, reverts, destroyed accounts
+    and new transactions (with growth of the array and its journal on the way), and the accounts'
+    storage dictionaries after, equal a dictionary model of them."""
+    from jitvm.evm.state import Account, State
+    from jitvm.evm.storage_table import StorageTable
+
+    sizes = StorageTable.INITIAL_ENTRIES, StorageTable.INITIAL_RECORDS
+    StorageTable.INITIAL_ENTRIES, StorageTable.INITIAL_RECORDS = 4, 2  # so that both grow
+    try:
+        state = State({address: Account(nonce=1, storage={1: 5, 2: 6}) for address in ADDRESSES})
+    finally:
+        StorageTable.INITIAL_ENTRIES, StorageTable.INITIAL_RECORDS = sizes
+    model = {address: {1: 5, 2: 6} for address in ADDRESSES}
+    originals = {address: dict(model[address]) for address in ADDRESSES}
+    warm: set = set()
+    transient: dict = {}
+    snapshots = []
+    for operation in operations:
+        kind = operation[0]
+        if kind == "set":
+            _, address, key, value = operation
+            if address in model:
+                state.set_storage(address, key, value)
+                model[address][key] = value
+        elif kind == "warm":
+            _, address, key = operation
+            assert state.warm_slot(address, key) == ((address, key) not in warm)
+            warm.add((address, key))
+        elif kind == "snapshot":
+            snapshots.append((state.snapshot(), {a: dict(s) for a, s in model.items()}, set(warm), dict(transient)))
+        elif kind == "revert" and snapshots:
+            snapshot, model, warm, transient = snapshots.pop()
+            state.revert(snapshot)
+        elif kind == "transaction":
+            state.begin_transaction()
+            snapshots.clear()
+            warm = set()
+            transient = {}
+            originals = {a: dict(s) for a, s in model.items()}
+        elif kind == "transient":  # journaled like storage, but never in Account.storage
+            _, address, key, value = operation
+            state.set_transient(address, key, value)
+            transient[(address, key)] = value
+        elif kind == "destroy" and operation[1] in model:
+            state.destroy_account(operation[1])
+            del model[operation[1]]
+        for address in ADDRESSES:
+            for key in range(0, 41, 5):
+                expected = model.get(address, {}).get(key, 0)
+                assert state.get_storage(address, key) == expected, (address, key)
+                if address in model and address in originals:
+                    assert state.original_storage(address, key) == originals[address].get(key, 0)
+            for key in range(4):
+                assert state.get_transient(address, key) == transient.get((address, key), 0)
+    for address, storage in model.items():
+        assert state.accounts[address].storage == {k: v for k, v in storage.items() if v}
+    assert_native_lookup_finds_every_entry(state.storage_table)
+
+
+def assert_native_lookup_finds_every_entry(table) -> None:
+    """Native code (storage_native.find, through the hash) finds every entry Python knows."""
+    import numpy as np
+
+    from jitvm.evm.storage_native import find
+
+    for (account, key), entry in table._entry_of.items():
+        limbs = tuple(np.uint64((key >> (64 * limb)) & (2**64 - 1)) for limb in range(4))
+        assert find(table.cells, account, limbs) == entry, (account, key)
+
+
+# -- what stays native ---------------------------------------------------------------------------------
+
+
+def test_known_slots_never_leave_native_code(monkeypatch):
+    """In the second transaction on the same slots, no SLOAD or SSTORE is served by the host, on the
+    baseline and on the JIT; the table then holds only the slots paid for as cold accesses."""
+    import jitvm.evm.baseline.engine as baseline_engine
+    import jitvm.evm.jit.engine as jit_engine
+
+    served = []
+
+    def counting(serve):
+        def serve_storage(frame, pending):
+            served.append(pending)
+            return serve(frame, pending)
+        return serve_storage
+
+    monkeypatch.setattr(baseline_engine, "serve_storage", counting(baseline_engine.serve_storage))
+    monkeypatch.setattr(jit_engine, "serve_storage", counting(jit_engine.serve_storage))
+    for engine in ("baseline", "jit"):
+        evm = contract_evm(engine, counting_loop(40))
+        evm.message_call(CALLER, CONTRACT, bytes(32), gas=10_000_000)
+        first = len(served)
+        assert first >= 40, engine  # every slot once
+        evm.message_call(CALLER, CONTRACT, bytes(32), gas=10_000_000)
+        assert len(served) == first, engine
+        assert evm.storage(CONTRACT, 39) == 2
+        assert evm._state.storage_table.count <= 40 + 1, engine
+        served.clear()
+
+
+# Adds the calldata's first word to transient slot 0 and to storage slot 0 (so the second transaction
+# finds its transient slot in the table, set in the first), returns what transient slot 0 held before.
+TRANSIENT_COUNTER = assemble(
+    0, "TLOAD", "DUP1", 0, "CALLDATALOAD", "ADD", 0, "TSTORE",
+    0, "SLOAD", 0, "CALLDATALOAD", "ADD", 0, "SSTORE",
+    0, "MSTORE", 32, 0, "RETURN",
+)
+
+
+def test_transient_storage_starts_empty_in_every_transaction():
+    """TLOAD in a later transaction reads zero although the table still holds the key from an
+    earlier one, on every engine, with the reference's gas."""
+    def outcomes(engine: str) -> list:
+        evm = contract_evm(engine, TRANSIENT_COUNTER)
+        seen = []
+        for amount in (3, 4, 5):
+            output = evm.message_call(CALLER, CONTRACT, amount.to_bytes(32, "big"), gas=100_000)
+            seen.append((output, evm.result.gas_used, evm.storage(CONTRACT, 0)))
+        return seen
+
+    expected = outcomes("reference")
+    assert [int.from_bytes(output, "big") for output, _, _ in expected] == [0, 0, 0]
+    assert expected[-1][2] == 12
+    for engine in ENGINES:
+        assert outcomes(engine) == expected, engine
