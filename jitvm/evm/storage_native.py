@@ -71,12 +71,13 @@ def find(cells, account, key):
     mask = (np.int64(1) << np.int64(bits)) - 1
     mixed = key[0] ^ key[1] ^ key[2] ^ key[3] ^ (np.uint64(account) * _ACCOUNT_MULTIPLIER)
     slot = np.int64((mixed * _HASH_MULTIPLIER) >> (np.uint64(64) - bits))
-    hashes = np.int64(cells[MORE_OFFSETS, HASH_AT]) * 4
+    hashes_at = np.int64(cells[MORE_OFFSETS, HASH_AT])  # four hash slots a row
     keys_at = np.int64(cells[OFFSETS, KEYS_AT])
     meta_at = np.int64(cells[OFFSETS, META_AT])
-    flat = cells.reshape(-1)
     for _ in range(mask + 1):
-        held = np.int64(flat[hashes + slot])
+        # Indexed by row and column, not through a flat reshape: a reshape may allocate, and the
+        # kernel's object code links without Numba's allocator (jitvm.jit.numba_aot).
+        held = np.int64(cells[hashes_at + (slot >> 2), slot & 3])
         if held == 0:
             return -1
         entry = held - 1
@@ -103,8 +104,12 @@ def record(cells, entry):
     cells[row, 1] = meta[ORIGINAL_EPOCH]
     cells[row, 2] = meta[WARM_EPOCH]
     cells[row, 3] = 0
-    cells[row + 1] = cells[np.int64(cells[OFFSETS, VALUES_AT]) + entry]
-    cells[row + 2] = cells[np.int64(cells[OFFSETS, ORIGINALS_AT]) + entry]
+    values = np.int64(cells[OFFSETS, VALUES_AT]) + entry
+    originals = np.int64(cells[OFFSETS, ORIGINALS_AT]) + entry
+    for limb in range(4):  # limb by limb: a row assigned from a row is copied through a temporary,
+        # which Numba allocates, and the kernel's object code links without its allocator
+        cells[row + 1, limb] = cells[values, limb]
+        cells[row + 2, limb] = cells[originals, limb]
     cells[HEADER, JOURNAL_LENGTH] = np.uint64(length + 1)
 
 

@@ -154,9 +154,45 @@ def build_object(entries: Iterable[EntrySpec]) -> bytes:
 
 
 def _runtime_ir() -> str:
-    # Numba's NRT_decref calls this when an owned array's count drops to zero; the entries pass
-    # arrays with a null meminfo, which NRT_decref skips, so it is never called.
-    return "define void @NRT_MemInfo_call_dtor(ptr %meminfo) {\n  ret void\n}\n"
+    """Numba's reference counting for the arrays a kernel passes to the functions it calls.
+
+    The entries pass arrays with a null meminfo and the kernels allocate none (an allocation would
+    leave NRT_MemInfo_alloc undefined and fail the link), so every count is of a null meminfo and
+    skipped, as Numba's own NRT_incref/NRT_decref skip it; the counting is written out anyway, as
+    Numba's runtime module does it, so that the functions mean what their names say. Numba's
+    linkonce_odr copies, where a module carries them, give way to these definitions."""
+    return """define void @NRT_MemInfo_call_dtor(ptr %meminfo) {
+  ret void
+}
+
+define void @NRT_incref(ptr %meminfo) {
+entry:
+  %null = icmp eq ptr %meminfo, null
+  br i1 %null, label %done, label %count
+count:
+  %old = atomicrmw add ptr %meminfo, i64 1 monotonic
+  br label %done
+done:
+  ret void
+}
+
+define void @NRT_decref(ptr %meminfo) {
+entry:
+  %null = icmp eq ptr %meminfo, null
+  br i1 %null, label %done, label %count
+count:
+  fence release
+  %old = atomicrmw sub ptr %meminfo, i64 1 monotonic
+  %last = icmp eq i64 %old, 1
+  br i1 %last, label %destroy, label %done
+destroy:
+  fence acquire
+  call void @NRT_MemInfo_call_dtor(ptr %meminfo)
+  br label %done
+done:
+  ret void
+}
+"""
 
 
 def entry_ir(name: str, callee: str, arrays: Iterable[ArrayArgument]) -> str:
