@@ -74,6 +74,15 @@ class NativeStack:
         start = self.height * WORD_BYTES
         return int.from_bytes(self._bytes[start : start + WORD_BYTES], "little")
 
+    def pop_many(self, count: int) -> list[int]:
+        """The top `count` words, top first, popped: one read of the rows (the CALL family's seven
+        arguments)."""
+        height = self.height = self.height - count
+        rows = self._bytes[height * WORD_BYTES : (height + count) * WORD_BYTES].tobytes()
+        from_bytes = int.from_bytes
+        return [from_bytes(rows[start : start + WORD_BYTES], "little")
+                for start in range((count - 1) * WORD_BYTES, -1, -WORD_BYTES)]
+
     def append(self, value: int) -> None:
         start = self.height * WORD_BYTES
         self._bytes[start : start + WORD_BYTES] = int(value).to_bytes(WORD_BYTES, "little")
@@ -160,27 +169,31 @@ class NativeFrame:
     def __init__(self, message, ctx, words: np.ndarray, memory_buffer: np.ndarray, control: np.ndarray,
                  memory_address: int | None = None, stack: NativeStack | None = None,
                  control_bytes: memoryview | None = None, registers: memoryview | None = None):
-        self.message = message
-        self.ctx = ctx
-        self.state = ctx.state
-        self.code = message.code
-        self.pc = 0
-        if stack is None:
-            stack = NativeStack(words)
-        else:
-            stack.height = 0
-        self.stack = stack
+        self.stack = NativeStack(words) if stack is None else stack
         self.memory = NativeMemory(memory_buffer, memory_address)
-        self.gas_left = message.gas
-        self.return_data = b""
-        self.output = b""
-        self.running = True
         self.control = control
         self.words = words
         self.control_bytes = memoryview(control).cast("B") if control_bytes is None else control_bytes
         # The registers row as int64s: indexing a memoryview gives Python ints, and costs a fraction of
         # indexing the numpy row.
         self.registers = self.control_bytes[: control.shape[1] * 8].cast("q") if registers is None else registers
+        self.start(message, ctx, memory_buffer, self.memory.address)
+
+    def start(self, message, ctx, memory_buffer: np.ndarray, memory_address: int) -> None:
+        """Begin `message`'s frame on this view's buffers (the engines keep one view per pooled set
+        of buffers and start it again: cheaper than a new view per frame)."""
+        self.message = message
+        self.ctx = ctx
+        self.state = ctx.state
+        self.code = message.code
+        self.pc = 0
+        self.stack.height = 0
+        memory = self.memory
+        memory.buffer, memory.size, memory.address = memory_buffer, 0, memory_address
+        self.gas_left = message.gas
+        self.return_data = b""
+        self.output = b""
+        self.running = True
         self.gas_reserve = 0  # gas beyond NATIVE_GAS_LIMIT, kept out of registers[GAS]
 
     def load(self) -> None:

@@ -1,0 +1,132 @@
+"""CPU instructions (callgrind) of the pieces of one frame on the baseline engine, each run many
+times in a loop: where a short transaction's instructions go. Starts itself under valgrind.
+
+    python bench/realworld/count_pieces.py
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from jitvm.bench.counting import OUTPUT_DIR_ENV, InstructionCounter
+
+LOOPS = 200
+CHILDREN = 50
+
+
+def main() -> None:
+    if not os.environ.get(OUTPUT_DIR_ENV):
+        with tempfile.TemporaryDirectory(prefix="jitvm-callgrind-") as directory:
+            environment = dict(os.environ, PYTHONHASHSEED="0", **{OUTPUT_DIR_ENV: directory})
+            command = [shutil.which("valgrind"), "--tool=callgrind", "--instr-atstart=no", "--dump-instr=no",
+                       f"--callgrind-out-file={directory}/callgrind.out", f"--log-file={directory}/valgrind.log",
+                       sys.executable, *sys.argv]
+            sys.exit(subprocess.run(command, env=environment).returncode)
+
+    from jitvm.bench.realworld import _session
+    from jitvm.evm.baseline.engine import BaselineEngine, frame_result, kernel
+    from jitvm.evm.baseline.host import NativeFrame
+    from jitvm.evm.baseline.layout import code_rows, calldata_at
+    from jitvm.evm.execution import execute_message
+
+    counter = InstructionCounter()
+    session = _session("call/stop_contract", "baseline")
+    evm = session.deployment.evm
+    for _ in range(5):
+        session.run()
+    engine = evm._engine
+    ctx = evm._ctx
+    caller, to, data, value = session.calls[0]
+    from jitvm.api import _address
+    from jitvm.evm.message import Message
+
+    code = evm._state.code(_address(to))
+    message = Message(_address(caller), _address(to), _address(to), 0, b"", 1_000_000, 0, code)
+    buffers = engine._pool.take()
+    environment = engine._environment_rows(ctx)
+    buffers.prepare(ctx.fork.name, environment)
+    frame = NativeFrame(message, ctx, buffers.words, buffers.memory, buffers.control, buffers.memory_address,
+                        buffers.stack, buffers.control_bytes, buffers.registers)
+    frame.store()
+    run_kernel = kernel()
+    code_array = code_rows(code)
+    data_array = calldata_at(b"")[0]
+
+    def drive_frame():
+        runner = engine.run_frame(message, ctx)
+        try:
+            runner.send(None)
+        except StopIteration:
+            pass
+
+    import ctypes
+
+    memset = ctypes.memset
+    view = memoryview(buffers.memory)
+
+    def zero_numpy(memory):
+        memory[:128] = 0
+
+    def zero_view(view):
+        view[:128] = bytes(128)
+
+    def generator():
+        yield from ()
+        return 1
+
+    def generator_round_trip():
+        runner = generator()
+        try:
+            runner.send(None)
+        except StopIteration:
+            pass
+
+    import jitvm
+
+    children = jitvm.EVM(engine="baseline")
+    stop_at, caller_at, sender = "0x" + "00" * 19 + "aa", "0x" + "00" * 19 + "bb", "0x" + "00" * 19 + "cc"
+    children.insert_account_info(stop_at, jitvm.AccountInfo(code=b"\x00"))
+    staticcall = bytes.fromhex("6000600060006000" + "73" + stop_at[2:] + "5afa50")  # STATICCALL(gas, stop, 0, 0, 0, 0); POP
+    children.insert_account_info(caller_at, jitvm.AccountInfo(code=staticcall * CHILDREN))
+    children.insert_account_info(sender, jitvm.AccountInfo(balance=10**20))
+    children.message_call(sender, caller_at)
+
+    pieces = {
+        f"{CHILDREN} STATICCALLs to STOP": lambda: children.message_call(sender, caller_at),
+        "whole transaction": session.run,
+        "execute_message": lambda: execute_message(message, ctx),
+        "engine.run_frame + send": drive_frame,
+        "pool take + give back": lambda: engine._pool.give_back(engine._pool.take(), 0),
+        "buffers.prepare": lambda: buffers.prepare(ctx.fork.name, environment),
+        "_environment_rows": lambda: engine._environment_rows(ctx),
+        "NativeFrame()": lambda: NativeFrame(message, ctx, buffers.words, buffers.memory, buffers.control,
+                                             buffers.memory_address, buffers.stack, buffers.control_bytes,
+                                             buffers.registers),
+        "frame.store": frame.store,
+        "run_kernel": lambda: run_kernel(code_array, data_array, buffers.words, buffers.memory, buffers.control),
+        "frame_result": lambda: frame_result(frame),
+        "state.snapshot": ctx.state.snapshot,
+        "nothing": lambda: None,
+        "generator round trip": generator_round_trip,
+        "numpy zero 128 bytes": lambda: zero_numpy(buffers.memory),
+        "ctypes.memset 128 bytes": lambda: memset(buffers.memory_address, 0, 128),
+        "memoryview zero 128 bytes": lambda: zero_view(view),
+        "message.target[::-1] + 12": lambda: message.target[::-1] + bytes(12),
+    }
+    for name, piece in pieces.items():
+        for _ in range(3):
+            piece()
+        with counter.measuring():
+            before = counter()
+            for _ in range(LOOPS):
+                piece()
+            count = (counter() - before) / LOOPS
+        print(f"{name:28} {count:10.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
