@@ -95,7 +95,80 @@ def main() -> None:
     children.insert_account_info(sender, jitvm.AccountInfo(balance=10**20))
     children.message_call(sender, caller_at)
 
+    from jitvm.evm.baseline.engine import serve_host
+    from jitvm.evm.baseline.host import host_handlers
+    from jitvm.evm.baseline.layout import OPCODE
+    from jitvm.evm.message import FrameResult, Status
+    from jitvm.evm.reference.instructions.system import staticcall as staticcall_instruction
+
+    handlers = host_handlers(ctx.fork.name)
+    stop_result = FrameResult(Status.SUCCESS, 100, b"")
+    ctx.state.warm_address(_address(to))
+
+    def push_call_arguments():
+        frame.stack.height = 0
+        for word in (0, 0, 0, 0, int(to, 16), 100_000):
+            frame.stack.append(word)
+
+    def staticcall_handler():
+        push_call_arguments()
+        staticcall_instruction(frame)
+
+    def serve_staticcall():
+        push_call_arguments()
+        frame.registers[OPCODE] = 0xFA
+        server = serve_host(frame, handlers, buffers.control, engine.slot_hints)
+        server.send(None)
+        try:
+            server.send(stop_result)
+        except StopIteration:
+            pass
+
+    from jitvm.evm.reference.instructions.system import _call
+    from jitvm.evm.reference.frame import to_address
+
+    def pop_six():
+        frame.stack.height = 6
+        frame.stack.pop_many(6)
+
+    def append_one():
+        frame.stack.height = 0
+        frame.stack.append(5)
+
+    import struct
+
+    unpack24 = struct.Struct("<24Q").unpack_from
+    row_bytes = frame.stack.words_bytes
+
+    def struct_variant():
+        limbs = unpack24(row_bytes, 0)
+        return [limbs[at] if not (limbs[at + 1] or limbs[at + 2] or limbs[at + 3])
+                else limbs[at] | limbs[at + 1] << 64 | limbs[at + 2] << 128 | limbs[at + 3] << 192
+                for at in (20, 16, 12, 8, 4, 0)]
+
+    def from_bytes_192():
+        return int.from_bytes(row_bytes[0:192], "little")
+
+    big = from_bytes_192()
+    mask = (1 << 256) - 1
+
+    def shifts():
+        return [(big >> shift) & mask for shift in range(1280, -1, -256)]
+
+    target = _address(to)
     pieces = {
+        "struct variant": struct_variant,
+        "from_bytes 192": from_bytes_192,
+        "6 shifts listcomp": shifts,
+        "append one word": append_one,
+        "pop_many(6)": pop_six,
+        "to_address": lambda: to_address(0xC0DE),
+        "_call": lambda: _call(frame, 100_000, target, 0, 0, 0, 0, 0, "STATICCALL"),
+        "Message()": lambda: Message(target, target, target, 0, b"", 1000, 1, code, True, False, True, False),
+        "push 6 words": push_call_arguments,
+        "push + staticcall()": staticcall_handler,
+        "push + serve_host(STATICCALL)": serve_staticcall,
+        "frame.load + store": lambda: (frame.load(), frame.store()),
         f"{CHILDREN} STATICCALLs to STOP": lambda: children.message_call(sender, caller_at),
         "whole transaction": session.run,
         "execute_message": lambda: execute_message(message, ctx),

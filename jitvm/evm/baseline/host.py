@@ -58,10 +58,11 @@ class NativeStack:
     """The kernel's stack (the first 1024 rows of `words`) as the list the reference instructions
     pop and append."""
 
-    __slots__ = ("_bytes", "height")
+    __slots__ = ("_bytes", "_limbs", "height")
 
     def __init__(self, words: np.ndarray):
         self._bytes = memoryview(words).cast("B")
+        self._limbs = self._bytes.cast("Q")  # the same rows as 64-bit limbs, least significant first
         self.height = 0
 
     @property
@@ -75,13 +76,17 @@ class NativeStack:
         return int.from_bytes(self._bytes[start : start + WORD_BYTES], "little")
 
     def pop_many(self, count: int) -> list[int]:
-        """The top `count` words, top first, popped: one read of the rows (the CALL family's seven
-        arguments)."""
+        """The top `count` words, top first, popped (the CALL family's arguments). A word whose upper
+        limbs are zero, as offsets, sizes and most gas and values are, is read as its low limb."""
         height = self.height = self.height - count
-        rows = self._bytes[height * WORD_BYTES : (height + count) * WORD_BYTES].tobytes()
-        from_bytes = int.from_bytes
-        return [from_bytes(rows[start : start + WORD_BYTES], "little")
-                for start in range((count - 1) * WORD_BYTES, -1, -WORD_BYTES)]
+        limbs = self._limbs
+        words = []
+        for at in range(4 * (height + count - 1), 4 * height - 1, -4):
+            if limbs[at + 1] or limbs[at + 2] or limbs[at + 3]:
+                words.append(int.from_bytes(self._bytes[at * 8 : at * 8 + WORD_BYTES], "little"))
+            else:
+                words.append(limbs[at])
+        return words
 
     def append(self, value: int) -> None:
         start = self.height * WORD_BYTES

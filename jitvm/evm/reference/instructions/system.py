@@ -47,9 +47,9 @@ def _call(frame, gas_requested, to, value, args_offset, args_size, returns_offse
     state = frame.state
     message = frame.message
     # Both regions are charged at once, for the one that reaches further (execution-specs order).
-    args_end = args_offset + args_size if args_size else 0
-    returns_end = returns_offset + returns_size if returns_size else 0
-    if args_end > len(frame.memory) or returns_end > len(frame.memory):
+    memory_size = len(frame.memory)
+    if ((args_size and args_offset + args_size > memory_size)
+            or (returns_size and returns_offset + returns_size > memory_size)):
         expand_memory_for_regions(frame, (args_offset, args_size), (returns_offset, returns_size))
     extra_cost = gas.COLD_ACCOUNT_SURCHARGE if state.warm_address(to) else 0
     code_address, code = to, state.code(to)
@@ -91,7 +91,7 @@ def _call(frame, gas_requested, to, value, args_offset, args_size, returns_offse
         target,
         code_address,
         child_value,
-        read_memory(frame, args_offset, args_size),
+        bytes(frame.memory[args_offset : args_offset + args_size]) if args_size else b"",  # read_memory
         child_gas + stipend,
         depth,
         code,
