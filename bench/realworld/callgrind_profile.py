@@ -8,12 +8,9 @@ transactions of one realworld session, for callgrind_annotate. Starts itself und
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import subprocess
-import sys
 
-from jitvm.bench.counting import OUTPUT_DIR_ENV, START_INSTRUMENTATION, STOP_INSTRUMENTATION, InstructionCounter
+from callgrind_run import rerun_under_callgrind  # this script's folder is on sys.path
+from jitvm.bench.counting import START_INSTRUMENTATION, STOP_INSTRUMENTATION, InstructionCounter
 
 
 def main() -> None:
@@ -23,12 +20,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    if not os.environ.get(OUTPUT_DIR_ENV):
-        directory = os.path.dirname(os.path.abspath(args.out))
-        environment = dict(os.environ, PYTHONHASHSEED="0", **{OUTPUT_DIR_ENV: directory})
-        command = [shutil.which("valgrind"), "--tool=callgrind", "--instr-atstart=no", "--dump-instr=no",
-                   f"--callgrind-out-file={args.out}", f"--log-file={args.out}.log", sys.executable, *sys.argv]
-        sys.exit(subprocess.run(command, env=environment).returncode)
+    rerun_under_callgrind(args.out)
 
     from jitvm.bench.realworld import _session
 

@@ -6,29 +6,18 @@ times in a loop: where a short transaction's instructions go. Starts itself unde
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
-
-from jitvm.bench.counting import OUTPUT_DIR_ENV, InstructionCounter
+from callgrind_run import rerun_under_callgrind  # this script's folder is on sys.path
+from jitvm.bench.counting import InstructionCounter
 
 LOOPS = 200
 CHILDREN = 50
 
 
 def main() -> None:
-    if not os.environ.get(OUTPUT_DIR_ENV):
-        with tempfile.TemporaryDirectory(prefix="jitvm-callgrind-") as directory:
-            environment = dict(os.environ, PYTHONHASHSEED="0", **{OUTPUT_DIR_ENV: directory})
-            command = [shutil.which("valgrind"), "--tool=callgrind", "--instr-atstart=no", "--dump-instr=no",
-                       f"--callgrind-out-file={directory}/callgrind.out", f"--log-file={directory}/valgrind.log",
-                       sys.executable, *sys.argv]
-            sys.exit(subprocess.run(command, env=environment).returncode)
+    rerun_under_callgrind()
 
     from jitvm.bench.realworld import _session
-    from jitvm.evm.baseline.engine import BaselineEngine, frame_result, kernel
+    from jitvm.evm.baseline.engine import frame_result, kernel
     from jitvm.evm.baseline.host import NativeFrame
     from jitvm.evm.baseline.layout import code_rows, calldata_at
     from jitvm.evm.execution import execute_message
@@ -62,17 +51,6 @@ def main() -> None:
             runner.send(None)
         except StopIteration:
             pass
-
-    import ctypes
-
-    memset = ctypes.memset
-    view = memoryview(buffers.memory)
-
-    def zero_numpy(memory):
-        memory[:128] = 0
-
-    def zero_view(view):
-        view[:128] = bytes(128)
 
     def generator():
         yield from ()
@@ -135,31 +113,8 @@ def main() -> None:
         frame.stack.height = 0
         frame.stack.append(5)
 
-    import struct
-
-    unpack24 = struct.Struct("<24Q").unpack_from
-    row_bytes = frame.stack.words_bytes
-
-    def struct_variant():
-        limbs = unpack24(row_bytes, 0)
-        return [limbs[at] if not (limbs[at + 1] or limbs[at + 2] or limbs[at + 3])
-                else limbs[at] | limbs[at + 1] << 64 | limbs[at + 2] << 128 | limbs[at + 3] << 192
-                for at in (20, 16, 12, 8, 4, 0)]
-
-    def from_bytes_192():
-        return int.from_bytes(row_bytes[0:192], "little")
-
-    big = from_bytes_192()
-    mask = (1 << 256) - 1
-
-    def shifts():
-        return [(big >> shift) & mask for shift in range(1280, -1, -256)]
-
     target = _address(to)
     pieces = {
-        "struct variant": struct_variant,
-        "from_bytes 192": from_bytes_192,
-        "6 shifts listcomp": shifts,
         "append one word": append_one,
         "pop_many(6)": pop_six,
         "to_address": lambda: to_address(0xC0DE),
@@ -185,10 +140,6 @@ def main() -> None:
         "state.snapshot": ctx.state.snapshot,
         "nothing": lambda: None,
         "generator round trip": generator_round_trip,
-        "numpy zero 128 bytes": lambda: zero_numpy(buffers.memory),
-        "ctypes.memset 128 bytes": lambda: memset(buffers.memory_address, 0, 128),
-        "memoryview zero 128 bytes": lambda: zero_view(view),
-        "message.target[::-1] + 12": lambda: message.target[::-1] + bytes(12),
     }
     for name, piece in pieces.items():
         for _ in range(3):
