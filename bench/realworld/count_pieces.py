@@ -134,6 +134,7 @@ def main() -> None:
         "NativeFrame()": lambda: NativeFrame(message, ctx, buffers.words, buffers.memory, buffers.control,
                                              buffers.memory_address, buffers.stack, buffers.control_bytes,
                                              buffers.registers),
+        "frame.start (pooled view)": lambda: frame.start(message, ctx, buffers.memory, buffers.memory_address),
         "frame.store": frame.store,
         "run_kernel": lambda: run_kernel(code_array, data_array, buffers.words, buffers.memory, buffers.control),
         "frame_result": lambda: frame_result(frame),
