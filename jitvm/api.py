@@ -32,6 +32,7 @@ from jitvm.evm.context import ExecutionContext
 from jitvm.evm.context import TxEnv as _JitTxEnv
 from jitvm.evm import DEFAULT_FORK
 from jitvm.evm.delegation import delegated_address
+from jitvm.evm.execution import execute_message
 from jitvm.evm.forks import get_fork
 from jitvm.evm.memory_budget import DEFAULT_MEMORY_LIMIT, MemoryBudgetExceeded
 from jitvm.evm.message import Message, Status
@@ -396,6 +397,8 @@ class EVM:
         self._serial = 0
         self._log_count = 0
         self._result: ExecutionResult | None = None
+        # The last call's success, (reason, gas used, refund, logs, output), until `result` is read.
+        self._pending_result: tuple | None = None
         # What every call starts with, rebuilt only when the environment changes.
         self._ctx = ExecutionContext(state=self._state, fork=self._fork, engine=self._engine)
         self._apply_env()
@@ -429,7 +432,8 @@ class EVM:
         self._ctx.tx = _JitTxEnv(blob_hashes=blob_hashes)
         # Only the fields intrinsic gas depends on change from call to call.
         self._intrinsic_probe = Transaction(ZERO_ADDRESS, None, access_list=access_list)
-        self._intrinsic_cache: dict[bytes, int] = {}  # calldata -> intrinsic gas of a call carrying it
+        # calldata -> (intrinsic gas, EIP-7623 floor) of a call carrying it
+        self._intrinsic_cache: dict[bytes, tuple[int, int]] = {}
 
     @property
     def env(self) -> Env:
@@ -548,6 +552,10 @@ class EVM:
 
     @property
     def result(self) -> ExecutionResult | None:
+        pending = self._pending_result
+        if pending is not None:  # a success, made into an ExecutionResult when first asked for
+            self._pending_result = None
+            self._result = ExecutionResult(True, False, *pending)
         return self._result
 
     def message_call(self, caller: str, to: str, calldata: bytes | None = None, value: int | None = None,
@@ -557,9 +565,8 @@ class EVM:
         Returns the output; raises ExecutionReverted / ExecutionHalted (RuntimeErrors) on a revert or an
         exceptional halt, TransactionError if the call is not a valid transaction.
         """
-        result = self._transact(_address(caller), _address(to), bytes(calldata or b""), value or 0,
-                                gas, gas_price or 0, is_static)
-        return result.output
+        return self._transact(_address(caller), _address(to), bytes(calldata or b""), value or 0,
+                              gas, gas_price or 0, is_static)
 
     def deploy(self, deployer: str, code: bytes, value: int | None = None, gas: int | None = None,
                gas_price: int | None = None, is_static: bool = False, _abi=None) -> str:
@@ -570,29 +577,30 @@ class EVM:
         return "0x" + address.hex()
 
     def _transact(self, sender: bytes, to: bytes | None, data: bytes, value: int, gas_limit: int | None,
-                  gas_price: int, is_static: bool) -> ExecutionResult:
-        """Validate and run one call or deployment. This is the hot path: it reuses the context, the
-        transaction probe and the warm set computed when the environment was set."""
+                  gas_price: int, is_static: bool) -> bytes:
+        """Validate and run one call or deployment; returns its output. This is the hot path: it
+        reuses the context, the transaction probe and the warm set computed when the environment
+        was set, and a successful call's ExecutionResult is made only if someone reads it."""
         state = self._state
-        self._result = None
+        self._result = self._pending_result = None
         if gas_limit is None:
             gas_limit = self._gas_limit
         elif gas_limit > self._gas_limit:
             raise TransactionError("Transaction(CallerGasLimitMoreThanBlock)")
-        intrinsic = self._intrinsic_cache.get(data) if to is not None else None
-        if intrinsic is None:
+        known = self._intrinsic_cache.get(data) if to is not None else None
+        if known is None:
             probe = self._intrinsic_probe
             probe.to = to
             probe.data = data
-            intrinsic = intrinsic_gas(probe, self._fork)
+            known = (intrinsic_gas(probe, self._fork), gas_rules.calldata_floor(data) if self._prague else 0)
             if to is not None and len(data) <= _CACHED_CALLDATA_SIZE:
                 if len(self._intrinsic_cache) >= _INTRINSIC_CACHE_LIMIT:
                     self._intrinsic_cache.clear()
-                self._intrinsic_cache[data] = intrinsic
+                self._intrinsic_cache[data] = known
+        intrinsic, floor = known
         if intrinsic > gas_limit:
             raise TransactionError(f"Initial gas spend is {intrinsic} but gas limit is {gas_limit}. "
                                    "Error: Transaction(CallGasCostMoreThanGasLimit)")
-        floor = gas_rules.calldata_floor(data) if self._prague else 0
         if floor > gas_limit:  # EIP-7623, with revm's name for it
             raise TransactionError(f"Transaction(GasFloorMoreThanGasLimit {{ gas_floor: {floor}, "
                                    f"gas_limit: {gas_limit} }})")
@@ -642,7 +650,9 @@ class EVM:
         warm.add(target)
         ctx.memory_left = self._memory_limit
         try:
-            frame = execute(message, ctx)
+            # A call into code goes straight to the frame driver; transaction.execute handles the rest
+            # (a creation's address collision, a call into an account without code).
+            frame = execute_message(message, ctx) if to is not None and message.code else execute(message, ctx)
         except (MemoryBudgetExceeded, MemoryError):
             # Past the memory budget (or the machine's): the call cannot complete, and nothing it did stays.
             state.revert(start)
@@ -650,8 +660,12 @@ class EVM:
             raise ExecutionHalted(result) from None
         if tracer is not None:
             tracer.end_transaction(frame, gas_limit - frame.gas_left)
-        gas_used, refund = gas_after_refund(state, gas_limit, frame, floor)
-        delete_destroyed_accounts(state)
+        if state.refund or floor:
+            gas_used, refund = gas_after_refund(state, gas_limit, frame, floor)
+        else:
+            gas_used, refund = gas_limit - frame.gas_left, 0
+        if state.to_delete:
+            delete_destroyed_accounts(state)
         logs = state.logs  # this transaction's list (begin_transaction starts a new one)
         if logs:
             self._log_count += len(logs)
@@ -660,9 +674,9 @@ class EVM:
             # revm's Stop / Return / SelfDestruct: jitvm's status does not say which instruction ended
             # the frame, so a call with output returned and one without stopped. A deployment that
             # succeeds always reads as Return (revm sets it when it deposits the code).
-            reason = "Return" if frame.output or to is None else "Stop"
-            result = self._result = ExecutionResult(True, False, reason, gas_used, refund, logs, frame.output)
-            return result
+            output = frame.output
+            self._pending_result = ("Return" if output or to is None else "Stop", gas_used, refund, logs, output)
+            return output
         if status is Status.REVERT:
             result = self._result = ExecutionResult(False, False, "Revert", gas_used, 0, [], frame.output)
             raise ExecutionReverted(result)

@@ -8,13 +8,9 @@ be judged on a shared machine. Starts itself again under valgrind.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 
-from jitvm.bench.counting import OUTPUT_DIR_ENV, InstructionCounter
+from callgrind_run import rerun_under_callgrind  # this script's folder is on sys.path
+from jitvm.bench.counting import InstructionCounter
 from side_by_side import print_geomeans, print_row  # this script's folder is on sys.path
 
 
@@ -24,13 +20,7 @@ def main() -> None:
     parser.add_argument("--filter", default="")
     parser.add_argument("--calls", type=int, default=20)
     args = parser.parse_args()
-    if not os.environ.get(OUTPUT_DIR_ENV):
-        with tempfile.TemporaryDirectory(prefix="jitvm-callgrind-") as directory:
-            environment = dict(os.environ, PYTHONHASHSEED="0", **{OUTPUT_DIR_ENV: directory})
-            command = [shutil.which("valgrind"), "--tool=callgrind", "--instr-atstart=no", "--dump-instr=no",
-                       f"--callgrind-out-file={directory}/callgrind.out", f"--log-file={directory}/valgrind.log",
-                       sys.executable, *sys.argv]
-            sys.exit(subprocess.run(command, env=environment).returncode)
+    rerun_under_callgrind()
 
     from jitvm.bench.realworld import WORKLOAD_NAMES, _session
 

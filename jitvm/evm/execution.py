@@ -19,6 +19,7 @@ EOF_PREFIX = 0xEF  # EIP-3541: new code may not start with this byte (reserved f
 
 def execute_message(message: Message, ctx: ExecutionContext) -> FrameResult:
     """Run `message` to completion and return its result; state changes stay in `ctx.state`."""
+    state = ctx.state
     frames: list[tuple] = []  # (runner, snapshot, message) of every suspended or running frame
     result = _enter(message, ctx, frames)
     while frames:
@@ -27,7 +28,12 @@ def execute_message(message: Message, ctx: ExecutionContext) -> FrameResult:
             child = runner.send(result)  # None starts a new frame; a FrameResult resumes its parent
         except StopIteration as finished:
             frames.pop()
-            result = _leave(running_message, finished.value, snapshot, ctx)
+            result = finished.value
+            # _leave, written out: this runs once per frame
+            if running_message.is_create and result.status is _SUCCESS:
+                result = _deposit_code(running_message, result, ctx)
+            if result.status is not _SUCCESS:
+                state.revert(snapshot)
             continue
         result = _enter(child, ctx, frames)
     return result
@@ -41,12 +47,12 @@ def _enter(message: Message, ctx: ExecutionContext, frames: list) -> FrameResult
         state.destroy_storage(message.target)
         state.mark_created(message.target)
         state.increment_nonce(message.target)
+    elif message.code_address in ctx.fork.precompile_accounts and not message.disable_precompiles:
+        if message.should_transfer_value and message.value:
+            state.transfer(message.caller, message.target, message.value)
+        return _leave(message, _run_precompile(message, ctx), snapshot, ctx)
     if message.should_transfer_value and message.value:
         state.transfer(message.caller, message.target, message.value)
-
-    if (not message.is_create and not message.disable_precompiles
-            and _precompile_number(message.code_address, ctx) is not None):
-        return _leave(message, _run_precompile(message, ctx), snapshot, ctx)
     if not message.code:
         return _leave(message, FrameResult(Status.SUCCESS, message.gas), snapshot, ctx)
     frames.append((ctx.engine.run_frame(message, ctx), snapshot, message))
@@ -55,9 +61,9 @@ def _enter(message: Message, ctx: ExecutionContext, frames: list) -> FrameResult
 
 def _leave(message: Message, result: FrameResult, snapshot: int, ctx: ExecutionContext) -> FrameResult:
     """Finish a frame: deposit created code, and keep or undo its state changes."""
-    if message.is_create and result.status is Status.SUCCESS:
+    if message.is_create and result.status is _SUCCESS:
         result = _deposit_code(message, result, ctx)
-    if result.status is not Status.SUCCESS:
+    if result.status is not _SUCCESS:
         ctx.state.revert(snapshot)
     return result
 
@@ -75,17 +81,13 @@ def _deposit_code(message: Message, result: FrameResult, ctx: ExecutionContext) 
     return FrameResult(Status.SUCCESS, result.gas_left - deposit_cost, code)
 
 
-def _precompile_number(address: bytes, ctx: ExecutionContext) -> int | None:
-    if address[:18] != bytes(18):
-        return None
-    number = int.from_bytes(address, "big")
-    return number if number in ctx.fork.precompiles else None
-
-
 def _run_precompile(message: Message, ctx: ExecutionContext) -> FrameResult:
-    number = _precompile_number(message.code_address, ctx)
+    number = int.from_bytes(message.code_address, "big")
     try:
         output, gas_used = run_precompile(number, message.data, message.gas, ctx.fork.name)
     except PrecompileError:
         return FrameResult.failure(Status.PRECOMPILE_FAILURE)
     return FrameResult(Status.SUCCESS, message.gas - gas_used, output)
+
+
+_SUCCESS = Status.SUCCESS

@@ -53,7 +53,10 @@ from jitvm.evm.baseline.layout import (
     EXIT_GROW,
     EXIT_HOST,
     EXIT_STEP,
+    GAS,
     MAX_NATIVE_GAS,
+    NATIVE_GAS_LIMIT,
+    NATIVE_WRITES,
     NEEDED_MEMORY,
     OPCODE,
     OUT_OFFSET,
@@ -119,31 +122,44 @@ class BaselineEngine:
     def _run_native(self, message: Message, ctx: ExecutionContext):
         buffers = self._pool.take()
         buffers.prepare(ctx.fork.name, self._environment_rows(ctx))
-        frame = NativeFrame(message, ctx, buffers.words, buffers.memory, buffers.control, buffers.memory_address,
-                            buffers.stack, buffers.control_bytes, buffers.registers)
+        frame = buffers.frame
+        if frame is None:
+            frame = buffers.frame = NativeFrame(message, ctx, buffers.words, buffers.memory, buffers.control,
+                                                buffers.memory_address, buffers.stack, buffers.control_bytes,
+                                                buffers.registers)
+        else:
+            frame.start(message, ctx, buffers.memory, buffers.memory_address)
         try:
-            words = frame.stack.words_bytes  # addresses go in as 20 bytes, little-endian, zero above
-            words[ADDRESS_ROW * 32 : ADDRESS_ROW * 32 + 32] = message.target[::-1] + _TWELVE_ZEROS
-            words[CALLER_ROW * 32 : CALLER_ROW * 32 + 32] = message.caller[::-1] + _TWELVE_ZEROS
-            frame.stack.write_row(CALLVALUE_ROW, message.value)
-            frame.registers[CALLDATA_SIZE] = len(message.data)
+            words = buffers.stack.words_bytes  # addresses go in as 20 bytes, little-endian, zero above
+            words[_ADDRESS_AT : _ADDRESS_AT + 32] = _address_row(message.target)
+            value = message.value
+            words[_CALLER_AT : _CALLER_AT + 64] = (  # CALLER's row, then CALLVALUE's
+                _address_row(message.caller) + (value.to_bytes(32, "little") if value else _ZERO_WORD))
+            registers = buffers.registers
+            registers[CALLDATA_SIZE] = len(message.data)
             if message.is_static:
-                frame.registers[STATIC_FRAME] = 1
+                registers[STATIC_FRAME] = 1
             state = ctx.state
             table = frame.storage_table = getattr(state, "storage_table", None)
             if table is not None:  # SLOAD and SSTORE of the slots it holds run natively
-                frame.registers[STORAGE_ACCOUNT] = table.account_index(message.target)
+                registers[STORAGE_ACCOUNT] = table.account_index(message.target)
                 account = state.accounts.get(message.target)
                 if account is not None:
                     account._state = state  # its storage dictionary may fall behind the table
-            frame.store()
+            if message.gas < NATIVE_GAS_LIMIT:
+                registers[GAS] = message.gas  # pc, stack height and memory size are 0 (prepare cleared them)
+                frame.store_table()
+            else:
+                frame.store()
             if ctx.tracer is None:
-                frame.registers[STEPS] = UNLIMITED_STEPS
+                registers[STEPS] = UNLIMITED_STEPS
                 return (yield from self._execute(frame, buffers))
             return (yield from self._execute_traced(frame, buffers))
         finally:
-            buffers.memory = frame.memory.buffer  # it may have grown
-            self._pool.give_back(buffers, frame.memory.size)
+            memory = frame.memory
+            if memory.buffer is not buffers.memory:  # it grew
+                buffers.memory = memory.buffer
+            self._pool.give_back(buffers, memory.size)
 
     def _execute(self, frame: NativeFrame, buffers):
         run_kernel = kernel()
@@ -243,9 +259,11 @@ def serve_host(frame: NativeFrame, handlers: tuple):
     function for it, yielding the child Message of a call or create to the driver. Returns the
     frame's result if the instruction ended it, else None (the caller stores the registers and
     enters the kernel again). Shared by the baseline and JIT engines."""
-    flush_native(frame)  # what the kernel wrote natively comes first
+    registers = frame.registers
+    if registers[NATIVE_WRITES]:
+        flush_native(frame)  # what the kernel wrote natively comes first
     try:
-        request = handlers[frame.registers[OPCODE]](frame)
+        request = handlers[registers[OPCODE]](frame)
         if request is not None:
             child, resume = request
             resume(frame, (yield child))
@@ -258,6 +276,19 @@ def serve_host(frame: NativeFrame, handlers: tuple):
 
 _STATUSES = {int(status): status for status in Status}
 _TWELVE_ZEROS = bytes(12)
+_ZERO_WORD = bytes(32)
+assert CALLVALUE_ROW == CALLER_ROW + 1, "_run_native writes CALLER's and CALLVALUE's rows at once"
+_ADDRESS_AT, _CALLER_AT = ADDRESS_ROW * 32, CALLER_ROW * 32
+_ADDRESS_ROWS: dict[bytes, bytes] = {}  # address -> its row in `words` (20 bytes little-endian, zero above)
+
+
+def _address_row(address: bytes) -> bytes:
+    row = _ADDRESS_ROWS.get(address)
+    if row is None:
+        if len(_ADDRESS_ROWS) >= 4096:
+            _ADDRESS_ROWS.clear()
+        row = _ADDRESS_ROWS[address] = address[::-1] + _TWELVE_ZEROS
+    return row
 _SUCCESS, _REVERT = int(Status.SUCCESS), int(Status.REVERT)
 assert (STATUS, OUT_OFFSET, OUT_SIZE) == (5, 7, 8), "frame_result reads registers[5:9] at once"
 _unpack_four = struct.Struct("=4q").unpack_from
@@ -268,7 +299,8 @@ def frame_result(frame: NativeFrame) -> FrameResult:
     writes; a failed or reverted one drops them (the driver undoes the frame's changes anyway)."""
     status, _, offset, size = _unpack_four(frame.control_bytes, STATUS * 8)
     if status == _SUCCESS:
-        flush_native(frame)
+        if frame.registers[NATIVE_WRITES]:
+            flush_native(frame)
     elif status != _REVERT:
         return FrameResult.failure(_STATUSES[status])
     output = frame.memory.buffer[offset : offset + size].tobytes() if size else b""

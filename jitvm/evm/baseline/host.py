@@ -50,10 +50,11 @@ class NativeStack:
     """The kernel's stack (the first 1024 rows of `words`) as the list the reference instructions
     pop and append."""
 
-    __slots__ = ("_bytes", "height")
+    __slots__ = ("_bytes", "_limbs", "height")
 
     def __init__(self, words: np.ndarray):
         self._bytes = memoryview(words).cast("B")
+        self._limbs = self._bytes.cast("Q")  # the same rows as 64-bit limbs, least significant first
         self.height = 0
 
     @property
@@ -65,6 +66,19 @@ class NativeStack:
         self.height -= 1
         start = self.height * WORD_BYTES
         return int.from_bytes(self._bytes[start : start + WORD_BYTES], "little")
+
+    def pop_many(self, count: int) -> list[int]:
+        """The top `count` words, top first, popped (the CALL family's arguments). A word whose upper
+        limbs are zero, as offsets, sizes and most gas and values are, is read as its low limb."""
+        height = self.height = self.height - count
+        limbs = self._limbs
+        words = []
+        for at in range(4 * (height + count - 1), 4 * height - 1, -4):
+            if limbs[at + 1] or limbs[at + 2] or limbs[at + 3]:
+                words.append(int.from_bytes(self._bytes[at * 8 : at * 8 + WORD_BYTES], "little"))
+            else:
+                words.append(limbs[at])
+        return words
 
     def append(self, value: int) -> None:
         start = self.height * WORD_BYTES
@@ -153,27 +167,31 @@ class NativeFrame:
     def __init__(self, message, ctx, words: np.ndarray, memory_buffer: np.ndarray, control: np.ndarray,
                  memory_address: int | None = None, stack: NativeStack | None = None,
                  control_bytes: memoryview | None = None, registers: memoryview | None = None):
-        self.message = message
-        self.ctx = ctx
-        self.state = ctx.state
-        self.code = message.code
-        self.pc = 0
-        if stack is None:
-            stack = NativeStack(words)
-        else:
-            stack.height = 0
-        self.stack = stack
+        self.stack = NativeStack(words) if stack is None else stack
         self.memory = NativeMemory(memory_buffer, memory_address)
-        self.gas_left = message.gas
-        self.return_data = b""
-        self.output = b""
-        self.running = True
         self.control = control
         self.words = words
         self.control_bytes = memoryview(control).cast("B") if control_bytes is None else control_bytes
         # The registers row as int64s: indexing a memoryview gives Python ints, and costs a fraction of
         # indexing the numpy row.
         self.registers = self.control_bytes[: control.shape[1] * 8].cast("q") if registers is None else registers
+        self.start(message, ctx, memory_buffer, self.memory.address)
+
+    def start(self, message, ctx, memory_buffer: np.ndarray, memory_address: int) -> None:
+        """Begin `message`'s frame on this view's buffers (the engines keep one view per pooled set
+        of buffers and start it again: cheaper than a new view per frame)."""
+        self.message = message
+        self.ctx = ctx
+        self.state = ctx.state
+        self.code = message.code
+        self.pc = 0
+        self.stack.height = 0
+        memory = self.memory
+        memory.buffer, memory.size, memory.address = memory_buffer, 0, memory_address
+        self.gas_left = message.gas
+        self.return_data = b""
+        self.output = b""
+        self.running = True
         self.gas_reserve = 0  # gas beyond NATIVE_GAS_LIMIT, kept out of registers[GAS]
         self.storage_table = None  # the state's native storage table (BaselineEngine._run_native sets it)
 
@@ -195,8 +213,13 @@ class NativeFrame:
             self.registers[GAS_RESERVE] = reserve - (1 << 64) if reserve >> 63 else reserve
             gas -= self.gas_reserve
         _pack_four(self.control_bytes, 0, self.pc, gas, self.stack.height, self.memory.size)
+        self.store_table()
+
+    def store_table(self) -> None:
+        """Tell native code where the state's storage table is: Python may have grown it (a new
+        array) since native code last ran."""
         table = self.storage_table
-        if table is not None:  # Python may have grown it (a new array) since native code last ran
+        if table is not None:
             registers = self.registers
             registers[STORAGE_CELLS] = table.address
             registers[STORAGE_ROWS] = table.rows

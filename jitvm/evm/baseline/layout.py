@@ -263,7 +263,7 @@ class FrameBuffers:
     """The writable arrays of one running frame, reused by later frames once it ends."""
 
     __slots__ = ("words", "_memory", "control", "table", "environment", "words_address", "control_address",
-                 "memory_address", "stack", "control_bytes", "registers")
+                 "memory_address", "memory_bytes", "stack", "control_bytes", "registers", "frame")
 
     def __init__(self, memory_capacity: int):
         self.words = np.zeros((WORD_ROWS, LIMBS), dtype=np.uint64)
@@ -281,6 +281,7 @@ class FrameBuffers:
         from jitvm.evm.baseline.host import NativeStack
 
         self.stack = NativeStack(self.words)  # the stack view of `words`, reused by every frame
+        self.frame = None  # the NativeFrame view of these buffers, made by the first frame that runs on them
 
     @property
     def memory(self) -> np.ndarray:
@@ -291,6 +292,7 @@ class FrameBuffers:
         if getattr(self, "_memory", None) is not buffer:
             self._memory = buffer
             self.memory_address = buffer.ctypes.data
+            self.memory_bytes = memoryview(buffer)  # zeroed through this: cheaper than numpy for a few bytes
 
     def prepare(self, fork: str, environment: np.ndarray) -> None:
         """Load the fork's dispatch table and the environment words, and clear the registers."""
@@ -303,6 +305,9 @@ class FrameBuffers:
             self.words[ENV_START : ENV_START + 256] = environment
             self.environment = environment
         self.control_bytes[:REGISTER_BYTES] = _ZERO_REGISTERS
+
+
+_ZERO_MEMORY = memoryview(bytes(4096))  # BufferPool.INITIAL_MEMORY zero bytes
 
 
 class BufferPool:
@@ -319,8 +324,10 @@ class BufferPool:
         return self._free.pop() if self._free else FrameBuffers(self.INITIAL_MEMORY)
 
     def give_back(self, buffers: FrameBuffers, memory_size: int) -> None:
-        if buffers.memory.size > self.LARGEST_KEPT_MEMORY:
+        if len(buffers.memory_bytes) > self.LARGEST_KEPT_MEMORY:
             buffers.memory = np.zeros(self.INITIAL_MEMORY, dtype=np.uint8)
-        else:
+        elif memory_size > len(_ZERO_MEMORY):
             buffers.memory[:memory_size] = 0
+        elif memory_size:
+            buffers.memory_bytes[:memory_size] = _ZERO_MEMORY[:memory_size]
         self._free.append(buffers)

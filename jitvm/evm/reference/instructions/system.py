@@ -6,8 +6,8 @@ driver, which runs the child (on any engine) and passes its result to `resume`.
 
 from jitvm.evm import gas
 from jitvm.evm.addresses import create2_address, create_address
-from jitvm.evm.delegation import delegated_address
-from jitvm.evm.message import FrameResult, Message
+from jitvm.evm.delegation import DESIGNATOR_SIZE, delegated_address
+from jitvm.evm.message import FrameResult, Message, Status
 from jitvm.evm.reference.frame import (
     InitcodeSizeLimit,
     charge,
@@ -24,107 +24,122 @@ MAX_NONCE = (1 << 64) - 1
 
 
 # -- the CALL family ----------------------------------------------------------------------------
+#
+# This runs once per child frame on every engine (the native engines serve the CALL family with it
+# too), so it is written for speed as well as for reading: the arguments come off the stack in one
+# read, and the common case (both memory regions already paid, no delegation) skips the helpers.
+
+CALL, CALLCODE, DELEGATECALL, STATICCALL = "CALL", "CALLCODE", "DELEGATECALL", "STATICCALL"
 
 
-def _call(frame, *, gas_requested, to, value, args, returns, kind):
+def _pop_words(stack, count: int) -> list[int]:
+    """The top `count` words of the stack, top first, popped (a native stack reads them at once)."""
+    if type(stack) is list:
+        words = stack[-count:]
+        del stack[-count:]
+        words.reverse()
+        return words
+    return stack.pop_many(count)
+
+
+def _call(frame, gas_requested, to, value, args_offset, args_size, returns_offset, returns_size, kind):
     """Shared by CALL, CALLCODE, DELEGATECALL and STATICCALL; `kind` is the mnemonic."""
     state = frame.state
     message = frame.message
-    expand_memory_for_regions(frame, args, returns)
+    # Both regions are charged at once, for the one that reaches further (execution-specs order).
+    memory_size = len(frame.memory)
+    if ((args_size and args_offset + args_size > memory_size)
+            or (returns_size and returns_offset + returns_size > memory_size)):
+        expand_memory_for_regions(frame, (args_offset, args_size), (returns_offset, returns_size))
     extra_cost = gas.COLD_ACCOUNT_SURCHARGE if state.warm_address(to) else 0
     code_address, code = to, state.code(to)
-    delegate = delegated_address(code) if frame.ctx.fork.at_least("Prague") else None
+    delegate = None
+    if len(code) == DESIGNATOR_SIZE and frame.ctx.fork.at_least("Prague"):
+        delegate = delegated_address(code)
     if delegate is not None:  # EIP-7702: run the delegate's code, paying for its access too
         extra_cost += gas.COLD_ACCOUNT_ACCESS if state.warm_address(delegate) else gas.WARM_ACCESS
         code_address, code = delegate, state.code(delegate)
     if value:
         extra_cost += gas.CALL_VALUE
-        if kind == "CALL" and not state.is_alive(to):
+        if kind is CALL and not state.is_alive(to):
             extra_cost += gas.NEW_ACCOUNT
     charge(frame, extra_cost)
-    child_gas = min(gas_requested, gas.max_call_gas(frame.gas_left))
-    charge(frame, child_gas)
-    if kind == "CALL" and value:
+    gas_left = frame.gas_left
+    child_gas = min(gas_requested, gas_left - gas_left // 64)  # gas.max_call_gas (EIP-150)
+    frame.gas_left = gas_left - child_gas  # never more than gas_left: no charge() needed
+    if value and kind is CALL:
         require_not_static(frame)
     stipend = gas.CALL_STIPEND if value else 0
     frame.return_data = b""
 
-    if message.depth + 1 > gas.CALL_DEPTH_LIMIT or state.balance(message.target) < value:
+    depth = message.depth + 1
+    if depth > gas.CALL_DEPTH_LIMIT or (value and state.balance(message.target) < value):
         frame.gas_left += child_gas + stipend  # the call never starts; its gas comes back
         frame.stack.append(0)
         return None
 
-    if kind == "CALL":
+    if kind is CALL:
         caller, target, child_value, transfers = message.target, to, value, True
-    elif kind == "CALLCODE":  # run `to`'s code on our own account
-        caller, target, child_value, transfers = message.target, message.target, value, True
-    elif kind == "DELEGATECALL":  # run `to`'s code as if it were ours, in our caller's name
-        caller, target, child_value, transfers = message.caller, message.target, message.value, False
-    else:  # STATICCALL
+    elif kind is STATICCALL:
         caller, target, child_value, transfers = message.target, to, 0, True
+    elif kind is DELEGATECALL:  # run `to`'s code as if it were ours, in our caller's name
+        caller, target, child_value, transfers = message.caller, message.target, message.value, False
+    else:  # CALLCODE: run `to`'s code on our own account
+        caller, target, child_value, transfers = message.target, message.target, value, True
     child = Message(
-        caller=caller,
-        target=target,
-        code_address=code_address,
-        value=child_value,
-        data=read_memory(frame, *args),
-        gas=child_gas + stipend,
-        depth=message.depth + 1,
-        code=code,
-        is_static=message.is_static or kind == "STATICCALL",
-        should_transfer_value=transfers,
-        disable_precompiles=delegate is not None,
+        caller,
+        target,
+        code_address,
+        child_value,
+        bytes(frame.memory[args_offset : args_offset + args_size]) if args_size else b"",  # read_memory
+        child_gas + stipend,
+        depth,
+        code,
+        message.is_static or kind is STATICCALL,
+        False,  # is_create
+        transfers,
+        delegate is not None,  # disable_precompiles
     )
-    return child, _resume_after_call(returns)
+    return child, _resume_after_call(returns_offset, returns_size)
 
 
-def _resume_after_call(returns):
-    output_offset, output_size = returns
-
+def _resume_after_call(output_offset: int, output_size: int):
     def resume(frame, result: FrameResult):
         frame.gas_left += result.gas_left
-        frame.return_data = result.output
-        if output_size and result.output:
-            write_memory(frame, output_offset, result.output[:output_size])
-        frame.stack.append(1 if result.status.is_success else 0)
+        output = frame.return_data = result.output
+        if output_size and output:
+            write_memory(frame, output_offset, output[:output_size])
+        frame.stack.append(1 if result.status is Status.SUCCESS else 0)
 
     return resume
 
 
 @instruction("CALL")
 def call(frame):
-    stack = frame.stack
-    gas_requested, to, value = stack.pop(), to_address(stack.pop()), stack.pop()
-    args = (stack.pop(), stack.pop())
-    returns = (stack.pop(), stack.pop())
-    return _call(frame, gas_requested=gas_requested, to=to, value=value, args=args, returns=returns, kind="CALL")
+    gas_requested, to, value, args_offset, args_size, returns_offset, returns_size = _pop_words(frame.stack, 7)
+    return _call(frame, gas_requested, to_address(to), value, args_offset, args_size, returns_offset, returns_size,
+                 CALL)
 
 
 @instruction("CALLCODE")
 def callcode(frame):
-    stack = frame.stack
-    gas_requested, to, value = stack.pop(), to_address(stack.pop()), stack.pop()
-    args = (stack.pop(), stack.pop())
-    returns = (stack.pop(), stack.pop())
-    return _call(frame, gas_requested=gas_requested, to=to, value=value, args=args, returns=returns, kind="CALLCODE")
+    gas_requested, to, value, args_offset, args_size, returns_offset, returns_size = _pop_words(frame.stack, 7)
+    return _call(frame, gas_requested, to_address(to), value, args_offset, args_size, returns_offset, returns_size,
+                 CALLCODE)
 
 
 @instruction("DELEGATECALL")
 def delegatecall(frame):
-    stack = frame.stack
-    gas_requested, to = stack.pop(), to_address(stack.pop())
-    args = (stack.pop(), stack.pop())
-    returns = (stack.pop(), stack.pop())
-    return _call(frame, gas_requested=gas_requested, to=to, value=0, args=args, returns=returns, kind="DELEGATECALL")
+    gas_requested, to, args_offset, args_size, returns_offset, returns_size = _pop_words(frame.stack, 6)
+    return _call(frame, gas_requested, to_address(to), 0, args_offset, args_size, returns_offset, returns_size,
+                 DELEGATECALL)
 
 
 @instruction("STATICCALL")
 def staticcall(frame):
-    stack = frame.stack
-    gas_requested, to = stack.pop(), to_address(stack.pop())
-    args = (stack.pop(), stack.pop())
-    returns = (stack.pop(), stack.pop())
-    return _call(frame, gas_requested=gas_requested, to=to, value=0, args=args, returns=returns, kind="STATICCALL")
+    gas_requested, to, args_offset, args_size, returns_offset, returns_size = _pop_words(frame.stack, 6)
+    return _call(frame, gas_requested, to_address(to), 0, args_offset, args_size, returns_offset, returns_size,
+                 STATICCALL)
 
 
 # -- the CREATE family --------------------------------------------------------------------------
