@@ -37,7 +37,7 @@ from jitvm.jit.target import host_target
 GROUP_SIZE = 24
 # The runtime functions every EVM JIT module defines (internal), as the group's first code defines
 # them (external, so the others' declarations link to them) and as the others declare them.
-_RUNTIME_TEXTS = (runtime_ir.VARIABLE_SHIFTS, runtime_ir.CACHED_SLOT)
+_RUNTIME_TEXTS = runtime_ir.FUNCTIONS
 _RUNTIME_NAMES = tuple(name for text in _RUNTIME_TEXTS for name in re.findall(r"^define internal \S+ @(\w+)\(", text, re.M))
 _DEFINED = tuple(text.replace("define internal ", "define ") for text in _RUNTIME_TEXTS)
 _DECLARED = tuple("\n".join(re.sub(r"^define internal (\S+ @\w+\([^)]*\)).*$", r"declare \1", line)

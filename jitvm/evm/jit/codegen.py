@@ -723,7 +723,7 @@ class ModuleGenerator:
                    "declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)\ndeclare i64 @llvm.umin.i64(i64, i64)\n"
                    "declare i64 @llvm.umax.i64(i64, i64)\n"
                    + symbols.declarations(HELPERS))
-        return "\n".join([prelude, runtime_ir.VARIABLE_SHIFTS, *functions, self.enter(),
+        return "\n".join([prelude, *runtime_ir.FUNCTIONS, *functions, self.enter(),
                           runtime_ir.METADATA])
 
     def enter(self) -> str:

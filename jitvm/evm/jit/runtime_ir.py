@@ -41,6 +41,9 @@ define internal i256 @evm_signextend(i256 %size, i256 %value) noinline {
 }
 """
 
+# The functions above, as every module defines them (jitvm.fuzz.jit_batch shares one copy per group).
+FUNCTIONS = (VARIABLE_SHIFTS,)
+
 METADATA = """
 !1 = !{!"branch_weights", i32 1, i32 2000}
 !2 = !{!"branch_weights", i32 2000, i32 1}
