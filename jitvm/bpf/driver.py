@@ -204,26 +204,53 @@ class NativeRun:
             return self.result if self.result is not None else self.finish(status)
 
     def run_tiered(self, code=None, build=None, hot_units: int | None = None) -> ExecutionResult:
-        """Run on the JIT's compiled `code`, the interpreter covering what the JIT hands back. Without
-        `code`, start on the interpreter and call `build()` for it after `hot_units` units."""
-        on_jit = code is not None
+        """Run on the JIT's `code` (jitvm.bpf.jit.program_code.ProgramCode), the interpreter covering
+        the blocks it holds no code for yet. Without `code`, start on the interpreter and call
+        `build()` for it after `hot_units` units."""
+        if code is None:
+            while True:
+                status = self.interpret(units=hot_units)
+                if status == L.EXIT_CALL:
+                    if self.serve_call():
+                        continue
+                    return self.result
+                if status != L.EXIT_YIELD:
+                    return self.finish(status)
+                code = build()
+                break
+        result = self._run_compiled(code)
+        code.finished_run(result.instructions)
+        return result
+
+    def _run_compiled(self, code) -> ExecutionResult:
+        """The compiled code where it holds a block, else the interpreter, which notes the blocks it
+        reaches (code.reached) and stops at every compiled one; what it reached is compiled at the
+        start of the next run, or here once it has spent the policy's window of units."""
+        state = self.state
+        code.compile_pending()  # the blocks earlier runs reached
+        window = code.policy.window
+        interpreted = 0  # interpreter units since the last compile in this run
+        on_jit = code.holds(int(state[L.PC]))
         while True:
             if on_jit:
                 status = code.enter(self.arrays)
-            elif code is None:
-                status = self.interpret(units=hot_units)
             else:
-                status = self.interpret(leaders=code.leaders)
+                code.reached(int(state[L.PC]))
+                before = int(state[L.UNITS])
+                status = self.interpret(leaders=code.leaders, units=max(1, window - interpreted))
+                interpreted += int(state[L.UNITS]) - before
             if status == L.EXIT_CALL:
                 if self.serve_call():
                     continue
                 return self.result
-            if status == L.EXIT_YIELD:
-                code, on_jit = build(), True
+            if status == L.EXIT_YIELD:  # the window is spent: compile what the interpreter reached
+                code.compile_pending()
+                interpreted = 0
+                on_jit = code.holds(int(state[L.PC]))
             elif status == L.EXIT_FALLBACK:
                 on_jit = False
-            elif status == L.EXIT_LEADER:
-                on_jit = True
+            elif status == L.EXIT_LEADER:  # a compiled block, or one to note
+                on_jit = code.holds(int(state[L.PC]))
             else:
                 return self.finish(status)
 
@@ -246,8 +273,7 @@ def run_jit(program, input_data: bytes = b"", *, helpers: HelperRegistry | None 
 
     run = NativeRun(program, input_data, helpers, compute_budget, heap_size, direct_mapping=direct_mapping,
                     logs=logs)
-    compiled = compiled_program(program)
-    return _count_compiled_run(program, compiled, run.run_tiered(compiled))
+    return run.run_tiered(compiled_program(program))
 
 
 @dataclass
@@ -270,18 +296,6 @@ _RUNS_REMEMBERED = 4096
 _runs_lock = threading.Lock()
 
 
-def _count_compiled_run(program, compiled, result: ExecutionResult) -> ExecutionResult:
-    """Count a run of compiled code towards its upgrade, and queue the upgrade once it is hot."""
-    from jitvm.bpf.jit import compile as jit
-
-    if compiled.tier == jit.QUICK:
-        compiled.runs += 1
-        compiled.units += result.instructions
-        if compiled.runs > AUTO.upgrade_runs or compiled.units >= AUTO.upgrade_instructions:
-            jit.upgrade(program)
-    return result
-
-
 def run_auto(program, input_data: bytes = b"", *, helpers: HelperRegistry | None = None,
              compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE,
              direct_mapping: bool = False, logs: LogCollector | None = None) -> ExecutionResult:
@@ -294,16 +308,8 @@ def run_auto(program, input_data: bytes = b"", *, helpers: HelperRegistry | None
             _runs.clear()
         count = _runs[program] = _runs.get(program, 0) + 1
     if count > AUTO.hot_runs or loaded_in_process(program):
-        compiled = compiled_program(program)
-        return _count_compiled_run(program, compiled, run.run_tiered(compiled))
-    built = []
-
-    def build():
-        built.append(compiled_program(program))
-        return built[-1]
-
-    result = run.run_tiered(build=build, hot_units=AUTO.hot_units)
-    return _count_compiled_run(program, built[0], result) if built else result
+        return run.run_tiered(compiled_program(program))
+    return run.run_tiered(build=lambda: compiled_program(program), hot_units=AUTO.hot_units)
 
 
 class JitTiers:

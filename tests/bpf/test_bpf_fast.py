@@ -167,19 +167,23 @@ def test_functions_split_into_parts_run_alike():
 
 def test_object_cache_and_in_process_table(tmp_path, monkeypatch):
     monkeypatch.setattr(jit, "LAYER", CompileLayer(jit.BpfGenerator()))
+    monkeypatch.setattr(jit, "_PROGRAMS", type(jit._PROGRAMS)())
     cache = ObjectCache(tmp_path)
     program = Program.from_assembly(LOOP.replace("100", "101"))
     first = jit.compiled_program(program, cache)
-    assert cache.stats.misses == 1 and not first.stats.cache_hit and first.stats.compile_seconds > 0
+    assert run(program, engine="jit").summary() == run(program).summary()
+    assert cache.stats.misses == 1 and first.stats.quick_seconds > 0 and first.stats.quick_regions == 1
     assert jit.compiled_program(program, cache) is first and jit.loaded_in_process(program)
+    monkeypatch.setattr(jit, "_PROGRAMS", type(jit._PROGRAMS)())
     monkeypatch.setattr(jit, "LAYER", CompileLayer(jit.BpfGenerator()))
     second = jit.compiled_program(program, cache)
-    assert cache.stats.hits == 1 and second.stats.cache_hit
+    assert second is not first and run(program, engine="jit").summary() == run(program).summary()
+    assert cache.stats.hits == 1 and second.stats.quick_seconds == 0 and second.stats.quick_regions == 1
     assert jit.cache_key(program) != jit.cache_key(Program(program.code, profile="ebpf-v3"))
 
 
 def test_auto_moves_a_hot_run_to_the_jit(monkeypatch):
-    monkeypatch.setattr(jit, "LAYER", CompileLayer(jit.BpfGenerator()))
+    monkeypatch.setattr(jit, "_PROGRAMS", type(jit._PROGRAMS)())
     monkeypatch.setattr(driver, "AUTO", driver.AutoPolicy(hot_runs=100, hot_units=60))
     program = Program.from_assembly(LOOP.replace("100", "102"))
     assert run(program, engine="auto").summary() == run(program).summary()
@@ -191,4 +195,6 @@ def test_auto_moves_a_hot_run_to_the_jit(monkeypatch):
 
 def test_generated_ir_names_its_blocks():
     ir, starts = codegen.generate(Program.from_assembly(LOOP))
-    assert starts == [0, 2, 7] and f"define i64 @{codegen.ENTRY}" in ir and "%b2:" not in ir and "b2:" in ir
+    assert starts == [0, 2, 7] and f"@{codegen.FUNCTIONS} = constant" in ir and "%b2:" not in ir and "b2:" in ir
+    region, starts = codegen.generate(Program.from_assembly(LOOP), [2], counting=False)
+    assert starts == [2] and "b2:" in region and "b0:" not in region and "%counts, i64 2" not in region

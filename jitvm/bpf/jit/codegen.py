@@ -1,14 +1,25 @@
-"""The block JIT's code generator: a verified BPF program as LLVM IR text.
+"""The block JIT's code generator: a region (a set of basic blocks) of a verified BPF program as LLVM IR text.
 
 Blocks come from jitvm.jit.blocks: a block starts at the entry, at every jump or local-call target
 and after every jump, call and exit, so a helper call always ends its block and the run re-enters
-the compiled code at the next block. Blocks are grouped by jitvm.jit.blocks.partition into
-functions of bounded size; `bpf_enter` looks up the function holding state[PC] and calls it until
-one returns for good.
+the compiled code at the next block. A module holds one region: the blocks a run reached
+(jitvm.bpf.jit.program_code compiles programs region by region, as they run), grouped by
+jitvm.jit.blocks.partition into functions of bounded size. It exports `bpf_functions`, the table
+of its functions in partition order; the program's dispatch table (`DISPATCHER`, one per process)
+maps a block's start pc to the function that holds it, and calls functions until one returns for
+good. A jump to a block outside the function leaves it with CONTINUE (state[PC] set), and the
+dispatcher goes on there, or hands the run to the interpreter if no region holds that block yet.
 
 Inside a function the BPF registers are allocas that sroa turns into SSA values, and so are the
 meter, the call depth and the stack pointer. The function loads them from the run's arrays
 (layout.py) on entry and stores them back in one `leave` block, whatever the reason it returns.
+The cold exits (a failed budget check, an error, an `exit` instruction) are shared by the whole
+function: each site branches to one block with phis, which keeps the IR (and its compile time)
+small.
+
+A QUICK region counts each block's entries in the program's count array (its 5th argument), from
+which hot blocks are chosen for the OPTIMIZED tier; a count below zero means the block has been
+moved to OPTIMIZED code since, so the QUICK code leaves for the dispatcher there.
 
 Metering, once per block: a block of K instructions costing C units runs only if
 `units + (C - cost of its last instruction) < budget`, i.e. if the reference would pass its budget
@@ -27,24 +38,27 @@ change while compiled code runs, so its loads are marked !invariant.load.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+
+import numpy as np
 
 from jitvm.bpf.errors import ErrorCode
 from jitvm.bpf.baseline import layout as L
 from jitvm.bpf.table import Profile, profile_table
-from jitvm.jit.blocks import partition, split_blocks, find_leaders
+from jitvm.jit.blocks import Block, partition, split_blocks
 from jitvm.jit.irtext import IrText
 
-CONTINUE = -1  # a function's status: state[PC] is in another function (bpf_enter goes on)
-ENTRY = "bpf_enter"
+CONTINUE = -1  # a function's status: state[PC] is in another function (the dispatcher goes on)
+DISPATCH = "bpf_dispatch"  # the dispatcher's name (DISPATCHER)
+FUNCTIONS = "bpf_functions"  # the table of a region's functions, in partition order
+MOVED = -(1 << 62)  # a block's count once OPTIMIZED code holds it (QUICK code leaves for the dispatcher)
 _MASK = {8: 0xFF, 16: 0xFFFF, 32: 0xFFFFFFFF}
 _PREDICATES = {"jeq": "eq", "jne": "ne", "jgt": "ugt", "jge": "uge", "jlt": "ult", "jle": "ule", "jsgt": "sgt",
                "jsge": "sge", "jslt": "slt", "jsle": "sle"}
 _CONDITIONS = {*_PREDICATES, "jset"}
 _BINARY = {"add": "add", "sub": "sub", "mul": "mul", "or": "or", "and": "and", "xor": "xor"}
 _SHIFTS = {"lsh": "shl", "rsh": "lshr", "arsh": "ashr"}
-_ENDS_BLOCK = {"ja", "ja_long", "call_helper", "call_local", "call_btf", "callx", "exit", "lddw_pseudo",
-               "call_unsupported", *_CONDITIONS}
 _ATOMIC_FETCH, _ATOMIC_CMPXCHG, _ATOMIC_XCHG = 0x01, 0xF0, 0xE0
 _ATOMIC_OPERATIONS = {0x00: "add", 0x40: "or", 0x50: "and", 0xA0: "xor"}
 
@@ -63,22 +77,81 @@ class BlockCosts:
     prefix: tuple[int, ...]  # units of the first i instructions, i = 0..count
 
 
+# The kernel operations that end a block (the instruction after one starts a block), and those whose
+# AUX field is where they jump (layout.lower).
+_ENDING_OPERATIONS = [L.OP[name] for name in L.OPERATIONS if name.startswith(("j", "call", "exit", "reference_error"))]
+_JUMPING_OPERATIONS = [L.OP[name] for name in L.OPERATIONS
+                       if name.startswith("j") or name in ("call_local", "call_function")]
+_CALLING_OPERATIONS = [L.OP[name] for name in L.OPERATIONS if name.startswith("call")]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What code generation needs to know about a whole program, worked out once per program from
+    its lowered array (vectorised: a 12,000-instruction program takes a few milliseconds)."""
+
+    program: object
+    profile: Profile
+    rules: object  # layout.CallRules
+    uniform: bool  # every instruction costs one unit (the instruction count follows the meter)
+    starts: list[int]  # the pc of every instruction
+    leaders: np.ndarray  # bool[len(code) + 1]: True where a block starts
+    block_starts: np.ndarray  # the pcs where blocks start, in order
+    position: np.ndarray  # int64[len(code) + 1]: how many instructions start before each pc
+    return_sites: frozenset[int]  # the pcs after every call
+
+    @property
+    def decoded(self):
+        return self.program.decoded
+
+    def block(self, start: int) -> Block:
+        """The block starting at pc `start`."""
+        index = int(np.searchsorted(self.block_starts, start))
+        end = int(self.block_starts[index + 1]) if index + 1 < len(self.block_starts) else len(self.program.decoded)
+        return Block(index, start, end, range(int(self.position[start]), int(self.position[end])))
+
+    def blocks_at(self, pcs) -> list[Block]:
+        """The blocks starting at `pcs`, in program order."""
+        return [self.block(int(pc)) for pc in sorted(pcs)]
+
+    @property
+    def blocks(self) -> list[Block]:
+        return self.blocks_at(self.block_starts)
+
+
+def _analyse(program) -> Analysis:
+    profile = profile_table(program.profile).profile
+    lowered = L.lower(program)
+    operations = lowered.field(L.OPERATION).astype(np.int64)  # one row per pc, plus the sentinel
+    length = len(operations) - 1
+    valid = operations != L.OP["invalid_slot"]
+    valid[length] = False
+    leaders = np.zeros(length + 1, dtype=bool)
+    targets = lowered.field(L.AUX)[np.isin(operations, _JUMPING_OPERATIONS) & valid].astype(np.int64)
+    targets = np.concatenate([targets, np.array([program.entry, *(target for _, target in program.functions)],
+                                                dtype=np.int64)])
+    leaders[targets[(targets >= 0) & (targets < length)]] = True
+    following = np.flatnonzero(np.isin(operations, _ENDING_OPERATIONS) & valid) + 1  # single-slot instructions
+    leaders[following] = True
+    pcs = np.flatnonzero(valid)
+    if len(pcs):
+        leaders[pcs[0]] = True
+    leaders &= valid
+    position = np.concatenate([[0], np.cumsum(valid[:-1])]).astype(np.int64)
+    calls = np.flatnonzero(np.isin(operations, _CALLING_OPERATIONS) & valid) + 1
+    return Analysis(program, profile, L.call_rules(program, profile), lowered.uniform_cost, pcs.tolist(), leaders,
+                    np.flatnonzero(leaders), position, frozenset(calls.tolist()))
+
+
+@functools.lru_cache(maxsize=64)
+def program_analysis(program) -> Analysis:
+    return _analyse(program)
+
+
 def analyse(program):
     """The program's blocks (jitvm.jit.blocks.BlockMap) and the instruction pcs they were cut from."""
-    decoded = program.decoded
-    starts = [pc for pc, step in enumerate(decoded) if step is not None]
-    targets, ends = {program.entry}, []
-    for pc in starts:
-        step = decoded[pc]
-        target = L.jump_target(step, pc)
-        if target is not None:
-            targets.add(target)
-        if step.row.semantics in _ENDS_BLOCK:
-            ends.append(pc)
-    targets.update(target for _, target in program.functions)
-    targets = {target for target in targets if 0 <= target < len(decoded) and decoded[target] is not None}
-    leaders = find_leaders(starts, jump_targets=targets, ends_block=ends)
-    return split_blocks(starts, len(decoded), leaders), starts
+    analysis = program_analysis(program)
+    return split_blocks(analysis.starts, len(program.decoded), analysis.block_starts.tolist()), analysis.starts
 
 
 def block_costs(block, starts, decoded) -> BlockCosts:
@@ -100,6 +173,15 @@ class FunctionWriter(IrText):
         self.pcs = {block.start for block in blocks}
         self.limits: dict[int, str] = {}
         self.stubs: dict[int, str] = {}
+        self.current = "entry"  # the hot block being written (a predecessor in the shared exits' phis)
+        self.fallbacks: list[tuple[int, str]] = []  # (pc, predecessor) of the shared `fallback`
+        self.failures: list[tuple[str, tuple[str, ...]]] = []  # (predecessor, values) of the shared `fail`
+        self.exits: list[tuple[int, str]] = []  # (pc, predecessor) of the shared `exit`
+
+    def start(self, label: str, cold: bool = False) -> None:
+        super().start(label, cold)
+        if not cold:
+            self.current = label
 
     # -- state --------------------------------------------------------------------------------------
 
@@ -116,9 +198,11 @@ class FunctionWriter(IrText):
         self.emit(f"store i64 {value}, ptr {self.slot(index, cold)}", cold)
 
     def goto(self, pc: int) -> str:
-        """The label that continues at `pc`: its block here, or an exit to bpf_enter."""
-        if pc in self.pcs:
-            return f"%b{pc}"
+        """The label that continues at `pc`: its block here, or an exit to the dispatcher."""
+        return f"%b{pc}" if pc in self.pcs else self.away(pc)
+
+    def away(self, pc: int) -> str:
+        """A cold exit to the dispatcher, which goes on at `pc`."""
         if pc not in self.stubs:
             label = self.label("away")
             self.start(label, cold=True)
@@ -136,35 +220,54 @@ class FunctionWriter(IrText):
 
     def failure(self, pc: int, position: int, costs: BlockCosts, code: int, address: str = "0", size: int = 0,
                 write: bool = False, value: str = "0") -> str:
-        """A cold exit reporting an error at instruction `position` of the block; returns its label."""
+        """A cold exit reporting an error at instruction `position` of the block; returns its label
+        (a one-branch block into the shared `fail`, which takes back the units and instructions of
+        the block after `position` and stores the error)."""
         label = self.label("fail")
         self.start(label, cold=True)
-        self.uncount(position, costs)
-        for index, field in ((L.ERROR_CODE, str(code)), (L.ERROR_ADDRESS, address), (L.ERROR_SIZE, str(size)),
-                             (L.ERROR_WRITE, str(int(write))), (L.ERROR_VALUE, value), (L.PC, str(pc))):
-            self.store_state(index, field)
-        self.emit(f"store i64 {L.EXIT_ERROR}, ptr %status", cold=True)
-        self.emit("br label %leave", cold=True)
-        return f"%{label}"
-
-    def uncount(self, position: int, costs: BlockCosts) -> None:
-        """Take back the units and instructions of the block after `position` (cold path)."""
+        self.emit("br label %fail", cold=True)
         rest_units = costs.cost - costs.prefix[position + 1]
         rest_count = costs.count - position - 1
-        if rest_units:
+        self.failures.append((label, (str(code), address, str(size), str(int(write)), value, str(pc),
+                                      str(rest_units), str(rest_count))))
+        return f"%{label}"
+
+    def shared_exits(self) -> None:
+        """The blocks every site of one kind of exit branches to, with phis for what differs."""
+        if self.fallbacks:
+            self.start("fallback", cold=True)
+            pc = self.op("phi i64 " + ", ".join(f"[ {pc}, %{label} ]" for pc, label in self.fallbacks), cold=True)
+            self.store_state(L.PC, pc)
+            self.emit(f"store i64 {L.EXIT_FALLBACK}, ptr %status", cold=True)
+            self.emit("br label %leave", cold=True)
+        if self.failures:
+            self.start("fail", cold=True)
+            values = [self.op("phi i64 " + ", ".join(f"[ {values[field]}, %{label} ]"
+                                                     for label, values in self.failures), cold=True)
+                      for field in range(8)]
+            code, address, size, write, value, pc, rest_units, rest_count = values
             units = self.op("load i64, ptr %units", cold=True)
             self.emit(f"store i64 {self.op(f'sub i64 {units}, {rest_units}', cold=True)}, ptr %units", cold=True)
-        if rest_count and not self.g.uniform:
-            count = self.op("load i64, ptr %count", cold=True)
-            self.emit(f"store i64 {self.op(f'sub i64 {count}, {rest_count}', cold=True)}, ptr %count", cold=True)
+            if not self.g.uniform:
+                count = self.op("load i64, ptr %count", cold=True)
+                self.emit(f"store i64 {self.op(f'sub i64 {count}, {rest_count}', cold=True)}, ptr %count", cold=True)
+            for index, field in ((L.ERROR_CODE, code), (L.ERROR_ADDRESS, address), (L.ERROR_SIZE, size),
+                                 (L.ERROR_WRITE, write), (L.ERROR_VALUE, value), (L.PC, pc)):
+                self.store_state(index, field)
+            self.emit(f"store i64 {L.EXIT_ERROR}, ptr %status", cold=True)
+            self.emit("br label %leave", cold=True)
+        if self.exits:
+            self.start("exit")
+            self.return_or_finish(self.op("phi i64 " + ", ".join(f"[ {pc}, %{label} ]" for pc, label in self.exits)))
 
     # -- the function -------------------------------------------------------------------------------
 
     def write(self) -> str:
         for block in self.blocks:
             self.block(block)
+        self.shared_exits()
         head = [f"define internal i64 @{self.name}(ptr noalias %regs, ptr noalias %state, ptr noalias %frames, "
-                f"ptr noalias %regions) {{", "entry:"]
+                f"ptr noalias %regions, ptr noalias %counts) {{", "entry:"]
         for register in range(11):
             head += [f"  %r{register} = alloca i64", f"  %rp{register} = getelementptr inbounds i64, ptr %regs, "
                      f"i64 {register}", f"  %rv{register} = load i64, ptr %rp{register}",
@@ -203,14 +306,13 @@ class FunctionWriter(IrText):
         if costs.check not in self.limits:
             self.limits[costs.check] = f"%limit{costs.check}"
         self.start(f"b{block.start}")
+        if g.counting:
+            self.count_entry(block.start)
         units = self.op("load i64, ptr %units")
         exhausted = self.op(f"icmp sge i64 {units}, {self.limits[costs.check]}")
-        body, fallback = self.label("body"), self.label("meter")
-        self.emit(f"br i1 {exhausted}, label %{fallback}, label %{body}, !prof !1")
-        self.start(fallback, cold=True)
-        self.store_state(L.PC, str(block.start))
-        self.emit(f"store i64 {L.EXIT_FALLBACK}, ptr %status", cold=True)
-        self.emit("br label %leave", cold=True)
+        body = self.label("body")
+        self.emit(f"br i1 {exhausted}, label %fallback, label %{body}, !prof !1")
+        self.fallbacks.append((block.start, self.current))
         self.start(body)
         self.emit(f"store i64 {self.op(f'add i64 {units}, {costs.cost}')}, ptr %units")
         if not g.uniform:
@@ -223,6 +325,15 @@ class FunctionWriter(IrText):
             if ends:
                 return
         self.emit(f"br label {self.goto(block.end)}")
+
+    def count_entry(self, pc: int) -> None:
+        """Count an entry into the block at `pc`; leave for the dispatcher if it has moved."""
+        pointer = self.op(f"getelementptr inbounds i64, ptr %counts, i64 {pc}")
+        count = self.op(f"load i64, ptr {pointer}")
+        counted = self.label("counted")
+        self.emit(f"br i1 {self.op(f'icmp slt i64 {count}, 0')}, label {self.away(pc)}, label %{counted}, !prof !1")
+        self.start(counted)
+        self.emit(f"store i64 {self.op(f'add i64 {count}, 1')}, ptr {pointer}")
 
     # -- instructions ------------------------------------------------------------------------------
 
@@ -498,6 +609,11 @@ class FunctionWriter(IrText):
         self.dispatch(word, sorted(self.pcs))
 
     def exit(self, pc: int) -> None:
+        self.exits.append((pc, self.current))
+        self.emit("br label %exit")
+
+    def return_or_finish(self, pc: str) -> None:
+        """The shared `exit`: the end of the run at depth 0, else a return to the caller's frame."""
         depth = self.op("load i64, ptr %depth")
         outermost, pop = self.label("outermost"), self.label("return")
         self.emit(f"br i1 {self.op(f'icmp eq i64 {depth}, 0')}, label %{outermost}, label %{pop}")
@@ -519,7 +635,7 @@ class FunctionWriter(IrText):
         self.dispatch(restore(L.FRAME_RETURN), sorted(self.g.return_sites & self.pcs))
 
     def dispatch(self, pc: str, candidates) -> None:
-        """Jump to a computed pc: a block of this function, else leave for bpf_enter."""
+        """Jump to a computed pc: a block of this function, else leave for the dispatcher."""
         elsewhere = self.label("elsewhere")
         cases = " ".join(f"i64 {target}, label %b{target}" for target in candidates)
         self.emit(f"switch i64 {pc}, label %{elsewhere} [ {cases} ]")
@@ -528,56 +644,65 @@ class FunctionWriter(IrText):
 
 
 class ModuleGenerator:
-    """The whole module: the parts, the gapped-stack slow path and `bpf_enter`."""
+    """One region's module: its functions, the gapped-stack slow path and the `bpf_functions` table."""
 
-    def __init__(self, program, blocks_per_function: int | None = None):
-        self.program = program
-        self.profile: Profile = profile_table(program.profile).profile
-        self.decoded = program.decoded
-        self.rules = L.call_rules(program, self.profile)
-        self.uniform = L.lower(program).uniform_cost
-        self.block_map, self.starts = analyse(program)
-        blocks = self.block_map.blocks
-        self.return_sites = {pc + 1 for pc in self.starts
-                             if self.decoded[pc].row.semantics in ("call_local", "call_helper", "callx")}
-        sizes = {} if blocks_per_function is None else {"max_blocks": blocks_per_function}
-        self.parts = [blocks[part.start:part.stop] for part in partition(len(blocks), **sizes)]
+    def __init__(self, analysis: Analysis, blocks, counting: bool = True, blocks_per_function: int | None = None):
+        self.analysis = analysis
+        self.program, self.profile, self.rules = analysis.program, analysis.profile, analysis.rules
+        self.decoded, self.starts, self.uniform = analysis.decoded, analysis.starts, analysis.uniform
+        self.return_sites = analysis.return_sites
+        self.counting = counting
+        self.blocks = blocks
+        self.parts = function_parts(blocks, blocks_per_function)
 
     @property
     def block_starts(self) -> list[int]:
-        return [block.start for block in self.block_map.blocks]
+        return [block.start for block in self.blocks]
 
     def module(self) -> str:
         functions = [FunctionWriter(self, f"bpf_part{index}", part).write() for index, part in enumerate(self.parts)]
-        return "\n".join([_PRELUDE, *functions, self.enter(), _METADATA])
+        table = ", ".join(f"ptr @bpf_part{index}" for index in range(len(self.parts)))
+        return "\n".join([_PRELUDE, *functions, f"@{FUNCTIONS} = constant [{len(self.parts)} x ptr] [{table}]",
+                          _METADATA])
 
-    def enter(self) -> str:
-        size = len(self.decoded) + 1
-        owner = [-1] * size
-        for index, part in enumerate(self.parts):
-            for block in part:
-                owner[block.start] = index
-        table = ", ".join(f"i32 {value}" for value in owner)
-        lines = [f"@part_of = private unnamed_addr constant [{size} x i32] [{table}]",
-                 f"define i64 @{ENTRY}(ptr %regs, ptr %state, ptr %frames, ptr %regions) {{",
-                 "entry:", "  br label %loop", "loop:",
-                 "  %pc = load i64, ptr %state",
-                 f"  %inside = icmp ult i64 %pc, {size}",
-                 "  br i1 %inside, label %lookup, label %fallback",
-                 "lookup:",
-                 f"  %owner.p = getelementptr inbounds [{size} x i32], ptr @part_of, i64 0, i64 %pc",
-                 "  %owner = load i32, ptr %owner.p",
-                 f"  switch i32 %owner, label %fallback [ "
-                 f"{' '.join(f'i32 {index}, label %call{index}' for index in range(len(self.parts)))} ]"]
-        for index in range(len(self.parts)):
-            lines += [f"call{index}:",
-                      f"  %s{index} = call i64 @bpf_part{index}(ptr %regs, ptr %state, ptr %frames, ptr %regions)",
-                      f"  %again{index} = icmp eq i64 %s{index}, {CONTINUE}",
-                      f"  br i1 %again{index}, label %loop, label %return{index}",
-                      f"return{index}:", f"  ret i64 %s{index}"]
-        lines += ["fallback:", f"  %exit.p = getelementptr inbounds i64, ptr %state, i64 {L.EXIT}",
-                  f"  store i64 {L.EXIT_FALLBACK}, ptr %exit.p", f"  ret i64 {L.EXIT_FALLBACK}", "}"]
-        return "\n".join(lines) + "\n"
+
+def function_parts(blocks, blocks_per_function: int | None = None) -> list[list]:
+    """`blocks` (in program order) as the functions of their module: `bpf_part0`, `bpf_part1`, ..."""
+    sizes = {} if blocks_per_function is None else {"max_blocks": blocks_per_function}
+    return [blocks[part.start:part.stop] for part in partition(len(blocks), **sizes)]
+
+
+# The dispatcher, one per process for every program: `table` is the program's dispatch table,
+# int64[1 + 2 * size]: size (the code's length + 1), then per pc the function that holds the block
+# starting there (0: none yet), then per pc the block's entry count (QUICK code counts).
+DISPATCHER = f"""
+define i64 @{DISPATCH}(ptr %regs, ptr %state, ptr %frames, ptr %regions, ptr %table) {{
+entry:
+  %size = load i64, ptr %table
+  %functions = getelementptr inbounds i64, ptr %table, i64 1
+  %counts = getelementptr inbounds i64, ptr %functions, i64 %size
+  br label %loop
+loop:
+  %pc = load i64, ptr %state
+  %inside = icmp ult i64 %pc, %size
+  br i1 %inside, label %lookup, label %fallback
+lookup:
+  %slot = getelementptr inbounds i64, ptr %functions, i64 %pc
+  %function = load ptr, ptr %slot
+  %none = icmp eq ptr %function, null
+  br i1 %none, label %fallback, label %call
+call:
+  %status = call i64 %function(ptr %regs, ptr %state, ptr %frames, ptr %regions, ptr %counts)
+  %again = icmp eq i64 %status, {CONTINUE}
+  br i1 %again, label %loop, label %done
+done:
+  ret i64 %status
+fallback:
+  %exit.p = getelementptr inbounds i64, ptr %state, i64 {L.EXIT}
+  store i64 {L.EXIT_FALLBACK}, ptr %exit.p
+  ret i64 {L.EXIT_FALLBACK}
+}}
+"""
 
 
 # The slow path of a memory access: the full rule of jitvm.bpf.memory (a region starting inside its
@@ -656,8 +781,11 @@ _METADATA = """
 """
 
 
-def generate(program, blocks_per_function: int | None = None) -> tuple[str, list[int]]:
-    """LLVM IR for `program` and the pcs where its blocks start."""
-    generator = ModuleGenerator(program, blocks_per_function)
+def generate(program, starts=None, counting: bool = True, blocks_per_function: int | None = None
+             ) -> tuple[str, list[int]]:
+    """LLVM IR for the region of `program` made of the blocks starting at `starts` (every block if
+    None), and the pcs where its blocks start."""
+    analysis = program_analysis(program)
+    blocks = analysis.blocks if starts is None else analysis.blocks_at(starts)
+    generator = ModuleGenerator(analysis, blocks, counting, blocks_per_function)
     return generator.module(), generator.block_starts
-

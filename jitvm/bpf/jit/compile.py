@@ -1,143 +1,200 @@
-"""Compiling, caching and loading programs for the block JIT, in two tiers, through jitvm.jit.layer.
+"""Compiling, caching and loading BPF code for the block JIT, region by region, through jitvm.jit.layer.
 
-`compiled_program(program)` returns the program's machine code, ready to enter: from this
-process's table, else from the on-disk ObjectCache, else generated (codegen.py) and compiled. This
-module supplies only what is BPF about it (`BpfGenerator`): the disk key is the program's code,
-profile, text address (callx), the pcs that start blocks besides the jump targets (the entry and
-the loader's functions) and the loader's functions by key (a `call imm` to one is compiled as a local
-call), plus the digest of the import closure of the code generator and the LLVM compiler, and the
-toolchain, which
-the layer adds.
+`compiled_program(program)` returns the program's `ProgramCode` (program_code.py): the code runs
+have reached so far, grown as they reach more, QUICK first and the hot blocks OPTIMIZED in the
+background. This module supplies what is BPF about it to the compile layer (`BpfGenerator`,
+whose subjects are `Region`s: a set of a program's blocks), the dispatcher every program's code
+is entered through (one per process), and the registry of ProgramCodes.
 
-Tiers as on the EVM: the first compile is QUICK (the backend at level 0), and once a program's
-compiled runs are hot (`jitvm.bpf.driver.AutoPolicy`) its OPTIMIZED tier is compiled in the
-background (`upgrade`) and replaces it for the next run.
+A region's disk key is the program's code, profile, text address (callx), entry and loader
+functions by key (a `call imm` to one is compiled as a local call), the region's block starts and
+whether it counts entries, plus the digest of the import closure of the code generator and the
+LLVM compiler, and the toolchain, which the layer adds. The same reached blocks make the same
+region, so a later process finds its regions on disk.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
-from dataclasses import dataclass, field
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 
-import numpy as np
-
+from jitvm.bpf.jit import codegen
+from jitvm.bpf.jit.program_code import POLICY, CompilePolicy, ProgramCode, Region
 from jitvm.jit import layer
 from jitvm.jit.layer import OPTIMIZED, QUICK, CompileLayer
 from jitvm.jit.target import CODEGEN_OPT_LEVEL
 
-_ENTRY_TYPE = (ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
 CACHE = None  # the ObjectCache to use; None: jitvm.jit.default_cache() (tests put a private one here)
-UPGRADE_ENTRIES = 256  # entries into a program's QUICK code after which its OPTIMIZED tier is compiled
+UPGRADE_ENTRIES = 1 << 62  # (kept for callers that turn upgrades off; ProgramCode counts runs itself)
 
 
 @dataclass
-class CompileStats:
-    """Where the time of one program's compile went (for the benchmark report)."""
-
-    compile_seconds: float = 0.0  # block analysis, IR text and LLVM (0 on a cache hit)
-    load_seconds: float = 0.0  # reading the cache entry and linking
-    cache_hit: bool = False
-
-
-@dataclass
-class CompiledProgram:
-    """A program's linked machine code: `enter(arrays)` runs it from state[PC] (layout.py)."""
+class RegionCode:
+    """A linked region: per function of the module, its address and the block starts it holds."""
 
     key: str
-    leaders: np.ndarray  # uint8[len + 1]: 1 where a block starts (the interpreter stops there)
-    function: object = field(repr=False)  # ctypes callable of bpf_enter; keeps the code alive
-    stats: CompileStats = field(default_factory=CompileStats)
-    tier: str = OPTIMIZED
-    program: object = field(default=None, repr=False)
-    runs: int = 0  # compiled runs of this tier so far, and their instructions (towards the upgrade)
-    units: int = 0
-    entries: int = 0  # calls of enter() on the QUICK tier (callers that hold this object and never
-    # go through jitvm.bpf.driver, such as the Solana runtime's loader, are upgraded by this count)
-
-    def enter(self, arrays) -> int:
-        if self.tier == QUICK:
-            self.entries += 1
-            if self.entries == UPGRADE_ENTRIES:
-                upgrade(self.program)
-        return self.function(*arrays.addresses)
+    functions: list[tuple[int, tuple[int, ...]]]
+    loaded: object  # jitvm.jit.linker.LoadedCode: keeps the code alive
+    size: int
+    tier: str
+    compile_seconds: float
+    load_seconds: float
+    cache_hit: bool
 
 
-def _block_starts(program) -> list[int]:
-    return sorted({program.entry, *(target for _, target in program.functions)})
+def program_digest(program) -> str:
+    """What besides a region's blocks decides its code: profile, text address, entry, the loader's
+    functions and the code (hashed)."""
+    code = hashlib.sha256(program.code).hexdigest()
+    functions = hashlib.sha256(repr(program.functions).encode()).hexdigest()[:16]
+    return f"{program.profile}|{program.text_address:#x}|{program.entry}|{functions}|{code}"
 
 
 class BpfGenerator:
-    """What the compile layer needs to know about BPF programs; a subject is a Program."""
+    """What the compile layer needs to know about BPF regions (subjects are program_code.Region)."""
 
     name = "bpf"
     # The modules whose import closure decides the generated code (jitvm.jit.layer hashes it).
     roots = ("jitvm.bpf.jit.codegen", "jitvm.jit.compiler")
-    exports = ("bpf_enter",)
+    exports = (codegen.FUNCTIONS,)
     levels = {QUICK: 0, OPTIMIZED: CODEGEN_OPT_LEVEL}
 
-    def __init__(self, blocks_per_function: int | None = None):
-        self.blocks_per_function = blocks_per_function
+    def identity(self, region: Region):
+        return region.digest, region.starts, region.counting, region.blocks_per_function
 
-    def identity(self, program):
-        return program.code, program.profile, program.text_address, tuple(_block_starts(program)), program.functions
+    def describe(self, region: Region) -> str:
+        starts = hashlib.sha256(repr(region.starts).encode()).hexdigest()
+        parts = "" if region.blocks_per_function is None else f"|per={region.blocks_per_function}"
+        return f"{region.digest}|blocks={starts}|counting={int(region.counting)}{parts}"
 
-    def describe(self, program) -> str:
-        digest = hashlib.sha256(program.code).hexdigest()
-        functions = hashlib.sha256(repr(program.functions).encode()).hexdigest()
-        return f"{program.profile}|{program.text_address:#x}|{_block_starts(program)}|{functions}|{digest}"
-
-    def generate(self, program) -> str:
-        from jitvm.bpf.jit import codegen
-
-        return codegen.generate(program, self.blocks_per_function)[0]
+    def generate(self, region: Region) -> str:
+        return codegen.generate(region.program, region.starts, region.counting, region.blocks_per_function)[0]
 
     def register_runtime(self) -> None:
         pass  # generated BPF code calls nothing: helpers and syscalls return to the driver
 
-    def wrap(self, program, compiled: layer.Compiled) -> CompiledProgram:
-        from jitvm.bpf.jit import codegen
-
-        block_map, _ = codegen.analyse(program)
-        leaders = np.zeros(len(program.decoded) + 1, dtype=np.uint8)
-        leaders[[block.start for block in block_map.blocks]] = 1
-        stats = CompileStats(compiled.compile_seconds, compiled.load_seconds, compiled.cache_hit)
-        function = compiled.loaded.function(self.exports[0], *_ENTRY_TYPE)
-        return CompiledProgram(compiled.key, leaders, function, stats, compiled.tier, program)
-
-    def carry_over(self, quick: CompiledProgram, optimized: CompiledProgram) -> None:
-        """Point a QUICK object that callers may keep at the OPTIMIZED code (a call running the QUICK
-        code keeps its function, and so its code, alive until it returns)."""
-        quick.function, quick.key, quick.stats, quick.tier = (optimized.function, optimized.key,
-                                                             optimized.stats, optimized.tier)
+    def wrap(self, region: Region, compiled: layer.Compiled) -> RegionCode:
+        analysis = codegen.program_analysis(region.program)
+        parts = codegen.function_parts(analysis.blocks_at(region.starts), region.blocks_per_function)
+        table = (ctypes.c_void_p * len(parts)).from_address(compiled.loaded[codegen.FUNCTIONS])
+        functions = [(table[index], tuple(block.start for block in part)) for index, part in enumerate(parts)]
+        return RegionCode(compiled.key, functions, compiled.loaded, compiled.size, compiled.tier,
+                          compiled.compile_seconds, compiled.load_seconds, compiled.cache_hit)
 
 
 LAYER = CompileLayer(BpfGenerator())
 
 
-def cache_key(program, tier: str = QUICK) -> str:
-    return LAYER.key(program, tier)
+# -- the dispatcher --------------------------------------------------------------------------------
+
+_DISPATCH_TYPE = (ctypes.c_int64, *(ctypes.c_void_p,) * 5)
+
+
+@functools.cache
+def dispatcher():
+    """The process's dispatcher (codegen.DISPATCHER) as a ctypes function (loaded from the object
+    cache, or compiled: a few milliseconds, once)."""
+    from jitvm.jit.compiler import compile_module
+    from jitvm.jit.linker import load_objects
+
+    cache = _object_cache()
+    key = f"bpf-dispatch|{LAYER.generator_digest()}|opt={CODEGEN_OPT_LEVEL}"
+    object_code = cache.get_or_build(key, lambda: compile_module(codegen.DISPATCHER, opt_level=CODEGEN_OPT_LEVEL))
+    loaded = load_objects([object_code], [codegen.DISPATCH], name_hint="bpf_dispatch")
+    return loaded.function(codegen.DISPATCH, *_DISPATCH_TYPE)
+
+
+# -- programs --------------------------------------------------------------------------------------
+
+_PROGRAMS: OrderedDict = OrderedDict()  # program identity -> ProgramCode, least recently used first
+_programs_lock = threading.Lock()
+
+
+def _identity(program):
+    return program.code, program.profile, program.text_address, program.entry, program.functions
+
+
+def compiled_program(program, cache=None) -> ProgramCode:
+    """The program's code (see the module doc): this process's, else a new one, compiled as runs
+    reach it. `cache` defaults to jitvm's ObjectCache."""
+    identity = _identity(program)
+    with _programs_lock:
+        code = _PROGRAMS.get(identity)
+        if code is not None:
+            _PROGRAMS.move_to_end(identity)
+            return code
+    code = ProgramCode(program, program_digest(program), LAYER, _object_cache(cache))
+    with _programs_lock:
+        code = _PROGRAMS.setdefault(identity, code)
+        _trim()
+    return code
+
+
+def _object_cache(cache=None):
+    from jitvm.jit.cache import default_cache
+
+    return cache or CACHE or default_cache()
+
+
+def _trim() -> None:
+    """Drop the least recently used programs while the registry holds more than the layer's memory
+    budget (called with the lock held; a dropped program's code is freed once no run holds it)."""
+    total = sum(code.size for code in _PROGRAMS.values())
+    while total > LAYER.memory_budget and len(_PROGRAMS) > 1:
+        _, dropped = _PROGRAMS.popitem(last=False)
+        total -= dropped.size
 
 
 def loaded_in_process(program) -> bool:
-    return LAYER.entry(program) is not None
+    with _programs_lock:
+        return _identity(program) in _PROGRAMS
 
 
-def compiled_program(program, cache=None) -> CompiledProgram:
-    """The program's compiled code (see the module doc); `cache` defaults to jitvm's ObjectCache."""
-    return LAYER.get(program, cache or CACHE)
+def programs() -> list[ProgramCode]:
+    with _programs_lock:
+        return list(_PROGRAMS.values())
 
 
-def build(program, cache, blocks_per_function: int | None = None, tier: str = QUICK) -> CompiledProgram:
-    """Compile (or load from `cache`) and link one tier, outside the in-process table;
-    `blocks_per_function` as in jitvm.jit.blocks."""
-    target = LAYER if blocks_per_function is None else CompileLayer(BpfGenerator(blocks_per_function))
-    return target.build(program, cache, tier).value
+def forget() -> None:
+    """Drop every program's code (and the layer's regions)."""
+    with _programs_lock:
+        _PROGRAMS.clear()
+    LAYER.forget()
+
+
+def build(program, cache, blocks_per_function: int | None = None, tier: str = QUICK) -> ProgramCode:
+    """A ProgramCode outside the registry with every block compiled now (at `tier`: OPTIMIZED
+    compiles every block as one OPTIMIZED region), functions of `blocks_per_function` blocks."""
+    policy = CompilePolicy(eager=True)
+    code = ProgramCode(program, program_digest(program), LAYER, _object_cache(cache), policy, blocks_per_function)
+    if tier == QUICK:
+        code.compile_pending()
+    else:
+        region = Region(program, code.digest, tuple(sorted(code.pending)), False, blocks_per_function)
+        code.pending.clear()
+        compiled = LAYER.build(region, cache, OPTIMIZED)
+        code._install(compiled.value, moved=True)
+        code.stats.optimized_regions += 1
+    return code
+
+
+def cache_key(program, tier: str = QUICK) -> str:
+    """The disk key of the region of every block of `program` at `tier` (as `build` makes it)."""
+    analysis = codegen.program_analysis(program)
+    region = Region(program, program_digest(program), tuple(analysis.block_starts.tolist()), tier == QUICK)
+    return LAYER.key(region, tier)
 
 
 def upgrade(program, cache=None) -> None:
-    """Queue the OPTIMIZED tier of a program that runs on its QUICK tier (nothing if it does not)."""
-    LAYER.upgrade(program, cache or CACHE)
+    """Queue the OPTIMIZED region of a program's hot blocks (nothing if it has no code here)."""
+    with _programs_lock:
+        code = _PROGRAMS.get(_identity(program))
+    if code is not None:
+        code.upgrade()
 
 
 def compile_stats() -> dict[str, float]:
@@ -145,7 +202,15 @@ def compile_stats() -> dict[str, float]:
 
 
 def settle() -> None:
-    """Give every program compiled in this process its OPTIMIZED tier now, and wait for it."""
+    """Compile every program's reached blocks, queue the OPTIMIZED region of its hot blocks, and
+    wait for the background thread."""
     layer.settle()
-    LAYER.upgrade_all()
+    for code in programs():
+        code.compile_pending()
+        code.upgrade()
     layer.settle()
+
+
+__all__ = ["CACHE", "LAYER", "POLICY", "BpfGenerator", "CompilePolicy", "ProgramCode", "Region", "RegionCode",
+           "build", "cache_key", "compile_stats", "compiled_program", "dispatcher", "forget", "loaded_in_process",
+           "programs", "settle", "upgrade"]
