@@ -123,30 +123,43 @@ def test_a_code_too_large_to_compile_runs_on_the_baseline(monkeypatch, tmp_path)
 LOOP = "mov %r0, 0\nmov %r1, 0\nloop:\nadd %r0, %r1\nadd %r1, 1\njlt %r1, 50, loop\nexit"
 
 
-@pytest.mark.parametrize("engine", ["jit", "auto"])
-def test_bpf_runs_get_the_optimized_tier_when_hot(engine, monkeypatch, tmp_path):
+def _private_bpf_layer(monkeypatch, tmp_path) -> None:
+    from collections import OrderedDict
+
     monkeypatch.setattr(bpf_compile, "CACHE", ObjectCache(tmp_path))
     monkeypatch.setattr(bpf_compile, "LAYER", CompileLayer(bpf_compile.BpfGenerator()))
+    monkeypatch.setattr(bpf_compile, "_PROGRAMS", OrderedDict())
+
+
+@pytest.mark.parametrize("engine", ["jit", "auto"])
+def test_bpf_runs_get_the_optimized_tier_when_hot(engine, monkeypatch, tmp_path):
+    """The first run notes the blocks it reaches, the second compiles them (QUICK), and after
+    `upgrade_runs` compiled runs the hot loop is compiled OPTIMIZED in the background."""
+    _private_bpf_layer(monkeypatch, tmp_path)
     monkeypatch.setattr(driver, "AUTO", driver.AutoPolicy(hot_runs=0, upgrade_runs=2))
     program = Program.from_assembly(LOOP)
     expected = run(program).summary()
     for _ in range(4):
         assert run(program, engine=engine).summary() == expected
     settle()
-    assert bpf_compile.LAYER.entry(program).tier == OPTIMIZED
+    code = bpf_compile.compiled_program(program)
+    assert code.tier == OPTIMIZED and code.stats.optimized_regions == 1
     assert run(program, engine=engine).summary() == expected
     stats = get_engine(engine).compile_stats()
     assert stats["compiles"] == 1 and stats["upgrades"] == 1 and stats["compile_seconds"] > 0
 
 
-def test_bpf_settle_upgrades_every_program(monkeypatch, tmp_path):
-    monkeypatch.setattr(bpf_compile, "CACHE", ObjectCache(tmp_path))
-    monkeypatch.setattr(bpf_compile, "LAYER", CompileLayer(bpf_compile.BpfGenerator()))
+def test_bpf_settle_compiles_what_runs_reached_and_upgrades_hot_blocks(monkeypatch, tmp_path):
+    _private_bpf_layer(monkeypatch, tmp_path)
     program = Program.from_assembly(LOOP.replace("50", "51"))
+    run(program, engine="jit")  # on the interpreter: noted, not compiled
+    code = bpf_compile.compiled_program(program)
+    assert code.tier == QUICK and code.stats.quick_regions == 0 and code.pending
+    get_engine("jit").settle()  # compiles the reached blocks; nothing ran on them yet: nothing is hot
+    assert code.stats.quick_regions == 1 and code.tier == QUICK
     run(program, engine="jit")
-    assert bpf_compile.LAYER.entry(program).tier == QUICK
     get_engine("jit").settle()
-    assert bpf_compile.LAYER.entry(program).tier == OPTIMIZED
+    assert code.tier == OPTIMIZED
     assert get_engine("baseline") is None
 
 
@@ -181,15 +194,14 @@ def test_a_link_imports_exactly_the_helpers_an_object_names():
 
 def test_a_held_bpf_program_moves_to_the_optimized_tier(monkeypatch, tmp_path):
     """A caller that keeps the compiled object (the Solana loader does) runs the OPTIMIZED code once
-    it is ready: enter() counts towards the upgrade and the upgrade updates the held object."""
-    monkeypatch.setattr(bpf_compile, "CACHE", ObjectCache(tmp_path))
-    monkeypatch.setattr(bpf_compile, "LAYER", CompileLayer(bpf_compile.BpfGenerator()))
-    monkeypatch.setattr(bpf_compile, "UPGRADE_ENTRIES", 3)
+    it is ready: every run counts towards the upgrade, which updates the held object's table."""
+    _private_bpf_layer(monkeypatch, tmp_path)
+    monkeypatch.setattr(driver, "AUTO", driver.AutoPolicy(upgrade_runs=2))
     program = Program.from_assembly(LOOP.replace("50", "52"))
     held = bpf_compile.compiled_program(program)
     expected = run(program).summary()
     for _ in range(3):
         assert driver.NativeRun(program, b"").run_tiered(held).summary() == expected
     settle()
-    assert held.tier == OPTIMIZED and bpf_compile.LAYER.entry(program).tier == OPTIMIZED
+    assert held.tier == OPTIMIZED and bpf_compile.compiled_program(program) is held
     assert driver.NativeRun(program, b"").run_tiered(held).summary() == expected
