@@ -4,8 +4,8 @@ Blocks come from jitvm.jit.blocks: a block starts at the entry, at every jump or
 and after every jump, call and exit, so a helper call always ends its block and the run re-enters
 the compiled code at the next block. A module holds one region: the blocks a run reached
 (jitvm.bpf.jit.program_code compiles programs region by region, as they run), grouped by
-jitvm.jit.blocks.partition into functions of bounded size. It exports `bpf_functions`, the table
-of its functions in partition order; the program's dispatch table (`DISPATCHER`, one per process)
+jitvm.jit.blocks.partition into functions of bounded size. It exports `bpf_functions(index)`, its
+functions in partition order; the program's dispatch table (`DISPATCHER`, one per process)
 maps a block's start pc to the function that holds it, and calls functions until one returns for
 good. A jump to a block outside the function leaves it with CONTINUE (state[PC] set), and the
 dispatcher goes on there, or hands the run to the interpreter if no region holds that block yet.
@@ -51,7 +51,7 @@ from jitvm.jit.irtext import IrText
 
 CONTINUE = -1  # a function's status: state[PC] is in another function (the dispatcher goes on)
 DISPATCH = "bpf_dispatch"  # the dispatcher's name (DISPATCHER)
-FUNCTIONS = "bpf_functions"  # the table of a region's functions, in partition order
+FUNCTIONS = "bpf_functions"  # a region's functions by index, in partition order: ptr (i64)
 MOVED = -(1 << 62)  # a block's count once OPTIMIZED code holds it (QUICK code leaves for the dispatcher)
 _MASK = {8: 0xFF, 16: 0xFFFF, 32: 0xFFFFFFFF}
 _PREDICATES = {"jeq": "eq", "jne": "ne", "jgt": "ugt", "jge": "uge", "jlt": "ult", "jle": "ule", "jsgt": "sgt",
@@ -493,7 +493,15 @@ class FunctionWriter(IrText):
         return self.op(f"load i64, ptr {pointer}, !invariant.load !0")
 
     def address(self, address: str, size: int, write: bool, pc: int, position: int, costs: BlockCosts) -> str:
-        """The host pointer of a checked access (or a branch to the access violation)."""
+        """The host pointer of a checked access (or a branch to the access violation). QUICK code
+        calls `bpf_translate` for it, a third of the IR of the inlined check."""
+        if self.g.counting:
+            host = self.op(f"call i64 @bpf_translate(ptr %regions, i64 {address}, i64 {size}, "
+                           f"i64 {L.fast_column(size, write) * L.REGION_ROWS}, i1 {int(write)})")
+            fault = self.failure(pc, position, costs, ErrorCode.ACCESS_VIOLATION, address=address, size=size,
+                                 write=write)
+            self.check(self.op(f"icmp eq i64 {host}, 0"), fault)
+            return self.op(f"inttoptr i64 {host} to ptr")
         row = self.op(f"call i64 @llvm.umin.i64(i64 {self.op(f'lshr i64 {address}, 32')}, i64 {L.SLOT_ROWS - 1})")
         offset = self.op(f"sub i64 {address}, {self.table(L.START, row)}")
         inside = self.op(f"icmp ult i64 {offset}, {self.table(L.fast_column(size, write), row)}")
@@ -644,7 +652,7 @@ class FunctionWriter(IrText):
 
 
 class ModuleGenerator:
-    """One region's module: its functions, the gapped-stack slow path and the `bpf_functions` table."""
+    """One region's module: its functions, the gapped-stack slow path and `bpf_functions`."""
 
     def __init__(self, analysis: Analysis, blocks, counting: bool = True, blocks_per_function: int | None = None):
         self.analysis = analysis
@@ -661,9 +669,15 @@ class ModuleGenerator:
 
     def module(self) -> str:
         functions = [FunctionWriter(self, f"bpf_part{index}", part).write() for index, part in enumerate(self.parts)]
-        table = ", ".join(f"ptr @bpf_part{index}" for index in range(len(self.parts)))
-        return "\n".join([_PRELUDE, *functions, f"@{FUNCTIONS} = constant [{len(self.parts)} x ptr] [{table}]",
-                          _METADATA])
+        count = len(self.parts)
+        table = ", ".join(f"ptr @bpf_part{index}" for index in range(count))
+        # A function rather than an exported table: jitvm.jit.split may put the parts in several
+        # modules, and makes a function that another part refers to an ordinary symbol.
+        lookup = (f"@bpf_table = private constant [{count} x ptr] [{table}]\n"
+                  f"define ptr @{FUNCTIONS}(i64 %index) {{\n"
+                  f"  %slot = getelementptr inbounds [{count} x ptr], ptr @bpf_table, i64 0, i64 %index\n"
+                  f"  %function = load ptr, ptr %slot\n  ret ptr %function\n}}\n")
+        return "\n".join([_PRELUDE, _TRANSLATE if self.counting else "", *functions, lookup, _METADATA])
 
 
 def function_parts(blocks, blocks_per_function: int | None = None) -> list[list]:
@@ -771,6 +785,34 @@ mapped:
   ret i64 %result
 denied:
   ret i64 0
+}}
+"""
+
+# QUICK code's memory check, out of line: the fast path of `FunctionWriter.address`, else the slow
+# path; the host address, or 0. `column` is the fast column's offset in the table.
+_TRANSLATE = f"""
+define internal i64 @bpf_translate(ptr %regions, i64 %address, i64 %size, i64 %column, i1 %write) {{
+entry:
+  %slot = lshr i64 %address, 32
+  %row = call i64 @llvm.umin.i64(i64 %slot, i64 {L.SLOT_ROWS - 1})
+  %start.i = add i64 %row, {L.START * L.REGION_ROWS}
+  %start.p = getelementptr inbounds i64, ptr %regions, i64 %start.i
+  %start = load i64, ptr %start.p
+  %offset = sub i64 %address, %start
+  %fast.i = add i64 %row, %column
+  %fast.p = getelementptr inbounds i64, ptr %regions, i64 %fast.i
+  %fast = load i64, ptr %fast.p
+  %inside = icmp ult i64 %offset, %fast
+  br i1 %inside, label %mapped, label %slow, !prof !2
+mapped:
+  %host.i = add i64 %row, {L.HOST * L.REGION_ROWS}
+  %host.p = getelementptr inbounds i64, ptr %regions, i64 %host.i
+  %host = load i64, ptr %host.p
+  %result = add i64 %host, %offset
+  ret i64 %result
+slow:
+  %checked = call i64 @bpf_checked_address(ptr %regions, i64 %row, i64 %address, i64 %size, i1 %write)
+  ret i64 %checked
 }}
 """
 

@@ -80,8 +80,8 @@ class BpfGenerator:
     def wrap(self, region: Region, compiled: layer.Compiled) -> RegionCode:
         analysis = codegen.program_analysis(region.program)
         parts = codegen.function_parts(analysis.blocks_at(region.starts), region.blocks_per_function)
-        table = (ctypes.c_void_p * len(parts)).from_address(compiled.loaded[codegen.FUNCTIONS])
-        functions = [(table[index], tuple(block.start for block in part)) for index, part in enumerate(parts)]
+        function_at = compiled.loaded.function(codegen.FUNCTIONS, ctypes.c_void_p, ctypes.c_int64)
+        functions = [(function_at(index), tuple(block.start for block in part)) for index, part in enumerate(parts)]
         return RegionCode(compiled.key, functions, compiled.loaded, compiled.size, compiled.tier,
                           compiled.compile_seconds, compiled.load_seconds, compiled.cache_hit)
 
@@ -202,12 +202,13 @@ def compile_stats() -> dict[str, float]:
 
 
 def settle() -> None:
-    """Compile every program's reached blocks, queue the OPTIMIZED region of its hot blocks, and
-    wait for the background thread."""
+    """Compile every program's reached blocks, queue the OPTIMIZED region of its hot blocks if it
+    has none yet, and wait for the background thread."""
     layer.settle()
     for code in programs():
         code.compile_pending()
-        code.upgrade()
+        if code.tier == QUICK:
+            code.upgrade()
     layer.settle()
 
 

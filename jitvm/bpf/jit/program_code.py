@@ -22,7 +22,7 @@ ran most; the hottest, at most `hot_instructions` instructions (which keeps a co
 are compiled as one OPTIMIZED region on the layer's background thread, and installed: the table
 points at the new functions, and the blocks' counts are set to codegen.MOVED, at which QUICK code
 that jumps there leaves for the dispatcher (and so for the OPTIMIZED code). Each further upgrade
-waits for four times as many runs as the one before, and only happens while the QUICK code still
+waits for 16 times as many runs as the one before, and only happens while the QUICK code still
 runs a share of the instructions.
 
 Compiled code is kept as long as its ProgramCode (the registry in jitvm.bpf.jit.compile is bounded
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,13 +48,14 @@ class CompilePolicy:
 
     eager: bool = os.environ.get("JITVM_BPF_JIT_EAGER", "") == "1"  # every block at the first run
     window: int = 20_000  # interpreter units in one run after which the blocks it reached are compiled
-    hot_instructions: int = 192  # at most this many instructions per OPTIMIZED region
+    hot_instructions: int = 128  # at most this many instructions per OPTIMIZED region (about 0.1 s)
     hot_entries: int = 16  # a block entered fewer times since the last upgrade is not hot
     hot_coverage: float = 0.95  # stop choosing once the hot blocks hold this share of the QUICK work
     quick_share: float = 0.10  # upgrade again only while QUICK code runs at least this share of the work
 
 
 POLICY = CompilePolicy()
+UPGRADE_BACKOFF = 16  # each further upgrade waits for this many times the runs of the one before
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,11 @@ class ProgramStats:
     quick_regions: int = 0
     quick_blocks: int = 0
     quick_seconds: float = 0.0  # generating and compiling QUICK regions (0 for those loaded from disk)
+    quick_cpu_seconds: float = 0.0  # CPU time of the process meanwhile: compiling (or loading) and linking
     optimized_regions: int = 0
     optimized_blocks: int = 0
     optimized_seconds: float = 0.0  # the same for OPTIMIZED regions (on the background thread)
+    optimized_cpu_seconds: float = 0.0  # CPU time of the background thread for them
     load_seconds: float = 0.0  # reading cache entries and linking
 
 
@@ -150,9 +154,11 @@ class ProgramCode:
         if not starts:
             return
         region = Region(self.program, self.digest, starts, True, self.blocks_per_function)
+        started = time.process_time()  # (a large region compiles on several threads)
         code = self.layer.get(region, self.cache)
         self._install(code, moved=False)
         stats = self.stats
+        stats.quick_cpu_seconds += time.process_time() - started
         stats.quick_regions += 1
         stats.quick_blocks += len(starts)
         stats.quick_seconds += code.compile_seconds
@@ -191,17 +197,19 @@ class ProgramCode:
         share = int((entries * sizes).sum()) / max(1, self.instructions)
         hot = self.hot_blocks()
         self.runs = self.instructions = 0
-        self.upgrade_after *= 4
+        self.upgrade_after *= UPGRADE_BACKOFF
         self.counts[self.counts > 0] = 0  # the next upgrade looks at what runs after this one
         if not hot or (self.stats.optimized_regions and share < self.policy.quick_share):
             return
         region = Region(self.program, self.digest, hot, False, self.blocks_per_function)
 
         def job() -> None:
+            started = time.thread_time()
             compiled = self.layer.build(region, self.cache, OPTIMIZED)
             self.layer.install(region, compiled)
             code = compiled.value
             self._install(code, moved=True)
+            self.stats.optimized_cpu_seconds += time.thread_time() - started
             self.stats.optimized_regions += 1
             self.stats.optimized_blocks += len(hot)
             self.stats.optimized_seconds += code.compile_seconds
