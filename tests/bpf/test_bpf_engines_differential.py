@@ -14,6 +14,7 @@ from jitvm.bpf.helpers import SyscallFailure, default_ebpf_helpers, syscall_key
 from jitvm.bpf.memory import MM_PROGRAM_START
 from jitvm.bpf import driver
 from jitvm.bpf.jit import compile as jit
+from jitvm.bpf.jit.program_code import CompilePolicy, ProgramCode
 from jitvm.bpf.program import Program
 from jitvm.bpf.syscalls import default_syscalls, sol_log
 from jitvm.jit import ObjectCache
@@ -65,6 +66,28 @@ def test_conformance(path, engine):
     assert_same(run(program, test.memory), run(program, test.memory, engine=engine), engine)
 
 
+def lazy_runs(program, data, window: int, runs: int = 3, **options) -> list:
+    """`runs` runs of `program` on a new lazily compiled code (jitvm.bpf.jit.program_code) whose
+    interpreter compiles what it reached every `window` units: the first run moves to compiled
+    code in its middle, the later ones start on it."""
+    code = ProgramCode(program, jit.program_digest(program), jit.LAYER, jit.CACHE,
+                       CompilePolicy(eager=False, window=window))
+    return [driver.NativeRun(program, data, **options).run_tiered(code) for _ in range(runs)]
+
+
+@pytest.mark.parametrize("path", TESTS, ids=[path.name for path in TESTS])
+def test_conformance_compiled_lazily(path, private_jit_cache):
+    test = load_test(path)
+    try:
+        program = Program(test.bytecode(), source=test.name)
+        program.decoded
+    except (AssemblyError, VerifyError):
+        return
+    expected = run(program, test.memory)
+    for actual in lazy_runs(program, test.memory, window=2):
+        assert_same(expected, actual, "lazy jit")
+
+
 # -- sBPF ELF files ----------------------------------------------------------------------------------
 
 def _syscalls_with_log():
@@ -96,6 +119,9 @@ def test_sbpf_elf(path, engine):
     actual = run(program, bytes(range(1, 9)), helpers=_syscalls_with_log(), engine=engine)
     assert_same(expected, actual, engine)
     assert actual.compute_units == expected.compute_units
+    if engine == "jit":
+        for actual in lazy_runs(program, bytes(range(1, 9)), window=3, helpers=_syscalls_with_log()):
+            assert_same(expected, actual, "lazy jit")
 
 
 # -- the benchmark programs at full size --------------------------------------------------------------
@@ -258,8 +284,8 @@ def test_random_programs(profile, private_jit_cache, monkeypatch):
     monkeypatch.setattr(driver, "AUTO", driver.AutoPolicy(hot_runs=1 << 30, hot_units=5))
 
     @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(text=random_program(profile), budget=st.sampled_from([7, 50, 400]))
-    def check(text, budget):
+    @given(text=random_program(profile), budget=st.sampled_from([7, 50, 400]), window=st.sampled_from([1, 3, 20]))
+    def check(text, budget, window):
         try:
             program = Program.from_assembly(text, profile)
             program.decoded
@@ -269,5 +295,7 @@ def test_random_programs(profile, private_jit_cache, monkeypatch):
         for engine in FAST_ENGINES:
             actual = run(program, INPUT, helpers=helpers_for(profile), compute_budget=budget, engine=engine)
             assert_same(expected, actual, engine)
+        for actual in lazy_runs(program, INPUT, window, helpers=helpers_for(profile), compute_budget=budget):
+            assert_same(expected, actual, f"lazy jit, window {window}")
 
     check()
