@@ -12,9 +12,10 @@ the same boundary, and here Python exceptions and a registry users extend at wil
 A helper call costs about 2 us on the JIT, 3.5 us on the interpreter.)
 
 Tiers: 'baseline' runs the Numba interpreter only; 'jit' runs the compiled blocks and lets the
-interpreter take over a block whose budget check failed or a pc that starts no block (a callx into
-the middle of a block, the end of the code), until it jumps to a block start again; 'auto' starts
-on the interpreter and moves to the JIT (see `AutoPolicy`).
+interpreter take over a block not compiled yet (jitvm.bpf.jit.program_code compiles a program as
+runs reach it), a block whose budget check failed or a pc that starts no block (a callx into the
+middle of a block, the end of the code), until it reaches a compiled block start again; 'auto'
+starts on the interpreter and moves to the JIT (see `AutoPolicy`).
 """
 
 from __future__ import annotations
@@ -268,7 +269,8 @@ def run_baseline(program, input_data: bytes = b"", *, helpers: HelperRegistry | 
 def run_jit(program, input_data: bytes = b"", *, helpers: HelperRegistry | None = None,
             compute_budget: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE,
             direct_mapping: bool = False, logs: LogCollector | None = None) -> ExecutionResult:
-    """Run `program` on the block JIT (compiled, or loaded from the object cache, on first use)."""
+    """Run `program` on the block JIT (its blocks compiled, or loaded from the object cache, as runs
+    reach them: jitvm.bpf.jit.program_code)."""
     from jitvm.bpf.jit.compile import compiled_program
 
     run = NativeRun(program, input_data, helpers, compute_budget, heap_size, direct_mapping=direct_mapping,
@@ -280,9 +282,9 @@ def run_jit(program, input_data: bytes = b"", *, helpers: HelperRegistry | None 
 class AutoPolicy:
     """When 'auto' uses the JIT: from the start for a program already compiled in this process or
     run more than `hot_runs` times; otherwise after the interpreter spent `hot_units` compute units
-    in one run (about a millisecond), where compiling pays for itself. When a program running on
-    its QUICK tier (on 'jit' or 'auto') gets the OPTIMIZED one, compiled in the background: after
-    `upgrade_runs` compiled runs or `upgrade_instructions` instructions in them."""
+    in one run (about a millisecond), where compiling pays for itself. When a program's hot blocks
+    (on 'jit' or 'auto') get the OPTIMIZED tier, compiled in the background: after `upgrade_runs`
+    runs or `upgrade_instructions` instructions on its compiled code (program_code.ProgramCode)."""
 
     hot_runs: int = 8
     hot_units: int = 1 << 20

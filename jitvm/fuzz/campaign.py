@@ -57,24 +57,26 @@ class BatchResult:
 def fuzzing_settings():
     """Settings while a batch runs (restored after, for a process that does other things too):
     compiled fuzz programs are never written to the user's JIT cache (millions of one-off entries),
-    and BPF's 'auto' moves to the JIT a few units into a run, so both of its tiers are compared."""
+    BPF's 'jit' compiles a program whole at its first run (not as runs reach it), and BPF's 'auto'
+    moves to the JIT a few units into a run, so both of its tiers are compared."""
     from jitvm.bpf import driver
     from jitvm.bpf.jit import compile as bpf_compile
     from jitvm.evm.jit import compile as evm_compile
     from jitvm.jit import ObjectCache, layer
 
-    saved = bpf_compile.CACHE, evm_compile.CACHE, driver.AUTO
+    saved = bpf_compile.CACHE, evm_compile.CACHE, driver.AUTO, bpf_compile.POLICY.eager
     bpf_compile.CACHE = evm_compile.CACHE = ObjectCache(enabled=False)
     driver.AUTO = driver.AutoPolicy(hot_runs=1 << 30, hot_units=5)
+    bpf_compile.POLICY.eager = True  # a fuzz program runs once: 'jit' compiles all of it at once
     try:
         yield
     finally:
-        bpf_compile.CACHE, evm_compile.CACHE, driver.AUTO = saved
+        bpf_compile.CACHE, evm_compile.CACHE, driver.AUTO, bpf_compile.POLICY.eager = saved
         # The batch's programs will not come again: unlink their code now (the compile tables would
         # otherwise keep up to their memory budget, 512 MB each, of it).
         layer.settle()  # compiles the 'auto' engines queued on the background thread
-        for module in (evm_compile, bpf_compile):
-            module.LAYER.forget()
+        evm_compile.LAYER.forget()
+        bpf_compile.forget()  # the programs' code and the layer's regions
 
 
 def run_batch(spec: BatchSpec) -> BatchResult:

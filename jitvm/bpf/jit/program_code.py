@@ -50,7 +50,8 @@ class CompilePolicy:
     window: int = 20_000  # interpreter units in one run after which the blocks it reached are compiled
     hot_instructions: int = 128  # at most this many instructions per OPTIMIZED region (about 0.1 s)
     hot_entries: int = 16  # a block entered fewer times since the last upgrade is not hot
-    hot_coverage: float = 0.95  # stop choosing once the hot blocks hold this share of the QUICK work
+    hot_share: float = 0.001  # nor is one with less than this share of the QUICK code's work
+    hand_over: int = 8  # what entering a block from code in another function costs, in instructions
     quick_share: float = 0.10  # upgrade again only while QUICK code runs at least this share of the work
 
 
@@ -173,19 +174,20 @@ class ProgramCode:
         return starts, self.counts[starts], analysis.position[following] - analysis.position[starts]
 
     def hot_blocks(self) -> tuple[int, ...]:
-        """The hottest blocks that run on QUICK code (see CompilePolicy), in program order."""
+        """The hottest blocks that run on QUICK code (see CompilePolicy), in program order. A block's
+        work counts a hand-over per entry: a small block entered often, left on QUICK code between
+        OPTIMIZED ones, would cost a trip through the dispatcher each time."""
         policy = self.policy
         starts, entries, sizes = self.quick_work()
-        weights = entries * sizes
-        chosen, instructions, covered, work = [], 0, 0, int(weights.sum())
+        weights = entries * (sizes + policy.hand_over)
+        least = max(1, policy.hot_share * int(weights.sum()))
+        chosen, instructions = [], 0
         for index in np.argsort(-weights, kind="stable"):
-            if entries[index] < policy.hot_entries or covered >= policy.hot_coverage * work:
+            if entries[index] < policy.hot_entries or weights[index] < least:
                 break
-            if instructions + sizes[index] > policy.hot_instructions:
-                continue
-            chosen.append(int(starts[index]))
-            instructions += int(sizes[index])
-            covered += int(weights[index])
+            if instructions + sizes[index] <= policy.hot_instructions:
+                chosen.append(int(starts[index]))
+                instructions += int(sizes[index])
         return tuple(sorted(chosen))
 
     def upgrade(self, wait: bool = False) -> None:
