@@ -198,10 +198,14 @@ def test_a_program_whose_hot_code_is_optimized_is_not_upgraded_again(monkeypatch
     monkeypatch.setattr(driver, "AUTO", driver.AutoPolicy(upgrade_runs=2))
     program = Program.from_assembly(BRANCHY)
     code = jit.compiled_program(program)
+    for _ in range(4):
+        run(program, bytes([2, 30]), engine="jit")
+    settle()  # the upgrade due at run 3 is installed
+    assert code.stats.optimized_regions == 1 and code.upgrade_after == 16 and not code.upgrading
     for _ in range(40):
         run(program, bytes([2, 30]), engine="jit")
     settle()
-    # due at run 3 (compiled) and at run 3 + 2 * 16 (declined: the loop runs on OPTIMIZED code)
+    # due again 2 * 16 runs later, and declined: the loop runs on OPTIMIZED code
     assert code.stats.optimized_regions == 1 and code.upgrade_after == 16 * 16
 
 

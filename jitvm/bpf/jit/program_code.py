@@ -112,6 +112,7 @@ class ProgramCode:
         self.size = self.table.nbytes + self.leaders.nbytes  # what the registry's memory bound counts
         self.runs = self.instructions = 0  # since the last upgrade (towards the next)
         self.upgrade_after = 1  # times AutoPolicy's thresholds before the next upgrade
+        self.upgrading = False  # an OPTIMIZED region is being compiled (the next upgrade waits for it)
         self._lock = threading.Lock()
         self._dispatch = dispatcher()
         self._address = self.table.ctypes.data
@@ -139,7 +140,7 @@ class ProgramCode:
 
         self.runs += 1
         self.instructions += instructions
-        if (self.runs > AUTO.upgrade_runs * self.upgrade_after
+        if not self.upgrading and (self.runs > AUTO.upgrade_runs * self.upgrade_after
                 or self.instructions >= AUTO.upgrade_instructions * self.upgrade_after):
             self.upgrade()
 
@@ -204,18 +205,22 @@ class ProgramCode:
         if not hot or (self.stats.optimized_regions and share < self.policy.quick_share):
             return
         region = Region(self.program, self.digest, hot, False, self.blocks_per_function)
+        self.upgrading = True
 
         def job() -> None:
-            started = time.thread_time()
-            compiled = self.layer.build(region, self.cache, OPTIMIZED)
-            self.layer.install(region, compiled)
-            code = compiled.value
-            self._install(code, moved=True)
-            self.stats.optimized_cpu_seconds += time.thread_time() - started
-            self.stats.optimized_regions += 1
-            self.stats.optimized_blocks += len(hot)
-            self.stats.optimized_seconds += code.compile_seconds
-            self.stats.load_seconds += code.load_seconds
+            try:
+                started = time.thread_time()
+                compiled = self.layer.build(region, self.cache, OPTIMIZED)
+                self.layer.install(region, compiled)
+                code = compiled.value
+                self._install(code, moved=True)
+                self.stats.optimized_cpu_seconds += time.thread_time() - started
+                self.stats.optimized_regions += 1
+                self.stats.optimized_blocks += len(hot)
+                self.stats.optimized_seconds += code.compile_seconds
+                self.stats.load_seconds += code.load_seconds
+            finally:
+                self.upgrading = False
 
         if wait:
             job()
