@@ -157,24 +157,6 @@ def test_blocks_compiled_in_the_middle_of_a_run(window):
     assert_like_reference(code, bytes([7, 9]))
 
 
-def test_a_callx_into_the_middle_of_a_compiled_block_runs_on_the_interpreter():
-    from jitvm.bpf.memory import MM_PROGRAM_START
-
-    text = f"""
-    lddw %r1, {MM_PROGRAM_START + 8 * 6:#x}
-    callx %r1
-    add %r0, 100
-    exit
-    mov %r0, 1
-    add %r0, 2
-    add %r0, 3
-    exit
-    """
-    program = Program.from_assembly(text, "sbpf-v3")
-    code = fresh_code(program, eager=True)
-    assert assert_like_reference(code, b"").r0 == 105
-
-
 def test_hot_blocks_move_to_optimized_code_and_quick_code_leaves_for_them(monkeypatch):
     monkeypatch.setattr(driver, "AUTO", driver.AutoPolicy(upgrade_runs=3))
     program = Program.from_assembly(BRANCHY)
