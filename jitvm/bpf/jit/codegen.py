@@ -222,14 +222,18 @@ class FunctionWriter(IrText):
                 write: bool = False, value: str = "0") -> str:
         """A cold exit reporting an error at instruction `position` of the block; returns its label
         (a one-branch block into the shared `fail`, which takes back the units and instructions of
-        the block after `position` and stores the error)."""
+        the block after `position` and stores the error). What is constant per site goes through
+        the phis packed in two words: (code, size, write, instructions to take back) and (pc,
+        units to take back)."""
         label = self.label("fail")
         self.start(label, cold=True)
         self.emit("br label %fail", cold=True)
         rest_units = costs.cost - costs.prefix[position + 1]
         rest_count = costs.count - position - 1
-        self.failures.append((label, (str(code), address, str(size), str(int(write)), value, str(pc),
-                                      str(rest_units), str(rest_count))))
+        if not (0 <= code < 256 and pc < 1 << 32 and rest_units < 1 << 31):
+            raise NotImplementedError("an error site beyond the packed fields of the shared `fail`")
+        site = code | size << 8 | int(write) << 12 | rest_count << 13  # what is constant per site, packed
+        self.failures.append((label, (str(site), str(pc | rest_units << 32), address, value)))
         return f"%{label}"
 
     def shared_exits(self) -> None:
@@ -242,10 +246,16 @@ class FunctionWriter(IrText):
             self.emit("br label %leave", cold=True)
         if self.failures:
             self.start("fail", cold=True)
-            values = [self.op("phi i64 " + ", ".join(f"[ {values[field]}, %{label} ]"
-                                                     for label, values in self.failures), cold=True)
-                      for field in range(8)]
-            code, address, size, write, value, pc, rest_units, rest_count = values
+            site, where, address, value = [self.op("phi i64 " + ", ".join(f"[ {values[field]}, %{label} ]"
+                                                                          for label, values in self.failures),
+                                                   cold=True) for field in range(4)]
+
+            def bits(packed: str, shift: int, mask: int | None) -> str:
+                shifted = self.op(f"lshr i64 {packed}, {shift}", cold=True) if shift else packed
+                return self.op(f"and i64 {shifted}, {mask}", cold=True) if mask is not None else shifted
+
+            code, size, write, rest_count = bits(site, 0, 255), bits(site, 8, 15), bits(site, 12, 1), bits(site, 13, None)
+            pc, rest_units = bits(where, 0, 0xFFFFFFFF), bits(where, 32, None)
             units = self.op("load i64, ptr %units", cold=True)
             self.emit(f"store i64 {self.op(f'sub i64 {units}, {rest_units}', cold=True)}, ptr %units", cold=True)
             if not self.g.uniform:
