@@ -195,7 +195,8 @@ class FunctionWriter(IrText):
         return self.op(f"getelementptr inbounds i64, ptr %state, i64 {index}", cold)
 
     def store_state(self, index: int, value: str, cold: bool = True) -> None:
-        self.emit(f"store i64 {value}, ptr {self.slot(index, cold)}", cold)
+        slot = "%state" if index == L.PC == 0 else self.slot(index, cold)  # (state[0], the pc: no address)
+        self.emit(f"store i64 {value}, ptr {slot}", cold)
 
     def goto(self, pc: int) -> str:
         """The label that continues at `pc`: its block here, or an exit to the dispatcher."""
