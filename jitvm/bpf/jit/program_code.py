@@ -129,7 +129,7 @@ class ProgramCode:
 
     def reached(self, pc: int) -> None:
         """The interpreter is about to run from `pc`: note a block start no run reached before."""
-        if self.leaders[pc] and self.functions[pc] == 0 and self.analysis.leaders[pc]:
+        if 0 <= pc < len(self.leaders) and self.leaders[pc] and self.functions[pc] == 0 and self.analysis.leaders[pc]:
             with self._lock:
                 self.pending.add(pc)
                 self.leaders[pc] = 0
