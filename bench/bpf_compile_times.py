@@ -52,9 +52,8 @@ def bench_cases():
 
 def as_the_bench_runs_them() -> int:
     from jitvm.bench.runners import make_runner
-    from jitvm.bpf.jit import compile as bpf_compile
-
     from jitvm.bpf import Program, run
+    from jitvm.bpf.jit import compile as bpf_compile
 
     run(Program.from_assembly("mov %r0, 7\nexit"), b"", engine="baseline")  # the interpreter's first load
     print(f"{'workload':24s} {'program':22s} {'QUICK s':>8s}      CPU s  regions/blocks {'OPTIMIZED s':>12s}"

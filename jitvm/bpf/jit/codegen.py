@@ -46,7 +46,7 @@ import numpy as np
 from jitvm.bpf.errors import ErrorCode
 from jitvm.bpf.baseline import layout as L
 from jitvm.bpf.table import Profile, profile_table
-from jitvm.jit.blocks import Block, partition, split_blocks
+from jitvm.jit.blocks import Block, partition
 from jitvm.jit.irtext import IrText
 
 CONTINUE = -1  # a function's status: state[PC] is in another function (the dispatcher goes on)
@@ -146,12 +146,6 @@ def _analyse(program) -> Analysis:
 @functools.lru_cache(maxsize=64)
 def program_analysis(program) -> Analysis:
     return _analyse(program)
-
-
-def analyse(program):
-    """The program's blocks (jitvm.jit.blocks.BlockMap) and the instruction pcs they were cut from."""
-    analysis = program_analysis(program)
-    return split_blocks(analysis.starts, len(program.decoded), analysis.block_starts.tolist()), analysis.starts
 
 
 def block_costs(block, starts, decoded) -> BlockCosts:
