@@ -93,7 +93,7 @@ def direct_rows(patterns: str | None) -> list[tuple[str, str, float | None, floa
             generator, subjects = evm_compile.LAYER.generator, [(case.code, DEFAULT_FORK)] + [
                 (account.code, DEFAULT_FORK) for account in case.pre_state if account.code]
         elif case.kind == "bpf":
-            generator, subjects = bpf_compile.LAYER.generator, [case.program]
+            generator, subjects = bpf_compile.LAYER.generator, [bpf_compile.whole_region(case.program)]
         else:
             continue
         seconds, cpu = {}, {}

@@ -182,11 +182,15 @@ def build(program, cache, blocks_per_function: int | None = None, tier: str = QU
     return code
 
 
+def whole_region(program, tier: str = QUICK) -> Region:
+    """The region of every block of `program`, as `build` compiles it at `tier`."""
+    analysis = codegen.program_analysis(program)
+    return Region(program, program_digest(program), tuple(analysis.block_starts.tolist()), tier == QUICK)
+
+
 def cache_key(program, tier: str = QUICK) -> str:
     """The disk key of the region of every block of `program` at `tier` (as `build` makes it)."""
-    analysis = codegen.program_analysis(program)
-    region = Region(program, program_digest(program), tuple(analysis.block_starts.tolist()), tier == QUICK)
-    return LAYER.key(region, tier)
+    return LAYER.key(whole_region(program, tier), tier)
 
 
 def upgrade(program, cache=None) -> None:
@@ -214,4 +218,4 @@ def settle() -> None:
 
 __all__ = ["CACHE", "LAYER", "POLICY", "BpfGenerator", "CompilePolicy", "ProgramCode", "Region", "RegionCode",
            "build", "cache_key", "compile_stats", "compiled_program", "dispatcher", "forget", "loaded_in_process",
-           "programs", "settle", "upgrade"]
+           "programs", "settle", "upgrade", "whole_region"]
