@@ -17,6 +17,7 @@ import random
 import tempfile
 import time
 
+
 def chained_blocks(blocks: int, size: int, seed: int = 1) -> bytes:
     """PUSH0, then `blocks` blocks of `size` instructions each (JUMPDEST, size - 3 NOTs of the word
     below, PUSH2 next, JUMP), jumping to one another in a random order; the last one STOPs."""

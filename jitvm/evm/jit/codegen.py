@@ -57,9 +57,10 @@ BLOCKS_PER_FUNCTION = 50
 # unpredicted jumps, 15-30 ns a block, and the kernel is faster. Measured with
 # bench/jit_block_size_study.py (jit/baseline, OPTIMIZED tier): 4,096 blocks of 3, 5, 6, 7, 8
 # instructions: 1.40, 1.18, 1.01, 0.98, 0.92; 3,072 blocks of 3 and 5: 1.19, 1.04; 2,048: 0.94,
-# 0.90; 1,024: 0.95, 0.86 (how many blocks fit the caches depends on the processor). Compiled contracts have 11-35 instructions per jump (bundled and realworld ones), so the
-# rule leaves them alone. Putting jump_around in one function (no jump leaving it) instead of 82
-# did not make it faster (bench/jit_partition_study.py): the cost is the cold code, not the calls.
+# 0.90; 1,024: 0.95, 0.86 (how many blocks fit the caches depends on the processor). Compiled
+# contracts have 11-35 instructions per jump (bundled and realworld ones), so the rule leaves them
+# alone. Putting jump_around in one function (no jump leaving it) instead of 82 did not make it
+# faster (bench/jit_partition_study.py): the cost is the cold code, not the calls between functions.
 MIN_INSTRUCTIONS_PER_JUMP = 6
 DECLINE_FROM_JUMPS = 2500
 HELPERS = ("evm_div", "evm_sdiv", "evm_mod", "evm_smod", "evm_exp", "evm_addmod", "evm_mulmod", "evm_keccak256",
