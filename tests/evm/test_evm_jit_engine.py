@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from jitvm.evm.calls import call_code
-from jitvm.evm.jit import block_analysis as analysis, compile
+from jitvm.evm.jit import block_analysis as analysis, codegen, compile
 from jitvm.evm.jit import engine as engine_module
 from jitvm.evm.jit.engine import JitEngine
 from jitvm.jit.cache import ObjectCache
@@ -423,3 +423,52 @@ def test_mcopy_out_of_reach_is_left_to_the_kernel(jit):
     assert same_as_reference(jit, code, gas=1_000_000).status.name != "SUCCESS"
     code = assemble("PUSH1", 0, "PUSH5", 1 << 32, "PUSH1", 0, "MCOPY", "STOP")  # empty: no expansion
     assert same_as_reference(jit, code, gas=1_000_000).status.name == "SUCCESS"
+
+
+def chained_blocks(jumps: int, nots: int) -> bytes:
+    """PUSH0, then jumps + 1 blocks (JUMPDEST, `nots` NOTs of the word below, PUSH2 next, JUMP)
+    that jump to one another in a shuffled order, each run once; the last one STOPs. Like
+    jump_around, with 3 + nots instructions per jump."""
+    import random
+
+    order = list(range(1, jumps + 1))
+    random.Random(jumps).shuffle(order)
+    successor = dict(zip([0, *order], order))
+    width = 5 + nots
+    code = bytearray([OP["PUSH0"]])
+    for index in range(jumps + 1):
+        code += bytes([OP["JUMPDEST"]]) + bytes([OP["NOT"]]) * nots
+        if index in successor:
+            code += assemble("PUSH2", 1 + successor[index] * width, "JUMP")
+        else:
+            code += bytes([OP["STOP"]])
+    return bytes(code)
+
+
+@pytest.mark.parametrize("jumps, nots, compiled", [
+    (codegen.DECLINE_FROM_JUMPS, codegen.MIN_INSTRUCTIONS_PER_JUMP - 3, True),  # just above the threshold
+    (codegen.DECLINE_FROM_JUMPS, codegen.MIN_INSTRUCTIONS_PER_JUMP - 4, False),  # just below it
+    (codegen.DECLINE_FROM_JUMPS - 1, 0, True),  # as few instructions as can be, but not enough jumps
+    (codegen.DECLINE_FROM_JUMPS, 0, False),  # jump_around's shape
+])
+def test_codes_of_many_tiny_blocks_are_not_compiled(jumps, nots, compiled):
+    """The decline rule (codegen.MIN_INSTRUCTIONS_PER_JUMP) at its two thresholds."""
+    code = chained_blocks(jumps, nots)
+    found = analysis.analyse(code, "Osaka")
+    assert found.jumps == jumps
+    per_jump = found.instructions_per_jump
+    assert nots + 3 < per_jump < nots + 3.01
+    assert codegen.worth_compiling(found) is compiled
+    if not compiled:
+        assert codegen.generate(found) is None
+
+
+def test_a_declined_code_runs_exactly_on_the_baseline(tmp_path):
+    """A declined code is never compiled (the compile layer remembers the decline) and runs on the
+    kernel with the reference's result, in jit and in a tiered engine."""
+    code = chained_blocks(codegen.DECLINE_FROM_JUMPS, 0)
+    assert compile.compiled_code(code, "Osaka", cache=ObjectCache(tmp_path)) is None
+    for engine in (JitEngine(), JitEngine(hot_calls=1)):
+        for _ in range(3):
+            same_as_reference(engine, code, gas=1_000_000)
+        assert engine.heat(code, "Osaka").state == "baseline"

@@ -74,6 +74,18 @@ class CodeAnalysis:
     blocks: tuple[BlockInfo, ...]
     jumpdests: frozenset[int]
 
+    @property
+    def jumps(self) -> int:
+        """The code's JUMP and JUMPI instructions."""
+        return sum(1 for block in self.blocks if block.body and block.body[-1].mnemonic in ("JUMP", "JUMPI"))
+
+    @property
+    def instructions_per_jump(self) -> float:
+        """Instructions of the code per JUMP or JUMPI in it (infinite without any): how much work
+        the compiled code does, on average, between two jumps."""
+        jumps = self.jumps
+        return sum(block.count for block in self.blocks) / jumps if jumps else float("inf")
+
 
 def is_compiled(mnemonic: str | None) -> bool:
     return mnemonic is not None and (mnemonic in COMPILED or mnemonic.startswith(COMPILED_FAMILIES))

@@ -22,6 +22,8 @@ Blocks are grouped into functions of at most BLOCKS_PER_FUNCTION blocks (jitvm.j
 evm_enter looks up the function holding registers[PC] and calls it until one returns for good. Dynamic jumps
 are a switch over the function's JUMPDESTs; a jump elsewhere goes back through evm_enter.
 Division, modulo, ADDMOD, MULMOD and EXP call the limb helpers of jitvm.evm.limbs (never i256 udiv).
+A large code with fewer than MIN_INSTRUCTIONS_PER_JUMP instructions per jump is not compiled at all
+(`generate` returns None and the baseline runs it): its compiled code would be slower.
 
 What keeps the backend's time down (it is most of the compile time, and grows with the number of
 basic blocks that i256 values live across): cold exits are a few stores and a branch to one shared
@@ -46,6 +48,21 @@ from jitvm.jit.irtext import IrText
 # it grows faster than linearly with the function: 50 compiles snailtracer 30% faster than
 # jitvm.jit.blocks' default of 150, with the same speed (measured: 5.8 s against 8.2 s, 27 ms both).
 BLOCKS_PER_FUNCTION = 50
+# A code with at least DECLINE_FROM_JUMPS jumps (JUMP, JUMPI) and fewer than
+# MIN_INSTRUCTIONS_PER_JUMP instructions per jump is not compiled: the baseline kernel runs it.
+# Compiled code pays per block it enters (the entry checks and a branch), the kernel per
+# instruction (3-4 ns). While the compiled code stays in the processor's caches a block costs a few
+# ns and compiling pays; a code of thousands of tiny blocks each run once per call (jump_around:
+# 4,096 blocks of JUMPDEST PUSH2 JUMP, 3 instructions per jump) runs from cold cache lines through
+# unpredicted jumps, 15-30 ns a block, and the kernel is faster. Measured with
+# bench/jit_block_size_study.py (jit/baseline, OPTIMIZED tier): 4,096 blocks of 3, 5, 6, 7, 8
+# instructions: 1.40, 1.18, 1.01, 0.98, 0.92; 3,072 blocks of 3 and 5: 1.19, 1.04; 2,048: 0.94,
+# 0.90; 1,024: 0.95, 0.86 (how many blocks fit the caches depends on the processor). Compiled
+# contracts have 11-35 instructions per jump (bundled and realworld ones), so the rule leaves them
+# alone. Putting jump_around in one function (no jump leaving it) instead of 82 did not make it
+# faster (bench/jit_partition_study.py): the cost is the cold code, not the calls between functions.
+MIN_INSTRUCTIONS_PER_JUMP = 6
+DECLINE_FROM_JUMPS = 2500
 HELPERS = ("evm_div", "evm_sdiv", "evm_mod", "evm_smod", "evm_exp", "evm_addmod", "evm_mulmod", "evm_keccak256",
            "evm_sload", "evm_sstore", "evm_log")
 _DIVISION = {"DIV": "evm_div", "SDIV": "evm_sdiv", "MOD": "evm_mod", "SMOD": "evm_smod"}
@@ -754,7 +771,15 @@ class ModuleGenerator:
         return "\n".join(lines) + "\n"
 
 
-def generate(analysis: CodeAnalysis, blocks_per_function: int | None = None) -> str:
-    """LLVM IR for the analysed code."""
+def worth_compiling(analysis: CodeAnalysis) -> bool:
+    """Whether compiled code can be expected to run the code at least as fast as the baseline kernel
+    (see MIN_INSTRUCTIONS_PER_JUMP)."""
+    return analysis.jumps < DECLINE_FROM_JUMPS or analysis.instructions_per_jump >= MIN_INSTRUCTIONS_PER_JUMP
+
+
+def generate(analysis: CodeAnalysis, blocks_per_function: int | None = None) -> str | None:
+    """LLVM IR for the analysed code, or None if it is not worth compiling (the baseline runs it)."""
+    if not worth_compiling(analysis):
+        return None
     return ModuleGenerator(analysis, blocks_per_function).module()
 
