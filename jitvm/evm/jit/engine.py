@@ -80,6 +80,7 @@ LOAD_STEPS = int(os.environ.get("JITVM_JIT_LOAD_STEPS", 50_000))
 PRE_KERNEL_CODE_SIZE = 1024
 PRE_KERNEL_COMPILE_SECONDS = 0.25
 REFRESH = 256  # a compiled code's frames ask the compile layer for it (and so keep it recently used) this often
+QUICK_REFRESH = 16  # as often on the QUICK tier, to pick up the OPTIMIZED one once it is ready
 HEAT_ENTRIES = 4096  # codes whose heat is remembered (forgotten all at once beyond)
 _UNBOUNDED = 1 << 62  # a limit no count reaches
 
@@ -105,19 +106,35 @@ class Heat:
     # Both are 0 once the code is not cold: JitEngine._execute decides such a frame in a few compares.
     plain_steps: int = 0
     plain_calls: int = 0
+    # A compiled code's frames ask the compile layer for it every `refresh` frames, and when they
+    # pass upgrade_calls frames or upgrade_gas gas (jitvm.evm.jit.engine._remember sets them).
+    refresh: int = REFRESH
+    upgrade_calls: int = _UNBOUNDED
+    upgrade_gas: int = _UNBOUNDED
 
 
-class _CountingPool(BufferPool):
-    """The engine's frame buffers. A cold frame that runs on the kernel from start to end is counted
-    when it gives its buffers back (`buffers.counted` names its heat): a generator around the
-    kernel's loop, to count after it, cost more than the rest of such a frame's bookkeeping."""
+class _StepCountingPool(BufferPool):
+    """The frame buffers of an engine with cold_steps. A cold frame that runs on the kernel from
+    start to end is counted when it gives its buffers back (`buffers.counted` names its heat): a
+    generator around the kernel's loop, to count after it, cost more than the rest of such a
+    frame's bookkeeping."""
+
+    def give_back(self, buffers, memory_size: int) -> None:
+        heat = buffers.counted
+        if heat is not None:
+            buffers.counted = None
+            heat.steps += UNLIMITED_STEPS - buffers.registers[STEPS]  # the kernel counts down from there
+        BufferPool.give_back(self, buffers, memory_size)
+
+
+class _GasCountingPool(BufferPool):
+    """As _StepCountingPool, for a tiered engine: a cold frame's gas and the frame itself count."""
 
     def give_back(self, buffers, memory_size: int) -> None:
         heat = buffers.counted
         if heat is not None:
             buffers.counted = None
             frame = buffers.frame
-            heat.steps += UNLIMITED_STEPS - frame.registers[STEPS]  # the kernel counts down from there
             heat.gas += frame.message.gas - frame.gas_left
             heat.calls += 1
         BufferPool.give_back(self, buffers, memory_size)
@@ -138,7 +155,7 @@ class JitEngine(BaselineEngine):
         self.background = background
         self._heat: dict[tuple[bytes, str], Heat] = {}
         self._latest: dict[bytes, Heat] = {}  # by code, the heat of the fork it last ran in (no tuple per frame)
-        self._pool = _CountingPool()
+        self._pool = _StepCountingPool() if cold_steps else _GasCountingPool()
         # A tiered engine's cold code runs plainly (Heat.plain_calls) below these; 0 means no limit.
         tiered = not cold_steps and (hot_gas or hot_calls)
         self._plain_calls = (hot_calls or _UNBOUNDED) if tiered else 0
@@ -174,12 +191,13 @@ class JitEngine(BaselineEngine):
         """The compiled code to run this frame on, or None for the baseline."""
         if heat.state == "compiled":
             # The compiled code of the last frame, while the layer still holds it (a weak reference:
-            # the layer's memory bound decides what stays linked); asked of the layer again while
-            # it is the QUICK tier (to pick up the upgrade) and every REFRESH frames (LRU order).
+            # the layer's memory bound decides what stays linked); asked of the layer again every
+            # heat.refresh frames: QUICK_REFRESH on the QUICK tier (to pick up the upgrade), else
+            # REFRESH (to keep it recently used).
             found = heat.code()
-            if found is None or found.tier == QUICK or not heat.calls % REFRESH:
+            if found is None or not heat.calls % heat.refresh:
                 found = compiled_code(code, fork)
-                if found is not None:
+                if found is not None and found is not heat.code():
                     _remember(heat, found)
             return found
         if heat.state in ("baseline", "queued") and not self.background:
@@ -237,12 +255,12 @@ class JitEngine(BaselineEngine):
             elif heat.state == "compiled":  # the steady state of a hot code: as little Python as can be
                 calls = heat.calls = heat.calls + 1
                 compiled = heat.code()
-                if compiled is None or compiled.tier == QUICK or not calls % REFRESH:
+                if (compiled is None or not calls % heat.refresh or calls > heat.upgrade_calls
+                        or heat.gas >= heat.upgrade_gas):
                     compiled = self._compiled(message.code, heat.fork, heat)
                     if compiled is None:
                         return BaselineEngine._execute(self, frame, buffers)
-                    if compiled.tier == QUICK and (heat.gas >= UPGRADE_GAS or calls > UPGRADE_CALLS):
-                        compile.upgrade(message.code, heat.fork)
+                    _upgrade_if_hot(message.code, heat.fork, heat, compiled)
                 return self._run_compiled(frame, buffers, compiled, heat)
         return self._unusual_frame(frame, buffers)
 
@@ -273,8 +291,9 @@ class JitEngine(BaselineEngine):
         heat.calls += 1
         compiled = compiled or self._compiled(message.code, fork, heat)
         if compiled is not None:
-            if compiled.tier == QUICK and (heat.gas >= UPGRADE_GAS or heat.calls > UPGRADE_CALLS):
-                compile.upgrade(message.code, fork)
+            if heat.code() is not compiled:
+                _remember(heat, compiled)
+            _upgrade_if_hot(message.code, fork, heat, compiled)
             return self._run_compiled(frame, buffers, compiled, heat)
         if heat.state in ("cold", "uncached") and heat.steps < self.cold_steps:
             if message.gas < self.cold_steps - heat.steps:
@@ -416,8 +435,22 @@ def _leave_cold(heat: Heat, state: str, reset: bool = True) -> None:
 
 
 def _remember(heat: Heat, compiled) -> None:
-    """Keep (weakly) the compiled code a frame runs and its entry address, for the code's next frames."""
+    """Keep (weakly) the compiled code a frame runs and its entry address, for the code's next
+    frames, and when they ask the layer for it again: on the QUICK tier often (for the upgrade),
+    and once the upgrade is due (UPGRADE_CALLS frames or UPGRADE_GAS gas from now)."""
     heat.code, heat.address = weakref.ref(compiled), entry_address(compiled.function)
+    if compiled.tier == QUICK:
+        heat.refresh, heat.upgrade_calls, heat.upgrade_gas = QUICK_REFRESH, UPGRADE_CALLS, UPGRADE_GAS
+    else:
+        heat.refresh, heat.upgrade_calls, heat.upgrade_gas = REFRESH, _UNBOUNDED, _UNBOUNDED
+
+
+def _upgrade_if_hot(code: bytes, fork: str, heat: Heat, compiled) -> None:
+    """Queue the OPTIMIZED tier of a code on its QUICK tier once its compiled frames have used
+    UPGRADE_GAS gas or started UPGRADE_CALLS times (once: the layer picks the result up)."""
+    if compiled.tier == QUICK and (heat.gas >= heat.upgrade_gas or heat.calls > heat.upgrade_calls):
+        heat.upgrade_calls = heat.upgrade_gas = _UNBOUNDED
+        compile.upgrade(code, fork)
 
 
 _enter = None  # native_call.enter_evm(), once a frame has run compiled code
