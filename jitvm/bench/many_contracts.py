@@ -1,6 +1,7 @@
 """Many distinct real-size contracts, each called a few times: what a node replaying blocks sees.
 
     python -m jitvm.bench.many_contracts [--contracts 1500] [--calls 3] [--eager] [--json FILE]
+    python -m jitvm.bench.many_contracts --instructions     # CPU instructions per call (callgrind)
 
 Mainnet blocks call hundreds of distinct contracts, most of them once or a few times, for tens of
 thousands of gas each: a JIT that compiles, or even loads and links, every contract it meets pays
@@ -19,12 +20,16 @@ baseline's, and the JIT's compile-layer counters. `jit, empty cache`
 is the registered "jit" engine with a fresh in-process table and an empty object cache; `jit,
 warm cache` a fresh table (as a new process would have) over the cache the first run filled.
 `--eager` adds JitEngine(cold_steps=0), which compiles (or loads and links) every contract before
-its first call. A script, not a test: timing never fails CI.
+its first call. `--instructions` counts the CPU instructions of the calls instead of timing them
+(the script starts itself again under valgrind's callgrind, jitvm.bench.counting): the counts do not
+depend on the machine's load, so one round is enough and a loaded machine can judge a change of a
+few percent. A script, not a test: timing never fails CI.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import statistics
@@ -214,19 +219,24 @@ def workload(contracts: int, calls: int, seed: int = 1) -> list[tuple[bytes, lis
     return chosen
 
 
-def run_all(engine, contracts) -> tuple[float, list[tuple]]:
+def run_all(engine, contracts, counter=None) -> tuple[float, list[tuple]]:
+    """(process CPU seconds, or CPU instructions with a jitvm.bench.counting.InstructionCounter,
+    for all calls; their outcomes)."""
     from jitvm.evm.baseline import layout
     from jitvm.evm.calls import call_code
 
     for memo in (layout.code_rows, layout.code_rows_at, layout.calldata_at):
         memo.cache_clear()  # every engine meets each contract for the first time
     outcomes = []
-    started = time.process_time()
-    for code, calldatas in contracts:
-        for calldata in calldatas:
-            outcome = call_code(code, calldata, gas=GAS, engine=engine)
-            outcomes.append((outcome.status, outcome.output, outcome.gas_used))
-    return time.process_time() - started, outcomes
+    clock = time.process_time if counter is None else counter
+    with contextlib.nullcontext() if counter is None else counter.measuring():
+        started = clock()
+        for code, calldatas in contracts:
+            for calldata in calldatas:
+                outcome = call_code(code, calldata, gas=GAS, engine=engine)
+                outcomes.append((outcome.status, outcome.output, outcome.gas_used))
+        elapsed = clock() - started
+    return elapsed, outcomes
 
 
 def main(argv=None) -> int:
@@ -238,7 +248,18 @@ def main(argv=None) -> int:
                         help="also run JitEngine(cold_steps=0), which compiles every contract first")
     parser.add_argument("--repeat", type=int, default=5, help="rounds (the median is shown)")
     parser.add_argument("--json", help="write the figures to this file")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count CPU instructions under callgrind (one round) instead of timing")
     options = parser.parse_args(argv)
+    counter = None
+    if options.instructions:
+        from jitvm.bench.counting import InstructionCounter, reexec_under_valgrind, running_under_counter
+
+        if not running_under_counter():
+            return reexec_under_valgrind([], script=["-m", "jitvm.bench.many_contracts",
+                                                     *(sys.argv[1:] if argv is None else argv)])
+        counter = InstructionCounter()
+        options.repeat = 1  # counts repeat exactly
 
     from jitvm.evm.calls import call_code
     from jitvm.evm.engines import get_engine
@@ -268,7 +289,7 @@ def main(argv=None) -> int:
     stats: dict[str, dict] = {}
 
     def measure(label: str, engine) -> None:
-        elapsed, outcomes = run_all(engine, contracts)
+        elapsed, outcomes = run_all(engine, contracts, counter)
         settle()
         assert outcomes == expected, f"{label}: an outcome differs from the baseline's"
         seconds.setdefault(label, []).append(elapsed)
@@ -296,13 +317,18 @@ def main(argv=None) -> int:
     figures = {}
     for label, times in seconds.items():
         middle = statistics.median(times)
-        figures[label] = {"seconds": times, "median": middle, "ratio": middle / base, **stats.get(label, {})}
+        figures[label] = {"instructions" if counter else "seconds": times, "median": middle, "ratio": middle / base, **stats.get(label, {})}
         counters = stats.get(label)
         detail = ("" if counters is None else
                   f"  (compiles {counters['compiles']}, disk hits {counters['disk_hits']}, declined "
                   f"{counters['declined']}, compile {counters['compile_seconds']:.2f} s, load+link "
                   f"{counters['cache_load_seconds']:.2f} s)")
-        print(f"{label:22s} {middle:7.3f} s  {middle / base:5.2f}x baseline  {gas / middle / 1e6:6.1f} Mgas/s{detail}")
+        if counter is None:
+            figure = f"{middle:7.3f} s  {middle / base:5.2f}x baseline  {gas / middle / 1e6:6.1f} Mgas/s"
+        else:
+            calls = len(contracts) * options.calls
+            figure = f"{middle / calls / 1e3:8.1f}k instructions per call  {middle / base:6.3f}x baseline"
+        print(f"{label:22s} {figure}{detail}")
     if options.json:
         with open(options.json, "w") as file:
             json.dump({"contracts": len(contracts), "calls": options.calls, "gas": gas, "engines": figures}, file,

@@ -338,7 +338,7 @@ def test_short_cold_frames_are_counted_and_the_next_one_is_loaded(monkeypatch, t
     assert heat.state == "compiled" and heat.steps == steps and compile.compile_stats()["disk_hits"] == 1
     for outcome in (first, second):
         assert (outcome.status, outcome.output, outcome.gas_used) == (expected.status, expected.output, expected.gas_used)
-    assert not lazy._pool.counting  # every counted frame was counted once
+    assert all(buffers.counted is None for buffers in lazy._pool._free)  # every counted frame was counted once
 
 
 # Calls the identity precompile, then reads the return data: a hand-over after the call must keep it.

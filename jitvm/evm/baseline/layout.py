@@ -263,7 +263,7 @@ class FrameBuffers:
     """The writable arrays of one running frame, reused by later frames once it ends."""
 
     __slots__ = ("words", "_memory", "control", "table", "environment", "words_address", "control_address",
-                 "memory_address", "memory_bytes", "stack", "control_bytes", "registers", "frame")
+                 "memory_address", "memory_bytes", "stack", "control_bytes", "registers", "frame", "counted")
 
     def __init__(self, memory_capacity: int):
         self.words = np.zeros((WORD_ROWS, LIMBS), dtype=np.uint64)
@@ -282,6 +282,7 @@ class FrameBuffers:
 
         self.stack = NativeStack(self.words)  # the stack view of `words`, reused by every frame
         self.frame = None  # the NativeFrame view of these buffers, made by the first frame that runs on them
+        self.counted = None  # what a JitEngine counts this frame into when its pool takes the buffers back
 
     @property
     def memory(self) -> np.ndarray:

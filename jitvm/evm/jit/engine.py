@@ -80,7 +80,9 @@ LOAD_STEPS = int(os.environ.get("JITVM_JIT_LOAD_STEPS", 50_000))
 PRE_KERNEL_CODE_SIZE = 1024
 PRE_KERNEL_COMPILE_SECONDS = 0.25
 REFRESH = 256  # a compiled code's frames ask the compile layer for it (and so keep it recently used) this often
+QUICK_REFRESH = 16  # as often on the QUICK tier, to pick up the OPTIMIZED one once it is ready
 HEAT_ENTRIES = 4096  # codes whose heat is remembered (forgotten all at once beyond)
+_UNBOUNDED = 1 << 62  # a limit no count reaches
 
 
 @dataclass(slots=True)
@@ -98,24 +100,43 @@ class Heat:
     # compiled, or baseline (too large to compile)
     state: str = "cold"
     fork: str = ""  # the fork it runs in (JitEngine._latest finds a code's heat by the code alone)
+    # A frame of a cold code runs on the kernel from start to end, exactly as on the baseline, and is
+    # counted when it ends (_CountingPool), while steps < plain_steps and its gas < cold_steps - steps
+    # (an engine with cold_steps), or while calls < plain_calls and gas < hot_gas (a tiered engine).
+    # Both are 0 once the code is not cold: JitEngine._execute decides such a frame in a few compares.
+    plain_steps: int = 0
+    plain_calls: int = 0
+    # A compiled code's frames ask the compile layer for it every `refresh` frames, and when they
+    # pass upgrade_calls frames or upgrade_gas gas (jitvm.evm.jit.engine._remember sets them).
+    refresh: int = REFRESH
+    upgrade_calls: int = _UNBOUNDED
+    upgrade_gas: int = _UNBOUNDED
 
 
-class _CountingPool(BufferPool):
-    """The engine's frame buffers. A cold frame that runs on the kernel from start to end is counted
-    when it gives its buffers back (a generator around the kernel's loop, to count after it, cost
-    more than the rest of such a frame's bookkeeping). Frames end in the reverse order they began,
-    so the frames to count are a stack: (buffers, heat, frame)."""
-
-    def __init__(self):
-        super().__init__()
-        self.counting: list[tuple] = []
+class _StepCountingPool(BufferPool):
+    """The frame buffers of an engine with cold_steps. A cold frame that runs on the kernel from
+    start to end is counted when it gives its buffers back (`buffers.counted` names its heat): a
+    generator around the kernel's loop, to count after it, cost more than the rest of such a
+    frame's bookkeeping."""
 
     def give_back(self, buffers, memory_size: int) -> None:
-        counting = self.counting
-        if counting and counting[-1][0] is buffers:
-            _, heat, frame = counting.pop()
-            heat.steps += UNLIMITED_STEPS - frame.registers[STEPS]  # the kernel counts down from there
+        heat = buffers.counted
+        if heat is not None:
+            buffers.counted = None
+            heat.steps += UNLIMITED_STEPS - buffers.registers[STEPS]  # the kernel counts down from there
+        BufferPool.give_back(self, buffers, memory_size)
+
+
+class _GasCountingPool(BufferPool):
+    """As _StepCountingPool, for a tiered engine: a cold frame's gas and the frame itself count."""
+
+    def give_back(self, buffers, memory_size: int) -> None:
+        heat = buffers.counted
+        if heat is not None:
+            buffers.counted = None
+            frame = buffers.frame
             heat.gas += frame.message.gas - frame.gas_left
+            heat.calls += 1
         BufferPool.give_back(self, buffers, memory_size)
 
 
@@ -134,7 +155,11 @@ class JitEngine(BaselineEngine):
         self.background = background
         self._heat: dict[tuple[bytes, str], Heat] = {}
         self._latest: dict[bytes, Heat] = {}  # by code, the heat of the fork it last ran in (no tuple per frame)
-        self._pool = _CountingPool()
+        self._pool = _StepCountingPool() if cold_steps else _GasCountingPool()
+        # A tiered engine's cold code runs plainly (Heat.plain_calls) below these; 0 means no limit.
+        tiered = not cold_steps and (hot_gas or hot_calls)
+        self._plain_calls = (hot_calls or _UNBOUNDED) if tiered else 0
+        self._plain_gas = hot_gas or _UNBOUNDED
 
     def compile_stats(self) -> dict[str, float]:
         """Cumulative counts and seconds of the EVM compile layer (jitvm.jit.layer.LayerStats)."""
@@ -158,7 +183,7 @@ class JitEngine(BaselineEngine):
             if len(self._heat) >= HEAT_ENTRIES:
                 self._heat.clear()
                 self._latest.clear()
-            heat = self._heat[(code, fork)] = Heat(fork=fork)
+            heat = self._heat[(code, fork)] = Heat(fork=fork, plain_calls=self._plain_calls)
         self._latest[code] = heat
         return heat
 
@@ -166,12 +191,13 @@ class JitEngine(BaselineEngine):
         """The compiled code to run this frame on, or None for the baseline."""
         if heat.state == "compiled":
             # The compiled code of the last frame, while the layer still holds it (a weak reference:
-            # the layer's memory bound decides what stays linked); asked of the layer again while
-            # it is the QUICK tier (to pick up the upgrade) and every REFRESH frames (LRU order).
+            # the layer's memory bound decides what stays linked); asked of the layer again every
+            # heat.refresh frames: QUICK_REFRESH on the QUICK tier (to pick up the upgrade), else
+            # REFRESH (to keep it recently used).
             found = heat.code()
-            if found is None or found.tier == QUICK or not heat.calls % REFRESH:
+            if found is None or not heat.calls % heat.refresh:
                 found = compiled_code(code, fork)
-                if found is not None:
+                if found is not None and found is not heat.code():
                     _remember(heat, found)
             return found
         if heat.state in ("baseline", "queued") and not self.background:
@@ -180,7 +206,7 @@ class JitEngine(BaselineEngine):
             found = compile.loaded(code, fork)
             if found is None:
                 return None
-            heat.state, heat.gas, heat.calls = "compiled", 0, 0
+            _leave_cold(heat, "compiled")
             return found
         if heat.steps < self.cold_steps:
             return self._warming(code, fork, heat)
@@ -188,7 +214,7 @@ class JitEngine(BaselineEngine):
         if tiered and not (heat.gas >= self.hot_gas > 0 or heat.calls > self.hot_calls > 0):
             return None
         if self.background:
-            heat.state = "queued"
+            _leave_cold(heat, "queued", reset=False)
             compile.compile_in_background(code, fork)
             return None
         return self._compile_now(code, fork, heat)
@@ -199,65 +225,86 @@ class JitEngine(BaselineEngine):
         if heat.state == "cold" and heat.steps >= self.load_steps:
             found = compile.cached_code(code, fork)
             if found is not None:
-                heat.state, heat.gas, heat.calls = "compiled", 0, 0
+                _leave_cold(heat, "compiled")
                 return found
-            heat.state = "uncached"
+            heat.state, heat.plain_steps = "uncached", self.cold_steps
         return None
 
     @staticmethod
     def _compile_now(code: bytes, fork: str, heat: Heat):
         compiled = compiled_code(code, fork)
-        heat.state, heat.gas, heat.calls = ("compiled", 0, 0) if compiled is not None else ("baseline", 0, 0)
+        _leave_cold(heat, "compiled" if compiled is not None else "baseline")
         return compiled
 
     def _execute(self, frame, buffers):
         """The generator that runs this frame. A plain function, so that the kinds of frame that
-        need nothing counted after them run in the generator of their loop itself."""
+        need nothing counted after them run in the generator of their loop itself. The two usual
+        frames are decided first, on the code's heat alone: a cold code's frame that cannot make
+        it hot runs exactly as on the baseline (BaselineEngine._execute, counted when it gives its
+        buffers back), and a compiled code's frame runs its compiled code."""
+        message = frame.message
+        heat = self._latest.get(message.code)
+        if heat is not None and heat.fork == frame.ctx.fork.name:
+            if heat.steps < heat.plain_steps:  # a cold code on an engine with cold_steps
+                if message.gas < self.cold_steps - heat.steps:  # this frame alone cannot make it hot
+                    buffers.counted = heat
+                    return BaselineEngine._execute(self, frame, buffers)  # most frames of most codes
+            elif heat.calls < heat.plain_calls and heat.gas < self._plain_gas:  # a tiered engine's cold code
+                buffers.counted = heat
+                return BaselineEngine._execute(self, frame, buffers)
+            elif heat.state == "compiled":  # the steady state of a hot code: as little Python as can be
+                calls = heat.calls = heat.calls + 1
+                compiled = heat.code()
+                if (compiled is None or not calls % heat.refresh or calls > heat.upgrade_calls
+                        or heat.gas >= heat.upgrade_gas):
+                    compiled = self._compiled(message.code, heat.fork, heat)
+                    if compiled is None:
+                        return BaselineEngine._execute(self, frame, buffers)
+                    _upgrade_if_hot(message.code, heat.fork, heat, compiled)
+                return self._run_compiled(frame, buffers, compiled, heat)
+        return self._unusual_frame(frame, buffers)
+
+    def _unusual_frame(self, frame, buffers):
+        """_execute for the frames its first checks do not decide: a code new to this engine (or to
+        the fork), and the frames at which a code changes state."""
         message = frame.message
         code = message.code
         if not code:
-            return super()._execute(frame, buffers)
+            return BaselineEngine._execute(self, frame, buffers)
         fork = frame.ctx.fork.name
         heat = self._latest.get(code)
         if heat is None or heat.fork != fork:
             heat = self.heat(code, fork)
-        if heat.state == "compiled":  # the steady state of a hot code: as little Python as can be
-            calls = heat.calls = heat.calls + 1
-            compiled = heat.code()
-            if compiled is None or compiled.tier == QUICK or not calls % REFRESH:
-                compiled = self._compiled(code, fork, heat)
-                if compiled is None:
-                    return super()._execute(frame, buffers)
-                if compiled.tier == QUICK and (heat.gas >= UPGRADE_GAS or calls > UPGRADE_CALLS):
-                    compile.upgrade(code, fork)
-            return self._run_compiled(frame, buffers, compiled, heat)
+        if heat.state == "compiled":
+            return self._execute(frame, buffers)  # its heat is found by the code now
+        if heat.calls < heat.plain_calls and heat.gas < self._plain_gas:  # a tiered engine's cold code
+            buffers.counted = heat
+            return BaselineEngine._execute(self, frame, buffers)
         compiled = None
-        if heat.state == "cold" and self.hot_calls and not self.cold_steps:  # a tiered engine's cold code
-            calls = heat.calls = heat.calls + 1
-            if calls <= self.hot_calls and not heat.gas >= self.hot_gas > 0:  # not hot yet: its gas is counted
-                self._pool.counting.append((buffers, heat, frame))
-                return BaselineEngine._execute(self, frame, buffers)
-            heat.calls -= 1  # counted again below
         if heat.state == "cold" and heat.steps < self.load_steps:
             if _kernel_loaded or _kernel_now_loaded() or (compiled := self._cached_before_kernel(code, fork, heat)) is None:
+                heat.plain_steps = self.load_steps  # the kernel runs this code's next short frames
                 if message.gas < self.cold_steps - heat.steps:  # this frame alone cannot make the code hot
-                    self._pool.counting.append((buffers, heat, frame))  # counted when the frame ends
-                    return BaselineEngine._execute(self, frame, buffers)  # most frames of most codes
+                    buffers.counted = heat  # counted when the frame ends
+                    return BaselineEngine._execute(self, frame, buffers)
                 return self._cold_frame(frame, buffers, heat)
         heat.calls += 1
         compiled = compiled or self._compiled(message.code, fork, heat)
         if compiled is not None:
-            if compiled.tier == QUICK and (heat.gas >= UPGRADE_GAS or heat.calls > UPGRADE_CALLS):
-                compile.upgrade(message.code, fork)
+            if heat.code() is not compiled:
+                _remember(heat, compiled)
+            _upgrade_if_hot(message.code, fork, heat, compiled)
             return self._run_compiled(frame, buffers, compiled, heat)
         if heat.state in ("cold", "uncached") and heat.steps < self.cold_steps:
             if message.gas < self.cold_steps - heat.steps:
-                self._pool.counting.append((buffers, heat, frame))
+                heat.calls -= 1  # counted when the frame ends
+                buffers.counted = heat
                 return BaselineEngine._execute(self, frame, buffers)
             return self._run_cold(frame, buffers, heat, 0)
         if heat.state in ("baseline", "queued"):  # nothing left to count
-            return super()._execute(frame, buffers)
-        self._pool.counting.append((buffers, heat, frame))  # a tiered engine counts a cold code's gas
+            return BaselineEngine._execute(self, frame, buffers)
+        heat.calls -= 1  # a tiered engine counts a cold code's frames and gas when the frame ends
+        buffers.counted = heat
         return BaselineEngine._execute(self, frame, buffers)
 
     @staticmethod
@@ -272,7 +319,7 @@ class JitEngine(BaselineEngine):
                 and compile.compile_stats()["compile_seconds"] < PRE_KERNEL_COMPILE_SECONDS):
             found = compiled_code(code, fork)
         if found is not None:
-            heat.state, heat.gas, heat.calls = "compiled", 0, 0
+            _leave_cold(heat, "compiled")
         return found
 
     def _cold_frame(self, frame, buffers, heat: Heat):
@@ -280,7 +327,7 @@ class JitEngine(BaselineEngine):
         until load_steps (a cold code's gas and frames count for nothing in this engine)."""
         registers = frame.registers
         budget = registers[STEPS] = self.load_steps - heat.steps
-        result = yield from super()._execute(frame, buffers)
+        result = yield from BaselineEngine._execute(self, frame, buffers)
         if result is not None:
             heat.steps += budget - int(registers[STEPS])
             return result
@@ -304,9 +351,9 @@ class JitEngine(BaselineEngine):
                 return (yield from self._run_compiled(frame, buffers, compiled, heat))
             if heat.state != "uncached":  # declined (too large): the kernel runs the rest
                 registers[STEPS] = UNLIMITED_STEPS
-                return (yield from super()._execute(frame, buffers))
+                return (yield from BaselineEngine._execute(self, frame, buffers))
             spent = registers[STEPS] = self.cold_steps - heat.steps
-            result = yield from super()._execute(frame, buffers)
+            result = yield from BaselineEngine._execute(self, frame, buffers)
             if result is not None:
                 heat.steps += spent - int(registers[STEPS])
                 return result
@@ -379,9 +426,31 @@ class JitEngine(BaselineEngine):
                 buffer = memory.buffer
                 buffer_address, capacity = memory.address, len(buffer)
 
+def _leave_cold(heat: Heat, state: str, reset: bool = True) -> None:
+    """Move a code out of its cold states: its frames no longer run plainly; compiled (or declined)
+    it counts gas and frames from zero again."""
+    heat.state, heat.plain_steps, heat.plain_calls = state, 0, 0
+    if reset:
+        heat.gas = heat.calls = 0
+
+
 def _remember(heat: Heat, compiled) -> None:
-    """Keep (weakly) the compiled code a frame runs and its entry address, for the code's next frames."""
+    """Keep (weakly) the compiled code a frame runs and its entry address, for the code's next
+    frames, and when they ask the layer for it again: on the QUICK tier often (for the upgrade),
+    and once the upgrade is due (UPGRADE_CALLS frames or UPGRADE_GAS gas from now)."""
     heat.code, heat.address = weakref.ref(compiled), entry_address(compiled.function)
+    if compiled.tier == QUICK:
+        heat.refresh, heat.upgrade_calls, heat.upgrade_gas = QUICK_REFRESH, UPGRADE_CALLS, UPGRADE_GAS
+    else:
+        heat.refresh, heat.upgrade_calls, heat.upgrade_gas = REFRESH, _UNBOUNDED, _UNBOUNDED
+
+
+def _upgrade_if_hot(code: bytes, fork: str, heat: Heat, compiled) -> None:
+    """Queue the OPTIMIZED tier of a code on its QUICK tier once its compiled frames have used
+    UPGRADE_GAS gas or started UPGRADE_CALLS times (once: the layer picks the result up)."""
+    if compiled.tier == QUICK and (heat.gas >= heat.upgrade_gas or heat.calls > heat.upgrade_calls):
+        heat.upgrade_calls = heat.upgrade_gas = _UNBOUNDED
+        compile.upgrade(code, fork)
 
 
 _enter = None  # native_call.enter_evm(), once a frame has run compiled code
