@@ -300,6 +300,7 @@ def host_handlers(fork: str) -> tuple:
 
     handlers = [None] * 256
     for opcode in opcode_table(fork).by_byte:
-        if opcode is not None and handler_of(opcode) in ("HOST", "LOG", *STORAGE_MNEMONICS, *TRANSIENT_MNEMONICS):
+        if opcode is not None and handler_of(opcode) in ("HOST", "LOG", "CALL", *STORAGE_MNEMONICS,
+                                                         *TRANSIENT_MNEMONICS):
             handlers[opcode.byte] = IMPLEMENTATIONS[opcode.mnemonic]
     return tuple(handlers)
