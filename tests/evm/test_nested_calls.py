@@ -15,8 +15,8 @@ from __future__ import annotations
 import pytest
 
 import jitvm
-import jitvm.api
 from tests.api.bytecode import assemble
+from tests.evm.test_call_trees import observed
 
 ENGINES = ("baseline", "jit", "auto")
 CALLER = "0x" + "ca" * 20
@@ -46,18 +46,7 @@ def outcome(engine: str, contracts: dict[int, bytes], gas: int = 3_000_000, valu
     evm.insert_account_info(CALLER, jitvm.AccountInfo(balance=10**30))
     for address, code in contracts.items():
         evm.insert_account_info(f"0x{address:040x}", jitvm.AccountInfo(balance=7, code=code))
-    try:
-        output = evm.message_call(CALLER, f"0x{TOP:040x}", b"", value=value, gas=gas)
-        ended = ("success", output)
-    except jitvm.api.ExecutionReverted as reverted:
-        ended = ("revert", reverted.output)
-    except jitvm.api.ExecutionHalted as halted:
-        ended = ("halt", halted.reason)
-    result = evm.result
-    accounts = {address: (account.balance, account.nonce, account.code, dict(account.storage))
-                for address, account in evm._state.accounts.items()}
-    return [ended, result.gas_used, result.gas_refunded,
-            [(log.address, log.topics, log.data) for log in result.logs], accounts]
+    return observed(evm, lambda: evm.message_call(CALLER, f"0x{TOP:040x}", b"", value=value, gas=gas))
 
 
 def same_on_every_engine(contracts: dict[int, bytes], **kwargs) -> list:
