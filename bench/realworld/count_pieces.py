@@ -95,7 +95,7 @@ def main() -> None:
     def serve_staticcall():
         push_call_arguments()
         frame.registers[OPCODE] = 0xFA
-        server = serve_host(frame, handlers, buffers.control, engine.slot_hints)
+        server = serve_host(frame, handlers)
         server.send(None)
         try:
             server.send(stop_result)

@@ -109,15 +109,20 @@ def outcome(engine: str, tree: Node) -> list:
     every = number(tree, [0])
     for node in every:
         evm.insert_account_info(f"0x{node.address:040x}", jitvm.AccountInfo(balance=5, code=code_of(node)))
+    return observed(evm, lambda: evm.message_call(CALLER, f"0x{tree.address:040x}", b"", gas=3_000_000))
+
+
+def observed(evm, call) -> list:
+    """Everything observable of `call()`, a transaction on `evm`: how it ended (with its output or
+    reason), gas used, refund, logs, and every account afterwards."""
     try:
-        output = evm.message_call(CALLER, f"0x{tree.address:040x}", b"", gas=3_000_000)
-        ended = ("success", output)
+        ended = ("success", call())
     except jitvm.api.ExecutionReverted as reverted:
         ended = ("revert", reverted.output)
     except jitvm.api.ExecutionHalted as halted:
         ended = ("halt", halted.reason)
     result = evm.result
-    accounts = {address: (account.balance, account.nonce, dict(account.storage))
+    accounts = {address: (account.balance, account.nonce, account.code, dict(account.storage))
                 for address, account in evm._state.accounts.items()}
     return [ended, result.gas_used, result.gas_refunded,
             [(log.address, log.topics, log.data) for log in result.logs], accounts]

@@ -34,7 +34,9 @@ from typing import Generator
 import numpy as np
 
 from jitvm.evm.context import ExecutionContext
+from jitvm.evm.execution import INLINE_DEPTH, run_child
 from jitvm.evm.message import FrameResult, Message, Status
+from jitvm.evm.baseline.call_host import serve_call
 from jitvm.evm.baseline.host import (
     NativeFrame,
     flush_native,
@@ -62,6 +64,7 @@ from jitvm.evm.baseline.layout import (
     OUT_OFFSET,
     OUT_SIZE,
     PENDING,
+    PENDING_CALL,
     PENDING_SLOAD,
     PENDING_SSTORE,
     STATIC_FRAME,
@@ -263,12 +266,18 @@ def serve_host(frame: NativeFrame, handlers: tuple):
     if registers[NATIVE_WRITES]:
         flush_native(frame)  # what the kernel wrote natively comes first
     try:
-        request = handlers[registers[OPCODE]](frame)
-        if request is not None:
-            child, resume = request
-            resume(frame, (yield child))
+        if registers[PENDING] == PENDING_CALL:  # the kernel began it (call_host.serve_call)
+            request = serve_call(frame)
+        else:
+            request = handlers[registers[OPCODE]](frame)
     except ExceptionalHalt as halt:
         return FrameResult.failure(halt.status)
+    if request is not None:
+        child, resume = request
+        if child.depth <= INLINE_DEPTH and not child.is_create:
+            resume(frame, (yield from run_child(child, frame.ctx)))
+        else:
+            resume(frame, (yield child))
     if not frame.running:  # SELFDESTRUCT
         return FrameResult(Status.SUCCESS, frame.gas_left, b"")
     return None

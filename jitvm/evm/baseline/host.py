@@ -139,7 +139,9 @@ class NativeMemory:
             start, stop, _ = key.indices(self.size)
             if stop - start != len(data):
                 raise ValueError("memory writes may not change the memory size")
-            self.buffer[start:stop] = np.frombuffer(bytes(data), dtype=np.uint8)
+            # Through a memoryview: numpy's slice assignment of a new array costs several times more
+            # (a CALL's output is written here once per child frame).
+            memoryview(self.buffer)[start:stop] = data if type(data) is bytes else bytes(data)
         else:
             self.buffer[range(self.size)[key]] = data
 
@@ -300,6 +302,7 @@ def host_handlers(fork: str) -> tuple:
 
     handlers = [None] * 256
     for opcode in opcode_table(fork).by_byte:
-        if opcode is not None and handler_of(opcode) in ("HOST", "LOG", *STORAGE_MNEMONICS, *TRANSIENT_MNEMONICS):
+        if opcode is not None and handler_of(opcode) in ("HOST", "LOG", "CALL", *STORAGE_MNEMONICS,
+                                                         *TRANSIENT_MNEMONICS):
             handlers[opcode.byte] = IMPLEMENTATIONS[opcode.mnemonic]
     return tuple(handlers)

@@ -47,6 +47,11 @@ from jitvm.evm.limbs.word64 import store_big_endian
 from jitvm.evm.message import Status
 from jitvm.evm.baseline.keccak import keccak256_word
 from jitvm.evm.baseline.layout import (
+    CALL_ARGS_OFFSET,
+    CALL_ARGS_SIZE,
+    CALL_GAS,
+    CALL_RETURNS_OFFSET,
+    CALL_RETURNS_SIZE,
     CALLDATA_SIZE,
     CODE_PADDING,
     CODE_ROW,
@@ -85,6 +90,7 @@ from jitvm.evm.baseline.layout import (
     PENDING,
     PENDING_KEY,
     PENDING_NONE,
+    PENDING_CALL,
     PENDING_SLOAD,
     PENDING_SSTORE,
     REFUND,
@@ -158,6 +164,8 @@ _WORD_OF_1 = (np.uint64(1), _ZERO, _ZERO, _ZERO)
 UNDEFINED, HOST, ENVIRONMENT, PUSH, DUP, SWAP = (HANDLER_ID[name] for name in FAMILY_HANDLERS)
 SLOAD, SSTORE, LOG = HANDLER_ID["SLOAD"], HANDLER_ID["SSTORE"], HANDLER_ID["LOG"]
 TLOAD, TSTORE = HANDLER_ID["TLOAD"], HANDLER_ID["TSTORE"]
+CALL_FAMILY = HANDLER_ID["CALL"]
+_CALL_GAS_LIMIT = np.uint64(1 << 62)  # a larger gas word is left for the host to read
 (POP, JUMPDEST, JUMP, JUMPI, ADD, MLOAD, MSTORE, AND, SUB, LT, ISZERO, MUL, GT, EQ, OR, XOR, SHR, SHL, DIV,
  NOT, SLT, SGT, MOD, EXP, CALLDATALOAD, MSTORE8, BYTE, SAR, SDIV, SMOD, ADDMOD, MULMOD, SIGNEXTEND,
  KECCAK256, PUSH0, CALLDATASIZE, CALLDATACOPY, CODESIZE, CODECOPY, RETURNDATASIZE, RETURNDATACOPY, MCOPY,
@@ -673,6 +681,37 @@ def run_kernel(code, data, words, memory, control):
                 pc = next_pc
                 exit_kind = EXIT_HOST
                 break
+        elif handler == CALL_FAMILY:
+            # The instruction's first rule, the memory expansion for the further of its input and
+            # output regions (reference.instructions.system._call); the host does the rest.
+            first = sp - 3 - (control[MIN_HEIGHT, op] - 6)  # CALL and CALLCODE have a value word
+            args_offset, args_size = read_row(words, first), read_row(words, first - 1)
+            returns_offset, returns_size = read_row(words, first - 2), read_row(words, first - 3)
+            args_cost, args_end = expansion(msize, args_offset, args_size)
+            returns_cost, returns_end = expansion(msize, returns_offset, returns_size)
+            cost = max(args_cost, returns_cost)  # the cost grows with the end: the further one's
+            if cost > gas_left:
+                status = _OUT_OF_GAS
+                break
+            new_size = max(args_end, returns_end)
+            if new_size > memory.size:
+                exit_kind, needed_memory, gas_left, steps = EXIT_GROW, new_size, gas_at_op, steps + 1
+                break
+            gas_left -= cost
+            msize = new_size
+            requested = read_row(words, sp - 1)
+            registers[CALL_GAS] = (np.int64(requested[0]) if fits_u64(requested) and requested[0] < _CALL_GAS_LIMIT
+                                   else -1)
+            empty = is_zero(args_size)
+            registers[CALL_ARGS_OFFSET] = 0 if empty else np.int64(args_offset[0])
+            registers[CALL_ARGS_SIZE] = 0 if empty else np.int64(args_size[0])
+            empty = is_zero(returns_size)
+            registers[CALL_RETURNS_OFFSET] = 0 if empty else np.int64(returns_offset[0])
+            registers[CALL_RETURNS_SIZE] = 0 if empty else np.int64(returns_size[0])
+            registers[PENDING] = PENDING_CALL
+            pc = next_pc
+            exit_kind = EXIT_HOST
+            break
         elif handler == HOST:
             pc = next_pc
             exit_kind = EXIT_HOST

@@ -67,7 +67,12 @@ CONTROL_ROWS = LOG_SIZES + 1
 # Registers (columns of the registers row).
 (PC, GAS, SP, MSIZE, EXIT, STATUS, OPCODE, OUT_OFFSET, OUT_SIZE, STEPS, CALLDATA_SIZE, NEEDED_MEMORY,
  PENDING, GAS_RESERVE, STATIC_FRAME, NATIVE_WRITES, REFUND, LOGS, LOG_BYTES,
- STORAGE_CELLS, STORAGE_ROWS, STORAGE_ACCOUNT) = range(22)
+ STORAGE_CELLS, STORAGE_ROWS, STORAGE_ACCOUNT,
+ CALL_GAS, CALL_ARGS_OFFSET, CALL_ARGS_SIZE, CALL_RETURNS_OFFSET, CALL_RETURNS_SIZE) = range(27)
+# CALL_GAS...CALL_RETURNS_SIZE: the arguments of the CALL-family instruction the kernel handed to the
+# host with registers[PENDING] == PENDING_CALL (its memory expansion already charged): the gas asked
+# for (-1 when it does not fit 62 bits: the host reads the word), and the input and output regions
+# (offset 0 for an empty region). The arguments stay on the stack.
 # STORAGE_CELLS, STORAGE_ROWS: the address and row count of the state's storage table
 # (jitvm.evm.storage_table), 0 when the host has none; STORAGE_ACCOUNT: the frame's account's index
 # in it (host.NativeFrame.store and BaselineEngine._run_native set them).
@@ -92,6 +97,7 @@ UNLIMITED_STEPS = 1 << 62
 
 # registers[PENDING]: which storage instruction the kernel left to the host (an SLOAD leaves its slot in PENDING_KEY).
 PENDING_NONE, PENDING_SLOAD, PENDING_SSTORE = 0, 1, 2
+PENDING_CALL = 3  # a CALL-family instruction whose arguments are in CALL_GAS... (host.serve_call)
 
 # -- the dispatch table ----------------------------------------------------------------------------
 
@@ -114,6 +120,9 @@ STORAGE_MNEMONICS = ("SLOAD", "SSTORE")
 TRANSIENT_MNEMONICS = ("TLOAD", "TSTORE")
 # LOG0-LOG4 share a handler that buffers the log natively when it fits (else the host serves it).
 LOG_MNEMONICS = ("LOG0", "LOG1", "LOG2", "LOG3", "LOG4")
+# The CALL family shares a handler: the kernel reads the arguments and charges the memory expansion
+# (the first of the instruction's rules), then hands the rest to the host (registers CALL_GAS...).
+CALL_MNEMONICS = ("CALL", "CALLCODE", "DELEGATECALL", "STATICCALL")
 # Opcodes the kernel implements one by one, most frequent first (kernel.run_kernel handles each).
 OWN_HANDLERS = (
     "POP", "JUMPDEST", "JUMP", "JUMPI", "ADD", "MLOAD", "MSTORE", "AND", "SUB", "LT", "ISZERO", "MUL",
@@ -122,7 +131,7 @@ OWN_HANDLERS = (
     "CALLDATASIZE", "CALLDATACOPY", "CODESIZE", "CODECOPY", "RETURNDATASIZE", "RETURNDATACOPY", "MCOPY",
     "PC", "MSIZE", "GAS", "STOP", "RETURN", "REVERT", "INVALID", "CLZ",
 )
-HANDLERS = FAMILY_HANDLERS + STORAGE_MNEMONICS + TRANSIENT_MNEMONICS + ("LOG",) + OWN_HANDLERS
+HANDLERS = FAMILY_HANDLERS + STORAGE_MNEMONICS + TRANSIENT_MNEMONICS + ("LOG",) + OWN_HANDLERS + ("CALL",)
 HANDLER_ID = {name: index for index, name in enumerate(HANDLERS)}
 # Instructions with these flags reach state or start frames: the host serves them.
 HOST_FLAGS = frozenset({"reads_state", "writes_state", "subcall"})
@@ -135,6 +144,8 @@ def handler_of(opcode) -> str:
         return name
     if name in LOG_MNEMONICS:
         return "LOG"
+    if name in CALL_MNEMONICS:
+        return "CALL"
     if opcode.flags & HOST_FLAGS or name in EXTRA_HOST_MNEMONICS:
         return "HOST"
     if name in ENVIRONMENT_MNEMONICS:
@@ -255,7 +266,7 @@ def _environment_rows(values: tuple) -> np.ndarray:
 
 ROW_BYTES = 256 * 8  # one row of `control`
 REGISTER_BYTES = 32 * 8  # the registers in use (the rest of their row is never read)
-assert STORAGE_ACCOUNT < 32
+assert CALL_RETURNS_SIZE < 32
 _ZERO_REGISTERS = bytes(REGISTER_BYTES)
 
 

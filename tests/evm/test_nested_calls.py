@@ -1,0 +1,172 @@
+"""Nested calls on every engine against the reference interpreter, one shape at a time.
+
+tests/evm/test_call_trees.py draws random trees; these are the shapes a native child frame must
+get exactly right (docs/native-calls.md): reverts and halts at depth, children out of gas, static
+violations, return data of every size against output regions of every size, cold and warm callees,
+the depth limit, and children that need the host in the middle (a storage slot seen for the first
+time, CREATE, SELFDESTRUCT, a value call, a precompile, memory past a frame's first buffer, a log
+past the native log buffer). Each case runs as one transaction through jitvm.EVM; everything
+observable must equal the reference's: how it ended, output, gas used, refund, logs, and every
+account afterwards.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import jitvm
+from tests.api.bytecode import assemble
+from tests.evm.test_call_trees import observed
+
+ENGINES = ("baseline", "jit", "auto")
+CALLER = "0x" + "ca" * 20
+TOP, MIDDLE, LEAF, OTHER = 0xC0DE01, 0xC0DE02, 0xC0DE03, 0xC0DE04
+EMPTY = 0xE0E0E0  # an account without code
+IDENTITY = 0x04
+
+
+def call(kind: str, to: int, *, gas="GAS", value: int = 0, args=(0, 0), returns=(0, 32)) -> list:
+    """Push the arguments of a CALL-family instruction and run it (its success flag is left)."""
+    with_value = [value] if kind in ("CALL", "CALLCODE") else []
+    return [returns[1], returns[0], args[1], args[0], *with_value, to, gas, kind]
+
+
+def record(slot: int) -> list:
+    """Store the word on the stack, then RETURNDATASIZE, in `slot` and `slot + 1`."""
+    return [slot, "SSTORE", "RETURNDATASIZE", slot + 1, "SSTORE"]
+
+
+def returning(size: int, word: int = 0xABCDEF) -> list:
+    """Write `word` at 0 and RETURN `size` bytes from 0."""
+    return [word, 0, "MSTORE", size, 0, "RETURN"]
+
+
+def outcome(engine: str, contracts: dict[int, bytes], gas: int = 3_000_000, value: int = 0) -> list:
+    evm = jitvm.EVM(engine=engine)
+    evm.insert_account_info(CALLER, jitvm.AccountInfo(balance=10**30))
+    for address, code in contracts.items():
+        evm.insert_account_info(f"0x{address:040x}", jitvm.AccountInfo(balance=7, code=code))
+    return observed(evm, lambda: evm.message_call(CALLER, f"0x{TOP:040x}", b"", value=value, gas=gas))
+
+
+def same_on_every_engine(contracts: dict[int, bytes], **kwargs) -> list:
+    expected = outcome("reference", contracts, **kwargs)
+    for engine in ENGINES:
+        assert outcome(engine, contracts, **kwargs) == expected, engine
+    return expected
+
+
+CALL_KINDS = ("CALL", "CALLCODE", "DELEGATECALL", "STATICCALL")
+
+
+@pytest.mark.parametrize("kind", CALL_KINDS)
+@pytest.mark.parametrize("leaf_end", ["RETURN", "REVERT", "INVALID", "OUT_OF_GAS"])
+def test_a_child_ending_every_way_at_depth_two(kind, leaf_end):
+    """TOP calls MIDDLE, which writes, logs, calls LEAF (which writes, logs and ends `leaf_end`),
+    records what LEAF returned, and returns; TOP records what MIDDLE returned."""
+    leaf_body = [5, 3, "TSTORE", 9, 1, "SSTORE", 0xAA, 0, "MSTORE", 32, 0, "LOG0"]
+    ends = {"RETURN": returning(32, 0x1EAF), "REVERT": [0x1EAF, 0, "MSTORE", 7, 25, "REVERT"], "INVALID": ["INVALID"],
+            "OUT_OF_GAS": ["JUMPDEST", 0, "JUMP"]}
+    leaf = assemble(*leaf_body, *ends[leaf_end])
+    middle = assemble(2, 2, "SSTORE", 0xBB, 0, "MSTORE", 0xB0, 32, 0, "LOG1",
+                      *call(kind, LEAF, gas=50_000), *record(10), 0, "MLOAD", 12, "SSTORE", *returning(64, 0x31D))
+    top = assemble(*call(kind if kind != "STATICCALL" else "CALL", MIDDLE), *record(20), 0, "MLOAD", 22, "SSTORE",
+                   3, 0, "SSTORE", "STOP")
+    same_on_every_engine({TOP: top, MIDDLE: middle, LEAF: leaf})
+
+
+def test_a_revert_at_depth_undoes_a_successful_grandchild():
+    """LEAF succeeds (storage, transient storage, a log); MIDDLE then reverts; TOP goes on."""
+    leaf = assemble(1, 1, "SSTORE", 2, 2, "TSTORE", 0, 0, "LOG0", *returning(32))
+    middle = assemble(*call("CALL", LEAF), "POP", 4, 4, "SSTORE", 7, 0, "REVERT")
+    top = assemble(*call("CALL", MIDDLE), *record(0), 2, "TLOAD", 5, "SSTORE", *call("CALL", LEAF), *record(8), "STOP")
+    expected = same_on_every_engine({TOP: top, MIDDLE: middle, LEAF: leaf})
+    assert expected[0][0] == "success"
+
+
+@pytest.mark.parametrize("child_gas", [0, 1, 2_299, 2_300, 5_000, 22_000, 30_000])
+def test_children_given_too_little_gas(child_gas):
+    """A child that writes a new slot, at every gas around its costs (the stipend's guard too)."""
+    leaf = assemble(1, 1, "SSTORE", *returning(32))
+    top = assemble(*call("CALL", LEAF, gas=child_gas), *record(0), *call("CALL", LEAF, gas=child_gas, value=1),
+                   *record(2), "STOP")
+    same_on_every_engine({TOP: top, LEAF: leaf})
+
+
+@pytest.mark.parametrize("violation", [
+    [1, 1, "SSTORE"], [1, 1, "TSTORE"], [0, 0, "LOG0"], [*call("CALL", EMPTY, value=1), "POP"],
+    [0, 0, 0, "CREATE", "POP"], [EMPTY, "SELFDESTRUCT"], [*call("CALL", EMPTY), "POP"],
+])
+def test_static_violations_deep_inside_a_staticcall(violation):
+    """TOP STATICCALLs MIDDLE, which CALLs LEAF (static by inheritance) doing `violation`."""
+    leaf = assemble(*violation, *returning(32, 0x600D))
+    middle = assemble(*call("CALL", LEAF), *returning(32))
+    top = assemble(*call("STATICCALL", MIDDLE), *record(0), *call("CALL", LEAF), *record(2), "STOP")
+    same_on_every_engine({TOP: top, MIDDLE: middle, LEAF: leaf})
+
+
+@pytest.mark.parametrize("returned", [0, 1, 31, 32, 33, 100])
+@pytest.mark.parametrize("region", [(0, 0), (0, 16), (0, 32), (40, 64), (1000, 8)])
+def test_return_data_sizes_against_output_regions(returned, region):
+    """Every mix of the size returned and the output region's place and size, then RETURNDATACOPY
+    inside and past the return data."""
+    leaf = assemble(*[word for index in range(4) for word in (0x1111 * (index + 1), 32 * index, "MSTORE")],
+                    *[returned, 0, "RETURN"])
+    top = assemble(*call("STATICCALL", LEAF, returns=region), *record(0), region[0], "MLOAD", 2, "SSTORE",
+                   "MSIZE", 3, "SSTORE", "RETURNDATASIZE", 0, 200, "RETURNDATACOPY", 200, "MLOAD", 4, "SSTORE",
+                   33, 0, 300, "RETURNDATACOPY", "STOP")
+    same_on_every_engine({TOP: top, LEAF: leaf})
+
+
+@pytest.mark.parametrize("kind", CALL_KINDS)
+def test_cold_then_warm_callees(kind):
+    """The first call to an account pays the cold surcharge, the next ones do not; an account
+    warmed inside a reverted child is cold again."""
+    leaf = assemble(*returning(32))
+    middle = assemble(*call(kind, OTHER), "POP", 0, 0, "REVERT")
+    top = assemble("GAS", *call(kind, LEAF), "POP", "GAS", "SWAP1", "SUB", 0, "SSTORE",
+                   "GAS", *call(kind, LEAF), "POP", "GAS", "SWAP1", "SUB", 1, "SSTORE",
+                   *call("CALL", MIDDLE), "POP",
+                   "GAS", *call(kind, OTHER), "POP", "GAS", "SWAP1", "SUB", 2, "SSTORE",
+                   "GAS", *call(kind, EMPTY), "POP", "GAS", "SWAP1", "SUB", 3, "SSTORE", "STOP")
+    same_on_every_engine({TOP: top, MIDDLE: middle, LEAF: leaf, OTHER: leaf})
+
+
+def test_the_depth_limit():
+    """A contract calling itself with all its gas: the call at depth 1025 fails, and each frame
+    records its depth and its child's success."""
+    recursive = assemble(0, "TLOAD", 1, "ADD", "DUP1", 0, "TSTORE",  # depth counter in transient storage
+                         *call("CALL", TOP, gas="GAS", returns=(0, 0)), "SWAP1", "SSTORE", "STOP")
+    expected = same_on_every_engine({TOP: recursive}, gas=10**14)
+    storage = expected[4][TOP.to_bytes(20, "big")][3]
+    assert storage == {depth: 1 for depth in range(1, 1025)}  # the frame at depth 1024 stores 0 at 1025
+
+
+@pytest.mark.parametrize("mid_child", [
+    [5, "SLOAD", 6, "SSTORE"],  # a slot seen for the first time
+    [0, 0, 0, "CREATE", 7, "SSTORE"],
+    [*call("CALL", EMPTY, value=2), 7, "SSTORE"],  # a value transfer to an account without code
+    [*call("STATICCALL", IDENTITY, args=(0, 32), returns=(64, 32)), 64, "MLOAD", 7, "SSTORE"],
+    [*call("CALL", 0xDEAD00, args=(0, 0)), 7, "SSTORE"],  # an account that does not exist
+    [0xFF, 200_000, "MSTORE8", "MSIZE", 7, "SSTORE"],  # memory past a frame's first buffer
+    [6000, 0, "LOG0"],  # a log past the native log buffer
+    [OTHER, "BALANCE", 7, "SSTORE", OTHER, "EXTCODESIZE", 8, "SSTORE"],
+    [EMPTY, "SELFDESTRUCT"],
+])
+@pytest.mark.parametrize("kind", ["CALL", "DELEGATECALL", "STATICCALL"])
+def test_children_that_need_the_host_in_the_middle(mid_child, kind):
+    """LEAF does native work, then something the host serves, then native work again."""
+    leaf = assemble(3, 3, "SSTORE", 0, 0, "LOG0", *mid_child, 4, 4, "SSTORE", *returning(32, 0xFEED))
+    top = assemble(*call(kind, LEAF), *record(0), *call(kind, LEAF), *record(2), 0, "MLOAD", 9, "SSTORE", "STOP")
+    same_on_every_engine({TOP: top, LEAF: leaf, OTHER: assemble("STOP")})
+
+
+def test_calldata_reaches_the_child_and_repeated_calls_see_their_own_output():
+    """Arguments from the parent's memory (expanding it) and 50 calls in a row, each output read back."""
+    leaf = assemble(0, "CALLDATALOAD", 1, "ADD", 0, "MSTORE", "CALLDATASIZE", 32, "MSTORE", 64, 0, "RETURN")
+    loop = []
+    for index in range(50):
+        loop += [index * 7, 0, "MSTORE", *call("STATICCALL", LEAF, args=(0, 32 + index), returns=(100 + index, 64)),
+                 "POP", 100 + index, "MLOAD", 100 + index, "SSTORE"]
+    top = assemble(*loop, "MSIZE", 0, "SSTORE", "STOP")
+    same_on_every_engine({TOP: top, LEAF: leaf})
