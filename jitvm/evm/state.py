@@ -263,6 +263,7 @@ class State:
         table = self.storage_table
         index = table.known_account(address)
         if index is not None:
+            table.adopt()
             for entry in table.entries_of_account[index]:
                 if table.value(entry) or table.original(entry):
                     table.write(entry, 0, original=0)
@@ -313,9 +314,12 @@ class State:
         table = self.storage_table
         if not table.dirty_count():
             return
+        entries = table.dirty_entries()
         addresses, keys, accounts_of, accounts = table.addresses, table.entry_keys, table.entry_accounts, self.accounts
-        for entry in table.dirty_entries():
-            account = accounts.get(addresses[accounts_of[entry]])
+        written = set()
+        for entry in entries:
+            index = accounts_of[entry]
+            account = accounts.get(addresses[index])
             if account is None:
                 continue
             value = table.value(entry)
@@ -323,6 +327,21 @@ class State:
                 account._storage[keys[entry]] = value
             else:
                 account._storage.pop(keys[entry], None)
+            written.add(index)
+        for index in written:  # the dictionaries took only slots the table holds: still complete
+            table.resized(index, accounts[addresses[index]]._storage)
+
+    def native_storage_account(self, address: Address) -> tuple[int, int]:
+        """For a frame running `address`'s code natively: the storage table's index of the account,
+        and 1 if the table holds every slot of its storage (StorageTable.completeness: a slot it
+        does not hold is zero, and native code adds it on its cold access), else 0."""
+        table = self.storage_table
+        index = table.account_index(address)
+        account = self.accounts.get(address)
+        if account is None:
+            return index, 0
+        account._state = self  # its storage dictionary may fall behind the table
+        return index, table.completeness(index, account._storage)
 
     def get_transient(self, address: Address, key: int) -> int:
         """EIP-1153: in the storage table too (transient entries), zero unless set in this
@@ -420,6 +439,7 @@ class TransientStorage:
 
     def as_dict(self) -> dict[tuple[Address, int], int]:
         table = self._state.storage_table
+        table.adopt()
         slots = {}
         for (index, key), entry in table._entry_of.items():
             if index >= TRANSIENT:
