@@ -12,8 +12,7 @@ snapshot remembers both lengths). Account.storage dictionaries follow the table 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from jitvm.evm.logs import Log, Logs, NativeLogBatch
 from jitvm.evm.storage_layout import TRANSIENT
 from jitvm.evm.storage_table import StorageTable
 from jitvm.hashing import EMPTY_KECCAK256, keccak256
@@ -73,13 +72,6 @@ class Account:
         return f"Account(nonce={self.nonce}, balance={self.balance}, code={self.code!r}, storage={self.storage!r})"
 
 
-@dataclass(slots=True)
-class Log:
-    address: Address
-    topics: tuple[int, ...]
-    data: bytes
-
-
 class State:
     """Accounts plus the substate of the running transaction, all changes journaled."""
 
@@ -108,7 +100,7 @@ class State:
                 table.forget()
         table.next_epoch(keep_journal)
         self.warm_addresses: set[Address] = set()
-        self.logs: list[Log] = []
+        self.logs = Logs()  # Log objects made only when read (jitvm.evm.logs)
         self.refund = 0
         self.created: set[Address] = set()
         self.to_delete: set[Address] = set()
@@ -384,6 +376,11 @@ class State:
 
     def add_log(self, address: Address, topics: tuple[int, ...], data: bytes) -> None:
         self.logs.append(Log(address, topics, data))
+        self._journal.append(("log",))
+
+    def add_native_logs(self, batch: NativeLogBatch) -> None:
+        """Logs the native engines buffered, as one record (undone together)."""
+        self.logs.append_batch(batch)
         self._journal.append(("log",))
 
     def add_refund(self, amount: int) -> None:
