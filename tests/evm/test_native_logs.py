@@ -101,3 +101,19 @@ def test_logs_equal_a_list(operations):
         if operation == "read":
             assert list(logs) == model
     assert list(logs) == model and logs == model
+
+
+def test_jitvm_evm_result_logs_read_twice_equal_the_reference():
+    from tests.evm.test_native_storage import CALLER, CONTRACT, contract_evm
+
+    def logs(engine: str) -> list:
+        evm = contract_evm(engine, MANY_LOGS)
+        evm.message_call(CALLER, CONTRACT, calldata(70, 2), gas=10_000_000)
+        first = [(log.address, log.topics, log.data) for log in evm.result.logs]
+        assert [(log.address, log.topics, log.data) for log in evm.result.logs] == first, engine
+        return first
+
+    expected = logs("reference")
+    assert len(expected) == 71
+    for engine in ENGINES:
+        assert logs(engine) == expected, engine

@@ -250,14 +250,17 @@ def flush_native(frame: NativeFrame) -> None:
     if refund:
         state.add_refund(refund)
     if logs:  # copied out as a few byte strings: the Log objects are made if someone reads them
-        control = frame.control_bytes
-        row_bytes = frame.control.shape[1] * 8
-        counts_at, starts_at, sizes_at = (row * row_bytes for row in (LOG_TOPIC_COUNTS, LOG_STARTS, LOG_SIZES))
-        topics_at, data_at = LOG_TOPICS * WORD_BYTES, LOG_DATA * WORD_BYTES
+        control, size = frame.control_bytes, 8 * logs
         state.add_native_logs(NativeLogBatch(
-            target, logs, bytes(words[topics_at : topics_at + 4 * WORD_BYTES * logs]),
-            bytes(control[counts_at : counts_at + 8 * logs]), bytes(control[starts_at : starts_at + 8 * logs]),
-            bytes(control[sizes_at : sizes_at + 8 * logs]), bytes(words[data_at : data_at + log_bytes])))
+            target, logs, bytes(words[_TOPICS_AT : _TOPICS_AT + 4 * WORD_BYTES * logs]),
+            bytes(control[_COUNTS_AT : _COUNTS_AT + size]), bytes(control[_STARTS_AT : _STARTS_AT + size]),
+            bytes(control[_SIZES_AT : _SIZES_AT + size]), bytes(words[_DATA_AT : _DATA_AT + log_bytes])))
+
+
+# Where flush_native copies the log buffer from: bytes into `words` and into `control` (rows of 256
+# int64 registers).
+_TOPICS_AT, _DATA_AT = LOG_TOPICS * WORD_BYTES, LOG_DATA * WORD_BYTES
+_COUNTS_AT, _STARTS_AT, _SIZES_AT = (row * 256 * 8 for row in (LOG_TOPIC_COUNTS, LOG_STARTS, LOG_SIZES))
 
 
 def serve_sload(frame: NativeFrame) -> bool:
