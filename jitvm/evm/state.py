@@ -323,18 +323,6 @@ class State:
         for index in written:  # the dictionaries took only slots the table holds: still complete
             table.resized(index, accounts[addresses[index]]._storage)
 
-    def native_storage_account(self, address: Address) -> tuple[int, int]:
-        """For a frame running `address`'s code natively: the storage table's index of the account,
-        and 1 if the table holds every slot of its storage (StorageTable.completeness: a slot it
-        does not hold is zero, and native code adds it on its cold access), else 0."""
-        table = self.storage_table
-        index = table.account_index(address)
-        account = self.accounts.get(address)
-        if account is None:
-            return index, 0
-        account._state = self  # its storage dictionary may fall behind the table
-        return index, table.completeness(index, account._storage)
-
     def get_transient(self, address: Address, key: int) -> int:
         """EIP-1153: in the storage table too (transient entries), zero unless set in this
         transaction."""

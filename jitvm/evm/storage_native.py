@@ -5,7 +5,7 @@ entries; native code only changes entries that exist, journaling each change lik
 
 Native code also adds entries in two cases where their value is known (zero): a cold slot of an
 account whose whole storage the table holds (the frame's STORAGE_COMPLETE register, set by
-State.native_storage_account), and a transient key never stored. `insert` adds such an entry cold and
+StorageTable.frame_account), and a transient key never stored. `insert` adds such an entry cold and
 unchanged, as StorageTable.insert would: the instruction that added it then warms or writes it,
 journaled. The Python side's dictionaries take entries added natively when Python next looks one up
 (StorageTable.adopt).

@@ -163,6 +163,17 @@ class StorageTable:
             self._completeness.append((None, 0, 0))
         return index
 
+    def frame_account(self, state, address: bytes) -> tuple[int, int]:
+        """For a frame of `state` running `address`'s code natively: the account's index, and 1 if
+        the table holds every slot of its storage (`completeness`: a slot it does not hold is zero,
+        and native code adds it on its cold access), else 0."""
+        index = self.account_index(address)
+        account = state.accounts.get(address)
+        if account is None:
+            return index, 0
+        account._state = state  # its storage dictionary may fall behind the table
+        return index, self.completeness(index, account._storage)
+
     def completeness(self, index: int, storage: dict[int, int]) -> int:
         """1 if the table holds every slot of account `index` whose storage dictionary is `storage`
         (so a slot it does not hold is zero, and native code may add it), else 0. The table's own

@@ -143,7 +143,8 @@ class BaselineEngine:
             state = ctx.state
             table = frame.storage_table = getattr(state, "storage_table", None)
             if table is not None:  # SLOAD and SSTORE of the slots it holds run natively
-                registers[STORAGE_ACCOUNT], registers[STORAGE_COMPLETE] = state.native_storage_account(message.target)
+                account, complete = table.frame_account(state, message.target)
+                registers[STORAGE_ACCOUNT], registers[STORAGE_COMPLETE] = account, complete
             if message.gas < NATIVE_GAS_LIMIT:
                 registers[GAS] = message.gas  # pc, stack height and memory size are 0 (prepare cleared them)
                 frame.store_table()

@@ -73,7 +73,7 @@ STORAGE_COMPLETE = 22
 # (jitvm.evm.storage_table), 0 when the host has none; STORAGE_ACCOUNT: the frame's account's index
 # in it (host.NativeFrame.store and BaselineEngine._run_native set them); STORAGE_COMPLETE: 1 when
 # the table holds every slot of that account's storage, so a slot it does not hold is zero and
-# native code adds it itself (State.native_storage_account).
+# native code adds it itself (StorageTable.frame_account).
 # STATIC_FRAME: 1 in a STATICCALL frame (the kernel leaves SSTORE and LOG to the host there).
 # NATIVE_WRITES counts the SSTOREs and LOGs the kernel ran since the host last took them: REFUND (the
 # refund counter's change), LOGS buffered logs using LOG_BYTES data bytes.
