@@ -68,7 +68,7 @@ def test_logs_equal_the_reference_and_are_built_when_read():
 
 
 def test_the_logs_of_a_reverted_child_vanish():
-    status, _, logs = logs_of("baseline", 5, 2)
+    _, _, logs = logs_of("baseline", 5, 2)
     assert len(logs) == 6
     assert [log.topics for log in logs][:5] == [(i + 7, i) for i in range(5)] and logs[5].topics == ()
 

@@ -13,7 +13,14 @@ import jitvm.api
 from jitvm.evm.state import Account
 from jitvm.evm.storage_table import StorageTable
 from tests.api.bytecode import assemble
-from tests.evm.test_native_storage import CALLER, CONTRACT, ENGINES, assert_native_lookup_finds_every_entry, contract_evm
+from tests.evm.test_native_storage import (
+    CALLER,
+    CONTRACT,
+    ENGINES,
+    assert_native_lookup_finds_every_entry,
+    call_ending,
+    contract_evm,
+)
 
 CONTRACT_BYTES = bytes.fromhex(CONTRACT[2:])
 
@@ -50,12 +57,7 @@ def calldata(base: int, count: int, mode: int = 0) -> bytes:
 
 
 def outcome(evm: jitvm.EVM, data: bytes, gas: int, keys) -> tuple:
-    try:
-        ended = ("success", evm.message_call(CALLER, CONTRACT, data, gas=gas))
-    except jitvm.api.ExecutionReverted as reverted:
-        ended = ("revert", reverted.output)
-    except jitvm.api.ExecutionHalted as halted:
-        ended = ("halt", halted.reason)
+    ended = call_ending(evm, data, gas)
     result = evm.result
     return (ended, result.gas_used, result.gas_refunded, [(log.topics, log.data) for log in result.logs],
             [evm.storage(CONTRACT, key) for key in keys])
@@ -65,7 +67,7 @@ def run_calls(engine: str, calls, prepare=None) -> list:
     evm = contract_evm(engine, NEW_SLOTS)
     if prepare is not None:
         prepare(evm)
-    keys = range(0, 60)
+    keys = range(60)
     return [outcome(evm, data, gas, keys) for data, gas in calls]
 
 
@@ -103,25 +105,6 @@ def test_every_gas_limit_across_new_slots_equals_the_reference():
     for engine in ("baseline", "jit"):
         seen = [(ended, used, refund, logs) for ended, used, refund, logs, _ in run_calls(engine, calls)]
         assert seen == expected, engine
-
-
-@pytest.fixture
-def served_storage(monkeypatch):
-    """The SLOADs and SSTOREs the host serves on the baseline and the JIT."""
-    import jitvm.evm.baseline.engine as baseline_engine
-    import jitvm.evm.jit.engine as jit_engine
-
-    served = []
-
-    def counting(serve):
-        def serve_storage(frame, pending):
-            served.append(pending)
-            return serve(frame, pending)
-        return serve_storage
-
-    monkeypatch.setattr(baseline_engine, "serve_storage", counting(baseline_engine.serve_storage))
-    monkeypatch.setattr(jit_engine, "serve_storage", counting(jit_engine.serve_storage))
-    return served
 
 
 @pytest.mark.parametrize("engine", ["baseline", "jit"])
