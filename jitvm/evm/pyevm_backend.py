@@ -213,6 +213,10 @@ class PyEvmHost:
         self.logs.append((address, tuple(topics), bytes(data)))
         self._journal.append(("log",))
 
+    def add_native_logs(self, batch) -> None:
+        for log in batch.build():
+            self.add_log(log.address, log.topics, log.data)
+
     def add_refund(self, amount: int) -> None:
         self._journal.append(("refund", self.refund))
         self.refund += amount

@@ -12,8 +12,7 @@ snapshot remembers both lengths). Account.storage dictionaries follow the table 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from jitvm.evm.logs import Log, Logs, NativeLogBatch
 from jitvm.evm.storage_layout import TRANSIENT
 from jitvm.evm.storage_table import StorageTable
 from jitvm.hashing import EMPTY_KECCAK256, keccak256
@@ -73,13 +72,6 @@ class Account:
         return f"Account(nonce={self.nonce}, balance={self.balance}, code={self.code!r}, storage={self.storage!r})"
 
 
-@dataclass(slots=True)
-class Log:
-    address: Address
-    topics: tuple[int, ...]
-    data: bytes
-
-
 class State:
     """Accounts plus the substate of the running transaction, all changes journaled."""
 
@@ -108,7 +100,7 @@ class State:
                 table.forget()
         table.next_epoch(keep_journal)
         self.warm_addresses: set[Address] = set()
-        self.logs: list[Log] = []
+        self.logs = Logs()  # Log objects made only when read (jitvm.evm.logs)
         self.refund = 0
         self.created: set[Address] = set()
         self.to_delete: set[Address] = set()
@@ -263,6 +255,7 @@ class State:
         table = self.storage_table
         index = table.known_account(address)
         if index is not None:
+            table.adopt()
             for entry in table.entries_of_account[index]:
                 if table.value(entry) or table.original(entry):
                     table.write(entry, 0, original=0)
@@ -313,9 +306,12 @@ class State:
         table = self.storage_table
         if not table.dirty_count():
             return
+        entries = table.dirty_entries()
         addresses, keys, accounts_of, accounts = table.addresses, table.entry_keys, table.entry_accounts, self.accounts
-        for entry in table.dirty_entries():
-            account = accounts.get(addresses[accounts_of[entry]])
+        written = set()
+        for entry in entries:
+            index = accounts_of[entry]
+            account = accounts.get(addresses[index])
             if account is None:
                 continue
             value = table.value(entry)
@@ -323,6 +319,9 @@ class State:
                 account._storage[keys[entry]] = value
             else:
                 account._storage.pop(keys[entry], None)
+            written.add(index)
+        for index in written:  # the dictionaries took only slots the table holds: still complete
+            table.resized(index, accounts[addresses[index]]._storage)
 
     def get_transient(self, address: Address, key: int) -> int:
         """EIP-1153: in the storage table too (transient entries), zero unless set in this
@@ -365,6 +364,11 @@ class State:
 
     def add_log(self, address: Address, topics: tuple[int, ...], data: bytes) -> None:
         self.logs.append(Log(address, topics, data))
+        self._journal.append(("log",))
+
+    def add_native_logs(self, batch: NativeLogBatch) -> None:
+        """Logs the native engines buffered, as one record (undone together)."""
+        self.logs.append_batch(batch)
         self._journal.append(("log",))
 
     def add_refund(self, amount: int) -> None:
@@ -420,6 +424,7 @@ class TransientStorage:
 
     def as_dict(self) -> dict[tuple[Address, int], int]:
         table = self._state.storage_table
+        table.adopt()
         slots = {}
         for (index, key), entry in table._entry_of.items():
             if index >= TRANSIENT:

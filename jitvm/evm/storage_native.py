@@ -3,6 +3,13 @@ lookup, SLOAD warmth and SSTORE, for the baseline kernel and the JIT's helpers. 
 entries; native code only changes entries that exist, journaling each change like the Python side
 (StorageTable._record), and leaves the instruction to the host when the journal is full.
 
+Native code also adds entries in two cases where their value is known (zero): a cold slot of an
+account whose whole storage the table holds (the frame's STORAGE_COMPLETE register, set by
+StorageTable.frame_account), and a transient key never stored. `insert` adds such an entry cold and
+unchanged, as StorageTable.insert would: the instruction that added it then warms or writes it,
+journaled. The Python side's dictionaries take entries added natively when Python next looks one up
+(StorageTable.adopt).
+
 Native code finds the table through two registers of the frame (layout.STORAGE_CELLS, its address,
 and STORAGE_ROWS) that host.NativeFrame.store sets before every entry into native code: the array
 may be replaced (grown) whenever Python runs, never while native code does.
@@ -15,6 +22,7 @@ from numba.extending import intrinsic
 from jitvm.evm.storage_layout import (
     ACCOUNT,
     ACCOUNT_MULTIPLIER,
+    COUNT,
     DIRTY,
     DIRTY_COUNT,
     EPOCH,
@@ -64,14 +72,20 @@ def table_cells(address, rows):
 
 
 @native
-def find(cells, account, key):
-    """The entry of (account, key), or -1."""
-    header = cells[HEADER]
-    bits = header[HASH_BITS]
+def _home(cells, account, key):
+    """(the hash slot where (account, key) starts probing, the slot mask, the first hash row: four
+    hash slots a row)."""
+    bits = cells[HEADER, HASH_BITS]
     mask = (np.int64(1) << np.int64(bits)) - 1
     mixed = key[0] ^ key[1] ^ key[2] ^ key[3] ^ (np.uint64(account) * _ACCOUNT_MULTIPLIER)
     slot = np.int64((mixed * _HASH_MULTIPLIER) >> (np.uint64(64) - bits))
-    hashes_at = np.int64(cells[MORE_OFFSETS, HASH_AT])  # four hash slots a row
+    return slot, mask, np.int64(cells[MORE_OFFSETS, HASH_AT])
+
+
+@native
+def find(cells, account, key):
+    """The entry of (account, key), or -1."""
+    slot, mask, hashes_at = _home(cells, account, key)
     keys_at = np.int64(cells[OFFSETS, KEYS_AT])
     meta_at = np.int64(cells[OFFSETS, META_AT])
     for _ in range(mask + 1):
@@ -87,6 +101,36 @@ def find(cells, account, key):
                 return entry
         slot = (slot + 1) & mask
     return -1
+
+
+@native
+def has_entry_room(cells):
+    """Whether one more entry fits without growing the table (Python grows it)."""
+    return cells[HEADER, COUNT] < cells[OFFSETS, VALUES_AT] - cells[OFFSETS, KEYS_AT]
+
+
+@native
+def insert(cells, account, key):
+    """A new entry for (account, key), which `find` did not find, with value and original value
+    zero, cold and unchanged (has_entry_room said there is room); the hash stays at most half full,
+    as the table has twice as many hash slots as entries."""
+    entry = np.int64(cells[HEADER, COUNT])
+    keys = np.int64(cells[OFFSETS, KEYS_AT]) + entry
+    values = np.int64(cells[OFFSETS, VALUES_AT]) + entry
+    originals = np.int64(cells[OFFSETS, ORIGINALS_AT]) + entry
+    meta = np.int64(cells[OFFSETS, META_AT]) + entry
+    for limb in range(4):
+        cells[keys, limb] = key[limb]
+        cells[values, limb] = 0
+        cells[originals, limb] = 0
+        cells[meta, limb] = 0
+    cells[meta, ACCOUNT] = np.uint64(account)
+    slot, mask, hashes_at = _home(cells, account, key)
+    while cells[hashes_at + (slot >> 2), slot & 3] != 0:
+        slot = (slot + 1) & mask
+    cells[hashes_at + (slot >> 2), slot & 3] = np.uint64(entry + 1)
+    cells[HEADER, COUNT] = np.uint64(entry + 1)
+    return entry
 
 
 @native
@@ -181,11 +225,15 @@ def transient_load(cells, account, key):
 
 @native
 def transient_store(cells, account, key, new):
-    """TSTORE of a key the table holds, journaled: False (nothing changed) when the host must
-    serve it (a key never stored, a full journal)."""
-    entry = find(cells, account + TRANSIENT, key)
-    if entry < 0 or not has_journal_room(cells):
+    """TSTORE, journaled (a key never stored gets its entry here): False (nothing changed) when the
+    host must serve it (a full journal or table)."""
+    if not has_journal_room(cells):
         return False
+    entry = find(cells, account + TRANSIENT, key)
+    if entry < 0:
+        if not has_entry_room(cells):
+            return False
+        entry = insert(cells, account + TRANSIENT, key)
     record(cells, entry)
     cells[np.int64(cells[OFFSETS, META_AT]) + entry, WARM_EPOCH] = cells[HEADER, EPOCH]
     values = np.int64(cells[OFFSETS, VALUES_AT]) + entry

@@ -4,11 +4,15 @@ transactions, so that native code (the baseline kernel, the JIT) reads and write
 Python. `jitvm.evm.state.State` owns one and goes through it for every slot it holds; the layout is
 jitvm.evm.storage_layout's, the native side jitvm.evm.storage_native.
 
-Entries are added only by Python: a slot that is not in the table is served by the host once (the
-cold access, which costs at least 2,100 gas, or an access-list entry paid in intrinsic gas), and
-stays for later frames and transactions. So a contract cannot make the table grow without paying
-for it; across transactions it holds at most MAX_ENTRIES entries (State.begin_transaction starts
-it again beyond that).
+Entries are added on a slot's first access (the cold access, which costs at least 2,100 gas, or an
+access-list entry paid in intrinsic gas) and stay for later frames and transactions: by the host, or
+natively when the answer is known without Python (a slot of an account whose whole storage the table
+holds, see `completeness`, reads zero; a transient key never stored in this transaction is zero),
+and for at most LOAD_LIMIT slots of an account when its first frame starts (its cold access costs at
+least 2,400 gas). So a contract cannot make the table grow without paying for it; across
+transactions it holds at most MAX_ENTRIES entries (State.begin_transaction starts it again beyond
+that). Entries added natively reach the Python-side indexes (`_entry_of` and the lists) when Python
+next looks an entry up (`adopt`).
 
 Every change of an entry is journaled natively (the previous value, original value and epochs), so
 `State.revert` undoes native writes and warmth together with the Python journal. Account.storage
@@ -51,6 +55,7 @@ class StorageTable:
     MAX_ENTRIES = 1 << 18  # kept across transactions (about 36 MB); beyond, forgotten between them
     INITIAL_ENTRIES = 256
     INITIAL_RECORDS = 1024
+    LOAD_LIMIT = 16  # slots of an account's storage dictionary added when its first frame starts
 
     def __init__(self):
         self.epoch = 1
@@ -64,6 +69,10 @@ class StorageTable:
         self._entry_of: dict[tuple[int, int], int] = {}
         self.entry_keys: list[int] = []
         self.entry_accounts: list[int] = []
+        self._indexed = 0  # entries in the indexes above; native code may have added more
+        # Per account index: (its storage dictionary, that dictionary's size, 1 if the table holds
+        # every slot of it else 0) when last checked (see `completeness`).
+        self._completeness: list[tuple[dict | None, int, int]] = []
 
     # -- the array ---------------------------------------------------------------------------------
 
@@ -84,6 +93,7 @@ class StorageTable:
         count = length = 0
         old_hash = None
         if old is not None:
+            old.adopt()
             previous = old.cells
             count, length = old.count, old.journal_length()
             for at, old_at, size in ((keys_at, old._keys_at, count), (values_at, old._values_at, count),
@@ -99,7 +109,6 @@ class StorageTable:
         self.rows = rows
         self.capacity = entries
         self.record_capacity = records
-        self.count = count
         self._keys_at, self._values_at, self._originals_at, self._meta_at = keys_at, values_at, originals_at, meta_at
         self._journal_at, self._hash_at, self._hash_bits = journal_at, hash_at, hash_bits
         self._q = memoryview(cells).cast("B").cast("Q")  # the array as flat uint64s
@@ -115,6 +124,28 @@ class StorageTable:
                     slot = (slot + 1) & mask
                 hashes[hash_at * 4 + slot] = entry + 1
 
+    @property
+    def count(self) -> int:
+        """Entries in use (native code may add some: the header's count)."""
+        return self._q[COUNT]
+
+    def adopt(self) -> None:
+        """Put the entries native code added (storage_native.insert) into the Python indexes."""
+        count = self._q[COUNT]
+        if self._indexed == count:
+            return
+        b, q = self._b, self._q
+        for entry in range(self._indexed, count):
+            at = (self._keys_at + entry) * 32
+            key = int.from_bytes(b[at : at + 32], "little")
+            account = q[(self._meta_at + entry) * 4 + ACCOUNT]
+            self._entry_of[(account, key)] = entry
+            self.entry_keys.append(key)
+            self.entry_accounts.append(account)
+            if account < TRANSIENT:
+                self.entries_of_account[account].append(entry)
+        self._indexed = count
+
     def journal_length(self) -> int:
         return self._q[JOURNAL_LENGTH]
 
@@ -129,21 +160,62 @@ class StorageTable:
             index = self._account_of[address] = len(self.addresses)
             self.addresses.append(address)
             self.entries_of_account.append([])
+            self._completeness.append((None, 0, 0))
         return index
+
+    def frame_account(self, state, address: bytes) -> tuple[int, int]:
+        """For a frame of `state` running `address`'s code natively: the account's index, and 1 if
+        the table holds every slot of its storage (`completeness`: a slot it does not hold is zero,
+        and native code adds it on its cold access), else 0."""
+        index = self.account_index(address)
+        account = state.accounts.get(address)
+        if account is None:
+            return index, 0
+        account._state = state  # its storage dictionary may fall behind the table
+        return index, self.completeness(index, account._storage)
+
+    def completeness(self, index: int, storage: dict[int, int]) -> int:
+        """1 if the table holds every slot of account `index` whose storage dictionary is `storage`
+        (so a slot it does not hold is zero, and native code may add it), else 0. The table's own
+        writes keep that true (State.sync_storage writes into the dictionary only slots the table
+        holds), so it is checked again only when the account's dictionary is another object or has
+        another size than at the last check (someone replaced or filled it); then slots of the
+        dictionary the table does not hold are added if there are at most LOAD_LIMIT of them."""
+        known = self._completeness[index]
+        if known[0] is storage and known[1] == len(storage):
+            return known[2]
+        self.adopt()
+        missing = [key for key in storage if (index, key) not in self._entry_of]
+        complete = int(len(missing) <= self.LOAD_LIMIT)
+        if complete:
+            for key in missing:
+                self.insert(index, key, storage[key])
+        self._completeness[index] = (storage, len(storage), complete)
+        return complete
+
+    def resized(self, index: int, storage: dict[int, int]) -> None:
+        """Account `index`'s storage dictionary `storage` changed size by the table's own writes
+        (State.sync_storage): its completeness stays."""
+        known = self._completeness[index]
+        if known[0] is storage:
+            self._completeness[index] = (storage, len(storage), known[2])
 
     def known_account(self, address: bytes) -> int | None:
         return self._account_of.get(address)
 
     def find(self, account: int, key: int) -> int | None:
+        if self._indexed != self._q[COUNT]:
+            self.adopt()
         return self._entry_of.get((account, key))
 
     def insert(self, account: int, key: int, value: int) -> int:
         """A new entry for a slot the table does not hold, whose value is `value` (unchanged in
         this transaction, cold)."""
-        if self.count == self.capacity:
+        self.adopt()
+        if self._indexed == self.capacity:
             self._allocate(2 * self.capacity, self.record_capacity, self)
-        entry = self.count
-        self.count = entry + 1
+        entry = self._indexed
+        self._indexed = entry + 1
         q, b = self._q, self._b
         q[COUNT] = entry + 1
         at = (self._keys_at + entry) * 32
@@ -268,6 +340,7 @@ class StorageTable:
 
     def dirty_entries(self) -> list[int]:
         """The entries whose values Account.storage does not show yet; they count as shown after."""
+        self.adopt()
         meta = self.cells[self._meta_at : self._meta_at + self.count, DIRTY]
         entries = np.flatnonzero(meta)
         meta[entries] = 0

@@ -71,6 +71,7 @@ from jitvm.evm.baseline.layout import (
     STATUS,
     STEPS,
     STORAGE_ACCOUNT,
+    STORAGE_COMPLETE,
     UNLIMITED_STEPS,
     BufferPool,
     calldata_at,
@@ -145,10 +146,8 @@ class BaselineEngine:
             state = ctx.state
             table = frame.storage_table = getattr(state, "storage_table", None)
             if table is not None:  # SLOAD and SSTORE of the slots it holds run natively
-                registers[STORAGE_ACCOUNT] = table.account_index(message.target)
-                account = state.accounts.get(message.target)
-                if account is not None:
-                    account._state = state  # its storage dictionary may fall behind the table
+                account, complete = table.frame_account(state, message.target)
+                registers[STORAGE_ACCOUNT], registers[STORAGE_COMPLETE] = account, complete
             if message.gas < NATIVE_GAS_LIMIT:
                 registers[GAS] = message.gas  # pc, stack height and memory size are 0 (prepare cleared them)
                 frame.store_table()

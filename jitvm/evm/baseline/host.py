@@ -40,6 +40,7 @@ from jitvm.evm.baseline.layout import (
     WORD_BYTES,
     handler_of,
 )
+from jitvm.evm.logs import NativeLogBatch
 from jitvm.evm.memory_budget import take_memory
 from jitvm.evm.opcodes import opcode_table
 from jitvm.evm.reference.frame import ExceptionalHalt
@@ -239,29 +240,29 @@ def grow_memory(frame: NativeFrame, needed: int) -> None:
 def flush_native(frame: NativeFrame) -> None:
     """Give the state the refund and logs the kernel (or compiled code) made natively since the
     last flush (kernel.native_sstore, kernel.buffer_log), in the order the reference would have made
-    them: the refund, then the logs. (Storage writes and warmth are in the state's storage table
-    already.)"""
+    them: the refund, then the logs (one batch of raw bytes, jitvm.evm.logs). (Storage writes and
+    warmth are in the state's storage table already.)"""
     registers = frame.registers
     if not registers[NATIVE_WRITES]:
         return
-    control = frame.control
     words = frame.stack.words_bytes
     state, target = frame.state, frame.message.target
-    refund, logs = int(registers[REFUND]), int(registers[LOGS])
+    refund, logs, log_bytes = registers[REFUND], registers[LOGS], registers[LOG_BYTES]
     registers[NATIVE_WRITES] = registers[REFUND] = registers[LOGS] = registers[LOG_BYTES] = 0
     if refund:
         state.add_refund(refund)
-    if logs:
-        counts = control[LOG_TOPIC_COUNTS, :logs].tolist()
-        starts = control[LOG_STARTS, :logs].tolist()
-        sizes = control[LOG_SIZES, :logs].tolist()
-        data_at = LOG_DATA * WORD_BYTES
-        for index in range(logs):
-            first = (LOG_TOPICS + 4 * index) * WORD_BYTES
-            topics = tuple(int.from_bytes(words[first + WORD_BYTES * t : first + WORD_BYTES * (t + 1)], "little")
-                           for t in range(counts[index]))
-            start = data_at + starts[index]
-            state.add_log(target, topics, bytes(words[start : start + sizes[index]]))
+    if logs:  # copied out as a few byte strings: the Log objects are made if someone reads them
+        control, size = frame.control_bytes, 8 * logs
+        state.add_native_logs(NativeLogBatch(
+            target, logs, bytes(words[_TOPICS_AT : _TOPICS_AT + 4 * WORD_BYTES * logs]),
+            bytes(control[_COUNTS_AT : _COUNTS_AT + size]), bytes(control[_STARTS_AT : _STARTS_AT + size]),
+            bytes(control[_SIZES_AT : _SIZES_AT + size]), bytes(words[_DATA_AT : _DATA_AT + log_bytes])))
+
+
+# Where flush_native copies the log buffer from: bytes into `words` and into `control` (rows of 256
+# int64 registers).
+_TOPICS_AT, _DATA_AT = LOG_TOPICS * WORD_BYTES, LOG_DATA * WORD_BYTES
+_COUNTS_AT, _STARTS_AT, _SIZES_AT = (row * 256 * 8 for row in (LOG_TOPIC_COUNTS, LOG_STARTS, LOG_SIZES))
 
 
 def serve_sload(frame: NativeFrame) -> bool:

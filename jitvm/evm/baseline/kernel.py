@@ -103,11 +103,14 @@ from jitvm.evm.baseline.layout import (
     STEPS,
     STORAGE_ACCOUNT,
     STORAGE_CELLS,
+    STORAGE_COMPLETE,
     STORAGE_ROWS,
 )
 from jitvm.evm.storage_native import (
     find,
+    has_entry_room,
     has_journal_room,
+    insert,
     is_cold,
     original_of,
     store,
@@ -373,13 +376,18 @@ def take_pending(words, control, sp):
 
 @kernel
 def table_sload(cells, registers, key, gas_left):
-    """SLOAD of `key` from the storage table: (cost beyond the static gas, value, done). Not done
+    """SLOAD of `key` from the storage table (which may add the slot: STORAGE_COMPLETE): (cost
+    beyond the static gas, value, done). Not done
     (nothing changed) when the host must serve it; done with a cost above gas_left means out of gas."""
     if registers[STORAGE_CELLS] == 0:
         return 0, ZERO_WORD, False
     entry = find(cells, registers[STORAGE_ACCOUNT], key)
-    if entry < 0:
-        return 0, ZERO_WORD, False
+    if entry < 0:  # a cold slot: zero, and added here, if the table holds all of the account's storage
+        if registers[STORAGE_COMPLETE] == 0 or not has_entry_room(cells) or not has_journal_room(cells):
+            return 0, ZERO_WORD, False
+        if _COLD_SLOAD_SURCHARGE > gas_left:
+            return _COLD_SLOAD_SURCHARGE, ZERO_WORD, True  # out of gas: the slot is not added
+        entry = insert(cells, registers[STORAGE_ACCOUNT], key)
     cost = 0
     if is_cold(cells, entry):
         if not has_journal_room(cells):
@@ -411,16 +419,23 @@ def sstore_cost_and_refund(original, current, new):
 
 @kernel
 def native_sstore(cells, control, key, new, gas_left):
-    """SSTORE of a slot the storage table holds, in a frame that may write, with more than the
-    stipend left: (cost, done). Not done (nothing changed) when the host must serve it; done with a
+    """SSTORE of a slot the storage table holds (or may add), in a frame that may write, with more
+    than the stipend left: (cost, done). Not done (nothing changed) when the host must serve it; done with a
     cost above gas_left means out of gas."""
     registers = control[REGISTERS_ROW]
     if (registers[STORAGE_CELLS] == 0 or registers[STATIC_FRAME] != 0
             or (gas_left <= _SSTORE_STIPEND_GUARD and registers[GAS_RESERVE] == 0)):
         return 0, False
-    entry = find(cells, registers[STORAGE_ACCOUNT], key)
-    if entry < 0 or not has_journal_room(cells):
+    if not has_journal_room(cells):
         return 0, False
+    entry = find(cells, registers[STORAGE_ACCOUNT], key)
+    if entry < 0:  # a cold slot: zero, and added here, if the table holds all of the account's storage
+        if registers[STORAGE_COMPLETE] == 0 or not has_entry_room(cells):
+            return 0, False
+        cost = sstore_cost_and_refund(ZERO_WORD, ZERO_WORD, new)[0] + _COLD_SLOAD
+        if cost > gas_left:
+            return cost, True  # out of gas: the slot is not added
+        entry = insert(cells, registers[STORAGE_ACCOUNT], key)
     cost, refund = sstore_cost_and_refund(original_of(cells, entry), value_of(cells, entry), new)
     if is_cold(cells, entry):
         cost += _COLD_SLOAD

@@ -68,14 +68,17 @@ CONTROL_ROWS = LOG_SIZES + 1
 (PC, GAS, SP, MSIZE, EXIT, STATUS, OPCODE, OUT_OFFSET, OUT_SIZE, STEPS, CALLDATA_SIZE, NEEDED_MEMORY,
  PENDING, GAS_RESERVE, STATIC_FRAME, NATIVE_WRITES, REFUND, LOGS, LOG_BYTES,
  STORAGE_CELLS, STORAGE_ROWS, STORAGE_ACCOUNT,
- CALL_GAS, CALL_ARGS_OFFSET, CALL_ARGS_SIZE, CALL_RETURNS_OFFSET, CALL_RETURNS_SIZE) = range(27)
+ CALL_GAS, CALL_ARGS_OFFSET, CALL_ARGS_SIZE, CALL_RETURNS_OFFSET, CALL_RETURNS_SIZE,
+ STORAGE_COMPLETE) = range(28)
 # CALL_GAS...CALL_RETURNS_SIZE: the arguments of the CALL-family instruction the kernel handed to the
 # host with registers[PENDING] == PENDING_CALL (its memory expansion already charged): the gas asked
 # for (-1 when it does not fit 62 bits: the host reads the word), and the input and output regions
 # (offset 0 for an empty region). The arguments stay on the stack.
 # STORAGE_CELLS, STORAGE_ROWS: the address and row count of the state's storage table
 # (jitvm.evm.storage_table), 0 when the host has none; STORAGE_ACCOUNT: the frame's account's index
-# in it (host.NativeFrame.store and BaselineEngine._run_native set them).
+# in it (host.NativeFrame.store and BaselineEngine._run_native set them); STORAGE_COMPLETE: 1 when
+# the table holds every slot of that account's storage, so a slot it does not hold is zero and
+# native code adds it itself (StorageTable.frame_account).
 # STATIC_FRAME: 1 in a STATICCALL frame (the kernel leaves SSTORE and LOG to the host there).
 # NATIVE_WRITES counts the SSTOREs and LOGs the kernel ran since the host last took them: REFUND (the
 # refund counter's change), LOGS buffered logs using LOG_BYTES data bytes.
@@ -266,7 +269,7 @@ def _environment_rows(values: tuple) -> np.ndarray:
 
 ROW_BYTES = 256 * 8  # one row of `control`
 REGISTER_BYTES = 32 * 8  # the registers in use (the rest of their row is never read)
-assert CALL_RETURNS_SIZE < 32
+assert STORAGE_COMPLETE < 32
 _ZERO_REGISTERS = bytes(REGISTER_BYTES)
 
 
