@@ -13,7 +13,6 @@ of its libraries is alive (measured: 0.6 KB left per freed library, linking 1.8 
 """
 
 import atexit
-import contextlib
 import ctypes
 import itertools
 import threading
@@ -78,8 +77,10 @@ class LoadedCode:
             self.engine._release(generation)
 
     def __del__(self):
-        with contextlib.suppress(Exception):  # (at interpreter exit, modules may be gone)
+        try:
             self.close()
+        except Exception:  # (at interpreter exit, modules, contextlib too, may be gone)
+            pass
 
 
 class Engine:
