@@ -60,7 +60,7 @@ _PASS = "ptr %code, ptr %data, ptr %words, ptr %memory, ptr %control, i64 %capac
 # Memory expansion to end = start + size as FunctionWriter.expand_inline computes it, out of line:
 # 0 when done (gas charged with `extra`, msize grown), 1 when out of reach (offset of 2**32 or more,
 # or past the buffer: the kernel takes over), 2 when the gas does not cover it (nothing changed).
-MEMORY_EXPANSION = f"""define internal i64 @evm_expand(i1 %small, i64 %start, i64 %size, i64 %extra, ptr %msize.a, ptr %gas.a, i64 %capacity) {{
+MEMORY_EXPANSION = f"""define internal i64 @expand_memory(i1 %small, i64 %start, i64 %size, i64 %extra, ptr %msize.a, ptr %gas.a, i64 %capacity) {{
 entry:
   %end = add i64 %start, %size
   %far = icmp ugt i64 %end, %capacity
@@ -722,11 +722,11 @@ class FunctionWriter(IrText):
         self.emit(f"br i1 {beyond}, label %{out_of_reach}, label %{out_of_gas}", cold=True)
 
     def expand_out_of_line(self, small: str, start: str, size, position: int, pc: int, extra: str | None) -> None:
-        """Memory expansion to start + size by a call of @evm_expand (MEMORY_EXPANSION): the QUICK
+        """Memory expansion to start + size by a call of @expand_memory (MEMORY_EXPANSION): the QUICK
         tier, whose compile time grows with the instructions; a memory-heavy contract has
         thousands of accesses, each two dozen instructions inline (memory_grow_mstore: 40% of
         its IR)."""
-        outcome = self.op(f"call i64 @evm_expand(i1 {small}, i64 {start}, i64 {size}, i64 {extra or 0}, "
+        outcome = self.op(f"call i64 @expand_memory(i1 {small}, i64 {start}, i64 {size}, i64 {extra or 0}, "
                           "ptr %msize.a, ptr %gas.a, i64 %capacity)")
         failing = self.label("memory")
         self.check(self.op(f"icmp ne i64 {outcome}, 0"), failing)
