@@ -31,7 +31,7 @@ from jitvm.evm.jit import compile as evm_compile
 from jitvm.evm.jit import runtime_ir
 from jitvm.evm.jit.entry import ENTRY
 from jitvm.jit.compiler import target_machine
-from jitvm.jit.layer import QUICK, RUNS_IR_PASSES, Compiled
+from jitvm.jit.layer import QUICK, RUNS_IR_PASSES, Compiled, generated
 from jitvm.jit.target import host_target
 
 GROUP_SIZE = 24
@@ -55,7 +55,7 @@ def compile_together(codes, fork: str, group_size: int = GROUP_SIZE) -> int:
     for code in dict.fromkeys(codes):
         subject = (code, fork)
         if code and layer.entry(subject) is None:
-            ir = generator.generate(subject)
+            ir = generated(generator, subject, QUICK)
             if ir is not None:
                 pending.append((subject, ir))
     for start in range(0, len(pending), group_size):

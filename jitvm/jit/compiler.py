@@ -28,6 +28,13 @@ PASS_PIPELINE: tuple[tuple[str, str], ...] = (
     ("adce", "add_aggressive_dce_pass"),
 )
 
+# What a module of a generator's `large_module_bytes` of IR text or more runs instead (the EVM's
+# memory_grow_* contracts, 8 MB: thousands of memory accesses in straight-line code). InstCombine's
+# known-bits queries on the chained memory-expansion arithmetic made the passes 4.1 s of their 11.6 s
+# CPU, and the code ran faster without them: 0.937x the time per call with SROA alone, 1.056x with
+# no passes (bench/pass_benefit.py). SROA keeps the registers (gas, msize, ...) out of memory.
+LARGE_MODULE_PIPELINE: tuple[tuple[str, str], ...] = (("sroa", "add_sroa_pass"),)
+
 # LLVM options the passes run with. Dead-store elimination is quadratic in the stores of one block:
 # a 64 KB run of PUSH1s (one block of 33,000 stack stores) spent 2.1 s of its 2.5 s of passes in it;
 # with at most 300 stores examined per block it takes 0.5 s (a block with more keeps its stores).
@@ -46,7 +53,16 @@ _per_thread = threading.local()
 
 def pipeline_description() -> str:
     """The pass list as text (part of the cache fingerprint: other passes make other code)."""
-    return ",".join(name for name, _ in PASS_PIPELINE) + "|" + " ".join(PASS_OPTIONS)
+    return "|".join([",".join(name for name, _ in PASS_PIPELINE), " ".join(PASS_OPTIONS),
+                     "large:" + ",".join(name for name, _ in LARGE_MODULE_PIPELINE)])
+
+
+def pipeline_for(ir_bytes: int, large_module_bytes: int | None) -> tuple[tuple[str, str], ...]:
+    """The pass list for a module of `ir_bytes` of IR text: LARGE_MODULE_PIPELINE from
+    `large_module_bytes` on (None: never), else PASS_PIPELINE."""
+    if large_module_bytes is not None and ir_bytes >= large_module_bytes:
+        return LARGE_MODULE_PIPELINE
+    return PASS_PIPELINE
 
 
 @functools.cache
@@ -55,9 +71,9 @@ def _set_pass_options() -> None:
         llvm.set_option("jitvm", option)
 
 
-def _module_pass_manager() -> llvm.ModulePassManager:
+def _module_pass_manager(pipeline: tuple[tuple[str, str], ...] | None = None) -> llvm.ModulePassManager:
     manager = llvm.create_new_module_pass_manager()
-    for _, add_pass in PASS_PIPELINE:
+    for _, add_pass in PASS_PIPELINE if pipeline is None else pipeline:
         getattr(manager, add_pass)()  # function passes: the module manager runs them per function
     return manager
 
@@ -75,12 +91,13 @@ def target_machine(opt_level: int = CODEGEN_OPT_LEVEL) -> llvm.TargetMachine:
     return machine
 
 
-def optimize(module: llvm.ModuleRef, machine: llvm.TargetMachine | None = None) -> None:
-    """Run PASS_PIPELINE over every function of `module`, in place."""
+def optimize(module: llvm.ModuleRef, machine: llvm.TargetMachine | None = None,
+             pipeline: tuple[tuple[str, str], ...] | None = None) -> None:
+    """Run `pipeline` (default PASS_PIPELINE) over every function of `module`, in place."""
     _set_pass_options()
     tuning = llvm.create_pipeline_tuning_options()
     pass_builder = llvm.create_pass_builder(machine or target_machine(), tuning)
-    _module_pass_manager().run(module, pass_builder)
+    _module_pass_manager(pipeline).run(module, pass_builder)
 
 
 def parse(ir, context=None) -> llvm.ModuleRef:
@@ -93,21 +110,22 @@ def parse(ir, context=None) -> llvm.ModuleRef:
     return module
 
 
-def compile_module(ir, *, optimize_ir: bool = True, opt_level: int = CODEGEN_OPT_LEVEL) -> bytes:
+def compile_module(ir, *, optimize_ir: bool = True, opt_level: int = CODEGEN_OPT_LEVEL,
+                   pipeline: tuple[tuple[str, str], ...] | None = None) -> bytes:
     """Compile LLVM IR (text, llvmlite.ir.Module or a parsed ModuleRef) to a host object file, with
     the backend at `opt_level` (0 is about twice as fast to compile as 1 or 2, for slower code).
 
     A parsed `llvm.ModuleRef` is optimised in place (it must not be used by another thread). The
     returned bytes are position-independent and can be cached on disk and loaded with
-    `engine.load_objects`.
+    `engine.load_objects`. `pipeline` replaces PASS_PIPELINE (see pipeline_for).
     """
     machine = target_machine(opt_level)
     if isinstance(ir, llvm.ModuleRef):
-        return _optimize_and_emit(ir, optimize_ir, machine)
+        return _optimize_and_emit(ir, optimize_ir, machine, pipeline)
     context = llvm.create_context()
     module = parse(ir, context)
     try:
-        return _optimize_and_emit(module, optimize_ir, machine)
+        return _optimize_and_emit(module, optimize_ir, machine, pipeline)
     finally:  # free the module before its context, now rather than whenever GC gets to them
         module.close()
         context.close()
@@ -144,19 +162,24 @@ if hasattr(os, "register_at_fork"):
 
 
 def compile_objects(ir, *, optimize_ir: bool = True, opt_level: int = CODEGEN_OPT_LEVEL,
-                    threads: int | None = None) -> list[bytes]:
+                    threads: int | None = None, large_module_bytes: int | None = None) -> list[bytes]:
     """As compile_module, but a large module's IR text is split (jitvm.jit.split) into one module per
-    thread, compiled at once: the object files to link together (one for a small module)."""
+    thread, compiled at once: the object files to link together (one for a small module). The pass
+    list is pipeline_for(the whole text's size, large_module_bytes)."""
+    pipeline = pipeline_for(len(str(ir)), large_module_bytes) if isinstance(ir, str) else None
     parts = split_module(str(ir), compile_threads() if threads is None else threads) if isinstance(ir, str) else [ir]
     if len(parts) == 1:
-        return [compile_module(parts[0], optimize_ir=optimize_ir, opt_level=opt_level)]
-    others = [_helper_pool(len(parts) - 1).submit(compile_module, part, optimize_ir=optimize_ir, opt_level=opt_level)
+        return [compile_module(parts[0], optimize_ir=optimize_ir, opt_level=opt_level, pipeline=pipeline)]
+    others = [_helper_pool(len(parts) - 1).submit(compile_module, part, optimize_ir=optimize_ir, opt_level=opt_level,
+                                                  pipeline=pipeline)
               for part in parts[1:]]
-    first = compile_module(parts[0], optimize_ir=optimize_ir, opt_level=opt_level)  # on this thread meanwhile
+    first = compile_module(parts[0], optimize_ir=optimize_ir, opt_level=opt_level,
+                           pipeline=pipeline)  # on this thread meanwhile
     return [first, *(future.result() for future in others)]
 
 
-def _optimize_and_emit(module: llvm.ModuleRef, optimize_ir: bool, machine: llvm.TargetMachine) -> bytes:
+def _optimize_and_emit(module: llvm.ModuleRef, optimize_ir: bool, machine: llvm.TargetMachine,
+                       pipeline: tuple[tuple[str, str], ...] | None = None) -> bytes:
     if optimize_ir:
-        optimize(module)  # the passes see the target as at CODEGEN_OPT_LEVEL, whatever the backend's level
+        optimize(module, pipeline=pipeline)  # the passes see the target as at CODEGEN_OPT_LEVEL, whatever the backend's level
     return bytes(machine.emit_object(module))

@@ -50,6 +50,8 @@ class Generator(Protocol):
     roots: tuple[str, ...]  # the modules that generate the code (their import closure is the digest)
     exports: tuple[str, ...]  # the functions of a linked object that `wrap` needs
     levels: dict[str, int]  # backend optimisation level per tier (QUICK, OPTIMIZED)
+    # Optional: `large_module_bytes`, the IR size from which the OPTIMIZED tier runs
+    # jitvm.jit.compiler.LARGE_MODULE_PIPELINE (absent: always the full pass list).
 
     def identity(self, subject) -> Hashable:
         """The subject's key in this process (cheap: called on every lookup)."""
@@ -58,7 +60,9 @@ class Generator(Protocol):
         """What besides the generator decides the code, for the disk key (the code's hash, fork, ...)."""
 
     def generate(self, subject) -> str | None:
-        """The subject's LLVM IR, or None if it should not be compiled (the caller interprets it)."""
+        """The subject's LLVM IR, or None if it should not be compiled (the caller interprets it).
+        A generator whose `tiered_ir` attribute is true takes the tier too, `generate(subject,
+        tier)`, and may emit different IR per tier (see `generated`)."""
 
     def register_runtime(self) -> None:
         """Register (jitvm.jit.symbols) the runtime helpers generated code calls; runs before
@@ -236,12 +240,13 @@ class CompileLayer:
             nonlocal compile_seconds, declined
             started = time.perf_counter()
             self.generator.register_runtime()
-            ir = self.generator.generate(subject)
+            ir = generated(self.generator, subject, tier)
             if ir is None:
                 declined = True
                 return None
             object_code = pack(compile_objects(ir, opt_level=self.generator.levels[tier],
-                                               optimize_ir=RUNS_IR_PASSES[tier]))
+                                               optimize_ir=RUNS_IR_PASSES[tier],
+                                               large_module_bytes=getattr(self.generator, "large_module_bytes", None)))
             compile_seconds = time.perf_counter() - started
             return object_code
 
@@ -319,6 +324,13 @@ class CompileLayer:
             quick = [found.subject for found in self._table.values() if found.tier == QUICK]
         for subject in quick:
             self.upgrade(subject)
+
+
+def generated(generator: Generator, subject, tier: str) -> str | None:
+    """The generator's IR for `subject` at `tier` (the same for every tier unless it is `tiered_ir`)."""
+    if getattr(generator, "tiered_ir", False):
+        return generator.generate(subject, tier)
+    return generator.generate(subject)
 
 
 class _Worker:

@@ -74,6 +74,48 @@ _ARGUMENTS = "ptr %code, ptr %data, ptr %words, ptr %memory, ptr %control, i64 %
 _PASS = "ptr %code, ptr %data, ptr %words, ptr %memory, ptr %control, i64 %capacity, i64 %datasize"
 
 
+# Memory expansion to end = start + size as FunctionWriter.expand_inline computes it, out of line:
+# 0 when done (gas charged with `extra`, msize grown), 1 when out of reach (offset of 2**32 or more,
+# or past the buffer: the kernel takes over), 2 when the gas does not cover it (nothing changed).
+MEMORY_EXPANSION = f"""define internal i64 @expand_memory(i1 %small, i64 %start, i64 %size, i64 %extra, ptr %msize.a, ptr %gas.a, i64 %capacity) {{
+entry:
+  %end = add i64 %start, %size
+  %far = icmp ugt i64 %end, %capacity
+  %inside = xor i1 %far, true
+  %reachable = and i1 %small, %inside
+  br i1 %reachable, label %charge, label %beyond
+beyond:
+  ret i64 1
+charge:
+  %msize = load i64, ptr %msize.a
+  %left = load i64, ptr %gas.a
+  %old = lshr i64 %msize, 5
+  %end.up = add i64 %end, 31
+  %needed = lshr i64 %end.up, 5
+  %new = call i64 @llvm.umax.i64(i64 %old, i64 %needed)
+  %grown = sub i64 %new, %old
+  %linear = mul i64 %grown, {gas.MEMORY_WORD}
+  %new.square = mul i64 %new, %new
+  %new.quadratic = udiv i64 %new.square, {gas.MEMORY_QUADRATIC_DIVISOR}
+  %old.square = mul i64 %old, %old
+  %old.quadratic = udiv i64 %old.square, {gas.MEMORY_QUADRATIC_DIVISOR}
+  %quadratic = sub i64 %new.quadratic, %old.quadratic
+  %expansion = add i64 %linear, %quadratic
+  %cost = add i64 %expansion, %extra
+  %after = sub i64 %left, %cost
+  %unpayable = icmp slt i64 %after, 0
+  br i1 %unpayable, label %out.of.gas, label %grow
+out.of.gas:
+  ret i64 2
+grow:
+  store i64 %after, ptr %gas.a
+  %msize.new = shl i64 %new, 5
+  store i64 %msize.new, ptr %msize.a
+  ret i64 0
+}}
+"""
+
+
 class BlockStack:
     """The stack inside one block: positions relative to the entry height, values as SSA names or
     int constants; `dirty` positions differ from the limb rows."""
@@ -130,6 +172,9 @@ class FunctionWriter(IrText):
         self.sp = self.base = ""
         self.dispatch_used = False
         self.failures: dict[tuple[Status, int], str] = {}
+        # What each cold exit hands its tail, (pc, status or steps, 0 or refund), as rows of one
+        # constant table: an exit stores only its row's index (one store instead of three).
+        self.exits: dict[tuple[int, int, int], int] = {}
         self.tail_parts: set[int] = set()  # the functions this one continues in by a tail call
 
     # -- text ---------------------------------------------------------------------------------------
@@ -187,8 +232,7 @@ class FunctionWriter(IrText):
         if key not in self.failures:
             label = self.failures[key] = self.label("fail")
             self.start(label, cold=True)
-            self.emit(f"store i64 {int(status)}, ptr %status.a", cold=True)
-            self.emit(f"store i64 {pc}, ptr %pc.a", cold=True)
+            self.emit(f"store i64 {self.exit_row(pc, int(status), 0)}, ptr %exit.a", cold=True)
             self.emit("br label %failed", cold=True)
         return self.failures[key]
 
@@ -206,10 +250,12 @@ class FunctionWriter(IrText):
     def interpret(self, pc: int, steps: int, refund: int, cold: bool) -> None:
         """Hand `steps` instructions from `pc` to the kernel, giving back `refund` gas, through the
         function's shared `interpreting` tail."""
-        self.emit(f"store i64 {refund}, ptr %refund.a", cold)
-        self.emit(f"store i64 {steps}, ptr %steps.a", cold)
-        self.emit(f"store i64 {pc}, ptr %pc.a", cold)
+        self.emit(f"store i64 {self.exit_row(pc, steps, refund)}, ptr %exit.a", cold)
         self.emit("br label %interpreting", cold)
+
+    def exit_row(self, pc: int, second: int, third: int) -> int:
+        """The index of a cold exit's row in the function's exit table (see shared_tails)."""
+        return self.exits.setdefault((pc, second, third), len(self.exits))
 
     # -- the function -------------------------------------------------------------------------------
 
@@ -226,33 +272,44 @@ class FunctionWriter(IrText):
                  "  %cds = load i64, ptr %cds.p"]
         head += [f"  %h.{name} = alloca i256, align 8" for name in ("out", "a", "b", "n")]
         head.append("  %h.log = alloca [6 x i256], align 8")  # LOGn's offset, size and topics
-        head += ["  %target.a = alloca i64", "  %status.a = alloca i64", "  %refund.a = alloca i64",
-                 "  %steps.a = alloca i64"]
+        head += ["  %target.a = alloca i64", "  %exit.a = alloca i64"]
         head.append(f"  switch i64 %pc.v, label %leave [ {' '.join(f'i64 {pc}, label %b{pc}' for pc in sorted(self.pcs))} ]")
         tail = self.shared_tails() + self.tail_calls() + ["leave:"]
         for name in ("pc", "gas", "sp", "msize"):
             tail += [f"  %{name}.o = load i64, ptr %{name}.a", f"  store i64 %{name}.o, ptr %{name}.p"]
         tail += ["  %ret = load i64, ptr %ret.a", "  ret i64 %ret", "}"]
         dispatch = self.dispatch() if self.dispatch_used else []
-        return "\n".join(head + self.body + self.cold + dispatch + tail) + "\n"
+        rows = ", ".join(f"[3 x i64] [i64 {pc}, i64 {second}, i64 {third}]"
+                         for pc, second, third in self.exits) or "[3 x i64] zeroinitializer"
+        table = f"@exits.{self.name} = private unnamed_addr constant [{max(1, len(self.exits))} x [3 x i64]] [{rows}]"
+        return "\n".join([table] + head + self.body + self.cold + dispatch + tail) + "\n"
 
     def shared_tails(self) -> list[str]:
-        """The exits every cold path of the function branches to (see failure and interpret)."""
-        return ["failed:", "  %failed.status = load i64, ptr %status.a",
-                f"  %failed.status.p = getelementptr inbounds i64, ptr %control, i64 {L.STATUS}",
-                "  store i64 %failed.status, ptr %failed.status.p",
-                *(f"  %failed.{column}.p = getelementptr inbounds i64, ptr %control, i64 {column}\n"
-                  f"  store i64 {value}, ptr %failed.{column}.p"
-                  for column, value in ((L.OUT_OFFSET, 0), (L.OUT_SIZE, 0), (L.EXIT, L.EXIT_DONE))),
-                f"  store i64 {DONE}, ptr %ret.a", "  br label %leave",
-                "interpreting:", "  %interpreting.refund = load i64, ptr %refund.a",
-                "  %interpreting.gas = load i64, ptr %gas.a",
-                "  %interpreting.left = add i64 %interpreting.gas, %interpreting.refund",
-                "  store i64 %interpreting.left, ptr %gas.a",
-                "  %interpreting.steps = load i64, ptr %steps.a",
-                f"  %interpreting.steps.p = getelementptr inbounds i64, ptr %control, i64 {L.STEPS}",
-                "  store i64 %interpreting.steps, ptr %interpreting.steps.p",
-                f"  store i64 {INTERPRET}, ptr %ret.a", "  br label %leave"]
+        """The exits every cold path of the function branches to (see failure and interpret): each
+        reads its row of the exit table, (pc, status, 0) or (pc, steps, refund)."""
+        lines = []
+        for tail in ("failed", "interpreting"):
+            lines += [f"{tail}:", f"  %{tail}.i = load i64, ptr %exit.a",
+                      f"  %{tail}.row = getelementptr inbounds [3 x i64], ptr @exits.{self.name}, i64 %{tail}.i"]
+            for index, field in enumerate(("pc", "second", "third")[:2 if tail == "failed" else 3]):
+                lines += [f"  %{tail}.{field}.p = getelementptr inbounds i64, ptr %{tail}.row, i64 {index}",
+                          f"  %{tail}.{field} = load i64, ptr %{tail}.{field}.p"]
+            lines.append(f"  store i64 %{tail}.pc, ptr %pc.a")
+            if tail == "failed":
+                lines += [f"  %failed.status.p = getelementptr inbounds i64, ptr %control, i64 {L.STATUS}",
+                          "  store i64 %failed.second, ptr %failed.status.p",
+                          *(f"  %failed.{column}.p = getelementptr inbounds i64, ptr %control, i64 {column}\n"
+                            f"  store i64 {value}, ptr %failed.{column}.p"
+                            for column, value in ((L.OUT_OFFSET, 0), (L.OUT_SIZE, 0), (L.EXIT, L.EXIT_DONE))),
+                          f"  store i64 {DONE}, ptr %ret.a", "  br label %leave"]
+            else:
+                lines += ["  %interpreting.gas = load i64, ptr %gas.a",
+                          "  %interpreting.left = add i64 %interpreting.gas, %interpreting.third",
+                          "  store i64 %interpreting.left, ptr %gas.a",
+                          f"  %interpreting.steps.p = getelementptr inbounds i64, ptr %control, i64 {L.STEPS}",
+                          "  store i64 %interpreting.second, ptr %interpreting.steps.p",
+                          f"  store i64 {INTERPRET}, ptr %ret.a", "  br label %leave"]
+        return lines
 
     def tail_calls(self) -> list[str]:
         """Per function a static jump continues in: write the registers back, as `leave` does, and
@@ -646,6 +703,19 @@ class FunctionWriter(IrText):
             return self.op(f"getelementptr inbounds i8, ptr %memory, i64 {start}")
         small = self.op(f"icmp ult i256 {offset}, 4294967296")
         start = self.op(f"trunc i256 {offset} to i64")
+        if self.g.compact:
+            self.expand_out_of_line(small, start, size, position, pc, extra)
+        else:
+            self.expand_inline(small, start, size, position, pc, extra)
+        if isinstance(size, int):
+            if isinstance(offset, int):
+                self.covered_end = max(self.covered_end, offset + size)
+            else:
+                self.covered.add((offset, size))
+        return self.op(f"getelementptr inbounds i8, ptr %memory, i64 {start}")
+
+    def expand_inline(self, small: str, start: str, size, position: int, pc: int, extra: str | None) -> None:
+        """Memory expansion to start + size, computed here (the OPTIMIZED tier: no call)."""
         end = self.op(f"add i64 {start}, {size}")
         msize, left = self.op("load i64, ptr %msize.a"), self.op("load i64, ptr %gas.a")
         old_words = self.op(f"lshr i64 {msize}, 5")
@@ -667,12 +737,20 @@ class FunctionWriter(IrText):
         out_of_reach, out_of_gas = self.bail(position), self.failure(Status.OUT_OF_GAS, pc)
         self.start(failing, cold=True)
         self.emit(f"br i1 {beyond}, label %{out_of_reach}, label %{out_of_gas}", cold=True)
-        if isinstance(size, int):
-            if isinstance(offset, int):
-                self.covered_end = max(self.covered_end, offset + size)
-            else:
-                self.covered.add((offset, size))
-        return self.op(f"getelementptr inbounds i8, ptr %memory, i64 {start}")
+
+    def expand_out_of_line(self, small: str, start: str, size, position: int, pc: int, extra: str | None) -> None:
+        """Memory expansion to start + size by a call of @expand_memory (MEMORY_EXPANSION): the QUICK
+        tier, whose compile time grows with the instructions; a memory-heavy contract has
+        thousands of accesses, each two dozen instructions inline (memory_grow_mstore: 40% of
+        its IR)."""
+        outcome = self.op(f"call i64 @expand_memory(i1 {small}, i64 {start}, i64 {size}, i64 {extra or 0}, "
+                          "ptr %msize.a, ptr %gas.a, i64 %capacity)")
+        failing = self.label("memory")
+        self.check(self.op(f"icmp ne i64 {outcome}, 0"), failing)
+        out_of_reach, out_of_gas = self.bail(position), self.failure(Status.OUT_OF_GAS, pc)
+        self.start(failing, cold=True)
+        beyond = self.op(f"icmp eq i64 {outcome}, 1", cold=True)
+        self.emit(f"br i1 {beyond}, label %{out_of_reach}, label %{out_of_gas}", cold=True)
 
     def known_inside(self, offset, size) -> bool:
         """Whether an earlier access in this block already made memory[offset : offset + size] part
@@ -720,8 +798,9 @@ class FunctionWriter(IrText):
 class ModuleGenerator:
     """The whole module: the parts and `evm_enter`."""
 
-    def __init__(self, analysis: CodeAnalysis, blocks_per_function: int | None = None):
+    def __init__(self, analysis: CodeAnalysis, blocks_per_function: int | None = None, compact: bool = False):
         self.analysis = analysis
+        self.compact = compact  # the QUICK tier's smaller code (FunctionWriter.expand_out_of_line)
         blocks = list(analysis.blocks)
         limit = blocks_per_function or BLOCKS_PER_FUNCTION
         self.parts = [blocks[part.start : part.stop] for part in partition(len(blocks), limit)]
@@ -740,7 +819,8 @@ class ModuleGenerator:
                    "declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)\ndeclare i64 @llvm.umin.i64(i64, i64)\n"
                    "declare i64 @llvm.umax.i64(i64, i64)\n"
                    + symbols.declarations(HELPERS))
-        return "\n".join([prelude, *runtime_ir.FUNCTIONS, *functions, self.enter(),
+        expansion = [MEMORY_EXPANSION] if self.compact else []
+        return "\n".join([prelude, *runtime_ir.FUNCTIONS, *expansion, *functions, self.enter(),
                           runtime_ir.METADATA])
 
     def enter(self) -> str:
@@ -777,9 +857,11 @@ def worth_compiling(analysis: CodeAnalysis) -> bool:
     return analysis.jumps < DECLINE_FROM_JUMPS or analysis.instructions_per_jump >= MIN_INSTRUCTIONS_PER_JUMP
 
 
-def generate(analysis: CodeAnalysis, blocks_per_function: int | None = None) -> str | None:
-    """LLVM IR for the analysed code, or None if it is not worth compiling (the baseline runs it)."""
+def generate(analysis: CodeAnalysis, blocks_per_function: int | None = None, compact: bool = False) -> str | None:
+    """LLVM IR for the analysed code, or None if it is not worth compiling (the baseline runs it);
+    `compact`: for the QUICK tier (fewer instructions to compile, a call where the OPTIMIZED tier
+    computes inline)."""
     if not worth_compiling(analysis):
         return None
-    return ModuleGenerator(analysis, blocks_per_function).module()
+    return ModuleGenerator(analysis, blocks_per_function, compact).module()
 

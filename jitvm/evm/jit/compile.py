@@ -66,6 +66,10 @@ class EvmGenerator:
     roots = ("jitvm.evm.jit.codegen", "jitvm.evm.jit.block_analysis", "jitvm.jit.compiler")
     exports = (ENTRY,)
     levels = {QUICK: 0, OPTIMIZED: CODEGEN_OPT_LEVEL}
+    # From this much IR (6 MB: only memory_grow_* of the bundled contracts, 8 MB) the OPTIMIZED tier
+    # runs SROA alone (jitvm.jit.compiler.LARGE_MODULE_PIPELINE): faster to compile and to run there.
+    large_module_bytes = 6 << 20
+    tiered_ir = True  # generate() takes the tier: the QUICK tier's IR is smaller (codegen's `compact`)
 
     def __init__(self, blocks_per_function: int | None = None):
         self.blocks_per_function = blocks_per_function
@@ -77,13 +81,13 @@ class EvmGenerator:
         code, fork = subject
         return f"{fork}|{hashlib.sha256(code).hexdigest()}"
 
-    def generate(self, subject: tuple[bytes, str]) -> str | None:
+    def generate(self, subject: tuple[bytes, str], tier: str = OPTIMIZED) -> str | None:
         from jitvm.evm.jit import block_analysis, codegen
 
         analysis = block_analysis.analyse(*subject)
         if len(analysis.blocks) > MAX_BLOCKS:
             return None
-        return codegen.generate(analysis, self.blocks_per_function)
+        return codegen.generate(analysis, self.blocks_per_function, compact=tier == QUICK)
 
     def register_runtime(self) -> None:
         register_helpers()
