@@ -575,7 +575,12 @@ class EVM:
         Returns the output; raises ExecutionReverted / ExecutionHalted (RuntimeErrors) on a revert or an
         exceptional halt, TransactionError if the call is not a valid transaction.
         """
-        return self._transact(_address(caller), _address(to), bytes(calldata or b""), value or 0,
+        # _address(caller), _address(to), looking known strings up here first
+        sender = _ADDRESS_CACHE.get(caller) if type(caller) is str else None
+        target = _ADDRESS_CACHE.get(to) if type(to) is str else None
+        return self._transact(_address(caller) if sender is None else sender,
+                              _address(to) if target is None else target,
+                              calldata if type(calldata) is bytes else bytes(calldata or b""), value or 0,
                               gas, gas_price or 0, is_static)
 
     def deploy(self, deployer: str, code: bytes, value: int | None = None, gas: int | None = None,

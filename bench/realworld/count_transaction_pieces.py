@@ -44,6 +44,29 @@ def main() -> None:
         except StopIteration:
             pass
 
+    from jitvm.evm.baseline.engine import frame_result, kernel
+    from jitvm.evm.baseline.layout import calldata_at, code_rows
+
+    message = Message(sender, target, target, 0, b"", 1_000_000, 0, code)
+    pool = engine._pool
+    buffers = pool.take()
+    environment = engine._environment_rows(ctx)
+    buffers.prepare(ctx.fork.name, environment)
+    stop_frame()
+    frame = buffers.frame or engine._pool._free[-1].frame
+    run_kernel, code_array, data_array = kernel(), code_rows(code), calldata_at(b"")[0]
+
+    def generator():
+        yield from ()
+        return 1
+
+    def generator_round_trip():
+        runner = generator()
+        try:
+            runner.send(None)
+        except StopIteration:
+            pass
+
     pieces = {
         "nothing": lambda: None,
         **{f"message_call {name}": session.run for name, session in sessions.items()},
@@ -52,6 +75,17 @@ def main() -> None:
         "state.snapshot": state.snapshot,
         "Message()": lambda: Message(sender, target, target, 0, b"", 1000, 0, code),
         "STOP frame (run_frame + send)": stop_frame,
+        "  pool take + give back": lambda: pool.give_back(pool.take(), 0),
+        "  buffers.prepare": lambda: buffers.prepare(ctx.fork.name, environment),
+        "  _environment_rows": lambda: engine._environment_rows(ctx),
+        "  frame.start (pooled view)": lambda: frame.start(message, ctx, buffers.memory, buffers.memory_address),
+        "  frame.store": frame.store,
+        "  frame.load": frame.load,
+        "  run_kernel (STOP)": lambda: run_kernel(code_array, data_array, buffers.words, buffers.memory,
+                                                  buffers.control),
+        "  code_rows + calldata_at": lambda: (code_rows(code), calldata_at(b"")),
+        "  frame_result": lambda: frame_result(frame),
+        "  generator round trip": generator_round_trip,
     }
     for name, piece in pieces.items():
         for _ in range(3):
