@@ -434,16 +434,18 @@ class EVM:
         self._intrinsic_probe = Transaction(ZERO_ADDRESS, None, access_list=access_list)
         # calldata -> (intrinsic gas, EIP-7623 floor) of a call carrying it
         self._intrinsic_cache: dict[bytes, tuple[int, int]] = {}
-        # (sender, to) -> the accounts a call from sender to `to` starts with warm
-        self._warm_plans: dict[tuple[bytes, bytes], frozenset] = {}
+        # (sender, to) -> what calls from sender to `to` share (_plan)
+        self._plans: dict[tuple[bytes, bytes], list] = {}
 
-    def _warm_plan(self, sender: bytes, to: bytes) -> frozenset:
-        """The warm accounts of a call from `sender` to `to` (EIP-2929, EIP-3651, the access list),
-        remembered until the environment changes."""
-        if len(self._warm_plans) >= _WARM_PLANS_LIMIT:
-            self._warm_plans.clear()
-        warm = self._warm_plans[(sender, to)] = self._warm_at_start | {sender, to}
-        return warm
+    def _plan(self, sender: bytes, to: bytes) -> list:
+        """[the accounts a call from `sender` to `to` starts with warm (EIP-2929, EIP-3651, the
+        access list), the last such call's root Message or None], kept until the environment
+        changes. A Message is never changed once made, so a call with the same data, value, gas,
+        static flag and code runs the same one again."""
+        if len(self._plans) >= _PLANS_LIMIT:
+            self._plans.clear()
+        plan = self._plans[(sender, to)] = [self._warm_at_start | {sender, to}, None]
+        return plan
 
     @property
     def env(self) -> Env:
@@ -641,9 +643,10 @@ class EVM:
             warm = self._warm_at_start | {sender, target}
         else:
             target = to
-            warm = self._warm_plans.get((sender, to))
-            if warm is None:
-                warm = self._warm_plan(sender, to)
+            plan = self._plans.get((sender, to))
+            if plan is None:
+                plan = self._plan(sender, to)
+            warm = plan[0]
         state.begin_transaction(warm)
         if self._warm_slots:
             state.warm_slots.update(self._warm_slots)
@@ -674,7 +677,12 @@ class EVM:
                 else:
                     # A call into code: its frame runs here, and the frame driver takes over only if
                     # it calls out (execution.execute_message's steps for a root frame).
-                    message = Message(sender, to, to, value, data, call_gas, 0, code, is_static=is_static)
+                    message = plan[1]  # the last call's Message, if this call's is the same
+                    if (message is None or message.code is not code or message.data is not data
+                            or message.gas != call_gas or message.value != value or message.is_static != is_static):
+                        message = Message(sender, to, to, value, data, call_gas, 0, code, is_static=is_static)
+                        if len(data) <= _CACHED_CALLDATA_SIZE:  # what the plans hold stays small
+                            plan[1] = message
                     if value:
                         state.transfer(sender, to, value)
                     runner = self._engine.run_frame(message, ctx)
@@ -731,7 +739,7 @@ class EVM:
 _SUCCESS = Status.SUCCESS
 _CACHED_CALLDATA_SIZE = 1024  # intrinsic gas is memoized for calls with calldata up to this size
 _INTRINSIC_CACHE_LIMIT = 4096
-_WARM_PLANS_LIMIT = 4096
+_PLANS_LIMIT = 4096
 
 
 def _precompile_price(fork, address: bytes, data: bytes) -> int:

@@ -64,6 +64,7 @@ from jitvm.evm.baseline.layout import (
     PENDING,
     PENDING_SLOAD,
     PENDING_SSTORE,
+    REGISTER_BYTES,
     STATIC_FRAME,
     STATUS,
     STEPS,
@@ -128,7 +129,16 @@ class BaselineEngine:
 
     def _run_native(self, message: Message, ctx: ExecutionContext):
         buffers = self._pool.take()
-        buffers.prepare(ctx.fork.name, self._environment_rows(ctx))
+        known_block, origin, gas_price, rows = self._environment  # self._environment_rows(ctx), in line
+        tx = ctx.tx
+        if ctx.block is not known_block or tx.origin != origin or tx.gas_price != gas_price:
+            rows = self._environment_rows(ctx)
+        fork = ctx.fork.name
+        if buffers.environment is rows and buffers.table is _DISPATCH_TABLES.get(fork, _NOT_LOADED):
+            buffers.control_bytes[:REGISTER_BYTES] = _ZERO_REGISTERS  # all buffers.prepare has left to do
+        else:
+            buffers.prepare(fork, rows)
+            _DISPATCH_TABLES[fork] = buffers.table
         frame = buffers.frame
         if frame is None:
             frame = buffers.frame = NativeFrame(message, ctx, buffers.words, buffers.memory, buffers.control,
@@ -287,6 +297,9 @@ def serve_host(frame: NativeFrame, handlers: tuple):
 
 
 _STATUSES = {int(status): status for status in Status}
+_DISPATCH_TABLES: dict[str, np.ndarray] = {}  # fork -> dispatch_table(fork), as buffers.prepare loaded it
+_ZERO_REGISTERS = bytes(REGISTER_BYTES)
+_NOT_LOADED = object()
 _TWELVE_ZEROS = bytes(12)
 _ZERO_WORD = bytes(32)
 assert CALLVALUE_ROW == CALLER_ROW + 1, "_run_native writes CALLER's and CALLVALUE's rows at once"
