@@ -56,17 +56,6 @@ def main() -> None:
     frame = buffers.frame or engine._pool._free[-1].frame
     run_kernel, code_array, data_array = kernel(), code_rows(code), calldata_at(b"")[0]
 
-    def generator():
-        yield from ()
-        return 1
-
-    def generator_round_trip():
-        runner = generator()
-        try:
-            runner.send(None)
-        except StopIteration:
-            pass
-
     pieces = {
         "nothing": lambda: None,
         **{f"message_call {name}": session.run for name, session in sessions.items()},
@@ -87,14 +76,33 @@ def main() -> None:
         "  frame_result": lambda: frame_result(frame),
         "  generator round trip": generator_round_trip,
     }
+    print_counts(counter, pieces, LOOPS)
+
+
+def _generator():
+    yield from ()
+    return 1
+
+
+def generator_round_trip() -> None:
+    """What starting and finishing a generator that returns at once costs (every frame is one)."""
+    runner = _generator()
+    try:
+        runner.send(None)
+    except StopIteration:
+        pass
+
+
+def print_counts(counter, pieces: dict, loops: int) -> None:
+    """Each piece's instructions per run, averaged over `loops` runs after three untimed ones."""
     for name, piece in pieces.items():
         for _ in range(3):
             piece()
         with counter.measuring():
             before = counter()
-            for _ in range(LOOPS):
+            for _ in range(loops):
                 piece()
-            count = (counter() - before) / LOOPS
+            count = (counter() - before) / loops
         print(f"{name:36} {count:10.0f}", flush=True)
 
 
