@@ -701,10 +701,9 @@ class EVM:
             raise ExecutionHalted(result) from None
         if tracer is not None:
             tracer.end_transaction(frame, gas_limit - frame.gas_left)
-        if state.refund or floor:
+        gas_used, refund = gas_limit - frame.gas_left, 0
+        if state.refund or gas_used < floor:  # else gas_after_refund gives the same
             gas_used, refund = gas_after_refund(state, gas_limit, frame, floor)
-        else:
-            gas_used, refund = gas_limit - frame.gas_left, 0
         if state.to_delete:
             delete_destroyed_accounts(state)
         logs = state.logs  # this transaction's list (begin_transaction starts a new one)
