@@ -31,8 +31,8 @@ from jitvm.evm.context import BlockEnv as _JitBlockEnv
 from jitvm.evm.context import ExecutionContext
 from jitvm.evm.context import TxEnv as _JitTxEnv
 from jitvm.evm import DEFAULT_FORK
-from jitvm.evm.delegation import delegated_address
-from jitvm.evm.execution import execute_message
+from jitvm.evm.delegation import DESIGNATOR_SIZE, delegated_address
+from jitvm.evm.execution import continue_message
 from jitvm.evm.forks import get_fork
 from jitvm.evm.memory_budget import DEFAULT_MEMORY_LIMIT, MemoryBudgetExceeded
 from jitvm.evm.message import Message, Status
@@ -339,9 +339,9 @@ class SessionState(State):
         self._settled_upto = 0  # journal entries before this index hold only world-state changes
         super().__init__()
 
-    def begin_transaction(self) -> None:
+    def begin_transaction(self, warm_addresses=()) -> None:
         if not self.pinned:
-            super().begin_transaction()
+            State.begin_transaction(self, warm_addresses)
             self._settled_upto = 0
             return
         journal = self._journal
@@ -349,7 +349,7 @@ class SessionState(State):
             if journal[position][0] not in _STATE_ENTRY_KINDS:
                 journal[position] = _SETTLED
         self._journal = []
-        super().begin_transaction()
+        State.begin_transaction(self, warm_addresses)
         self._journal = journal
         self._settled_upto = len(journal)
 
@@ -434,6 +434,18 @@ class EVM:
         self._intrinsic_probe = Transaction(ZERO_ADDRESS, None, access_list=access_list)
         # calldata -> (intrinsic gas, EIP-7623 floor) of a call carrying it
         self._intrinsic_cache: dict[bytes, tuple[int, int]] = {}
+        # (sender, to) -> what calls from sender to `to` share (_plan)
+        self._plans: dict[tuple[bytes, bytes], list] = {}
+
+    def _plan(self, sender: bytes, to: bytes) -> list:
+        """[the accounts a call from `sender` to `to` starts with warm (EIP-2929, EIP-3651, the
+        access list), the last such call's root Message or None], kept until the environment
+        changes. A Message is never changed once made, so a call with the same data, value, gas,
+        static flag and code runs the same one again."""
+        if len(self._plans) >= _PLANS_LIMIT:
+            self._plans.clear()
+        plan = self._plans[(sender, to)] = [self._warm_at_start | {sender, to}, None]
+        return plan
 
     @property
     def env(self) -> Env:
@@ -565,7 +577,12 @@ class EVM:
         Returns the output; raises ExecutionReverted / ExecutionHalted (RuntimeErrors) on a revert or an
         exceptional halt, TransactionError if the call is not a valid transaction.
         """
-        return self._transact(_address(caller), _address(to), bytes(calldata or b""), value or 0,
+        # _address(caller), _address(to), looking known strings up here first
+        sender = _ADDRESS_CACHE.get(caller) if type(caller) is str else None
+        target = _ADDRESS_CACHE.get(to) if type(to) is str else None
+        return self._transact(_address(caller) if sender is None else sender,
+                              _address(to) if target is None else target,
+                              calldata if type(calldata) is bytes else bytes(calldata or b""), value or 0,
                               gas, gas_price or 0, is_static)
 
     def deploy(self, deployer: str, code: bytes, value: int | None = None, gas: int | None = None,
@@ -621,38 +638,62 @@ class EVM:
         if balance < max_fee:
             raise TransactionError(f"Transaction(LackOfFundForMaxFee {{ fee: {max_fee}, balance: {balance} }})")
 
-        state.begin_transaction()
-        start = state.snapshot()
-        warm = state.warm_addresses
-        warm.update(self._warm_at_start)
-        warm.add(sender)
+        if to is None:
+            target = create_address(sender, nonce)
+            warm = self._warm_at_start | {sender, target}
+        else:
+            target = to
+            plan = self._plans.get((sender, to))
+            if plan is None:
+                plan = self._plan(sender, to)
+            warm = plan[0]
+        state.begin_transaction(warm)
         if self._warm_slots:
             state.warm_slots.update(self._warm_slots)
+        start = state.snapshot()
         ctx = self._ctx
         tx_env = ctx.tx
         tx_env.origin = sender
         tx_env.gas_price = gas_price
         tracer = ctx.tracer = _stdout_tracer() if self.tracing else None
         call_gas = gas_limit - intrinsic
-        if to is None:
-            target = create_address(sender, nonce)
-            state.increment_nonce(sender)  # kept even if the deployment fails
-            message = Message(sender, target, target, value, b"", call_gas, 0, data, is_create=True)
-        else:
-            target = to
-            account = state.accounts.get(to)
-            code = account.code if account else b""
-            if self._prague and delegated_address(code) is not None:  # EIP-7702: follow the designator
-                transaction = Transaction(sender, to, value=value, data=data)
-                message = root_message(transaction, state, call_gas, self._fork, is_static)
-            else:
-                message = Message(sender, to, to, value, data, call_gas, 0, code, is_static=is_static)
-        warm.add(target)
         ctx.memory_left = self._memory_limit
         try:
-            # A call into code goes straight to the frame driver; transaction.execute handles the rest
-            # (a creation's address collision, a call into an account without code).
-            frame = execute_message(message, ctx) if to is not None and message.code else execute(message, ctx)
+            if to is None:
+                state.increment_nonce(sender)  # kept even if the deployment fails
+                message = Message(sender, target, target, value, b"", call_gas, 0, data, is_create=True)
+                frame = execute(message, ctx)
+            else:
+                account = state.accounts.get(to)
+                code = account.code if account else b""
+                if not code:  # a precompile, or an account without code: transaction.execute
+                    message = Message(sender, to, to, value, data, call_gas, 0, b"", is_static=is_static)
+                    frame = execute(message, ctx)
+                elif len(code) == DESIGNATOR_SIZE and self._prague and delegated_address(code) is not None:
+                    # EIP-7702: follow the designator
+                    message = root_message(Transaction(sender, to, value=value, data=data), state, call_gas,
+                                           self._fork, is_static)
+                    frame = execute(message, ctx)
+                else:
+                    # A call into code: its frame runs here, and the frame driver takes over only if
+                    # it calls out (execution.execute_message's steps for a root frame).
+                    message = plan[1]  # the last call's Message, if this call's is the same
+                    if (message is None or message.code is not code or message.data is not data
+                            or message.gas != call_gas or message.value != value or message.is_static != is_static):
+                        message = Message(sender, to, to, value, data, call_gas, 0, code, is_static=is_static)
+                        if len(data) <= _CACHED_CALLDATA_SIZE:  # what the plans hold stays small
+                            plan[1] = message
+                    if value:
+                        state.transfer(sender, to, value)
+                    runner = self._engine.run_frame(message, ctx)
+                    try:
+                        child = runner.send(None)
+                    except StopIteration as finished:
+                        frame = finished.value
+                        if frame.status is not _SUCCESS:
+                            state.revert(start)
+                    else:
+                        frame = continue_message(runner, start, message, child, ctx)
         except (MemoryBudgetExceeded, MemoryError):
             # Past the memory budget (or the machine's): the call cannot complete, and nothing it did stays.
             state.revert(start)
@@ -660,10 +701,9 @@ class EVM:
             raise ExecutionHalted(result) from None
         if tracer is not None:
             tracer.end_transaction(frame, gas_limit - frame.gas_left)
-        if state.refund or floor:
+        gas_used, refund = gas_limit - frame.gas_left, 0
+        if state.refund or gas_used < floor:  # else gas_after_refund gives the same
             gas_used, refund = gas_after_refund(state, gas_limit, frame, floor)
-        else:
-            gas_used, refund = gas_limit - frame.gas_left, 0
         if state.to_delete:
             delete_destroyed_accounts(state)
         logs = state.logs  # this transaction's list (begin_transaction starts a new one)
@@ -675,7 +715,8 @@ class EVM:
             # the frame, so a call with output returned and one without stopped. A deployment that
             # succeeds always reads as Return (revm sets it when it deposits the code).
             output = frame.output
-            self._pending_result = ("Return" if output or to is None else "Stop", gas_used, refund, logs, output)
+            self._pending_result = ("Return" if output or to is None else "Stop", gas_used, refund, logs or None,
+                                    output)
             return output
         if status is Status.REVERT:
             result = self._result = ExecutionResult(False, False, "Revert", gas_used, 0, [], frame.output)
@@ -697,6 +738,7 @@ class EVM:
 _SUCCESS = Status.SUCCESS
 _CACHED_CALLDATA_SIZE = 1024  # intrinsic gas is memoized for calls with calldata up to this size
 _INTRINSIC_CACHE_LIMIT = 4096
+_PLANS_LIMIT = 4096
 
 
 def _precompile_price(fork, address: bytes, data: bytes) -> int:

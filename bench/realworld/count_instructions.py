@@ -3,6 +3,11 @@ by callgrind: unlike times, the counts do not depend on what else the machine ru
 be judged on a shared machine. Starts itself again under valgrind.
 
     python bench/realworld/count_instructions.py [--engines baseline,jit] [--filter erc20] [--calls 20]
+    python bench/realworld/count_instructions.py --filter call/,erc20/transfer,weth/deposit --skip-long
+
+`--filter` keeps the sessions whose name contains any of its comma-separated parts; `--skip-long`
+leaves out the two single-call sessions (the 5,000-transfer call and the block), which take most
+of the run.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ def main() -> None:
     parser.add_argument("--engines", default="baseline,jit")
     parser.add_argument("--filter", default="")
     parser.add_argument("--calls", type=int, default=20)
+    parser.add_argument("--skip-long", action="store_true")
     args = parser.parse_args()
     rerun_under_callgrind()
 
@@ -28,9 +34,10 @@ def main() -> None:
     engines = args.engines.split(",")
     ratios = {engine: [] for engine in engines}
     for name in WORKLOAD_NAMES:
-        if args.filter not in name:
+        long = "5000" in name or "block" in name
+        if not any(part in name for part in args.filter.split(",")) or (long and args.skip_long):
             continue
-        calls = 1 if "5000" in name or "block" in name else args.calls
+        calls = 1 if long else args.calls
         counts = {}
         for runner in ["pyrevm", *engines]:
             session = _session(name, runner)

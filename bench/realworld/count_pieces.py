@@ -7,6 +7,7 @@ times in a loop: where a short transaction's instructions go. Starts itself unde
 from __future__ import annotations
 
 from callgrind_run import rerun_under_callgrind  # this script's folder is on sys.path
+from count_transaction_pieces import generator_round_trip, print_counts
 from jitvm.bench.counting import InstructionCounter
 
 LOOPS = 200
@@ -47,17 +48,6 @@ def main() -> None:
 
     def drive_frame():
         runner = engine.run_frame(message, ctx)
-        try:
-            runner.send(None)
-        except StopIteration:
-            pass
-
-    def generator():
-        yield from ()
-        return 1
-
-    def generator_round_trip():
-        runner = generator()
         try:
             runner.send(None)
         except StopIteration:
@@ -142,15 +132,7 @@ def main() -> None:
         "nothing": lambda: None,
         "generator round trip": generator_round_trip,
     }
-    for name, piece in pieces.items():
-        for _ in range(3):
-            piece()
-        with counter.measuring():
-            before = counter()
-            for _ in range(LOOPS):
-                piece()
-            count = (counter() - before) / LOOPS
-        print(f"{name:28} {count:10.0f}", flush=True)
+    print_counts(counter, pieces, LOOPS)
 
 
 if __name__ == "__main__":

@@ -19,9 +19,22 @@ EOF_PREFIX = 0xEF  # EIP-3541: new code may not start with this byte (reserved f
 
 def execute_message(message: Message, ctx: ExecutionContext) -> FrameResult:
     """Run `message` to completion and return its result; state changes stay in `ctx.state`."""
-    state = ctx.state
     frames: list[tuple] = []  # (runner, snapshot, message) of every suspended or running frame
-    result = _enter(message, ctx, frames)
+    return _drive(frames, _enter(message, ctx, frames), ctx)
+
+
+def continue_message(runner, snapshot: int, message: Message, child: Message, ctx: ExecutionContext) -> FrameResult:
+    """Finish a root frame its caller started itself: `runner` is ctx.engine.run_frame(message, ctx)
+    after its first send, which asked for `child`; `snapshot` is the state's before the frame (and
+    its value transfer). jitvm.EVM runs a transaction's frame this way, paying for the driver only
+    when the frame calls out."""
+    frames = [(runner, snapshot, message)]
+    return _drive(frames, _enter(child, ctx, frames), ctx)
+
+
+def _drive(frames: list, result: FrameResult | None, ctx: ExecutionContext) -> FrameResult:
+    """Run the frames on `frames` (the last one running, `result` the value to send it) to the end."""
+    state = ctx.state
     while frames:
         runner, snapshot, running_message = frames[-1]
         try:

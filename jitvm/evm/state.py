@@ -82,14 +82,18 @@ class State:
         self._native_at: dict[int, int] = {}  # snapshot -> the storage table's journal length then
         self.warm_slots = WarmSlots(self)
         self.transient = TransientStorage(self)
+        self.logs = Logs()  # Log objects made only when read (jitvm.evm.logs)
+        self.created: set[Address] = set()
+        self.to_delete: set[Address] = set()
+        self._code_hashes: dict[bytes, bytes] = {}
         self.begin_transaction()
 
     # -- transaction substate ---------------------------------------------------------------------
 
-    def begin_transaction(self) -> None:
-        """Forget the substate of the previous transaction; its state changes stay. (A subclass
-        whose journal outlives transactions, jitvm.api.SessionState while `pinned`, keeps the
-        storage table's journal too.)"""
+    def begin_transaction(self, warm_addresses=()) -> None:
+        """Forget the substate of the previous transaction; its state changes stay. The accounts in
+        `warm_addresses` start warm. (A subclass whose journal outlives transactions,
+        jitvm.api.SessionState while `pinned`, keeps the storage table's journal too.)"""
         self._journal.clear()
         keep_journal = getattr(self, "pinned", False)
         table = self.storage_table
@@ -99,12 +103,18 @@ class State:
                 self.sync_storage()
                 table.forget()
         table.next_epoch(keep_journal)
-        self.warm_addresses: set[Address] = set()
-        self.logs = Logs()  # Log objects made only when read (jitvm.evm.logs)
+        self.warm_addresses: set[Address] = set(warm_addresses)
         self.refund = 0
-        self.created: set[Address] = set()
-        self.to_delete: set[Address] = set()
-        self._code_hashes: dict[bytes, bytes] = {}
+        # New containers only where the last transaction put something: its logs list may be held
+        # by its result; the sets are nobody's but this state's.
+        if self.logs:
+            self.logs = Logs()  # Log objects made only when read (jitvm.evm.logs)
+        if self.created:
+            self.created.clear()
+        if self.to_delete:
+            self.to_delete.clear()
+        if len(self._code_hashes) > _CODE_HASHES_KEPT:  # code -> keccak256(code) holds across transactions
+            self._code_hashes.clear()
 
     def snapshot(self) -> int:
         journal = self._journal
@@ -220,8 +230,19 @@ class State:
         self.set_balance(address, self.balance(address) + amount)
 
     def transfer(self, sender: Address, recipient: Address, value: int) -> None:
-        self.set_balance(sender, self.balance(sender) - value)
-        self.add_balance(recipient, value)
+        accounts = self.accounts
+        source, destination = accounts.get(sender), accounts.get(recipient)
+        if not value or source is None or destination is None or source is destination or source.balance == value:
+            # creating, dropping (EIP-161) or self-transferring: the general steps
+            self.set_balance(sender, self.balance(sender) - value)
+            self.add_balance(recipient, value)
+            return
+        # Both accounts exist and neither can become empty: set_balance twice, written out.
+        journal = self._journal
+        journal.append(("balance", sender, source.balance))
+        source.balance -= value
+        journal.append(("balance", recipient, destination.balance))
+        destination.balance += value
 
     def increment_nonce(self, address: Address) -> None:
         account = self._account_for_write(address)
@@ -448,3 +469,4 @@ class TransientStorage:
 
 
 _NATIVE_MARK = ("native",)  # a journal entry that undoes nothing: it separates two snapshots
+_CODE_HASHES_KEPT = 4096  # distinct codes whose hashes a State remembers across transactions

@@ -67,11 +67,14 @@ from jitvm.evm.baseline.layout import (
     PENDING_CALL,
     PENDING_SLOAD,
     PENDING_SSTORE,
+    REGISTER_BYTES,
     STATIC_FRAME,
     STATUS,
     STEPS,
     STORAGE_ACCOUNT,
+    STORAGE_CELLS,
     STORAGE_COMPLETE,
+    STORAGE_ROWS,
     UNLIMITED_STEPS,
     BufferPool,
     calldata_at,
@@ -92,7 +95,12 @@ def kernel():
     all run elsewhere (an empty block, the JIT, tier 0 of auto) need not load LLVM for it."""
     from jitvm.evm.baseline.native_entry import kernel_functions
 
-    return kernel_functions().run_kernel
+    global _kernel
+    _kernel = kernel_functions().run_kernel
+    return _kernel
+
+
+_kernel = None  # kernel() once loaded: a global read costs less than the cached call
 
 
 class BaselineEngine:
@@ -125,7 +133,16 @@ class BaselineEngine:
 
     def _run_native(self, message: Message, ctx: ExecutionContext):
         buffers = self._pool.take()
-        buffers.prepare(ctx.fork.name, self._environment_rows(ctx))
+        known_block, origin, gas_price, rows = self._environment  # self._environment_rows(ctx), in line
+        tx = ctx.tx
+        if ctx.block is not known_block or tx.origin != origin or tx.gas_price != gas_price:
+            rows = self._environment_rows(ctx)
+        fork = ctx.fork.name
+        if buffers.environment is rows and buffers.table is _DISPATCH_TABLES.get(fork, _NOT_LOADED):
+            buffers.control_bytes[:REGISTER_BYTES] = _ZERO_REGISTERS  # all buffers.prepare has left to do
+        else:
+            buffers.prepare(fork, rows)
+            _DISPATCH_TABLES[fork] = buffers.table
         frame = buffers.frame
         if frame is None:
             frame = buffers.frame = NativeFrame(message, ctx, buffers.words, buffers.memory, buffers.control,
@@ -135,10 +152,11 @@ class BaselineEngine:
             frame.start(message, ctx, buffers.memory, buffers.memory_address)
         try:
             words = buffers.stack.words_bytes  # addresses go in as 20 bytes, little-endian, zero above
-            words[_ADDRESS_AT : _ADDRESS_AT + 32] = _address_row(message.target)
-            value = message.value
+            target, caller, value = message.target, message.caller, message.value
+            words[_ADDRESS_AT : _ADDRESS_AT + 32] = _ADDRESS_ROWS.get(target) or _address_row(target)
             words[_CALLER_AT : _CALLER_AT + 64] = (  # CALLER's row, then CALLVALUE's
-                _address_row(message.caller) + (value.to_bytes(32, "little") if value else _ZERO_WORD))
+                (_ADDRESS_ROWS.get(caller) or _address_row(caller))
+                + (value.to_bytes(32, "little") if value else _ZERO_WORD))
             registers = buffers.registers
             registers[CALLDATA_SIZE] = len(message.data)
             if message.is_static:
@@ -146,11 +164,13 @@ class BaselineEngine:
             state = ctx.state
             table = frame.storage_table = getattr(state, "storage_table", None)
             if table is not None:  # SLOAD and SSTORE of the slots it holds run natively
-                account, complete = table.frame_account(state, message.target)
+                account, complete = table.frame_account(state, target)
                 registers[STORAGE_ACCOUNT], registers[STORAGE_COMPLETE] = account, complete
             if message.gas < NATIVE_GAS_LIMIT:
                 registers[GAS] = message.gas  # pc, stack height and memory size are 0 (prepare cleared them)
-                frame.store_table()
+                if table is not None:  # frame.store_table(), written out
+                    registers[STORAGE_CELLS] = table.address
+                    registers[STORAGE_ROWS] = table.rows
             else:
                 frame.store()
             if ctx.tracer is None:
@@ -164,13 +184,13 @@ class BaselineEngine:
             self._pool.give_back(buffers, memory.size)
 
     def _execute(self, frame: NativeFrame, buffers):
-        run_kernel = kernel()
+        run_kernel = _kernel or kernel()
         message = frame.message
         code = code_rows(message.code)
         return_data = frame.return_data  # not empty if a JitEngine frame changes loops after a call
         data = data_bytes(message.data, return_data) if return_data else calldata_at(message.data)[0]
         words, control, memory, registers = buffers.words, buffers.control, frame.memory, frame.registers
-        handlers = host_handlers(frame.ctx.fork.name)
+        handlers = None  # host_handlers(fork), looked up at the first host instruction
         while True:
             run_kernel(code, data, words, memory.buffer, control)
             exit_kind = registers[EXIT]
@@ -188,6 +208,8 @@ class BaselineEngine:
                 if ended is not None:
                     return ended
                 continue
+            if handlers is None:
+                handlers = host_handlers(frame.ctx.fork.name)
             ended = yield from serve_host(frame, handlers)
             if ended is not None:
                 return ended
@@ -283,6 +305,9 @@ def serve_host(frame: NativeFrame, handlers: tuple):
 
 
 _STATUSES = {int(status): status for status in Status}
+_DISPATCH_TABLES: dict[str, np.ndarray] = {}  # fork -> dispatch_table(fork), as buffers.prepare loaded it
+_ZERO_REGISTERS = bytes(REGISTER_BYTES)
+_NOT_LOADED = object()
 _TWELVE_ZEROS = bytes(12)
 _ZERO_WORD = bytes(32)
 assert CALLVALUE_ROW == CALLER_ROW + 1, "_run_native writes CALLER's and CALLVALUE's rows at once"
@@ -311,5 +336,6 @@ def frame_result(frame: NativeFrame) -> FrameResult:
             flush_native(frame)
     elif status != _REVERT:
         return FrameResult.failure(_STATUSES[status])
-    output = frame.memory.buffer[offset : offset + size].tobytes() if size else b""
-    return FrameResult(_STATUSES[status], frame.gas_left, output)
+    if not size:
+        return FrameResult(_STATUSES[status], frame.gas_left, b"")
+    return FrameResult(_STATUSES[status], frame.gas_left, frame.memory.buffer[offset : offset + size].tobytes())

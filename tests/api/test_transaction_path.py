@@ -1,0 +1,169 @@
+"""The lean transaction path of `jitvm.EVM` keeps what it may between calls (the warm set per
+sender and target, the State's containers, code hashes) and runs a call's frame without the frame
+driver until it calls out. None of that may change a result: every call of a long-lived EVM must
+give exactly what the same call gives on a fresh EVM holding the same accounts and environment,
+whatever changed in between through the public setters."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+
+import jitvm
+from jitvm.api import Env
+from jitvm.evm.state import Account, State
+from tests.api.bytecode import assemble
+
+SENDER = "0x" + "a1" * 20
+TARGET = "0x" + "c0" * 20
+OTHER = "0x" + "0e" * 20  # an address the probe reads the balance of (cold unless listed)
+COINBASE = "0x" + "cb" * 20
+
+# Reads OTHER's and the coinbase's balance (warm or cold), adds CALLVALUE to slot 0 and logs the new
+# value with CALLER as topic, then returns it and the gas left: gas, storage, logs and output all
+# show any difference in what the call started with.
+PROBE = assemble(
+    int(OTHER, 16), "BALANCE", "POP", "COINBASE", "BALANCE", "POP",
+    0, "SLOAD", "CALLVALUE", "ADD", "DUP1", 0, "SSTORE",
+    "DUP1", 0, "MSTORE", "CALLER", 32, 0, "LOG1",
+    "GAS", 32, "MSTORE", 64, 0, "RETURN",
+)
+CHANGED_PROBE = PROBE + assemble("STOP")
+
+
+def fresh_copy(evm: jitvm.EVM, engine: str, spec_id: str) -> jitvm.EVM:
+    """A new EVM with `evm`'s accounts, storage and environment, and none of its memory of earlier calls."""
+    env = evm.env
+    copy = jitvm.EVM(env=Env(cfg=env.cfg, block=env.block, tx=env.tx), engine=engine, spec_id=spec_id)
+    for address, account in evm._state.accounts.items():
+        name = "0x" + address.hex()
+        copy.insert_account_info(name, jitvm.AccountInfo(balance=account.balance, nonce=account.nonce,
+                                                         code=account.code or None))
+        for key, value in account.storage.items():
+            copy.insert_account_storage(name, key, value)
+    return copy
+
+
+def outcome(evm: jitvm.EVM, call) -> tuple:
+    try:
+        output = call(evm)
+        error = None
+    except RuntimeError as exc:
+        output, error = b"", str(exc)
+    result = evm.result
+    return (output, error, result.is_success, result.reason, result.gas_used, result.gas_refunded,
+            [(log.address, log.topics, log.data) for log in result.logs],
+            {address: (a.balance, a.nonce, a.code) for address, a in evm._state.accounts.items()})
+
+
+def probe_call(value: int = 0):
+    return lambda evm: evm.message_call(SENDER, TARGET, b"", value=value)
+
+
+def edits(evm: jitvm.EVM):
+    """(name, edit) in order: each changes something between two calls, through a public setter."""
+    yield "nothing", lambda: None
+    yield "set_balance", lambda: evm.set_balance(SENDER, 10**18 + 5)
+    yield "insert_account_info target", lambda: evm.insert_account_info(TARGET, jitvm.AccountInfo(code=CHANGED_PROBE))
+    yield "insert_account_info other", lambda: evm.insert_account_info(OTHER, jitvm.AccountInfo(balance=3))
+    yield "insert_account_storage", lambda: evm.insert_account_storage(TARGET, 0, 7)
+    yield "deploy", lambda: evm.deploy(SENDER, assemble(0, 0, "RETURN"))
+    checkpoint = []
+    yield "snapshot", lambda: checkpoint.append(evm.snapshot())
+    yield "revert", lambda: evm.revert(checkpoint.pop())
+    yield "set_block_env", lambda: evm.set_block_env(jitvm.BlockEnv(number=5, coinbase=OTHER))
+    yield "set_tx_env access list", lambda: evm.set_tx_env(jitvm.TxEnv(access_list=[(OTHER, [0])]))
+    yield "set_tx_env back", lambda: evm.set_tx_env(jitvm.TxEnv())
+    yield "set_block_env coinbase", lambda: evm.set_block_env(jitvm.BlockEnv(coinbase=COINBASE))
+
+
+@pytest.mark.parametrize("spec_id", ["CANCUN", "MERGE"])  # EIP-3651 (warm coinbase) only in the first
+@pytest.mark.parametrize("engine", ["baseline", "jit", "reference"])
+def test_long_lived_evm_equals_a_fresh_one(engine, spec_id):
+    evm = jitvm.EVM(engine=engine, spec_id=spec_id)
+    evm.set_balance(SENDER, 10**18)
+    evm.insert_account_info(TARGET, jitvm.AccountInfo(code=PROBE))
+    for name, edit in edits(evm):
+        edit()
+        for value in (0, 3):
+            call = probe_call(value)
+            expected = outcome(fresh_copy(evm, engine, spec_id), call)
+            assert outcome(evm, call) == expected, f"after {name}, value {value}"
+
+
+def test_results_keep_their_own_logs():
+    """A State reuses an empty logs list for the next call; a result that has logs keeps them."""
+    evm = jitvm.EVM(engine="baseline")
+    evm.set_balance(SENDER, 10**18)
+    evm.insert_account_info(TARGET, jitvm.AccountInfo(code=PROBE))
+    quiet = "0x" + "5a" * 20
+    evm.insert_account_info(quiet, jitvm.AccountInfo(code=assemble("STOP")))
+    evm.message_call(SENDER, quiet)
+    silent = evm.result
+    evm.message_call(SENDER, TARGET)
+    first = evm.result
+    evm.message_call(SENDER, quiet)
+    evm.message_call(SENDER, TARGET)
+    last = evm.result
+    assert silent.logs == []  # its (empty) list was not the one the later calls logged into
+    assert len(first.logs) == 1 and len(last.logs) == 1
+    assert first.logs[0].address.lower() == last.logs[0].address.lower() == TARGET
+
+
+def _accounts(state: State) -> dict:
+    return {address: (a.nonce, a.balance, a.code) for address, a in state.accounts.items()}
+
+
+def _general_transfer(state: State, sender: bytes, recipient: bytes, value: int) -> None:
+    """State.transfer as the general steps take it (what its fast case must equal)."""
+    state.set_balance(sender, state.balance(sender) - value)
+    state.add_balance(recipient, value)
+
+
+def test_transfer_equals_the_general_steps():
+    """State.transfer's plain-arithmetic case against set_balance / add_balance: same accounts
+    (EIP-161 removals included), and a revert restores the same state."""
+    rng = random.Random(7)
+    addresses = [bytes([n]) * 20 for n in (1, 2, 3)]
+    for case in range(300):
+        shape = {address: rng.choice([None, (0, 0, b""), (0, 5, b""), (1, 0, b""), (0, 9, b"\x00")])
+                 for address in addresses}
+        sender, recipient = rng.choice(addresses), rng.choice(addresses)
+        value = rng.choice([0, 1, 5, 9])
+        states = []
+        for transfer in (State.transfer, _general_transfer):
+            state = State({a: Account(*s) for a, s in shape.items() if s is not None})
+            start = state.snapshot()
+            before = _accounts(state)
+            transfer(state, sender, recipient, value)
+            after = _accounts(state)
+            state.revert(start)
+            states.append((after, _accounts(state) == before))
+        assert states[0] == states[1], (case, shape, sender, recipient, value)
+        assert states[0][1], "the revert restores every account"
+
+
+def test_value_call_reverted_by_snapshot():
+    evm = jitvm.EVM(engine="baseline")
+    evm.set_balance(SENDER, 100)
+    evm.insert_account_info(TARGET, jitvm.AccountInfo(code=PROBE, balance=1))
+    checkpoint = evm.snapshot()
+    evm.message_call(SENDER, TARGET, b"", value=30)
+    assert (evm.get_balance(SENDER), evm.get_balance(TARGET)) == (70, 31)
+    evm.revert(checkpoint)
+    assert (evm.get_balance(SENDER), evm.get_balance(TARGET)) == (100, 1)
+    assert evm.storage(TARGET, 0) == 0
+
+
+@pytest.mark.parametrize("caller, to", itertools.product([SENDER, bytes.fromhex(SENDER[2:])],
+                                                          [TARGET, bytearray.fromhex(TARGET[2:])]))
+def test_address_forms(caller, to):
+    """message_call's address look-up takes strings, bytes and bytearrays, as _address does."""
+    evm = jitvm.EVM(engine="baseline")
+    evm.set_balance(SENDER, 10**18)
+    evm.insert_account_info(TARGET, jitvm.AccountInfo(code=PROBE))
+    assert len(evm.message_call(caller, to, bytearray())) == 64
+    with pytest.raises(TypeError):
+        evm.message_call(caller, "0x1234")
