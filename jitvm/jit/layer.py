@@ -389,6 +389,42 @@ class _Worker:
 WORKER = _Worker()
 
 
+def _llvm_lock():
+    """llvmlite's lock around every call into LLVM (not public: None if it moved)."""
+    import llvmlite.binding.ffi as ffi
+
+    return getattr(getattr(ffi.lib, "_lock", None), "_lock", None)
+
+
+def _before_fork() -> None:
+    """A forked child gets no threads, only their memory: a background compile caught inside LLVM
+    leaves llvmlite's lock held there forever, and the child's first LLVM call (even a collected
+    TargetMachine's disposal) waits on it. So a fork waits for the queued compiles to end, and holds
+    llvmlite's lock across itself (a compile on another thread pauses between two LLVM calls)."""
+    if WORKER.thread is not None and WORKER.thread.is_alive():
+        WORKER.jobs.join()
+    lock = _llvm_lock()
+    if lock is not None:
+        lock.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    lock = _llvm_lock()
+    if lock is not None:
+        lock.release()
+
+
+def _after_fork_in_child() -> None:
+    global WORKER
+    _after_fork_in_parent()  # the forking thread holds it in the child too
+    WORKER = _Worker()  # the parent's worker thread does not exist here
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                        after_in_child=_after_fork_in_child)
+
+
 def settle() -> None:
     """Wait for every layer's queued compiles (re-raises the first failure)."""
     WORKER.settle()
