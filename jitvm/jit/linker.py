@@ -13,7 +13,6 @@ of its libraries is alive (measured: 0.6 KB left per freed library, linking 1.8 
 """
 
 import atexit
-import collections
 import ctypes
 import itertools
 import threading
@@ -78,13 +77,10 @@ class LoadedCode:
             self.engine._release(generation)
 
     def __del__(self):
-        # The collector runs this anywhere: on a compile thread inside llvmlite's lock (its lock
-        # callbacks allocate) while another thread links under the engine's lock, freeing here
-        # would wait on that thread in the opposite order. So the library is only queued, and the
-        # engine frees it at its next link.
-        tracker, self._tracker = self._tracker, None
-        if tracker is not None:
-            self.engine._collected.append((tracker, self._generation))
+        try:
+            self.close()
+        except Exception:  # (at interpreter exit, modules, contextlib too, may be gone)
+            pass
 
 
 class Engine:
@@ -97,7 +93,6 @@ class Engine:
         self._current: _Generation | None = None
         self._retired: list[_Generation] = []
         self._exiting = False
-        self._collected: collections.deque = collections.deque()  # (tracker, generation) of collected libraries
         # At interpreter exit, libraries still referenced would be freed after (or while) the JIT is
         # torn down; the process is ending anyway, so the JITs are leaked instead of disposed.
         atexit.register(self._detach_all)
@@ -133,14 +128,6 @@ class Engine:
                 self._retired.remove(generation)
                 generation.jit.close()
 
-    def _free_collected(self) -> None:
-        """Free the libraries LoadedCode.__del__ queued (called with the lock held)."""
-        while self._collected:
-            tracker, generation = self._collected.popleft()
-            tracker.close()
-            if generation is not None:
-                self._release(generation)
-
     def _load_fallback(self, ir_text: str, names: list[str]) -> dict[str, int]:
         self._runtime_library = self.load_objects(
             [compile_module(ir_text)], names, imports={}, name_hint="compiler_rt", _home=True
@@ -174,7 +161,6 @@ class Engine:
         for name in exports:
             builder.export_symbol(name)
         with self._lock:
-            self._free_collected()
             library_name = f"{name_hint}#{next(self._library_numbers)}"  # a failed name stays taken
             generation = None if _home else self._generation()
             try:
