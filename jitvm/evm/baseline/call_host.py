@@ -14,8 +14,9 @@ from jitvm.evm.reference.instructions import system
 
 _read_arguments = struct.Struct("=5q").unpack_from  # CALL_GAS ... CALL_RETURNS_SIZE
 _ARGUMENTS_AT = CALL_GAS * 8
-# Per opcode byte, the mnemonic `_call` takes (the same string objects: it compares them by identity).
-_KINDS = {opcode.byte: getattr(system, opcode.mnemonic) for opcode in opcode_table("Cancun").by_byte
+# Per opcode byte, the mnemonic `_call` takes (the same string objects: it compares them by identity)
+# and the instruction's stack inputs (the opcode table's).
+_KINDS = {opcode.byte: (getattr(system, opcode.mnemonic), opcode.inputs) for opcode in opcode_table("Cancun").by_byte
           if opcode is not None and opcode.mnemonic in CALL_MNEMONICS}
 _WITH_VALUE = (system.CALL, system.CALLCODE)
 
@@ -25,7 +26,7 @@ def serve_call(frame):
     instruction returns (None, or the child Message and the function that resumes the frame)."""
     registers = frame.registers
     registers[PENDING] = PENDING_NONE
-    kind = _KINDS[registers[OPCODE]]
+    kind, inputs = _KINDS[registers[OPCODE]]
     requested, args_offset, args_size, returns_offset, returns_size = _read_arguments(
         frame.control_bytes, _ARGUMENTS_AT)
     stack = frame.stack
@@ -34,10 +35,6 @@ def serve_call(frame):
     if requested < 0:  # a gas word of 62 bits or more
         requested = int.from_bytes(words[top - WORD_BYTES : top], "little")
     to = bytes(words[top - 2 * WORD_BYTES : top - 2 * WORD_BYTES + 20])[::-1]  # the low 20 bytes, big-endian
-    if kind in _WITH_VALUE:
-        value = int.from_bytes(words[top - 3 * WORD_BYTES : top - 2 * WORD_BYTES], "little")
-        stack.height -= 7
-    else:
-        value = 0
-        stack.height -= 6
+    value = int.from_bytes(words[top - 3 * WORD_BYTES : top - 2 * WORD_BYTES], "little") if kind in _WITH_VALUE else 0
+    stack.height -= inputs
     return system._call(frame, requested, to, value, args_offset, args_size, returns_offset, returns_size, kind)
