@@ -10,11 +10,24 @@ its session, so each library left about 11 KB behind (a fuzz worker grew 13 MB p
 and lookups slowed as the session filled. So libraries go into generations: a new LLJIT takes the
 next LIBRARIES_PER_JIT libraries, and an older one is disposed, with everything it kept, once none
 of its libraries is alive (measured: 0.6 KB left per freed library, linking 1.8 ms instead of 2.4).
+
+Locks. Every call into LLVM holds llvmlite's lock, and llvmlite runs callbacks while holding it
+(Numba's event hook) that allocate, so the garbage collector, and with it any finalizer, runs on a
+thread that holds llvmlite's lock; a `LoadedCode` collected there must not wait for a lock that a
+thread waiting for llvmlite's lock holds (a statetest worker deadlocked that way: the background
+compile thread collected a library and waited for this engine's lock, held by the main thread while
+linking). So the engine's lock guards only its bookkeeping (library numbers, generations, their
+counts) and is never held across a call into LLVM, and freeing a library takes no lock but
+llvmlite's: it disposes of the library's tracker (freeing its code at once, as before) and queues its
+generation in `_freed`, which the next link or close() counts and whose spent LLJITs it disposes of,
+after releasing the engine's lock (docs/bpf-compile.md, "The linker's locks").
 """
 
 import atexit
+import collections
 import ctypes
 import itertools
+import os
 import threading
 from collections.abc import Iterable, Mapping
 
@@ -33,7 +46,7 @@ LIBRARIES_PER_JIT = 1000  # libraries linked into one LLJIT before the next one 
 
 
 class _Generation:
-    """One LLJIT and the count of its libraries still alive."""
+    """One LLJIT and the count of its libraries alive or being linked."""
 
     def __init__(self):
         self.jit = llvm.create_lljit_compiler(host_target().machine)
@@ -51,9 +64,9 @@ class LoadedCode:
     def __init__(self, engine: "Engine", name: str, tracker, exports: Iterable[str], generation=None):
         self.engine = engine  # the JIT must outlive the libraries linked into it
         self.name = name
-        self._tracker = tracker
         self._generation = generation
         self.addresses: dict[str, int] = {export: tracker[export] for export in exports}
+        self._tracker = tracker  # (set last: a half-made object has nothing to free)
 
     def __getitem__(self, function_name: str) -> int:
         return self.addresses[function_name]
@@ -67,19 +80,27 @@ class LoadedCode:
 
     def close(self) -> None:
         """Free the library's machine code now; its addresses must not be called afterwards."""
-        tracker, self._tracker = self._tracker, None
+        if self._free():
+            self.engine._settle(wait=False)
+
+    def _free(self) -> bool:
+        """Dispose of the tracker (llvmlite's lock only) and queue the generation's count; False if
+        already freed. (dict.pop takes the tracker in one step: two threads closing free it once.)"""
+        tracker = self.__dict__.pop("_tracker", None)
         if tracker is None:
-            return
+            return False
         tracker.close()
         self.addresses = {}
-        generation, self._generation = self._generation, None
-        if generation is not None:
-            self.engine._release(generation)
+        if self._generation is not None:
+            self.engine._freed.append(self._generation)
+        return True
 
     def __del__(self):
+        # The collector runs this anywhere, inside llvmlite's lock callbacks too: it waits for no lock
+        # but llvmlite's (see the module doc), and leaves the queue to the next link or close().
         try:
-            self.close()
-        except Exception:  # (at interpreter exit, modules, contextlib too, may be gone)
+            self._free()
+        except Exception:  # (at interpreter exit, modules may be gone)
             pass
 
 
@@ -88,10 +109,11 @@ class Engine:
 
     def __init__(self):
         self._jit = llvm.create_lljit_compiler(host_target().machine)  # compiler-rt's fallback; kept
-        self._lock = threading.RLock()  # (re-entered when a LoadedCode is collected while linking)
+        self._lock = threading.Lock()  # the bookkeeping below; never held across a call into LLVM
         self._library_numbers = itertools.count()
         self._current: _Generation | None = None
         self._retired: list[_Generation] = []
+        self._freed: collections.deque[_Generation] = collections.deque()  # one entry per library freed, not yet counted
         self._exiting = False
         # At interpreter exit, libraries still referenced would be freed after (or while) the JIT is
         # torn down; the process is ending anyway, so the JITs are leaked instead of disposed.
@@ -108,25 +130,37 @@ class Engine:
                 generation.jit.detach()
             self._jit.detach()
 
-    def _generation(self) -> _Generation:
+    def _count_freed(self, spent: list[_Generation]) -> None:
+        """Count the queued frees against their generations; a retired one left with no library goes
+        to `spent`, to be disposed of after the lock is released (called with the lock held)."""
+        while self._freed:
+            generation = self._freed.popleft()
+            generation.alive -= 1
+            if generation.alive == 0 and generation is not self._current and not self._exiting:
+                self._retired.remove(generation)
+                spent.append(generation)
+
+    def _generation(self, spent: list[_Generation]) -> _Generation:
         """The LLJIT that takes the next library (called with the lock held)."""
         current = self._current
         if current is None or current.linked >= LIBRARIES_PER_JIT:
             if current is not None:
-                if current.alive:
-                    self._retired.append(current)
-                else:
-                    current.jit.close()
+                (self._retired if current.alive else spent).append(current)
             current = self._current = _Generation()
         return current
 
-    def _release(self, generation: _Generation) -> None:
-        """One library of `generation` was freed: dispose a retired LLJIT that holds none any more."""
-        with self._lock:
-            generation.alive -= 1
-            if generation.alive == 0 and generation is not self._current and not self._exiting:
-                self._retired.remove(generation)
-                generation.jit.close()
+    def _settle(self, wait: bool = True) -> None:
+        """Count the queued frees now and dispose of the LLJITs they leave with no library (without
+        `wait`, only if the lock is free: else whoever holds it, or the next link, does)."""
+        if not self._lock.acquire(blocking=wait):
+            return
+        spent: list[_Generation] = []
+        try:
+            self._count_freed(spent)
+        finally:
+            self._lock.release()
+        for generation in spent:
+            generation.jit.close()
 
     def _load_fallback(self, ir_text: str, names: list[str]) -> dict[str, int]:
         self._runtime_library = self.load_objects(
@@ -160,21 +194,25 @@ class Engine:
         builder.add_current_process()
         for name in exports:
             builder.export_symbol(name)
+        spent: list[_Generation] = []
         with self._lock:
+            self._count_freed(spent)
             library_name = f"{name_hint}#{next(self._library_numbers)}"  # a failed name stays taken
-            generation = None if _home else self._generation()
-            try:
-                tracker = builder.link(self._jit if _home else generation.jit, library_name)
-            except RuntimeError as error:
-                raise JitLinkError(
-                    f"linking {library_name} failed: {error} (an undefined symbol? register "
-                    f"runtime helpers with jitvm.jit.symbols.register)"
-                ) from None
-            finally:
-                if generation is not None:
-                    generation.linked += 1
+            generation = None if _home else self._generation(spent)
             if generation is not None:
-                generation.alive += 1
+                generation.linked += 1
+                generation.alive += 1  # from now: a link in progress keeps its LLJIT from being disposed
+        for old in spent:
+            old.jit.close()
+        try:
+            tracker = builder.link(self._jit if _home else generation.jit, library_name)
+        except RuntimeError as error:
+            if generation is not None:
+                self._freed.append(generation)
+            raise JitLinkError(
+                f"linking {library_name} failed: {error} (an undefined symbol? register "
+                f"runtime helpers with jitvm.jit.symbols.register)"
+            ) from None
         return LoadedCode(self, library_name, tracker, exports, generation)
 
 
@@ -194,3 +232,19 @@ def engine() -> Engine:
 def load_objects(objects: Iterable[bytes], exports: Iterable[str], **options) -> LoadedCode:
     """`Engine.load_objects` on the process-wide engine."""
     return engine().load_objects(objects, exports, **options)
+
+
+def _before_fork() -> None:
+    """A child forked while another thread counts libraries would find the engine's lock held for
+    ever (the lock is held only for bookkeeping, so this waits microseconds)."""
+    if _engine is not None:
+        _engine._lock.acquire()
+
+
+def _after_fork() -> None:
+    if _engine is not None:
+        _engine._lock.release()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork, after_in_child=_after_fork)
