@@ -14,6 +14,7 @@ process, so the ratios hold on a loaded machine.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import sys
@@ -63,7 +64,7 @@ def main() -> None:
 
     from jitvm.bpf.jit import codegen
     from jitvm.jit.compiler import compile_module, compile_objects
-    from jitvm.jit.layer import RUNS_IR_PASSES, QUICK
+    from jitvm.jit.layer import QUICK, RUNS_IR_PASSES
 
     compile_module("define i64 @warm() {\n  ret i64 0\n}\n")  # LLVM's first-use set-up, off the clock
     level = 0  # the QUICK tier's backend level (jitvm.bpf.jit.compile.BpfGenerator.levels)
@@ -71,9 +72,9 @@ def main() -> None:
           f"{'4 threads':>10s}   (CPU ms, median of {options.repeat})")
     for name, program, starts in first_quick_regions():
         ir = codegen.generate(program, starts, True)[0]
-        generate = cpu_seconds(lambda: codegen.generate(program, starts, True), options.repeat)
-        compiled = [cpu_seconds(lambda: compile_objects(ir, opt_level=level, optimize_ir=RUNS_IR_PASSES[QUICK],
-                                                        threads=threads), options.repeat)
+        generate = cpu_seconds(functools.partial(codegen.generate, program, starts, True), options.repeat)
+        compiled = [cpu_seconds(functools.partial(compile_objects, ir, opt_level=level,
+                                                  optimize_ir=RUNS_IR_PASSES[QUICK], threads=threads), options.repeat)
                     for threads in (1, 2, 4)]
         print(f"{name:22s} {len(starts):6d} {len(ir) / 1024:6.0f} {generate * 1e3:9.1f} "
               + " ".join(f"{seconds * 1e3:9.1f} " for seconds in compiled), flush=True)

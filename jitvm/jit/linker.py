@@ -100,7 +100,7 @@ class LoadedCode:
         # but llvmlite's (see the module doc), and leaves the queue to the next link or close().
         try:
             self._free()
-        except Exception:  # (at interpreter exit, modules may be gone)
+        except Exception:  # noqa: BLE001, S110 - (at interpreter exit, modules may be gone)
             pass
 
 
