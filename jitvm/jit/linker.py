@@ -234,17 +234,15 @@ def load_objects(objects: Iterable[bytes], exports: Iterable[str], **options) ->
     return engine().load_objects(objects, exports, **options)
 
 
-def _before_fork() -> None:
-    """A child forked while another thread counts libraries would find the engine's lock held for
-    ever (the lock is held only for bookkeeping, so this waits microseconds)."""
+def _after_fork_in_child() -> None:
+    """A child forked while another thread counted libraries would find the engine's lock held for
+    ever: it gets new locks. (Nothing waits on the lock at the fork: jitvm.jit.layer's at-fork hook
+    waits for the background compiles, and the lock is only ever held for a few counts.)"""
+    global _engine_lock
+    _engine_lock = threading.Lock()
     if _engine is not None:
-        _engine._lock.acquire()
-
-
-def _after_fork() -> None:
-    if _engine is not None:
-        _engine._lock.release()
+        _engine._lock = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork, after_in_child=_after_fork)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
