@@ -2,6 +2,7 @@
 
     python bench/bpf_quick_region.py                  # Memo's and SPL Token's first QUICK region of svm/mixed
     python bench/bpf_quick_region.py --repeat 7
+    python bench/bpf_quick_region.py --lock-wait      # a tiny LLVM call's wait while another thread compiles Memo
 
 The regions are the ones `jitvm bench` compiles first (the blocks one svm/mixed cycle reaches, as
 bench/bpf_compile_times.py runs it). Each is then generated and compiled `--repeat` times in this
@@ -57,9 +58,40 @@ def cpu_seconds(action, repeat: int) -> float:
     return statistics.median(samples)
 
 
+def lock_wait(ir: str, calls: int = 40) -> None:
+    """llvmlite holds one lock across every call into LLVM: how long a one-line parse on this thread
+    waits while another thread compiles `ir` over and over (wall seconds)."""
+    import threading
+
+    import llvmlite.binding as llvm
+
+    from jitvm.jit.compiler import compile_module
+
+    tiny = "define i64 @t() {\n  ret i64 0\n}\n"
+    stop = threading.Event()
+
+    def compiling() -> None:
+        while not stop.is_set():
+            compile_module(ir, optimize_ir=False, opt_level=0)
+
+    other = threading.Thread(target=compiling)
+    other.start()
+    time.sleep(0.5)
+    waits = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        llvm.parse_assembly(tiny).close()
+        waits.append(time.perf_counter() - started)
+    stop.set()
+    other.join()
+    print(f"a one-line parse while another thread compiles: median {statistics.median(waits) * 1e3:.2f} ms, "
+          f"max {max(waits) * 1e3:.1f} ms ({calls} calls)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--lock-wait", action="store_true", help="measure llvmlite's lock instead (Memo's region)")
     options = parser.parse_args()
 
     from jitvm.bpf.jit import codegen
@@ -68,9 +100,14 @@ def main() -> None:
 
     compile_module("define i64 @warm() {\n  ret i64 0\n}\n")  # LLVM's first-use set-up, off the clock
     level = 0  # the QUICK tier's backend level (jitvm.bpf.jit.compile.BpfGenerator.levels)
+    regions = first_quick_regions()
+    if options.lock_wait:
+        name, program, starts = next(region for region in regions if region[0].startswith("memo"))
+        lock_wait(codegen.generate(program, starts, True)[0])
+        return
     print(f"{'program':22s} {'blocks':>6s} {'IR KB':>6s} {'generate':>9s} {'1 thread':>9s} {'2 threads':>10s} "
           f"{'4 threads':>10s}   (CPU ms, median of {options.repeat})")
-    for name, program, starts in first_quick_regions():
+    for name, program, starts in regions:
         ir = codegen.generate(program, starts, True)[0]
         generate = cpu_seconds(functools.partial(codegen.generate, program, starts, True), options.repeat)
         compiled = [cpu_seconds(functools.partial(compile_objects, ir, opt_level=level,
