@@ -4,7 +4,7 @@ waiting for llvmlite's lock (a `jitvm statetest --engine jit -j 2` worker deadlo
 
 The scenarios run in a process of their own (tests/jit/linker_race.py): a deadlock would otherwise
 hang this test run, llvmlite's lock held for ever. Before the fix both deadlock cases hung every
-time and the stress run hung within seconds."""
+time and a 20 s stress run hung."""
 
 from __future__ import annotations
 
