@@ -4,6 +4,7 @@
     python bench/compile_times.py --json out.json # the same, keeping the bench's JSON
     python bench/compile_times.py --from out.json # read an earlier run's JSON instead of running
     python bench/compile_times.py --direct        # compile each workload's code here, both tiers
+    python bench/compile_times.py --profiled      # --direct as the engine does it: QUICK, a call, OPTIMIZED
 
 Bars: the first (QUICK) tier at most 1 s and the optimized tier at most 3 s per EVM workload, at most
 0.1 s per BPF program (either tier).
@@ -15,6 +16,10 @@ thread) and `optimize` (the background tier, waited for before timing): wall sec
 quiet machine. `--direct` generates and compiles each distinct code of each workload at both tiers
 in this process and reports wall seconds and CPU seconds of the process (all compile threads; less
 disturbed by a loaded machine, but not divided by the threads); it does not link or run anything, and leaves out the realworld transactions (their contracts are small).
+`--profiled` (EVM only) compiles each workload's main code through the compile layer as the `jit`
+engine does: the QUICK tier, one call of the workload on it (its functions count their
+instructions), then the OPTIMIZED tier, which optimizes only the hot functions; CPU and wall
+seconds of each compile (with its link), the object cache off.
 """
 
 from __future__ import annotations
@@ -110,14 +115,57 @@ def direct_rows(patterns: str | None) -> list[tuple[str, str, float | None, floa
     return rows
 
 
+def profiled_rows(patterns: str | None) -> list[tuple]:
+    """Per EVM workload: the QUICK tier through the compile layer, one call on it, the OPTIMIZED tier
+    (from the QUICK code's counts): wall and CPU seconds of each compile."""
+    os.environ["JITVM_DISABLE_CACHE"] = "1"
+    os.environ["JITVM_JIT_UPGRADE_GAS"] = os.environ["JITVM_JIT_UPGRADE_CALLS"] = str(1 << 60)  # upgrades: here only
+    from jitvm.bench.runners import make_runner
+    from jitvm.bench.workloads import bundled_cases, filter_cases, find_fixtures
+    from jitvm.evm import DEFAULT_FORK
+    from jitvm.evm.jit import compile as evm_compile
+    from jitvm.jit.compiler import compile_module
+    from jitvm.jit.layer import OPTIMIZED, QUICK
+
+    evm_compile.register_helpers()
+    compile_module("define i64 @warm() {\n  ret i64 0\n}\n")  # LLVM's first-use set-up, off the clock
+    runner = make_runner("evm", "jit")
+    layer = evm_compile.LAYER
+    rows = []
+    cases = [case for case in filter_cases(bundled_cases(find_fixtures()), patterns)
+             if case.kind == "evm" and hasattr(case, "code")]
+    for case in cases[:1]:  # the runtime helpers (Numba) and the kernel built or loaded, off the clock
+        layer.get((case.code, DEFAULT_FORK))
+        runner.prepare(case)()
+        layer.forget()
+    for case in cases:
+        subject = (case.code, DEFAULT_FORK)
+        seconds, cpu = {}, {}
+        for tier in (QUICK, OPTIMIZED):
+            started, started_cpu = time.perf_counter(), time.process_time()
+            compiled = layer.build(subject, layer._cache(None), tier)
+            seconds[tier], cpu[tier] = time.perf_counter() - started, time.process_time() - started_cpu
+            layer.install(subject, compiled)
+            if tier == QUICK:
+                runner.prepare(case)()  # the QUICK code counts what each function runs
+        layer.forget()
+        rows.append((case.kind, case.name, seconds[QUICK], seconds[OPTIMIZED], cpu[QUICK], cpu[OPTIMIZED]))
+        print(f"  measured {case.key}", file=sys.stderr, flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="keep the bench run's JSON here")
     parser.add_argument("--from", dest="source", help="report an earlier `jitvm bench --json` file")
     parser.add_argument("--direct", action="store_true", help="compile here, CPU seconds (no bench run)")
+    parser.add_argument("--profiled", action="store_true",
+                        help="EVM: QUICK, one call, OPTIMIZED from its counts, through the compile layer")
     parser.add_argument("--filter", help="workload patterns, as jitvm bench --filter")
     options = parser.parse_args()
-    if options.direct:
+    if options.profiled:
+        over = print_table(profiled_rows(options.filter), "through the compile layer, QUICK then a call then OPTIMIZED")
+    elif options.direct:
         over = print_table(direct_rows(options.filter), "generate + compile here")
     else:
         if options.source:

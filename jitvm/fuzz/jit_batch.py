@@ -29,7 +29,7 @@ import re
 
 from jitvm.evm.jit import compile as evm_compile
 from jitvm.evm.jit import runtime_ir
-from jitvm.evm.jit.entry import ENTRY
+from jitvm.evm.jit.entry import ENTRY, WORK_COUNTERS
 from jitvm.jit.compiler import target_machine
 from jitvm.jit.layer import QUICK, RUNS_IR_PASSES, Compiled, generated
 from jitvm.jit.target import host_target
@@ -75,6 +75,7 @@ def _compile_group(layer, group) -> None:
             part = llvm.parse_assembly(ir, context)
             names.append(f"{ENTRY}_{number}")
             part.get_function(ENTRY).name = names[-1]
+            part.get_global_variable(WORK_COUNTERS).name = f"{WORK_COUNTERS}_{number}"  # each code its own
             if module is None:
                 module = part
             else:
@@ -94,11 +95,12 @@ def _compile_group(layer, group) -> None:
         context.close()
     from jitvm.jit.linker import load_objects
 
-    loaded = load_objects([object_code], names, name_hint="evm-fuzz-batch")
+    counters = [f"{WORK_COUNTERS}_{number}" for number in range(len(names))]
+    loaded = load_objects([object_code], names + counters, name_hint="evm-fuzz-batch")
     share = len(object_code) // len(group)
-    for name, (subject, _) in zip(names, group):
+    for name, counter, (subject, _) in zip(names, counters, group):
         key = layer.key(subject, QUICK)
-        compiled = Compiled(key, QUICK, False, share, _Renamed(loaded, name), subject)
+        compiled = Compiled(key, QUICK, False, share, _Renamed(loaded, name, counter), subject)
         compiled.value = layer.generator.wrap(subject, compiled)
         layer.install(subject, compiled)
 
@@ -117,9 +119,13 @@ def _share_runtime(ir: str, provide: bool) -> tuple[str, bool]:
 class _Renamed:
     """One code's view of a group's library: its entry under the name the generator asks for."""
 
-    def __init__(self, loaded, entry: str):
+    def __init__(self, loaded, entry: str, counters: str):
         self.loaded = loaded
         self.entry = entry
+        self.counters = counters  # its codegen WORK_COUNTERS (read when its OPTIMIZED tier is made)
+
+    def __getitem__(self, export: str) -> int:
+        return self.loaded[self.counters if export == WORK_COUNTERS else self.entry]
 
     def function(self, _export: str, restype, *argtypes):
         return self.loaded.function(self.entry, restype, *argtypes)  # keeps the whole library alive

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import llvmlite.binding as llvm
 
-from .split import split_module
+from .split import split_tiered
 from .target import CODE_MODEL, CODEGEN_OPT_LEVEL, RELOCATION_MODEL, host_target
 
 # The IR passes run on every function, in this order (llvmlite 0.50 new-pass-manager method names).
@@ -161,20 +161,38 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool_in_child)
 
 
+class MixedTierIr(str):
+    """IR text some of whose functions (`quick_functions`) are to be compiled as the quick tier
+    compiles (no IR passes, backend level `quick_level`) and the rest as asked: a generator's
+    optimized tier that optimizes only its hot functions (jitvm.evm.jit.compile)."""
+
+    quick_functions: frozenset[str] = frozenset()
+    quick_level: int = 0
+
+    def __new__(cls, text: str, quick_functions, quick_level: int = 0):
+        made = super().__new__(cls, text)
+        made.quick_functions, made.quick_level = frozenset(quick_functions), quick_level
+        return made
+
+
 def compile_objects(ir, *, optimize_ir: bool = True, opt_level: int = CODEGEN_OPT_LEVEL,
                     threads: int | None = None, large_module_bytes: int | None = None) -> list[bytes]:
     """As compile_module, but a large module's IR text is split (jitvm.jit.split) into one module per
     thread, compiled at once: the object files to link together (one for a small module). The pass
-    list is pipeline_for(the whole text's size, large_module_bytes)."""
-    pipeline = pipeline_for(len(str(ir)), large_module_bytes) if isinstance(ir, str) else None
-    parts = split_module(str(ir), compile_threads() if threads is None else threads) if isinstance(ir, str) else [ir]
+    list is pipeline_for(the whole text's size, large_module_bytes). A MixedTierIr's quick functions
+    go to a module of their own, compiled at its quick settings alongside the others."""
+    if not isinstance(ir, str):
+        return [compile_module(ir, optimize_ir=optimize_ir, opt_level=opt_level)]
+    pipeline = pipeline_for(len(ir), large_module_bytes)
+    quick = getattr(ir, "quick_functions", frozenset())
+    parts = split_tiered(str(ir), compile_threads() if threads is None else threads, quick)
+    settings = [dict(optimize_ir=False, opt_level=ir.quick_level) if is_quick else
+                dict(optimize_ir=optimize_ir, opt_level=opt_level, pipeline=pipeline) for _, is_quick in parts]
     if len(parts) == 1:
-        return [compile_module(parts[0], optimize_ir=optimize_ir, opt_level=opt_level, pipeline=pipeline)]
-    others = [_helper_pool(len(parts) - 1).submit(compile_module, part, optimize_ir=optimize_ir, opt_level=opt_level,
-                                                  pipeline=pipeline)
-              for part in parts[1:]]
-    first = compile_module(parts[0], optimize_ir=optimize_ir, opt_level=opt_level,
-                           pipeline=pipeline)  # on this thread meanwhile
+        return [compile_module(parts[0][0], **settings[0])]
+    others = [_helper_pool(len(parts) - 1).submit(compile_module, text, **options)
+              for (text, _), options in zip(parts[1:], settings[1:])]
+    first = compile_module(parts[0][0], **settings[0])  # on this thread meanwhile
     return [first, *(future.result() for future in others)]
 
 

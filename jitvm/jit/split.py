@@ -28,6 +28,9 @@ MIN_UNIT_BYTES = 16 * 1024
 
 _DEFINE = re.compile(r"^define\s+(?:(internal|private)\s+)?[^@]*@([-\w.$]+)\(", re.M)
 _GLOBAL = re.compile(r"^@([-\w.$]+)\s*=", re.M)
+# A global the module exports (`@name = global TYPE zeroinitializer`, e.g. the EVM's work counters):
+# one part defines it, the others declare it, so that every part's code counts into the same one.
+_SHARED_GLOBAL = re.compile(r"^@([-\w.$]+)\s*=\s*global\s+(.+?)\s+zeroinitializer\s*$")
 _REFERENCE = re.compile(r"@([-\w.$]+)")
 
 MULTI_MAGIC = b"JITVMOBS"  # a packed list of object files (a single one is stored as it is)
@@ -94,29 +97,44 @@ def _external(definition: _Definition) -> str:
 
 def split_module(ir: str, parts: int) -> list[str]:
     """`ir` as up to `parts` modules that together define what it defines ([ir] if not worth it)."""
-    if parts < 2 or len(ir) < MIN_SPLIT_BYTES:
-        return [ir]
+    return [text for text, _ in split_tiered(ir, parts)]
+
+
+def split_tiered(ir: str, parts: int, quick_functions: frozenset[str] = frozenset()) -> list[tuple[str, bool]]:
+    """As split_module, with the definitions named in `quick_functions` in a module of their own,
+    marked True (to be compiled at the quick tier's settings), besides up to `parts` for the rest:
+    [(module text, quick)]. A module with no quick functions below MIN_SPLIT_BYTES stays whole."""
+    if not quick_functions and (parts < 2 or len(ir) < MIN_SPLIT_BYTES):
+        return [(ir, False)]
     shared, definitions, globals_ = _top_level(ir)
     units = [definition for definition in definitions if len(definition.text) >= MIN_UNIT_BYTES
-             or not definition.internal]
-    if len(units) < 2:
-        return [ir]
+             or not definition.internal or definition.name in quick_functions]
+    quick = [unit for unit in units if unit.name in quick_functions]
+    rest = [unit for unit in units if unit.name not in quick_functions]
+    if len(units) < 2 or not rest or (not quick and parts < 2):
+        return [(ir, bool(quick))]
     helpers = {definition.name: definition for definition in definitions if definition not in units}
-    groups: list[list[_Definition]] = [[] for _ in range(min(parts, len(units)))]
+    groups: list[list[_Definition]] = [[] for _ in range(max(1, min(parts, len(rest))))]
     sizes = [0] * len(groups)
-    for unit in sorted(units, key=lambda unit: len(unit.text), reverse=True):  # largest first, to the lightest
+    for unit in sorted(rest, key=lambda unit: len(unit.text), reverse=True):  # largest first, to the lightest
         lightest = sizes.index(min(sizes))
         groups[lightest].append(unit)
         sizes[lightest] += len(unit.text)
+    groups += [quick] if quick else []
     home = {unit.name: index for index, group in enumerate(groups) for unit in group}
     needs = [_needs(group, index, helpers, globals_, home) for index, group in enumerate(groups)]
     called_elsewhere = {name for _, _, declared in needs for name in declared}
     by_name = {unit.name: unit for unit in units}
+    exported = [name for name, line in globals_.items() if _SHARED_GLOBAL.match(line)]
     modules = []
-    for group, (needed_helpers, needed_globals, declared) in zip(groups, needs):
+    for index, (group, (needed_helpers, needed_globals, declared)) in enumerate(zip(groups, needs)):
+        for name in exported:  # defined in the first part, declared in the others
+            line = globals_[name]
+            needed_globals[name] = line if index == 0 else _SHARED_GLOBAL.sub(r"@\1 = external global \2", line)
         texts = [_external(unit) if unit.name in called_elsewhere else unit.text for unit in group]
-        modules.append("\n".join([*shared, *needed_globals.values(), *(_declaration(by_name[name]) for name in declared),
-                                  *(helper.text for helper in needed_helpers.values()), *texts]) + "\n")
+        modules.append(("\n".join([*shared, *needed_globals.values(), *(_declaration(by_name[name]) for name in declared),
+                                   *(helper.text for helper in needed_helpers.values()), *texts]) + "\n",
+                        group is quick))
     return modules
 
 

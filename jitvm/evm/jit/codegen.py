@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from jitvm.evm import gas
 from jitvm.evm.jit import runtime_ir
-from jitvm.evm.jit.entry import CONTINUE, DONE, ENTRY, INTERPRET
+from jitvm.evm.jit.entry import CONTINUE, DONE, ENTRY, INTERPRET, WORK_COUNTERS
 from jitvm.evm.jit.block_analysis import BlockInfo, CodeAnalysis, Instruction
 from jitvm.evm.message import Status
 from jitvm.evm.baseline import layout as L
@@ -76,7 +76,8 @@ _PASS = "ptr %code, ptr %data, ptr %words, ptr %memory, ptr %control, i64 %capac
 
 # Memory expansion to end = start + size as FunctionWriter.expand_inline computes it, out of line:
 # 0 when done (gas charged with `extra`, msize grown), 1 when out of reach (offset of 2**32 or more,
-# or past the buffer: the kernel takes over), 2 when the gas does not cover it (nothing changed).
+# or past the buffer), 2 when the gas does not cover it (nothing changed): either way the kernel
+# takes over the access.
 MEMORY_EXPANSION = f"""define internal i64 @expand_memory(i1 %small, i64 %start, i64 %size, i64 %extra, ptr %msize.a, ptr %gas.a, i64 %capacity) {{
 entry:
   %end = add i64 %start, %size
@@ -160,10 +161,14 @@ class BlockStack:
 class FunctionWriter(IrText):
     """One part (a range of blocks) as an LLVM function."""
 
-    def __init__(self, generator: "ModuleGenerator", name: str, blocks: list[BlockInfo]):
+    def __init__(self, generator: "ModuleGenerator", index: int, blocks: list[BlockInfo]):
         super().__init__()
         self.g = generator
-        self.name = name
+        self.index = index
+        self.name = function_name(index)
+        # The QUICK tier's smaller code (expand_out_of_line): the QUICK tier, and the cold functions
+        # of an OPTIMIZED module that optimizes only the hot ones.
+        self.compact = generator.compact or index in generator.cold_parts
         self.blocks = blocks
         self.pcs = {block.start for block in blocks}
         self.stubs: dict[int, str] = {}
@@ -354,6 +359,8 @@ class FunctionWriter(IrText):
                 self.check(failed, fallback)
             if block.gas:
                 self.emit(f"store i64 {self.op(f'sub i64 {left}, {block.gas}')}, ptr %gas.a")
+            if self.g.counting:
+                self.count_work(block.count)
         ended = False
         for position, instruction in enumerate(block.body):
             ended = self.instruction(position, instruction)
@@ -366,6 +373,14 @@ class FunctionWriter(IrText):
             else:
                 self.stack.flush()
                 self.emit(f"br label %{self.goto(block.end)}")
+
+    def count_work(self, instructions: int) -> None:
+        """Add a block's instructions to its function's row of WORK_COUNTERS (the QUICK tier: which
+        functions the OPTIMIZED tier optimizes)."""
+        counter = (f"getelementptr inbounds ([{len(self.g.parts)} x i64], ptr @{WORK_COUNTERS}, "
+                   f"i64 0, i64 {self.index})")
+        counted = self.op(f"load i64, ptr {counter}")
+        self.emit(f"store i64 {self.op(f'add i64 {counted}, {instructions}')}, ptr {counter}")
 
     def pass_constants(self, successor: int) -> None:
         """Tell the block at `successor`, which this one falls through to, which of the stack rows
@@ -480,7 +495,7 @@ class FunctionWriter(IrText):
         elif name == "KECCAK256":
             self.keccak256(position, instruction)
         elif name in ("MLOAD", "MSTORE", "MSTORE8"):
-            pointer = self.memory(s.peek(0), 1 if name == "MSTORE8" else 32, position, instruction.pc)
+            pointer = self.memory(s.peek(0), 1 if name == "MSTORE8" else 32, position)
             s.pop()
             if name == "MLOAD":
                 s.push(self.op(f"call i256 @llvm.bswap.i256(i256 {self.op(f'load i256, ptr {pointer}, align 1')})"))
@@ -620,7 +635,7 @@ class FunctionWriter(IrText):
         copying = self.op(f"mul i64 {words}, {gas.COPY_WORD}")
         available = self.op(f"add i64 {self.op('load i64, ptr %gas.a')}, {self.rest_after(position)}")
         self.check(self.op(f"icmp sgt i64 {copying}, {available}"), self.failure(Status.OUT_OF_GAS, instruction.pc))
-        target = self.memory(destination, count, position, instruction.pc, extra=copying)
+        target = self.memory(destination, count, position, extra=copying)
         # The source reads as zeros past its end.
         within = self.op(f"icmp ult i64 {start}, {length}")
         present = self.op(f"call i64 @llvm.umin.i64(i64 {self.op(f'sub i64 {length}, {start}')}, i64 {count})")
@@ -650,7 +665,7 @@ class FunctionWriter(IrText):
         available = self.op(f"add i64 {self.op('load i64, ptr %gas.a')}, {self.rest_after(position)}")
         self.check(self.op(f"icmp sgt i64 {copying}, {available}"), self.failure(Status.OUT_OF_GAS, instruction.pc))
         farthest = self.op(f"call i64 @llvm.umax.i64(i64 {target}, i64 {start})")
-        self.memory(self.op(f"zext i64 {farthest} to i256"), count, position, instruction.pc, extra=copying)
+        self.memory(self.op(f"zext i64 {farthest} to i256"), count, position, extra=copying)
         into = self.op(f"getelementptr inbounds i8, ptr %memory, i64 {target}")
         origin = self.op(f"getelementptr inbounds i8, ptr %memory, i64 {start}")
         self.emit(f"call void @llvm.memmove.p0.p0.i64(ptr {into}, ptr {origin}, i64 {count}, i1 false)")
@@ -667,7 +682,7 @@ class FunctionWriter(IrText):
         count = self.op(f"trunc i256 {size} to i64")
         usable = self.op(f"and i1 {small}, {self.op(f'icmp ne i64 {count}, 0')}")
         self.check(self.op(f"xor i1 {usable}, true"), self.bail(position))
-        self.memory(offset, count, position, instruction.pc)
+        self.memory(offset, count, position)
         start = self.op(f"trunc i256 {offset} to i64")
         self.finish(status, instruction.pc + 1, cold=False, out_offset=start, out_size=count)
 
@@ -683,17 +698,19 @@ class FunctionWriter(IrText):
         hashing = self.op(f"mul i64 {words}, {gas.KECCAK256_WORD}")
         available = self.op(f"add i64 {self.op('load i64, ptr %gas.a')}, {self.rest_after(position)}")
         self.check(self.op(f"icmp sgt i64 {hashing}, {available}"), self.failure(Status.OUT_OF_GAS, instruction.pc))
-        self.memory(offset, count, position, instruction.pc, extra=hashing)
+        self.memory(offset, count, position, extra=hashing)
         start = self.op(f"trunc i256 {offset} to i64")
         self.emit(f"call void @evm_keccak256(ptr %h.out, ptr %memory, i64 {start}, i64 {count})")
         s.pop(), s.pop()
         s.push(self.op("load i256, ptr %h.out, align 8"))
 
-    def memory(self, offset, size, position: int, pc: int, extra: str | None = None) -> str:
+    def memory(self, offset, size, position: int, extra: str | None = None) -> str:
         """The address of memory[offset : offset + size], expanding memory (with its gas) inside the
-        buffer; past the buffer, or at an offset of 2**32 or more, the kernel takes over before
-        anything is charged. `extra` is gas to charge with the expansion (a copy's, already known
-        to be payable on its own).
+        buffer; past the buffer, at an offset of 2**32 or more, or when the gas does not cover
+        the expansion, the kernel takes over before anything is charged (and fails exactly where
+        the reference does: one cold exit per access rather than a bail and an out-of-gas exit,
+        which the backend paid for at every access). `extra` is gas to charge with the
+        expansion (a copy's, already known to be payable on its own).
 
         The expansion is computed without branching (its cost is zero when memory does not grow),
         and only the failures leave: a slow path that joined the hot one again at every access
@@ -703,10 +720,10 @@ class FunctionWriter(IrText):
             return self.op(f"getelementptr inbounds i8, ptr %memory, i64 {start}")
         small = self.op(f"icmp ult i256 {offset}, 4294967296")
         start = self.op(f"trunc i256 {offset} to i64")
-        if self.g.compact:
-            self.expand_out_of_line(small, start, size, position, pc, extra)
+        if self.compact:
+            self.expand_out_of_line(small, start, size, position, extra)
         else:
-            self.expand_inline(small, start, size, position, pc, extra)
+            self.expand_inline(small, start, size, position, extra)
         if isinstance(size, int):
             if isinstance(offset, int):
                 self.covered_end = max(self.covered_end, offset + size)
@@ -714,7 +731,7 @@ class FunctionWriter(IrText):
                 self.covered.add((offset, size))
         return self.op(f"getelementptr inbounds i8, ptr %memory, i64 {start}")
 
-    def expand_inline(self, small: str, start: str, size, position: int, pc: int, extra: str | None) -> None:
+    def expand_inline(self, small: str, start: str, size, position: int, extra: str | None) -> None:
         """Memory expansion to start + size, computed here (the OPTIMIZED tier: no call)."""
         end = self.op(f"add i64 {start}, {size}")
         msize, left = self.op("load i64, ptr %msize.a"), self.op("load i64, ptr %gas.a")
@@ -730,27 +747,18 @@ class FunctionWriter(IrText):
         after = self.op(f"sub i64 {left}, {cost}")
         unpayable = self.op(f"icmp slt i64 {after}, 0")  # as in charge(): the rest is already paid
         beyond = self.op(f"or i1 {self.op(f'xor i1 {small}, true')}, {self.op(f'icmp ugt i64 {end}, %capacity')}")
-        failing = self.label("memory")
-        self.check(self.op(f"or i1 {unpayable}, {beyond}"), failing)
+        self.check(self.op(f"or i1 {unpayable}, {beyond}"), self.bail(position))
         self.emit(f"store i64 {after}, ptr %gas.a")
         self.emit(f"store i64 {self.op(f'shl i64 {new_words}, 5')}, ptr %msize.a")
-        out_of_reach, out_of_gas = self.bail(position), self.failure(Status.OUT_OF_GAS, pc)
-        self.start(failing, cold=True)
-        self.emit(f"br i1 {beyond}, label %{out_of_reach}, label %{out_of_gas}", cold=True)
 
-    def expand_out_of_line(self, small: str, start: str, size, position: int, pc: int, extra: str | None) -> None:
+    def expand_out_of_line(self, small: str, start: str, size, position: int, extra: str | None) -> None:
         """Memory expansion to start + size by a call of @expand_memory (MEMORY_EXPANSION): the QUICK
         tier, whose compile time grows with the instructions; a memory-heavy contract has
         thousands of accesses, each two dozen instructions inline (memory_grow_mstore: 40% of
         its IR)."""
         outcome = self.op(f"call i64 @expand_memory(i1 {small}, i64 {start}, i64 {size}, i64 {extra or 0}, "
                           "ptr %msize.a, ptr %gas.a, i64 %capacity)")
-        failing = self.label("memory")
-        self.check(self.op(f"icmp ne i64 {outcome}, 0"), failing)
-        out_of_reach, out_of_gas = self.bail(position), self.failure(Status.OUT_OF_GAS, pc)
-        self.start(failing, cold=True)
-        beyond = self.op(f"icmp eq i64 {outcome}, 1", cold=True)
-        self.emit(f"br i1 {beyond}, label %{out_of_reach}, label %{out_of_gas}", cold=True)
+        self.check(self.op(f"icmp ne i64 {outcome}, 0"), self.bail(position))
 
     def known_inside(self, offset, size) -> bool:
         """Whether an earlier access in this block already made memory[offset : offset + size] part
@@ -798,9 +806,12 @@ class FunctionWriter(IrText):
 class ModuleGenerator:
     """The whole module: the parts and `evm_enter`."""
 
-    def __init__(self, analysis: CodeAnalysis, blocks_per_function: int | None = None, compact: bool = False):
+    def __init__(self, analysis: CodeAnalysis, blocks_per_function: int | None = None, compact: bool = False,
+                 counting: bool = False, cold_parts: frozenset[int] = frozenset()):
         self.analysis = analysis
         self.compact = compact  # the QUICK tier's smaller code (FunctionWriter.expand_out_of_line)
+        self.counting = counting  # count each function's instructions in WORK_COUNTERS
+        self.cold_parts = cold_parts  # functions written compact (and compiled as QUICK: compile.py)
         blocks = list(analysis.blocks)
         limit = blocks_per_function or BLOCKS_PER_FUNCTION
         self.parts = [blocks[part.start : part.stop] for part in partition(len(blocks), limit)]
@@ -812,15 +823,16 @@ class ModuleGenerator:
     def module(self) -> str:
         from jitvm.jit import symbols
 
-        functions = [FunctionWriter(self, f"evm_part{index}", part).write() for index, part in enumerate(self.parts)]
+        functions = [FunctionWriter(self, index, part).write() for index, part in enumerate(self.parts)]
         prelude = ("declare i256 @llvm.bswap.i256(i256)\ndeclare i256 @llvm.ctlz.i256(i256, i1)\n"
                    "declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)\n"
                    "declare void @llvm.memmove.p0.p0.i64(ptr, ptr, i64, i1)\n"
                    "declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)\ndeclare i64 @llvm.umin.i64(i64, i64)\n"
                    "declare i64 @llvm.umax.i64(i64, i64)\n"
                    + symbols.declarations(HELPERS))
-        expansion = [MEMORY_EXPANSION] if self.compact else []
-        return "\n".join([prelude, *runtime_ir.FUNCTIONS, *expansion, *functions, self.enter(),
+        expansion = [MEMORY_EXPANSION] if self.compact or self.cold_parts else []
+        counters = f"@{WORK_COUNTERS} = global [{len(self.parts)} x i64] zeroinitializer"
+        return "\n".join([prelude, counters, *runtime_ir.FUNCTIONS, *expansion, *functions, self.enter(),
                           runtime_ir.METADATA])
 
     def enter(self) -> str:
@@ -857,11 +869,18 @@ def worth_compiling(analysis: CodeAnalysis) -> bool:
     return analysis.jumps < DECLINE_FROM_JUMPS or analysis.instructions_per_jump >= MIN_INSTRUCTIONS_PER_JUMP
 
 
-def generate(analysis: CodeAnalysis, blocks_per_function: int | None = None, compact: bool = False) -> str | None:
+def generate(analysis: CodeAnalysis, blocks_per_function: int | None = None, compact: bool = False,
+             counting: bool = False, cold_parts: frozenset[int] = frozenset()) -> str | None:
     """LLVM IR for the analysed code, or None if it is not worth compiling (the baseline runs it);
     `compact`: for the QUICK tier (fewer instructions to compile, a call where the OPTIMIZED tier
-    computes inline)."""
+    computes inline); `counting`: count each function's instructions (WORK_COUNTERS);
+    `cold_parts`: the indexes of the functions to write compact in an OPTIMIZED module."""
     if not worth_compiling(analysis):
         return None
-    return ModuleGenerator(analysis, blocks_per_function, compact).module()
+    return ModuleGenerator(analysis, blocks_per_function, compact, counting, cold_parts).module()
+
+
+def function_name(index: int) -> str:
+    """The LLVM name of the function holding part `index` of the blocks."""
+    return f"evm_part{index}"
 

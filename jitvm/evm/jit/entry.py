@@ -7,3 +7,6 @@ generator, and with it Numba):
 
 ENTRY = "evm_enter"
 DONE, INTERPRET, CONTINUE = 0, 1, -1  # what a function returns (CONTINUE: registers[PC] is elsewhere)
+# Per function (part) of a code, the instructions its blocks ran, counted by QUICK code: an exported
+# global of every linked library, [parts x i64], read when the OPTIMIZED tier is generated (compile.py).
+WORK_COUNTERS = "evm_work"
