@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import sys
 
-from jitvm.bench.counting import InstructionCounter, reexec_under_valgrind, running_under_counter
+from jitvm.bench.counting import (
+    InstructionCounter,
+    reexec_under_valgrind,
+    running_under_counter,
+)
 
 
 def walked(code: bytes) -> frozenset[int]:

@@ -4,7 +4,11 @@ import random
 
 import pytest
 
-from jitvm.evm.jumpdests import instruction_starts, jump_destinations, jumpdest_positions
+from jitvm.evm.jumpdests import (
+    instruction_starts,
+    jump_destinations,
+    jumpdest_positions,
+)
 
 JUMPDEST, PUSH1, PUSH32 = 0x5B, 0x60, 0x7F
 
