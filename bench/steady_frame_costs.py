@@ -2,7 +2,7 @@
 (starts itself again under valgrind): issue 14's bar is that neither `jit` nor `auto` costs more
 than the baseline on any of them.
 
-    python bench/steady_frame_costs.py [--engines baseline,jit,auto] [--calls 20]
+    python bench/steady_frame_costs.py [--engines baseline,jit,auto] [--calls 20] [--filter stop,zeros]
 
 Rows: a STOP contract; zeros_0xffff (64 KB of STOP; `codegen.worth_compiling` declines it, so the
 JIT engines run it on the baseline kernel), push1s_0xffff and push32s_0xffff (64 KB that start
@@ -39,6 +39,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--engines", default="baseline,jit,auto")
     parser.add_argument("--calls", type=int, default=20)
+    parser.add_argument("--filter", default="", help="only the rows whose name has one of these (comma-separated)")
     args = parser.parse_args()
     if not running_under_counter():
         return reexec_under_valgrind([], script=sys.argv)
@@ -58,6 +59,8 @@ def main() -> int:
         for name in args.engines.split(","):
             engine = make[name]()
             for label, code in codes():
+                if args.filter and not any(part in label for part in args.filter.split(",")):
+                    continue
                 for _ in range(HOT_CALLS + 16):
                     call_code(code, b"", engine=engine)
                 engine.settle()
