@@ -190,6 +190,12 @@ class CompileLayer:
             found = self._table.get(self.generator.identity(subject))
         return None if found is None or found is _DECLINED else found
 
+    def declined(self, subject) -> bool:
+        """Whether the generator has declined the subject in this process (a caller that queued it
+        in the background then stops asking for it: `entry` stays None)."""
+        with self._lock:
+            return self._table.get(self.generator.identity(subject)) is _DECLINED
+
     def identities(self) -> list[Hashable]:
         with self._lock:
             return [identity for identity, found in self._table.items() if found is not _DECLINED]

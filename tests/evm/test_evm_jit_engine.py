@@ -472,3 +472,38 @@ def test_a_declined_code_runs_exactly_on_the_baseline(tmp_path):
         for _ in range(3):
             same_as_reference(engine, code, gas=1_000_000)
         assert engine.heat(code, "Osaka").state == "baseline"
+
+
+def test_a_declined_code_queued_in_the_background_runs_as_the_baseline(monkeypatch):
+    """`auto` (background compiles) learns of the decline from the compile layer once the queued
+    compile is done: the code goes to the baseline state, and its frames no longer ask the layer."""
+    code = chained_blocks(codegen.DECLINE_FROM_JUMPS, 0) + bytes([OP["STOP"]]) * 3  # no other test's code
+    engine = JitEngine(hot_calls=1, background=True)
+    for _ in range(3):
+        same_as_reference(engine, code, gas=1_000_000)
+    compile.settle()
+    same_as_reference(engine, code, gas=1_000_000)
+    assert engine.heat(code, "Osaka").state == "baseline"
+
+    def asked(*_):
+        raise AssertionError("a declined code's frame asked the compile layer")
+
+    monkeypatch.setattr(compile, "loaded", asked)
+    monkeypatch.setattr(engine, "_unusual_frame", asked)
+    for _ in range(3):
+        same_as_reference(engine, code, gas=1_000_000)
+
+
+def test_cold_frames_are_counted_into_their_code(monkeypatch):
+    """A cold code's frame runs plainly on the kernel and the pool counts it into the code's heat:
+    instructions (an engine with cold_steps), gas and frames."""
+    code = LOOP + bytes([OP["STOP"]]) * 11  # a code no other test runs
+    stepping, tiered = JitEngine(cold_steps=10**9, load_steps=10**9), JitEngine(hot_calls=100, hot_gas=10**12)
+    for engine in (stepping, tiered):
+        outcomes = [same_as_reference(engine, code) for _ in range(4)]
+        heat = engine.heat(code, "Osaka")
+        assert heat.state == "cold" and heat.calls == 4
+        assert heat.gas == sum(outcome.gas_used for outcome in outcomes)
+    steps = stepping.heat(code, "Osaka").steps
+    assert steps > 0 and steps % 4 == 0  # the same instructions in each of the four frames
+    assert all(buffers.counted is None for engine in (stepping, tiered) for buffers in engine._pool._free)

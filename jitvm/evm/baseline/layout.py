@@ -34,7 +34,7 @@ from functools import cache, lru_cache
 
 import numpy as np
 
-from jitvm.evm.jumpdests import jump_destinations
+from jitvm.evm.jumpdests import jumpdest_positions
 from jitvm.evm.opcodes import STACK_LIMIT, opcode_table
 
 assert sys.byteorder == "little", "words are read as little-endian bytes"
@@ -190,9 +190,7 @@ def code_rows(code: bytes) -> np.ndarray:
     """The `code` array of `code`: read-only, shared by every frame that runs it."""
     rows = np.zeros((2, len(code) + CODE_PADDING), dtype=np.uint8)
     rows[CODE_ROW, : len(code)] = np.frombuffer(code, dtype=np.uint8)
-    destinations = jump_destinations(code)
-    if destinations:
-        rows[JUMPDEST_ROW, np.fromiter(destinations, dtype=np.int64, count=len(destinations))] = 1
+    rows[JUMPDEST_ROW, jumpdest_positions(code)] = 1
     rows.setflags(write=False)
     return rows
 
@@ -339,6 +337,13 @@ class BufferPool:
         return self._free.pop() if self._free else FrameBuffers(self.INITIAL_MEMORY)
 
     def give_back(self, buffers: FrameBuffers, memory_size: int) -> None:
+        counted = buffers.counted
+        if counted is not None:  # a JitEngine's cold frame: its code's Heat counts it (here: no call more)
+            buffers.counted = None
+            frame = buffers.frame
+            counted.steps += UNLIMITED_STEPS - buffers.registers[STEPS]  # the kernel counts down from there
+            counted.gas += frame.message.gas - frame.gas_left
+            counted.calls += 1
         if len(buffers.memory_bytes) > self.LARGEST_KEPT_MEMORY:
             buffers.memory = np.zeros(self.INITIAL_MEMORY, dtype=np.uint8)
         elif memory_size > len(_ZERO_MEMORY):
