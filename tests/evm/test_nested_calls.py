@@ -12,9 +12,14 @@ account afterwards.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 import jitvm
+import jitvm.evm.baseline.engine as baseline_engine
+import jitvm.evm.jit.engine as jit_engine
+from jitvm.bench.realworld import Session, expected_output, new_evm
 from tests.api.bytecode import assemble
 from tests.evm.test_call_trees import observed
 
@@ -51,11 +56,24 @@ def outcome(engine: str, contracts: dict[int, bytes], gas: int = 3_000_000, valu
     for address, code in contracts.items():
         evm.insert_account_info(f"0x{address:040x}", jitvm.AccountInfo(balance=7, code=code))
     transaction = lambda: evm.message_call(CALLER, f"0x{TOP:040x}", b"", value=value, gas=gas)  # noqa: E731
-    if rehearse:
+    if not rehearse:
+        return observed(evm, transaction)
+    with native_children():
         checkpoint = evm.snapshot()
         observed(evm, transaction)
         evm.revert(checkpoint)
-    return observed(evm, transaction)
+        return observed(evm, transaction)
+
+
+@contextlib.contextmanager
+def native_children():
+    """Native child frames on (docs/native-calls.md; JITVM_NATIVE_CHILDREN=1 does it for a process)."""
+    saved = baseline_engine.NATIVE_CHILDREN, jit_engine.NATIVE_CHILDREN
+    baseline_engine.NATIVE_CHILDREN = jit_engine.NATIVE_CHILDREN = True
+    try:
+        yield
+    finally:
+        baseline_engine.NATIVE_CHILDREN, jit_engine.NATIVE_CHILDREN = saved
 
 
 def same_on_every_engine(contracts: dict[int, bytes], **kwargs) -> list:
@@ -65,6 +83,8 @@ def same_on_every_engine(contracts: dict[int, bytes], **kwargs) -> list:
     return expected
 
 
+# "rehearsed": the transaction runs once, is reverted, and runs again with native child frames on,
+# finding its callees in the callee table (the fresh run has the default setting).
 REHEARSE = pytest.mark.parametrize("rehearse", [False, True], ids=["fresh", "rehearsed"])
 
 
@@ -188,3 +208,19 @@ def test_calldata_reaches_the_child_and_repeated_calls_see_their_own_output(rehe
                  "POP", 100 + index, "MLOAD", 100 + index, "SSTORE"]
     top = assemble(*loop, "MSIZE", 0, "SSTORE", "STOP")
     same_on_every_engine({TOP: top, LEAF: leaf}, rehearse=rehearse)
+
+
+@pytest.mark.parametrize("name", ["proxy/transfer", "multicall/balances"])
+@pytest.mark.parametrize("engine", ["baseline", "jit"])
+def test_a_realworld_transactions_calls_run_natively_from_its_second_run(name, engine, monkeypatch):
+    """With native child frames on, once a session has run each of its transactions, the next one
+    hands none of its CALL-family instructions to Python (they all run as native children), and
+    gives the expected output."""
+    served = []
+    serve = baseline_engine.serve_call
+    monkeypatch.setattr(baseline_engine, "serve_call", lambda frame: served.append(frame) or serve(frame))
+    with native_children():
+        session = Session(name, *new_evm(engine))  # runs every transaction of its cycle once
+        served.clear()
+        assert session.run() == expected_output(name)
+    assert served == []

@@ -12,7 +12,10 @@ gives the same result.
 
 Eligible: CALL with value 0, STATICCALL and DELEGATECALL; the callee held by the callee table
 (jitvm.evm.callee_table: code known, not a precompile, not an EIP-7702 delegation), its warmth
-entry in the storage table, no gas reserve, below the depth limit. In the reference's order
+entry in the storage table, below the depth limit. Gas is exact for any gas a native frame may have
+(a frame's gas beyond NATIVE_GAS_LIMIT is in its GAS_RESERVE register); the reserve of the frame
+Python runs stays as Python set it, so a child whose end would change it (one that fails with
+nearly all of jitvm.EVM's default gas) goes back to Python. In the reference's order
 (reference.instructions.system._call): cold or warm access (charged and warmed, journaled), the
 63/64 rule, the child's frame from the arena (jitvm.evm.baseline.frame_arena) with its calldata,
 environment words and registers; at the child's end, its gas left, refund and logs to the parent
@@ -47,7 +50,6 @@ from jitvm.evm.baseline.layout import (
     ARENA,
     CALL_ARGS_OFFSET,
     CALL_ARGS_SIZE,
-    CALL_GAS,
     CALL_RETURNS_OFFSET,
     CALL_RETURNS_SIZE,
     CALLDATA_SIZE,
@@ -79,6 +81,7 @@ from jitvm.evm.baseline.layout import (
     LOGS,
     MIN_HEIGHT,
     MSIZE,
+    NATIVE_GAS_LIMIT,
     NATIVE_RETURN_DATA,
     NATIVE_WRITES,
     OPCODE,
@@ -119,6 +122,7 @@ _COLD_SURCHARGE = gas.COLD_ACCOUNT_SURCHARGE
 _DEPTH_LIMIT = gas.CALL_DEPTH_LIMIT
 _REGISTERS_USED = 48  # the registers a child frame starts with cleared (layout's are all below)
 _LOW_32 = np.uint64(0xFFFFFFFF)
+_NATIVE_GAS_MAX = np.uint64(NATIVE_GAS_LIMIT - 1)  # registers[GAS] stays below NATIVE_GAS_LIMIT
 _ZERO = np.uint64(0)
 _ONE = np.uint64(1)
 
@@ -186,7 +190,7 @@ def _eligible_callee(words, registers, callees):
     op = registers[OPCODE]
     if op != _CALL and op != _DELEGATECALL and op != _STATICCALL:
         return -1
-    if registers[GAS_RESERVE] != 0 or registers[DEPTH] + 1 > _DEPTH_LIMIT:
+    if registers[DEPTH] + 1 > _DEPTH_LIMIT:
         return -1
     sp = registers[SP]
     if op == _CALL:
@@ -210,21 +214,27 @@ def _start_child(words, memory, registers, child_words, child_control, child_dat
     args_size = registers[CALL_ARGS_SIZE]
     if args_size > DATA_BYTES:
         return False
-    gas_left = registers[GAS]
+    # Gas as unsigned totals: a frame's gas is registers[GAS] plus its reserve's 64 bits (layout).
+    gas_left = np.uint64(registers[GAS]) + np.uint64(registers[GAS_RESERVE])
     if is_cold(cells, warmth):
-        if _COLD_SURCHARGE > gas_left or not has_journal_room(cells):
+        if np.uint64(_COLD_SURCHARGE) > gas_left or not has_journal_room(cells):
             return False  # (out of gas: the host ends the frame exactly as the reference does)
-        gas_left -= _COLD_SURCHARGE
+        gas_left -= np.uint64(_COLD_SURCHARGE)
         warm(cells, warmth)
-    available = gas_left - gas_left // 64
-    requested = registers[CALL_GAS]
-    child_gas = available if requested < 0 or requested > available else requested
+    available = gas_left - gas_left // np.uint64(64)
+    requested = words[registers[SP] - 1]
+    if requested[1] != _ZERO or requested[2] != _ZERO or requested[3] != _ZERO or requested[0] > available:
+        child_gas = available
+    else:
+        child_gas = requested[0]
     child_registers = child_control[REGISTERS_ROW]
     for column in range(_REGISTERS_USED):
         child_registers[column] = 0
-    child_registers[PARENT_GAS] = gas_left - child_gas
+    child_registers[PARENT_GAS] = np.int64(gas_left - child_gas)  # (the bits of a uint64)
     child_registers[CHILD_MARK] = np.int64(cells[HEADER, JOURNAL_LENGTH])
-    child_registers[GAS] = child_gas
+    native_gas = min(child_gas, _NATIVE_GAS_MAX)
+    child_registers[GAS] = np.int64(native_gas)
+    child_registers[GAS_RESERVE] = np.int64(child_gas - native_gas)
     child_registers[STEPS] = UNLIMITED_STEPS
     child_registers[CALLDATA_SIZE] = args_size
     child_registers[STATIC_FRAME] = 1 if op == _STATICCALL or registers[STATIC_FRAME] != 0 else 0
@@ -352,6 +362,20 @@ def run_frames(code, data, words, memory, control):
         output_size = child_registers[OUT_SIZE] if exit_kind == EXIT_DONE and returned else 0
         calldata_size = parent_registers[CALLDATA_SIZE]
         ended = exit_kind == EXIT_DONE and calldata_size + output_size <= DATA_BYTES
+        # The parent's gas afterwards: what it kept plus what the child returns. Python holds the
+        # reserve of the frame it runs (level 0), so there only registers[GAS] may change.
+        parent_gas = np.uint64(child_registers[PARENT_GAS])
+        if returned:
+            parent_gas += np.uint64(child_registers[GAS]) + np.uint64(child_registers[GAS_RESERVE])
+        if parent == 0:
+            parent_reserve = np.uint64(parent_registers[GAS_RESERVE])
+            if parent_gas < parent_reserve or parent_gas - parent_reserve > _NATIVE_GAS_MAX:
+                ended = False
+            else:
+                parent_gas -= parent_reserve
+        else:
+            parent_reserve = parent_gas - min(parent_gas, _NATIVE_GAS_MAX)
+            parent_gas -= parent_reserve
         if ended and status == _SUCCESS and child_registers[LOGS] != 0:
             ended = _join_logs(parent_words, parent_control, child_words, child_control)  # the last that may fail
         if not ended:
@@ -363,7 +387,8 @@ def run_frames(code, data, words, memory, control):
             return
         if status != _SUCCESS:
             undo_to(cells, child_registers[CHILD_MARK])
-        parent_registers[GAS] = child_registers[PARENT_GAS] + (child_registers[GAS] if returned else 0)
+        parent_registers[GAS] = np.int64(parent_gas)
+        parent_registers[GAS_RESERVE] = np.int64(parent_reserve)
         if status == _SUCCESS and child_registers[REFUND] != 0:
             parent_registers[REFUND] += child_registers[REFUND]
             parent_registers[NATIVE_WRITES] += 1
