@@ -359,6 +359,7 @@ class SessionState(State):
         storage = dict(previous.storage) if previous is not None else {}
         self._journal.append(("account", address, previous))
         self.accounts[address] = Account(nonce, balance, code, storage)
+        self.callees.forget(address)
 
 
 # -- the EVM ----------------------------------------------------------------------------------------

@@ -5,15 +5,16 @@ Every change goes through a method that records how to undo it, so `snapshot()` 
 and `revert(snapshot)` undoes back to it. Frames take a snapshot on entry; an exceptional halt or a
 REVERT rolls back to it. All engines share this one implementation.
 
-Storage, its original values and the warmth of slots live in a native table (jitvm.evm.storage_table)
+Storage, its original values and the warmth of slots and accounts live in a native table (jitvm.evm.storage_table)
 that native code reads and writes directly; its own journal is undone together with this one (a
 snapshot remembers both lengths). Account.storage dictionaries follow the table lazily.
 """
 
 from __future__ import annotations
 
+from jitvm.evm.callee_table import CalleeTable
 from jitvm.evm.logs import Log, Logs, NativeLogBatch
-from jitvm.evm.storage_layout import TRANSIENT
+from jitvm.evm.storage_layout import ADDRESS, TRANSIENT
 from jitvm.evm.storage_table import StorageTable
 from jitvm.hashing import EMPTY_KECCAK256, keccak256
 
@@ -79,8 +80,10 @@ class State:
         self.accounts: dict[Address, Account] = accounts if accounts is not None else {}
         self._journal: list[tuple] = []
         self.storage_table = StorageTable()
+        self.callees = CalleeTable()  # accounts native code may call into (docs/native-calls.md)
         self._native_at: dict[int, int] = {}  # snapshot -> the storage table's journal length then
         self.warm_slots = WarmSlots(self)
+        self.warm_addresses = WarmAddresses(self)
         self.transient = TransientStorage(self)
         self.logs = Logs()  # Log objects made only when read (jitvm.evm.logs)
         self.created: set[Address] = set()
@@ -102,8 +105,12 @@ class State:
             if table.count > table.MAX_ENTRIES:
                 self.sync_storage()
                 table.forget()
+                self.callees.clear()  # it names the forgotten account indexes
+            elif len(self.callees) > CalleeTable.MAX_ENTRIES:
+                self.callees.clear()
         table.next_epoch(keep_journal)
-        self.warm_addresses: set[Address] = set(warm_addresses)
+        if warm_addresses:
+            table.warm_at_start(warm_addresses)
         self.refund = 0
         # New containers only where the last transaction put something: its logs list may be held
         # by its result; the sets are nobody's but this state's.
@@ -135,6 +142,7 @@ class State:
             entry = journal.pop()
             kind = entry[0]
             if kind == "account":  # (kind, address, previous Account or None)
+                self.callees.forget(entry[1])
                 if entry[2] is None:
                     self.accounts.pop(entry[1], None)
                 else:
@@ -151,8 +159,7 @@ class State:
                 self.accounts[entry[1]].nonce = entry[2]
             elif kind == "code":
                 self.accounts[entry[1]].code = entry[2]
-            elif kind == "warm_address":
-                self.warm_addresses.discard(entry[1])
+                self.callees.forget(entry[1])
             elif kind == "log":
                 self.logs.pop()
             elif kind == "refund":
@@ -253,12 +260,14 @@ class State:
         account = self._account_for_write(address)
         self._journal.append(("code", address, account.code))
         account.code = code
+        self.callees.forget(address)
         self._drop_if_empty(address)
 
     def destroy_account(self, address: Address) -> None:
         account = self.accounts.pop(address, None)
         if account is not None:
             self._journal.append(("account", address, account))
+            self.callees.forget(address)
             self._wipe_storage(address)
 
     def destroy_storage(self, address: Address) -> None:
@@ -361,19 +370,22 @@ class State:
     # -- substate ----------------------------------------------------------------------------------
 
     def warm_address(self, address: Address) -> bool:
-        """Mark `address` accessed; True if it was cold (EIP-2929)."""
-        if address in self.warm_addresses:
-            return False
-        self.warm_addresses.add(address)
-        self._journal.append(("warm_address", address))
-        return True
+        """Mark `address` accessed; True if it was cold (EIP-2929). Kept in the storage table
+        (jitvm.evm.storage_layout.ADDRESS), journaled there, so native code charges and warms
+        accounts too."""
+        table = self.storage_table
+        return table.warm(table.warmth_entry(address))
+
+    def is_warm_address(self, address: Address) -> bool:
+        table = self.storage_table
+        return table.is_warm(table.warmth_entry(address))
 
     def warm_at_start(self, addresses) -> None:
         """Mark `addresses` accessed before anything else happens in the transaction: no snapshot
         can precede this, so nothing needs to be journaled."""
         if self._journal:
             raise RuntimeError("warm_at_start after the transaction has changed the state")
-        self.warm_addresses.update(addresses)
+        self.storage_table.warm_at_start(addresses)
 
     def warm_slot(self, address: Address, key: int) -> bool:
         """Mark a storage slot accessed; True if it was cold (EIP-2929)."""
@@ -432,6 +444,40 @@ class WarmSlots:
             self._state.warm_slot(address, key)
 
 
+class WarmAddresses:
+    """`state.warm_addresses`: the warm accounts (EIP-2929) as a set of addresses, kept in the
+    storage table (adding one is journaled like State.warm_address)."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: State):
+        self._state = state
+
+    def __contains__(self, address) -> bool:
+        return self._state.is_warm_address(address)
+
+    def add(self, address) -> None:
+        self._state.warm_address(address)
+
+    def update(self, addresses) -> None:
+        for address in addresses:
+            self._state.warm_address(address)
+
+    def __iter__(self):
+        return iter(self._state.storage_table.warm_accounts())
+
+    def __len__(self) -> int:
+        return len(self._state.storage_table.warm_accounts())
+
+    def __eq__(self, other) -> bool:
+        return set(self) == set(other)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"WarmAddresses({set(self)!r})"
+
+
 class TransientStorage:
     """`state.transient`: the running transaction's transient storage, {(address, key): value}
     as `as_dict()` (and compared by it). `clear()` does nothing: it is kept for code that cleared it
@@ -448,7 +494,7 @@ class TransientStorage:
         table.adopt()
         slots = {}
         for (index, key), entry in table._entry_of.items():
-            if index >= TRANSIENT:
+            if TRANSIENT <= index < ADDRESS:
                 value = table.transient_value(entry)
                 if value:
                     slots[(table.addresses[index - TRANSIENT], key)] = value

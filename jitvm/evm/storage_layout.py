@@ -25,6 +25,10 @@ A transaction is an epoch: starting one is one increment, no entry is touched.
 Transient storage (EIP-1153) has entries of its own, under the account index plus TRANSIENT: their
 value counts only while their warm epoch is the epoch (set in this transaction), else it is zero;
 they are never dirty (Account.storage does not show them).
+
+Account warmth (EIP-2929) is an entry too, under the account index plus ADDRESS, key 0: the account
+is warm when that entry's warm epoch is the epoch. Warming it is journaled like a slot's, so a revert
+undoes both together. Its value is unused; it is never dirty.
 """
 
 HEADER, OFFSETS, MORE_OFFSETS = 0, 1, 2
@@ -39,5 +43,6 @@ ACCOUNT, ORIGINAL_EPOCH, WARM_EPOCH, DIRTY = 0, 1, 2, 3
 RECORD_ROWS = 3
 
 TRANSIENT = 1 << 40  # added to an account index: the account's transient storage
+ADDRESS = 1 << 41  # added to an account index: the account's warmth (key 0)
 HASH_MULTIPLIER = 0x9E3779B97F4A7C15
 ACCOUNT_MULTIPLIER = 0xC2B2AE3D27D4EB4F

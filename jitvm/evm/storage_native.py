@@ -21,6 +21,7 @@ from numba.extending import intrinsic
 
 from jitvm.evm.storage_layout import (
     ACCOUNT,
+    ADDRESS,
     ACCOUNT_MULTIPLIER,
     COUNT,
     DIRTY,
@@ -50,6 +51,7 @@ native = cached_njit(__name__, error_model="numpy")
 
 _HASH_MULTIPLIER = np.uint64(HASH_MULTIPLIER)
 _ACCOUNT_MULTIPLIER = np.uint64(ACCOUNT_MULTIPLIER)
+_ZERO = np.uint64(0)
 
 
 @intrinsic
@@ -158,6 +160,31 @@ def record(cells, entry):
 
 
 @native
+def undo_to(cells, length):
+    """Undo every change journaled after the first `length` records (StorageTable.revert, natively:
+    a native child frame that failed, or everything since a native CALL began)."""
+    current = np.int64(cells[HEADER, JOURNAL_LENGTH])
+    journal_at = np.int64(cells[MORE_OFFSETS, JOURNAL_AT])
+    meta_at = np.int64(cells[OFFSETS, META_AT])
+    values_at = np.int64(cells[OFFSETS, VALUES_AT])
+    originals_at = np.int64(cells[OFFSETS, ORIGINALS_AT])
+    for record_index in range(current - 1, length - 1, -1):
+        row = journal_at + RECORD_ROWS * record_index
+        entry = np.int64(cells[row, 0])
+        meta = meta_at + entry
+        cells[meta, ORIGINAL_EPOCH] = cells[row, 1]
+        cells[meta, WARM_EPOCH] = cells[row, 2]
+        for limb in range(4):
+            cells[values_at + entry, limb] = cells[row + 1, limb]
+            cells[originals_at + entry, limb] = cells[row + 2, limb]
+        if cells[meta, ACCOUNT] < np.uint64(TRANSIENT) and cells[meta, DIRTY] == 0:
+            cells[meta, DIRTY] = 1
+            cells[MORE_OFFSETS, DIRTY_COUNT] += np.uint64(1)
+    if current > length:
+        cells[HEADER, JOURNAL_LENGTH] = np.uint64(length)
+
+
+@native
 def is_cold(cells, entry):
     return cells[np.int64(cells[OFFSETS, META_AT]) + entry, WARM_EPOCH] != cells[HEADER, EPOCH]
 
@@ -167,6 +194,14 @@ def warm(cells, entry):
     """Make a cold entry warm, journaled (has_journal_room said there is room)."""
     record(cells, entry)
     cells[np.int64(cells[OFFSETS, META_AT]) + entry, WARM_EPOCH] = cells[HEADER, EPOCH]
+
+
+@native
+def warmth_entry(cells, account):
+    """The entry of account index `account`'s warmth (EIP-2929; storage_layout.ADDRESS), or -1 if
+    the table holds none yet (Python adds it: StorageTable.warmth_entry). `is_cold` and `warm` then
+    read and warm it like a slot's entry."""
+    return find(cells, account + ADDRESS, (_ZERO, _ZERO, _ZERO, _ZERO))
 
 
 @native
@@ -208,9 +243,6 @@ def store(cells, entry, new):
     if cells[meta, DIRTY] == 0:
         cells[meta, DIRTY] = 1
         cells[MORE_OFFSETS, DIRTY_COUNT] += np.uint64(1)
-
-
-_ZERO = np.uint64(0)
 
 
 @native

@@ -26,6 +26,7 @@ import numpy as np
 
 from jitvm.evm.storage_layout import (
     ACCOUNT,
+    ADDRESS,
     ACCOUNT_MULTIPLIER,
     COUNT,
     DIRTY,
@@ -43,6 +44,7 @@ from jitvm.evm.storage_layout import (
 )
 
 _MASK = (1 << 64) - 1
+_START_SETS_KEPT = 64  # warm sets StorageTable.warm_at_start remembers
 
 
 def slot_home(account: int, key: int, bits: int) -> int:
@@ -70,6 +72,8 @@ class StorageTable:
         self.entry_keys: list[int] = []
         self.entry_accounts: list[int] = []
         self._indexed = 0  # entries in the indexes above; native code may have added more
+        self._warmth_entries: dict[bytes, int] = {}  # address -> the entry of its warmth (ADDRESS)
+        self._start_sets: dict[frozenset, list[int]] = {}  # see warm_at_start
         # Per account index: (its storage dictionary, that dictionary's size, 1 if the table holds
         # every slot of it else 0) when last checked (see `completeness`).
         self._completeness: list[tuple[dict | None, int, int]] = []
@@ -106,6 +110,7 @@ class StorageTable:
         cells[0] = (self.epoch, count, length, hash_bits)
         self.cells = cells
         self.address = cells.ctypes.data
+        self._start_sets = {}  # they name places in the old array
         self.rows = rows
         self.capacity = entries
         self.record_capacity = records
@@ -236,6 +241,41 @@ class StorageTable:
         if account < TRANSIENT:
             self.entries_of_account[account].append(entry)
         return entry
+
+    def warmth_entry(self, address: bytes) -> int:
+        """The entry holding `address`'s warmth (EIP-2929: an entry under its account index plus
+        ADDRESS, key 0), added cold on first use."""
+        entry = self._warmth_entries.get(address)
+        if entry is None:
+            index = self.account_index(address) + ADDRESS
+            entry = self.find(index, 0)
+            if entry is None:
+                entry = self.insert(index, 0, 0)
+            self._warmth_entries[address] = entry
+        return entry
+
+    def warm_at_start(self, addresses) -> None:
+        """Make the accounts `addresses` warm without journal records (the start of a transaction).
+        A frozenset seen before (jitvm.EVM passes the same warm set for every call of one sender and
+        recipient) costs one store per account: where its warm epochs are is remembered."""
+        places = self._start_sets.get(addresses) if type(addresses) is frozenset else None
+        if places is None:
+            entries = [self.warmth_entry(address) for address in addresses]  # first: the array may grow
+            places = [(self._meta_at + entry) * 4 + WARM_EPOCH for entry in entries]
+            if type(addresses) is frozenset:
+                if len(self._start_sets) >= _START_SETS_KEPT:
+                    self._start_sets.clear()
+                self._start_sets[addresses] = places
+        q, epoch = self._q, self.epoch
+        for place in places:
+            q[place] = epoch
+
+    def warm_accounts(self) -> list[bytes]:
+        """The addresses whose warmth entries are warm in this transaction."""
+        self.adopt()
+        q, meta_at, epoch, addresses = self._q, self._meta_at, self.epoch, self.addresses
+        return [addresses[index - ADDRESS] for (index, _key), entry in self._entry_of.items()
+                if index >= ADDRESS and q[(meta_at + entry) * 4 + WARM_EPOCH] == epoch]
 
     def value(self, entry: int) -> int:
         at = (self._values_at + entry) * 32

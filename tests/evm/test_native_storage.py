@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import jitvm
 import jitvm.api
+from jitvm.evm.storage_layout import ADDRESS
 from jitvm.evm.storage_table import StorageTable
 from tests.api.bytecode import assemble
 from tests.evm.test_call_trees import CALLER, nodes, number, code_of
@@ -217,6 +218,12 @@ def test_state_storage_equals_a_model(operations):
     assert_native_lookup_finds_every_entry(state.storage_table)
 
 
+def slot_entries(table) -> int:
+    """The table's entries of storage and transient slots (not of account warmth)."""
+    table.adopt()
+    return sum(1 for account in table.entry_accounts if account < ADDRESS)
+
+
 def assert_native_lookup_finds_every_entry(table) -> None:
     """Native code (storage_native.find, through the hash) finds every entry Python knows."""
     import numpy as np
@@ -247,7 +254,7 @@ def test_known_slots_never_leave_native_code(served_storage):
         evm.message_call(CALLER, CONTRACT, bytes(32), gas=10_000_000)
         assert len(served) == first, engine
         assert evm.storage(CONTRACT, 39) == 2
-        assert evm._state.storage_table.count <= 40 + 1, engine  # the unheld slots were not added
+        assert slot_entries(evm._state.storage_table) <= 40 + 1, engine  # the unheld slots were not added
         served.clear()
 
 

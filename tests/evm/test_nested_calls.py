@@ -12,9 +12,14 @@ account afterwards.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 import jitvm
+import jitvm.evm.baseline.engine as baseline_engine
+import jitvm.evm.jit.engine as jit_engine
+from jitvm.bench.realworld import Session, expected_output, new_evm
 from tests.api.bytecode import assemble
 from tests.evm.test_call_trees import observed
 
@@ -41,12 +46,34 @@ def returning(size: int, word: int = 0xABCDEF) -> list:
     return [word, 0, "MSTORE", size, 0, "RETURN"]
 
 
-def outcome(engine: str, contracts: dict[int, bytes], gas: int = 3_000_000, value: int = 0) -> list:
+def outcome(engine: str, contracts: dict[int, bytes], gas: int = 3_000_000, value: int = 0,
+            rehearse: bool = False) -> list:
+    """The transaction TOP runs; `rehearse`: run it once first and revert it, so that the second
+    run finds every callee in the callee table and its slots in the storage table (a native child
+    frame then runs where the engine can, docs/native-calls.md)."""
     evm = jitvm.EVM(engine=engine)
     evm.insert_account_info(CALLER, jitvm.AccountInfo(balance=10**30))
     for address, code in contracts.items():
         evm.insert_account_info(f"0x{address:040x}", jitvm.AccountInfo(balance=7, code=code))
-    return observed(evm, lambda: evm.message_call(CALLER, f"0x{TOP:040x}", b"", value=value, gas=gas))
+    transaction = lambda: evm.message_call(CALLER, f"0x{TOP:040x}", b"", value=value, gas=gas)  # noqa: E731
+    if not rehearse:
+        return observed(evm, transaction)
+    with native_children():
+        checkpoint = evm.snapshot()
+        observed(evm, transaction)
+        evm.revert(checkpoint)
+        return observed(evm, transaction)
+
+
+@contextlib.contextmanager
+def native_children():
+    """Native child frames on (docs/native-calls.md; JITVM_NATIVE_CHILDREN=1 does it for a process)."""
+    saved = baseline_engine.NATIVE_CHILDREN, jit_engine.NATIVE_CHILDREN
+    baseline_engine.NATIVE_CHILDREN = jit_engine.NATIVE_CHILDREN = True
+    try:
+        yield
+    finally:
+        baseline_engine.NATIVE_CHILDREN, jit_engine.NATIVE_CHILDREN = saved
 
 
 def same_on_every_engine(contracts: dict[int, bytes], **kwargs) -> list:
@@ -56,12 +83,18 @@ def same_on_every_engine(contracts: dict[int, bytes], **kwargs) -> list:
     return expected
 
 
+# "rehearsed": the transaction runs once, is reverted, and runs again with native child frames on,
+# finding its callees in the callee table (the fresh run has the default setting).
+REHEARSE = pytest.mark.parametrize("rehearse", [False, True], ids=["fresh", "rehearsed"])
+
+
 CALL_KINDS = ("CALL", "CALLCODE", "DELEGATECALL", "STATICCALL")
 
 
+@REHEARSE
 @pytest.mark.parametrize("kind", CALL_KINDS)
 @pytest.mark.parametrize("leaf_end", ["RETURN", "REVERT", "INVALID", "OUT_OF_GAS"])
-def test_a_child_ending_every_way_at_depth_two(kind, leaf_end):
+def test_a_child_ending_every_way_at_depth_two(kind, leaf_end, rehearse):
     """TOP calls MIDDLE, which writes, logs, calls LEAF (which writes, logs and ends `leaf_end`),
     records what LEAF returned, and returns; TOP records what MIDDLE returned."""
     leaf_body = [5, 3, "TSTORE", 9, 1, "SSTORE", 0xAA, 0, "MSTORE", 32, 0, "LOG0"]
@@ -72,15 +105,16 @@ def test_a_child_ending_every_way_at_depth_two(kind, leaf_end):
                       *call(kind, LEAF, gas=50_000), *record(10), 0, "MLOAD", 12, "SSTORE", *returning(64, 0x31D))
     top = assemble(*call(kind if kind != "STATICCALL" else "CALL", MIDDLE), *record(20), 0, "MLOAD", 22, "SSTORE",
                    3, 0, "SSTORE", "STOP")
-    same_on_every_engine({TOP: top, MIDDLE: middle, LEAF: leaf})
+    same_on_every_engine({TOP: top, MIDDLE: middle, LEAF: leaf}, rehearse=rehearse)
 
 
-def test_a_revert_at_depth_undoes_a_successful_grandchild():
+@REHEARSE
+def test_a_revert_at_depth_undoes_a_successful_grandchild(rehearse):
     """LEAF succeeds (storage, transient storage, a log); MIDDLE then reverts; TOP goes on."""
     leaf = assemble(1, 1, "SSTORE", 2, 2, "TSTORE", 0, 0, "LOG0", *returning(32))
     middle = assemble(*call("CALL", LEAF), "POP", 4, 4, "SSTORE", 7, 0, "REVERT")
     top = assemble(*call("CALL", MIDDLE), *record(0), 2, "TLOAD", 5, "SSTORE", *call("CALL", LEAF), *record(8), "STOP")
-    expected = same_on_every_engine({TOP: top, MIDDLE: middle, LEAF: leaf})
+    expected = same_on_every_engine({TOP: top, MIDDLE: middle, LEAF: leaf}, rehearse=rehearse)
     assert expected[0][0] == "success"
 
 
@@ -105,9 +139,10 @@ def test_static_violations_deep_inside_a_staticcall(violation):
     same_on_every_engine({TOP: top, MIDDLE: middle, LEAF: leaf})
 
 
+@REHEARSE
 @pytest.mark.parametrize("returned", [0, 1, 31, 32, 33, 100])
 @pytest.mark.parametrize("region", [(0, 0), (0, 16), (0, 32), (40, 64), (1000, 8)])
-def test_return_data_sizes_against_output_regions(returned, region):
+def test_return_data_sizes_against_output_regions(returned, region, rehearse):
     """Every mix of the size returned and the output region's place and size, then RETURNDATACOPY
     inside and past the return data."""
     leaf = assemble(*[word for index in range(4) for word in (0x1111 * (index + 1), 32 * index, "MSTORE")],
@@ -115,11 +150,12 @@ def test_return_data_sizes_against_output_regions(returned, region):
     top = assemble(*call("STATICCALL", LEAF, returns=region), *record(0), region[0], "MLOAD", 2, "SSTORE",
                    "MSIZE", 3, "SSTORE", "RETURNDATASIZE", 0, 200, "RETURNDATACOPY", 200, "MLOAD", 4, "SSTORE",
                    33, 0, 300, "RETURNDATACOPY", "STOP")
-    same_on_every_engine({TOP: top, LEAF: leaf})
+    same_on_every_engine({TOP: top, LEAF: leaf}, rehearse=rehearse)
 
 
+@REHEARSE
 @pytest.mark.parametrize("kind", CALL_KINDS)
-def test_cold_then_warm_callees(kind):
+def test_cold_then_warm_callees(kind, rehearse):
     """The first call to an account pays the cold surcharge, the next ones do not; an account
     warmed inside a reverted child is cold again."""
     leaf = assemble(*returning(32))
@@ -129,7 +165,7 @@ def test_cold_then_warm_callees(kind):
                    *call("CALL", MIDDLE), "POP",
                    "GAS", *call(kind, OTHER), "POP", "GAS", "SWAP1", "SUB", 2, "SSTORE",
                    "GAS", *call(kind, EMPTY), "POP", "GAS", "SWAP1", "SUB", 3, "SSTORE", "STOP")
-    same_on_every_engine({TOP: top, MIDDLE: middle, LEAF: leaf, OTHER: leaf})
+    same_on_every_engine({TOP: top, MIDDLE: middle, LEAF: leaf, OTHER: leaf}, rehearse=rehearse)
 
 
 def test_the_depth_limit():
@@ -153,15 +189,17 @@ def test_the_depth_limit():
     [OTHER, "BALANCE", 7, "SSTORE", OTHER, "EXTCODESIZE", 8, "SSTORE"],
     [EMPTY, "SELFDESTRUCT"],
 ])
+@REHEARSE
 @pytest.mark.parametrize("kind", ["CALL", "DELEGATECALL", "STATICCALL"])
-def test_children_that_need_the_host_in_the_middle(mid_child, kind):
+def test_children_that_need_the_host_in_the_middle(mid_child, kind, rehearse):
     """LEAF does native work, then something the host serves, then native work again."""
     leaf = assemble(3, 3, "SSTORE", 0, 0, "LOG0", *mid_child, 4, 4, "SSTORE", *returning(32, 0xFEED))
     top = assemble(*call(kind, LEAF), *record(0), *call(kind, LEAF), *record(2), 0, "MLOAD", 9, "SSTORE", "STOP")
-    same_on_every_engine({TOP: top, LEAF: leaf, OTHER: assemble("STOP")})
+    same_on_every_engine({TOP: top, LEAF: leaf, OTHER: assemble("STOP")}, rehearse=rehearse)
 
 
-def test_calldata_reaches_the_child_and_repeated_calls_see_their_own_output():
+@REHEARSE
+def test_calldata_reaches_the_child_and_repeated_calls_see_their_own_output(rehearse):
     """Arguments from the parent's memory (expanding it) and 50 calls in a row, each output read back."""
     leaf = assemble(0, "CALLDATALOAD", 1, "ADD", 0, "MSTORE", "CALLDATASIZE", 32, "MSTORE", 64, 0, "RETURN")
     loop = []
@@ -169,4 +207,20 @@ def test_calldata_reaches_the_child_and_repeated_calls_see_their_own_output():
         loop += [index * 7, 0, "MSTORE", *call("STATICCALL", LEAF, args=(0, 32 + index), returns=(100 + index, 64)),
                  "POP", 100 + index, "MLOAD", 100 + index, "SSTORE"]
     top = assemble(*loop, "MSIZE", 0, "SSTORE", "STOP")
-    same_on_every_engine({TOP: top, LEAF: leaf})
+    same_on_every_engine({TOP: top, LEAF: leaf}, rehearse=rehearse)
+
+
+@pytest.mark.parametrize("name", ["proxy/transfer", "multicall/balances"])
+@pytest.mark.parametrize("engine", ["baseline", "jit"])
+def test_a_realworld_transactions_calls_run_natively_from_its_second_run(name, engine, monkeypatch):
+    """With native child frames on, once a session has run each of its transactions, the next one
+    hands none of its CALL-family instructions to Python (they all run as native children), and
+    gives the expected output."""
+    served = []
+    serve = baseline_engine.serve_call
+    monkeypatch.setattr(baseline_engine, "serve_call", lambda frame: served.append(frame) or serve(frame))
+    with native_children():
+        session = Session(name, *new_evm(engine))  # runs every transaction of its cycle once
+        served.clear()
+        assert session.run() == expected_output(name)
+    assert served == []

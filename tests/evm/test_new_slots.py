@@ -18,6 +18,7 @@ from tests.evm.test_native_storage import (
     CONTRACT,
     ENGINES,
     assert_native_lookup_finds_every_entry,
+    slot_entries,
     call_ending,
     contract_evm,
 )
@@ -113,15 +114,15 @@ def test_first_accesses_stay_native_and_the_table_grows_only_by_paid_slots(engin
     table = evm._state.storage_table
     evm.message_call(CALLER, CONTRACT, calldata(0, 40), gas=10_000_000)
     assert served_storage == []
-    assert table.count == 40 + 40  # 40 slots, 40 transient keys
+    assert slot_entries(table) == 40 + 40  # 40 slots, 40 transient keys
     assert [evm.storage(CONTRACT, key) for key in (0, 39, 40)] == [1, 1, 0]
     # Out of gas after a few cold slots: only slots whose cold access was paid were added.
-    before = table.count
+    before = slot_entries(table)
     gas = 21_000 + 5 * 24_400
     with pytest.raises(jitvm.api.ExecutionHalted):
         evm.message_call(CALLER, CONTRACT, calldata(1_000, 40), gas=gas)
     assert served_storage == []
-    assert 0 < table.count - before <= 2 * (gas - 21_000) // 2_100
+    assert 0 < slot_entries(table) - before <= 2 * (gas - 21_000) // 2_100
     assert evm.storage(CONTRACT, 1_000) == 0
     # Python finds every entry native code added, and Account.storage shows their values.
     assert table.find(table.known_account(CONTRACT_BYTES), 39) is not None
@@ -136,7 +137,9 @@ def test_the_table_grows_when_native_code_fills_it(served_storage):
     table = evm._state.storage_table
     slots = StorageTable.INITIAL_ENTRIES
     evm.message_call(CALLER, CONTRACT, calldata(0, slots), gas=30_000_000)
-    assert 0 < len(served_storage) < 4
+    # (The entry that does not fit may be a TSTORE's, which the host serves as an instruction, not
+    # as a storage miss: which one depends on how many accounts' warmth entries came first.)
+    assert len(served_storage) < 4
     assert table.capacity > StorageTable.INITIAL_ENTRIES
     assert_native_lookup_finds_every_entry(table)
     assert sum(evm.storage(CONTRACT, key) for key in range(slots)) == slots

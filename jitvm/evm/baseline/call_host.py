@@ -37,4 +37,9 @@ def serve_call(frame):
     to = bytes(words[top - 2 * WORD_BYTES : top - 2 * WORD_BYTES + 20])[::-1]  # the low 20 bytes, big-endian
     value = int.from_bytes(words[top - 3 * WORD_BYTES : top - 2 * WORD_BYTES], "little") if kind in _WITH_VALUE else 0
     stack.height -= inputs
+    table = frame.storage_table  # None on a host without native tables (the py-evm backend)
+    if table is not None:
+        callees = frame.state.callees
+        if to not in callees:  # the next CALL to it may be entered natively (docs/native-calls.md)
+            callees.remember(to, table.account_index(to), frame.state.code(to))
     return system._call(frame, requested, to, value, args_offset, args_size, returns_offset, returns_size, kind)

@@ -37,6 +37,7 @@ from jitvm.evm.context import ExecutionContext
 from jitvm.evm.execution import INLINE_DEPTH, run_child
 from jitvm.evm.message import FrameResult, Message, Status
 from jitvm.evm.baseline.call_host import serve_call
+from jitvm.evm.baseline.frame_arena import NATIVE_CHILDREN, FrameArena, native_return_data
 from jitvm.evm.baseline.host import (
     NativeFrame,
     flush_native,
@@ -47,6 +48,11 @@ from jitvm.evm.baseline.host import (
 )
 from jitvm.evm.baseline.layout import (
     ADDRESS_ROW,
+    ARENA,
+    CALLEE_CELLS,
+    CALLEE_ROWS,
+    DEPTH,
+    NATIVE_RETURN_DATA,
     CALLDATA_SIZE,
     CALLER_ROW,
     CALLVALUE_ROW,
@@ -110,6 +116,7 @@ class BaselineEngine:
 
     def __init__(self):
         self._pool = BufferPool()
+        self._frame_arena = None  # FrameArena, made by the first frame that may run children natively
         self._environment = (None, None, None, None)  # (block, origin, gas price, environment_rows)
 
     def _environment_rows(self, ctx: ExecutionContext) -> np.ndarray:
@@ -191,8 +198,19 @@ class BaselineEngine:
         data = data_bytes(message.data, return_data) if return_data else calldata_at(message.data)[0]
         words, control, memory, registers = buffers.words, buffers.control, frame.memory, frame.registers
         handlers = None  # host_handlers(fork), looked up at the first host instruction
+        arena = self._arena(frame) if NATIVE_CHILDREN else None
+        if arena is not None:  # CALL-family children may run natively (frame_driver.run_frames)
+            from jitvm.evm.baseline.native_entry import frames_function
+
+            run_kernel = frames_function()
+            callees = frame.state.callees
         while True:
+            if arena is not None:
+                registers[CALLEE_CELLS], registers[CALLEE_ROWS] = callees.address, callees.rows
             run_kernel(code, data, words, memory.buffer, control)
+            if arena is not None and registers[NATIVE_RETURN_DATA]:
+                return_data = frame.return_data = native_return_data(arena, registers)
+                data = data_bytes(message.data, return_data)
             exit_kind = registers[EXIT]
             frame.load()
             if exit_kind == EXIT_GROW:
@@ -217,6 +235,19 @@ class BaselineEngine:
                 return_data = frame.return_data
                 data = data_bytes(message.data, return_data)
             frame.store()
+
+    def _arena(self, frame: NativeFrame):
+        """The engine's arena of native child frames, ready for this frame (None if its host has no
+        native tables); the frame's registers name it."""
+        if frame.storage_table is None:
+            return None
+        arena = self._frame_arena
+        if arena is None:
+            arena = self._frame_arena = FrameArena()
+        arena.prepare(frame.ctx.fork.name)
+        registers = frame.registers
+        registers[ARENA], registers[DEPTH] = arena.address, frame.message.depth
+        return arena
 
     def _execute_traced(self, frame: NativeFrame, buffers):
         """As _execute, one instruction per kernel entry, reporting each to ctx.tracer."""

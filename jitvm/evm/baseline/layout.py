@@ -70,6 +70,13 @@ CONTROL_ROWS = LOG_SIZES + 1
  STORAGE_CELLS, STORAGE_ROWS, STORAGE_ACCOUNT,
  CALL_GAS, CALL_ARGS_OFFSET, CALL_ARGS_SIZE, CALL_RETURNS_OFFSET, CALL_RETURNS_SIZE,
  STORAGE_COMPLETE) = range(28)
+# Native child frames (jitvm.evm.baseline.frame_driver, docs/native-calls.md): the frame's call depth,
+# the arena's directory address (0: no native children), the callee table's address and rows, and
+# NATIVE_RETURN_DATA: 0, or the size plus one of the return data a native child left in the arena's
+# level-0 data buffer (after the frame's calldata). PARENT_GAS, CHILD_MARK, CODE_AT and CODE_LENGTH
+# are the driver's own, in the registers of arena frames only.
+(DEPTH, ARENA, CALLEE_CELLS, CALLEE_ROWS, NATIVE_RETURN_DATA,
+ PARENT_GAS, CHILD_MARK, CODE_AT, CODE_LENGTH) = range(28, 37)
 # CALL_GAS...CALL_RETURNS_SIZE: the arguments of the CALL-family instruction the kernel handed to the
 # host with registers[PENDING] == PENDING_CALL (its memory expansion already charged): the gas asked
 # for (-1 when it does not fit 62 bits: the host reads the word), and the input and output regions
@@ -266,7 +273,7 @@ def _environment_rows(values: tuple) -> np.ndarray:
 
 
 ROW_BYTES = 256 * 8  # one row of `control`
-REGISTER_BYTES = 32 * 8  # the registers in use (the rest of their row is never read)
+REGISTER_BYTES = 40 * 8  # the registers in use (the rest of their row is never read)
 assert STORAGE_COMPLETE < 32
 _ZERO_REGISTERS = bytes(REGISTER_BYTES)
 

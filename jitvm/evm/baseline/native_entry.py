@@ -92,6 +92,35 @@ def kernels_built() -> bool:
     return cache.enabled and cache.path_for(cache_key(_NAME, ROOTS, _ENTRIES)).is_file()
 
 
+def _run_frames():
+    from jitvm.evm.baseline.frame_driver import run_frames
+
+    return run_frames
+
+
+RUN_FRAMES = EntrySpec("jitvm_evm_run_frames", _run_frames, (_CODE, _BYTES, _WORDS, _BYTES, _CONTROL))
+_FRAMES_NAME, _FRAMES_ROOTS = "evm-baseline-frames", ("jitvm.evm.baseline.frame_driver", __name__)
+
+
+@functools.cache
+def frames_function():
+    """run_frames (jitvm.evm.baseline.frame_driver, native child frames) as object code like
+    run_kernel, or Numba's entry point; built only when native child frames are on."""
+    from jitvm.jit.cache import default_cache
+    from jitvm.jit.numba_aot import load_entries
+
+    if os.environ.get(OBJECTS_ENV, "").strip() != "0" and default_cache().enabled:
+        try:
+            return python_function(load_entries(_FRAMES_NAME, _FRAMES_ROOTS, (RUN_FRAMES,)), RUN_FRAMES)
+        except Exception as error:  # noqa: BLE001 - any failure leaves Numba's own entry point
+            _warn(error)
+    from jitvm.evm.baseline.layout import FrameBuffers, code_rows, data_bytes
+
+    buffers = FrameBuffers(0)
+    return entry_point(_run_frames(), code_rows(b""), data_bytes(b"", b""), buffers.words, buffers.memory,
+                       buffers.control)
+
+
 @functools.cache
 def _numba_functions() -> KernelFunctions:
     from jitvm.evm.baseline.layout import FrameBuffers, code_rows, data_bytes

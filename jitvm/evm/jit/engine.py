@@ -40,8 +40,12 @@ from jitvm.evm.jit.entry import DONE
 from jitvm.evm.jit.compile import QUICK, compiled_code
 from jitvm.evm.jit.native_call import enter_evm, entry_address
 from jitvm.evm.baseline.engine import BaselineEngine, frame_result, kernel, serve_host, serve_storage
+from jitvm.evm.baseline.frame_arena import NATIVE_CHILDREN, native_return_data
 from jitvm.evm.baseline.host import grow_memory, host_handlers
 from jitvm.evm.baseline.layout import (
+    CALLEE_CELLS,
+    CALLEE_ROWS,
+    NATIVE_RETURN_DATA,
     EXIT,
     EXIT_DONE,
     EXIT_GROW,
@@ -369,9 +373,20 @@ class JitEngine(BaselineEngine):
                 run_kernel = kernel()  # importing Numba takes time: not before a frame needs the kernel
                 handlers = host_handlers(frame.ctx.fork.name)
                 words, control, registers = buffers.words, buffers.control, frame.registers
+                arena = self._arena(frame) if NATIVE_CHILDREN else None  # native CALL children
+                if arena is not None:
+                    from jitvm.evm.baseline.native_entry import frames_function
+
+                    run_kernel, callees = frames_function(), frame.state.callees
             ended = None
             while True:  # the kernel runs registers[STEPS] instructions
+                if arena is not None:
+                    registers[CALLEE_CELLS], registers[CALLEE_ROWS] = callees.address, callees.rows
                 run_kernel(code, data, words, memory.buffer, control)
+                if arena is not None and registers[NATIVE_RETURN_DATA]:
+                    return_data = frame.return_data = native_return_data(arena, registers)
+                    data = data_bytes(message.data, return_data)
+                    data_address, data_size = data.ctypes.data, len(data)
                 frame.load()
                 exit_kind = registers[EXIT]
                 if exit_kind == EXIT_STEP:
