@@ -685,15 +685,11 @@ class EVM:
                             plan[1] = message
                     if value:
                         state.transfer(sender, to, value)
-                    runner = self._engine.run_frame(message, ctx)
-                    try:
-                        child = runner.send(None)
-                    except StopIteration as finished:
-                        frame = finished.value
-                        if frame.status is not _SUCCESS:
-                            state.revert(start)
-                    else:
-                        frame = continue_message(runner, start, message, child, ctx)
+                    frame = self._engine.start_frame(message, ctx)
+                    if type(frame) is tuple:  # it called out: the frame driver finishes it
+                        frame = continue_message(frame[0], start, message, frame[1], ctx)
+                    elif frame.status is not _SUCCESS:
+                        state.revert(start)
         except (MemoryBudgetExceeded, MemoryError):
             # Past the memory budget (or the machine's): the call cannot complete, and nothing it did stays.
             state.revert(start)
