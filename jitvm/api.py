@@ -32,7 +32,6 @@ from jitvm.evm.context import ExecutionContext
 from jitvm.evm.context import TxEnv as _JitTxEnv
 from jitvm.evm import DEFAULT_FORK
 from jitvm.evm.delegation import DESIGNATOR_SIZE, delegated_address
-from jitvm.evm.execution import continue_message
 from jitvm.evm.forks import get_fork
 from jitvm.evm.memory_budget import DEFAULT_MEMORY_LIMIT, MemoryBudgetExceeded
 from jitvm.evm.message import Message, Status
@@ -44,6 +43,7 @@ from jitvm.evm.transaction import (
     gas_after_refund,
     intrinsic_gas,
     root_message,
+    run_call_frame,
 )
 from jitvm.hashing import EMPTY_KECCAK256, keccak256
 
@@ -683,13 +683,7 @@ class EVM:
                         message = Message(sender, to, to, value, data, call_gas, 0, code, is_static=is_static)
                         if len(data) <= _CACHED_CALLDATA_SIZE:  # what the plans hold stays small
                             plan[1] = message
-                    if value:
-                        state.transfer(sender, to, value)
-                    frame = self._engine.start_frame(message, ctx)
-                    if type(frame) is tuple:  # it called out: the frame driver finishes it
-                        frame = continue_message(frame[0], start, message, frame[1], ctx)
-                    elif frame.status is not _SUCCESS:
-                        state.revert(start)
+                    frame = run_call_frame(message, ctx, start)
         except (MemoryBudgetExceeded, MemoryError):
             # Past the memory budget (or the machine's): the call cannot complete, and nothing it did stays.
             state.revert(start)
