@@ -32,7 +32,6 @@ from jitvm.evm.context import ExecutionContext
 from jitvm.evm.context import TxEnv as _JitTxEnv
 from jitvm.evm import DEFAULT_FORK
 from jitvm.evm.delegation import DESIGNATOR_SIZE, delegated_address
-from jitvm.evm.execution import continue_message
 from jitvm.evm.forks import get_fork
 from jitvm.evm.memory_budget import DEFAULT_MEMORY_LIMIT, MemoryBudgetExceeded
 from jitvm.evm.message import Message, Status
@@ -44,6 +43,7 @@ from jitvm.evm.transaction import (
     gas_after_refund,
     intrinsic_gas,
     root_message,
+    run_call_frame,
 )
 from jitvm.hashing import EMPTY_KECCAK256, keccak256
 
@@ -684,17 +684,7 @@ class EVM:
                         message = Message(sender, to, to, value, data, call_gas, 0, code, is_static=is_static)
                         if len(data) <= _CACHED_CALLDATA_SIZE:  # what the plans hold stays small
                             plan[1] = message
-                    if value:
-                        state.transfer(sender, to, value)
-                    runner = self._engine.run_frame(message, ctx)
-                    try:
-                        child = runner.send(None)
-                    except StopIteration as finished:
-                        frame = finished.value
-                        if frame.status is not _SUCCESS:
-                            state.revert(start)
-                    else:
-                        frame = continue_message(runner, start, message, child, ctx)
+                    frame = run_call_frame(message, ctx, start)
         except (MemoryBudgetExceeded, MemoryError):
             # Past the memory budget (or the machine's): the call cannot complete, and nothing it did stays.
             state.revert(start)

@@ -1,6 +1,7 @@
 """The EVM engines by name. Every engine runs one frame at a time behind the same interface:
 
     engine.run_frame(message, ctx) -> generator that yields child Messages and returns a FrameResult
+    engine.start_frame(message, ctx) -> its FrameResult, or (the generator after its first send, the child)
 
 `get_engine(name)` returns the shared engine object of each name, the reference interpreter's too.
 What an engine may ask of the state while it runs is written down in jitvm.evm.host.Host.
@@ -24,6 +25,18 @@ class Engine(Protocol):
     def run_frame(self, message: Message, ctx: ExecutionContext) -> Generator[Message, FrameResult, FrameResult]:
         ...
 
+    def start_frame(self, message: Message, ctx: ExecutionContext) -> FrameResult | tuple[Generator, Message]:
+        ...
+
+
+def start_runner(runner: Generator[Message, FrameResult, FrameResult]) -> FrameResult | tuple[Generator, Message]:
+    """A frame's generator (run_frame's) after its first send, as start_frame answers: the frame's
+    FrameResult if it ended, else (the generator, the child Message it asks for)."""
+    try:
+        return runner, runner.send(None)
+    except StopIteration as finished:
+        return finished.value
+
 
 class ReferenceEngine:
     """The reference interpreter (jitvm.evm.reference) as an engine object."""
@@ -34,6 +47,9 @@ class ReferenceEngine:
         from jitvm.evm.reference import run_frame
 
         self.run_frame = run_frame  # bound once: the driver calls it for every frame
+
+    def start_frame(self, message: Message, ctx: ExecutionContext) -> FrameResult | tuple[Generator, Message]:
+        return start_runner(self.run_frame(message, ctx))
 
 
 # "auto" is tiered (AutoEngine): the reference interpreter for a short run, the baseline until a code is
@@ -89,6 +105,9 @@ class AutoEngine:
         self._end_tier0()
         return self.run_frame(message, ctx)
 
+    def start_frame(self, message: Message, ctx: ExecutionContext) -> FrameResult | tuple[Generator, Message]:
+        return start_runner(self.run_frame(message, ctx))  # tiered()'s own once tier 0 has ended
+
     def _starts_on_tier0(self, message: Message) -> bool:
         left = self.tier0_gas - self.tier0_used
         if left > 0 and not _kernel_loaded():
@@ -105,6 +124,7 @@ class AutoEngine:
         """From now on every frame runs on tiered(): the driver's calls of run_frame go straight to it."""
         self.tier0_gas = 0
         self.run_frame = self.tiered().run_frame
+        self.start_frame = self.tiered().start_frame
 
     def _run_tier0(self, message: Message, ctx: ExecutionContext):
         result = yield from reference_engine().run_frame(message, ctx)

@@ -19,7 +19,8 @@ from jitvm.evm import gas
 from jitvm.evm.addresses import create_address
 from jitvm.evm.context import BlockEnv, ExecutionContext, TxEnv
 from jitvm.evm.delegation import Authorization, apply_authorizations, delegated_address
-from jitvm.evm.execution import execute_message
+from jitvm.evm.engines import start_runner
+from jitvm.evm.execution import continue_message, execute_message
 from jitvm.evm.forks import Fork
 from jitvm.evm.memory_budget import DEFAULT_MEMORY_LIMIT, MemoryBudgetExceeded
 from jitvm.evm.message import FrameResult, Message, Status
@@ -232,12 +233,30 @@ def execute(message: Message, ctx: ExecutionContext) -> FrameResult:
     if message.is_create:
         if state.has_code_or_nonce_or_storage(message.target):
             return FrameResult.failure(Status.ADDRESS_COLLISION)
-    elif not message.code and (message.disable_precompiles
-                               or message.code_address not in ctx.fork.precompile_accounts):
-        if message.value:
-            state.transfer(message.caller, message.target, message.value)
-        return FrameResult(Status.SUCCESS, message.gas)
+    elif message.disable_precompiles or message.code_address not in ctx.fork.precompile_accounts:
+        if not message.code:
+            if message.value:
+                state.transfer(message.caller, message.target, message.value)
+            return FrameResult(Status.SUCCESS, message.gas)
+        return run_call_frame(message, ctx, state.snapshot())
     return execute_message(message, ctx)
+
+
+def run_call_frame(message: Message, ctx: ExecutionContext, snapshot: int) -> FrameResult:
+    """Step 3 for a call into code (not a precompile): the frame driver's steps for a root frame
+    (execution._enter and _leave), with the frame started here (engine.start_frame) and the driver
+    taking over only if it calls out. `snapshot` is the state's before the value transfer."""
+    state = ctx.state
+    if message.value:
+        state.transfer(message.caller, message.target, message.value)
+    engine = ctx.engine
+    start_frame = getattr(engine, "start_frame", None)  # an engine with only run_frame: the generic start
+    frame = start_frame(message, ctx) if start_frame is not None else start_runner(engine.run_frame(message, ctx))
+    if type(frame) is tuple:  # it asked for a child frame: the driver finishes it
+        return continue_message(frame[0], snapshot, message, frame[1], ctx)
+    if frame.status is not _SUCCESS:
+        state.revert(snapshot)
+    return frame
 
 
 def gas_after_refund(state: State, gas_limit: int, result: FrameResult, floor: int = 0) -> tuple[int, int]:
@@ -308,3 +327,6 @@ def apply_transaction(
         logs=list(state.logs),
         contract_address=message.target if message.is_create and result.status is Status.SUCCESS else None,
     )
+
+
+_SUCCESS = Status.SUCCESS

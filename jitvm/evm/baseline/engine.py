@@ -35,6 +35,7 @@ import numpy as np
 
 from jitvm.evm.context import ExecutionContext
 from jitvm.evm.execution import INLINE_DEPTH, run_child
+from jitvm.evm.engines import start_runner
 from jitvm.evm.message import FrameResult, Message, Status
 from jitvm.evm.baseline.call_host import serve_call
 from jitvm.evm.baseline.frame_arena import NATIVE_CHILDREN, FrameArena, native_return_data
@@ -138,7 +139,63 @@ class BaselineEngine:
             return run_frame(message, ctx)
         return self._run_native(message, ctx)
 
+    def start_frame(self, message: Message, ctx: ExecutionContext):
+        """run_frame for a frame whose caller finishes it itself (jitvm.EVM's transaction frame):
+        the frame's FrameResult if it ended without asking for a child frame, else (the frame's
+        generator after its first send, the child Message it asks for), to be driven as
+        run_frame's (execution.continue_message). A frame that runs natively to its end pays
+        for no generator."""
+        if message.gas > MAX_NATIVE_GAS or ctx.tracer is not None:
+            return start_runner(self.run_frame(message, ctx))
+        frame, buffers = self._set_up(message, ctx)
+        try:
+            if type(self) is BaselineEngine:  # the kernel's runs to the first host instruction, plainly
+                children = self._children(frame) if NATIVE_CHILDREN else None
+                result = run_to_host(frame, buffers, code_rows(message.code), calldata_at(message.data)[0],
+                                     children)
+                if result is not None:
+                    self._give_back(frame, buffers)
+                    return result
+                runner = self._execute(frame, buffers, True)
+            else:  # an engine of its own kind (the JIT): its _execute makes the frame's generator
+                runner = self._execute(frame, buffers)
+            child = runner.send(None)
+        except StopIteration as finished:
+            self._give_back(frame, buffers)
+            return finished.value
+        except BaseException:
+            self._give_back(frame, buffers)
+            raise
+        carrier = self._carry_on(runner, child, frame, buffers)
+        carrier.send(None)  # to its first yield: the driver sends it the child's result
+        return carrier, child
+
+    def _carry_on(self, runner, child: Message, frame: NativeFrame, buffers):
+        """The rest of a frame start_frame began (`runner`, which asked for `child`), as the frame's
+        generator: gives its buffers back when it ends, as _run_native does."""
+        try:
+            while True:
+                result = yield child
+                try:
+                    child = runner.send(result)
+                except StopIteration as finished:
+                    return finished.value
+        finally:
+            self._give_back(frame, buffers)
+
     def _run_native(self, message: Message, ctx: ExecutionContext):
+        frame, buffers = self._set_up(message, ctx)
+        try:
+            if ctx.tracer is None:
+                return (yield from self._execute(frame, buffers))
+            return (yield from self._execute_traced(frame, buffers))
+        finally:
+            self._give_back(frame, buffers)
+
+    def _set_up(self, message: Message, ctx: ExecutionContext):
+        """(frame, buffers) for `message`: buffers from the pool, the registers and the frame's
+        environment words written, ready to enter the kernel. The caller gives the buffers back
+        (_give_back) when the frame ends."""
         buffers = self._pool.take()
         known_block, origin, gas_price, rows = self._environment  # self._environment_rows(ctx), in line
         tx = ctx.tx
@@ -182,50 +239,34 @@ class BaselineEngine:
                 frame.store()
             if ctx.tracer is None:
                 registers[STEPS] = UNLIMITED_STEPS
-                return (yield from self._execute(frame, buffers))
-            return (yield from self._execute_traced(frame, buffers))
-        finally:
-            memory = frame.memory
-            if memory.buffer is not buffers.memory:  # it grew
-                buffers.memory = memory.buffer
-            self._pool.give_back(buffers, memory.size)
+        except BaseException:
+            self._give_back(frame, buffers)
+            raise
+        return frame, buffers
 
-    def _execute(self, frame: NativeFrame, buffers):
-        run_kernel = _kernel or kernel()
+    def _give_back(self, frame: NativeFrame, buffers) -> None:
+        """The frame's buffers back to the pool, with the memory it grew to."""
+        memory = frame.memory
+        if memory.buffer is not buffers.memory:  # it grew
+            buffers.memory = memory.buffer
+        self._pool.give_back(buffers, memory.size)
+
+    def _execute(self, frame: NativeFrame, buffers, stopped: bool = False):
+        """The frame's generator: the kernel's runs, and the host instructions it stops at. With
+        `stopped`, the kernel has stopped at a host instruction already (start_frame)."""
         message = frame.message
         code = code_rows(message.code)
         return_data = frame.return_data  # not empty if a JitEngine frame changes loops after a call
         data = data_bytes(message.data, return_data) if return_data else calldata_at(message.data)[0]
-        words, control, memory, registers = buffers.words, buffers.control, frame.memory, frame.registers
         handlers = None  # host_handlers(fork), looked up at the first host instruction
-        arena = self._arena(frame) if NATIVE_CHILDREN else None
-        if arena is not None:  # CALL-family children may run natively (frame_driver.run_frames)
-            from jitvm.evm.baseline.native_entry import frames_function
-
-            run_kernel = frames_function()
-            callees = frame.state.callees
+        children = self._children(frame) if NATIVE_CHILDREN else None
         while True:
-            if arena is not None:
-                registers[CALLEE_CELLS], registers[CALLEE_ROWS] = callees.address, callees.rows
-            run_kernel(code, data, words, memory.buffer, control)
-            if arena is not None and registers[NATIVE_RETURN_DATA]:
-                return_data = frame.return_data = native_return_data(arena, registers)
-                data = data_bytes(message.data, return_data)
-            exit_kind = registers[EXIT]
-            frame.load()
-            if exit_kind == EXIT_GROW:
-                grow_memory(frame, int(registers[NEEDED_MEMORY]))
-                continue
-            if exit_kind == EXIT_DONE:
-                return frame_result(frame)
-            if exit_kind == EXIT_STEP:  # a step budget ran out (JitEngine's cold frames set one): None
-                return None
-            pending = registers[PENDING]
-            if pending == PENDING_SLOAD or pending == PENDING_SSTORE:  # the most frequent way out
-                ended = serve_storage(frame, pending)
+            if stopped:
+                stopped = False
+            else:
+                ended = run_to_host(frame, buffers, code, data, children)
                 if ended is not None:
-                    return ended
-                continue
+                    return None if ended is STEPS_SPENT else ended
             if handlers is None:
                 handlers = host_handlers(frame.ctx.fork.name)
             ended = yield from serve_host(frame, handlers)
@@ -235,6 +276,16 @@ class BaselineEngine:
                 return_data = frame.return_data
                 data = data_bytes(message.data, return_data)
             frame.store()
+
+    def _children(self, frame: NativeFrame):
+        """What run_to_host needs to run CALL-family children natively (frame_driver.run_frames):
+        (the arena, the driver, the callee table), or None if the frame's host has no native tables."""
+        arena = self._arena(frame)
+        if arena is None:
+            return None
+        from jitvm.evm.baseline.native_entry import frames_function
+
+        return arena, frames_function(), frame.state.callees
 
     def _arena(self, frame: NativeFrame):
         """The engine's arena of native child frames, ready for this frame (None if its host has no
@@ -293,6 +344,44 @@ class BaselineEngine:
                 return_data = frame.return_data
                 data = data_bytes(message.data, return_data)
             frame.store()
+
+
+STEPS_SPENT = object()  # run_to_host's answer when a step budget ran out
+
+
+def run_to_host(frame: NativeFrame, buffers, code, data, children=None):
+    """Enter the kernel (again) and run it until the frame ends (its FrameResult), a step budget
+    runs out (STEPS_SPENT: JitEngine's cold frames set one), or it stops at a host instruction
+    other than a slot's first SLOAD or SSTORE, which are served here (None; the frame is loaded).
+    With `children` (BaselineEngine._children) the native driver runs the kernel, and a child it
+    ran leaves its output as the frame's return data (frame.return_data, which the caller reads)."""
+    run_kernel = _kernel or kernel()
+    words, control, memory, registers = buffers.words, buffers.control, frame.memory, frame.registers
+    if children is not None:
+        arena, run_kernel, callees = children
+    while True:
+        if children is not None:
+            registers[CALLEE_CELLS], registers[CALLEE_ROWS] = callees.address, callees.rows
+        run_kernel(code, data, words, memory.buffer, control)
+        if children is not None and registers[NATIVE_RETURN_DATA]:
+            frame.return_data = native_return_data(arena, registers)
+            data = data_bytes(frame.message.data, frame.return_data)
+        exit_kind = registers[EXIT]
+        frame.load()
+        if exit_kind == EXIT_DONE:
+            return frame_result(frame)
+        if exit_kind == EXIT_GROW:
+            grow_memory(frame, int(registers[NEEDED_MEMORY]))
+            continue
+        if exit_kind == EXIT_STEP:
+            return STEPS_SPENT
+        pending = registers[PENDING]
+        if pending == PENDING_SLOAD or pending == PENDING_SSTORE:  # the most frequent way out
+            ended = serve_storage(frame, pending)
+            if ended is not None:
+                return ended
+            continue
+        return None
 
 
 def serve_storage(frame: NativeFrame, pending: int) -> FrameResult | None:
