@@ -23,3 +23,15 @@ def rerun_under_callgrind(out_file: str | None = None) -> None:
         command = [shutil.which("valgrind"), "--tool=callgrind", "--instr-atstart=no", "--dump-instr=no",
                    f"--callgrind-out-file={out_file}", f"--log-file={out_file}.log", sys.executable, *sys.argv]
         sys.exit(subprocess.run(command, env=environment).returncode)
+
+
+def instructions_per_run(counter, piece, loops: int) -> float:
+    """`piece`'s CPU instructions per call (counter: a jitvm.bench.counting.InstructionCounter),
+    averaged over `loops` calls after three uncounted ones that warm its caches."""
+    for _ in range(3):
+        piece()
+    with counter.measuring():
+        before = counter()
+        for _ in range(loops):
+            piece()
+        return (counter() - before) / loops

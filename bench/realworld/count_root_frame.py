@@ -13,7 +13,7 @@ import argparse
 import sys
 import time
 
-from callgrind_run import rerun_under_callgrind  # this script's folder is on sys.path
+from callgrind_run import instructions_per_run, rerun_under_callgrind  # this script's folder is on sys.path
 
 SESSIONS = ("call/stop_contract", "erc20/transfer", "weth/deposit")
 
@@ -66,16 +66,7 @@ def _counter(loops: int):
     counter = InstructionCounter()
 
     def count(*pieces):
-        counts = []
-        for piece in pieces:
-            for _ in range(3):
-                piece()
-            with counter.measuring():
-                before = counter()
-                for _ in range(loops):
-                    piece()
-                counts.append((counter() - before) / loops)
-        return counts
+        return [instructions_per_run(counter, piece, loops) for piece in pieces]
 
     return count
 

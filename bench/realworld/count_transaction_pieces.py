@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from callgrind_run import rerun_under_callgrind  # this script's folder is on sys.path
+from callgrind_run import instructions_per_run, rerun_under_callgrind  # this script's folder is on sys.path
 from jitvm.bench.counting import InstructionCounter
 
 LOOPS = 200
@@ -96,14 +96,7 @@ def generator_round_trip() -> None:
 def print_counts(counter, pieces: dict, loops: int) -> None:
     """Each piece's instructions per run, averaged over `loops` runs after three untimed ones."""
     for name, piece in pieces.items():
-        for _ in range(3):
-            piece()
-        with counter.measuring():
-            before = counter()
-            for _ in range(loops):
-                piece()
-            count = (counter() - before) / loops
-        print(f"{name:36} {count:10.0f}", flush=True)
+        print(f"{name:36} {instructions_per_run(counter, piece, loops):10.0f}", flush=True)
 
 
 if __name__ == "__main__":
