@@ -5,7 +5,8 @@ buys in speed, side by side in one process (a script: timing never fails CI).
     python bench/pass_benefit.py --variants "all@1,none@1,sroa+instcombine@1" --filter snailtracer
     python bench/pass_benefit.py --compile-only --filter memory_grow
 
-A variant is `PASSES@LEVEL`: `all` (jitvm.jit.compiler.PASS_PIPELINE), `none`, `-NAME` (all but
+A variant is `PASSES@LEVEL` or `PASSES@LEVEL/compact` (the IR written as the QUICK tier writes it:
+memory expansion by a call, codegen's `compact`): `all` (jitvm.jit.compiler.PASS_PIPELINE), `none`, `-NAME` (all but
 NAME; `-a-b` leaves out two), or names joined by `+` (in the pipeline's order), and the backend level.
 For each workload (a default `jitvm bench` run's input of each bundled EVM contract) every variant
 compiles the whole module on this thread (CPU seconds; the split across threads divides the wall
@@ -69,9 +70,11 @@ def _rejoin(parts: list[str], names: list[str]) -> list[str]:
 class Variant:
     def __init__(self, spec: str):
         self.spec = spec
+        spec, _, form = spec.partition("/")
         passes, _, level = spec.partition("@")
         self.passes = pipeline(passes)
         self.level = int(level or 1)
+        self.compact = form == "compact"
 
     def layer(self):
         from jitvm.evm.jit import compile as evm_compile
@@ -79,10 +82,18 @@ class Variant:
         from jitvm.jit.layer import OPTIMIZED, QUICK, CompileLayer
 
         generator = evm_compile.EvmGenerator()
+        if self.compact:
+            generator.generate = lambda subject, tier=OPTIMIZED: _compact_ir(subject)
         generator.levels = {QUICK: self.level, OPTIMIZED: self.level}
         layer = CompileLayer(generator)
         layer.cache = ObjectCache(enabled=False)
         return layer
+
+
+def _compact_ir(subject) -> str | None:
+    from jitvm.evm.jit import block_analysis, codegen
+
+    return codegen.generate(block_analysis.analyse(*subject), compact=True)
 
 
 def measure(cases, variants: list[Variant], rounds: int, laps: int, compile_only: bool) -> None:

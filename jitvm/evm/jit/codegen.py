@@ -117,6 +117,35 @@ grow:
 """
 
 
+def _memory_access(name: str) -> str:
+    """The compact form's MLOAD, MSTORE or MSTORE8 (FunctionWriter.access_through_rows) with its
+    operands in the stack rows, `%top` the row of the offset: 0 when done, else what
+    @expand_memory returned (nothing changed: the kernel runs the instruction)."""
+    size = 1 if name == "MSTORE8" else 32
+    if name == "MLOAD":
+        work = ["  %word = load i256, ptr %at, align 1", "  %swapped = call i256 @llvm.bswap.i256(i256 %word)",
+                "  store i256 %swapped, ptr %top, align 8"]
+    else:
+        work = ["  %value.p = getelementptr inbounds i256, ptr %top, i64 -1",
+                "  %value = load i256, ptr %value.p, align 8"]
+        if name == "MSTORE":
+            work += ["  %swapped = call i256 @llvm.bswap.i256(i256 %value)", "  store i256 %swapped, ptr %at, align 1"]
+        else:
+            work += ["  %byte = trunc i256 %value to i8", "  store i8 %byte, ptr %at, align 1"]
+    return "\n".join([
+        f"define internal i64 @{MEMORY_ACCESSES[name]}(ptr %top, ptr %memory, i64 %capacity, ptr %msize.a, ptr %gas.a) {{",
+        "entry:", "  %offset = load i256, ptr %top, align 8", "  %small = icmp ult i256 %offset, 4294967296",
+        "  %start = trunc i256 %offset to i64",
+        f"  %outcome = call i64 @expand_memory(i1 %small, i64 %start, i64 {size}, i64 0, ptr %msize.a, ptr %gas.a, "
+        "i64 %capacity)",
+        "  %failed = icmp ne i64 %outcome, 0", "  br i1 %failed, label %declined, label %access",
+        "declined:", "  ret i64 %outcome", "access:", "  %at = getelementptr inbounds i8, ptr %memory, i64 %start",
+        *work, "  ret i64 0", "}", ""])
+
+
+MEMORY_ACCESSES = {"MLOAD": "memory_load", "MSTORE": "memory_store", "MSTORE8": "memory_store_byte"}
+
+
 class BlockStack:
     """The stack inside one block: positions relative to the entry height, values as SSA names or
     int constants; `dirty` positions differ from the limb rows."""
@@ -494,6 +523,9 @@ class FunctionWriter(IrText):
             self.memory_copy(position, instruction)
         elif name == "KECCAK256":
             self.keccak256(position, instruction)
+        elif name in ("MLOAD", "MSTORE", "MSTORE8") and self.compact \
+                and not self.known_inside(s.peek(0), 1 if name == "MSTORE8" else 32):
+            self.access_through_rows(position, name)
         elif name in ("MLOAD", "MSTORE", "MSTORE8"):
             pointer = self.memory(s.peek(0), 1 if name == "MSTORE8" else 32, position)
             s.pop()
@@ -760,6 +792,36 @@ class FunctionWriter(IrText):
                           "ptr %msize.a, ptr %gas.a, i64 %capacity)")
         self.check(self.op(f"icmp ne i64 {outcome}, 0"), self.bail(position))
 
+    def access_through_rows(self, position: int, name: str) -> None:
+        """MLOAD, MSTORE or MSTORE8 by a call of its helper (MEMORY_ACCESSES), which reads the
+        operands from the stack rows and expands memory: the compact form's access, a few
+        instructions where the inline one has the i256 compare, byte swap and store and a cold
+        exit that stores the block's changed rows (memory_grow_mstore's QUICK tier: 4,096
+        accesses, the bails alone a third of its instruction selection). The rows are stored
+        before the call instead (the kernel, if the helper declines, finds the stack as it was
+        before the instruction), and a declined access goes straight to the function's
+        `interpreting` tail with this instruction's exit row."""
+        s, block = self.stack, self.block
+        offset = s.peek(0)
+        s.flush()
+        s.dirty.clear()
+        self.emit(f"store i64 {self.exit_row(block.body[position].pc, block.count - position, block.gas - block.prefix_gas[position])}, "
+                  "ptr %exit.a")
+        outcome = self.op(f"call i64 @{MEMORY_ACCESSES[name]}(ptr {self.row(s.height - 1)}, ptr %memory, i64 %capacity, "
+                          "ptr %msize.a, ptr %gas.a)")
+        self.check(self.op(f"icmp ne i64 {outcome}, 0"), "interpreting")
+        size = 1 if name == "MSTORE8" else 32
+        if isinstance(offset, int):
+            self.covered_end = max(self.covered_end, offset + size)
+        else:
+            self.covered.add((offset, size))
+        s.pop()
+        if name == "MLOAD":  # the helper wrote the word into the offset's row: read when used
+            s.values.pop(s.height, None)
+            s.height += 1
+        else:
+            s.pop()
+
     def known_inside(self, offset, size) -> bool:
         """Whether an earlier access in this block already made memory[offset : offset + size] part
         of msize (on every path that reaches here: the others left the block)."""
@@ -830,7 +892,8 @@ class ModuleGenerator:
                    "declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)\ndeclare i64 @llvm.umin.i64(i64, i64)\n"
                    "declare i64 @llvm.umax.i64(i64, i64)\n"
                    + symbols.declarations(HELPERS))
-        expansion = [MEMORY_EXPANSION] if self.compact or self.cold_parts else []
+        expansion = ([MEMORY_EXPANSION, *map(_memory_access, MEMORY_ACCESSES)]
+                     if self.compact or self.cold_parts else [])
         counters = f"@{WORK_COUNTERS} = global [{len(self.parts)} x i64] zeroinitializer"
         return "\n".join([prelude, counters, *runtime_ir.FUNCTIONS, *expansion, *functions, self.enter(),
                           runtime_ir.METADATA])
