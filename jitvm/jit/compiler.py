@@ -175,6 +175,12 @@ class MixedTierIr(str):
         return made
 
 
+class LargeModuleIr(str):
+    """IR text to compile with LARGE_MODULE_PIPELINE whatever its size: a large module that its
+    generator wrote in a smaller form (the EVM's compact memory accesses) is still one whose
+    passes cost more than they buy."""
+
+
 def compile_objects(ir, *, optimize_ir: bool = True, opt_level: int = CODEGEN_OPT_LEVEL,
                     threads: int | None = None, large_module_bytes: int | None = None) -> list[bytes]:
     """As compile_module, but a large module's IR text is split (jitvm.jit.split) into one module per
@@ -183,7 +189,7 @@ def compile_objects(ir, *, optimize_ir: bool = True, opt_level: int = CODEGEN_OP
     go to a module of their own, compiled at its quick settings alongside the others."""
     if not isinstance(ir, str):
         return [compile_module(ir, optimize_ir=optimize_ir, opt_level=opt_level)]
-    pipeline = pipeline_for(len(ir), large_module_bytes)
+    pipeline = LARGE_MODULE_PIPELINE if isinstance(ir, LargeModuleIr) else pipeline_for(len(ir), large_module_bytes)
     quick = getattr(ir, "quick_functions", frozenset())
     parts = split_tiered(str(ir), compile_threads() if threads is None else threads, quick)
     settings = [dict(optimize_ir=False, opt_level=ir.quick_level) if is_quick else
