@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import llvmlite.binding as llvm
 
+from . import unlocked
 from .split import split_tiered
 from .target import CODE_MODEL, CODEGEN_OPT_LEVEL, RELOCATION_MODEL, host_target
 
@@ -92,21 +93,33 @@ def target_machine(opt_level: int = CODEGEN_OPT_LEVEL) -> llvm.TargetMachine:
 
 
 def optimize(module: llvm.ModuleRef, machine: llvm.TargetMachine | None = None,
-             pipeline: tuple[tuple[str, str], ...] | None = None) -> None:
-    """Run `pipeline` (default PASS_PIPELINE) over every function of `module`, in place."""
+             pipeline: tuple[tuple[str, str], ...] | None = None, own_context: bool = False) -> None:
+    """Run `pipeline` (default PASS_PIPELINE) over every function of `module`, in place;
+    `own_context`: the module's context is this compile's alone (no llvmlite lock needed)."""
     _set_pass_options()
     tuning = llvm.create_pipeline_tuning_options()
     pass_builder = llvm.create_pass_builder(machine or target_machine(), tuning)
-    _module_pass_manager(pipeline).run(module, pass_builder)
+    if own_context:
+        unlocked.run_passes(_module_pass_manager(pipeline), module, pass_builder)
+    else:
+        _module_pass_manager(pipeline).run(module, pass_builder)
 
 
 def parse(ir, context=None) -> llvm.ModuleRef:
-    """Parse IR text (or anything whose str() is IR, like an llvmlite.ir.Module) and verify it."""
+    """Parse IR text (or anything whose str() is IR, like an llvmlite.ir.Module) and verify it;
+    into `context`, a context of this compile's own, without llvmlite's lock (jitvm.jit.unlocked),
+    else into the global one."""
     target = host_target()
-    module = llvm.parse_assembly(str(ir), context)
+    if context is None:
+        module = llvm.parse_assembly(str(ir))
+    else:
+        module = unlocked.parse_assembly(str(ir), context)
     module.triple = target.triple
     module.data_layout = str(target.machine.target_data)
-    module.verify()
+    if context is None:
+        module.verify()
+    else:
+        unlocked.verify(module)
     return module
 
 
@@ -125,7 +138,7 @@ def compile_module(ir, *, optimize_ir: bool = True, opt_level: int = CODEGEN_OPT
     context = llvm.create_context()
     module = parse(ir, context)
     try:
-        return _optimize_and_emit(module, optimize_ir, machine, pipeline)
+        return _optimize_and_emit(module, optimize_ir, machine, pipeline, own_context=True)
     finally:  # free the module before its context, now rather than whenever GC gets to them
         module.close()
         context.close()
@@ -203,7 +216,9 @@ def compile_objects(ir, *, optimize_ir: bool = True, opt_level: int = CODEGEN_OP
 
 
 def _optimize_and_emit(module: llvm.ModuleRef, optimize_ir: bool, machine: llvm.TargetMachine,
-                       pipeline: tuple[tuple[str, str], ...] | None = None) -> bytes:
-    if optimize_ir:
-        optimize(module, pipeline=pipeline)  # the passes see the target as at CODEGEN_OPT_LEVEL, whatever the backend's level
+                       pipeline: tuple[tuple[str, str], ...] | None = None, own_context: bool = False) -> bytes:
+    if optimize_ir:  # the passes see the target as at CODEGEN_OPT_LEVEL, whatever the backend's level
+        optimize(module, pipeline=pipeline, own_context=own_context)
+    if own_context:
+        return unlocked.emit_object(machine, module)
     return bytes(machine.emit_object(module))

@@ -412,6 +412,9 @@ def _before_fork() -> None:
     lock = _llvm_lock()
     if lock is not None:
         lock.acquire()
+    from jitvm.jit import unlocked
+
+    unlocked.wait_idle()  # the compiles' calls made without llvmlite's lock (none starts now)
 
 
 def _after_fork_in_parent() -> None:
