@@ -43,13 +43,16 @@ def profile(code: bytes, tier: str, top: int) -> None:
     import llvmlite.binding as llvm
 
     from jitvm.evm import DEFAULT_FORK
-    from jitvm.evm.jit import block_analysis, codegen, compile as evm_compile
+    from jitvm.evm.jit import compile as evm_compile
     from jitvm.jit import compiler
     from jitvm.jit.layer import RUNS_IR_PASSES
 
     evm_compile.register_helpers()
     started = time.process_time()
-    ir = codegen.generate(block_analysis.analyse(code, DEFAULT_FORK))
+    generator = evm_compile.LAYER.generator
+    ir = generator.generate((code, DEFAULT_FORK), tier)  # as the layer writes the tier (no counts: all hot)
+    pipeline = compiler.LARGE_MODULE_PIPELINE if isinstance(ir, compiler.LargeModuleIr) else \
+        compiler.pipeline_for(len(ir), generator.large_module_bytes)
     generated = time.process_time()
     context = llvm.create_context()
     module = compiler.parse(ir, context)
@@ -61,7 +64,7 @@ def profile(code: bytes, tier: str, top: int) -> None:
         compiler._set_pass_options()
         builder = llvm.create_pass_builder(machine, llvm.create_pipeline_tuning_options())
         builder.start_pass_timing()
-        compiler._module_pass_manager().run(module, builder)
+        compiler._module_pass_manager(pipeline).run(module, builder)
         report = builder.finish_pass_timing()
         optimized = time.process_time()
         print(f"  IR passes {optimized - parsed:.3f} s")
