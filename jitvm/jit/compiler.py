@@ -46,9 +46,10 @@ PASS_OPTIONS: tuple[str, ...] = ("-dse-memoryssa-defs-per-block-limit=300",)
 # The locking policy of every compile in jitvm (EVM, BPF, compiler-rt): LLVM's TargetMachine is not
 # thread-safe while emitting, so each thread gets its own, per backend level (`target_machine`), and
 # each module its own LLVMContext (nothing accumulates in the global context over a long run that
-# compiles thousands of modules). Compiles on different threads therefore share nothing and take no
-# lock: a background optimizing compile never delays a quick one (llvmlite releases the GIL while
-# LLVM works). Linking into the one LLJIT is serialised by linker.Engine's lock.
+# compiles thousands of modules). Compiles on different threads therefore share nothing, and their
+# long calls (parse, verify, passes, backend) run without llvmlite's process-wide lock
+# (jitvm.jit.unlocked): a background optimizing compile does not delay a quick one, and the parts of a
+# split module compile on separate cores. Linking into the one LLJIT is serialised by linker.Engine's lock.
 _per_thread = threading.local()
 
 

@@ -4,7 +4,7 @@ their object files as one cache entry.
 LLVM compiles a module on one thread; a large generated module (an EVM contract: thousands of blocks
 in tens of functions) takes about a second even at the quick tier. Its functions are independent
 units for the backend, so the module is cut into `parts` modules of about equal text, one per core,
-compiled at once (llvmlite releases the GIL) and linked as one library: the wall time is divided by
+compiled at once (without llvmlite's lock: jitvm.jit.unlocked) and linked as one library: the wall time is divided by
 the cores, the CPU time stays the same.
 
 Each part gets the module's shared lines (declarations, metadata, attributes), the definitions
