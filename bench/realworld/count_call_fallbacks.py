@@ -54,8 +54,9 @@ class FallbackRecorder:
             if self.recording:
                 self.note(frame, f"its own {opcode}")
                 if request is not None:
-                    self.served.append((request[0], f"{opcode}{' with value' if value else ''} depth "
-                                                    f"{request[0].depth} to 0x{request[0].target.hex()}"))
+                    child = request[0]
+                    with_value = " with value" if value else ""
+                    self.served.append((child, f"{opcode}{with_value} depth {child.depth} to 0x{child.target.hex()}"))
             return request
 
         def recorded_serve_storage(frame, pending):

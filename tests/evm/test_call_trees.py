@@ -111,7 +111,7 @@ def outcome(engine: str, tree: Node, rehearse: bool = False) -> list:
     every = number(tree, [0])
     for node in every:
         evm.insert_account_info(f"0x{node.address:040x}", jitvm.AccountInfo(balance=5, code=code_of(node)))
-    transaction = lambda: evm.message_call(CALLER, f"0x{tree.address:040x}", b"", gas=3_000_000)  # noqa: E731
+    transaction = lambda: evm.message_call(CALLER, f"0x{tree.address:040x}", b"", gas=3_000_000)
     if rehearse:
         checkpoint = evm.snapshot()
         observed(evm, transaction)

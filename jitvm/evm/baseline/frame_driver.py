@@ -81,6 +81,7 @@ from jitvm.evm.baseline.layout import (
     LOG_TOPICS,
     LOGS,
     MIN_HEIGHT,
+    MIXED_LOGS,
     MSIZE,
     NATIVE_GAS_LIMIT,
     NATIVE_RETURN_DATA,
@@ -272,7 +273,8 @@ def _start_child(words, memory, registers, child_words, child_control, child_dat
 @kernel
 def _join_logs(parent_words, parent_control, child_words, child_control):
     """Append the child's buffered logs, with the account each came from (LOG_ACCOUNTS), to the
-    parent's buffer; False (nothing changed) if they do not fit."""
+    parent's buffer (MIXED_LOGS set if one is not the parent's); False (nothing changed) if they do
+    not fit."""
     parent, child = parent_control[REGISTERS_ROW], child_control[REGISTERS_ROW]
     logs, used = parent[LOGS], parent[LOG_BYTES]
     child_logs, child_bytes = child[LOGS], child[LOG_BYTES]
@@ -285,6 +287,8 @@ def _join_logs(parent_words, parent_control, child_words, child_control):
         parent_control[LOG_STARTS, logs + log] = used + child_control[LOG_STARTS, log]
         parent_control[LOG_SIZES, logs + log] = child_control[LOG_SIZES, log]
         parent_control[LOG_ACCOUNTS, logs + log] = child_control[LOG_ACCOUNTS, log]
+        if child_control[LOG_ACCOUNTS, log] != parent[STORAGE_ACCOUNT]:
+            parent[MIXED_LOGS] = 1
     for at in range(child_bytes):  # byte by byte through the rows (a reshape may allocate)
         target, source = LOG_DATA * 32 + used + at, LOG_DATA * 32 + at
         limb_shift = np.uint64(8 * (source % 8))

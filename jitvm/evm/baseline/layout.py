@@ -81,6 +81,9 @@ CONTROL_ROWS = LOG_ACCOUNTS + 1
 # are the driver's own, in the registers of arena frames only.
 (DEPTH, ARENA, CALLEE_CELLS, CALLEE_ROWS, NATIVE_RETURN_DATA,
  PARENT_GAS, CHILD_MARK, CODE_AT, CODE_LENGTH) = range(28, 37)
+# MIXED_LOGS: 1 when the log buffer holds logs of other accounts than the frame's (a native child's,
+# joined by frame_driver): host.flush_native then names each log's address from LOG_ACCOUNTS.
+MIXED_LOGS = 37
 # CALL_GAS...CALL_RETURNS_SIZE: the arguments of the CALL-family instruction the kernel handed to the
 # host with registers[PENDING] == PENDING_CALL (its memory expansion already charged): the gas asked
 # for (-1 when it does not fit 62 bits: the host reads the word), and the input and output regions
