@@ -23,29 +23,32 @@ class Log:
 
 
 class NativeLogBatch:
-    """Logs of one address as the native log buffer held them: per log, four little-endian topic
-    words in `topics` (the first `counts[i]` used), and its data at `starts[i]` in `data`, `sizes[i]`
-    bytes long (the int64 arrays as bytes)."""
+    """Logs as the native log buffer held them: per log, four little-endian topic words in `topics`
+    (the first `counts[i]` used), and its data at `starts[i]` in `data`, `sizes[i]` bytes long (the
+    int64 arrays as bytes). All of `address`, or with `addresses`, the i-th of `addresses` (a buffer
+    that native child frames of other accounts added their logs to)."""
 
-    __slots__ = ("address", "count", "topics", "counts", "starts", "sizes", "data")
+    __slots__ = ("address", "count", "topics", "counts", "starts", "sizes", "data", "addresses")
 
     def __init__(self, address: Address, count: int, topics: bytes, counts: bytes, starts: bytes, sizes: bytes,
-                 data: bytes):
+                 data: bytes, addresses: tuple[Address, ...] | None = None):
         self.address, self.count = address, count
         self.topics, self.counts, self.starts, self.sizes, self.data = topics, counts, starts, sizes, data
+        self.addresses = addresses
 
     def build(self) -> list[Log]:
         counts = memoryview(self.counts).cast("q")
         starts = memoryview(self.starts).cast("q")
         sizes = memoryview(self.sizes).cast("q")
-        topics, data, address = self.topics, self.data, self.address
+        topics, data, address, addresses = self.topics, self.data, self.address, self.addresses
         logs = []
         for index in range(self.count):
             first = index * _TOPIC_ROWS * _WORD
             words = tuple(int.from_bytes(topics[first + _WORD * topic : first + _WORD * (topic + 1)], "little")
                           for topic in range(counts[index]))
             start = starts[index]
-            logs.append(Log(address, words, data[start : start + sizes[index]]))
+            logs.append(Log(address if addresses is None else addresses[index], words,
+                            data[start : start + sizes[index]]))
         return logs
 
 

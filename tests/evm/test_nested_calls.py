@@ -20,6 +20,8 @@ import jitvm
 import jitvm.evm.baseline.engine as baseline_engine
 import jitvm.evm.jit.engine as jit_engine
 from jitvm.bench.realworld import Session, expected_output, new_evm
+from jitvm.evm.baseline.layout import OPCODE
+from jitvm.evm.opcodes import opcode_table
 from tests.api.bytecode import assemble
 from tests.evm.test_call_trees import observed
 
@@ -28,6 +30,7 @@ CALLER = "0x" + "ca" * 20
 TOP, MIDDLE, LEAF, OTHER = 0xC0DE01, 0xC0DE02, 0xC0DE03, 0xC0DE04
 EMPTY = 0xE0E0E0  # an account without code
 IDENTITY = 0x04
+CALL_OPCODE = opcode_table("Cancun").by_name["CALL"].byte
 
 
 def call(kind: str, to: int, *, gas="GAS", value: int = 0, args=(0, 0), returns=(0, 32)) -> list:
@@ -47,10 +50,10 @@ def returning(size: int, word: int = 0xABCDEF) -> list:
 
 
 def outcome(engine: str, contracts: dict[int, bytes], gas: int = 3_000_000, value: int = 0,
-            rehearse: bool = False) -> list:
-    """The transaction TOP runs; `rehearse`: run it once first and revert it, so that the second
-    run finds every callee in the callee table and its slots in the storage table (a native child
-    frame then runs where the engine can, docs/native-calls.md)."""
+            rehearse: bool = False, rehearsed=lambda: None) -> list:
+    """The transaction TOP runs; `rehearse`: run it once first and revert it (then call
+    `rehearsed()`), so that the second run finds every callee in the callee table and its slots in
+    the storage table (a native child frame then runs where the engine can, docs/native-calls.md)."""
     evm = jitvm.EVM(engine=engine)
     evm.insert_account_info(CALLER, jitvm.AccountInfo(balance=10**30))
     for address, code in contracts.items():
@@ -62,6 +65,7 @@ def outcome(engine: str, contracts: dict[int, bytes], gas: int = 3_000_000, valu
         checkpoint = evm.snapshot()
         observed(evm, transaction)
         evm.revert(checkpoint)
+        rehearsed()
         return observed(evm, transaction)
 
 
@@ -210,7 +214,64 @@ def test_calldata_reaches_the_child_and_repeated_calls_see_their_own_output(rehe
     same_on_every_engine({TOP: top, LEAF: leaf}, rehearse=rehearse)
 
 
-@pytest.mark.parametrize("name", ["proxy/transfer", "multicall/balances"])
+def logging(*topics: int, size: int = 32) -> list:
+    """LOG the first `size` bytes of memory with `topics` (after writing a word there)."""
+    return [0x10C + sum(topics), 0, "MSTORE", *reversed(topics), size, 0, f"LOG{len(topics)}"]
+
+
+def served_calls(engine: str, contracts: dict[int, bytes], monkeypatch) -> list:
+    """The frames (by address) whose CALL-family instructions Python serves (call_host.serve_call)
+    when TOP's transaction runs a second time with native child frames on (the first run reverted)."""
+    served = []
+    serve = baseline_engine.serve_call
+    monkeypatch.setattr(baseline_engine, "serve_call", lambda frame: served.append(frame.message.target) or serve(frame))
+    outcome(engine, contracts, rehearse=True, rehearsed=served.clear)
+    return served
+
+
+_READER = ["CALLDATASIZE", 0, "JUMPI", *returning(32, 0x07E4)]  # OTHER without calldata returns
+_READER_SIZE = len(assemble(*_READER))
+# Logs of many accounts in one buffer (LOG_ACCOUNTS, docs/native-calls.md): TOP logs, CALLs MIDDLE
+# (which logs, DELEGATECALLs LEAF: logs in MIDDLE's name, CALLs LEAF: logs in LEAF's, CALLs OTHER,
+# which logs and reverts: dropped, and logs again), STATICCALLs LEAF's reader, and logs again.
+LOGGING_TREE = {
+    TOP: assemble(*logging(1), *call("CALL", MIDDLE), *record(0), *call("STATICCALL", OTHER), *record(2),
+                  *logging(2, 3, size=5), *call("CALL", MIDDLE), *record(4), "STOP"),
+    MIDDLE: assemble(*logging(4, size=0), *call("DELEGATECALL", LEAF), "POP", *call("CALL", LEAF), "POP",
+                     *call("CALL", OTHER, args=(0, 1)), "POP", *logging(5, 6, 7, 8, size=64), *returning(32)),
+    LEAF: assemble(*logging(9, 10, 11), *logging(), *returning(32, 0x1EAF)),
+    OTHER: assemble("CALLDATASIZE", _READER_SIZE, "JUMPI", *_READER[3:], "JUMPDEST", *logging(12), 0, 0, "REVERT"),
+}
+
+
+@REHEARSE
+def test_childrens_logs_of_many_accounts_in_order(rehearse):
+    """The logs of TOP, its CALL children, their DELEGATECALL and CALL children, in the order the
+    reference makes them, each with the address it ran as; a reverted child's logs dropped."""
+    expected = same_on_every_engine(LOGGING_TREE, rehearse=rehearse)
+    addresses = [log[0] for log in expected[3]]
+    assert len(addresses) == 14 and len(set(addresses)) == 3, addresses
+
+
+@pytest.mark.parametrize("engine", ["baseline", "jit"])
+def test_childrens_logs_keep_their_calls_native(engine, monkeypatch):
+    """Once rehearsed, none of LOGGING_TREE's calls reaches Python."""
+    assert served_calls(engine, LOGGING_TREE, monkeypatch) == []
+
+
+@pytest.mark.parametrize("parent_logs", [40, 63, 64])
+def test_childrens_logs_past_the_parents_log_buffer(parent_logs, monkeypatch):
+    """TOP fills its native log buffer with `parent_logs` logs (the buffer holds 64), then CALLs
+    LEAF, which logs 3: where they do not fit, the call goes back to Python, with the same logs."""
+    top = assemble(*[word for _ in range(parent_logs) for word in (0, 0, "LOG0")], *call("CALL", LEAF), *record(0),
+                   *logging(1), "STOP")
+    leaf = assemble(*logging(2), *logging(3), *logging(4), *returning(32))
+    same_on_every_engine({TOP: top, LEAF: leaf}, rehearse=True)
+    served = served_calls("baseline", {TOP: top, LEAF: leaf}, monkeypatch)
+    assert served == ([] if parent_logs + 3 <= 64 else [TOP.to_bytes(20, "big")])
+
+
+@pytest.mark.parametrize("name", ["proxy/transfer", "multicall/balances", "uniswap/swap"])
 @pytest.mark.parametrize("engine", ["baseline", "jit"])
 def test_a_realworld_transactions_calls_run_natively_from_its_second_run(name, engine, monkeypatch):
     """With native child frames on, once a session has run each of its transactions, the next one
@@ -224,3 +285,23 @@ def test_a_realworld_transactions_calls_run_natively_from_its_second_run(name, e
         served.clear()
         assert session.run() == expected_output(name)
     assert served == []
+
+
+@pytest.mark.parametrize("engine", ["baseline", "jit"])
+def test_a_blocks_calls_that_go_back_to_python_send_a_value(engine, monkeypatch):
+    """In block/1000_mixed, once it has run, only CALLs with a value (weth/withdraw's) may be served
+    by Python: the others, uniswap/swap's children with logs among them, run natively."""
+    served = []
+    serve = baseline_engine.serve_call
+
+    def noting_the_value(frame):
+        is_call = frame.registers[OPCODE] == CALL_OPCODE
+        served.append(frame.stack[-3] if is_call else 0)  # (CALL's value: the third word)
+        return serve(frame)
+
+    monkeypatch.setattr(baseline_engine, "serve_call", noting_the_value)
+    with native_children():
+        session = Session("block/1000_mixed", *new_evm(engine))
+        served.clear()
+        assert session.run() == expected_output("block/1000_mixed")
+    assert all(value != 0 for value in served)  # (none once value calls run natively too)

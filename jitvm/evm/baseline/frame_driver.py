@@ -3,7 +3,7 @@
 table holds, runs the child in native code too (and its children, down to the arena's levels).
 
 Speculative: a child that needs anything native code cannot do (a host instruction, a storage slot
-the table does not hold, more memory than its arena buffer, a log that cannot join its parent's
+the table does not hold, more memory than its arena buffer, a log that does not fit its parent's
 buffer, a CALL that is not eligible, ...) makes the driver undo everything it did since the
 outermost native CALL began (the storage table's journal back to the mark taken there, and the
 children's arena memory cleared) and return with that CALL handed to the host as before
@@ -70,6 +70,7 @@ from jitvm.evm.baseline.layout import (
     GAS,
     GAS_RESERVE,
     LIMBS,
+    LOG_ACCOUNTS,
     LOG_BYTES,
     LOG_DATA,
     LOG_DATA_BYTES,
@@ -80,6 +81,7 @@ from jitvm.evm.baseline.layout import (
     LOG_TOPICS,
     LOGS,
     MIN_HEIGHT,
+    MIXED_LOGS,
     MSIZE,
     NATIVE_GAS_LIMIT,
     NATIVE_RETURN_DATA,
@@ -270,22 +272,23 @@ def _start_child(words, memory, registers, child_words, child_control, child_dat
 
 @kernel
 def _join_logs(parent_words, parent_control, child_words, child_control):
-    """Append the child's buffered logs to the parent's buffer; False (nothing changed) if they do
-    not fit or are another account's (a buffer holds one account's logs)."""
+    """Append the child's buffered logs, with the account each came from (LOG_ACCOUNTS), to the
+    parent's buffer (MIXED_LOGS set if one is not the parent's); False (nothing changed) if they do
+    not fit."""
     parent, child = parent_control[REGISTERS_ROW], child_control[REGISTERS_ROW]
     logs, used = parent[LOGS], parent[LOG_BYTES]
     child_logs, child_bytes = child[LOGS], child[LOG_BYTES]
     if logs + child_logs > LOG_LIMIT or used + child_bytes > LOG_DATA_BYTES:
         return False
-    for limb in range(LIMBS):
-        if parent_words[ADDRESS_ROW, limb] != child_words[ADDRESS_ROW, limb]:
-            return False
     for log in range(child_logs):
         for topic in range(4):
             _copy_word(child_words, LOG_TOPICS + 4 * log + topic, parent_words, LOG_TOPICS + 4 * (logs + log) + topic)
         parent_control[LOG_TOPIC_COUNTS, logs + log] = child_control[LOG_TOPIC_COUNTS, log]
         parent_control[LOG_STARTS, logs + log] = used + child_control[LOG_STARTS, log]
         parent_control[LOG_SIZES, logs + log] = child_control[LOG_SIZES, log]
+        parent_control[LOG_ACCOUNTS, logs + log] = child_control[LOG_ACCOUNTS, log]
+        if child_control[LOG_ACCOUNTS, log] != parent[STORAGE_ACCOUNT]:
+            parent[MIXED_LOGS] = 1
     for at in range(child_bytes):  # byte by byte through the rows (a reshape may allocate)
         target, source = LOG_DATA * 32 + used + at, LOG_DATA * 32 + at
         limb_shift = np.uint64(8 * (source % 8))

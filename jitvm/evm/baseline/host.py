@@ -20,6 +20,7 @@ import numpy as np
 from jitvm.evm.gas import COLD_SLOAD_SURCHARGE, MEMORY_LIMIT
 from jitvm.evm.baseline.layout import (
     GAS_RESERVE,
+    LOG_ACCOUNTS,
     LOG_BYTES,
     LOG_DATA,
     LOG_SIZES,
@@ -27,6 +28,7 @@ from jitvm.evm.baseline.layout import (
     LOG_TOPIC_COUNTS,
     LOG_TOPICS,
     LOGS,
+    MIXED_LOGS,
     MSIZE,
     NATIVE_GAS_LIMIT,
     NATIVE_WRITES,
@@ -247,22 +249,31 @@ def flush_native(frame: NativeFrame) -> None:
         return
     words = frame.stack.words_bytes
     state, target = frame.state, frame.message.target
-    refund, logs, log_bytes = registers[REFUND], registers[LOGS], registers[LOG_BYTES]
-    registers[NATIVE_WRITES] = registers[REFUND] = registers[LOGS] = registers[LOG_BYTES] = 0
+    refund, logs, log_bytes, mixed = registers[REFUND], registers[LOGS], registers[LOG_BYTES], registers[MIXED_LOGS]
+    registers[NATIVE_WRITES] = registers[REFUND] = registers[LOGS] = registers[LOG_BYTES] = registers[MIXED_LOGS] = 0
     if refund:
         state.add_refund(refund)
     if logs:  # copied out as a few byte strings: the Log objects are made if someone reads them
         control, size = frame.control_bytes, 8 * logs
+        addresses = log_addresses(frame, control[_ACCOUNTS_AT : _ACCOUNTS_AT + size]) if mixed else None
         state.add_native_logs(NativeLogBatch(
             target, logs, bytes(words[_TOPICS_AT : _TOPICS_AT + 4 * WORD_BYTES * logs]),
             bytes(control[_COUNTS_AT : _COUNTS_AT + size]), bytes(control[_STARTS_AT : _STARTS_AT + size]),
-            bytes(control[_SIZES_AT : _SIZES_AT + size]), bytes(words[_DATA_AT : _DATA_AT + log_bytes])))
+            bytes(control[_SIZES_AT : _SIZES_AT + size]), bytes(words[_DATA_AT : _DATA_AT + log_bytes]), addresses))
+
+
+def log_addresses(frame: NativeFrame, accounts: memoryview) -> tuple[bytes, ...]:
+    """The address of each buffered log, from its LOG_ACCOUNTS entry (`accounts`, int64s as bytes):
+    the storage table's account indexes (native child frames of other accounts added logs)."""
+    names = frame.storage_table.addresses
+    return tuple(names[account] for account in accounts.cast("q"))
 
 
 # Where flush_native copies the log buffer from: bytes into `words` and into `control` (rows of 256
 # int64 registers).
 _TOPICS_AT, _DATA_AT = LOG_TOPICS * WORD_BYTES, LOG_DATA * WORD_BYTES
-_COUNTS_AT, _STARTS_AT, _SIZES_AT = (row * 256 * 8 for row in (LOG_TOPIC_COUNTS, LOG_STARTS, LOG_SIZES))
+_COUNTS_AT, _STARTS_AT, _SIZES_AT, _ACCOUNTS_AT = (
+    row * 256 * 8 for row in (LOG_TOPIC_COUNTS, LOG_STARTS, LOG_SIZES, LOG_ACCOUNTS))
 
 
 def serve_sload(frame: NativeFrame) -> bool:

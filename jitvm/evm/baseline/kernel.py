@@ -68,6 +68,7 @@ from jitvm.evm.baseline.layout import (
     HANDLER_ID,
     IMMEDIATE,
     JUMPDEST_ROW,
+    LOG_ACCOUNTS,
     LOG_BYTES,
     LOG_DATA,
     LOG_DATA_BYTES,
@@ -467,6 +468,7 @@ def buffer_log(words, control, memory, start, count, topics, first_topic, step, 
     control[LOG_TOPIC_COUNTS, index] = topic_count
     control[LOG_STARTS, index] = used
     control[LOG_SIZES, index] = count
+    control[LOG_ACCOUNTS, index] = registers[STORAGE_ACCOUNT]
     if count:
         data = words.reshape(-1).view(np.uint8)
         first = np.uint64(LOG_DATA * 32 + used)

@@ -16,7 +16,7 @@ frame's state is packed into as few arrays as its element types allow:
                                   it returns EXIT_GROW and the engine passes a larger one.
     control  int64[CONTROL_ROWS, 256]  row REGISTERS_ROW: pc, gas left, stack height, memory size and
                                   how the kernel returned; then the fork's dispatch table (below);
-                                  then the log buffer's topic counts, data starts and sizes.
+                                  then the log buffer's topic counts, data starts, sizes and accounts.
 
 The dispatch table is derived from the opcode table, one row per fact: each opcode's handler (how
 the kernel runs it), the stack height it needs, the height it allows, its stack change, its static
@@ -62,7 +62,11 @@ REGISTERS_ROW = 0
 HANDLER, MIN_HEIGHT, MAX_HEIGHT, STACK_CHANGE, STATIC_GAS, IMMEDIATE = range(1, 7)
 # Per buffered log: its topic count, and where its data starts in LOG_DATA and how long it is.
 LOG_TOPIC_COUNTS, LOG_STARTS, LOG_SIZES = 7, 8, 9
-CONTROL_ROWS = LOG_SIZES + 1
+# Per buffered log: the storage table's index of the account that emitted it (the emitting frame's
+# registers[STORAGE_ACCOUNT]): a native child's logs join its parent's buffer (frame_driver), and
+# host.flush_native names each log's address from it.
+LOG_ACCOUNTS = 10
+CONTROL_ROWS = LOG_ACCOUNTS + 1
 
 # Registers (columns of the registers row).
 (PC, GAS, SP, MSIZE, EXIT, STATUS, OPCODE, OUT_OFFSET, OUT_SIZE, STEPS, CALLDATA_SIZE, NEEDED_MEMORY,
@@ -77,6 +81,9 @@ CONTROL_ROWS = LOG_SIZES + 1
 # are the driver's own, in the registers of arena frames only.
 (DEPTH, ARENA, CALLEE_CELLS, CALLEE_ROWS, NATIVE_RETURN_DATA,
  PARENT_GAS, CHILD_MARK, CODE_AT, CODE_LENGTH) = range(28, 37)
+# MIXED_LOGS: 1 when the log buffer holds logs of other accounts than the frame's (a native child's,
+# joined by frame_driver): host.flush_native then names each log's address from LOG_ACCOUNTS.
+MIXED_LOGS = 37
 # CALL_GAS...CALL_RETURNS_SIZE: the arguments of the CALL-family instruction the kernel handed to the
 # host with registers[PENDING] == PENDING_CALL (its memory expansion already charged): the gas asked
 # for (-1 when it does not fit 62 bits: the host reads the word), and the input and output regions
