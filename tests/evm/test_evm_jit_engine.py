@@ -507,3 +507,43 @@ def test_cold_frames_are_counted_into_their_code(monkeypatch):
     steps = stepping.heat(code, "Osaka").steps
     assert steps > 0 and steps % 4 == 0  # the same instructions in each of the four frames
     assert all(buffers.counted is None for engine in (stepping, tiered) for buffers in engine._pool._free)
+
+
+def _counted_loop_then_call(iterations: int) -> bytes:
+    """A loop of `iterations` rounds (about 12 instructions each), then a CALL to the identity
+    precompile (which compiled code hands to the kernel, and the kernel to the host), returning
+    the call's output."""
+    return assemble(
+        "PUSH2", iterations,
+        "JUMPDEST",  # pc 3: the loop head
+        "PUSH1", 1, "SWAP1", "SUB", "DUP1", "PUSH1", 3, "JUMPI",
+        "POP", "PUSH1", 0x42, "PUSH1", 0, "MSTORE",
+        "PUSH1", 32, "PUSH1", 0, "PUSH1", 32, "PUSH1", 0, "PUSH1", 0, "PUSH1", 4, "GAS", "CALL", "POP",
+        "PUSH1", 32, "PUSH1", 0, "RETURN",
+    )
+
+
+@pytest.mark.parametrize("iterations, stays_compiled", [(1, False), (200, True)])
+def test_a_compiled_code_that_hands_over_often_is_reviewed(iterations, stays_compiled):
+    """At its REVIEW_FRAMES-th compiled frame a code whose frames hand instructions to the kernel
+    runs SAMPLE_FRAMES frames on the kernel; it goes to the baseline state if they ran fewer than
+    MIN_STEPS_PER_HANDOVER instructions per hand-over, and stays compiled otherwise. Every frame,
+    before, during and after, equals the reference."""
+    code = _counted_loop_then_call(iterations) + bytes([OP["STOP"]]) * (3 + iterations % 7)  # no other test's code
+    for engine in (JitEngine(), JitEngine(hot_calls=2)):
+        for _ in range(engine_module.REVIEW_FRAMES + engine_module.SAMPLE_FRAMES + 6):
+            same_as_reference(engine, code, gas=1_000_000)
+        heat = engine.heat(code, "Osaka")
+        assert heat.state == ("compiled" if stays_compiled else "baseline")
+        assert heat.review_at > 10**9  # reviewed once, and done
+        if not stays_compiled:
+            assert heat.sample.calls >= engine_module.SAMPLE_FRAMES and heat.sample.steps > 0
+
+
+def test_a_compiled_code_that_never_hands_over_stays_compiled():
+    code = LOOP + bytes([OP["STOP"]]) * 23  # a code no other test runs
+    engine = JitEngine()
+    for _ in range(engine_module.REVIEW_FRAMES + engine_module.SAMPLE_FRAMES + 2):
+        same_as_reference(engine, code)
+    heat = engine.heat(code, "Osaka")
+    assert heat.state == "compiled" and heat.handovers == 0 and heat.sample is None and heat.review_at > 10**9

@@ -157,8 +157,11 @@ class BaselineEngine:
                     self._give_back(frame, buffers)
                     return result
                 runner = self._execute(frame, buffers, True)
-            else:  # an engine of its own kind (the JIT): its _execute makes the frame's generator
-                runner = self._execute(frame, buffers)
+            else:  # an engine of its own kind (the JIT): its _start runs what needs no generator
+                runner = self._start(frame, buffers)
+                if runner.__class__ is FrameResult:  # the frame ended without one
+                    self._give_back(frame, buffers)
+                    return runner
             child = runner.send(None)
         except StopIteration as finished:
             self._give_back(frame, buffers)

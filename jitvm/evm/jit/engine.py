@@ -39,7 +39,16 @@ from jitvm.evm.jit import compile
 from jitvm.evm.jit.entry import DONE
 from jitvm.evm.jit.compile import QUICK, compiled_code
 from jitvm.evm.jit.native_call import enter_evm, entry_address
-from jitvm.evm.baseline.engine import BaselineEngine, frame_result, kernel, serve_host, serve_storage
+from jitvm.evm.message import FrameResult
+from jitvm.evm.baseline.engine import (
+    STEPS_SPENT,
+    BaselineEngine,
+    frame_result,
+    kernel,
+    run_to_host,
+    serve_host,
+    serve_storage,
+)
 from jitvm.evm.baseline.frame_arena import NATIVE_CHILDREN, native_return_data
 from jitvm.evm.baseline.host import grow_memory, host_handlers
 from jitvm.evm.baseline.layout import (
@@ -58,6 +67,7 @@ from jitvm.evm.baseline.layout import (
     STEPS,
     UNLIMITED_STEPS,
     calldata_at,
+    code_rows,
     code_rows_at,
     data_bytes,
 )
@@ -84,6 +94,14 @@ PRE_KERNEL_CODE_SIZE = 1024
 PRE_KERNEL_COMPILE_SECONDS = 0.25
 REFRESH = 256  # a compiled code's frames ask the compile layer for it (and so keep it recently used) this often
 QUICK_REFRESH = 16  # as often on the QUICK tier, to pick up the OPTIMIZED one once it is ready
+# A compiled code whose frames hand instructions back to the kernel is reviewed at its
+# REVIEW_FRAMES-th compiled frame: its next SAMPLE_FRAMES frames run on the kernel, counting their
+# instructions, and it stays compiled only if they ran at least MIN_STEPS_PER_HANDOVER instructions
+# for each hand-over of its compiled frames (each costs a kernel entry and a compiled entry more
+# than the baseline pays; below that, compiled code cannot win it back: docs/tiering.md).
+REVIEW_FRAMES = 32
+SAMPLE_FRAMES = 4
+MIN_STEPS_PER_HANDOVER = int(os.environ.get("JITVM_JIT_MIN_STEPS_PER_HANDOVER", 400))
 HEAT_ENTRIES = 4096  # codes whose heat is remembered (forgotten all at once beyond)
 _UNBOUNDED = 1 << 62  # a limit no count reaches
 
@@ -114,6 +132,11 @@ class Heat:
     refresh: int = REFRESH
     upgrade_calls: int = _UNBOUNDED
     upgrade_gas: int = _UNBOUNDED
+    # Kernel hand-overs of its compiled frames, and the frame at which it is reviewed (_review).
+    handovers: int = 0
+    review_at: int = REVIEW_FRAMES
+    sample: "Heat | None" = None  # the review's kernel frames are counted into this
+    handovers_per_frame: float = 0.0
 
 
 class JitEngine(BaselineEngine):
@@ -178,7 +201,7 @@ class JitEngine(BaselineEngine):
                 if found is not None and found is not heat.code():
                     _remember(heat, found)
             return found
-        if heat.state in ("baseline", "queued") and not self.background:
+        if heat.state == "baseline" or (heat.state == "queued" and not self.background):
             return None
         if heat.state == "queued":
             found = compile.loaded(code, fork)
@@ -217,58 +240,92 @@ class JitEngine(BaselineEngine):
         return compiled
 
     def _execute(self, frame, buffers):
-        """The generator that runs this frame. A plain function, so that the kinds of frame that
-        need nothing counted after them run in the generator of their loop itself. The two usual
-        frames are decided first, on the code's heat alone: a cold code's frame that cannot make
-        it hot runs exactly as on the baseline (BaselineEngine._execute, counted when it gives its
-        buffers back), and a compiled code's frame runs its compiled code."""
+        """The frame's generator (run_frame's path): _start's, or one that returns the result of a
+        frame _start ran to its end."""
+        started = self._start(frame, buffers)
+        if started.__class__ is FrameResult:
+            return _ended(started)
+        return started
+
+    def _start(self, frame, buffers):
+        """Run the frame as far as it goes without a generator (BaselineEngine.start_frame calls
+        this): its FrameResult if it ended, else the generator that runs the rest. The usual frames
+        are decided first, on the code's heat alone: a cold code's frame that cannot make it hot
+        runs exactly the baseline's path (counted when it gives its buffers back), a cold frame
+        that could runs on the kernel with a step budget, a compiled code's frame runs its
+        compiled code, and a declined code's frame runs the baseline's path with nothing counted."""
         message = frame.message
         heat = self._latest.get(message.code)
-        if heat is not None and heat.fork == frame.ctx.fork.name:
-            if heat.steps < heat.plain_steps:  # a cold code on an engine with cold_steps
-                if message.gas < self.cold_steps - heat.steps:  # this frame alone cannot make it hot
-                    buffers.counted = heat
-                    return BaselineEngine._execute(self, frame, buffers)  # most frames of most codes
-            elif heat.calls < heat.plain_calls and heat.gas < self._plain_gas:  # a tiered engine's cold code
-                buffers.counted = heat
-                return BaselineEngine._execute(self, frame, buffers)
-            elif heat.state == "compiled":  # the steady state of a hot code: as little Python as can be
-                calls = heat.calls = heat.calls + 1
-                compiled = heat.code()
-                if (compiled is None or not calls % heat.refresh or calls > heat.upgrade_calls
-                        or heat.gas >= heat.upgrade_gas):
-                    compiled = self._compiled(message.code, heat.fork, heat)
-                    if compiled is None:
-                        return BaselineEngine._execute(self, frame, buffers)
-                    _upgrade_if_hot(message.code, heat.fork, heat, compiled)
+        if heat is None or heat.fork != frame.ctx.fork.name:
+            return self._unusual_frame(frame, buffers)
+        if heat.steps < heat.plain_steps:  # a cold code on an engine with cold_steps
+            if message.gas >= self.cold_steps - heat.steps:  # this frame alone could make it hot
+                return self._cold_frame(frame, buffers, heat)
+            buffers.counted = heat  # most frames of most codes
+        elif heat.calls < heat.plain_calls and heat.gas < self._plain_gas:  # a tiered engine's cold code
+            buffers.counted = heat
+        elif heat.state == "compiled":  # the steady state of a hot code: as little Python as can be
+            calls = heat.calls = heat.calls + 1
+            compiled = heat.code()
+            if (compiled is None or not calls % heat.refresh or calls > heat.upgrade_calls
+                    or heat.gas >= heat.upgrade_gas or calls >= heat.review_at):
+                compiled = self._compiled_for(message.code, heat, buffers)
+            if compiled is not None:
                 return self._run_compiled(frame, buffers, compiled, heat)
-            elif heat.state == "baseline":  # declined by the code generator: the baseline's frame, as is
-                return BaselineEngine._execute(self, frame, buffers)
-        return self._unusual_frame(frame, buffers)
+        elif heat.state != "baseline":  # (declined: the baseline's frame, as is)
+            return self._unusual_frame(frame, buffers)
+        # The baseline's path, as BaselineEngine.start_frame runs it (_plain, written out here).
+        children = self._children(frame) if NATIVE_CHILDREN else None
+        ended = run_to_host(frame, buffers, code_rows(message.code), calldata_at(message.data)[0], children)
+        if ended is not None:
+            return ended
+        return BaselineEngine._execute(self, frame, buffers, True)
+
+    def _compiled_for(self, code: bytes, heat: Heat, buffers):
+        """The compiled code a compiled code's frame runs when its heat says to ask (see _start),
+        or None if the frame runs on the kernel: a frame of its review's sample (counted into
+        heat.sample), of a code the review declined, or of a code the layer no longer holds."""
+        if heat.calls >= heat.review_at and _review(heat):
+            buffers.counted = heat.sample
+            return None
+        compiled = self._compiled(code, heat.fork, heat)
+        if compiled is not None:
+            _upgrade_if_hot(code, heat.fork, heat, compiled)
+        return compiled
+
+    def _plain(self, frame, buffers):
+        """The frame on the baseline's path (BaselineEngine.start_frame's): the kernel to the end or
+        to the first host instruction, then the baseline's generator for the rest."""
+        message = frame.message
+        children = self._children(frame) if NATIVE_CHILDREN else None
+        ended = run_to_host(frame, buffers, code_rows(message.code), calldata_at(message.data)[0], children)
+        if ended is not None:
+            return ended
+        return BaselineEngine._execute(self, frame, buffers, True)
 
     def _unusual_frame(self, frame, buffers):
-        """_execute for the frames its first checks do not decide: a code new to this engine (or to
+        """_start for the frames its first checks do not decide: a code new to this engine (or to
         the fork), and the frames at which a code changes state."""
         message = frame.message
         code = message.code
         if not code:
-            return BaselineEngine._execute(self, frame, buffers)
+            return self._plain(frame, buffers)
         fork = frame.ctx.fork.name
         heat = self._latest.get(code)
         if heat is None or heat.fork != fork:
             heat = self.heat(code, fork)
-        if heat.state == "compiled":
-            return self._execute(frame, buffers)  # its heat is found by the code now
+        if heat.state == "compiled" or heat.state == "baseline":
+            return self._start(frame, buffers)  # its heat is found by the code now
         if heat.calls < heat.plain_calls and heat.gas < self._plain_gas:  # a tiered engine's cold code
             buffers.counted = heat
-            return BaselineEngine._execute(self, frame, buffers)
+            return self._plain(frame, buffers)
         compiled = None
         if heat.state == "cold" and heat.steps < self.load_steps:
             if _kernel_loaded or _kernel_now_loaded() or (compiled := self._cached_before_kernel(code, fork, heat)) is None:
                 heat.plain_steps = self.load_steps  # the kernel runs this code's next short frames
                 if message.gas < self.cold_steps - heat.steps:  # this frame alone cannot make the code hot
                     buffers.counted = heat  # counted when the frame ends
-                    return BaselineEngine._execute(self, frame, buffers)
+                    return self._plain(frame, buffers)
                 return self._cold_frame(frame, buffers, heat)
         heat.calls += 1
         compiled = compiled or self._compiled(message.code, fork, heat)
@@ -278,16 +335,16 @@ class JitEngine(BaselineEngine):
             _upgrade_if_hot(message.code, fork, heat, compiled)
             return self._run_compiled(frame, buffers, compiled, heat)
         if heat.state in ("cold", "uncached") and heat.steps < self.cold_steps:
+            heat.calls -= 1  # counted when the frame ends
             if message.gas < self.cold_steps - heat.steps:
-                heat.calls -= 1  # counted when the frame ends
                 buffers.counted = heat
-                return BaselineEngine._execute(self, frame, buffers)
-            return self._run_cold(frame, buffers, heat, 0)
+                return self._plain(frame, buffers)
+            return self._cold_frame(frame, buffers, heat)
         if heat.state in ("baseline", "queued"):  # nothing left to count
-            return BaselineEngine._execute(self, frame, buffers)
+            return self._plain(frame, buffers)
         heat.calls -= 1  # a tiered engine counts a cold code's frames and gas when the frame ends
         buffers.counted = heat
-        return BaselineEngine._execute(self, frame, buffers)
+        return self._plain(frame, buffers)
 
     @staticmethod
     def _cached_before_kernel(code: bytes, fork: str, heat: Heat):
@@ -305,13 +362,32 @@ class JitEngine(BaselineEngine):
         return found
 
     def _cold_frame(self, frame, buffers, heat: Heat):
-        """The kernel, with as little as possible around it, for at most the instructions left
-        until load_steps (a cold code's gas and frames count for nothing in this engine)."""
+        """A cold code's frame that could make it hot (an engine with cold_steps): the baseline's
+        path with a step budget, the instructions left until the code's next decision (load_steps,
+        then cold_steps). Its FrameResult if it ended within the budget, else the generator that
+        runs the rest (_run_cold decides once the budget runs out)."""
+        message, registers = frame.message, frame.registers
+        budget = heat.plain_steps - heat.steps
+        if budget <= 0:  # (not left by _unusual_frame: the code's next decision is due)
+            return self._run_cold(frame, buffers, heat, 0)
+        registers[STEPS] = budget
+        children = self._children(frame) if NATIVE_CHILDREN else None
+        ended = run_to_host(frame, buffers, code_rows(message.code), calldata_at(message.data)[0], children)
+        if ended is None:  # a host instruction: the rest in a generator
+            return self._cold_rest(frame, buffers, heat, budget)
+        if ended is STEPS_SPENT:
+            return self._run_cold(frame, buffers, heat, budget)
+        heat.steps += budget - registers[STEPS]
+        heat.calls += 1
+        return ended
+
+    def _cold_rest(self, frame, buffers, heat: Heat, budget: int):
+        """_cold_frame's generator, from the host instruction its kernel stopped at."""
         registers = frame.registers
-        budget = registers[STEPS] = self.load_steps - heat.steps
-        result = yield from BaselineEngine._execute(self, frame, buffers)
+        result = yield from BaselineEngine._execute(self, frame, buffers, True)
         if result is not None:
-            heat.steps += budget - int(registers[STEPS])
+            heat.steps += budget - registers[STEPS]
+            heat.calls += 1
             return result
         return (yield from self._run_cold(frame, buffers, heat, budget))  # the budget ran out mid-frame
 
@@ -369,6 +445,7 @@ class JitEngine(BaselineEngine):
                 result = frame_result(frame)
                 heat.gas += message.gas - result.gas_left
                 return result
+            heat.handovers += 1
             if run_kernel is None:
                 run_kernel = kernel()  # importing Numba takes time: not before a frame needs the kernel
                 handlers = host_handlers(frame.ctx.fork.name)
@@ -425,7 +502,38 @@ def _leave_cold(heat: Heat, state: str, reset: bool = True) -> None:
     it counts gas and frames from zero again."""
     heat.state, heat.plain_steps, heat.plain_calls = state, 0, 0
     if reset:
-        heat.gas = heat.calls = 0
+        heat.gas = heat.calls = heat.handovers = 0
+        heat.review_at, heat.sample = REVIEW_FRAMES, None
+
+
+def _review(heat: Heat) -> bool:
+    """Whether a compiled code's frame at or past its review (heat.review_at) runs on the kernel
+    instead. A code whose compiled frames never handed an instruction to the kernel stays
+    compiled; any other's next SAMPLE_FRAMES frames run on the kernel, counted into heat.sample;
+    then it stays compiled if those frames ran MIN_STEPS_PER_HANDOVER instructions or more per
+    hand-over of its compiled frames, and else goes to the baseline state for good."""
+    sample = heat.sample
+    if sample is None:
+        if not heat.handovers:
+            heat.review_at = _UNBOUNDED
+            return False
+        heat.handovers_per_frame = heat.handovers / max(1, heat.calls - 1)
+        heat.sample = Heat()
+        return True
+    if sample.calls < SAMPLE_FRAMES:
+        return True
+    declined = sample.steps < MIN_STEPS_PER_HANDOVER * heat.handovers_per_frame * sample.calls
+    if declined:
+        _leave_cold(heat, "baseline")
+        heat.sample = sample  # what decided it (kept for tests and measurements)
+    heat.review_at = _UNBOUNDED
+    return declined
+
+
+def _ended(result: FrameResult):
+    """A generator that returns `result` at once: the frame ran to its end already."""
+    return result
+    yield  # (never reached: makes this function a generator)
 
 
 def _remember(heat: Heat, compiled) -> None:

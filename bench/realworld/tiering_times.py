@@ -1,0 +1,59 @@
+"""Time per realworld transaction of `jit` and `auto` against the baseline, side by side in one
+process: each session warmed (400 transactions), optionally settled (every code compiled and
+upgraded, and after that each code reviewed), then `--repeat` interleaved rounds of 100
+transactions per engine, the best round of each. Ratios are to the first engine.
+
+    python bench/realworld/tiering_times.py [--engines baseline,jit,auto] [--filter erc20] [--repeat 30] [--no-settle]
+
+Without --no-settle this is issue 14's steady state; with it, what bench/realworld/side_by_side.py
+sees (jit's codes cold until 50,000 instructions, then loaded from the object cache if it has them;
+auto's compiled in the background after HOT_CALLS frames). Times depend on the machine's load:
+bench/realworld/count_tiering.py counts instructions instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+from jitvm.bench.realworld import WORKLOAD_NAMES, _session
+from jitvm.evm.engines import get_engine
+
+WARM_CALLS = 400
+ROUND_CALLS = 100
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--engines", default="baseline,jit,auto")
+    parser.add_argument("--filter", default="")
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--no-settle", action="store_true")
+    args = parser.parse_args()
+    engines = args.engines.split(",")
+    for name in WORKLOAD_NAMES:
+        if args.filter not in name or "5000" in name or "block" in name:
+            continue
+        sessions = {engine: _session(name, engine) for engine in engines}
+        for engine, session in sessions.items():
+            for _ in range(WARM_CALLS):
+                session.run()
+            if not args.no_settle and engine in ("jit", "auto"):
+                get_engine(engine).settle()
+                for _ in range(WARM_CALLS):  # past every review
+                    session.run()
+        best = dict.fromkeys(engines, math.inf)
+        for _ in range(args.repeat):
+            for engine, session in sessions.items():
+                start = time.perf_counter()
+                for _ in range(ROUND_CALLS):
+                    session.run()
+                best[engine] = min(best[engine], (time.perf_counter() - start) / ROUND_CALLS * 1e6)
+        cells = "  ".join(f"{engine} {best[engine]:7.2f} us" for engine in engines)
+        ratios = "  ".join(f"{best[engine] / best[engines[0]]:.3f}" for engine in engines[1:])
+        print(f"{name:24s} {cells}   ratio {ratios}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
