@@ -10,14 +10,20 @@ children's arena memory cleared) and return with that CALL handed to the host as
 (registers[PENDING] == PENDING_CALL): the host then serves it with the reference's rules, which
 gives the same result.
 
-Eligible: CALL with value 0, STATICCALL and DELEGATECALL; the callee held by the callee table
-(jitvm.evm.callee_table: code known, not a precompile, not an EIP-7702 delegation), its warmth
-entry in the storage table, below the depth limit. Gas is exact for any gas a native frame may have
+Eligible: CALL, STATICCALL and DELEGATECALL; the callee held by the callee table
+(jitvm.evm.callee_table: code known, or no code with a balance entry; not a precompile, not an
+EIP-7702 delegation), its warmth entry in the storage table, below the depth limit. A CALL with a
+value also needs a frame that is not static and the balances of the caller and the callee in the
+storage table (jitvm.evm.balance_table: both linked, so both accounts exist), and a callee that is
+alive (code, or a balance above zero: no new-account charge on any fork); it then charges the value
+(9,000), adds the stipend, and moves the value journaled (docs/native-values.md). A call into an
+account without code, or one whose caller's balance is below the value, ends without a child frame. Gas is exact for any gas a native frame may have
 (a frame's gas beyond NATIVE_GAS_LIMIT is in its GAS_RESERVE register); the reserve of the frame
 Python runs stays as Python set it, so a child whose end would change it (one that fails with
 nearly all of jitvm.EVM's default gas) goes back to Python. In the reference's order
-(reference.instructions.system._call): cold or warm access (charged and warmed, journaled), the
-63/64 rule, the child's frame from the arena (jitvm.evm.baseline.frame_arena) with its calldata,
+(reference.instructions.system._call, execution.run_child): cold or warm access and the value
+(charged, the callee warmed, journaled), the 63/64 rule, the stipend, the balance check, the value
+moved (after the child's mark: a failing child undoes it), the child's frame from the arena (jitvm.evm.baseline.frame_arena) with its calldata,
 environment words and registers; at the child's end, its gas left, refund and logs to the parent
 on success, its storage changes undone on failure, its output as the parent's return data and into
 the parent's output region, and 1 or 0 pushed.
