@@ -38,13 +38,18 @@ def outcome(engine: str, contracts: dict[int, tuple[int, bytes]], *, gas: int = 
     evm.insert_account_info(CALLER, jitvm.AccountInfo(balance=10**30))
     for address, (balance, code) in contracts.items():
         evm.insert_account_info(f"0x{address:040x}", jitvm.AccountInfo(balance=balance, code=code))
-    transaction = lambda: evm.message_call(CALLER, f"0x{TOP:040x}", b"", value=value, gas=gas)  # noqa: E731
-    if not rehearse:
-        return observed(evm, transaction)
+    return rehearsed(evm, lambda: evm.message_call(CALLER, f"0x{TOP:040x}", b"", value=value, gas=gas), rehearse)
+
+
+def rehearsed(evm, transaction, rehearse: bool = True) -> list:
+    """What `observed` sees of `transaction` with native child frames on; with `rehearse`, of its
+    second run, after a first one that was reverted (its accounts and balances are then in the
+    tables, and its value calls run natively)."""
     with native_children():
-        checkpoint = evm.snapshot()
-        observed(evm, transaction)
-        evm.revert(checkpoint)
+        if rehearse:
+            checkpoint = evm.snapshot()
+            observed(evm, transaction)
+            evm.revert(checkpoint)
         return observed(evm, transaction)
 
 
@@ -187,12 +192,7 @@ def test_rehearsed_call_trees_with_value(tree):
         evm.insert_account_info(CALLER, jitvm.AccountInfo(balance=10**20))
         for node in trees.number(tree, [0]):
             evm.insert_account_info(f"0x{node.address:040x}", jitvm.AccountInfo(balance=5, code=trees.code_of(node)))
-        transaction = lambda: evm.message_call(CALLER, f"0x{tree.address:040x}", b"", gas=3_000_000)  # noqa: E731
-        with native_children():
-            checkpoint = evm.snapshot()
-            observed(evm, transaction)
-            evm.revert(checkpoint)
-            return observed(evm, transaction)
+        return rehearsed(evm, lambda: evm.message_call(CALLER, f"0x{tree.address:040x}", b"", gas=3_000_000))
 
     expected = run("reference")
     for engine in ENGINES:
