@@ -263,8 +263,8 @@ class State:
     def transfer(self, sender: Address, recipient: Address, value: int) -> None:
         accounts = self.accounts
         source, destination = accounts.get(sender), accounts.get(recipient)
-        if (not value or source is None or destination is None or source is destination or source.balance == value
-                or source._balance_entry >= 0 or destination._balance_entry >= 0):
+        if (not value or source is None or destination is None or source is destination
+                or source._balance_entry >= 0 or destination._balance_entry >= 0 or source._balance == value):
             # creating, dropping (EIP-161), self-transferring or balances in the table: the general steps
             self.set_balance(sender, self.balance(sender) - value)
             self.add_balance(recipient, value)
