@@ -16,14 +16,16 @@ indexes, so it is cleared whenever the storage table forgets its entries.
     row HEADER        entries in use, capacity in entries, log2 of the hash slots, 0 ...
     ENTRIES[e]        the address as three little-endian limbs (the low 160 bits of the stack word:
                       limb 0, limb 1, the low 32 bits of limb 2), the account's storage-table index,
-                      the code rows' address (jitvm.evm.baseline.layout.code_rows), the code's size,
-                      flags (VALID), 0
+                      the code rows' address (jitvm.evm.baseline.layout.code_rows; 0 without code),
+                      the code's size, flags (VALID), the storage-table entry of its balance plus
+                      one (jitvm.evm.balance_table; 0: the balance is Python's)
     HASH              one slot a row's first column: entry + 1, or 0 for an empty slot; a slot's
                       home is the top bits of a multiplicative hash of the three limbs
 
-Only accounts with code that does not start with 0xEF (an EIP-7702 delegation), at addresses from
-PRECOMPILE_RANGE up, are held: a callee without code, a precompile or a delegation goes to Python
-(native code checks the range itself, whatever the fork's precompiles).
+Only accounts at addresses from PRECOMPILE_RANGE up, with code that does not start with 0xEF (an
+EIP-7702 delegation) or without code but with their balance in the storage table (an existing
+account a CALL with value reached), are held: a precompile, a delegation or another account without
+code goes to Python (native code checks the range itself, whatever the fork's precompiles).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ COLUMNS = 8
 # Columns of HEADER.
 COUNT, CAPACITY, HASH_BITS = 0, 1, 2
 # Columns of an entry.
-LIMB0, LIMB1, LIMB2, ACCOUNT_INDEX, CODE_ADDRESS, CODE_SIZE, FLAGS = 0, 1, 2, 3, 4, 5, 6
+LIMB0, LIMB1, LIMB2, ACCOUNT_INDEX, CODE_ADDRESS, CODE_SIZE, FLAGS, BALANCE_ENTRY = 0, 1, 2, 3, 4, 5, 6, 7
 VALID = 1
 ENTRIES_AT = 1
 PRECOMPILE_RANGE = 0x10000  # addresses below are never held (precompiles of any fork live there)
@@ -43,6 +45,7 @@ HASH_MULTIPLIER = 0x9E3779B97F4A7C15
 
 _MASK = (1 << 64) - 1
 _EF = 0xEF  # code starting with it is an EIP-7702 delegation (or undeployable): left to Python
+_NO_CODE = ()  # the code rows of an entry without code (not None: None is a forgotten entry)
 
 
 def address_limbs(address: bytes) -> tuple[int, int, int]:
@@ -90,15 +93,20 @@ class CalleeTable:
     def __len__(self) -> int:
         return len(self._codes)
 
-    def remember(self, address: bytes, account_index: int, code: bytes) -> bool:
-        """Hold `address`, whose code is `code` and storage-table index `account_index`, if it can be
-        entered natively (see the module); False if not held."""
-        if not code or int.from_bytes(address, "big") < PRECOMPILE_RANGE or code[0] == _EF:
+    def remember(self, address: bytes, account_index: int, code: bytes, balance_entry: int = -1) -> bool:
+        """Hold `address`, whose code is `code`, storage-table index `account_index` and balance
+        entry `balance_entry` (-1: none), if it can be entered natively (see the module); False if
+        not held."""
+        if (not code and balance_entry < 0) or int.from_bytes(address, "big") < PRECOMPILE_RANGE or (
+                code and code[0] == _EF):
             self.forget(address)
             return False
-        from jitvm.evm.baseline.layout import code_rows_at
+        if code:
+            from jitvm.evm.baseline.layout import code_rows_at
 
-        rows, rows_address = code_rows_at(code)
+            rows, rows_address = code_rows_at(code)
+        else:
+            rows, rows_address = _NO_CODE, 0
         entry = self._entry_of.get(address)
         if entry is None:
             entry = len(self._codes)
@@ -120,7 +128,14 @@ class CalleeTable:
             self._codes[entry] = rows
         row = self.cells[ENTRIES_AT + entry]
         row[ACCOUNT_INDEX], row[CODE_ADDRESS], row[CODE_SIZE], row[FLAGS] = account_index, rows_address, len(code), VALID
+        row[BALANCE_ENTRY] = balance_entry + 1
         return True
+
+    def has_balance(self, address: bytes) -> bool:
+        """Whether the table holds `address` valid with its balance entry."""
+        entry = self._entry_of.get(address)
+        return entry is not None and self._codes[entry] is not None and bool(
+            self.cells[ENTRIES_AT + entry, BALANCE_ENTRY])
 
     def forget(self, address: bytes) -> None:
         """The address's code or account changed: native code must not enter it from here on."""

@@ -27,14 +27,35 @@ class Account:
     in. Write storage through `State.set_storage`, not into the dictionary, once a State has run
     code on the account."""
 
-    __slots__ = ("nonce", "balance", "code", "_storage", "_state")
+    __slots__ = ("nonce", "_balance", "_balance_entry", "code", "_storage", "_state")
 
     def __init__(self, nonce: int = 0, balance: int = 0, code: bytes = b"", storage: dict[int, int] | None = None):
         self.nonce = nonce
-        self.balance = balance
+        self._balance = balance
+        self._balance_entry = -1  # or the storage table entry holding the balance (balance_table.link)
         self.code = code
         self._storage = {} if storage is None else storage
         self._state = None  # the State whose storage table may hold newer values of its slots
+
+    @property
+    def balance(self) -> int:
+        entry = self._balance_entry
+        if entry < 0:
+            return self._balance
+        return self._state.storage_table.value(entry)  # native code may have changed it
+
+    @balance.setter
+    def balance(self, balance: int) -> None:
+        entry = self._balance_entry
+        if entry < 0:
+            self._balance = balance
+        else:  # (State journals its own changes: see State.set_balance)
+            self._state.storage_table.set_balance_value(entry, balance)
+
+    def unlink_balance(self, balance: int) -> None:
+        """Keep the balance here again, no longer in a storage table entry."""
+        self._balance = balance
+        self._balance_entry = -1
 
     @property
     def storage(self) -> dict[int, int]:
@@ -229,8 +250,11 @@ class State:
 
     def set_balance(self, address: Address, balance: int) -> None:
         account = self._account_for_write(address)
-        self._journal.append(("balance", address, account.balance))
-        account.balance = balance
+        if account._balance_entry >= 0:  # in the storage table: journaled there, with native changes
+            self.storage_table.write_balance(account._balance_entry, balance)
+        else:
+            self._journal.append(("balance", address, account._balance))
+            account._balance = balance
         self._drop_if_empty(address)
 
     def add_balance(self, address: Address, amount: int) -> None:
@@ -239,17 +263,18 @@ class State:
     def transfer(self, sender: Address, recipient: Address, value: int) -> None:
         accounts = self.accounts
         source, destination = accounts.get(sender), accounts.get(recipient)
-        if not value or source is None or destination is None or source is destination or source.balance == value:
-            # creating, dropping (EIP-161) or self-transferring: the general steps
+        if (not value or source is None or destination is None or source is destination
+                or source._balance_entry >= 0 or destination._balance_entry >= 0 or source._balance == value):
+            # creating, dropping (EIP-161), self-transferring or balances in the table: the general steps
             self.set_balance(sender, self.balance(sender) - value)
             self.add_balance(recipient, value)
             return
         # Both accounts exist and neither can become empty: set_balance twice, written out.
         journal = self._journal
-        journal.append(("balance", sender, source.balance))
-        source.balance -= value
-        journal.append(("balance", recipient, destination.balance))
-        destination.balance += value
+        journal.append(("balance", sender, source._balance))
+        source._balance -= value
+        journal.append(("balance", recipient, destination._balance))
+        destination._balance += value
 
     def increment_nonce(self, address: Address) -> None:
         account = self._account_for_write(address)

@@ -29,6 +29,10 @@ they are never dirty (Account.storage does not show them).
 Account warmth (EIP-2929) is an entry too, under the account index plus ADDRESS, key 0: the account
 is warm when that entry's warm epoch is the epoch. Warming it is journaled like a slot's, so a revert
 undoes both together. Its value is unused; it is never dirty.
+
+An account's balance may be an entry too, under the account index plus BALANCE, key 0 (its value is
+the balance; jitvm.evm.balance_table, docs/native-values.md). Changing it is journaled like a slot's;
+it is never dirty (the Account object reads it from the table while linked to it).
 """
 
 HEADER, OFFSETS, MORE_OFFSETS = 0, 1, 2
@@ -44,5 +48,6 @@ RECORD_ROWS = 3
 
 TRANSIENT = 1 << 40  # added to an account index: the account's transient storage
 ADDRESS = 1 << 41  # added to an account index: the account's warmth (key 0)
+BALANCE = 1 << 42  # added to an account index: the account's balance (key 0)
 HASH_MULTIPLIER = 0x9E3779B97F4A7C15
 ACCOUNT_MULTIPLIER = 0xC2B2AE3D27D4EB4F

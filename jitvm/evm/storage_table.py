@@ -28,6 +28,7 @@ from jitvm.evm.storage_layout import (
     ACCOUNT,
     ADDRESS,
     ACCOUNT_MULTIPLIER,
+    BALANCE,
     COUNT,
     DIRTY,
     DIRTY_COUNT,
@@ -74,6 +75,10 @@ class StorageTable:
         self._indexed = 0  # entries in the indexes above; native code may have added more
         self._warmth_entries: dict[bytes, int] = {}  # address -> the entry of its warmth (ADDRESS)
         self._start_sets: dict[frozenset, list[int]] = {}  # see warm_at_start
+        # Per balance entry (BALANCE), the Account object that reads its balance from it
+        # (jitvm.evm.balance_table.link).
+        self.balance_owners: dict = {}
+        self.balance_links = 0
         # Per account index: (its storage dictionary, that dictionary's size, 1 if the table holds
         # every slot of it else 0) when last checked (see `completeness`).
         self._completeness: list[tuple[dict | None, int, int]] = []
@@ -275,7 +280,24 @@ class StorageTable:
         self.adopt()
         q, meta_at, epoch, addresses = self._q, self._meta_at, self.epoch, self.addresses
         return [addresses[index - ADDRESS] for (index, _key), entry in self._entry_of.items()
-                if index >= ADDRESS and q[(meta_at + entry) * 4 + WARM_EPOCH] == epoch]
+                if ADDRESS <= index < BALANCE and q[(meta_at + entry) * 4 + WARM_EPOCH] == epoch]
+
+    def new_balance_entry(self, address: bytes, balance: int) -> int:
+        """A new entry holding `balance`, for one `Account` object of `address` (an entry under its
+        account index plus BALANCE, its key a number no other entry of the account has)."""
+        self.balance_links += 1
+        return self.insert(self.account_index(address) + BALANCE, self.balance_links, balance)
+
+    def write_balance(self, entry: int, value: int) -> None:
+        """Set a balance entry's value, journaled (never dirty: no storage dictionary shows it)."""
+        self._record(entry)
+        at = (self._values_at + entry) * 32
+        self._b[at : at + 32] = value.to_bytes(32, "little")
+
+    def set_balance_value(self, entry: int, value: int) -> None:
+        """Set a balance entry's value without a journal record."""
+        at = (self._values_at + entry) * 32
+        self._b[at : at + 32] = value.to_bytes(32, "little")
 
     def value(self, entry: int) -> int:
         at = (self._values_at + entry) * 32
@@ -388,6 +410,9 @@ class StorageTable:
         return entries.tolist()
 
     def forget(self) -> None:
-        """Drop every entry (between transactions, with nothing dirty)."""
+        """Drop every entry (between transactions, with nothing dirty). The accounts reading their
+        balance from an entry keep it themselves from here on."""
+        for entry, owner in self.balance_owners.items():
+            owner.unlink_balance(self.value(entry))
         self._clear_indexes()
         self._allocate(self.INITIAL_ENTRIES, self.INITIAL_RECORDS, None)

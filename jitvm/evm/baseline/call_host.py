@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import struct
 
+from jitvm.evm.balance_table import link
 from jitvm.evm.baseline.layout import CALL_GAS, CALL_MNEMONICS, OPCODE, PENDING, PENDING_NONE, WORD_BYTES
 from jitvm.evm.opcodes import opcode_table
 from jitvm.evm.reference.instructions import system
@@ -39,7 +40,16 @@ def serve_call(frame):
     stack.height -= inputs
     table = frame.storage_table  # None on a host without native tables (the py-evm backend)
     if table is not None:
-        callees = frame.state.callees
-        if to not in callees:  # the next CALL to it may be entered natively (docs/native-calls.md)
-            callees.remember(to, table.account_index(to), frame.state.code(to))
+        state = frame.state
+        callees = state.callees
+        if value:  # the next such CALL may run natively with the balances in the table (docs/native-values.md)
+            _remember_with_balance(state, table, to)
+            _remember_with_balance(state, table, frame.message.target)
+        elif to not in callees:  # the next CALL to it may be entered natively (docs/native-calls.md)
+            callees.remember(to, table.account_index(to), state.code(to))
     return system._call(frame, requested, to, value, args_offset, args_size, returns_offset, returns_size, kind)
+
+
+def _remember_with_balance(state, table, address: bytes) -> None:
+    if not state.callees.has_balance(address):
+        state.callees.remember(address, table.account_index(address), state.code(address), link(state, address))

@@ -10,14 +10,20 @@ children's arena memory cleared) and return with that CALL handed to the host as
 (registers[PENDING] == PENDING_CALL): the host then serves it with the reference's rules, which
 gives the same result.
 
-Eligible: CALL with value 0, STATICCALL and DELEGATECALL; the callee held by the callee table
-(jitvm.evm.callee_table: code known, not a precompile, not an EIP-7702 delegation), its warmth
-entry in the storage table, below the depth limit. Gas is exact for any gas a native frame may have
+Eligible: CALL, STATICCALL and DELEGATECALL; the callee held by the callee table
+(jitvm.evm.callee_table: code known, or no code with a balance entry; not a precompile, not an
+EIP-7702 delegation), its warmth entry in the storage table, below the depth limit. A CALL with a
+value also needs a frame that is not static and the balances of the caller and the callee in the
+storage table (jitvm.evm.balance_table: both linked, so both accounts exist), and a callee that is
+alive (code, or a balance above zero: no new-account charge on any fork); it then charges the value
+(9,000), adds the stipend, and moves the value journaled (docs/native-values.md). A call into an
+account without code, or one whose caller's balance is below the value, ends without a child frame. Gas is exact for any gas a native frame may have
 (a frame's gas beyond NATIVE_GAS_LIMIT is in its GAS_RESERVE register); the reserve of the frame
 Python runs stays as Python set it, so a child whose end would change it (one that fails with
 nearly all of jitvm.EVM's default gas) goes back to Python. In the reference's order
-(reference.instructions.system._call): cold or warm access (charged and warmed, journaled), the
-63/64 rule, the child's frame from the arena (jitvm.evm.baseline.frame_arena) with its calldata,
+(reference.instructions.system._call, execution.run_child): cold or warm access and the value
+(charged, the callee warmed, journaled), the 63/64 rule, the stipend, the balance check, the value
+moved (after the child's mark: a failing child undoes it), the child's frame from the arena (jitvm.evm.baseline.frame_arena) with its calldata,
 environment words and registers; at the child's end, its gas left, refund and logs to the parent
 on success, its storage changes undone on failure, its output as the parent's return data and into
 the parent's output region, and 1 or 0 pushed.
@@ -107,7 +113,8 @@ from jitvm.evm.baseline.layout import (
     WORD_ROWS,
 )
 from jitvm.evm.callee_native import callee_cells, find_callee
-from jitvm.evm.callee_table import ACCOUNT_INDEX, CODE_ADDRESS, CODE_SIZE, PRECOMPILE_RANGE
+from jitvm.evm.balance_native import can_receive, covers, is_zero, journal_room, move
+from jitvm.evm.callee_table import ACCOUNT_INDEX, BALANCE_ENTRY, CODE_ADDRESS, CODE_SIZE, PRECOMPILE_RANGE
 from jitvm.evm.message import Status
 from jitvm.evm.opcodes import opcode_table
 from jitvm.evm.storage_layout import HEADER, JOURNAL_LENGTH
@@ -121,6 +128,11 @@ _CALL, _DELEGATECALL, _STATICCALL = (_BY_NAME[name].byte for name in ("CALL", "D
 _SUCCESS = int(Status.SUCCESS)
 _REVERT = int(Status.REVERT)
 _COLD_SURCHARGE = gas.COLD_ACCOUNT_SURCHARGE
+_CALL_VALUE = gas.CALL_VALUE
+_STIPEND = gas.CALL_STIPEND
+# What _start_child did: left the instruction to the host, started a child frame, or finished the
+# instruction without one (a callee without code, or a balance below the value).
+_HOST, _CHILD, _NO_CHILD = 0, 1, 2
 _DEPTH_LIMIT = gas.CALL_DEPTH_LIMIT
 _REGISTERS_USED = 48  # the registers a child frame starts with cleared (layout's are all below)
 _LOW_32 = np.uint64(0xFFFFFFFF)
@@ -195,10 +207,6 @@ def _eligible_callee(words, registers, callees):
     if registers[DEPTH] + 1 > _DEPTH_LIMIT:
         return -1
     sp = registers[SP]
-    if op == _CALL:
-        for limb in range(LIMBS):
-            if words[sp - 3, limb] != _ZERO:  # a value: the host transfers it
-                return -1
     if (words[sp - 2, 0] < np.uint64(PRECOMPILE_RANGE) and words[sp - 2, 1] == _ZERO
             and (words[sp - 2, 2] & _LOW_32) == _ZERO):
         return -1
@@ -206,34 +214,119 @@ def _eligible_callee(words, registers, callees):
 
 
 @kernel
-def _start_child(words, memory, registers, child_words, child_control, child_data, callees, callee, cells,
-                 warmth):
+def _has_value(words, registers):
+    """Whether the CALL-family instruction registers[OPCODE] begins is a CALL with a value."""
+    if registers[OPCODE] != _CALL:
+        return False
+    sp = registers[SP]
+    for limb in range(LIMBS):
+        if words[sp - 3, limb] != _ZERO:
+            return True
+    return False
+
+
+@kernel
+def _value_entries(words, callees, callee, cells):
+    """For a CALL with a value into callee table row `callee`: the balance entries of the caller
+    (the frame's own account) and of the callee, or (-1, -1) if the host must serve it: a balance
+    Python keeps, or a callee without code whose balance is zero (it may be dead: the host decides
+    the new-account charge)."""
+    caller = find_callee(callees, words[ADDRESS_ROW])
+    if caller < 0 or callees[caller, BALANCE_ENTRY] == _ZERO or callees[callee, BALANCE_ENTRY] == _ZERO:
+        return -1, -1
+    source = np.int64(callees[caller, BALANCE_ENTRY]) - 1
+    target = np.int64(callees[callee, BALANCE_ENTRY]) - 1
+    if callees[callee, CODE_SIZE] == _ZERO and is_zero(cells, target):
+        return -1, -1
+    return source, target
+
+
+@kernel
+def _fits_at_top(registers, gas_total):
+    """Whether the frame Python runs can take a gas total of `gas_total` without changing the
+    reserve Python holds (layout.GAS_RESERVE)."""
+    reserve = np.uint64(registers[GAS_RESERVE])
+    return gas_total >= reserve and gas_total - reserve <= _NATIVE_GAS_MAX
+
+
+@kernel
+def _finish_without_child(words, control, gas_total, success, top):
+    """End the CALL-family instruction the frame handed over without a child frame: its gas total
+    afterwards is `gas_total`, 1 or 0 pushed (the caller resets its return data)."""
+    registers = control[REGISTERS_ROW]
+    if top:
+        registers[GAS] = np.int64(gas_total - np.uint64(registers[GAS_RESERVE]))
+    else:
+        native_gas = min(gas_total, _NATIVE_GAS_MAX)
+        registers[GAS] = np.int64(native_gas)
+        registers[GAS_RESERVE] = np.int64(gas_total - native_gas)
+    sp = registers[SP] - control[MIN_HEIGHT, registers[OPCODE]] + 1
+    words[sp - 1, 0] = _ONE if success else _ZERO
+    for limb in range(1, LIMBS):
+        words[sp - 1, limb] = _ZERO
+    registers[SP] = sp
+    registers[PENDING] = PENDING_NONE
+
+
+@kernel
+def _start_child(words, memory, control, child_words, child_control, child_data, callees, callee, cells, warmth,
+                 top):
     """Begin the child frame of the CALL-family instruction the parent (`words`, `memory`,
-    `registers`) handed over, on the arena level of the child_* arrays: charge the access, warm the
-    callee, take the 63/64 rule's gas, fill the child's registers, environment and calldata. False
-    (nothing changed) if the host must do it."""
+    `control`) handed over, on the arena level of the child_* arrays, in the reference's order
+    (system._call, execution.run_child): charge the access (and warm the callee) and the value,
+    take the 63/64 rule's gas, add the stipend, check the balance, move the value, then fill the
+    child's registers, environment and calldata. Returns _CHILD; _NO_CHILD if the instruction ended
+    without a child (a balance below the value, or a callee without code); _HOST (nothing changed)
+    if the host must do it. `top`: the parent is the frame Python runs."""
+    registers = control[REGISTERS_ROW]
     op = registers[OPCODE]
+    sp = registers[SP]
     args_size = registers[CALL_ARGS_SIZE]
     if args_size > DATA_BYTES:
-        return False
+        return _HOST
+    has_value = _has_value(words, registers)
+    source, target = np.int64(-1), np.int64(-1)
+    if has_value:
+        if registers[STATIC_FRAME] != 0:
+            return _HOST  # (the host ends the frame as the reference does)
+        source, target = _value_entries(words, callees, callee, cells)
+        if source < 0 or not can_receive(cells, target, words[sp - 3]):
+            return _HOST
+    codeless = callees[callee, CODE_SIZE] == _ZERO
     # Gas as unsigned totals: a frame's gas is registers[GAS] plus its reserve's 64 bits (layout).
     gas_left = np.uint64(registers[GAS]) + np.uint64(registers[GAS_RESERVE])
-    if is_cold(cells, warmth):
-        if np.uint64(_COLD_SURCHARGE) > gas_left or not has_journal_room(cells):
-            return False  # (out of gas: the host ends the frame exactly as the reference does)
-        gas_left -= np.uint64(_COLD_SURCHARGE)
+    cold = is_cold(cells, warmth)
+    extra = np.uint64(_COLD_SURCHARGE if cold else 0) + np.uint64(_CALL_VALUE if has_value else 0)
+    if extra > gas_left or not journal_room(cells, (1 if cold else 0) + (2 if has_value else 0)):
+        return _HOST  # (out of gas: the host ends the frame exactly as the reference does)
+    stipend = np.uint64(_STIPEND if has_value else 0)
+    if top and (codeless or has_value):  # it may end here: the frame's gas and return data must fit
+        if registers[CALLDATA_SIZE] > DATA_BYTES or not _fits_at_top(registers, gas_left - extra + stipend):
+            return _HOST
+    if cold:
         warm(cells, warmth)
+    gas_left -= extra
     available = gas_left - gas_left // np.uint64(64)
-    requested = words[registers[SP] - 1]
+    requested = words[sp - 1]
     if requested[1] != _ZERO or requested[2] != _ZERO or requested[3] != _ZERO or requested[0] > available:
         child_gas = available
     else:
         child_gas = requested[0]
+    if has_value and not covers(cells, source, words[sp - 3]):  # the call never starts; its gas comes back
+        _finish_without_child(words, control, gas_left + stipend, False, top)
+        return _NO_CHILD
+    mark = np.int64(cells[HEADER, JOURNAL_LENGTH])
+    if has_value:
+        move(cells, source, target, words[sp - 3])
+    if codeless:  # nothing to run: it succeeds with all its gas
+        _finish_without_child(words, control, gas_left + stipend, True, top)
+        return _NO_CHILD
     child_registers = child_control[REGISTERS_ROW]
     for column in range(_REGISTERS_USED):
         child_registers[column] = 0
     child_registers[PARENT_GAS] = np.int64(gas_left - child_gas)  # (the bits of a uint64)
-    child_registers[CHILD_MARK] = np.int64(cells[HEADER, JOURNAL_LENGTH])
+    child_registers[CHILD_MARK] = mark
+    child_gas += stipend
     native_gas = min(child_gas, _NATIVE_GAS_MAX)
     child_registers[GAS] = np.int64(native_gas)
     child_registers[GAS_RESERVE] = np.int64(child_gas - native_gas)
@@ -250,7 +343,6 @@ def _start_child(words, memory, registers, child_words, child_control, child_dat
     child_registers[CODE_LENGTH] = np.int64(callees[callee, CODE_SIZE])
     for env_row in range(ENV_START, ENV_START + 256):
         _copy_word(words, env_row, child_words, env_row)
-    sp = registers[SP]
     if op == _DELEGATECALL:  # the callee's code as ours, in our caller's name: the rows and storage stay
         child_registers[STORAGE_ACCOUNT] = registers[STORAGE_ACCOUNT]
         child_registers[STORAGE_COMPLETE] = registers[STORAGE_COMPLETE]
@@ -263,11 +355,11 @@ def _start_child(words, memory, registers, child_words, child_control, child_dat
         child_words[ADDRESS_ROW, 2] = words[sp - 2, 2] & _LOW_32
         child_words[ADDRESS_ROW, 3] = _ZERO
         for limb in range(LIMBS):
-            child_words[CALLVALUE_ROW, limb] = _ZERO
+            child_words[CALLVALUE_ROW, limb] = words[sp - 3, limb] if has_value else _ZERO
     offset = registers[CALL_ARGS_OFFSET]
     for at in range(args_size):
         child_data[at] = memory[offset + at]
-    return True
+    return _CHILD
 
 
 @kernel
@@ -334,8 +426,18 @@ def run_frames(code, data, words, memory, control):
                 child_words = _words_array(directory[child, WORDS_AT])
                 child_control = _control_array(directory[child, CONTROL_AT])
                 child_data = _bytes_array(directory[child, DATA_AT], DATA_BYTES)
-                if _start_child(level_words, level_memory, level_registers, child_words, child_control, child_data,
-                                callees, callee, cells, warmth):
+                started = _start_child(level_words, level_memory, level_control, child_words, child_control,
+                                       child_data, callees, callee, cells, warmth, level == 0)
+                if started == _NO_CHILD:  # the instruction ended here: the frame's return data is empty
+                    calldata_size = level_registers[CALLDATA_SIZE]
+                    level_data = _bytes_array(directory[level, DATA_AT], calldata_size)
+                    if level == 0:
+                        for at in range(calldata_size):  # (the same bytes if a native child ran before)
+                            level_data[at] = top_data[at]
+                        top_data = level_data
+                        registers[NATIVE_RETURN_DATA] = 1
+                    continue
+                if started == _CHILD:
                     if level == 0:
                         outer_mark = mark
                     level = child
