@@ -63,6 +63,7 @@ from jitvm.evm.baseline.layout import (
     EXIT_HOST,
     EXIT_STEP,
     GAS,
+    GAS_RESERVE,
     MAX_NATIVE_GAS,
     NATIVE_GAS_LIMIT,
     NATIVE_WRITES,
@@ -118,6 +119,7 @@ class BaselineEngine:
     def __init__(self):
         self._pool = BufferPool()
         self._frame_arena = None  # FrameArena, made by the first frame that may run children natively
+        self._native_children = None  # _children's answer, kept while the state's callee table is the same
         self._environment = (None, None, None, None)  # (block, origin, gas price, environment_rows)
 
     def _environment_rows(self, ctx: ExecutionContext) -> np.ndarray:
@@ -195,16 +197,17 @@ class BaselineEngine:
     def _set_up(self, message: Message, ctx: ExecutionContext):
         """(frame, buffers) for `message`: buffers from the pool, the registers and the frame's
         environment words written, ready to enter the kernel. The caller gives the buffers back
-        (_give_back) when the frame ends."""
-        buffers = self._pool.take()
+        (_give_back) when the frame ends. Every register the kernel reads goes in with one
+        struct.pack_into over the registers in use (the rest zero): a dozen separate register
+        stores, and clearing them first, cost several times more."""
+        free = self._pool._free  # self._pool.take(), in line
+        buffers = free.pop() if free else self._pool.take()
         known_block, origin, gas_price, rows = self._environment  # self._environment_rows(ctx), in line
         tx = ctx.tx
         if ctx.block is not known_block or tx.origin != origin or tx.gas_price != gas_price:
             rows = self._environment_rows(ctx)
         fork = ctx.fork.name
-        if buffers.environment is rows and buffers.table is _DISPATCH_TABLES.get(fork, _NOT_LOADED):
-            buffers.control_bytes[:REGISTER_BYTES] = _ZERO_REGISTERS  # all buffers.prepare has left to do
-        else:
+        if buffers.environment is not rows or buffers.table is not _DISPATCH_TABLES.get(fork, _NOT_LOADED):
             buffers.prepare(fork, rows)
             _DISPATCH_TABLES[fork] = buffers.table
         frame = buffers.frame
@@ -221,28 +224,46 @@ class BaselineEngine:
             words[_CALLER_AT : _CALLER_AT + 64] = (  # CALLER's row, then CALLVALUE's
                 (_ADDRESS_ROWS.get(caller) or _address_row(caller))
                 + (value.to_bytes(32, "little") if value else _ZERO_WORD))
-            registers = buffers.registers
-            registers[CALLDATA_SIZE] = len(message.data)
-            if message.is_static:
-                registers[STATIC_FRAME] = 1
+            gas = message.gas
+            if gas < NATIVE_GAS_LIMIT:
+                reserve = 0  # pc, stack height and memory size are 0
+            else:  # frame.store()'s split: the kernel charges below NATIVE_GAS_LIMIT only
+                reserve = frame.gas_reserve = gas - (NATIVE_GAS_LIMIT - 1)
+                gas = NATIVE_GAS_LIMIT - 1
+                if reserve >> 63:  # below 2**64: stored as its 64 bits (GAS adds modulo 2**64)
+                    reserve -= 1 << 64
+            steps = UNLIMITED_STEPS if ctx.tracer is None else 0
             state = ctx.state
             table = frame.storage_table = getattr(state, "storage_table", None)
-            if table is not None:  # SLOAD and SSTORE of the slots it holds run natively
+            if table is None:
+                _pack_registers(buffers.control_bytes, 0, gas, steps, len(message.data), reserve,
+                                message.is_static, 0, 0, 0, 0, 0, 0, 0, 0)
+            else:  # SLOAD and SSTORE of the slots it holds run natively, and CALL children with an arena
                 account, complete = table.frame_account(state, target)
-                registers[STORAGE_ACCOUNT], registers[STORAGE_COMPLETE] = account, complete
-            if message.gas < NATIVE_GAS_LIMIT:
-                registers[GAS] = message.gas  # pc, stack height and memory size are 0 (prepare cleared them)
-                if table is not None:  # frame.store_table(), written out
-                    registers[STORAGE_CELLS] = table.address
-                    registers[STORAGE_ROWS] = table.rows
-            else:
-                frame.store()
-            if ctx.tracer is None:
-                registers[STEPS] = UNLIMITED_STEPS
+                if NATIVE_CHILDREN:
+                    arena = self._frame_arena
+                    if arena is None or arena.fork != fork:
+                        arena = self._prepared_arena(fork)
+                    callees = state.callees
+                    _pack_registers(buffers.control_bytes, 0, gas, steps, len(message.data), reserve,
+                                    message.is_static, table.address, table.rows, account, complete,
+                                    message.depth, arena.address, callees.address, callees.rows)
+                else:
+                    _pack_registers(buffers.control_bytes, 0, gas, steps, len(message.data), reserve,
+                                    message.is_static, table.address, table.rows, account, complete,
+                                    0, 0, 0, 0)
         except BaseException:
             self._give_back(frame, buffers)
             raise
         return frame, buffers
+
+    def _prepared_arena(self, fork: str) -> FrameArena:
+        """The engine's arena of native child frames, made on first use, with `fork`'s dispatch table."""
+        arena = self._frame_arena
+        if arena is None:
+            arena = self._frame_arena = FrameArena()
+        arena.prepare(fork)
+        return arena
 
     def _give_back(self, frame: NativeFrame, buffers) -> None:
         """The frame's buffers back to the pool, with the memory it grew to."""
@@ -279,23 +300,25 @@ class BaselineEngine:
 
     def _children(self, frame: NativeFrame):
         """What run_to_host needs to run CALL-family children natively (frame_driver.run_frames):
-        (the arena, the driver, the callee table), or None if the frame's host has no native tables."""
-        arena = self._arena(frame)
-        if arena is None:
+        (the arena, the driver, the callee table), or None if the frame's host has no native tables.
+        Made once per state's callee table; _set_up has written the arena into the registers."""
+        if frame.storage_table is None:
             return None
-        from jitvm.evm.baseline.native_entry import frames_function
+        children = self._native_children
+        callees = frame.state.callees
+        if children is None or children[2] is not callees:
+            from jitvm.evm.baseline.native_entry import frames_function
 
-        return arena, frames_function(), frame.state.callees
+            children = self._native_children = (self._prepared_arena(frame.ctx.fork.name), frames_function(),
+                                                 callees)
+        return children
 
     def _arena(self, frame: NativeFrame):
         """The engine's arena of native child frames, ready for this frame (None if its host has no
-        native tables); the frame's registers name it."""
+        native tables); the frame's registers name it (as _set_up wrote them already)."""
         if frame.storage_table is None:
             return None
-        arena = self._frame_arena
-        if arena is None:
-            arena = self._frame_arena = FrameArena()
-        arena.prepare(frame.ctx.fork.name)
+        arena = self._prepared_arena(frame.ctx.fork.name)
         registers = frame.registers
         registers[ARENA], registers[DEPTH] = arena.address, frame.message.depth
         return arena
@@ -426,7 +449,6 @@ def serve_host(frame: NativeFrame, handlers: tuple):
 
 _STATUSES = {int(status): status for status in Status}
 _DISPATCH_TABLES: dict[str, np.ndarray] = {}  # fork -> dispatch_table(fork), as buffers.prepare loaded it
-_ZERO_REGISTERS = bytes(REGISTER_BYTES)
 _NOT_LOADED = object()
 _TWELVE_ZEROS = bytes(12)
 _ZERO_WORD = bytes(32)
@@ -445,6 +467,26 @@ def _address_row(address: bytes) -> bytes:
 _SUCCESS, _REVERT = int(Status.SUCCESS), int(Status.REVERT)
 assert (STATUS, OUT_OFFSET, OUT_SIZE) == (5, 7, 8), "frame_result reads registers[5:9] at once"
 _unpack_four = struct.Struct("=4q").unpack_from
+
+
+def _registers_format(written: tuple[int, ...]) -> str:
+    """A struct format for the REGISTER_BYTES of the registers row: an int64 at each register of
+    `written` (in that order, which must be increasing), zero bytes everywhere else."""
+    assert list(written) == sorted(written) and written[-1] * 8 < REGISTER_BYTES
+    fields, at = ["="], 0
+    for register in written:
+        if register > at:
+            fields.append(f"{8 * (register - at)}x")
+        fields.append("q")
+        at = register + 1
+    fields.append(f"{REGISTER_BYTES - 8 * at}x")
+    return "".join(fields)
+
+
+# What _set_up writes into a new frame's registers, all at once (pack_into zeroes the pad bytes).
+_pack_registers = struct.Struct(_registers_format((
+    GAS, STEPS, CALLDATA_SIZE, GAS_RESERVE, STATIC_FRAME, STORAGE_CELLS, STORAGE_ROWS, STORAGE_ACCOUNT,
+    STORAGE_COMPLETE, DEPTH, ARENA, CALLEE_CELLS, CALLEE_ROWS))).pack_into
 
 
 def frame_result(frame: NativeFrame) -> FrameResult:
