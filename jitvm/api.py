@@ -339,11 +339,10 @@ class SessionState(State):
         self._settled_upto = 0  # journal entries before this index hold only world-state changes
         super().__init__()
 
-    def begin_transaction(self, warm_addresses=()) -> None:
+    def begin_transaction(self, warm_addresses=()) -> int | None:
         if not self.pinned:
-            State.begin_transaction(self, warm_addresses)
             self._settled_upto = 0
-            return
+            return State.begin_transaction(self, warm_addresses)
         journal = self._journal
         for position in range(self._settled_upto, len(journal)):
             if journal[position][0] not in _STATE_ENTRY_KINDS:
@@ -352,6 +351,7 @@ class SessionState(State):
         State.begin_transaction(self, warm_addresses)
         self._journal = journal
         self._settled_upto = len(journal)
+        return None
 
     def put_account(self, address: bytes, nonce: int, balance: int, code: bytes) -> None:
         """Replace an account's nonce, balance and code, keeping its storage (undoable)."""
@@ -648,10 +648,12 @@ class EVM:
             if plan is None:
                 plan = self._plan(sender, to)
             warm = plan[0]
-        state.begin_transaction(warm)
+        start = state.begin_transaction(warm)
         if self._warm_slots:
             state.warm_slots.update(self._warm_slots)
-        start = state.snapshot()
+            start = None
+        if start is None:
+            start = state.snapshot()
         ctx = self._ctx
         tx_env = ctx.tx
         tx_env.origin = sender

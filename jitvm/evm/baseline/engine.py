@@ -156,7 +156,11 @@ class BaselineEngine:
                 result = run_to_host(frame, buffers, code_rows(message.code), calldata_at(message.data)[0],
                                      children)
                 if result is not None:
-                    self._give_back(frame, buffers)
+                    memory = frame.memory  # self._give_back(frame, buffers), its usual case in line
+                    if memory.buffer is buffers.memory_bytes.obj and not memory.size and buffers.counted is None:
+                        self._pool._free.append(buffers)
+                    else:
+                        self._give_back(frame, buffers)
                     return result
                 runner = self._execute(frame, buffers, True)
             else:  # an engine of its own kind (the JIT): its _execute makes the frame's generator
@@ -215,8 +219,14 @@ class BaselineEngine:
             frame = buffers.frame = NativeFrame(message, ctx, buffers.words, buffers.memory, buffers.control,
                                                 buffers.memory_address, buffers.stack, buffers.control_bytes,
                                                 buffers.registers)
-        else:
-            frame.start(message, ctx, buffers.memory, buffers.memory_address)
+        else:  # frame.start(message, ctx, buffers.memory, buffers.memory_address), in line
+            frame.message, frame.ctx, frame.state, frame.code = message, ctx, ctx.state, message.code
+            frame.pc = frame.stack.height = frame.gas_reserve = 0
+            memory = frame.memory
+            memory.buffer, memory.size, memory.address = buffers.memory_bytes.obj, 0, buffers.memory_address
+            frame.gas_left = message.gas
+            frame.return_data = frame.output = b""
+            frame.running = True
         try:
             words = buffers.stack.words_bytes  # addresses go in as 20 bytes, little-endian, zero above
             target, caller, value = message.target, message.caller, message.value
