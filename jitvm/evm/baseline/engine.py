@@ -228,12 +228,15 @@ class BaselineEngine:
             frame.return_data = frame.output = b""
             frame.running = True
         try:
-            words = buffers.stack.words_bytes  # addresses go in as 20 bytes, little-endian, zero above
-            target, caller, value = message.target, message.caller, message.value
-            words[_ADDRESS_AT : _ADDRESS_AT + 32] = _ADDRESS_ROWS.get(target) or _address_row(target)
-            words[_CALLER_AT : _CALLER_AT + 64] = (  # CALLER's row, then CALLVALUE's
-                (_ADDRESS_ROWS.get(caller) or _address_row(caller))
-                + (value.to_bytes(32, "little") if value else _ZERO_WORD))
+            target = message.target
+            if buffers.rows_for is not message:  # else the last frame on these buffers wrote the same rows
+                words = buffers.stack.words_bytes  # addresses go in as 20 bytes, little-endian, zero above
+                caller, value = message.caller, message.value
+                words[_ADDRESS_AT : _ADDRESS_AT + 32] = _ADDRESS_ROWS.get(target) or _address_row(target)
+                words[_CALLER_AT : _CALLER_AT + 64] = (  # CALLER's row, then CALLVALUE's
+                    (_ADDRESS_ROWS.get(caller) or _address_row(caller))
+                    + (value.to_bytes(32, "little") if value else _ZERO_WORD))
+                buffers.rows_for = message  # a Message never changes once made
             gas = message.gas
             if gas < NATIVE_GAS_LIMIT:
                 reserve = 0  # pc, stack height and memory size are 0

@@ -282,7 +282,8 @@ class FrameBuffers:
     """The writable arrays of one running frame, reused by later frames once it ends."""
 
     __slots__ = ("words", "_memory", "control", "table", "environment", "words_address", "control_address",
-                 "memory_address", "memory_bytes", "stack", "control_bytes", "registers", "frame", "counted")
+                 "memory_address", "memory_bytes", "stack", "control_bytes", "registers", "frame", "counted",
+                 "rows_for")
 
     def __init__(self, memory_capacity: int):
         self.words = np.zeros((WORD_ROWS, LIMBS), dtype=np.uint64)
@@ -302,6 +303,7 @@ class FrameBuffers:
         self.stack = NativeStack(self.words)  # the stack view of `words`, reused by every frame
         self.frame = None  # the NativeFrame view of these buffers, made by the first frame that runs on them
         self.counted = None  # what a JitEngine counts this frame into when its pool takes the buffers back
+        self.rows_for = None  # the Message whose ADDRESS, CALLER and CALLVALUE rows `words` holds
 
     @property
     def memory(self) -> np.ndarray:
@@ -324,6 +326,7 @@ class FrameBuffers:
         if self.environment is not environment:
             self.words[ENV_START : ENV_START + 256] = environment
             self.environment = environment
+            self.rows_for = None  # the frame's own rows are zero in `environment`
         self.control_bytes[:REGISTER_BYTES] = _ZERO_REGISTERS
 
 
