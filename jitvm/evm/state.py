@@ -105,13 +105,13 @@ class State:
         table = self.storage_table
         if not keep_journal:
             self._native_at.clear()
-            if table.count > table.MAX_ENTRIES:
-                self.sync_storage()
-                table.forget()
-                self.callees.clear()  # it names the forgotten account indexes
-            elif len(self.callees) > CalleeTable.MAX_ENTRIES:
+            if len(self.callees) > CalleeTable.MAX_ENTRIES:
                 self.callees.clear()
-        table.next_epoch(keep_journal, warm_addresses)
+        if not table.next_epoch(keep_journal, warm_addresses):  # the table holds too many entries
+            self.sync_storage()
+            table.forget()
+            self.callees.clear()  # it names the forgotten account indexes
+            table.next_epoch(keep_journal, warm_addresses)
         self.refund = 0
         # New containers only where the last transaction put something: its logs list may be held
         # by its result; the sets are nobody's but this state's.

@@ -380,16 +380,26 @@ class StorageTable:
 
     # -- transactions ------------------------------------------------------------------------------
 
-    def next_epoch(self, keep_journal: bool, warm_addresses=()) -> None:
+    def next_epoch(self, keep_journal: bool, warm_addresses=()) -> bool:
         """A new transaction: every entry is unchanged in it and cold (its values stay), but for the
-        accounts `warm_addresses` (warm_at_start)."""
-        self.epoch += 1
+        accounts `warm_addresses` (warm_at_start). Unless `keep_journal`, the journal is dropped,
+        and the table must hold at most MAX_ENTRIES entries: if it holds more, nothing is done and
+        the answer is False (the state forgets the table, then asks again)."""
+        q = self._q
         if not keep_journal:
-            self._q[JOURNAL_LENGTH] = 0
-        if warm_addresses:
-            self.warm_at_start(warm_addresses)  # which writes the header's epoch too
+            if q[COUNT] > self.MAX_ENTRIES:
+                return False
+            q[JOURNAL_LENGTH] = 0
+        epoch = self.epoch = self.epoch + 1
+        if warm_addresses:  # warm_at_start's usual case in line: a warm set seen before
+            places = self._start_sets.get(warm_addresses) if type(warm_addresses) is frozenset else None
+            if places is None:
+                self.warm_at_start(warm_addresses)  # which writes the header's epoch too
+            else:
+                self._flat[places] = epoch
         else:
-            self._q[EPOCH] = self.epoch
+            q[EPOCH] = epoch
+        return True
 
     def dirty_entries(self) -> list[int]:
         """The entries whose values Account.storage does not show yet; they count as shown after."""

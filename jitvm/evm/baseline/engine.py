@@ -84,6 +84,7 @@ from jitvm.evm.baseline.layout import (
     STORAGE_COMPLETE,
     STORAGE_ROWS,
     UNLIMITED_STEPS,
+    ZERO_MEMORY,
     BufferPool,
     calldata_at,
     code_rows,
@@ -156,8 +157,12 @@ class BaselineEngine:
                 result = run_to_host(frame, buffers, code_rows(message.code), calldata_at(message.data)[0],
                                      children)
                 if result is not None:
-                    memory = frame.memory  # self._give_back(frame, buffers), its usual case in line
-                    if memory.buffer is buffers.memory_bytes.obj and not memory.size and buffers.counted is None:
+                    # self._give_back(frame, buffers), its usual case in line (BufferPool.give_back)
+                    memory, kept = frame.memory, buffers.memory_bytes
+                    size = memory.size
+                    if memory.buffer is kept.obj and size <= len(ZERO_MEMORY) and buffers.counted is None:
+                        if size:
+                            kept[:size] = ZERO_MEMORY[:size]
                         self._pool._free.append(buffers)
                     else:
                         self._give_back(frame, buffers)

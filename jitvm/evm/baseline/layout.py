@@ -330,7 +330,7 @@ class FrameBuffers:
         self.control_bytes[:REGISTER_BYTES] = _ZERO_REGISTERS
 
 
-_ZERO_MEMORY = memoryview(bytes(4096))  # BufferPool.INITIAL_MEMORY zero bytes
+ZERO_MEMORY = memoryview(bytes(4096))  # BufferPool.INITIAL_MEMORY zero bytes
 
 
 class BufferPool:
@@ -356,8 +356,8 @@ class BufferPool:
             counted.calls += 1
         if len(buffers.memory_bytes) > self.LARGEST_KEPT_MEMORY:
             buffers.memory = np.zeros(self.INITIAL_MEMORY, dtype=np.uint8)
-        elif memory_size > len(_ZERO_MEMORY):
+        elif memory_size > len(ZERO_MEMORY):
             buffers.memory[:memory_size] = 0
         elif memory_size:
-            buffers.memory_bytes[:memory_size] = _ZERO_MEMORY[:memory_size]
+            buffers.memory_bytes[:memory_size] = ZERO_MEMORY[:memory_size]
         self._free.append(buffers)
