@@ -75,7 +75,10 @@ from jitvm.evm.baseline.layout import (
     PENDING_CALL,
     PENDING_SLOAD,
     PENDING_SSTORE,
+    PC,
     REGISTER_BYTES,
+    SP,
+    MSIZE,
     STATIC_FRAME,
     STATUS,
     STEPS,
@@ -154,8 +157,10 @@ class BaselineEngine:
         try:
             if type(self) is BaselineEngine:  # the kernel's runs to the first host instruction, plainly
                 children = self._children(frame) if NATIVE_CHILDREN else None
-                result = run_to_host(frame, buffers, code_rows(message.code), calldata_at(message.data)[0],
-                                     children)
+                arrays = buffers.arrays
+                if arrays is None:  # (cleared whenever the buffers start another Message: _set_up)
+                    arrays = buffers.arrays = (code_rows(message.code), calldata_at(message.data)[0])
+                result = run_to_host(frame, buffers, arrays[0], arrays[1], children)
                 if result is not None:
                     # self._give_back(frame, buffers), its usual case in line (BufferPool.give_back)
                     memory, kept = frame.memory, buffers.memory_bytes
@@ -242,6 +247,7 @@ class BaselineEngine:
                     (_ADDRESS_ROWS.get(caller) or _address_row(caller))
                     + (value.to_bytes(32, "little") if value else _ZERO_WORD))
                 buffers.rows_for = message  # a Message never changes once made
+                buffers.arrays = None
             gas = message.gas
             if gas < NATIVE_GAS_LIMIT:
                 reserve = 0  # pc, stack height and memory size are 0
@@ -398,6 +404,7 @@ def run_to_host(frame: NativeFrame, buffers, code, data, children=None):
     ran leaves its output as the frame's return data (frame.return_data, which the caller reads)."""
     run_kernel = _kernel or kernel()
     words, control, memory, registers = buffers.words, buffers.control, frame.memory, frame.registers
+    control_bytes, stack = buffers.control_bytes, frame.stack
     if children is not None:
         arena, run_kernel, callees = children
     while True:
@@ -407,9 +414,12 @@ def run_to_host(frame: NativeFrame, buffers, code, data, children=None):
         if children is not None and registers[NATIVE_RETURN_DATA]:
             frame.return_data = native_return_data(arena, registers)
             data = data_bytes(frame.message.data, frame.return_data)
-        exit_kind = registers[EXIT]
-        frame.load()
+        # frame.load(), and how the kernel returned, in one read of the first nine registers
+        frame.pc, gas, stack.height, memory.size, exit_kind, status, _, _, out_size = _unpack_nine(control_bytes)
+        frame.gas_left = gas + frame.gas_reserve
         if exit_kind == EXIT_DONE:
+            if status == _SUCCESS and not out_size and not registers[NATIVE_WRITES]:  # frame_result's simplest
+                return FrameResult(_SUCCESS_STATUS, frame.gas_left, b"")
             return frame_result(frame)
         if exit_kind == EXIT_GROW:
             grow_memory(frame, int(registers[NEEDED_MEMORY]))
@@ -485,6 +495,9 @@ def _address_row(address: bytes) -> bytes:
 _SUCCESS, _REVERT = int(Status.SUCCESS), int(Status.REVERT)
 assert (STATUS, OUT_OFFSET, OUT_SIZE) == (5, 7, 8), "frame_result reads registers[5:9] at once"
 _unpack_four = struct.Struct("=4q").unpack_from
+assert (PC, GAS, SP, MSIZE, EXIT) == (0, 1, 2, 3, 4), "run_to_host reads registers[0:9] at once"
+_unpack_nine = struct.Struct("=9q").unpack_from
+_SUCCESS_STATUS = Status.SUCCESS
 
 
 def _registers_format(written: tuple[int, ...]) -> str:

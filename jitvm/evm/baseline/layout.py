@@ -283,7 +283,7 @@ class FrameBuffers:
 
     __slots__ = ("words", "_memory", "control", "table", "environment", "words_address", "control_address",
                  "memory_address", "memory_bytes", "stack", "control_bytes", "registers", "frame", "counted",
-                 "rows_for")
+                 "rows_for", "arrays")
 
     def __init__(self, memory_capacity: int):
         self.words = np.zeros((WORD_ROWS, LIMBS), dtype=np.uint64)
@@ -304,6 +304,7 @@ class FrameBuffers:
         self.frame = None  # the NativeFrame view of these buffers, made by the first frame that runs on them
         self.counted = None  # what a JitEngine counts this frame into when its pool takes the buffers back
         self.rows_for = None  # the Message whose ADDRESS, CALLER and CALLVALUE rows `words` holds
+        self.arrays = None  # (code_rows, calldata_at) of rows_for's code and data (BaselineEngine.start_frame)
 
     @property
     def memory(self) -> np.ndarray:
