@@ -339,11 +339,10 @@ class SessionState(State):
         self._settled_upto = 0  # journal entries before this index hold only world-state changes
         super().__init__()
 
-    def begin_transaction(self, warm_addresses=()) -> None:
-        if not self.pinned:
-            State.begin_transaction(self, warm_addresses)
+    def begin_transaction(self, warm_addresses=()) -> int | None:
+        if not self.pinned:  # (EVM._transact calls State.begin_transaction itself then)
             self._settled_upto = 0
-            return
+            return State.begin_transaction(self, warm_addresses)
         journal = self._journal
         for position in range(self._settled_upto, len(journal)):
             if journal[position][0] not in _STATE_ENTRY_KINDS:
@@ -352,6 +351,7 @@ class SessionState(State):
         State.begin_transaction(self, warm_addresses)
         self._journal = journal
         self._settled_upto = len(journal)
+        return None
 
     def put_account(self, address: bytes, nonce: int, balance: int, code: bytes) -> None:
         """Replace an account's nonce, balance and code, keeping its storage (undoable)."""
@@ -530,13 +530,21 @@ class EVM:
             raise KeyError("Invalid checkpoint") from None
         self._state.revert(checkpoint.journal_i)
         del self._checkpoints[position:]
-        self._state.pinned = bool(self._checkpoints)
+        self._unpin_if_done()
+
+    def _unpin_if_done(self) -> None:
+        """The state's journal is kept across transactions while a checkpoint is outstanding; once
+        none is, it is not, and nothing of it counts as settled (SessionState.begin_transaction)."""
+        state = self._state
+        state.pinned = bool(self._checkpoints)
+        if not state.pinned:
+            state._settled_upto = 0
 
     def commit(self) -> None:
         """Keep the changes since the latest checkpoint, which can no longer be reverted to."""
         if self._checkpoints:
             self._checkpoints.pop()
-        self._state.pinned = bool(self._checkpoints)
+        self._unpin_if_done()
 
     @property
     def checkpoint_ids(self) -> set[JournalCheckpoint]:
@@ -648,10 +656,13 @@ class EVM:
             if plan is None:
                 plan = self._plan(sender, to)
             warm = plan[0]
-        state.begin_transaction(warm)
+        # SessionState.begin_transaction, which is State's while no checkpoint pins the journal
+        start = state.begin_transaction(warm) if state.pinned else _begin_transaction(state, warm)
         if self._warm_slots:
             state.warm_slots.update(self._warm_slots)
-        start = state.snapshot()
+            start = None
+        if start is None:
+            start = state.snapshot()
         ctx = self._ctx
         tx_env = ctx.tx
         tx_env.origin = sender
@@ -727,6 +738,7 @@ class EVM:
 
 
 _SUCCESS = Status.SUCCESS
+_begin_transaction = State.begin_transaction
 _CACHED_CALLDATA_SIZE = 1024  # intrinsic gas is memoized for calls with calldata up to this size
 _INTRINSIC_CACHE_LIMIT = 4096
 _PLANS_LIMIT = 4096

@@ -36,6 +36,7 @@ def main() -> None:
     caller, to, _, _ = sessions["call/stop_contract"].calls[0]
     sender, target = _address(caller), _address(to)
     code = state.code(target)
+    warm = evm._plans[(sender, target)][0]  # the accounts the call starts with warm (jitvm.EVM's plan)
 
     def stop_frame():
         runner = engine.run_frame(Message(sender, target, target, 0, b"", 1_000_000, 0, code), ctx)
@@ -61,7 +62,10 @@ def main() -> None:
         **{f"message_call {name}": session.run for name, session in sessions.items()},
         "_address": lambda: _address(caller),
         "state.begin_transaction": state.begin_transaction,
+        "state.begin_transaction(warm set)": lambda: state.begin_transaction(warm),
+        "  storage_table.warm_at_start": lambda: state.storage_table.warm_at_start(warm),
         "state.snapshot": state.snapshot,
+        "engine.start_frame (STOP)": lambda: engine.start_frame(message, ctx),
         "Message()": lambda: Message(sender, target, target, 0, b"", 1000, 0, code),
         "STOP frame (run_frame + send)": stop_frame,
         "  pool take + give back": lambda: pool.give_back(pool.take(), 0),

@@ -114,24 +114,25 @@ class State:
 
     # -- transaction substate ---------------------------------------------------------------------
 
-    def begin_transaction(self, warm_addresses=()) -> None:
+    pinned = False  # jitvm.api.SessionState: a user snapshot holds the journal across transactions
+
+    def begin_transaction(self, warm_addresses=()) -> int | None:
         """Forget the substate of the previous transaction; its state changes stay. The accounts in
-        `warm_addresses` start warm. (A subclass whose journal outlives transactions,
-        jitvm.api.SessionState while `pinned`, keeps the storage table's journal too.)"""
+        `warm_addresses` start warm. Returns a snapshot of the transaction's start (what `snapshot()`
+        would), or None if the journal is kept (take one then). (A subclass whose journal outlives transactions, jitvm.api.SessionState while
+        `pinned`, keeps the storage table's journal too.)"""
         self._journal.clear()
-        keep_journal = getattr(self, "pinned", False)
+        keep_journal = self.pinned
         table = self.storage_table
         if not keep_journal:
             self._native_at.clear()
-            if table.count > table.MAX_ENTRIES:
-                self.sync_storage()
-                table.forget()
-                self.callees.clear()  # it names the forgotten account indexes
-            elif len(self.callees) > CalleeTable.MAX_ENTRIES:
+            if len(self.callees) > CalleeTable.MAX_ENTRIES:
                 self.callees.clear()
-        table.next_epoch(keep_journal)
-        if warm_addresses:
-            table.warm_at_start(warm_addresses)
+        if not table.next_epoch(keep_journal, warm_addresses):  # the table holds too many entries
+            self.sync_storage()
+            table.forget()
+            self.callees.clear()  # it names the forgotten account indexes
+            table.next_epoch(keep_journal, warm_addresses)
         self.refund = 0
         # New containers only where the last transaction put something: its logs list may be held
         # by its result; the sets are nobody's but this state's.
@@ -143,6 +144,10 @@ class State:
             self.to_delete.clear()
         if len(self._code_hashes) > _CODE_HASHES_KEPT:  # code -> keccak256(code) holds across transactions
             self._code_hashes.clear()
+        if keep_journal:
+            return None
+        self._native_at[0] = 0  # snapshot(), with both journals empty
+        return 0
 
     def snapshot(self) -> int:
         journal = self._journal

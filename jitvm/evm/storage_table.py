@@ -74,7 +74,7 @@ class StorageTable:
         self.entry_accounts: list[int] = []
         self._indexed = 0  # entries in the indexes above; native code may have added more
         self._warmth_entries: dict[bytes, int] = {}  # address -> the entry of its warmth (ADDRESS)
-        self._start_sets: dict[frozenset, list[int]] = {}  # see warm_at_start
+        self._start_sets: dict[frozenset, np.ndarray] = {}  # see warm_at_start
         # Per balance entry (BALANCE), the Account object that reads its balance from it
         # (jitvm.evm.balance_table.link).
         self.balance_owners: dict = {}
@@ -123,6 +123,7 @@ class StorageTable:
         self._journal_at, self._hash_at, self._hash_bits = journal_at, hash_at, hash_bits
         self._q = memoryview(cells).cast("B").cast("Q")  # the array as flat uint64s
         self._b = memoryview(cells).cast("B")
+        self._flat = cells.reshape(-1)  # the same uint64s as a numpy array (warm_at_start)
         if old_hash is not None:
             cells[hash_at:] = old_hash
         elif count:
@@ -176,13 +177,20 @@ class StorageTable:
     def frame_account(self, state, address: bytes) -> tuple[int, int]:
         """For a frame of `state` running `address`'s code natively: the account's index, and 1 if
         the table holds every slot of its storage (`completeness`: a slot it does not hold is zero,
-        and native code adds it on its cold access), else 0."""
-        index = self.account_index(address)
+        and native code adds it on its cold access), else 0. (Every frame asks: completeness's
+        check of an unchanged dictionary is written out here.)"""
+        index = self._account_of.get(address)
+        if index is None:
+            index = self.account_index(address)
         account = state.accounts.get(address)
         if account is None:
             return index, 0
         account._state = state  # its storage dictionary may fall behind the table
-        return index, self.completeness(index, account._storage)
+        storage = account._storage
+        known = self._completeness[index]
+        if known[0] is storage and known[1] == len(storage):
+            return index, known[2]
+        return index, self.completeness(index, storage)
 
     def completeness(self, index: int, storage: dict[int, int]) -> int:
         """1 if the table holds every slot of account `index` whose storage dictionary is `storage`
@@ -262,18 +270,19 @@ class StorageTable:
     def warm_at_start(self, addresses) -> None:
         """Make the accounts `addresses` warm without journal records (the start of a transaction).
         A frozenset seen before (jitvm.EVM passes the same warm set for every call of one sender and
-        recipient) costs one store per account: where its warm epochs are is remembered."""
+        recipient) costs one numpy store for all its accounts: where their warm epochs are (and the
+        header's epoch, written again) is remembered as an index array, and one fancy-indexed store
+        costs a third of a Python loop over twenty-odd places."""
         places = self._start_sets.get(addresses) if type(addresses) is frozenset else None
         if places is None:
             entries = [self.warmth_entry(address) for address in addresses]  # first: the array may grow
-            places = [(self._meta_at + entry) * 4 + WARM_EPOCH for entry in entries]
+            places = np.array([EPOCH] + [(self._meta_at + entry) * 4 + WARM_EPOCH for entry in entries],
+                              dtype=np.intp)
             if type(addresses) is frozenset:
                 if len(self._start_sets) >= _START_SETS_KEPT:
                     self._start_sets.clear()
                 self._start_sets[addresses] = places
-        q, epoch = self._q, self.epoch
-        for place in places:
-            q[place] = epoch
+        self._flat[places] = self.epoch
 
     def warm_accounts(self) -> list[bytes]:
         """The addresses whose warmth entries are warm in this transaction."""
@@ -393,12 +402,26 @@ class StorageTable:
 
     # -- transactions ------------------------------------------------------------------------------
 
-    def next_epoch(self, keep_journal: bool) -> None:
-        """A new transaction: every entry is unchanged in it and cold (its values stay)."""
-        self.epoch += 1
-        self._q[EPOCH] = self.epoch
+    def next_epoch(self, keep_journal: bool, warm_addresses=()) -> bool:
+        """A new transaction: every entry is unchanged in it and cold (its values stay), but for the
+        accounts `warm_addresses` (warm_at_start). Unless `keep_journal`, the journal is dropped,
+        and the table must hold at most MAX_ENTRIES entries: if it holds more, nothing is done and
+        the answer is False (the state forgets the table, then asks again)."""
+        q = self._q
         if not keep_journal:
-            self._q[JOURNAL_LENGTH] = 0
+            if q[COUNT] > self.MAX_ENTRIES:
+                return False
+            q[JOURNAL_LENGTH] = 0
+        epoch = self.epoch = self.epoch + 1
+        if warm_addresses:  # warm_at_start's usual case in line: a warm set seen before
+            places = self._start_sets.get(warm_addresses) if type(warm_addresses) is frozenset else None
+            if places is None:
+                self.warm_at_start(warm_addresses)  # which writes the header's epoch too
+            else:
+                self._flat[places] = epoch
+        else:
+            q[EPOCH] = epoch
+        return True
 
     def dirty_entries(self) -> list[int]:
         """The entries whose values Account.storage does not show yet; they count as shown after."""

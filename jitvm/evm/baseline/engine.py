@@ -63,6 +63,7 @@ from jitvm.evm.baseline.layout import (
     EXIT_HOST,
     EXIT_STEP,
     GAS,
+    GAS_RESERVE,
     MAX_NATIVE_GAS,
     NATIVE_GAS_LIMIT,
     NATIVE_WRITES,
@@ -74,7 +75,10 @@ from jitvm.evm.baseline.layout import (
     PENDING_CALL,
     PENDING_SLOAD,
     PENDING_SSTORE,
+    PC,
     REGISTER_BYTES,
+    SP,
+    MSIZE,
     STATIC_FRAME,
     STATUS,
     STEPS,
@@ -83,6 +87,7 @@ from jitvm.evm.baseline.layout import (
     STORAGE_COMPLETE,
     STORAGE_ROWS,
     UNLIMITED_STEPS,
+    ZERO_MEMORY,
     BufferPool,
     calldata_at,
     code_rows,
@@ -118,6 +123,7 @@ class BaselineEngine:
     def __init__(self):
         self._pool = BufferPool()
         self._frame_arena = None  # FrameArena, made by the first frame that may run children natively
+        self._native_children = None  # _children's answer, kept while the state's callee table is the same
         self._environment = (None, None, None, None)  # (block, origin, gas price, environment_rows)
 
     def _environment_rows(self, ctx: ExecutionContext) -> np.ndarray:
@@ -151,10 +157,20 @@ class BaselineEngine:
         try:
             if type(self) is BaselineEngine:  # the kernel's runs to the first host instruction, plainly
                 children = self._children(frame) if NATIVE_CHILDREN else None
-                result = run_to_host(frame, buffers, code_rows(message.code), calldata_at(message.data)[0],
-                                     children)
+                arrays = buffers.arrays
+                if arrays is None:  # (cleared whenever the buffers start another Message: _set_up)
+                    arrays = buffers.arrays = (code_rows(message.code), calldata_at(message.data)[0])
+                result = run_to_host(frame, buffers, arrays[0], arrays[1], children)
                 if result is not None:
-                    self._give_back(frame, buffers)
+                    # self._give_back(frame, buffers), its usual case in line (BufferPool.give_back)
+                    memory, kept = frame.memory, buffers.memory_bytes
+                    size = memory.size
+                    if memory.buffer is kept.obj and size <= len(ZERO_MEMORY) and buffers.counted is None:
+                        if size:
+                            kept[:size] = ZERO_MEMORY[:size]
+                        self._pool._free.append(buffers)
+                    else:
+                        self._give_back(frame, buffers)
                     return result
                 runner = self._execute(frame, buffers, True)
             else:  # an engine of its own kind (the JIT): its _start runs what needs no generator
@@ -198,16 +214,17 @@ class BaselineEngine:
     def _set_up(self, message: Message, ctx: ExecutionContext):
         """(frame, buffers) for `message`: buffers from the pool, the registers and the frame's
         environment words written, ready to enter the kernel. The caller gives the buffers back
-        (_give_back) when the frame ends."""
-        buffers = self._pool.take()
+        (_give_back) when the frame ends. Every register the kernel reads goes in with one
+        struct.pack_into over the registers in use (the rest zero): a dozen separate register
+        stores, and clearing them first, cost several times more."""
+        free = self._pool._free  # self._pool.take(), in line
+        buffers = free.pop() if free else self._pool.take()
         known_block, origin, gas_price, rows = self._environment  # self._environment_rows(ctx), in line
         tx = ctx.tx
         if ctx.block is not known_block or tx.origin != origin or tx.gas_price != gas_price:
             rows = self._environment_rows(ctx)
         fork = ctx.fork.name
-        if buffers.environment is rows and buffers.table is _DISPATCH_TABLES.get(fork, _NOT_LOADED):
-            buffers.control_bytes[:REGISTER_BYTES] = _ZERO_REGISTERS  # all buffers.prepare has left to do
-        else:
+        if buffers.environment is not rows or buffers.table is not _DISPATCH_TABLES.get(fork, _NOT_LOADED):
             buffers.prepare(fork, rows)
             _DISPATCH_TABLES[fork] = buffers.table
         frame = buffers.frame
@@ -215,37 +232,65 @@ class BaselineEngine:
             frame = buffers.frame = NativeFrame(message, ctx, buffers.words, buffers.memory, buffers.control,
                                                 buffers.memory_address, buffers.stack, buffers.control_bytes,
                                                 buffers.registers)
-        else:
-            frame.start(message, ctx, buffers.memory, buffers.memory_address)
+        else:  # frame.start(message, ctx, buffers.memory, buffers.memory_address), in line
+            frame.message, frame.ctx, frame.state, frame.code = message, ctx, ctx.state, message.code
+            frame.pc = frame.stack.height = frame.gas_reserve = 0
+            memory = frame.memory
+            memory.buffer, memory.size, memory.address = buffers.memory_bytes.obj, 0, buffers.memory_address
+            frame.gas_left = message.gas
+            frame.return_data = frame.output = b""
+            frame.running = True
         try:
-            words = buffers.stack.words_bytes  # addresses go in as 20 bytes, little-endian, zero above
-            target, caller, value = message.target, message.caller, message.value
-            words[_ADDRESS_AT : _ADDRESS_AT + 32] = _ADDRESS_ROWS.get(target) or _address_row(target)
-            words[_CALLER_AT : _CALLER_AT + 64] = (  # CALLER's row, then CALLVALUE's
-                (_ADDRESS_ROWS.get(caller) or _address_row(caller))
-                + (value.to_bytes(32, "little") if value else _ZERO_WORD))
-            registers = buffers.registers
-            registers[CALLDATA_SIZE] = len(message.data)
-            if message.is_static:
-                registers[STATIC_FRAME] = 1
+            target = message.target
+            if buffers.rows_for is not message:  # else the last frame on these buffers wrote the same rows
+                words = buffers.stack.words_bytes  # addresses go in as 20 bytes, little-endian, zero above
+                caller, value = message.caller, message.value
+                words[_ADDRESS_AT : _ADDRESS_AT + 32] = _ADDRESS_ROWS.get(target) or _address_row(target)
+                words[_CALLER_AT : _CALLER_AT + 64] = (  # CALLER's row, then CALLVALUE's
+                    (_ADDRESS_ROWS.get(caller) or _address_row(caller))
+                    + (value.to_bytes(32, "little") if value else _ZERO_WORD))
+                buffers.rows_for = message  # a Message never changes once made
+                buffers.arrays = None
+            gas = message.gas
+            if gas < NATIVE_GAS_LIMIT:
+                reserve = 0  # pc, stack height and memory size are 0
+            else:  # frame.store()'s split: the kernel charges below NATIVE_GAS_LIMIT only
+                reserve = frame.gas_reserve = gas - (NATIVE_GAS_LIMIT - 1)
+                gas = NATIVE_GAS_LIMIT - 1
+                if reserve >> 63:  # below 2**64: stored as its 64 bits (GAS adds modulo 2**64)
+                    reserve -= 1 << 64
+            steps = UNLIMITED_STEPS if ctx.tracer is None else 0
             state = ctx.state
             table = frame.storage_table = getattr(state, "storage_table", None)
-            if table is not None:  # SLOAD and SSTORE of the slots it holds run natively
+            if table is None:
+                _pack_registers(buffers.control_bytes, 0, gas, steps, len(message.data), reserve,
+                                message.is_static, 0, 0, 0, 0, 0, 0, 0, 0)
+            else:  # SLOAD and SSTORE of the slots it holds run natively, and CALL children with an arena
                 account, complete = table.frame_account(state, target)
-                registers[STORAGE_ACCOUNT], registers[STORAGE_COMPLETE] = account, complete
-            if message.gas < NATIVE_GAS_LIMIT:
-                registers[GAS] = message.gas  # pc, stack height and memory size are 0 (prepare cleared them)
-                if table is not None:  # frame.store_table(), written out
-                    registers[STORAGE_CELLS] = table.address
-                    registers[STORAGE_ROWS] = table.rows
-            else:
-                frame.store()
-            if ctx.tracer is None:
-                registers[STEPS] = UNLIMITED_STEPS
+                if NATIVE_CHILDREN:
+                    arena = self._frame_arena
+                    if arena is None or arena.fork != fork:
+                        arena = self._prepared_arena(fork)
+                    callees = state.callees
+                    _pack_registers(buffers.control_bytes, 0, gas, steps, len(message.data), reserve,
+                                    message.is_static, table.address, table.rows, account, complete,
+                                    message.depth, arena.address, callees.address, callees.rows)
+                else:
+                    _pack_registers(buffers.control_bytes, 0, gas, steps, len(message.data), reserve,
+                                    message.is_static, table.address, table.rows, account, complete,
+                                    0, 0, 0, 0)
         except BaseException:
             self._give_back(frame, buffers)
             raise
         return frame, buffers
+
+    def _prepared_arena(self, fork: str) -> FrameArena:
+        """The engine's arena of native child frames, made on first use, with `fork`'s dispatch table."""
+        arena = self._frame_arena
+        if arena is None:
+            arena = self._frame_arena = FrameArena()
+        arena.prepare(fork)
+        return arena
 
     def _give_back(self, frame: NativeFrame, buffers) -> None:
         """The frame's buffers back to the pool, with the memory it grew to."""
@@ -282,23 +327,25 @@ class BaselineEngine:
 
     def _children(self, frame: NativeFrame):
         """What run_to_host needs to run CALL-family children natively (frame_driver.run_frames):
-        (the arena, the driver, the callee table), or None if the frame's host has no native tables."""
-        arena = self._arena(frame)
-        if arena is None:
+        (the arena, the driver, the callee table), or None if the frame's host has no native tables.
+        Made once per state's callee table; _set_up has written the arena into the registers."""
+        if frame.storage_table is None:
             return None
-        from jitvm.evm.baseline.native_entry import frames_function
+        children = self._native_children
+        callees = frame.state.callees
+        if children is None or children[2] is not callees:
+            from jitvm.evm.baseline.native_entry import frames_function
 
-        return arena, frames_function(), frame.state.callees
+            children = self._native_children = (self._prepared_arena(frame.ctx.fork.name), frames_function(),
+                                                 callees)
+        return children
 
     def _arena(self, frame: NativeFrame):
         """The engine's arena of native child frames, ready for this frame (None if its host has no
-        native tables); the frame's registers name it."""
+        native tables); the frame's registers name it (as _set_up wrote them already)."""
         if frame.storage_table is None:
             return None
-        arena = self._frame_arena
-        if arena is None:
-            arena = self._frame_arena = FrameArena()
-        arena.prepare(frame.ctx.fork.name)
+        arena = self._prepared_arena(frame.ctx.fork.name)
         registers = frame.registers
         registers[ARENA], registers[DEPTH] = arena.address, frame.message.depth
         return arena
@@ -360,6 +407,7 @@ def run_to_host(frame: NativeFrame, buffers, code, data, children=None):
     ran leaves its output as the frame's return data (frame.return_data, which the caller reads)."""
     run_kernel = _kernel or kernel()
     words, control, memory, registers = buffers.words, buffers.control, frame.memory, frame.registers
+    control_bytes, stack = buffers.control_bytes, frame.stack
     if children is not None:
         arena, run_kernel, callees = children
     while True:
@@ -369,9 +417,12 @@ def run_to_host(frame: NativeFrame, buffers, code, data, children=None):
         if children is not None and registers[NATIVE_RETURN_DATA]:
             frame.return_data = native_return_data(arena, registers)
             data = data_bytes(frame.message.data, frame.return_data)
-        exit_kind = registers[EXIT]
-        frame.load()
+        # frame.load(), and how the kernel returned, in one read of the first nine registers
+        frame.pc, gas, stack.height, memory.size, exit_kind, status, _, _, out_size = _unpack_nine(control_bytes)
+        frame.gas_left = gas + frame.gas_reserve
         if exit_kind == EXIT_DONE:
+            if status == _SUCCESS and not out_size and not registers[NATIVE_WRITES]:  # frame_result's simplest
+                return FrameResult(_SUCCESS_STATUS, frame.gas_left, b"")
             return frame_result(frame)
         if exit_kind == EXIT_GROW:
             grow_memory(frame, int(registers[NEEDED_MEMORY]))
@@ -429,7 +480,6 @@ def serve_host(frame: NativeFrame, handlers: tuple):
 
 _STATUSES = {int(status): status for status in Status}
 _DISPATCH_TABLES: dict[str, np.ndarray] = {}  # fork -> dispatch_table(fork), as buffers.prepare loaded it
-_ZERO_REGISTERS = bytes(REGISTER_BYTES)
 _NOT_LOADED = object()
 _TWELVE_ZEROS = bytes(12)
 _ZERO_WORD = bytes(32)
@@ -448,6 +498,29 @@ def _address_row(address: bytes) -> bytes:
 _SUCCESS, _REVERT = int(Status.SUCCESS), int(Status.REVERT)
 assert (STATUS, OUT_OFFSET, OUT_SIZE) == (5, 7, 8), "frame_result reads registers[5:9] at once"
 _unpack_four = struct.Struct("=4q").unpack_from
+assert (PC, GAS, SP, MSIZE, EXIT) == (0, 1, 2, 3, 4), "run_to_host reads registers[0:9] at once"
+_unpack_nine = struct.Struct("=9q").unpack_from
+_SUCCESS_STATUS = Status.SUCCESS
+
+
+def _registers_format(written: tuple[int, ...]) -> str:
+    """A struct format for the REGISTER_BYTES of the registers row: an int64 at each register of
+    `written` (in that order, which must be increasing), zero bytes everywhere else."""
+    assert list(written) == sorted(written) and written[-1] * 8 < REGISTER_BYTES
+    fields, at = ["="], 0
+    for register in written:
+        if register > at:
+            fields.append(f"{8 * (register - at)}x")
+        fields.append("q")
+        at = register + 1
+    fields.append(f"{REGISTER_BYTES - 8 * at}x")
+    return "".join(fields)
+
+
+# What _set_up writes into a new frame's registers, all at once (pack_into zeroes the pad bytes).
+_pack_registers = struct.Struct(_registers_format((
+    GAS, STEPS, CALLDATA_SIZE, GAS_RESERVE, STATIC_FRAME, STORAGE_CELLS, STORAGE_ROWS, STORAGE_ACCOUNT,
+    STORAGE_COMPLETE, DEPTH, ARENA, CALLEE_CELLS, CALLEE_ROWS))).pack_into
 
 
 def frame_result(frame: NativeFrame) -> FrameResult:

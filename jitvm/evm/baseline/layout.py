@@ -289,7 +289,8 @@ class FrameBuffers:
     """The writable arrays of one running frame, reused by later frames once it ends."""
 
     __slots__ = ("words", "_memory", "control", "table", "environment", "words_address", "control_address",
-                 "memory_address", "memory_bytes", "stack", "control_bytes", "registers", "frame", "counted")
+                 "memory_address", "memory_bytes", "stack", "control_bytes", "registers", "frame", "counted",
+                 "rows_for", "arrays")
 
     def __init__(self, memory_capacity: int):
         self.words = np.zeros((WORD_ROWS, LIMBS), dtype=np.uint64)
@@ -309,6 +310,8 @@ class FrameBuffers:
         self.stack = NativeStack(self.words)  # the stack view of `words`, reused by every frame
         self.frame = None  # the NativeFrame view of these buffers, made by the first frame that runs on them
         self.counted = None  # what a JitEngine counts this frame into when its pool takes the buffers back
+        self.rows_for = None  # the Message whose ADDRESS, CALLER and CALLVALUE rows `words` holds
+        self.arrays = None  # (code_rows, calldata_at) of rows_for's code and data (BaselineEngine.start_frame)
 
     @property
     def memory(self) -> np.ndarray:
@@ -331,10 +334,11 @@ class FrameBuffers:
         if self.environment is not environment:
             self.words[ENV_START : ENV_START + 256] = environment
             self.environment = environment
+            self.rows_for = None  # the frame's own rows are zero in `environment`
         self.control_bytes[:REGISTER_BYTES] = _ZERO_REGISTERS
 
 
-_ZERO_MEMORY = memoryview(bytes(4096))  # BufferPool.INITIAL_MEMORY zero bytes
+ZERO_MEMORY = memoryview(bytes(4096))  # BufferPool.INITIAL_MEMORY zero bytes
 
 
 class BufferPool:
@@ -360,8 +364,8 @@ class BufferPool:
             counted.calls += 1
         if len(buffers.memory_bytes) > self.LARGEST_KEPT_MEMORY:
             buffers.memory = np.zeros(self.INITIAL_MEMORY, dtype=np.uint8)
-        elif memory_size > len(_ZERO_MEMORY):
+        elif memory_size > len(ZERO_MEMORY):
             buffers.memory[:memory_size] = 0
         elif memory_size:
-            buffers.memory_bytes[:memory_size] = _ZERO_MEMORY[:memory_size]
+            buffers.memory_bytes[:memory_size] = ZERO_MEMORY[:memory_size]
         self._free.append(buffers)
