@@ -167,12 +167,14 @@ class State:
         while len(journal) > snapshot:
             entry = journal.pop()
             kind = entry[0]
-            if kind == "account":  # (kind, address, previous Account or None)
+            if kind == "account":  # (kind, address, previous Account or None[, table entries then])
                 self.callees.forget(entry[1])
                 if entry[2] is None:
                     self.accounts.pop(entry[1], None)
                 else:
                     self.accounts[entry[1]] = entry[2]
+                    if len(entry) > 3:  # the account's storage was destroyed or wiped
+                        self._restore_entries_since(entry[1], entry[2], entry[3])
             elif kind == "storage":  # (kind, address, key, previous value)
                 storage = self.accounts[entry[1]].storage
                 if entry[3]:
@@ -296,7 +298,7 @@ class State:
     def destroy_account(self, address: Address) -> None:
         account = self.accounts.pop(address, None)
         if account is not None:
-            self._journal.append(("account", address, account))
+            self._journal.append(("account", address, account, self.storage_table.count))
             self.callees.forget(address)
             self._wipe_storage(address)
 
@@ -305,9 +307,25 @@ class State:
         if account is not None and account.storage:
             previous = account.copy()
             previous._state = self
-            self._journal.append(("account", address, previous))
+            self._journal.append(("account", address, previous, self.storage_table.count))
             account.storage = {}
             self._wipe_storage(address)
+
+    def _restore_entries_since(self, address: Address, account: Account, first: int) -> None:
+        """`account` is back after its storage was destroyed. The table's entries of `address` from
+        entry `first` on were added after that (the table's revert has undone their changes), so
+        they hold the gone storage's values (zero): they must hold `account`'s again."""
+        table = self.storage_table
+        index = table.known_account(address)
+        if index is None:
+            return
+        table.adopt()
+        entries, keys, storage = table.entries_of_account[index], table.entry_keys, account._storage
+        for position in range(len(entries) - 1, -1, -1):
+            entry = entries[position]
+            if entry < first:
+                break  # in order of addition
+            table.reset_value(entry, storage.get(keys[entry], 0))
 
     def _wipe_storage(self, address: Address) -> None:
         """The account's storage is gone: its slots in the table read zero, and so do their

@@ -308,6 +308,17 @@ class StorageTable:
         at = (self._values_at + entry) * 32
         self._b[at : at + 32] = value.to_bytes(32, "little")
 
+    def reset_value(self, entry: int, value: int) -> None:
+        """Make an entry hold `value`, unchanged in this transaction, without a journal record (an
+        entry added while its account was gone, once State.revert brings the account back)."""
+        q, b = self._q, self._b
+        word = value.to_bytes(32, "little")
+        at = (self._values_at + entry) * 32
+        b[at : at + 32] = word
+        at = (self._originals_at + entry) * 32
+        b[at : at + 32] = word
+        q[(self._meta_at + entry) * 4 + ORIGINAL_EPOCH] = self.epoch
+
     def value(self, entry: int) -> int:
         at = (self._values_at + entry) * 32
         return int.from_bytes(self._b[at : at + 32], "little")

@@ -7,6 +7,7 @@ Account.storage) must equal a plain model of storage."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -283,3 +284,29 @@ def test_transient_storage_starts_empty_in_every_transaction():
     assert expected[-1][2] == 12
     for engine in ENGINES:
         assert outcomes(engine) == expected, engine
+
+
+@pytest.mark.parametrize("wipe", ["destroy", "destroy_storage", "destroy_then_recreate"])
+def test_a_revert_brings_back_the_slots_read_while_the_storage_was_gone(wipe):
+    """Slots first reached after an account's storage was destroyed enter the table as zero; a revert
+    past the destruction must give them the account's values again (found by the model test above:
+    `{1: 5}` was lost)."""
+    from jitvm.evm.state import Account, State
+
+    address = b"\x0a" * 20
+    state = State({address: Account(nonce=1, storage={1: 5, 2: 6})})
+    state.begin_transaction()
+    state.set_storage(address, 0, 7)
+    snapshot = state.snapshot()
+    if wipe == "destroy_storage":
+        state.destroy_storage(address)
+    else:
+        state.destroy_account(address)
+        if wipe == "destroy_then_recreate":
+            state.set_balance(address, 1)  # a new, empty account at the address
+    assert state.warm_slot(address, 1)
+    assert state.get_storage(address, 1) == 0 and state.get_storage(address, 2) == 0
+    state.revert(snapshot)
+    assert [state.get_storage(address, key) for key in (0, 1, 2)] == [7, 5, 6]
+    assert [state.original_storage(address, key) for key in (0, 1, 2)] == [0, 5, 6]
+    assert state.accounts[address].storage == {0: 7, 1: 5, 2: 6}
