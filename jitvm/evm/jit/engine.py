@@ -102,6 +102,11 @@ QUICK_REFRESH = 16  # as often on the QUICK tier, to pick up the OPTIMIZED one o
 REVIEW_FRAMES = 32
 SAMPLE_FRAMES = 4
 MIN_STEPS_PER_HANDOVER = int(os.environ.get("JITVM_JIT_MIN_STEPS_PER_HANDOVER", 400))
+# A code queued for its background compile runs its frames on the baseline's path, and asks the
+# compile layer whether its compiled code is ready at every QUEUED_POLL-th frame only (the ask takes
+# the layer's lock twice: about 1 us a frame, when the background thread may take thousands of
+# frames to finish while the main thread keeps the interpreter lock busy).
+QUEUED_POLL = 64
 HEAT_ENTRIES = 4096  # codes whose heat is remembered (forgotten all at once beyond)
 _UNBOUNDED = 1 << 62  # a limit no count reaches
 
@@ -253,7 +258,8 @@ class JitEngine(BaselineEngine):
         are decided first, on the code's heat alone: a cold code's frame that cannot make it hot
         runs exactly the baseline's path (counted when it gives its buffers back), a cold frame
         that could runs on the kernel with a step budget, a compiled code's frame runs its
-        compiled code, and a declined code's frame runs the baseline's path with nothing counted."""
+        compiled code, and a declined code's frame runs the baseline's path with nothing counted (a
+        code compiling in the background too, but for one frame in QUEUED_POLL that asks the layer)."""
         message = frame.message
         heat = self._latest.get(message.code)
         if heat is None or heat.fork != frame.ctx.fork.name:
@@ -273,7 +279,9 @@ class JitEngine(BaselineEngine):
             if compiled is not None:
                 return self._run_compiled(frame, buffers, compiled, heat)
         elif heat.state != "baseline":  # (declined: the baseline's frame, as is)
-            return self._unusual_frame(frame, buffers)
+            if heat.state != "queued" or not heat.calls % QUEUED_POLL:
+                return self._unusual_frame(frame, buffers)
+            heat.calls += 1  # compiling in the background: the baseline's frame; asked of the layer now and then
         # The baseline's path, as BaselineEngine.start_frame runs it (_plain, written out here).
         children = self._children(frame) if NATIVE_CHILDREN else None
         ended = run_to_host(frame, buffers, code_rows(message.code), calldata_at(message.data)[0], children)
