@@ -155,7 +155,10 @@ class BaselineEngine:
             return start_runner(self.run_frame(message, ctx))
         frame, buffers = self._set_up(message, ctx)
         try:
-            if type(self) is BaselineEngine:  # the kernel's runs to the first host instruction, plainly
+            # An engine of its own kind (the JIT) runs what needs no generator in its _start: the
+            # frame's FrameResult, its generator, or None for the baseline's path below.
+            runner = None if type(self) is BaselineEngine else self._start(frame, buffers)
+            if runner is None:  # the kernel's runs to the first host instruction, plainly
                 children = self._children(frame) if NATIVE_CHILDREN else None
                 arrays = buffers.arrays
                 if arrays is None:  # (cleared whenever the buffers start another Message: _set_up)
@@ -172,12 +175,10 @@ class BaselineEngine:
                     else:
                         self._give_back(frame, buffers)
                     return result
-                runner = self._execute(frame, buffers, True)
-            else:  # an engine of its own kind (the JIT): its _start runs what needs no generator
-                runner = self._start(frame, buffers)
-                if runner.__class__ is FrameResult:  # the frame ended without one
-                    self._give_back(frame, buffers)
-                    return runner
+                runner = BaselineEngine._execute(self, frame, buffers, True)
+            elif runner.__class__ is FrameResult:  # the frame ended without one
+                self._give_back(frame, buffers)
+                return runner
             child = runner.send(None)
         except StopIteration as finished:
             self._give_back(frame, buffers)

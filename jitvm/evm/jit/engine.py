@@ -39,6 +39,7 @@ from jitvm.evm.jit import compile
 from jitvm.evm.jit.entry import DONE
 from jitvm.evm.jit.compile import QUICK, compiled_code
 from jitvm.evm.jit.native_call import enter_evm, entry_address
+from jitvm.evm.jumpdests import jumpdest_positions
 from jitvm.evm.message import FrameResult
 from jitvm.evm.baseline.engine import (
     STEPS_SPENT,
@@ -132,6 +133,10 @@ class Heat:
     # Both are 0 once the code is not cold: JitEngine._execute decides such a frame in a few compares.
     plain_steps: int = 0
     plain_calls: int = 0
+    # Whether a frame can run more instructions than the code has bytes (it has a JUMPDEST). A cold
+    # frame of a code that cannot never needs _cold_frame's step budget, whatever its gas: it
+    # takes the baseline's path (a STOP contract's frames, each with the transaction's gas).
+    loops: bool = True
     # A compiled code's frames ask the compile layer for it every `refresh` frames, and when they
     # pass upgrade_calls frames or upgrade_gas gas (jitvm.evm.jit.engine._remember sets them).
     refresh: int = REFRESH
@@ -248,13 +253,16 @@ class JitEngine(BaselineEngine):
         """The frame's generator (run_frame's path): _start's, or one that returns the result of a
         frame _start ran to its end."""
         started = self._start(frame, buffers)
+        if started is None:
+            started = self._plain(frame, buffers)
         if started.__class__ is FrameResult:
             return _ended(started)
         return started
 
     def _start(self, frame, buffers):
         """Run the frame as far as it goes without a generator (BaselineEngine.start_frame calls
-        this): its FrameResult if it ended, else the generator that runs the rest. The usual frames
+        this): its FrameResult if it ended, the generator that runs the rest, or None if the frame
+        takes the baseline's path (which the caller runs: start_frame in line). The usual frames
         are decided first, on the code's heat alone: a cold code's frame that cannot make it hot
         runs exactly the baseline's path (counted when it gives its buffers back), a cold frame
         that could runs on the kernel with a step budget, a compiled code's frame runs its
@@ -265,7 +273,7 @@ class JitEngine(BaselineEngine):
         if heat is None or heat.fork != frame.ctx.fork.name:
             return self._unusual_frame(frame, buffers)
         if heat.steps < heat.plain_steps:  # a cold code on an engine with cold_steps
-            if message.gas >= self.cold_steps - heat.steps:  # this frame alone could make it hot
+            if message.gas >= self.cold_steps - heat.steps and heat.loops:  # this frame alone could make it hot
                 return self._cold_frame(frame, buffers, heat)
             buffers.counted = heat  # most frames of most codes
         elif heat.calls < heat.plain_calls and heat.gas < self._plain_gas:  # a tiered engine's cold code
@@ -282,12 +290,7 @@ class JitEngine(BaselineEngine):
             if heat.state != "queued" or not heat.calls % QUEUED_POLL:
                 return self._unusual_frame(frame, buffers)
             heat.calls += 1  # compiling in the background: the baseline's frame; asked of the layer now and then
-        # The baseline's path, as BaselineEngine.start_frame runs it (_plain, written out here).
-        children = self._children(frame) if NATIVE_CHILDREN else None
-        ended = run_to_host(frame, buffers, code_rows(message.code), calldata_at(message.data)[0], children)
-        if ended is not None:
-            return ended
-        return BaselineEngine._execute(self, frame, buffers, True)
+        return None  # the baseline's path (BaselineEngine.start_frame runs it in line, _execute _plain)
 
     def _compiled_for(self, code: bytes, heat: Heat, buffers):
         """The compiled code a compiled code's frame runs when its heat says to ask (see _start),
@@ -317,7 +320,7 @@ class JitEngine(BaselineEngine):
         message = frame.message
         code = message.code
         if not code:
-            return self._plain(frame, buffers)
+            return None
         fork = frame.ctx.fork.name
         heat = self._latest.get(code)
         if heat is None or heat.fork != fork:
@@ -326,14 +329,15 @@ class JitEngine(BaselineEngine):
             return self._start(frame, buffers)  # its heat is found by the code now
         if heat.calls < heat.plain_calls and heat.gas < self._plain_gas:  # a tiered engine's cold code
             buffers.counted = heat
-            return self._plain(frame, buffers)
+            return None
         compiled = None
         if heat.state == "cold" and heat.steps < self.load_steps:
             if _kernel_loaded or _kernel_now_loaded() or (compiled := self._cached_before_kernel(code, fork, heat)) is None:
                 heat.plain_steps = self.load_steps  # the kernel runs this code's next short frames
-                if message.gas < self.cold_steps - heat.steps:  # this frame alone cannot make the code hot
+                heat.loops = jumpdest_positions(code).size > 0
+                if message.gas < self.cold_steps - heat.steps or not heat.loops:  # this frame alone cannot make the code hot
                     buffers.counted = heat  # counted when the frame ends
-                    return self._plain(frame, buffers)
+                    return None
                 return self._cold_frame(frame, buffers, heat)
         heat.calls += 1
         compiled = compiled or self._compiled(message.code, fork, heat)
@@ -346,13 +350,13 @@ class JitEngine(BaselineEngine):
             heat.calls -= 1  # counted when the frame ends
             if message.gas < self.cold_steps - heat.steps:
                 buffers.counted = heat
-                return self._plain(frame, buffers)
+                return None
             return self._cold_frame(frame, buffers, heat)
         if heat.state in ("baseline", "queued"):  # nothing left to count
-            return self._plain(frame, buffers)
+            return None
         heat.calls -= 1  # a tiered engine counts a cold code's frames and gas when the frame ends
         buffers.counted = heat
-        return self._plain(frame, buffers)
+        return None
 
     @staticmethod
     def _cached_before_kernel(code: bytes, fork: str, heat: Heat):
