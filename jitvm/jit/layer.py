@@ -376,6 +376,7 @@ class _Worker:
             finally:
                 with self.lock:
                     self.pending.discard(key)
+                _job_finished()
                 self.jobs.task_done()
 
     def close(self) -> None:
@@ -393,6 +394,14 @@ class _Worker:
 
 
 WORKER = _Worker()
+# Background jobs finished in this process (forks included): a caller waiting for one compares it
+# with the count it last saw, and asks the layer only when it has moved (jitvm.evm.jit.engine).
+finished_jobs = 0
+
+
+def _job_finished() -> None:
+    global finished_jobs
+    finished_jobs += 1  # (only the worker thread writes it)
 
 
 def _llvm_lock():

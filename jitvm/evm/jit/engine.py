@@ -36,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from jitvm.evm.jit import compile
+from jitvm.jit import layer as _layer
 from jitvm.evm.jit.entry import DONE
 from jitvm.evm.jit.compile import QUICK, compiled_code
 from jitvm.evm.jit.native_call import enter_evm, entry_address
@@ -103,11 +104,6 @@ QUICK_REFRESH = 16  # as often on the QUICK tier, to pick up the OPTIMIZED one o
 REVIEW_FRAMES = 32
 SAMPLE_FRAMES = 4
 MIN_STEPS_PER_HANDOVER = int(os.environ.get("JITVM_JIT_MIN_STEPS_PER_HANDOVER", 400))
-# A code queued for its background compile runs its frames on the baseline's path, and asks the
-# compile layer whether its compiled code is ready at every QUEUED_POLL-th frame only (the ask takes
-# the layer's lock twice: about 1 us a frame, when the background thread may take thousands of
-# frames to finish while the main thread keeps the interpreter lock busy).
-QUEUED_POLL = 64
 HEAT_ENTRIES = 4096  # codes whose heat is remembered (forgotten all at once beyond)
 _UNBOUNDED = 1 << 62  # a limit no count reaches
 
@@ -147,6 +143,9 @@ class Heat:
     review_at: int = REVIEW_FRAMES
     sample: "Heat | None" = None  # the review's kernel frames are counted into this
     handovers_per_frame: float = 0.0
+    # A queued code's frames ask the compile layer for it only when jitvm.jit.layer.finished_jobs
+    # has moved from this count (JitEngine._start): a background job has ended since the last ask.
+    asked: int = -1
 
 
 class JitEngine(BaselineEngine):
@@ -214,6 +213,7 @@ class JitEngine(BaselineEngine):
         if heat.state == "baseline" or (heat.state == "queued" and not self.background):
             return None
         if heat.state == "queued":
+            heat.asked = _layer.finished_jobs  # (read first: a job that finishes from here on asks again)
             found = compile.loaded(code, fork)
             if found is None:
                 if compile.LAYER.declined((code, fork)):  # its frames run on the kernel from now on
@@ -228,6 +228,7 @@ class JitEngine(BaselineEngine):
             return None
         if self.background:
             _leave_cold(heat, "queued", reset=False)
+            heat.asked = _layer.finished_jobs
             compile.compile_in_background(code, fork)
             return None
         return self._compile_now(code, fork, heat)
@@ -267,7 +268,7 @@ class JitEngine(BaselineEngine):
         runs exactly the baseline's path (counted when it gives its buffers back), a cold frame
         that could runs on the kernel with a step budget, a compiled code's frame runs its
         compiled code, and a declined code's frame runs the baseline's path with nothing counted (a
-        code compiling in the background too, but for one frame in QUEUED_POLL that asks the layer)."""
+        code compiling in the background too, until a background job has finished)."""
         message = frame.message
         heat = self._latest.get(message.code)
         if heat is None or heat.fork != frame.ctx.fork.name:
@@ -287,9 +288,10 @@ class JitEngine(BaselineEngine):
             if compiled is not None:
                 return self._run_compiled(frame, buffers, compiled, heat)
         elif heat.state != "baseline":  # (declined: the baseline's frame, as is)
-            if heat.state != "queued" or not heat.calls % QUEUED_POLL:
+            if heat.state != "queued" or heat.asked != _layer.finished_jobs:
                 return self._unusual_frame(frame, buffers)
-            heat.calls += 1  # compiling in the background: the baseline's frame; asked of the layer now and then
+            # (compiling in the background, and no background job has finished since the layer
+            # was last asked for it: the baseline's frame)
         return None  # the baseline's path (BaselineEngine.start_frame runs it in line, _execute _plain)
 
     def _compiled_for(self, code: bytes, heat: Heat, buffers):
