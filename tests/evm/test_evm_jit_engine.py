@@ -547,3 +547,50 @@ def test_a_compiled_code_that_never_hands_over_stays_compiled():
         same_as_reference(engine, code)
     heat = engine.heat(code, "Osaka")
     assert heat.state == "compiled" and heat.handovers == 0 and heat.sample is None and heat.review_at > 10**9
+
+
+def test_a_code_without_jumpdest_stays_on_the_baseline_when_only_hot_code_is_compiled():
+    """A code with no JUMPDEST runs each instruction at most once a frame, too few to win back the
+    entry into compiled code: the engines that compile only hot code leave it to the baseline for
+    good (at its first frame once the kernel is loaded: before, a small code is compiled rather
+    than loading the kernel); JitEngine() compiles it as every code. Every frame equals the
+    reference."""
+    from jitvm.evm.engines import get_engine
+
+    code = bytes([OP["PUSH1"], 0x2A, OP["PUSH1"], 0, OP["MSTORE"], OP["PUSH1"], 32, OP["PUSH1"], 0,
+                  OP["RETURN"], OP["STOP"], OP["STOP"], OP["STOP"]])  # no other test's code
+    same_as_reference(get_engine("baseline"), code)  # the kernel is loaded
+    for engine in (JitEngine(cold_steps=3, load_steps=1), JitEngine(hot_calls=1), JitEngine(hot_calls=1, background=True)):
+        for _ in range(4):
+            same_as_reference(engine, code)
+        assert engine.heat(code, "Osaka").state == "baseline"
+    everything = JitEngine()
+    same_as_reference(everything, code)
+    assert everything.heat(code, "Osaka").state == "compiled"
+
+
+def test_a_queued_code_asks_the_compile_layer_only_once_a_background_job_has_finished(monkeypatch):
+    """While a code's background compile has not finished, its frames take the baseline's path
+    without asking the compile layer (no _unusual_frame); once any background job has finished
+    (jitvm.jit.layer.finished_jobs moved), the next frame asks and runs the compiled code."""
+    from jitvm.jit import layer
+
+    code = LOOP + bytes([OP["STOP"]]) * 11  # no other test's code
+    queued = []
+    monkeypatch.setattr(compile, "compile_in_background", lambda *subject: queued.append(subject))
+    engine = JitEngine(hot_calls=1, background=True)
+    for _ in range(3):
+        same_as_reference(engine, code)
+    assert engine.heat(code, "Osaka").state == "queued" and queued == [(code, "Osaka")]
+
+    def asked(*_):
+        raise AssertionError("a queued code's frame asked the compile layer before any job finished")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(engine, "_unusual_frame", asked)
+        for _ in range(3):
+            same_as_reference(engine, code)
+    compile.compiled_code(code, "Osaka")  # what the background job would have linked
+    monkeypatch.setattr(layer, "finished_jobs", layer.finished_jobs + 1)
+    same_as_reference(engine, code)
+    assert engine.heat(code, "Osaka").state == "compiled"

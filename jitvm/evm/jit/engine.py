@@ -129,10 +129,6 @@ class Heat:
     # Both are 0 once the code is not cold: JitEngine._execute decides such a frame in a few compares.
     plain_steps: int = 0
     plain_calls: int = 0
-    # Whether a frame can run more instructions than the code has bytes (it has a JUMPDEST). A cold
-    # frame of a code that cannot never needs _cold_frame's step budget, whatever its gas: it
-    # takes the baseline's path (a STOP contract's frames, each with the transaction's gas).
-    loops: bool = True
     # A compiled code's frames ask the compile layer for it every `refresh` frames, and when they
     # pass upgrade_calls frames or upgrade_gas gas (jitvm.evm.jit.engine._remember sets them).
     refresh: int = REFRESH
@@ -161,6 +157,12 @@ class JitEngine(BaselineEngine):
         self.hot_gas = hot_gas
         self.hot_calls = hot_calls
         self.background = background
+        # A code without a JUMPDEST (no frame of it runs more instructions than it has bytes: a
+        # STOP contract) runs on the baseline for good on an engine that compiles only what is
+        # hot: entering compiled code costs a frame about 10k CPU instructions more than the
+        # kernel's run (call/stop_contract: baseline 52.8k, compiled 63.2k), which so few
+        # instructions never win back. JitEngine() compiles every code (the JIT's conformance).
+        self.leaves_straight_code = bool(cold_steps or hot_gas or hot_calls)
         self._heat: dict[tuple[bytes, str], Heat] = {}
         self._latest: dict[bytes, Heat] = {}  # by code, the heat of the fork it last ran in (no tuple per frame)
         # A cold frame that runs on the kernel from start to end is counted into its code's Heat
@@ -274,7 +276,7 @@ class JitEngine(BaselineEngine):
         if heat is None or heat.fork != frame.ctx.fork.name:
             return self._unusual_frame(frame, buffers)
         if heat.steps < heat.plain_steps:  # a cold code on an engine with cold_steps
-            if message.gas >= self.cold_steps - heat.steps and heat.loops:  # this frame alone could make it hot
+            if message.gas >= self.cold_steps - heat.steps:  # this frame alone could make it hot
                 return self._cold_frame(frame, buffers, heat)
             buffers.counted = heat  # most frames of most codes
         elif heat.calls < heat.plain_calls and heat.gas < self._plain_gas:  # a tiered engine's cold code
@@ -329,6 +331,10 @@ class JitEngine(BaselineEngine):
             heat = self.heat(code, fork)
         if heat.state == "compiled" or heat.state == "baseline":
             return self._start(frame, buffers)  # its heat is found by the code now
+        if (heat.state == "cold" and self.leaves_straight_code and not jumpdest_positions(code).size
+                and (_kernel_loaded or _kernel_now_loaded())):
+            _leave_cold(heat, "baseline")  # its frames take the baseline's path from now on
+            return None
         if heat.calls < heat.plain_calls and heat.gas < self._plain_gas:  # a tiered engine's cold code
             buffers.counted = heat
             return None
@@ -336,8 +342,7 @@ class JitEngine(BaselineEngine):
         if heat.state == "cold" and heat.steps < self.load_steps:
             if _kernel_loaded or _kernel_now_loaded() or (compiled := self._cached_before_kernel(code, fork, heat)) is None:
                 heat.plain_steps = self.load_steps  # the kernel runs this code's next short frames
-                heat.loops = jumpdest_positions(code).size > 0
-                if message.gas < self.cold_steps - heat.steps or not heat.loops:  # this frame alone cannot make the code hot
+                if message.gas < self.cold_steps - heat.steps:  # this frame alone cannot make the code hot
                     buffers.counted = heat  # counted when the frame ends
                     return None
                 return self._cold_frame(frame, buffers, heat)
