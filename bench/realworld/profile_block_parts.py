@@ -35,8 +35,6 @@ def main() -> None:
     for _ in range(2):
         block.run()
     in_block = _profile(block, args.blocks * realworld.BLOCK_SIZE)
-    kinds = [call for call in block.calls]
-    del kinds
     in_parts: dict = {}
     cycle = [kind for kind in realworld.BLOCK_MIX for _ in range(2 if kind in ("erc20/approve", "uniswap/swap") else 1)]
     for kind in realworld.BLOCK_MIX:
