@@ -3,25 +3,21 @@
     python bench/realworld/time_block_kinds.py [--engine baseline] [--blocks 5]
 
 Each transaction is timed on its own (perf_counter_ns around EVM.message_call), so the figures
-include the timer's cost on both sides alike. With --instructions, CPU instructions (callgrind,
-the script starts itself under valgrind) instead of nanoseconds: a block's extra instructions
-tell apart from its cache and branch misses, which only the times show.
+include the timer's cost on both sides alike.
+(bench/realworld/count_instructions.py counts the block's and the parts' instructions as wholes.)
 """
 
 import argparse
-import os
 import statistics
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(__file__))
-from callgrind_run import rerun_under_callgrind  # noqa: E402 (this script's folder)
-from jitvm.bench import realworld  # noqa: E402
+from jitvm.bench import realworld
 
 
-def _timed(session, transactions: int, clock=time.perf_counter_ns) -> list[int]:
-    """Nanoseconds (or what `clock` counts) of each of the next `transactions` transactions of `session`."""
+def _timed(session, transactions: int) -> list[int]:
+    """Nanoseconds of each of the next `transactions` transactions of `session`."""
     send, calls, times = session.deployment.evm.message_call, session.calls, []
+    clock = time.perf_counter_ns
     for _ in range(transactions):
         caller, to, data, value = calls[session.position]
         start = clock()
@@ -35,15 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", default="baseline")
     parser.add_argument("--blocks", type=int, default=5)
-    parser.add_argument("--instructions", action="store_true")
     args = parser.parse_args()
-    clock, unit = time.perf_counter_ns, "us"
-    if args.instructions:
-        rerun_under_callgrind()
-        from jitvm.bench.counting import START_INSTRUMENTATION, InstructionCounter
-
-        clock, unit = InstructionCounter(), "k"
-        clock.request(START_INSTRUMENTATION)
     block = realworld._session("block/1000_mixed", args.engine)
     kind_of = {}
     for kind in realworld.BLOCK_MIX:
@@ -52,15 +40,15 @@ def main() -> None:
     kinds = [kind_of.get(call, "?") for call in block.calls]
     block.run()
     start = block.position
-    times = _timed(block, args.blocks * realworld.BLOCK_SIZE, clock)
+    times = _timed(block, args.blocks * realworld.BLOCK_SIZE)
     in_block: dict = {}
     for index, ns in enumerate(times):
         in_block.setdefault(kinds[(start + index) % len(kinds)], []).append(ns)
-    print(f"{'kind':22} {'in block ' + unit:>11} {'alone ' + unit:>9} {'ratio':>6}")
+    print(f"{'kind':22} {'in block us':>11} {'alone us':>9} {'ratio':>6}")
     for kind in realworld.BLOCK_MIX:
         part = realworld._session(kind, args.engine)
         _timed(part, 200)
-        alone = statistics.median(_timed(part, 200 if args.instructions else 2000, clock))
+        alone = statistics.median(_timed(part, 2000))
         inside = statistics.median(in_block[kind])
         print(f"{kind:22} {inside / 1e3:11.2f} {alone / 1e3:9.2f} {inside / alone:6.2f}")
 
