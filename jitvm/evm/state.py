@@ -271,17 +271,25 @@ class State:
         accounts = self.accounts
         source, destination = accounts.get(sender), accounts.get(recipient)
         if (not value or source is None or destination is None or source is destination
-                or source._balance_entry >= 0 or destination._balance_entry >= 0 or source._balance == value):
-            # creating, dropping (EIP-161), self-transferring or balances in the table: the general steps
+                or source.balance == value):
+            # creating, dropping (EIP-161) or self-transferring: the general steps
             self.set_balance(sender, self.balance(sender) - value)
             self.add_balance(recipient, value)
             return
-        # Both accounts exist and neither can become empty: set_balance twice, written out.
-        journal = self._journal
-        journal.append(("balance", sender, source._balance))
-        source._balance -= value
-        journal.append(("balance", recipient, destination._balance))
-        destination._balance += value
+        # Both accounts exist and neither can become empty: set_balance twice, written out (a
+        # balance in the storage table, balance_table.link, is written and journaled there).
+        entry = source._balance_entry
+        if entry >= 0:
+            self.storage_table.write_balance(entry, source.balance - value)
+        else:
+            self._journal.append(("balance", sender, source._balance))
+            source._balance -= value
+        entry = destination._balance_entry
+        if entry >= 0:
+            self.storage_table.write_balance(entry, destination.balance + value)
+        else:
+            self._journal.append(("balance", recipient, destination._balance))
+            destination._balance += value
 
     def increment_nonce(self, address: Address) -> None:
         account = self._account_for_write(address)

@@ -57,6 +57,8 @@ from jitvm.evm.baseline.layout import (
     CALLDATA_SIZE,
     CALLER_ROW,
     CALLVALUE_ROW,
+    GASPRICE_ROW,
+    ORIGIN_ROW,
     EXIT,
     EXIT_DONE,
     EXIT_GROW,
@@ -124,18 +126,32 @@ class BaselineEngine:
         self._pool = BufferPool()
         self._frame_arena = None  # FrameArena, made by the first frame that may run children natively
         self._native_children = None  # _children's answer, kept while the state's callee table is the same
-        self._environment = (None, None, None, None)  # (block, origin, gas price, environment_rows)
+        self._environment = (None, None)  # (block, environment_rows)
+        self._tx_rows = (None, None, b"", b"")  # (origin, gas price, ORIGIN's row, GASPRICE's row)
 
     def _environment_rows(self, ctx: ExecutionContext) -> np.ndarray:
-        """environment_rows(ctx), remembered while the block and the transaction's origin and gas
-        price stay (the block by identity: a BlockEnv is replaced, never edited, once it runs)."""
-        block, tx = ctx.block, ctx.tx
-        known_block, origin, gas_price, rows = self._environment
-        if block is known_block and tx.origin == origin and tx.gas_price == gas_price:
+        """environment_rows(ctx), remembered while the block stays (by identity: a BlockEnv is
+        replaced, never edited, once it runs). Its ORIGIN and GASPRICE rows are those of the
+        transaction that made it: _set_up writes every transaction's own (_transaction_rows), so that
+        a block whose transactions come from different senders does not copy all 256 rows into
+        the buffers whenever the sender changes."""
+        block = ctx.block
+        known_block, rows = self._environment
+        if block is known_block:
             return rows
         rows = environment_rows(ctx)
-        self._environment = (block, tx.origin, tx.gas_price, rows)
+        self._environment = (block, rows)
         return rows
+
+    def _transaction_rows(self, tx) -> tuple:
+        """(origin, gas price, ORIGIN's row, GASPRICE's row) of transaction environment `tx`, the
+        same tuple while they stay (FrameBuffers.tx_rows compares it by identity)."""
+        known = self._tx_rows
+        if tx.origin == known[0] and tx.gas_price == known[1]:
+            return known
+        known = self._tx_rows = (tx.origin, tx.gas_price, _address_row(tx.origin),
+                                 (tx.gas_price % (1 << 256)).to_bytes(32, "little"))
+        return known
 
     def run_frame(self, message: Message, ctx: ExecutionContext
                   ) -> Generator[Message, FrameResult, FrameResult]:
@@ -220,14 +236,21 @@ class BaselineEngine:
         stores, and clearing them first, cost several times more."""
         free = self._pool._free  # self._pool.take(), in line
         buffers = free.pop() if free else self._pool.take()
-        known_block, origin, gas_price, rows = self._environment  # self._environment_rows(ctx), in line
-        tx = ctx.tx
-        if ctx.block is not known_block or tx.origin != origin or tx.gas_price != gas_price:
+        known_block, rows = self._environment  # self._environment_rows(ctx), in line
+        if ctx.block is not known_block:
             rows = self._environment_rows(ctx)
         fork = ctx.fork.name
         if buffers.environment is not rows or buffers.table is not _DISPATCH_TABLES.get(fork, _NOT_LOADED):
             buffers.prepare(fork, rows)
             _DISPATCH_TABLES[fork] = buffers.table
+        tx_rows, tx = self._tx_rows, ctx.tx  # self._transaction_rows(ctx.tx), in line
+        if tx.origin != tx_rows[0] or tx.gas_price != tx_rows[1]:
+            tx_rows = self._transaction_rows(tx)
+        if buffers.tx_rows is not tx_rows:
+            words = buffers.stack.words_bytes
+            words[_ORIGIN_AT : _ORIGIN_AT + 32] = tx_rows[2]
+            words[_GASPRICE_AT : _GASPRICE_AT + 32] = tx_rows[3]
+            buffers.tx_rows = tx_rows
         frame = buffers.frame
         if frame is None:
             frame = buffers.frame = NativeFrame(message, ctx, buffers.words, buffers.memory, buffers.control,
@@ -486,6 +509,7 @@ _TWELVE_ZEROS = bytes(12)
 _ZERO_WORD = bytes(32)
 assert CALLVALUE_ROW == CALLER_ROW + 1, "_run_native writes CALLER's and CALLVALUE's rows at once"
 _ADDRESS_AT, _CALLER_AT = ADDRESS_ROW * 32, CALLER_ROW * 32
+_ORIGIN_AT, _GASPRICE_AT = ORIGIN_ROW * 32, GASPRICE_ROW * 32
 _ADDRESS_ROWS: dict[bytes, bytes] = {}  # address -> its row in `words` (20 bytes little-endian, zero above)
 
 

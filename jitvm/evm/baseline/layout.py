@@ -242,6 +242,8 @@ _BY_NAME = opcode_table("Cancun").by_name
 ADDRESS_ROW = ENV_START + _BY_NAME["ADDRESS"].byte
 CALLER_ROW = ENV_START + _BY_NAME["CALLER"].byte
 CALLVALUE_ROW = ENV_START + _BY_NAME["CALLVALUE"].byte
+ORIGIN_ROW = ENV_START + _BY_NAME["ORIGIN"].byte
+GASPRICE_ROW = ENV_START + _BY_NAME["GASPRICE"].byte
 
 
 def environment_rows(ctx) -> np.ndarray:
@@ -290,7 +292,7 @@ class FrameBuffers:
 
     __slots__ = ("words", "_memory", "control", "table", "environment", "words_address", "control_address",
                  "memory_address", "memory_bytes", "stack", "control_bytes", "registers", "frame", "counted",
-                 "rows_for", "arrays")
+                 "rows_for", "arrays", "tx_rows")
 
     def __init__(self, memory_capacity: int):
         self.words = np.zeros((WORD_ROWS, LIMBS), dtype=np.uint64)
@@ -312,6 +314,7 @@ class FrameBuffers:
         self.counted = None  # what a JitEngine counts this frame into when its pool takes the buffers back
         self.rows_for = None  # the Message whose ADDRESS, CALLER and CALLVALUE rows `words` holds
         self.arrays = None  # (code_rows, calldata_at) of rows_for's code and data (BaselineEngine.start_frame)
+        self.tx_rows = None  # the transaction whose ORIGIN and GASPRICE rows `words` holds (BaselineEngine._set_up)
 
     @property
     def memory(self) -> np.ndarray:
@@ -335,6 +338,7 @@ class FrameBuffers:
             self.words[ENV_START : ENV_START + 256] = environment
             self.environment = environment
             self.rows_for = None  # the frame's own rows are zero in `environment`
+            self.tx_rows = None  # and its ORIGIN and GASPRICE rows another transaction's, maybe
         self.control_bytes[:REGISTER_BYTES] = _ZERO_REGISTERS
 
 
