@@ -118,3 +118,30 @@ def test_execute_takes_an_engine_without_start_frame(code):
         results.append((result, {address: (a.balance, a.nonce, a.code, dict(a.storage))
                                  for address, a in state.accounts.items()}))
     assert results[0] == results[1] == results[2]
+
+
+# ORIGIN, CALLER, GASPRICE, CALLVALUE, ADDRESS and the calldata, returned as six words.
+ENVIRONMENT = assemble("ORIGIN", 0, "MSTORE", "CALLER", 32, "MSTORE", "GASPRICE", 64, "MSTORE",
+                       "CALLVALUE", 96, "MSTORE", "ADDRESS", 128, "MSTORE", 0, "CALLDATALOAD", 160,
+                       "MSTORE", 192, 0, "RETURN")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_environment_follows_each_transaction(engine):
+    """The engines keep a frame's environment words between transactions (the pooled buffers, the
+    block's table): every change of sender, gas price, value, target or calldata must still show."""
+    senders = ["0x" + f"{byte:02x}" * 20 for byte in (0xA1, 0xA2, 0xA3)]
+    targets = [TARGET, "0x" + "c1" * 20]
+    evm = jitvm.EVM(engine=engine, spec_id="CANCUN")
+    for sender in senders:
+        evm.set_balance(sender, 10**24)
+    for target in targets:
+        evm.insert_account_info(target, jitvm.AccountInfo(code=ENVIRONMENT))
+    calls = [(sender, target, price, value, data)
+             for round_ in range(3) for sender in senders[: round_ + 1] for target in targets
+             for price in (0, 7) for value in (0, 5) for data in (b"", (round_ + 1).to_bytes(32, "big"))]
+    for sender, target, price, value, data in calls * 2:  # the second pass meets every state warm
+        output = evm.message_call(sender, target, data, value=value, gas=1_000_000, gas_price=price)
+        words = [int.from_bytes(output[at : at + 32], "big") for at in range(0, 192, 32)]
+        assert words == [int(sender, 16), int(sender, 16), price, value, int(target, 16),
+                         int.from_bytes(data.ljust(32, b"\0"), "big")], (sender, target, price, value, data)
