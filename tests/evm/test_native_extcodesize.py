@@ -18,7 +18,16 @@ from jitvm.bench.realworld import Session, expected_output, new_evm
 from jitvm.evm.baseline.layout import OPCODE
 from jitvm.evm.opcodes import opcode_table
 from tests.api.bytecode import assemble
-from tests.evm.test_nested_calls import ENGINES, LEAF, MIDDLE, TOP, call, native_children, outcome, returning
+from tests.evm.test_nested_calls import (
+    ENGINES,
+    LEAF,
+    MIDDLE,
+    TOP,
+    call,
+    native_children,
+    outcome,
+    returning,
+)
 
 EXTCODESIZE_OPCODE = opcode_table("Cancun").by_name["EXTCODESIZE"].byte
 EMPTY = 0xE0E0E0  # an account without code (a balance of 7)
@@ -108,7 +117,7 @@ def test_the_second_run_reads_the_size_natively():
     contracts = {TOP: assemble(*top), LEAF: LEAF_CODE}
     for engine in ("baseline", "jit"):
         with noting_host_exits() as served:
-            outcome(engine, contracts, rehearse=True, rehearsed=lambda: served.clear())  # noqa: B023
+            outcome(engine, contracts, rehearse=True, rehearsed=lambda: served.clear())
         assert EXTCODESIZE_OPCODE not in served, engine
 
 
