@@ -19,6 +19,9 @@ import numpy as np
 
 from jitvm.evm.gas import COLD_SLOAD_SURCHARGE, MEMORY_LIMIT
 from jitvm.evm.baseline.layout import (
+    ACCOUNT_MNEMONICS,
+    CALLEE_CELLS,
+    CALLEE_ROWS,
     GAS_RESERVE,
     LOG_ACCOUNTS,
     LOG_BYTES,
@@ -221,13 +224,17 @@ class NativeFrame:
         self.store_table()
 
     def store_table(self) -> None:
-        """Tell native code where the state's storage table is: Python may have grown it (a new
-        array) since native code last ran."""
+        """Tell native code where the state's storage table and callee table are: Python may have
+        grown them (new arrays) since native code last ran (the kernel's EXTCODESIZE reads the callee
+        table of any frame that names one)."""
         table = self.storage_table
         if table is not None:
             registers = self.registers
             registers[STORAGE_CELLS] = table.address
             registers[STORAGE_ROWS] = table.rows
+            if registers[CALLEE_CELLS]:
+                callees = self.state.callees
+                registers[CALLEE_CELLS], registers[CALLEE_ROWS] = callees.address, callees.rows
 
 
 def grow_memory(frame: NativeFrame, needed: int) -> None:
@@ -315,6 +322,6 @@ def host_handlers(fork: str) -> tuple:
     handlers = [None] * 256
     for opcode in opcode_table(fork).by_byte:
         if opcode is not None and handler_of(opcode) in ("HOST", "LOG", "CALL", *STORAGE_MNEMONICS,
-                                                         *TRANSIENT_MNEMONICS):
+                                                         *TRANSIENT_MNEMONICS, *ACCOUNT_MNEMONICS):
             handlers[opcode.byte] = IMPLEMENTATIONS[opcode.mnemonic]
     return tuple(handlers)

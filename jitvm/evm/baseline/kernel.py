@@ -53,6 +53,8 @@ from jitvm.evm.baseline.layout import (
     CALL_RETURNS_OFFSET,
     CALL_RETURNS_SIZE,
     CALLDATA_SIZE,
+    CALLEE_CELLS,
+    CALLEE_ROWS,
     CODE_PADDING,
     CODE_ROW,
     ENV_START,
@@ -107,6 +109,8 @@ from jitvm.evm.baseline.layout import (
     STORAGE_COMPLETE,
     STORAGE_ROWS,
 )
+from jitvm.evm.callee_native import callee_cells, find_callee
+from jitvm.evm.callee_table import ACCOUNT_INDEX, CODE_SIZE
 from jitvm.evm.storage_native import (
     find,
     has_entry_room,
@@ -120,6 +124,7 @@ from jitvm.evm.storage_native import (
     transient_store,
     value_of,
     warm,
+    warmth_entry,
 )
 from jitvm.jit.numba_cache import cached_njit
 
@@ -150,6 +155,7 @@ _LOG_DATA_BYTE = gas.LOG_DATA_BYTE
 _WARM_ACCESS = gas.WARM_ACCESS
 _COLD_SLOAD = gas.COLD_SLOAD
 _COLD_SLOAD_SURCHARGE = gas.COLD_SLOAD_SURCHARGE
+_COLD_ACCOUNT_SURCHARGE = gas.COLD_ACCOUNT_SURCHARGE
 _SSTORE_SET = gas.SSTORE_SET
 _SSTORE_RESET = gas.SSTORE_RESET
 _SSTORE_CLEAR_REFUND = gas.SSTORE_CLEAR_REFUND
@@ -169,6 +175,7 @@ UNDEFINED, HOST, ENVIRONMENT, PUSH, DUP, SWAP = (HANDLER_ID[name] for name in FA
 SLOAD, SSTORE, LOG = HANDLER_ID["SLOAD"], HANDLER_ID["SSTORE"], HANDLER_ID["LOG"]
 TLOAD, TSTORE = HANDLER_ID["TLOAD"], HANDLER_ID["TSTORE"]
 CALL_FAMILY = HANDLER_ID["CALL"]
+EXTCODESIZE = HANDLER_ID["EXTCODESIZE"]
 _CALL_GAS_LIMIT = np.uint64(1 << 62)  # a larger gas word is left for the host to read
 (POP, JUMPDEST, JUMP, JUMPI, ADD, MLOAD, MSTORE, AND, SUB, LT, ISZERO, MUL, GT, EQ, OR, XOR, SHR, SHL, DIV,
  NOT, SLT, SGT, MOD, EXP, CALLDATALOAD, MSTORE8, BYTE, SAR, SDIV, SMOD, ADDMOD, MULMOD, SIGNEXTEND,
@@ -398,6 +405,33 @@ def table_sload(cells, registers, key, gas_left):
             return cost, ZERO_WORD, True
         warm(cells, entry)
     return cost, value_of(cells, entry), True
+
+
+@kernel
+def native_extcodesize(cells, registers, word, gas_left):
+    """EXTCODESIZE of the account whose address is the low 160 bits of `word`, if the callee table
+    holds it (jitvm.evm.callee_table: no precompile, no delegation; its code size, 0 for one
+    without code) and the storage table its warmth: (the cold surcharge, 0 if warm; the size;
+    True), with the account warmed and journaled if it was cold and the surcharge fits `gas_left`
+    (reference environment._access_account warms, then charges: a frame that runs out of gas
+    there fails, and its failure undoes the warming anyway). (0, 0, False): the host serves it."""
+    if registers[CALLEE_CELLS] == 0 or registers[STORAGE_CELLS] == 0:
+        return 0, 0, False
+    callees = callee_cells(registers[CALLEE_CELLS], registers[CALLEE_ROWS])
+    callee = find_callee(callees, word)
+    if callee < 0:
+        return 0, 0, False
+    warmth = warmth_entry(cells, np.int64(callees[callee, ACCOUNT_INDEX]))
+    if warmth < 0:
+        return 0, 0, False
+    size = np.int64(callees[callee, CODE_SIZE])
+    if not is_cold(cells, warmth):
+        return 0, size, True
+    if _COLD_ACCOUNT_SURCHARGE <= gas_left:
+        if not has_journal_room(cells):
+            return 0, 0, False
+        warm(cells, warmth)
+    return _COLD_ACCOUNT_SURCHARGE, size, True
 
 
 @kernel
@@ -729,6 +763,17 @@ def run_kernel(code, data, words, memory, control):
             pc = next_pc
             exit_kind = EXIT_HOST
             break
+        elif handler == EXTCODESIZE:
+            cost, size, done = native_extcodesize(cells, registers, words[sp - 1], gas_left)
+            if not done:
+                pc = next_pc
+                exit_kind = EXIT_HOST
+                break
+            if cost > gas_left:
+                status = _OUT_OF_GAS
+                break
+            gas_left -= cost
+            write_row(words, sp - 1, (np.uint64(size), _ZERO, _ZERO, _ZERO))
         elif handler == HOST:
             pc = next_pc
             exit_kind = EXIT_HOST

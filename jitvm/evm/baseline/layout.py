@@ -140,6 +140,9 @@ LOG_MNEMONICS = ("LOG0", "LOG1", "LOG2", "LOG3", "LOG4")
 # The CALL family shares a handler: the kernel reads the arguments and charges the memory expansion
 # (the first of the instruction's rules), then hands the rest to the host (registers CALL_GAS...).
 CALL_MNEMONICS = ("CALL", "CALLCODE", "DELEGATECALL", "STATICCALL")
+# Account reads the kernel answers for the accounts the callee table holds (the host serves the rest):
+# EXTCODESIZE (kernel.native_extcodesize, docs/native-calls.md).
+ACCOUNT_MNEMONICS = ("EXTCODESIZE",)
 # Opcodes the kernel implements one by one, most frequent first (kernel.run_kernel handles each).
 OWN_HANDLERS = (
     "POP", "JUMPDEST", "JUMP", "JUMPI", "ADD", "MLOAD", "MSTORE", "AND", "SUB", "LT", "ISZERO", "MUL",
@@ -148,7 +151,8 @@ OWN_HANDLERS = (
     "CALLDATASIZE", "CALLDATACOPY", "CODESIZE", "CODECOPY", "RETURNDATASIZE", "RETURNDATACOPY", "MCOPY",
     "PC", "MSIZE", "GAS", "STOP", "RETURN", "REVERT", "INVALID", "CLZ",
 )
-HANDLERS = FAMILY_HANDLERS + STORAGE_MNEMONICS + TRANSIENT_MNEMONICS + ("LOG",) + OWN_HANDLERS + ("CALL",)
+HANDLERS = (FAMILY_HANDLERS + STORAGE_MNEMONICS + TRANSIENT_MNEMONICS + ("LOG",) + OWN_HANDLERS + ("CALL",)
+            + ACCOUNT_MNEMONICS)
 HANDLER_ID = {name: index for index, name in enumerate(HANDLERS)}
 # Instructions with these flags reach state or start frames: the host serves them.
 HOST_FLAGS = frozenset({"reads_state", "writes_state", "subcall"})
@@ -157,7 +161,7 @@ HOST_FLAGS = frozenset({"reads_state", "writes_state", "subcall"})
 def handler_of(opcode) -> str:
     """Which of HANDLERS runs one opcode of the table."""
     name = opcode.mnemonic
-    if name in STORAGE_MNEMONICS or name in TRANSIENT_MNEMONICS or name in OWN_HANDLERS:
+    if name in STORAGE_MNEMONICS or name in TRANSIENT_MNEMONICS or name in OWN_HANDLERS or name in ACCOUNT_MNEMONICS:
         return name
     if name in LOG_MNEMONICS:
         return "LOG"
