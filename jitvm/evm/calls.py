@@ -34,9 +34,10 @@ class CallOutcome:
 
 
 @lru_cache(maxsize=None)
-def _warm_at_start(fork: Fork) -> tuple[bytes, ...]:
-    """The caller, the contract and the precompiles (EIP-2929)."""
-    return (CALLER_ADDRESS, CONTRACT_ADDRESS, *(number.to_bytes(20, "big") for number in fork.precompiles))
+def _warm_at_start(fork: Fork) -> frozenset[bytes]:
+    """The caller, the contract and the precompiles (EIP-2929): one frozenset per fork, which the
+    storage table recognises (StorageTable.warm_at_start)."""
+    return frozenset((CALLER_ADDRESS, CONTRACT_ADDRESS, *(number.to_bytes(20, "big") for number in fork.precompiles)))
 
 
 def default_state(code: bytes) -> State:

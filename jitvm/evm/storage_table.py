@@ -46,6 +46,11 @@ from jitvm.evm.storage_layout import (
 
 _MASK = (1 << 64) - 1
 _START_SETS_KEPT = 64  # warm sets StorageTable.warm_at_start remembers
+# Per warm set, a fresh table's entries right after warm_at_start made them (see _FreshWarmTable):
+# a new State per call (jitvm.evm.calls.call_code, `jitvm bench`) copies them instead of adding
+# twenty-odd entries one by one in Python, which cost more than the call itself.
+_FRESH_TABLES: dict[frozenset, "_FreshWarmTable"] = {}
+_FRESH_TABLES_KEPT = 16
 
 
 def slot_home(account: int, key: int, bits: int) -> int:
@@ -274,6 +279,13 @@ class StorageTable:
         header's epoch, written again) is remembered as an index array, and one fancy-indexed store
         costs a third of a Python loop over twenty-odd places."""
         places = self._start_sets.get(addresses) if type(addresses) is frozenset else None
+        fresh = places is None and type(addresses) is frozenset and self._is_fresh()
+        if fresh:
+            template = _FRESH_TABLES.get(addresses)
+            if template is not None and template.rows == self.rows:
+                template.copy_into(self)
+                places = self._start_sets[addresses]
+                fresh = False
         if places is None:
             entries = [self.warmth_entry(address) for address in addresses]  # first: the array may grow
             places = np.array([EPOCH] + [(self._meta_at + entry) * 4 + WARM_EPOCH for entry in entries],
@@ -282,7 +294,17 @@ class StorageTable:
                 if len(self._start_sets) >= _START_SETS_KEPT:
                     self._start_sets.clear()
                 self._start_sets[addresses] = places
+            if fresh:
+                if len(_FRESH_TABLES) >= _FRESH_TABLES_KEPT:
+                    _FRESH_TABLES.clear()
+                _FRESH_TABLES[addresses] = _FreshWarmTable(self, addresses)
         self._flat[places] = self.epoch
+
+    def _is_fresh(self) -> bool:
+        """Whether the table holds nothing (no entry, account, record or balance link)."""
+        q = self._q
+        return (not self._indexed and not q[COUNT] and not q[JOURNAL_LENGTH] and not self.addresses
+                and not self.balance_links)
 
     def warm_accounts(self) -> list[bytes]:
         """The addresses whose warmth entries are warm in this transaction."""
@@ -450,3 +472,38 @@ class StorageTable:
             owner.unlink_balance(self.value(entry))
         self._clear_indexes()
         self._allocate(self.INITIAL_ENTRIES, self.INITIAL_RECORDS, None)
+
+
+class _FreshWarmTable:
+    """What warm_at_start(addresses) leaves in a fresh table: the used rows of its array (header,
+    the entries' rows, the hash region; the journal is empty) and its Python indexes, to be copied
+    into another fresh table of the same shape."""
+
+    def __init__(self, table: StorageTable, addresses: frozenset):
+        cells, count = table.cells, table.count
+        self.rows = table.rows
+        self.header = cells[:HEADER_ROWS].copy()
+        self.entry_rows = [cells[at : at + count].copy() for at in
+                           (table._keys_at, table._values_at, table._originals_at, table._meta_at)]
+        self.hashes = cells[table._hash_at :].copy()
+        self.indexes = (dict(table._account_of), list(table.addresses),
+                        [list(entries) for entries in table.entries_of_account], dict(table._entry_of),
+                        list(table.entry_keys), list(table.entry_accounts), table._indexed,
+                        dict(table._warmth_entries), list(table._completeness))
+        self.addresses, self.places = addresses, table._start_sets[addresses]
+
+    def copy_into(self, table: StorageTable) -> None:
+        cells, count = table.cells, len(self.entry_rows[0])
+        cells[:HEADER_ROWS] = self.header
+        for at, rows in zip((table._keys_at, table._values_at, table._originals_at, table._meta_at),
+                            self.entry_rows):
+            cells[at : at + count] = rows
+        cells[table._hash_at :] = self.hashes
+        (account_of, addresses, entries_of_account, entry_of, entry_keys, entry_accounts, indexed,
+         warmth_entries, completeness) = self.indexes
+        table._account_of, table.addresses = dict(account_of), list(addresses)
+        table.entries_of_account = [list(entries) for entries in entries_of_account]
+        table._entry_of, table.entry_keys, table.entry_accounts = dict(entry_of), list(entry_keys), list(entry_accounts)
+        table._indexed, table._warmth_entries = indexed, dict(warmth_entries)
+        table._completeness = list(completeness)
+        table._start_sets[self.addresses] = self.places

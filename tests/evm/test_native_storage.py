@@ -7,6 +7,7 @@ Account.storage) must equal a plain model of storage."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -310,3 +311,42 @@ def test_a_revert_brings_back_the_slots_read_while_the_storage_was_gone(wipe):
     assert [state.get_storage(address, key) for key in (0, 1, 2)] == [7, 5, 6]
     assert [state.original_storage(address, key) for key in (0, 1, 2)] == [0, 5, 6]
     assert state.accounts[address].storage == {0: 7, 1: 5, 2: 6}
+
+
+def test_a_fresh_table_warmed_from_the_template_equals_one_warmed_entry_by_entry():
+    """warm_at_start on a fresh table copies what it left in the last fresh table given the same warm
+    set (jitvm.evm.storage_table._FreshWarmTable): the copy must be the table the slow way builds,
+    and stay independent of it."""
+    from copy import deepcopy as copy_of
+
+    import jitvm.evm.storage_table as storage_table
+    from jitvm.evm.state import Account, State
+
+    warm = frozenset(bytes([0] * 19 + [number]) for number in range(1, 12)) | {ADDRESSES[0]}
+    storage_table._FRESH_TABLES.pop(warm, None)
+    states = [State({ADDRESSES[0]: Account(nonce=1, storage={1: 5})}) for _ in range(3)]
+    for state in states:
+        state.begin_transaction()
+        state.warm_at_start(warm)
+    assert warm in storage_table._FRESH_TABLES  # the first made it; the others copied it
+    first, *copies = (state.storage_table for state in states)
+    for copy in copies:
+        assert np.array_equal(copy.cells, first.cells)
+        for name in ("_account_of", "addresses", "entries_of_account", "_entry_of", "entry_keys",
+                     "entry_accounts", "_indexed", "_warmth_entries", "_completeness"):
+            assert getattr(copy, name) == getattr(first, name), name
+    indexes = {name: copy_of(getattr(first, name)) for name in ("_entry_of", "entry_keys", "entries_of_account")}
+    states[1].set_storage(ADDRESSES[0], 2, 9)  # a change in one copy shows in no other table
+    states[1].warm_address(ADDRESSES[2])
+    later = State({})
+    later.begin_transaction()
+    later.warm_at_start(warm)
+    for table in (states[2].storage_table, later.storage_table):
+        assert {name: getattr(table, name) for name in indexes} == indexes
+    assert states[1].warm_slot(ADDRESSES[0], 1) and not states[1].warm_slot(ADDRESSES[0], 1)
+    for state in (states[0], states[2]):
+        assert state.get_storage(ADDRESSES[0], 2) == 0 and state.warm_slot(ADDRESSES[0], 1)
+        assert all(state.is_warm_address(address) for address in warm)
+        assert not state.is_warm_address(ADDRESSES[1])
+    assert_native_lookup_finds_every_entry(states[1].storage_table)
+    assert_native_lookup_finds_every_entry(states[2].storage_table)
