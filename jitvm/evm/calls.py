@@ -5,7 +5,7 @@ charged inside the call (no intrinsic transaction gas), as the benchmark fixture
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 from jitvm.evm.context import BlockEnv, ExecutionContext, TxEnv
 from jitvm.evm.execution import execute_message
@@ -33,7 +33,7 @@ class CallOutcome:
         return self.status is Status.SUCCESS
 
 
-@lru_cache(maxsize=None)
+@cache
 def _warm_at_start(fork: Fork) -> frozenset[bytes]:
     """The caller, the contract and the precompiles (EIP-2929): one frozenset per fork, which the
     storage table recognises (StorageTable.warm_at_start)."""

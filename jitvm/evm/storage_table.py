@@ -26,8 +26,8 @@ import numpy as np
 
 from jitvm.evm.storage_layout import (
     ACCOUNT,
-    ADDRESS,
     ACCOUNT_MULTIPLIER,
+    ADDRESS,
     BALANCE,
     COUNT,
     DIRTY,
@@ -49,7 +49,7 @@ _START_SETS_KEPT = 64  # warm sets StorageTable.warm_at_start remembers
 # Per warm set, a fresh table's entries right after warm_at_start made them (see _FreshWarmTable):
 # a new State per call (jitvm.evm.calls.call_code, `jitvm bench`) copies them instead of adding
 # twenty-odd entries one by one in Python, which cost more than the call itself.
-_FRESH_TABLES: dict[frozenset, "_FreshWarmTable"] = {}
+_FRESH_TABLES: dict[frozenset, _FreshWarmTable] = {}
 _FRESH_TABLES_KEPT = 16
 
 

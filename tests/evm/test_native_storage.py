@@ -17,7 +17,7 @@ import jitvm.api
 from jitvm.evm.storage_layout import ADDRESS
 from jitvm.evm.storage_table import StorageTable
 from tests.api.bytecode import assemble
-from tests.evm.test_call_trees import CALLER, nodes, number, code_of
+from tests.evm.test_call_trees import CALLER, code_of, nodes, number
 
 ENGINES = ("baseline", "jit", "auto")
 CONTRACT = "0x" + "c0" * 20
@@ -319,7 +319,7 @@ def test_a_fresh_table_warmed_from_the_template_equals_one_warmed_entry_by_entry
     and stay independent of it."""
     from copy import deepcopy as copy_of
 
-    import jitvm.evm.storage_table as storage_table
+    from jitvm.evm import storage_table
     from jitvm.evm.state import Account, State
 
     warm = frozenset(bytes([0] * 19 + [number]) for number in range(1, 12)) | {ADDRESSES[0]}
