@@ -28,15 +28,12 @@ def main() -> None:
     args = parser.parse_args()
     rerun_under_callgrind()
 
-    from jitvm.bench.realworld import WORKLOAD_NAMES, _session
+    from jitvm.bench.realworld import _session, chosen_workloads
 
     counter = InstructionCounter()
     engines = args.engines.split(",")
     ratios = {engine: [] for engine in engines}
-    for name in WORKLOAD_NAMES:
-        long = "5000" in name or "block" in name
-        if not any(part in name for part in args.filter.split(",")) or (long and args.skip_long):
-            continue
+    for name, long in chosen_workloads(args.filter, args.skip_long):
         calls = 1 if long else args.calls
         counts = {}
         for runner in ["pyrevm", *engines]:

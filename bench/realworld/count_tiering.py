@@ -37,7 +37,7 @@ def main() -> None:
     rerun_under_callgrind()
 
     from jitvm.bench.counting import InstructionCounter
-    from jitvm.bench.realworld import WORKLOAD_NAMES, Session, new_evm
+    from jitvm.bench.realworld import Session, chosen_workloads, new_evm
     from jitvm.evm.engines import get_engine
     from jitvm.evm.jit.engine import JitEngine
 
@@ -46,10 +46,7 @@ def main() -> None:
                "jit cold": JitEngine(cold_steps=never, load_steps=never),
                "jit": get_engine("jit"), "auto": get_engine("auto")}
     counter = InstructionCounter()
-    for name in WORKLOAD_NAMES:
-        long = "5000" in name or "block" in name
-        if not any(part in name for part in args.filter.split(",")) or (long and args.skip_long):
-            continue
+    for name, long in chosen_workloads(args.filter, args.skip_long):
         calls = 1 if long else args.calls
         counts = {}
         for label, engine in engines.items():

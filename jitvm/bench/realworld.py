@@ -229,6 +229,17 @@ WORKLOAD_NAMES = ("erc20/transfer", "erc20/approve", "erc20/transferFrom", "weth
                   "call/no_code", "erc20/transfer_many_5000", "block/1000_mixed")
 
 
+def chosen_workloads(patterns: str, skip_long: bool = False) -> list[tuple[str, bool]]:
+    """(name, long) of the workloads whose name holds one of the comma-separated `patterns` (all for
+    ""); long ones (the 5,000-transfer call, the block) are marked, and left out with `skip_long`."""
+    chosen = []
+    for name in WORKLOAD_NAMES:
+        long = "5000" in name or "block" in name
+        if any(part in name for part in patterns.split(",")) and not (long and skip_long):
+            chosen.append((name, long))
+    return chosen
+
+
 def expected_output(name: str) -> bytes:
     """What the last transaction of one call of workload `name` returns."""
     if name in ("weth/deposit", "weth/withdraw", "call/stop_contract", "call/no_code"):
