@@ -175,7 +175,11 @@ class BaselineEngine:
             # frame's FrameResult, its generator, or None for the baseline's path below.
             runner = None if type(self) is BaselineEngine else self._start(frame, buffers)
             if runner is None:  # the kernel's runs to the first host instruction, plainly
-                children = self._children(frame) if NATIVE_CHILDREN else None
+                children = None  # self._children(frame), its usual answer in line
+                if NATIVE_CHILDREN and frame.storage_table is not None:
+                    children = self._native_children
+                    if children is None or children[2] is not ctx.state.callees:
+                        children = self._children(frame)
                 arrays = buffers.arrays
                 if arrays is None:  # (cleared whenever the buffers start another Message: _set_up)
                     arrays = buffers.arrays = (code_rows(message.code), calldata_at(message.data)[0])
