@@ -250,3 +250,20 @@ def test_a_deployment_and_the_calls_into_it_share_one_warm_set():
         warm = evm._plans[(bytes.fromhex(SENDER[2:]), bytes.fromhex(created[2:]))][0]
         remembered = [key for key in evm._state.storage_table._start_sets if key == warm]
         assert remembered and remembered[0] is warm
+
+
+@pytest.mark.parametrize("engine", ["baseline", "jit"])
+def test_senders_and_gas_prices_in_turns(engine):
+    """ORIGIN and GASPRICE as each call gives them, when calls from several senders at several gas
+    prices alternate (the engine keeps each pair's rows and writes them into the frame's buffers
+    only when the buffers hold another pair's)."""
+    evm = jitvm.EVM(engine=engine)
+    evm.insert_account_info(TARGET, jitvm.AccountInfo(code=assemble("ORIGIN", 0, "MSTORE", "GASPRICE", 32,
+                                                                    "MSTORE", 64, 0, "RETURN")))
+    senders = [SENDER, OTHER, COINBASE]
+    for sender in senders:
+        evm.set_balance(sender, 10**18)
+    for n in range(30):
+        sender, gas_price = senders[n % 3], (0, 1, 7)[n % 2 + n % 5 // 4]
+        output = evm.message_call(sender, TARGET, gas=100_000, gas_price=gas_price)
+        assert output == bytes(12) + bytes.fromhex(sender[2:]) + gas_price.to_bytes(32, "big"), n
