@@ -436,17 +436,34 @@ class EVM:
         # calldata -> (intrinsic gas, EIP-7623 floor) of a call carrying it
         self._intrinsic_cache: dict[bytes, tuple[int, int]] = {}
         # (sender, to) -> what calls from sender to `to` share (_plan)
-        self._plans: dict[tuple[bytes, bytes], list] = {}
+        self._plans: dict[tuple[bytes, bytes], tuple] = {}
+        self._warm_sets: dict[frozenset, frozenset] = {}  # see _warm_set
 
-    def _plan(self, sender: bytes, to: bytes) -> list:
-        """[the accounts a call from `sender` to `to` starts with warm (EIP-2929, EIP-3651, the
-        access list), the last such call's root Message or None], kept until the environment
+    def _plan(self, sender: bytes, to: bytes) -> tuple:
+        """(the accounts a call from `sender` to `to` starts with warm (EIP-2929, EIP-3651, the
+        access list), {calldata: the last such call's root Message}), kept until the environment
         changes. A Message is never changed once made, so a call with the same data, value, gas,
-        static flag and code runs the same one again."""
+        static flag and code runs the same one again; one per calldata, so that calls of different
+        functions between the same two accounts (a transfer, then an approve) keep theirs."""
         if len(self._plans) >= _PLANS_LIMIT:
             self._plans.clear()
-        plan = self._plans[(sender, to)] = [self._warm_at_start | {sender, to}, None]
+        plan = self._plans[(sender, to)] = (self._warm_set(sender, to), {})
         return plan
+
+    def _warm_set(self, sender: bytes, target: bytes) -> frozenset:
+        """The accounts a transaction from `sender` to `target` starts with warm, as one frozenset
+        object per set of accounts: the state's storage table remembers where a warm set's marks
+        go by the set (StorageTable.next_epoch), and a lookup with an equal set that is another
+        object compares all its twenty-odd addresses (a deployment's set, then the plan of calls
+        into the deployed contract, hold the same accounts)."""
+        warm = self._warm_at_start | {sender, target}
+        known = self._warm_sets.get(warm)
+        if known is not None:
+            return known
+        if len(self._warm_sets) >= _PLANS_LIMIT:
+            self._warm_sets.clear()
+        self._warm_sets[warm] = warm
+        return warm
 
     @property
     def env(self) -> Env:
@@ -634,22 +651,25 @@ class EVM:
             raise TransactionError("Transaction(CreateInitCodeSizeLimit)")
         account = state.accounts.get(sender)
         if account is None:
-            nonce = balance = 0
+            nonce = 0
         else:
             if account.code and not (self._prague and delegated_address(account.code) is not None):
                 raise TransactionError("Transaction(RejectCallerWithCode)")  # EIP-3607, less EIP-7702
-            nonce, balance = account.nonce, account.balance
+            nonce = account.nonce
         expected_nonce = self._env.tx.nonce
         if expected_nonce is not None and expected_nonce != nonce:
             kind = "NonceTooHigh" if expected_nonce > nonce else "NonceTooLow"
             raise TransactionError(f"Transaction({kind} {{ tx: {expected_nonce}, state: {nonce} }})")
         max_fee = gas_limit * gas_price + value + self._max_blob_fee
-        if balance < max_fee:
+        # A balance is never negative, so a call that may cost nothing (no gas price, no value: most
+        # calls through message_call) needs no look at it; reading it may mean a storage table read
+        # (an account whose balance native code moves, Account.balance).
+        if max_fee and (balance := 0 if account is None else account.balance) < max_fee:
             raise TransactionError(f"Transaction(LackOfFundForMaxFee {{ fee: {max_fee}, balance: {balance} }})")
 
         if to is None:
             target = create_address(sender, nonce)
-            warm = self._warm_at_start | {sender, target}
+            warm = self._warm_set(sender, target)
         else:
             target = to
             plan = self._plans.get((sender, to))
@@ -689,12 +709,15 @@ class EVM:
                 else:
                     # A call into code: its frame runs here, and the frame driver takes over only if
                     # it calls out (execution.execute_message's steps for a root frame).
-                    message = plan[1]  # the last call's Message, if this call's is the same
-                    if (message is None or message.code is not code or message.data is not data
-                            or message.gas != call_gas or message.value != value or message.is_static != is_static):
+                    messages = plan[1]  # calldata -> the last such call's Message
+                    message = messages.get(data)
+                    if (message is None or message.code is not code or message.gas != call_gas
+                            or message.value != value or message.is_static != is_static):
                         message = Message(sender, to, to, value, data, call_gas, 0, code, is_static=is_static)
                         if len(data) <= _CACHED_CALLDATA_SIZE:  # what the plans hold stays small
-                            plan[1] = message
+                            if len(messages) >= _MESSAGES_PER_PLAN:
+                                messages.clear()
+                            messages[data] = message
                     frame = run_call_frame(message, ctx, start)
         except (MemoryBudgetExceeded, MemoryError):
             # Past the memory budget (or the machine's): the call cannot complete, and nothing it did stays.
@@ -709,16 +732,17 @@ class EVM:
         if state.to_delete:
             delete_destroyed_accounts(state)
         logs = state.logs  # this transaction's list (begin_transaction starts a new one)
-        if logs:
-            self._log_count += len(logs)
+        log_count = len(logs)  # (one call into Logs: its truth is a Python method too)
+        if log_count:
+            self._log_count += log_count
         status = frame.status
         if status is _SUCCESS:
             # revm's Stop / Return / SelfDestruct: jitvm's status does not say which instruction ended
             # the frame, so a call with output returned and one without stopped. A deployment that
             # succeeds always reads as Return (revm sets it when it deposits the code).
             output = frame.output
-            self._pending_result = ("Return" if output or to is None else "Stop", gas_used, refund, logs or None,
-                                    output)
+            self._pending_result = ("Return" if output or to is None else "Stop", gas_used, refund,
+                                    logs if log_count else None, output)
             return output
         if status is Status.REVERT:
             result = self._result = ExecutionResult(False, False, "Revert", gas_used, 0, [], frame.output)
@@ -742,6 +766,7 @@ _begin_transaction = State.begin_transaction
 _CACHED_CALLDATA_SIZE = 1024  # intrinsic gas is memoized for calls with calldata up to this size
 _INTRINSIC_CACHE_LIMIT = 4096
 _PLANS_LIMIT = 4096
+_MESSAGES_PER_PLAN = 16  # root Messages a plan keeps (by calldata)
 
 
 def _precompile_price(fork, address: bytes, data: bytes) -> int:

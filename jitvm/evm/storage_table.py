@@ -283,7 +283,7 @@ class StorageTable:
         if fresh:
             template = _FRESH_TABLES.get(addresses)
             if template is not None and template.rows == self.rows:
-                template.copy_into(self)
+                template.copy_into(self, addresses)
                 places = self._start_sets[addresses]
                 fresh = False
         if places is None:
@@ -492,7 +492,9 @@ class _FreshWarmTable:
                         dict(table._warmth_entries), list(table._completeness))
         self.addresses, self.places = addresses, table._start_sets[addresses]
 
-    def copy_into(self, table: StorageTable) -> None:
+    def copy_into(self, table: StorageTable, warm_set: frozenset) -> None:
+        """(`warm_set`, equal to the template's set, keys the table's remembered places: the caller's
+        own object, so that next_epoch's lookups of it compare by identity, not element by element.)"""
         cells, count = table.cells, len(self.entry_rows[0])
         cells[:HEADER_ROWS] = self.header
         for at, rows in zip((table._keys_at, table._values_at, table._originals_at, table._meta_at),
@@ -506,4 +508,4 @@ class _FreshWarmTable:
         table._entry_of, table.entry_keys, table.entry_accounts = dict(entry_of), list(entry_keys), list(entry_accounts)
         table._indexed, table._warmth_entries = indexed, dict(warmth_entries)
         table._completeness = list(completeness)
-        table._start_sets[self.addresses] = self.places
+        table._start_sets[warm_set] = self.places

@@ -14,7 +14,7 @@ import pytest
 import jitvm
 from jitvm.api import Env
 from jitvm.evm.state import Account, State
-from tests.api.bytecode import assemble
+from tests.api.bytecode import assemble, initcode
 
 SENDER = "0x" + "a1" * 20
 TARGET = "0x" + "c0" * 20
@@ -167,3 +167,103 @@ def test_address_forms(caller, to):
     assert len(evm.message_call(caller, to, bytearray())) == 64
     with pytest.raises(TypeError):
         evm.message_call(caller, "0x1234")
+
+
+# Returns its first calldata word plus CALLVALUE, then the gas left: a root Message run with
+# another call's calldata, value, gas or code would show in the output.
+ECHO = assemble(0, "CALLDATALOAD", "CALLVALUE", "ADD", 0, "MSTORE", "GAS", 32, "MSTORE", 64, 0, "RETURN")
+
+
+@pytest.mark.parametrize("engine", ["baseline", "jit"])
+def test_kept_root_messages_never_run_another_calls_inputs(engine):
+    """jitvm.EVM keeps the root Message of each calldata a (sender, target) pair was called with:
+    calls alternating between calldatas, with equal calldata in another bytes object, another gas
+    or value, and after the target's code changed, each equal the same call on a fresh EVM."""
+    evm = jitvm.EVM(engine=engine)
+    evm.set_balance(SENDER, 10**18)
+    evm.insert_account_info(TARGET, jitvm.AccountInfo(code=ECHO))
+    first, second = (1).to_bytes(32, "big"), (2).to_bytes(32, "big")
+    calls = [(first, 0, None), (second, 0, None), (first, 0, None), (bytes(bytearray(second)), 0, None),
+             (first, 5, None), (first, 0, 100_000), (second, 0, 100_000), (first, 0, None)]
+    for step in range(2):
+        if step:  # the same calldata objects, now into other code
+            evm.insert_account_info(TARGET, jitvm.AccountInfo(code=ECHO + assemble("STOP")))
+        for data, value, gas in calls:
+            def call(evm, data=data, value=value, gas=gas):
+                return evm.message_call(SENDER, TARGET, data, value=value, gas=gas)
+
+            expected = outcome(fresh_copy(evm, engine, "LATEST"), call)
+            assert outcome(evm, call) == expected, (step, data[-1], value, gas)
+
+
+def test_many_calldatas_between_two_accounts():
+    """More calldatas than a plan keeps Messages for (they are dropped, then made again)."""
+    evm = jitvm.EVM(engine="baseline")
+    evm.set_balance(SENDER, 10**18)
+    evm.insert_account_info(TARGET, jitvm.AccountInfo(code=ECHO))
+    for round_ in range(2):
+        for n in range(40):
+            output = evm.message_call(SENDER, TARGET, n.to_bytes(32, "big"))
+            assert int.from_bytes(output[:32], "big") == n, (round_, n)
+
+
+# Sends 1 wei back to its caller with a CALL (run natively: the caller's balance then lives in the
+# storage table, which Account.balance reads), and returns nothing.
+PAY_BACK = assemble(0, 0, 0, 0, 1, "CALLER", 50_000, "CALL", "POP", "STOP")
+
+
+@pytest.mark.parametrize("engine", ["baseline", "jit"])
+def test_a_call_that_may_cost_nothing_needs_no_balance(engine):
+    """The balance check (gas * gas price + value) reads the sender's balance only when that sum
+    is not zero: a sender without funds may still call for free, and one whose balance native code
+    moved is refused with its true balance."""
+    evm = jitvm.EVM(engine=engine)
+    poor = "0x" + "9b" * 20
+    assert evm.message_call(poor, TARGET) == b""  # nothing in it, nothing asked
+    evm.insert_account_info(TARGET, jitvm.AccountInfo(code=PAY_BACK, balance=100))
+    evm.set_balance(SENDER, 10)
+    for expected_balance in (11, 12, 13):
+        evm.message_call(SENDER, TARGET)
+        assert evm.get_balance(SENDER) == expected_balance
+    with pytest.raises(jitvm.api.TransactionError) as refused:
+        evm.message_call(SENDER, TARGET, value=14)
+    assert str(refused.value) == "Transaction(LackOfFundForMaxFee { fee: 14, balance: 13 })"
+    with pytest.raises(jitvm.api.TransactionError) as refused:
+        evm.message_call(SENDER, TARGET, gas=100_000, gas_price=1)
+    assert str(refused.value) == "Transaction(LackOfFundForMaxFee { fee: 100000, balance: 13 })"
+    with pytest.raises(jitvm.api.TransactionError) as refused:
+        evm.message_call(poor, TARGET, value=1)
+    assert str(refused.value) == "Transaction(LackOfFundForMaxFee { fee: 1, balance: 0 })"
+    evm.message_call(SENDER, TARGET, value=13)  # all it has
+    assert evm.get_balance(SENDER) == 1  # (13 sent, 1 paid back)
+
+
+def test_a_deployment_and_the_calls_into_it_share_one_warm_set():
+    """The deployment's warm set and the plan of later calls into the deployed contract are one
+    frozenset object, the one the storage table remembers where to mark (next_epoch looks it up
+    by identity first: an equal set that is another object is compared element by element)."""
+    for _ in range(2):  # the second EVM's table starts as a copy of the first one's (_FreshWarmTable)
+        evm = jitvm.EVM(engine="baseline")
+        evm.set_balance(SENDER, 10**18)
+        created = evm.deploy(SENDER, initcode(ECHO))
+        evm.message_call(SENDER, created, bytes(32))
+        warm = evm._plans[(bytes.fromhex(SENDER[2:]), bytes.fromhex(created[2:]))][0]
+        remembered = [key for key in evm._state.storage_table._start_sets if key == warm]
+        assert remembered and remembered[0] is warm
+
+
+@pytest.mark.parametrize("engine", ["baseline", "jit"])
+def test_senders_and_gas_prices_in_turns(engine):
+    """ORIGIN and GASPRICE as each call gives them, when calls from several senders at several gas
+    prices alternate (the engine keeps each pair's rows and writes them into the frame's buffers
+    only when the buffers hold another pair's)."""
+    evm = jitvm.EVM(engine=engine)
+    evm.insert_account_info(TARGET, jitvm.AccountInfo(code=assemble("ORIGIN", 0, "MSTORE", "GASPRICE", 32,
+                                                                    "MSTORE", 64, 0, "RETURN")))
+    senders = [SENDER, OTHER, COINBASE]
+    for sender in senders:
+        evm.set_balance(sender, 10**18)
+    for n in range(30):
+        sender, gas_price = senders[n % 3], (0, 1, 7)[n % 2 + n % 5 // 4]
+        output = evm.message_call(sender, TARGET, gas=100_000, gas_price=gas_price)
+        assert output == bytes(12) + bytes.fromhex(sender[2:]) + gas_price.to_bytes(32, "big"), n

@@ -128,6 +128,7 @@ class BaselineEngine:
         self._native_children = None  # _children's answer, kept while the state's callee table is the same
         self._environment = (None, None)  # (block, environment_rows)
         self._tx_rows = (None, None, b"", b"")  # (origin, gas price, ORIGIN's row, GASPRICE's row)
+        self._tx_rows_seen: dict[tuple, tuple] = {}  # (origin, gas price) -> _transaction_rows' answer
 
     def _environment_rows(self, ctx: ExecutionContext) -> np.ndarray:
         """environment_rows(ctx), remembered while the block stays (by identity: a BlockEnv is
@@ -149,8 +150,14 @@ class BaselineEngine:
         known = self._tx_rows
         if tx.origin == known[0] and tx.gas_price == known[1]:
             return known
-        known = self._tx_rows = (tx.origin, tx.gas_price, _address_row(tx.origin),
-                                 (tx.gas_price % (1 << 256)).to_bytes(32, "little"))
+        key = (tx.origin, tx.gas_price)
+        known = self._tx_rows_seen.get(key)  # a block's transactions come from a few senders, in turns
+        if known is None:
+            if len(self._tx_rows_seen) >= 256:
+                self._tx_rows_seen.clear()
+            known = self._tx_rows_seen[key] = (tx.origin, tx.gas_price, _address_row(tx.origin),
+                                               (tx.gas_price % (1 << 256)).to_bytes(32, "little"))
+        self._tx_rows = known
         return known
 
     def run_frame(self, message: Message, ctx: ExecutionContext
@@ -175,7 +182,11 @@ class BaselineEngine:
             # frame's FrameResult, its generator, or None for the baseline's path below.
             runner = None if type(self) is BaselineEngine else self._start(frame, buffers)
             if runner is None:  # the kernel's runs to the first host instruction, plainly
-                children = self._children(frame) if NATIVE_CHILDREN else None
+                children = None  # self._children(frame), its usual answer in line
+                if NATIVE_CHILDREN and frame.storage_table is not None:
+                    children = self._native_children
+                    if children is None or children[2] is not ctx.state.callees:
+                        children = self._children(frame)
                 arrays = buffers.arrays
                 if arrays is None:  # (cleared whenever the buffers start another Message: _set_up)
                     arrays = buffers.arrays = (code_rows(message.code), calldata_at(message.data)[0])
