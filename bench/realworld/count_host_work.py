@@ -80,31 +80,28 @@ _COST = {"inside": 0.0, "whole": 0.0}  # a wrapper's instructions inside its own
 def _counting(function, label, counter, totals, calls):
     import inspect
 
+    def record(started: int, nested: int) -> None:
+        ended = counter()
+        inner = _NESTED[0] - nested
+        _NESTED[0] += 1
+        totals[label] += ended - started - _COST["inside"] - inner * _COST["whole"]
+        calls[label] += 1
+
     if inspect.isgeneratorfunction(function):
         def generator(*args, **kwargs):
-            nested = _NESTED[0]
-            started = counter()
+            nested, started = _NESTED[0], counter()
             try:
                 return (yield from function(*args, **kwargs))
             finally:
-                ended = counter()
-                inner = _NESTED[0] - nested
-                _NESTED[0] += 1
-                totals[label] += ended - started - _COST["inside"] - inner * _COST["whole"]
-                calls[label] += 1
+                record(started, nested)
         return generator
 
     def wrapper(*args, **kwargs):
-        nested = _NESTED[0]
-        started = counter()
+        nested, started = _NESTED[0], counter()
         try:
             return function(*args, **kwargs)
         finally:
-            ended = counter()
-            inner = _NESTED[0] - nested
-            _NESTED[0] += 1
-            totals[label] += ended - started - _COST["inside"] - inner * _COST["whole"]
-            calls[label] += 1
+            record(started, nested)
     return wrapper
 
 
