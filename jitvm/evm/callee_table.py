@@ -68,6 +68,7 @@ class CalleeTable:
 
     def clear(self) -> None:
         """Forget every entry."""
+        self.full = False  # more than MAX_ENTRIES entries: State.begin_transaction clears the table
         self._entry_of: dict[bytes, int] = {}
         self._codes: list = []  # per entry, the code rows array its CODE_ADDRESS names (kept alive)
         self._allocate(self.INITIAL_ENTRIES)
@@ -124,6 +125,8 @@ class CalleeTable:
             cells[HEADER, COUNT] = entry + 1
             self._entry_of[address] = entry
             self._codes.append(rows)
+            if entry >= self.MAX_ENTRIES:
+                self.full = True
         else:
             self._codes[entry] = rows
         row = self.cells[ENTRIES_AT + entry]

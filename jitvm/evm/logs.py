@@ -23,32 +23,32 @@ class Log:
 
 
 class NativeLogBatch:
-    """Logs as the native log buffer held them: per log, four little-endian topic words in `topics`
-    (the first `counts[i]` used), and its data at `starts[i]` in `data`, `sizes[i]` bytes long (the
-    int64 arrays as bytes). All of `address`, or with `addresses`, the i-th of `addresses` (a buffer
-    that native child frames of other accounts added their logs to)."""
+    """Logs as the native log buffer held them, copied out in a few byte strings: per log, its
+    topics' little-endian words in `topics` (log i's at 4 * 32 * i, the first counts[i] used; a
+    batch of one log holds only those), its topic count in `counts` and its data size in `sizes`
+    (int64s; `sizes` None for one log, whose size is len(data)), and the data of all of them one
+    after another in `data`. All of `address`, or with `addresses`, the i-th of `addresses` (a
+    buffer that native child frames of other accounts added their logs to)."""
 
-    __slots__ = ("address", "count", "topics", "counts", "starts", "sizes", "data", "addresses")
+    __slots__ = ("address", "count", "topics", "counts", "sizes", "data", "addresses")
 
-    def __init__(self, address: Address, count: int, topics: bytes, counts: bytes, starts: bytes, sizes: bytes,
+    def __init__(self, address: Address, count: int, topics: bytes, counts: bytes, sizes: bytes | None,
                  data: bytes, addresses: tuple[Address, ...] | None = None):
-        self.address, self.count = address, count
-        self.topics, self.counts, self.starts, self.sizes, self.data = topics, counts, starts, sizes, data
-        self.addresses = addresses
+        self.address, self.count, self.topics, self.counts = address, count, topics, counts
+        self.sizes, self.data, self.addresses = sizes, data, addresses
 
     def build(self) -> list[Log]:
         counts = memoryview(self.counts).cast("q")
-        starts = memoryview(self.starts).cast("q")
-        sizes = memoryview(self.sizes).cast("q")
+        sizes = memoryview(self.sizes).cast("q") if self.sizes is not None else (len(self.data),)
         topics, data, address, addresses = self.topics, self.data, self.address, self.addresses
-        logs = []
+        logs, start = [], 0
         for index in range(self.count):
             first = index * _TOPIC_ROWS * _WORD
             words = tuple(int.from_bytes(topics[first + _WORD * topic : first + _WORD * (topic + 1)], "little")
                           for topic in range(counts[index]))
-            start = starts[index]
-            logs.append(Log(address if addresses is None else addresses[index], words,
-                            data[start : start + sizes[index]]))
+            end = start + sizes[index]  # the buffer holds the logs' data one after another
+            logs.append(Log(address if addresses is None else addresses[index], words, data[start:end]))
+            start = end
         return logs
 
 
@@ -71,6 +71,7 @@ class Logs:
             self._built.append(log)
 
     def append_batch(self, batch: NativeLogBatch) -> None:
+        # (State.add_native_logs does the same in line: change both together)
         self._records.append(batch)
         self._count += batch.count
         self._built = None

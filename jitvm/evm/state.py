@@ -126,7 +126,7 @@ class State:
         table = self.storage_table
         if not keep_journal:
             self._native_at.clear()
-            if len(self.callees) > CalleeTable.MAX_ENTRIES:
+            if self.callees.full:  # more than CalleeTable.MAX_ENTRIES
                 self.callees.clear()
         if not table.next_epoch(keep_journal, warm_addresses):  # the table holds too many entries
             self.sync_storage()
@@ -136,7 +136,7 @@ class State:
         self.refund = 0
         # New containers only where the last transaction put something: its logs list may be held
         # by its result; the sets are nobody's but this state's.
-        if self.logs:
+        if self.logs._count:  # (bool(self.logs), without calling Logs.__bool__)
             self.logs = Logs()  # Log objects made only when read (jitvm.evm.logs)
         if self.created:
             self.created.clear()
@@ -457,7 +457,10 @@ class State:
 
     def add_native_logs(self, batch: NativeLogBatch) -> None:
         """Logs the native engines buffered, as one record (undone together)."""
-        self.logs.append_batch(batch)
+        logs = self.logs  # logs.append_batch(batch), in line (once per transaction that logs)
+        logs._records.append(batch)
+        logs._count += batch.count
+        logs._built = None
         self._journal.append(("log",))
 
     def add_refund(self, amount: int) -> None:

@@ -133,6 +133,22 @@ def test_the_callee_table_grows_and_keeps_its_entries():
     assert all(_native_row(table, address) == ENTRIES_AT + n for n, address in enumerate(addresses))
 
 
+def test_a_callee_table_past_its_bound_is_cleared_at_the_next_transaction(monkeypatch):
+    monkeypatch.setattr(CalleeTable, "MAX_ENTRIES", 3)
+    state = State()
+    addresses = [(0xABC0000 + n).to_bytes(20, "big") for n in range(5)]
+    for n, address in enumerate(addresses[:3]):
+        state.callees.remember(address, n, CODE)
+    state.begin_transaction()
+    assert len(state.callees) == 3 and not state.callees.full  # at the bound: kept
+    state.callees.remember(addresses[3], 3, CODE)
+    assert state.callees.full and addresses[3] in state.callees  # past it: kept until the transaction ends
+    state.begin_transaction()
+    assert len(state.callees) == 0 and not state.callees.full
+    state.callees.remember(addresses[4], 4, CODE)
+    assert addresses[4] in state.callees
+
+
 def test_code_changes_deletion_and_their_revert_invalidate_a_callee():
     state = State({A: Account(code=CODE), B: Account(code=CODE, balance=1)})
     state.begin_transaction()

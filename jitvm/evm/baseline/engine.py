@@ -456,7 +456,9 @@ def run_to_host(frame: NativeFrame, buffers, code, data, children=None):
         frame.pc, gas, stack.height, memory.size, exit_kind, status, _, _, out_size = _unpack_nine(control_bytes)
         frame.gas_left = gas + frame.gas_reserve
         if exit_kind == EXIT_DONE:
-            if status == _SUCCESS and not out_size and not registers[NATIVE_WRITES]:  # frame_result's simplest
+            if status == _SUCCESS and not out_size:  # frame_result's simplest
+                if registers[NATIVE_WRITES]:
+                    flush_native(frame)
                 return FrameResult(_SUCCESS_STATUS, frame.gas_left, b"")
             return frame_result(frame)
         if exit_kind == EXIT_GROW:

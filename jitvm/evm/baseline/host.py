@@ -27,7 +27,6 @@ from jitvm.evm.baseline.layout import (
     LOG_BYTES,
     LOG_DATA,
     LOG_SIZES,
-    LOG_STARTS,
     LOG_TOPIC_COUNTS,
     LOG_TOPICS,
     LOGS,
@@ -249,24 +248,37 @@ def grow_memory(frame: NativeFrame, needed: int) -> None:
 def flush_native(frame: NativeFrame) -> None:
     """Give the state the refund and logs the kernel (or compiled code) made natively since the
     last flush (kernel.native_sstore, kernel.buffer_log), in the order the reference would have made
-    them: the refund, then the logs (one batch of raw bytes, jitvm.evm.logs). (Storage writes and
-    warmth are in the state's storage table already.)"""
-    registers = frame.registers
-    if not registers[NATIVE_WRITES]:
+    them: the refund, then the logs (one batch of raw bytes, jitvm.evm.logs: the Log objects are
+    made if someone reads them). (Storage writes and warmth are in the state's storage table
+    already.)"""
+    control = frame.control_bytes
+    writes, refund, logs, log_bytes = _unpack_writes(control, _WRITES_AT)
+    if not writes:
         return
-    words = frame.stack.words_bytes
-    state, target = frame.state, frame.message.target
-    refund, logs, log_bytes, mixed = registers[REFUND], registers[LOGS], registers[LOG_BYTES], registers[MIXED_LOGS]
-    registers[NATIVE_WRITES] = registers[REFUND] = registers[LOGS] = registers[LOG_BYTES] = registers[MIXED_LOGS] = 0
+    _pack_writes(control, _WRITES_AT, 0, 0, 0, 0)
+    registers = frame.registers
+    mixed = registers[MIXED_LOGS]
+    if mixed:
+        registers[MIXED_LOGS] = 0
+    state = frame.state
     if refund:
         state.add_refund(refund)
-    if logs:  # copied out as a few byte strings: the Log objects are made if someone reads them
-        control, size = frame.control_bytes, 8 * logs
-        addresses = log_addresses(frame, control[_ACCOUNTS_AT : _ACCOUNTS_AT + size]) if mixed else None
-        state.add_native_logs(NativeLogBatch(
-            target, logs, bytes(words[_TOPICS_AT : _TOPICS_AT + 4 * WORD_BYTES * logs]),
-            bytes(control[_COUNTS_AT : _COUNTS_AT + size]), bytes(control[_STARTS_AT : _STARTS_AT + size]),
-            bytes(control[_SIZES_AT : _SIZES_AT + size]), bytes(words[_DATA_AT : _DATA_AT + log_bytes]), addresses))
+    if not logs:
+        return
+    words = frame.stack._bytes  # (words_bytes, without the property's call)
+    # NativeLogBatch(...) with its fields set here: a third cheaper than calling its __init__
+    batch = _new_batch(NativeLogBatch)
+    batch.address, batch.count, batch.data = frame.message.target, logs, bytes(words[_DATA_AT : _DATA_AT + log_bytes])
+    if logs == 1 and not mixed:  # the usual case: its topics, its count as bytes, its data
+        count = _unpack_count(control, _COUNTS_AT)[0]
+        batch.topics, batch.counts = bytes(words[_TOPICS_AT : _TOPICS_AT + WORD_BYTES * count]), _COUNT_BYTES[count]
+        batch.sizes = batch.addresses = None
+    else:
+        size = 8 * logs
+        batch.topics = bytes(words[_TOPICS_AT : _TOPICS_AT + 4 * WORD_BYTES * logs])
+        batch.counts, batch.sizes = bytes(control[_COUNTS_AT : _COUNTS_AT + size]), bytes(control[_SIZES_AT : _SIZES_AT + size])
+        batch.addresses = log_addresses(frame, control[_ACCOUNTS_AT : _ACCOUNTS_AT + size]) if mixed else None
+    state.add_native_logs(batch)
 
 
 def log_addresses(frame: NativeFrame, accounts: memoryview) -> tuple[bytes, ...]:
@@ -279,8 +291,16 @@ def log_addresses(frame: NativeFrame, accounts: memoryview) -> tuple[bytes, ...]
 # Where flush_native copies the log buffer from: bytes into `words` and into `control` (rows of 256
 # int64 registers).
 _TOPICS_AT, _DATA_AT = LOG_TOPICS * WORD_BYTES, LOG_DATA * WORD_BYTES
-_COUNTS_AT, _STARTS_AT, _SIZES_AT, _ACCOUNTS_AT = (
-    row * 256 * 8 for row in (LOG_TOPIC_COUNTS, LOG_STARTS, LOG_SIZES, LOG_ACCOUNTS))
+_COUNTS_AT, _SIZES_AT, _ACCOUNTS_AT = (row * 256 * 8 for row in (LOG_TOPIC_COUNTS, LOG_SIZES, LOG_ACCOUNTS))
+# (A batch needs no LOG_STARTS: the kernel and the native driver's _join_logs put the logs' data one
+# after another, so log i's data starts at the sum of the sizes before it.)
+_unpack_count = struct.Struct("=q").unpack_from
+_new_batch = object.__new__
+_COUNT_BYTES = tuple(count.to_bytes(8, "little") for count in range(5))  # a log's topic count as a batch's counts
+# The native writes' registers, read and cleared at once.
+assert (REFUND, LOGS, LOG_BYTES) == (NATIVE_WRITES + 1, NATIVE_WRITES + 2, NATIVE_WRITES + 3)
+_WRITES_AT = NATIVE_WRITES * 8
+_unpack_writes, _pack_writes = struct.Struct("=4q").unpack_from, struct.Struct("=4q").pack_into
 
 
 def serve_sload(frame: NativeFrame) -> bool:
