@@ -17,7 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "realworld"))
-from callgrind_run import rerun_under_callgrind  # noqa: E402
+from callgrind_run import rerun_under_callgrind
 
 
 def main() -> None:
@@ -51,7 +51,8 @@ def main() -> None:
             if args.profile:
                 _profile(runner, case, loops)
                 continue
-            fresh, reused = measure(lambda: [runner.prepare(case) for _ in range(loops)], call, loops)
+            fresh, reused = measure(lambda runner=runner, case=case: [runner.prepare(case) for _ in range(loops)],
+                                    call, loops)
             faults = f", {measure.faults:.1f} page faults per fresh call" if hasattr(measure, "faults") else ""
             print(f"{case.name:32} {runner.name:9} fresh State {fresh:12,.1f}  reused {reused:12,.1f} {unit}"
                   f"  (fresh costs {fresh - reused:+,.1f}{faults})", flush=True)
@@ -110,6 +111,7 @@ def _timer(rounds: int = 7):
 def _profile(runner, case, loops: int) -> None:
     """Per function: instructions per fresh-State call, per reused-State call, most extra first."""
     from count_functions import instructions_by_function
+
     from jitvm.bench.counting import InstructionCounter
 
     counter = _profile.counter = getattr(_profile, "counter", None) or InstructionCounter()
