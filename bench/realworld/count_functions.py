@@ -41,6 +41,21 @@ def main() -> None:
         get_engine(args.engine).settle()
         session.run()
 
+    total, per_call = instructions_by_function(counter, session.run, args.calls)
+    print(f"{args.workload} on {args.engine}: about {total:,.0f} instructions per call")
+    print_rows(per_call, args.top)
+
+
+def print_rows(per_call: list[tuple[float, float, str]], top: int) -> None:
+    print(f"{'own':>10}  {'calls':>6}  function")
+    for count, times, name in per_call[:top]:
+        print(f"{count:10,.0f}  {times:6.1f}  {name}")
+
+
+def instructions_by_function(counter, function, calls_made: int) -> tuple[float, list[tuple[float, float, str]]]:
+    """Instructions per call of `function` (called `calls_made` times) and, per Python or C
+    function it ran, (own instructions per call, calls per call, name), most first; the profiling
+    hook's own cost per event is measured on an empty function and taken off."""
     own: dict[str, float] = defaultdict(float)  # instructions each function ran itself
     charged: dict[str, int] = defaultdict(int)  # events whose hook cost went to each function
     calls: dict[str, int] = defaultdict(int)
@@ -79,14 +94,12 @@ def main() -> None:
     with counter.measuring():
         profile(empty, 200)  # the hook's own cost per event: all an empty function's calls cost
         per_event = sum(own.values()) / sum(charged.values())
-        profile(session.run, args.calls)
+        profile(function, calls_made)
     total = sum(own.values()) - per_event * sum(charged.values())
-    print(f"{args.workload} on {args.engine}: about {total / args.calls:,.0f} instructions per call "
-          f"({per_event:.0f} per profiler event taken off)")
-    print(f"{'own':>10}  {'calls':>6}  function")
-    rows = sorted(((count - per_event * charged[name]) / args.calls, name) for name, count in own.items())
-    for count, name in reversed(rows[-args.top:]):
-        print(f"{count:10,.0f}  {calls.get(name, 0) / args.calls:6.1f}  {name}")
+    rows = sorted((((count - per_event * charged[name]) / calls_made, calls.get(name, 0) / calls_made, name)
+                   for name, count in own.items()), reverse=True)
+    return total / calls_made, rows
+
 
 if __name__ == "__main__":
     main()

@@ -60,7 +60,7 @@ def hash_home(limbs: tuple[int, int, int], bits: int) -> int:
 
 
 class CalleeTable:
-    INITIAL_ENTRIES = 64
+    INITIAL_ENTRIES = 16  # grown by doubling; small, for a new State per call (docs/new-state.md)
     MAX_ENTRIES = 1 << 14  # beyond, `clear` at the next transaction (State.begin_transaction)
 
     def __init__(self):

@@ -40,6 +40,12 @@ def _warm_at_start(fork: Fork) -> frozenset[bytes]:
     return frozenset((CALLER_ADDRESS, CONTRACT_ADDRESS, *(number.to_bytes(20, "big") for number in fork.precompiles)))
 
 
+# The block of calls given none. One object for them all: engines keep what they derive from a
+# block (the baseline's environment rows) while the same BlockEnv object runs, and a BlockEnv is
+# never edited once it runs.
+_DEFAULT_BLOCK = BlockEnv()
+
+
 def default_state(code: bytes) -> State:
     return State({
         CALLER_ADDRESS: Account(balance=CALLER_BALANCE),
@@ -65,7 +71,7 @@ def call_code(
     state.warm_at_start(_warm_at_start(fork))
     ctx = ExecutionContext(
         state=state,
-        block=block or BlockEnv(),
+        block=block or _DEFAULT_BLOCK,
         tx=TxEnv(origin=CALLER_ADDRESS, gas_price=0),
         fork=fork,
         engine=engine,

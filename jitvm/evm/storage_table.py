@@ -22,6 +22,8 @@ writes it into its account's dictionary, which reading `Account.storage` does fi
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import numpy as np
 
 from jitvm.evm.storage_layout import (
@@ -61,8 +63,11 @@ def slot_home(account: int, key: int, bits: int) -> int:
 
 class StorageTable:
     MAX_ENTRIES = 1 << 18  # kept across transactions (about 36 MB); beyond, forgotten between them
-    INITIAL_ENTRIES = 256
-    INITIAL_RECORDS = 1024
+    # Small at first (22 KB, the twenty-odd accounts warm at a transaction's start fit), grown by
+    # doubling: a new State per call (jitvm.evm.calls.call_code) pays for allocating, clearing and
+    # first touching every page of it (docs/new-state.md).
+    INITIAL_ENTRIES = 64
+    INITIAL_RECORDS = 128
     LOAD_LIMIT = 16  # slots of an account's storage dictionary added when its first frame starts
 
     def __init__(self):
@@ -73,7 +78,9 @@ class StorageTable:
     def _clear_indexes(self) -> None:
         self._account_of: dict[bytes, int] = {}
         self.addresses: list[bytes] = []
-        self.entries_of_account: list[list[int]] = []
+        # Per account index, its storage entries in order of addition (made on the first: most
+        # indexes only ever have warmth entries, which are under ADDRESS).
+        self.entries_of_account: defaultdict[int, list[int]] = defaultdict(list)
         self._entry_of: dict[tuple[int, int], int] = {}
         self.entry_keys: list[int] = []
         self.entry_accounts: list[int] = []
@@ -132,13 +139,31 @@ class StorageTable:
         if old_hash is not None:
             cells[hash_at:] = old_hash
         elif count:
-            hashes = self._q
-            mask = (1 << hash_bits) - 1
-            for entry in range(count):
-                slot = slot_home(self.entry_accounts[entry], self.entry_keys[entry], hash_bits)
-                while hashes[hash_at * 4 + slot]:
-                    slot = (slot + 1) & mask
-                hashes[hash_at * 4 + slot] = entry + 1
+            self._rehash(count)
+
+    def _rehash(self, count: int) -> None:
+        """Put entries 0..count-1 into the empty hash region. Linear probing in order of home slot
+        places them at `i + cummax(home_i - i)` along the sorted homes (each after the run before
+        it), computed by numpy; the few a run pushes past the last slot are probed in from the
+        start, one by one. Any order of insertion gives a valid table (a lookup from an entry's home
+        meets no empty slot before it)."""
+        cells, bits = self.cells, self._hash_bits
+        keys = cells[self._keys_at : self._keys_at + count]
+        accounts = cells[self._meta_at : self._meta_at + count, ACCOUNT]
+        mixed = keys[:, 0] ^ keys[:, 1] ^ keys[:, 2] ^ keys[:, 3] ^ (accounts * np.uint64(ACCOUNT_MULTIPLIER))
+        homes = ((mixed * np.uint64(HASH_MULTIPLIER)) >> np.uint64(64 - bits)).astype(np.intp)  # slot_home
+        order = np.argsort(homes, kind="stable")
+        steps = np.arange(count)
+        places = steps + np.maximum.accumulate(homes[order] - steps)
+        size = 1 << bits
+        inside = places < size
+        hashes = self._flat[self._hash_at * 4 : self._hash_at * 4 + size]
+        hashes[places[inside]] = order[inside] + 1
+        for entry in order[~inside].tolist():
+            slot = int(homes[entry])
+            while hashes[slot]:
+                slot = (slot + 1) & (size - 1)
+            hashes[slot] = entry + 1
 
     @property
     def count(self) -> int:
@@ -175,7 +200,6 @@ class StorageTable:
         if index is None:
             index = self._account_of[address] = len(self.addresses)
             self.addresses.append(address)
-            self.entries_of_account.append([])
             self._completeness.append((None, 0, 0))
         return index
 
@@ -475,36 +499,29 @@ class StorageTable:
 
 
 class _FreshWarmTable:
-    """What warm_at_start(addresses) leaves in a fresh table: the used rows of its array (header,
-    the entries' rows, the hash region; the journal is empty) and its Python indexes, to be copied
-    into another fresh table of the same shape."""
+    """What warm_at_start(addresses) leaves in a fresh table: its array (one copy of the whole:
+    the table is small while fresh) and its Python indexes, to be copied into another fresh table
+    of the same shape."""
 
     def __init__(self, table: StorageTable, addresses: frozenset):
-        cells, count = table.cells, table.count
         self.rows = table.rows
-        self.header = cells[:HEADER_ROWS].copy()
-        self.entry_rows = [cells[at : at + count].copy() for at in
-                           (table._keys_at, table._values_at, table._originals_at, table._meta_at)]
-        self.hashes = cells[table._hash_at :].copy()
+        self.cells = table.cells.copy()
         self.indexes = (dict(table._account_of), list(table.addresses),
-                        [list(entries) for entries in table.entries_of_account], dict(table._entry_of),
-                        list(table.entry_keys), list(table.entry_accounts), table._indexed,
+                        {index: list(entries) for index, entries in table.entries_of_account.items() if entries},
+                        dict(table._entry_of), list(table.entry_keys), list(table.entry_accounts), table._indexed,
                         dict(table._warmth_entries), list(table._completeness))
         self.addresses, self.places = addresses, table._start_sets[addresses]
 
     def copy_into(self, table: StorageTable, warm_set: frozenset) -> None:
         """(`warm_set`, equal to the template's set, keys the table's remembered places: the caller's
         own object, so that next_epoch's lookups of it compare by identity, not element by element.)"""
-        cells, count = table.cells, len(self.entry_rows[0])
-        cells[:HEADER_ROWS] = self.header
-        for at, rows in zip((table._keys_at, table._values_at, table._originals_at, table._meta_at),
-                            self.entry_rows):
-            cells[at : at + count] = rows
-        cells[table._hash_at :] = self.hashes
+        np.copyto(table.cells, self.cells)
         (account_of, addresses, entries_of_account, entry_of, entry_keys, entry_accounts, indexed,
          warmth_entries, completeness) = self.indexes
         table._account_of, table.addresses = dict(account_of), list(addresses)
-        table.entries_of_account = [list(entries) for entries in entries_of_account]
+        table.entries_of_account = defaultdict(list)
+        for index, entries in entries_of_account.items():  # (none: warmth entries are under ADDRESS)
+            table.entries_of_account[index] = list(entries)
         table._entry_of, table.entry_keys, table.entry_accounts = dict(entry_of), list(entry_keys), list(entry_accounts)
         table._indexed, table._warmth_entries = indexed, dict(warmth_entries)
         table._completeness = list(completeness)

@@ -172,6 +172,32 @@ def test_division_by_known_divisors(jit, exponent):
         same_as_reference(jit, _KNOWN_DIVISORS, exponent.to_bytes(32, "big") + value.to_bytes(32, "big"))
 
 
+# ADDMOD (in line when both operands are below the modulus: codegen.addmod) and MULMOD of calldata's
+# a, b and n, at memory 0 and 32.
+_MODULAR = assemble(*[part for index, name in enumerate(("ADDMOD", "MULMOD")) for part in (
+    "PUSH1", 64, "CALLDATALOAD", "PUSH1", 32, "CALLDATALOAD", "PUSH1", 0, "CALLDATALOAD", name,
+    "PUSH1", 32 * index, "MSTORE")], "PUSH1", 64, "PUSH1", 0, "RETURN")
+_BN254 = 0x30644E72E131A029B85045B68181585D97816A916871CA8D3C208C16D87CFD47
+
+
+@pytest.mark.parametrize("modulus", [0, 1, 2, 7, 2**64 - 59, 2**192, _BN254, 2**255 + 1, 2**256 - 1])
+def test_modular_arithmetic_in_and_out_of_line(monkeypatch, modulus):
+    """Below the modulus (the sum reaching it, passing 2**256, or not) and at or above it, on the
+    OPTIMIZED tier (the QUICK tier calls the helper for every ADDMOD)."""
+    monkeypatch.setattr(engine_module, "UPGRADE_CALLS", 1)
+    jit = JitEngine()
+    for _ in range(3):
+        call_code(_MODULAR, bytes(96), gas=100_000, engine=jit)
+    compile.settle()
+    assert compile.loaded(_MODULAR, "Osaka").tier == compile.OPTIMIZED
+    for a, b in ((0, 0), (1, modulus - 1), (modulus - 1, modulus - 1), (modulus // 2, modulus // 2 + 1),
+                 (modulus, 0), (modulus + 1, 5), (2**256 - 1, 2**256 - 1), (3, 2**256 - 1)):
+        a, b = a % 2**256, b % 2**256
+        expected = same_as_reference(jit, _MODULAR, b"".join(v.to_bytes(32, "big") for v in (a, b, modulus)))
+        assert expected.output == ((a + b) % modulus if modulus else 0).to_bytes(32, "big") + (
+            (a * b) % modulus if modulus else 0).to_bytes(32, "big")
+
+
 @pytest.mark.parametrize("code", [
     assemble("ADDRESS", "PUSH1", 1, "MLOAD", "ADDRESS"),  # then off the end of the code
     assemble("PUSH1", 7, "PUSH1", 2, "EXP", "PUSH1", 1, "PUSH1", 2, "STOP"),

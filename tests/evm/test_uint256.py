@@ -239,6 +239,37 @@ def test_divisions_near_the_add_back_boundary(pair):
     assert run(uint256_div.mulmod, u, 1, v) == u % v
 
 
+BN254_PRIME = 0x30644E72E131A029B85045B68181585D97816A916871CA8D3C208C16D87CFD47
+wide_moduli = st.one_of(  # a top limb that is not zero: MULMOD's written-out path (_mulmod_wide_modulus)
+    st.sampled_from([2**192, 2**192 + 1, 2**193 - 1, 2**255, 2**256 - 1, 2**256 - 189, BN254_PRIME]),
+    st.integers(2**192, MODULUS - 1),
+    st.integers(0, 63).flatmap(lambda shift: st.integers(2**(255 - shift), 2**(256 - shift) - 1)),  # every normalizing shift
+)
+
+
+@EXAMPLES
+@given(modulus=wide_moduli, data=st.data())
+def test_mulmod_with_a_wide_modulus(modulus, data):
+    """The written-out path against Python, with operands near the modulus and past it, and
+    products whose quotient estimates need an add-back (remainder just under the modulus)."""
+    operand = st.one_of(st.integers(0, MODULUS - 1), st.integers(0, 300).map(lambda k: (modulus - 1 - k) % MODULUS),
+                        st.sampled_from([0, 1, MODULUS - 1, modulus, (modulus + 1) % MODULUS]))
+    a, b = data.draw(operand), data.draw(operand)
+    assert run(uint256_div.mulmod, a, b, modulus) == a * b % modulus
+    assert run(uint256_div.mulmod, modulus - 1, modulus - 1, modulus) == 1 % modulus
+
+
+@pytest.mark.parametrize("modulus", [2**192, 2**192 + 2**128 - 1, 2**200 + 2**129 - 1, 2**256 - 1, BN254_PRIME])
+def test_mulmod_with_a_wide_modulus_and_add_backs(modulus):
+    """u = (q + 1) * modulus - 1 - k for many q: remainders just under the modulus, where an estimate
+    one too large is made and undone (test_division_with_add_back's construction, as a product)."""
+    for q in range(1, 2000, 7):
+        for k in (0, 1, 2**64 - 1):
+            u = ((q + 1) * modulus - 1 - k) % MODULUS
+            assert run(uint256_div.mulmod, u, 1, modulus) == u % modulus
+            assert run(uint256_div.mulmod, u, u, modulus) == u * u % modulus
+
+
 # --- The 128-by-64 division step, which the whole division family rests on ----------------------
 
 @njit(cache=True)

@@ -369,10 +369,13 @@ class BaselineEngine:
         children = self._native_children
         callees = frame.state.callees
         if children is None or children[2] is not callees:
-            from jitvm.evm.baseline.native_entry import frames_function
+            if children is None:
+                from jitvm.evm.baseline.native_entry import frames_function
 
-            children = self._native_children = (self._prepared_arena(frame.ctx.fork.name), frames_function(),
-                                                 callees)
+                function = frames_function()
+            else:  # another state's callee table (a new State per call): the same driver
+                function = children[1]
+            children = self._native_children = (self._prepared_arena(frame.ctx.fork.name), function, callees)
         return children
 
     def _arena(self, frame: NativeFrame):

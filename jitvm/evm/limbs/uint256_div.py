@@ -366,9 +366,85 @@ def _multiply_full(a, b, product):
         product[row + 4] = carry
 
 
+@limb_kernel
+def _shift_pair_left(high, low, shift):
+    """The top limb of (high:low) << shift, for 0 <= shift < 64 (no shift by 64, which LLVM leaves
+    undefined)."""
+    return (high << shift) | ((low >> ONE) >> (np.uint64(63) - shift))
+
+
+@limb_kernel
+def _shift_pair_right(low, high, shift):
+    """The low limb of (high:low) >> shift, for 0 <= shift < 64."""
+    return (low >> shift) | ((high << ONE) << (np.uint64(63) - shift))
+
+
+@limb_kernel
+def _reduce_step(w0, w1, w2, w3, w4, d0, d1, d2, d3, reciprocal):
+    """(w4:w3:w2:w1:w0) mod the normalized divisor (d3:d2:d1:d0), given that it is below
+    2^64 times the divisor: one step of algorithm D on values in registers."""
+    estimate = _estimate_quotient_limb(w4, w3, w2, d3, d2, reciprocal)
+    p0, carry = mul_wide(estimate, d0)
+    p1, carry = multiply_add(estimate, d1, carry, ZERO)
+    p2, carry = multiply_add(estimate, d2, carry, ZERO)
+    p3, carry = multiply_add(estimate, d3, carry, ZERO)
+    r0, borrow = sub_borrow(w0, p0, ZERO)
+    r1, borrow = sub_borrow(w1, p1, borrow)
+    r2, borrow = sub_borrow(w2, p2, borrow)
+    r3, borrow = sub_borrow(w3, p3, borrow)
+    _, borrow = sub_borrow(w4, carry, borrow)
+    if borrow != ZERO:  # the estimate was one too large (rare): add the divisor back
+        r0, carry = add_carry(r0, d0, ZERO)
+        r1, carry = add_carry(r1, d1, carry)
+        r2, carry = add_carry(r2, d2, carry)
+        r3, carry = add_carry(r3, d3, carry)
+    return r0, r1, r2, r3
+
+
+@limb_kernel
+def _mulmod_wide_modulus(a, b, modulus):
+    """a * b mod a modulus whose top limb is not zero (the usual case: a prime of 193 bits or
+    more), written out on values in registers: the 512-bit product, normalized, then five steps of
+    algorithm D. The general path (_multiply_full, _reduce) keeps its limbs in stack arrays and
+    loops over lengths it learns at run time, which costs a third more (bench/mulmod_speed.py)."""
+    x0, carry = mul_wide(a[0], b[0])
+    x1, carry = multiply_add(a[0], b[1], carry, ZERO)
+    x2, carry = multiply_add(a[0], b[2], carry, ZERO)
+    x3, x4 = multiply_add(a[0], b[3], carry, ZERO)
+    x1, carry = multiply_add(a[1], b[0], x1, ZERO)
+    x2, carry = multiply_add(a[1], b[1], x2, carry)
+    x3, carry = multiply_add(a[1], b[2], x3, carry)
+    x4, x5 = multiply_add(a[1], b[3], x4, carry)
+    x2, carry = multiply_add(a[2], b[0], x2, ZERO)
+    x3, carry = multiply_add(a[2], b[1], x3, carry)
+    x4, carry = multiply_add(a[2], b[2], x4, carry)
+    x5, x6 = multiply_add(a[2], b[3], x5, carry)
+    x3, carry = multiply_add(a[3], b[0], x3, ZERO)
+    x4, carry = multiply_add(a[3], b[1], x4, carry)
+    x5, carry = multiply_add(a[3], b[2], x5, carry)
+    x6, x7 = multiply_add(a[3], b[3], x6, carry)
+    shift = leading_zeros(modulus[3])
+    d3 = _shift_pair_left(modulus[3], modulus[2], shift)
+    d2 = _shift_pair_left(modulus[2], modulus[1], shift)
+    d1 = _shift_pair_left(modulus[1], modulus[0], shift)
+    d0 = modulus[0] << shift
+    reciprocal = reciprocal_2by1(d3)
+    r0, r1, r2, r3 = _reduce_step(_shift_pair_left(x4, x3, shift), _shift_pair_left(x5, x4, shift),
+                                  _shift_pair_left(x6, x5, shift), _shift_pair_left(x7, x6, shift),
+                                  _shift_pair_left(ZERO, x7, shift), d0, d1, d2, d3, reciprocal)
+    r0, r1, r2, r3 = _reduce_step(_shift_pair_left(x3, x2, shift), r0, r1, r2, r3, d0, d1, d2, d3, reciprocal)
+    r0, r1, r2, r3 = _reduce_step(_shift_pair_left(x2, x1, shift), r0, r1, r2, r3, d0, d1, d2, d3, reciprocal)
+    r0, r1, r2, r3 = _reduce_step(_shift_pair_left(x1, x0, shift), r0, r1, r2, r3, d0, d1, d2, d3, reciprocal)
+    r0, r1, r2, r3 = _reduce_step(x0 << shift, r0, r1, r2, r3, d0, d1, d2, d3, reciprocal)
+    return (_shift_pair_right(r0, r1, shift), _shift_pair_right(r1, r2, shift), _shift_pair_right(r2, r3, shift),
+            r3 >> shift)
+
+
 @word_kernel
 def mulmod(a, b, modulus):
     """MULMOD: (a * b) mod modulus over the exact 512-bit product, or 0 when modulus is 0."""
+    if modulus[3] != ZERO:
+        return _mulmod_wide_modulus(a, b, modulus)
     if is_zero(modulus):
         return ZERO_WORD
     product = limb_scratch(_MAX_DIVIDEND_LIMBS)
