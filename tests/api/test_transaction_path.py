@@ -13,6 +13,7 @@ import pytest
 
 import jitvm
 from jitvm.api import Env
+from jitvm.evm.callee_table import CalleeTable
 from jitvm.evm.state import Account, State
 from tests.api.bytecode import assemble, initcode
 
@@ -267,3 +268,45 @@ def test_senders_and_gas_prices_in_turns(engine):
         sender, gas_price = senders[n % 3], (0, 1, 7)[n % 2 + n % 5 // 4]
         output = evm.message_call(sender, TARGET, gas=100_000, gas_price=gas_price)
         assert output == bytes(12) + bytes.fromhex(sender[2:]) + gas_price.to_bytes(32, "big"), n
+
+
+# Reads slot 0 (a first SLOAD: served in Python between two kernel runs), CALLs the address in its
+# calldata twice (the first call into an account new to the callee table is served in Python, which
+# adds it, the second runs natively through the table) and returns the second call's output word,
+# its success flag and the gas left.
+_CALL_ADDRESS_IN_CALLDATA = (32, 0, 0, 0, 0, 0, "CALLDATALOAD", 50_000, "CALL")
+CALL_FROM_CALLDATA = assemble(
+    0, "SLOAD", "POP", *_CALL_ADDRESS_IN_CALLDATA, "POP", *_CALL_ADDRESS_IN_CALLDATA, 32, "MSTORE",
+    "GAS", 64, "MSTORE", 96, 0, "RETURN",
+)
+
+
+@pytest.mark.parametrize("engine", ["baseline", "jit"])
+def test_calls_into_accounts_added_between_transactions(engine):
+    """A transaction frame's first kernel run finds callees through the registers _set_up packs,
+    later runs through those written again after Python served the frame (the callee table may
+    have grown into a new array meanwhile; it holds 64 accounts before it first grows): calls
+    into 80 contracts added one after another, by
+    insert_account_info and by deploy (each call twice: the kept root Message), equal the same
+    sequence on the reference engine."""
+    evms = [jitvm.EVM(engine=engine), jitvm.EVM(engine="reference")]
+    for evm in evms:
+        evm.set_balance(SENDER, 10**18)
+        evm.insert_account_info(TARGET, jitvm.AccountInfo(code=CALL_FROM_CALLDATA))
+    for n in range(1, 81):
+        runtime = assemble(n, 0, "MSTORE", 32, 0, "RETURN")
+        if n % 2:
+            callee = "0x" + "dd" * 19 + f"{n:02x}"
+            for evm in evms:
+                evm.insert_account_info(callee, jitvm.AccountInfo(code=runtime))
+        else:
+            callee = {evm.deploy(SENDER, initcode(runtime)) for evm in evms}.pop()
+        data = bytes(12) + bytes.fromhex(callee[2:])
+        for _ in range(2):
+            def call(evm, data=data):
+                return evm.message_call(SENDER, TARGET, data)
+
+            results = [outcome(evm, call) for evm in evms]
+            assert results[0] == results[1], n
+            assert int.from_bytes(results[0][0][:32], "big") == n and results[0][0][63] == 1, n
+    assert len(evms[0]._state.callees) > CalleeTable.INITIAL_ENTRIES  # the table grew on the way

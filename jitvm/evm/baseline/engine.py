@@ -190,7 +190,7 @@ class BaselineEngine:
                 arrays = buffers.arrays
                 if arrays is None:  # (cleared whenever the buffers start another Message: _set_up)
                     arrays = buffers.arrays = (code_rows(message.code), calldata_at(message.data)[0])
-                result = run_to_host(frame, buffers, arrays[0], arrays[1], children)
+                result = run_to_host(frame, buffers, arrays[0], arrays[1], children, True)
                 if result is not None:
                     # self._give_back(frame, buffers), its usual case in line (BufferPool.give_back)
                     memory, kept = frame.memory, buffers.memory_bytes
@@ -437,20 +437,22 @@ class BaselineEngine:
 STEPS_SPENT = object()  # run_to_host's answer when a step budget ran out
 
 
-def run_to_host(frame: NativeFrame, buffers, code, data, children=None):
+def run_to_host(frame: NativeFrame, buffers, code, data, children=None, fresh: bool = False):
     """Enter the kernel (again) and run it until the frame ends (its FrameResult), a step budget
     runs out (STEPS_SPENT: JitEngine's cold frames set one), or it stops at a host instruction
     other than a slot's first SLOAD or SSTORE, which are served here (None; the frame is loaded).
     With `children` (BaselineEngine._children) the native driver runs the kernel, and a child it
-    ran leaves its output as the frame's return data (frame.return_data, which the caller reads)."""
+    ran leaves its output as the frame's return data (frame.return_data, which the caller reads).
+    `fresh`: the registers are as _set_up packed them, with the callee table `children` names (Python
+    may grow it between two runs: a new array, so each later run writes where it is)."""
     run_kernel = _kernel or kernel()
     words, control, memory, registers = buffers.words, buffers.control, frame.memory, frame.registers
     control_bytes, stack = buffers.control_bytes, frame.stack
     if children is not None:
         arena, run_kernel, callees = children
-    while True:
-        if children is not None:
+        if not fresh:
             registers[CALLEE_CELLS], registers[CALLEE_ROWS] = callees.address, callees.rows
+    while True:
         run_kernel(code, data, words, memory.buffer, control)
         if children is not None and registers[NATIVE_RETURN_DATA]:
             frame.return_data = native_return_data(arena, registers)
@@ -466,16 +468,17 @@ def run_to_host(frame: NativeFrame, buffers, code, data, children=None):
             return frame_result(frame)
         if exit_kind == EXIT_GROW:
             grow_memory(frame, int(registers[NEEDED_MEMORY]))
-            continue
-        if exit_kind == EXIT_STEP:
+        elif exit_kind == EXIT_STEP:
             return STEPS_SPENT
-        pending = registers[PENDING]
-        if pending == PENDING_SLOAD or pending == PENDING_SSTORE:  # the most frequent way out
+        else:
+            pending = registers[PENDING]
+            if pending != PENDING_SLOAD and pending != PENDING_SSTORE:  # else the most frequent way out
+                return None
             ended = serve_storage(frame, pending)
             if ended is not None:
                 return ended
-            continue
-        return None
+        if children is not None:
+            registers[CALLEE_CELLS], registers[CALLEE_ROWS] = callees.address, callees.rows
 
 
 def serve_storage(frame: NativeFrame, pending: int) -> FrameResult | None:
