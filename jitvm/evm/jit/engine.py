@@ -274,9 +274,9 @@ class JitEngine(BaselineEngine):
         if heat.steps < heat.plain_steps:  # a cold code on an engine with cold_steps
             if message.gas >= self.cold_steps - heat.steps:  # this frame alone could make it hot
                 return self._cold_frame(frame, buffers, heat)
-            buffers.counted = heat  # most frames of most codes
+            return self._counted_frame(frame, buffers, heat)  # most frames of most codes
         elif heat.calls < heat.plain_calls and heat.gas < self._plain_gas:  # a tiered engine's cold code
-            buffers.counted = heat
+            return self._counted_frame(frame, buffers, heat)
         elif heat.state == "compiled":  # the steady state of a hot code: as little Python as can be
             calls = heat.calls = heat.calls + 1
             compiled = heat.code()
@@ -333,15 +333,13 @@ class JitEngine(BaselineEngine):
             _leave_cold(heat, "baseline")  # its frames take the baseline's path from now on
             return None
         if heat.calls < heat.plain_calls and heat.gas < self._plain_gas:  # a tiered engine's cold code
-            buffers.counted = heat
-            return None
+            return self._counted_frame(frame, buffers, heat)
         compiled = None
         if heat.state == "cold" and heat.steps < self.load_steps:
             if _kernel_loaded or _kernel_now_loaded() or (compiled := self._cached_before_kernel(code, fork, heat)) is None:
                 heat.plain_steps = self.load_steps  # the kernel runs this code's next short frames
                 if message.gas < self.cold_steps - heat.steps:  # this frame alone cannot make the code hot
-                    buffers.counted = heat  # counted when the frame ends
-                    return None
+                    return self._counted_frame(frame, buffers, heat)
                 return self._cold_frame(frame, buffers, heat)
         heat.calls += 1
         compiled = compiled or self._compiled(message.code, fork, heat)
@@ -353,14 +351,12 @@ class JitEngine(BaselineEngine):
         if heat.state in ("cold", "uncached") and heat.steps < self.cold_steps:
             heat.calls -= 1  # counted when the frame ends
             if message.gas < self.cold_steps - heat.steps:
-                buffers.counted = heat
-                return None
+                return self._counted_frame(frame, buffers, heat)
             return self._cold_frame(frame, buffers, heat)
         if heat.state in ("baseline", "queued"):  # nothing left to count
             return None
         heat.calls -= 1  # a tiered engine counts a cold code's frames and gas when the frame ends
-        buffers.counted = heat
-        return None
+        return self._counted_frame(frame, buffers, heat)
 
     @staticmethod
     def _cached_before_kernel(code: bytes, fork: str, heat: Heat):
@@ -376,6 +372,26 @@ class JitEngine(BaselineEngine):
         if found is not None:
             _leave_cold(heat, "compiled")
         return found
+
+    def _counted_frame(self, frame, buffers, heat: Heat):
+        """A cold code's frame that cannot make it hot: exactly the baseline's path, counted into
+        its heat. Its FrameResult if the kernel ran it to its end (counted here: the buffers then
+        go back in start_frame's in-line give-back, as a baseline frame's do), else the baseline's
+        generator from the host instruction it stopped at (counted when it gives its buffers
+        back: `buffers.counted`, BufferPool.give_back)."""
+        message = frame.message
+        children = self._children(frame) if NATIVE_CHILDREN else None
+        arrays = buffers.arrays
+        if arrays is None:  # (start_frame's memo of the two arrays, cleared by _set_up for another Message)
+            arrays = buffers.arrays = (code_rows(message.code), calldata_at(message.data)[0])
+        ended = run_to_host(frame, buffers, arrays[0], arrays[1], children)
+        if ended is None:
+            buffers.counted = heat
+            return BaselineEngine._execute(self, frame, buffers, True)
+        heat.steps += UNLIMITED_STEPS - frame.registers[STEPS]  # the kernel counts down from there
+        heat.gas += message.gas - ended.gas_left
+        heat.calls += 1
+        return ended
 
     def _cold_frame(self, frame, buffers, heat: Heat):
         """A cold code's frame that could make it hot (an engine with cold_steps): the baseline's
