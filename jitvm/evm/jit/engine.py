@@ -274,24 +274,24 @@ class JitEngine(BaselineEngine):
         if heat.steps < heat.plain_steps:  # a cold code on an engine with cold_steps
             if message.gas >= self.cold_steps - heat.steps:  # this frame alone could make it hot
                 return self._cold_frame(frame, buffers, heat)
-            return self._counted_frame(frame, buffers, heat)  # most frames of most codes
-        elif heat.calls < heat.plain_calls and heat.gas < self._plain_gas:  # a tiered engine's cold code
-            return self._counted_frame(frame, buffers, heat)
-        elif heat.state == "compiled":  # the steady state of a hot code: as little Python as can be
-            calls = heat.calls = heat.calls + 1
-            compiled = heat.code()
-            if (compiled is None or not calls % heat.refresh or calls > heat.upgrade_calls
-                    or heat.gas >= heat.upgrade_gas or calls >= heat.review_at):
-                compiled = self._compiled_for(message.code, heat, buffers)
-            if compiled is not None:
-                return self._run_compiled(frame, buffers, compiled, heat)
-        elif heat.state == "baseline":  # (declined: the baseline's frame, as is, from now on without _start)
-            self._on_baseline[message.code] = frame.ctx.fork
-        elif heat.state != "queued" or heat.asked != _layer.finished_jobs:
-            return self._unusual_frame(frame, buffers)
-        # (else compiling in the background, and no background job has finished since the layer
-        # was last asked for it: the baseline's frame)
-        return None  # the baseline's path (BaselineEngine.start_frame runs it in line, _execute _plain)
+        elif heat.calls >= heat.plain_calls or heat.gas >= self._plain_gas:  # (not a tiered engine's cold code)
+            if heat.state == "compiled":  # the steady state of a hot code: as little Python as can be
+                calls = heat.calls = heat.calls + 1
+                compiled = heat.code()
+                if (compiled is None or not calls % heat.refresh or calls > heat.upgrade_calls
+                        or heat.gas >= heat.upgrade_gas or calls >= heat.review_at):
+                    compiled = self._compiled_for(message.code, heat, buffers)
+                if compiled is not None:  # (self._run_compiled, in line: a Python call less a frame)
+                    ended = self._compiled_to_host(frame, buffers, heat, False)
+                    return self._compiled_rest(frame, buffers, compiled, heat) if ended is None else ended
+            elif heat.state == "baseline":  # (declined: the baseline's frame, as is, from now on without _start)
+                self._on_baseline[message.code] = frame.ctx.fork
+            elif heat.state != "queued" or heat.asked != _layer.finished_jobs:
+                return self._unusual_frame(frame, buffers)
+            # (else compiling in the background, and no background job has finished since the layer
+            # was last asked for it: the baseline's frame)
+            return None  # the baseline's path (BaselineEngine.start_frame runs it in line, _execute _plain)
+        return self._counted_frame(frame, buffers, heat)  # a cold frame that cannot make its code hot: most frames of most codes
 
     def _compiled_for(self, code: bytes, heat: Heat, buffers):
         """The compiled code a compiled code's frame runs when its heat says to ask (see _start),
@@ -404,7 +404,10 @@ class JitEngine(BaselineEngine):
             return self._run_cold(frame, buffers, heat, 0)
         registers[STEPS] = budget
         children = self._children(frame) if NATIVE_CHILDREN else None
-        ended = run_to_host(frame, buffers, code_rows(message.code), calldata_at(message.data)[0], children)
+        arrays = buffers.arrays
+        if arrays is None:  # (start_frame's memo of the two arrays, cleared by _set_up for another Message)
+            arrays = buffers.arrays = (code_rows(message.code), calldata_at(message.data)[0])
+        ended = run_to_host(frame, buffers, arrays[0], arrays[1], children)
         if ended is None:  # a host instruction: the rest in a generator
             return self._cold_rest(frame, buffers, heat, budget)
         if ended is STEPS_SPENT:
