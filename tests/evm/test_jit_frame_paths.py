@@ -97,7 +97,7 @@ def test_a_compiled_frame_makes_a_generator_only_at_a_host_instruction(monkeypat
         engine = JitEngine()
         rests = []
         original = engine._compiled_rest
-        engine._compiled_rest = lambda *arguments: rests.append(1) or original(*arguments)
+        engine._compiled_rest = lambda *arguments, rests=rests, original=original: rests.append(1) or original(*arguments)
         _same_as_reference(engine, code, calls=4)
         assert engine._latest[code].state == "compiled"
         assert bool(rests) == needs_host, code.hex()
