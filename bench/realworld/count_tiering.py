@@ -8,7 +8,10 @@ Columns (each a jitvm.EVM session of its own, the engine object set on it after 
 - `baseline`: get_engine("baseline"); `baseline again` in a session of its own, the same: how far
   two sessions' counts differ with nothing changed (the heap's layout, the collector);
 - `jit cold`: a JitEngine whose codes never leave their cold state (cold_steps and load_steps out
-  of reach): every frame on the baseline's path, through JitEngine's decisions and counting;
+  of reach): every frame on the baseline's path, through JitEngine's decisions and counting (a
+  transaction's frame, given all its gas, with a step budget: JitEngine._cold_frame);
+- `auto cold`: a tiered JitEngine whose codes never get hot (hot_calls and hot_gas out of reach):
+  every frame on the baseline's path, counted (JitEngine._counted_frame);
 - `jit`: the registered "jit" after settle() (compiled, and each code reviewed: a code whose
   compiled frames hand too many instructions to the kernel runs on the baseline's path);
 - `auto`: the registered "auto" after 100 transactions and settle() (its codes past HOT_CALLS
@@ -44,6 +47,7 @@ def main() -> None:
     never = 1 << 61
     engines = {"baseline": get_engine("baseline"), "baseline again": get_engine("baseline"),
                "jit cold": JitEngine(cold_steps=never, load_steps=never),
+               "auto cold": JitEngine(hot_calls=never, hot_gas=never),
                "jit": get_engine("jit"), "auto": get_engine("auto")}
     counter = InstructionCounter()
     for name, long in chosen_workloads(args.filter, args.skip_long):

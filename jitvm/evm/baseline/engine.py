@@ -121,6 +121,7 @@ class BaselineEngine:
     """Runs frames on the Numba interpreter kernel (jitvm.evm.baseline.kernel)."""
 
     name = "baseline"
+    _on_baseline = None  # (a JitEngine's codes whose frames take the baseline's path: start_frame)
 
     def __init__(self):
         self._pool = BufferPool()
@@ -179,8 +180,11 @@ class BaselineEngine:
         frame, buffers = self._set_up(message, ctx)
         try:
             # An engine of its own kind (the JIT) runs what needs no generator in its _start: the
-            # frame's FrameResult, its generator, or None for the baseline's path below.
-            runner = None if type(self) is BaselineEngine else self._start(frame, buffers)
+            # frame's FrameResult, its generator, or None for the baseline's path below; the codes
+            # it runs on that path for good (_on_baseline, code -> fork) skip its _start.
+            on_baseline = self._on_baseline
+            runner = (None if on_baseline is None or on_baseline.get(message.code) is ctx.fork
+                      else self._start(frame, buffers))
             if runner is None:  # the kernel's runs to the first host instruction, plainly
                 children = None  # self._children(frame), its usual answer in line
                 if NATIVE_CHILDREN and frame.storage_table is not None:
@@ -190,21 +194,19 @@ class BaselineEngine:
                 arrays = buffers.arrays
                 if arrays is None:  # (cleared whenever the buffers start another Message: _set_up)
                     arrays = buffers.arrays = (code_rows(message.code), calldata_at(message.data)[0])
-                result = run_to_host(frame, buffers, arrays[0], arrays[1], children, True)
-                if result is not None:
-                    # self._give_back(frame, buffers), its usual case in line (BufferPool.give_back)
-                    memory, kept = frame.memory, buffers.memory_bytes
-                    size = memory.size
-                    if memory.buffer is kept.obj and size <= len(ZERO_MEMORY) and buffers.counted is None:
-                        if size:
-                            kept[:size] = ZERO_MEMORY[:size]
-                        self._pool._free.append(buffers)
-                    else:
-                        self._give_back(frame, buffers)
-                    return result
-                runner = BaselineEngine._execute(self, frame, buffers, True)
-            elif runner.__class__ is FrameResult:  # the frame ended without one
-                self._give_back(frame, buffers)
+                runner = run_to_host(frame, buffers, arrays[0], arrays[1], children, True)
+                if runner is None:
+                    runner = BaselineEngine._execute(self, frame, buffers, True)
+            if runner.__class__ is FrameResult:  # the frame ended without a generator
+                # self._give_back(frame, buffers), its usual case in line (BufferPool.give_back)
+                memory, kept = frame.memory, buffers.memory_bytes
+                size = memory.size
+                if memory.buffer is kept.obj and size <= len(ZERO_MEMORY) and buffers.counted is None:
+                    if size:
+                        kept[:size] = ZERO_MEMORY[:size]
+                    self._pool._free.append(buffers)
+                else:
+                    self._give_back(frame, buffers)
                 return runner
             child = runner.send(None)
         except StopIteration as finished:

@@ -49,23 +49,12 @@ from jitvm.evm.baseline.engine import (
     kernel,
     run_to_host,
     serve_host,
-    serve_storage,
 )
-from jitvm.evm.baseline.frame_arena import NATIVE_CHILDREN, native_return_data
-from jitvm.evm.baseline.host import grow_memory, host_handlers
+from jitvm.evm.baseline.frame_arena import NATIVE_CHILDREN
+from jitvm.evm.baseline.host import host_handlers
 from jitvm.evm.baseline.layout import (
-    CALLEE_CELLS,
-    CALLEE_ROWS,
-    NATIVE_RETURN_DATA,
-    EXIT,
-    EXIT_DONE,
-    EXIT_GROW,
-    EXIT_STEP,
-    NEEDED_MEMORY,
     PENDING,
     PENDING_NONE,
-    PENDING_SLOAD,
-    PENDING_SSTORE,
     STEPS,
     UNLIMITED_STEPS,
     calldata_at,
@@ -165,6 +154,10 @@ class JitEngine(BaselineEngine):
         self.leaves_straight_code = bool(cold_steps or hot_gas or hot_calls)
         self._heat: dict[tuple[bytes, str], Heat] = {}
         self._latest: dict[bytes, Heat] = {}  # by code, the heat of the fork it last ran in (no tuple per frame)
+        # The codes in state "baseline" (declined, reviewed out, without a JUMPDEST), by code, with
+        # the Fork they run in: their frames take the baseline's path without calling _start
+        # (BaselineEngine.start_frame and _execute look them up), as cheap as a baseline frame.
+        self._on_baseline: dict[bytes, object] = {}
         # A cold frame that runs on the kernel from start to end is counted into its code's Heat
         # (`buffers.counted`) by BufferPool.give_back itself: a pool of our own, with a give_back
         # around the base's, cost about 1.9k CPU instructions a frame.
@@ -195,6 +188,7 @@ class JitEngine(BaselineEngine):
             if len(self._heat) >= HEAT_ENTRIES:
                 self._heat.clear()
                 self._latest.clear()
+                self._on_baseline.clear()
             heat = self._heat[(code, fork)] = Heat(fork=fork, plain_calls=self._plain_calls)
         self._latest[code] = heat
         return heat
@@ -255,6 +249,8 @@ class JitEngine(BaselineEngine):
     def _execute(self, frame, buffers):
         """The frame's generator (run_frame's path): _start's, or one that returns the result of a
         frame _start ran to its end."""
+        if self._on_baseline.get(frame.message.code) is frame.ctx.fork:
+            return BaselineEngine._execute(self, frame, buffers)
         started = self._start(frame, buffers)
         if started is None:
             started = self._plain(frame, buffers)
@@ -278,23 +274,24 @@ class JitEngine(BaselineEngine):
         if heat.steps < heat.plain_steps:  # a cold code on an engine with cold_steps
             if message.gas >= self.cold_steps - heat.steps:  # this frame alone could make it hot
                 return self._cold_frame(frame, buffers, heat)
-            buffers.counted = heat  # most frames of most codes
-        elif heat.calls < heat.plain_calls and heat.gas < self._plain_gas:  # a tiered engine's cold code
-            buffers.counted = heat
-        elif heat.state == "compiled":  # the steady state of a hot code: as little Python as can be
-            calls = heat.calls = heat.calls + 1
-            compiled = heat.code()
-            if (compiled is None or not calls % heat.refresh or calls > heat.upgrade_calls
-                    or heat.gas >= heat.upgrade_gas or calls >= heat.review_at):
-                compiled = self._compiled_for(message.code, heat, buffers)
-            if compiled is not None:
-                return self._run_compiled(frame, buffers, compiled, heat)
-        elif heat.state != "baseline":  # (declined: the baseline's frame, as is)
-            if heat.state != "queued" or heat.asked != _layer.finished_jobs:
+        elif heat.calls >= heat.plain_calls or heat.gas >= self._plain_gas:  # (not a tiered engine's cold code)
+            if heat.state == "compiled":  # the steady state of a hot code: as little Python as can be
+                calls = heat.calls = heat.calls + 1
+                compiled = heat.code()
+                if (compiled is None or not calls % heat.refresh or calls > heat.upgrade_calls
+                        or heat.gas >= heat.upgrade_gas or calls >= heat.review_at):
+                    compiled = self._compiled_for(message.code, heat, buffers)
+                if compiled is not None:  # (self._run_compiled, in line: a Python call less a frame)
+                    ended = self._compiled_to_host(frame, buffers, heat, False)
+                    return self._compiled_rest(frame, buffers, compiled, heat) if ended is None else ended
+            elif heat.state == "baseline":  # (declined: the baseline's frame, as is, from now on without _start)
+                self._on_baseline[message.code] = frame.ctx.fork
+            elif heat.state != "queued" or heat.asked != _layer.finished_jobs:
                 return self._unusual_frame(frame, buffers)
-            # (compiling in the background, and no background job has finished since the layer
+            # (else compiling in the background, and no background job has finished since the layer
             # was last asked for it: the baseline's frame)
-        return None  # the baseline's path (BaselineEngine.start_frame runs it in line, _execute _plain)
+            return None  # the baseline's path (BaselineEngine.start_frame runs it in line, _execute _plain)
+        return self._counted_frame(frame, buffers, heat)  # a cold frame that cannot make its code hot: most frames of most codes
 
     def _compiled_for(self, code: bytes, heat: Heat, buffers):
         """The compiled code a compiled code's frame runs when its heat says to ask (see _start),
@@ -336,15 +333,13 @@ class JitEngine(BaselineEngine):
             _leave_cold(heat, "baseline")  # its frames take the baseline's path from now on
             return None
         if heat.calls < heat.plain_calls and heat.gas < self._plain_gas:  # a tiered engine's cold code
-            buffers.counted = heat
-            return None
+            return self._counted_frame(frame, buffers, heat)
         compiled = None
         if heat.state == "cold" and heat.steps < self.load_steps:
             if _kernel_loaded or _kernel_now_loaded() or (compiled := self._cached_before_kernel(code, fork, heat)) is None:
                 heat.plain_steps = self.load_steps  # the kernel runs this code's next short frames
                 if message.gas < self.cold_steps - heat.steps:  # this frame alone cannot make the code hot
-                    buffers.counted = heat  # counted when the frame ends
-                    return None
+                    return self._counted_frame(frame, buffers, heat)
                 return self._cold_frame(frame, buffers, heat)
         heat.calls += 1
         compiled = compiled or self._compiled(message.code, fork, heat)
@@ -356,14 +351,12 @@ class JitEngine(BaselineEngine):
         if heat.state in ("cold", "uncached") and heat.steps < self.cold_steps:
             heat.calls -= 1  # counted when the frame ends
             if message.gas < self.cold_steps - heat.steps:
-                buffers.counted = heat
-                return None
+                return self._counted_frame(frame, buffers, heat)
             return self._cold_frame(frame, buffers, heat)
         if heat.state in ("baseline", "queued"):  # nothing left to count
             return None
         heat.calls -= 1  # a tiered engine counts a cold code's frames and gas when the frame ends
-        buffers.counted = heat
-        return None
+        return self._counted_frame(frame, buffers, heat)
 
     @staticmethod
     def _cached_before_kernel(code: bytes, fork: str, heat: Heat):
@@ -380,6 +373,26 @@ class JitEngine(BaselineEngine):
             _leave_cold(heat, "compiled")
         return found
 
+    def _counted_frame(self, frame, buffers, heat: Heat):
+        """A cold code's frame that cannot make it hot: exactly the baseline's path, counted into
+        its heat. Its FrameResult if the kernel ran it to its end (counted here: the buffers then
+        go back in start_frame's in-line give-back, as a baseline frame's do), else the baseline's
+        generator from the host instruction it stopped at (counted when it gives its buffers
+        back: `buffers.counted`, BufferPool.give_back)."""
+        message = frame.message
+        children = self._children(frame) if NATIVE_CHILDREN else None
+        arrays = buffers.arrays
+        if arrays is None:  # (start_frame's memo of the two arrays, cleared by _set_up for another Message)
+            arrays = buffers.arrays = (code_rows(message.code), calldata_at(message.data)[0])
+        ended = run_to_host(frame, buffers, arrays[0], arrays[1], children)
+        if ended is None:
+            buffers.counted = heat
+            return BaselineEngine._execute(self, frame, buffers, True)
+        heat.steps += UNLIMITED_STEPS - frame.registers[STEPS]  # the kernel counts down from there
+        heat.gas += message.gas - ended.gas_left
+        heat.calls += 1
+        return ended
+
     def _cold_frame(self, frame, buffers, heat: Heat):
         """A cold code's frame that could make it hot (an engine with cold_steps): the baseline's
         path with a step budget, the instructions left until the code's next decision (load_steps,
@@ -391,7 +404,10 @@ class JitEngine(BaselineEngine):
             return self._run_cold(frame, buffers, heat, 0)
         registers[STEPS] = budget
         children = self._children(frame) if NATIVE_CHILDREN else None
-        ended = run_to_host(frame, buffers, code_rows(message.code), calldata_at(message.data)[0], children)
+        arrays = buffers.arrays
+        if arrays is None:  # (start_frame's memo of the two arrays, cleared by _set_up for another Message)
+            arrays = buffers.arrays = (code_rows(message.code), calldata_at(message.data)[0])
+        ended = run_to_host(frame, buffers, arrays[0], arrays[1], children)
         if ended is None:  # a host instruction: the rest in a generator
             return self._cold_rest(frame, buffers, heat, budget)
         if ended is STEPS_SPENT:
@@ -427,7 +443,8 @@ class JitEngine(BaselineEngine):
             if compiled is not None:
                 if heat.code() is not compiled:
                     _remember(heat, compiled)
-                return (yield from self._run_compiled(frame, buffers, compiled, heat))
+                ended = self._run_compiled(frame, buffers, compiled, heat)
+                return ended if ended.__class__ is FrameResult else (yield from ended)
             if heat.state != "uncached":  # declined (too large): the kernel runs the rest
                 registers[STEPS] = UNLIMITED_STEPS
                 return (yield from BaselineEngine._execute(self, frame, buffers))
@@ -438,11 +455,23 @@ class JitEngine(BaselineEngine):
                 return result
 
     def _run_compiled(self, frame, buffers, compiled, heat: Heat):
-        """Run the frame on compiled code, the kernel serving what it hands back; the frame's gas
-        counts towards the code's upgrade (heat.gas). Per frame, this is the baseline's _execute
-        with the compiled entry in place of the kernel's (jitvm.evm.jit.native_call). The heat
-        remembers `compiled` already (_remember): its entry address is the one entered."""
-        address = heat.address  # `compiled` (a local) keeps the machine code alive while the frame runs
+        """Run the frame on compiled code, the kernel serving what it hands back, as far as it goes
+        without a generator: its FrameResult, or the generator that runs the rest from the first
+        host instruction the kernel stops at (_compiled_rest). Most compiled frames end in their
+        first entry, or after hand-overs that the kernel serves alone (a LOG, a first SLOAD, a
+        native CALL child), and so pay for no generator, as the baseline's frames do not
+        (run_to_host): a generator's creation, first send and StopIteration cost a short frame
+        more than its compiled code saves. The frame's gas counts towards the code's upgrade
+        (heat.gas). The heat remembers `compiled` already (_remember): its entry address is the
+        one entered, and the local keeps its machine code alive while the frame runs."""
+        ended = self._compiled_to_host(frame, buffers, heat, False)
+        return self._compiled_rest(frame, buffers, compiled, heat) if ended is None else ended
+
+    def _compiled_to_host(self, frame, buffers, heat: Heat, kernel_first: bool):
+        """Alternate compiled code and the kernel (run_to_host, which serves memory growth and a
+        slot's first SLOAD or SSTORE) until the frame ends (its FrameResult, its gas counted into
+        heat.gas) or the kernel stops at a host instruction (None; the frame is loaded). With
+        `kernel_first`, the kernel runs its registers[STEPS] instructions before compiled code."""
         enter = _enter or _entry()
         message = frame.message
         code, code_address = code_rows_at(message.code)
@@ -452,69 +481,52 @@ class JitEngine(BaselineEngine):
             data_address = data.ctypes.data
         else:
             data, data_address = calldata_at(message.data)
-        data_size = len(message.data) + len(return_data)
         memory, words_address, control_address = frame.memory, buffers.words_address, buffers.control_address
-        buffer = memory.buffer
-        buffer_address, capacity = memory.address, len(buffer)
-        run_kernel = handlers = None  # looked up when the frame first hands an instruction to the kernel
+        children = _UNSET  # run_to_host's, looked up at the frame's first hand-over
         while True:
-            if enter(address, code_address, data_address, words_address, buffer_address, control_address,
-                     capacity, data_size) == DONE:
-                frame.load()
-                result = frame_result(frame)
-                heat.gas += message.gas - result.gas_left
-                return result
-            heat.handovers += 1
-            if run_kernel is None:
-                run_kernel = kernel()  # importing Numba takes time: not before a frame needs the kernel
-                handlers = host_handlers(frame.ctx.fork.name)
-                words, control, registers = buffers.words, buffers.control, frame.registers
-                arena = self._arena(frame) if NATIVE_CHILDREN else None  # native CALL children
-                if arena is not None:
-                    from jitvm.evm.baseline.native_entry import frames_function
-
-                    run_kernel, callees = frames_function(), frame.state.callees
-            ended = None
-            while True:  # the kernel runs registers[STEPS] instructions
-                if arena is not None:
-                    registers[CALLEE_CELLS], registers[CALLEE_ROWS] = callees.address, callees.rows
-                run_kernel(code, data, words, memory.buffer, control)
-                if arena is not None and registers[NATIVE_RETURN_DATA]:
-                    return_data = frame.return_data = native_return_data(arena, registers)
-                    data = data_bytes(message.data, return_data)
-                    data_address, data_size = data.ctypes.data, len(data)
-                frame.load()
-                exit_kind = registers[EXIT]
-                if exit_kind == EXIT_STEP:
-                    break
-                if exit_kind == EXIT_GROW:
-                    grow_memory(frame, int(registers[NEEDED_MEMORY]))
-                    continue
-                if exit_kind == EXIT_DONE:
+            if kernel_first:
+                kernel_first = False
+            else:
+                if enter(heat.address, code_address, data_address, words_address, memory.address, control_address,
+                         len(memory.buffer), len(data)) == DONE:
+                    frame.load()
                     ended = frame_result(frame)
-                    break
-                pending = registers[PENDING]
-                if pending == PENDING_SLOAD or pending == PENDING_SSTORE:
-                    ended = serve_storage(frame, pending)
-                    if ended is not None:
-                        break
-                    continue
-                ended = yield from serve_host(frame, handlers)
-                if ended is not None:
-                    break
-                if frame.return_data is not return_data:
+                    heat.gas += message.gas - ended.gas_left
+                    return ended
+                heat.handovers += 1
+            if children is _UNSET:
+                children = self._children(frame) if NATIVE_CHILDREN else None
+            ended = run_to_host(frame, buffers, code, data, children)
+            if ended is STEPS_SPENT:  # back to compiled code, at a block start
+                if frame.return_data is not return_data:  # a native child's output
                     return_data = frame.return_data
                     data = data_bytes(message.data, return_data)
-                    data_address, data_size = data.ctypes.data, len(data)
-                frame.store()
-                if registers[STEPS] == 0 and registers[PENDING] == PENDING_NONE:
-                    break
+                    data_address = data.ctypes.data
+                continue
             if ended is not None:
                 heat.gas += message.gas - ended.gas_left
+            return ended
+
+    def _compiled_rest(self, frame, buffers, compiled, heat: Heat):
+        """_run_compiled's generator, from the host instruction the kernel stopped at: serves it
+        (yielding a child Message to the driver), then goes on in the kernel if the instructions
+        handed to it are not all run, else in compiled code."""
+        registers = frame.registers
+        handlers = host_handlers(frame.ctx.fork.name)
+        while True:
+            ended = yield from serve_host(frame, handlers)
+            if ended is not None:
+                heat.gas += frame.message.gas - ended.gas_left
                 return ended
-            if memory.buffer is not buffer:
-                buffer = memory.buffer
-                buffer_address, capacity = memory.address, len(buffer)
+            frame.store()
+            ended = self._compiled_to_host(frame, buffers, heat,
+                                           registers[STEPS] != 0 or registers[PENDING] != PENDING_NONE)
+            if ended is not None:
+                return ended
+
+
+_UNSET = object()
+
 
 def _leave_cold(heat: Heat, state: str, reset: bool = True) -> None:
     """Move a code out of its cold states: its frames no longer run plainly; compiled (or declined)
