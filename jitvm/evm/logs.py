@@ -71,7 +71,6 @@ class Logs:
             self._built.append(log)
 
     def append_batch(self, batch: NativeLogBatch) -> None:
-        # (State.add_native_logs does the same in line: change both together)
         self._records.append(batch)
         self._count += batch.count
         self._built = None

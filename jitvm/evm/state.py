@@ -457,10 +457,7 @@ class State:
 
     def add_native_logs(self, batch: NativeLogBatch) -> None:
         """Logs the native engines buffered, as one record (undone together)."""
-        logs = self.logs  # logs.append_batch(batch), in line (once per transaction that logs)
-        logs._records.append(batch)
-        logs._count += batch.count
-        logs._built = None
+        self.logs.append_batch(batch)
         self._journal.append(("log",))
 
     def add_refund(self, amount: int) -> None:

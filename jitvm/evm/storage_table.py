@@ -56,9 +56,16 @@ _FRESH_TABLES_KEPT = 16
 
 
 def slot_home(account: int, key: int, bits: int) -> int:
-    """The hash slot where (account, key) starts probing (storage_native.find computes the same)."""
+    """The hash slot where (account, key) starts probing (storage_native.find computes the same,
+    and slot_homes for many entries at once)."""
     mixed = (key ^ (key >> 64) ^ (key >> 128) ^ (key >> 192) ^ (account * ACCOUNT_MULTIPLIER)) & _MASK
     return ((mixed * HASH_MULTIPLIER) & _MASK) >> (64 - bits)
+
+
+def slot_homes(keys: np.ndarray, accounts: np.ndarray, bits: int) -> np.ndarray:
+    """slot_home of every row of `keys` (uint64[n, 4], little-endian limbs) with its account."""
+    mixed = keys[:, 0] ^ keys[:, 1] ^ keys[:, 2] ^ keys[:, 3] ^ (accounts * np.uint64(ACCOUNT_MULTIPLIER))
+    return ((mixed * np.uint64(HASH_MULTIPLIER)) >> np.uint64(64 - bits)).astype(np.intp)
 
 
 class StorageTable:
@@ -150,8 +157,7 @@ class StorageTable:
         cells, bits = self.cells, self._hash_bits
         keys = cells[self._keys_at : self._keys_at + count]
         accounts = cells[self._meta_at : self._meta_at + count, ACCOUNT]
-        mixed = keys[:, 0] ^ keys[:, 1] ^ keys[:, 2] ^ keys[:, 3] ^ (accounts * np.uint64(ACCOUNT_MULTIPLIER))
-        homes = ((mixed * np.uint64(HASH_MULTIPLIER)) >> np.uint64(64 - bits)).astype(np.intp)  # slot_home
+        homes = slot_homes(keys, accounts, bits)
         order = np.argsort(homes, kind="stable")
         steps = np.arange(count)
         places = steps + np.maximum.accumulate(homes[order] - steps)

@@ -191,8 +191,8 @@ class BaselineEngine:
                     children = self._native_children
                     if children is None or children[2] is not ctx.state.callees:
                         children = self._children(frame)
-                arrays = buffers.arrays
-                if arrays is None:  # (cleared whenever the buffers start another Message: _set_up)
+                arrays = buffers.arrays  # message_arrays(buffers, message), in line
+                if arrays is None:
                     arrays = buffers.arrays = (code_rows(message.code), calldata_at(message.data)[0])
                 runner = run_to_host(frame, buffers, arrays[0], arrays[1], children, True)
                 if runner is None:
@@ -437,6 +437,15 @@ class BaselineEngine:
 
 
 STEPS_SPENT = object()  # run_to_host's answer when a step budget ran out
+
+
+def message_arrays(buffers, message: Message) -> tuple:
+    """The kernel's code rows and calldata array of the message the buffers run, made once per
+    message (buffers.arrays, cleared whenever the buffers start another Message: _set_up)."""
+    arrays = buffers.arrays
+    if arrays is None:
+        arrays = buffers.arrays = (code_rows(message.code), calldata_at(message.data)[0])
+    return arrays
 
 
 def run_to_host(frame: NativeFrame, buffers, code, data, children=None, fresh: bool = False):

@@ -47,6 +47,7 @@ from jitvm.evm.baseline.engine import (
     BaselineEngine,
     frame_result,
     kernel,
+    message_arrays,
     run_to_host,
     serve_host,
 )
@@ -381,9 +382,7 @@ class JitEngine(BaselineEngine):
         back: `buffers.counted`, BufferPool.give_back)."""
         message = frame.message
         children = self._children(frame) if NATIVE_CHILDREN else None
-        arrays = buffers.arrays
-        if arrays is None:  # (start_frame's memo of the two arrays, cleared by _set_up for another Message)
-            arrays = buffers.arrays = (code_rows(message.code), calldata_at(message.data)[0])
+        arrays = message_arrays(buffers, message)
         ended = run_to_host(frame, buffers, arrays[0], arrays[1], children)
         if ended is None:
             buffers.counted = heat
@@ -404,9 +403,7 @@ class JitEngine(BaselineEngine):
             return self._run_cold(frame, buffers, heat, 0)
         registers[STEPS] = budget
         children = self._children(frame) if NATIVE_CHILDREN else None
-        arrays = buffers.arrays
-        if arrays is None:  # (start_frame's memo of the two arrays, cleared by _set_up for another Message)
-            arrays = buffers.arrays = (code_rows(message.code), calldata_at(message.data)[0])
+        arrays = message_arrays(buffers, message)
         ended = run_to_host(frame, buffers, arrays[0], arrays[1], children)
         if ended is None:  # a host instruction: the rest in a generator
             return self._cold_rest(frame, buffers, heat, budget)
