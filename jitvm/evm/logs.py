@@ -55,30 +55,32 @@ class NativeLogBatch:
 class Logs:
     """A transaction's logs in order: a sequence of Log (len, index, iterate, compare with a list),
     built from its native batches on first reading. `append` adds a Log, `append_batch` a batch,
-    `pop` removes the last of either (one journal entry each)."""
+    `pop` removes the last of either (one journal entry each). `count` is how many logs there are, a
+    plain attribute (the same as len()) because the transaction path reads it once per transaction;
+    only these methods change it."""
 
-    __slots__ = ("_records", "_count", "_built")
+    __slots__ = ("_records", "count", "_built")
 
     def __init__(self):
         self._records: list = []  # Log or NativeLogBatch
-        self._count = 0
+        self.count = 0
         self._built: list[Log] | None = []  # the Log objects, None until built again after a batch
 
     def append(self, log: Log) -> None:
         self._records.append(log)
-        self._count += 1
+        self.count += 1
         if self._built is not None:
             self._built.append(log)
 
     def append_batch(self, batch: NativeLogBatch) -> None:
         self._records.append(batch)
-        self._count += batch.count
+        self.count += batch.count
         self._built = None
 
     def pop(self) -> None:
         record = self._records.pop()
         removed = record.count if isinstance(record, NativeLogBatch) else 1
-        self._count -= removed
+        self.count -= removed
         if self._built is not None:
             del self._built[len(self._built) - removed :]
 
@@ -95,10 +97,10 @@ class Logs:
         return built
 
     def __len__(self) -> int:
-        return self._count
+        return self.count
 
     def __bool__(self) -> bool:
-        return self._count != 0
+        return self.count != 0
 
     def __iter__(self):
         return iter(self._logs())

@@ -136,7 +136,7 @@ class State:
         self.refund = 0
         # New containers only where the last transaction put something: its logs list may be held
         # by its result; the sets are nobody's but this state's.
-        if self.logs._count:  # (bool(self.logs), without calling Logs.__bool__)
+        if self.logs.count:  # (bool(self.logs), without calling Logs.__bool__)
             self.logs = Logs()  # Log objects made only when read (jitvm.evm.logs)
         if self.created:
             self.created.clear()
