@@ -64,6 +64,9 @@ def _run(args, code: bytes, calldata: bytes, counted: bool) -> None:
     call_code(code, calldata, gas=gas, engine=engine)
     if not counted:
         return
+    heat = getattr(engine, "_latest", {}).get(code)
+    running = heat.code() if heat is not None and heat.state == "compiled" else None
+    print(f"the code's state: {getattr(heat, 'state', None)}, tier {getattr(running, 'tier', None)}")
     from jitvm.evm.limbs.uint256_cfuncs import runtime_helper
     from jitvm.evm.limbs.cfunc_signatures import HELPER_OPERANDS
 
