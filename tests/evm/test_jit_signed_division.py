@@ -1,5 +1,5 @@
-"""SDIV and SMOD on the JIT's OPTIMIZED tier, whose code divides operands that fit in 64 bits in line
-(jitvm/evm/jit/signed_division.py) and calls the limb helper for the others: every pair of edge
+"""SDIV and SMOD on the JIT's OPTIMIZED tier, whose code divides operands that fit in 64 or 128 bits
+in line (jitvm/evm/jit/signed_division.py) and calls the limb helper for the others: every pair of edge
 values, with the divisor and the numerator from calldata and as known constants, against the
 reference and against the EVM's definition."""
 
@@ -15,11 +15,11 @@ from jitvm.evm.jit.engine import JitEngine
 from tests.evm.test_evm_jit_engine import assemble, same_as_reference
 
 WORD = 2**256
-# Around the 64-bit boundary on both sides, zero, +-1 (the divisor -1 is SDIV's negation and the
+# Around the 64- and 128-bit boundaries on both sides, zero, +-1 (the divisor -1 is SDIV's negation and the
 # machine division's trap at INT64_MIN / -1), and full-width values.
-EDGES = [0, 1, -1, 2, -2, 7, -7, 2**63 - 1, -(2**63), 2**63, -(2**63) - 1, 2**64, -(2**64), 2**255 - 1, -(2**255),
-         3 << 100, -(3 << 100) + 5]
-CONSTANT_DIVISORS = (0, 1, -1, 3, -(2**63), 2**64)
+EDGES = [0, 1, -1, 2, -2, 7, -7, 2**63 - 1, -(2**63), 2**63, -(2**63) - 1, 2**64, -(2**64), 3 << 100,
+         -(3 << 100) + 5, 2**127 - 1, -(2**127), 2**127, -(2**127) - 1, 2**255 - 1, -(2**255)]
+CONSTANT_DIVISORS = (0, 1, -1, 3, -(2**63), 2**64, -(2**127), 2**130)
 
 
 def _signed(value: int) -> int:
@@ -76,7 +76,7 @@ def expected_output(a: int, b: int) -> bytes:
 def test_the_optimized_tier_divides_small_operands_in_line():
     compile.register_helpers()
     ir = codegen.generate(block_analysis.analyse(PROGRAM, "Osaka"))
-    assert "sdiv i64" in ir and "srem i64" in ir
+    assert "sdiv i64" in ir and "srem i64" in ir and "sdiv i128" in ir and "srem i128" in ir
     assert "@evm_sdiv(" in ir and "@evm_smod(" in ir  # the wide operands' path
     quick = codegen.generate(block_analysis.analyse(PROGRAM, "Osaka"), compact=True)
     assert "sdiv i64" not in quick  # the QUICK tier calls the helper
