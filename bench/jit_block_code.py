@@ -20,7 +20,6 @@ FIXTURES = Path(__file__).resolve().parents[1] / "jitvm" / "bench" / "data" / "e
 
 
 def main() -> None:
-    import llvmlite.binding as llvm
 
     from jitvm.evm.jit import block_analysis, codegen
     from jitvm.evm.jit.compile import register_helpers
@@ -56,13 +55,13 @@ def main() -> None:
 
 
 def _function(ir: str, name: str) -> str:
-    start = re.search(rf"^define [^\n]*@{name}\(", ir, re.M).start()
+    start = re.search(rf"^define [^\n]*@{name}\(", ir, re.MULTILINE).start()
     end = ir.index("\n}\n", start) + 3
     return ir[start:end]
 
 
 def _asm_function(asm: str, name: str) -> str:
-    match = re.search(rf"^{name}:", asm, re.M)
+    match = re.search(rf"^{name}:", asm, re.MULTILINE)
     end = asm.find(".Lfunc_end", match.start())
     return asm[match.start():end]
 

@@ -48,7 +48,11 @@ def main() -> None:
 
 
 def _run(args, code: bytes, calldata: bytes, counted: bool) -> None:
-    from jitvm.bench.counting import START_INSTRUMENTATION, STOP_INSTRUMENTATION, InstructionCounter
+    from jitvm.bench.counting import (
+        START_INSTRUMENTATION,
+        STOP_INSTRUMENTATION,
+        InstructionCounter,
+    )
     from jitvm.evm.calls import call_code
     from jitvm.evm.engines import get_engine
     from jitvm.evm.jit import compile as evm_compile
@@ -67,8 +71,8 @@ def _run(args, code: bytes, calldata: bytes, counted: bool) -> None:
     heat = getattr(engine, "_latest", {}).get(code)
     running = heat.code() if heat is not None and heat.state == "compiled" else None
     print(f"the code's state: {getattr(heat, 'state', None)}, tier {getattr(running, 'tier', None)}")
-    from jitvm.evm.limbs.uint256_cfuncs import runtime_helper
     from jitvm.evm.limbs.cfunc_signatures import HELPER_OPERANDS
+    from jitvm.evm.limbs.uint256_cfuncs import runtime_helper
 
     for name in HELPER_OPERANDS:
         print(f"{name:14} at 0x{runtime_helper(name).address:x}")

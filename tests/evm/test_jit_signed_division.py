@@ -11,7 +11,6 @@ from jitvm.evm.calls import call_code
 from jitvm.evm.jit import block_analysis, codegen, compile
 from jitvm.evm.jit import engine as engine_module
 from jitvm.evm.jit.engine import JitEngine
-
 from tests.evm.test_evm_jit_engine import assemble, same_as_reference
 
 WORD = 2**256

@@ -10,7 +10,6 @@ from jitvm.evm.jit import compile
 from jitvm.evm.jit import engine as engine_module
 from jitvm.evm.jit.engine import JitEngine
 from jitvm.jit.cache import ObjectCache
-
 from tests.evm.test_evm_jit_engine import LOOP, OP
 
 
