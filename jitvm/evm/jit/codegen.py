@@ -35,7 +35,7 @@ exit but no join; shifts by an amount known only at run time call small out-of-l
 from __future__ import annotations
 
 from jitvm.evm import gas
-from jitvm.evm.jit import runtime_ir
+from jitvm.evm.jit import runtime_ir, signed_division
 from jitvm.evm.jit.entry import CONTINUE, DONE, ENTRY, INTERPRET, WORK_COUNTERS
 from jitvm.evm.jit.block_analysis import BlockInfo, CodeAnalysis, Instruction
 from jitvm.evm.message import Status
@@ -571,6 +571,8 @@ class FunctionWriter(IrText):
             if b & (b - 1) == 0:
                 bits = b.bit_length() - 1
                 return self.op(f"lshr i256 {a}, {bits}") if name == "DIV" else self.op(f"and i256 {a}, {b - 1}")
+        if name in signed_division.FAST_PATH and not self.compact:
+            return signed_division.signed_division(self, name, a, b, _DIVISION[name])
         return self.helper(_DIVISION[name], a, b)
 
     def constant_shift(self, name: str, amount: int, value) -> str | int:
