@@ -68,6 +68,34 @@ def test_a_code_on_the_baseline_path_skips_start(monkeypatch):
     assert call_code(STRAIGHT, engine=engine, fork=fork).output == call_code(STRAIGHT, fork=fork).output
 
 
+def test_run_frames_path_runs_a_code_on_the_baseline_path_without_execute(monkeypatch):
+    """On run_frame's path (call_code), JitEngine._run_native checks the code itself: a code on
+    the baseline's path for good goes to the baseline's generator without _execute or _start; a
+    traced frame still runs the traced path, and a compiled code's frames still go through _start."""
+    import io
+
+    from jitvm.evm.trace import Eip3155Tracer
+
+    engine = JitEngine(hot_calls=1)
+    for _ in range(3):
+        assert call_code(STRAIGHT, engine=engine).output == call_code(STRAIGHT).output
+    assert STRAIGHT in engine._on_baseline
+    _forbid(monkeypatch, engine, "_execute")
+    _forbid(monkeypatch, engine, "_start")
+    assert call_code(STRAIGHT, engine=engine, calldata=b"\1").output == call_code(STRAIGHT, calldata=b"\1").output
+    traced, expected = io.StringIO(), io.StringIO()
+    call_code(STRAIGHT, engine=engine, tracer=Eip3155Tracer(traced))
+    call_code(STRAIGHT, tracer=Eip3155Tracer(expected))
+    assert traced.getvalue() == expected.getvalue() and traced.getvalue().count("\n") >= 6
+    monkeypatch.undo()
+    compiling = JitEngine()
+    started = []
+    original = compiling._start
+    compiling._start = lambda frame, buffers: started.append(1) or original(frame, buffers)
+    assert call_code(LOOP, engine=compiling).output == call_code(LOOP).output
+    assert started
+
+
 def test_a_code_on_the_baseline_path_in_one_fork_is_decided_again_in_another():
     """The remembered fork is compared: a frame of the same code in another fork goes through
     _start, which makes the code's heat for that fork."""

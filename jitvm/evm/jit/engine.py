@@ -247,11 +247,31 @@ class JitEngine(BaselineEngine):
         _leave_cold(heat, "compiled" if compiled is not None else "baseline")
         return compiled
 
+    def _run_native(self, message, ctx):
+        """BaselineEngine._run_native (run_frame's path: call_code, the Python driver's frames) with
+        _execute's first check in line: a code on the baseline's path for good goes to
+        BaselineEngine._execute with no Python call between (the call of _execute cost such a frame
+        about 1k CPU instructions over the baseline's: zeros_0xffff and a STOP contract in
+        bench/steady_frame_costs.py)."""
+        frame, buffers = self._set_up(message, ctx)
+        try:
+            if ctx.tracer is None:
+                if self._on_baseline.get(message.code) is ctx.fork:
+                    return (yield from BaselineEngine._execute(self, frame, buffers))
+                return (yield from self._execute_decided(frame, buffers))
+            return (yield from self._execute_traced(frame, buffers))
+        finally:
+            self._give_back(frame, buffers)
+
     def _execute(self, frame, buffers):
         """The frame's generator (run_frame's path): _start's, or one that returns the result of a
         frame _start ran to its end."""
         if self._on_baseline.get(frame.message.code) is frame.ctx.fork:
             return BaselineEngine._execute(self, frame, buffers)
+        return self._execute_decided(frame, buffers)
+
+    def _execute_decided(self, frame, buffers):
+        """_execute for a frame whose code is not on the baseline's path for good (or not known to be)."""
         started = self._start(frame, buffers)
         if started is None:
             started = self._plain(frame, buffers)
