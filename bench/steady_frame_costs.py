@@ -21,6 +21,8 @@ import tempfile
 from pathlib import Path
 
 from jitvm.bench.counting import (
+    START_INSTRUMENTATION,
+    STOP_INSTRUMENTATION,
     InstructionCounter,
     reexec_under_valgrind,
     running_under_counter,
@@ -54,10 +56,17 @@ def main() -> int:
     parser.add_argument("--functions", type=int, default=0,
                         help="also print, per row, the N Python/C functions whose own instructions per call differ "
                              "most between each engine and the baseline (count_functions.py's profiler)")
+    parser.add_argument("--profile", default="",
+                        help="write a callgrind profile of the counted calls to this file instead of counting (one "
+                             "engine and one row; compare two with bench/realworld/diff_profiles.py)")
     args = parser.parse_args()
-    if not running_under_counter():
-        return reexec_under_valgrind([], script=sys.argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent / "realworld"))
+    if args.profile:
+        from callgrind_run import rerun_under_callgrind
+
+        rerun_under_callgrind(args.profile)
+    elif not running_under_counter():
+        return reexec_under_valgrind([], script=sys.argv)
     from count_functions import instructions_by_function
 
     from jitvm.evm.calls import call_code
@@ -88,6 +97,12 @@ def main() -> int:
                     call_code(code, b"", engine=engine)
                 gc.collect()
                 gc.freeze()  # a full collection must not land in one engine's count by chance
+                if args.profile:
+                    counter.request(START_INSTRUMENTATION)
+                    for _ in range(args.calls):
+                        call_code(code, b"", engine=engine)
+                    counter.request(STOP_INSTRUMENTATION)
+                    continue
                 with counter.measuring():
                     before = counter()
                     for _ in range(args.calls):

@@ -252,13 +252,19 @@ class JitEngine(BaselineEngine):
         _execute's first check in line: a code on the baseline's path for good goes to
         BaselineEngine._execute with no Python call between (the call of _execute cost such a frame
         about 1k CPU instructions over the baseline's: zeros_0xffff and a STOP contract in
-        bench/steady_frame_costs.py)."""
+        bench/steady_frame_costs.py), and a frame _start runs to its end returns its FrameResult with
+        no generator of _ended's around it."""
         frame, buffers = self._set_up(message, ctx)
         try:
             if ctx.tracer is None:
                 if self._on_baseline.get(message.code) is ctx.fork:
-                    return (yield from BaselineEngine._execute(self, frame, buffers))
-                return (yield from self._execute_decided(frame, buffers))
+                    return (yield from _baseline_execute(self, frame, buffers))
+                started = self._start(frame, buffers)  # (_execute_decided in line: no _ended generator)
+                if started is None:
+                    return (yield from _baseline_execute(self, frame, buffers))
+                if started.__class__ is FrameResult:
+                    return started
+                return (yield from started)
             return (yield from self._execute_traced(frame, buffers))
         finally:
             self._give_back(frame, buffers)
@@ -543,6 +549,9 @@ class JitEngine(BaselineEngine):
 
 
 _UNSET = object()
+# BaselineEngine._execute as a global: a class attribute's lookup is not specialized in CPython 3.11
+# (about 150 CPU instructions a frame more than a global's).
+_baseline_execute = BaselineEngine._execute
 
 
 def _leave_cold(heat: Heat, state: str, reset: bool = True) -> None:
