@@ -145,3 +145,27 @@ def test_cold_frames_run_to_their_end_are_counted_without_the_pool(monkeypatch):
             heat = engine._latest[code]
             assert heat.state == "cold" and heat.calls == 5 and heat.gas > 0 and heat.steps > 0
             assert all(buffers.counted is None for buffers in engine._pool._free)
+
+
+def test_settle_leaves_a_cold_code_without_a_jumpdest_to_the_baseline(monkeypatch):
+    """A code whose first frame ran before the baseline kernel was loaded stays cold (the
+    straight-code rule needs the kernel); settle() sends it to the baseline state, as a frame
+    would once the kernel is loaded, instead of compiling it, and compiles a cold code that has a
+    JUMPDEST. Both still equal the reference."""
+    from jitvm.evm.jit import compile as evm_compile
+    from jitvm.evm.jit.engine import COLD_STEPS
+
+    engine = JitEngine(cold_steps=COLD_STEPS)
+    fork = "Cancun"
+    straight, loop = engine.heat(STRAIGHT, fork), engine.heat(LOOP, fork)  # cold, as before the kernel
+    compiled = []
+    original = evm_compile.compiled_code
+    monkeypatch.setattr("jitvm.evm.jit.engine.compiled_code",
+                        lambda code, fork: compiled.append(code) or original(code, fork))
+    engine.settle()
+    assert straight.state == "baseline" and STRAIGHT not in compiled
+    assert loop.state == "compiled" and compiled == [LOOP]
+    for code in (STRAIGHT, LOOP):
+        for _ in range(3):
+            assert call_code(code, engine=engine, fork=fork).output == call_code(code, fork=fork).output
+    assert engine._on_baseline[STRAIGHT].name == fork and LOOP not in engine._on_baseline
