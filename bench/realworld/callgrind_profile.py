@@ -1,5 +1,6 @@
 """A callgrind profile (C functions: the interpreter, numpy, the kernel, the collector) of `--calls`
-transactions of one realworld session, for callgrind_annotate. Starts itself under valgrind.
+transactions of one realworld session in its steady state (`--warm`), for callgrind_annotate.
+Starts itself under valgrind.
 
     python bench/realworld/callgrind_profile.py proxy/transfer --engine baseline --out /tmp/proxy.cg
     callgrind_annotate --inclusive=yes /tmp/proxy.cg | head -60
@@ -19,6 +20,9 @@ def main() -> None:
     parser.add_argument("--engine", default="baseline")
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--warm", type=int, default=100,
+                        help="transactions before the profile, and again after settle() on jit and auto (the steady "
+                             "state, as count_instructions.py counts it); 5 profiles a session's start")
     args = parser.parse_args()
     rerun_under_callgrind(args.out)
 
@@ -26,8 +30,14 @@ def main() -> None:
 
     counter = InstructionCounter()
     session = _session(args.workload, args.engine)
-    for _ in range(5):
+    for _ in range(args.warm):
         session.run()
+    if args.engine in ("jit", "auto"):  # every tier compiled and every review done before the profile
+        from jitvm.evm.engines import get_engine
+
+        get_engine(args.engine).settle()
+        for _ in range(args.warm):
+            session.run()
     counter.request(START_INSTRUMENTATION)
     for _ in range(args.calls):
         session.run()

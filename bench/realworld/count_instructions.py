@@ -37,6 +37,7 @@ def main() -> None:
     rerun_under_callgrind()
 
     from jitvm.bench.realworld import _session, chosen_workloads
+    from jitvm.bench.steady import forget_code_memos
 
     counter = InstructionCounter()
     engines = args.engines.split(",")
@@ -45,6 +46,7 @@ def main() -> None:
         calls = 1 if long else args.calls
         counts = {}
         for runner in ["pyrevm", *engines]:
+            forget_code_memos()  # no engine compares its code with an equal one another session left
             session = _session(name, runner)
             warm = 3 if long else args.warm
             for _ in range(warm):

@@ -68,6 +68,34 @@ def test_a_code_on_the_baseline_path_skips_start(monkeypatch):
     assert call_code(STRAIGHT, engine=engine, fork=fork).output == call_code(STRAIGHT, fork=fork).output
 
 
+def test_run_frames_path_runs_a_code_on_the_baseline_path_without_execute(monkeypatch):
+    """On run_frame's path (call_code), JitEngine._run_native checks the code itself: a code on
+    the baseline's path for good goes to the baseline's generator without _execute or _start; a
+    traced frame still runs the traced path, and a compiled code's frames still go through _start."""
+    import io
+
+    from jitvm.evm.trace import Eip3155Tracer
+
+    engine = JitEngine(hot_calls=1)
+    for _ in range(3):
+        assert call_code(STRAIGHT, engine=engine).output == call_code(STRAIGHT).output
+    assert STRAIGHT in engine._on_baseline
+    _forbid(monkeypatch, engine, "_execute")
+    _forbid(monkeypatch, engine, "_start")
+    assert call_code(STRAIGHT, engine=engine, calldata=b"\1").output == call_code(STRAIGHT, calldata=b"\1").output
+    traced, expected = io.StringIO(), io.StringIO()
+    call_code(STRAIGHT, engine=engine, tracer=Eip3155Tracer(traced))
+    call_code(STRAIGHT, tracer=Eip3155Tracer(expected))
+    assert traced.getvalue() == expected.getvalue() and traced.getvalue().count("\n") >= 6
+    monkeypatch.undo()
+    compiling = JitEngine()
+    started = []
+    original = compiling._start
+    compiling._start = lambda frame, buffers: started.append(1) or original(frame, buffers)
+    assert call_code(LOOP, engine=compiling).output == call_code(LOOP).output
+    assert started
+
+
 def test_a_code_on_the_baseline_path_in_one_fork_is_decided_again_in_another():
     """The remembered fork is compared: a frame of the same code in another fork goes through
     _start, which makes the code's heat for that fork."""
@@ -117,3 +145,27 @@ def test_cold_frames_run_to_their_end_are_counted_without_the_pool(monkeypatch):
             heat = engine._latest[code]
             assert heat.state == "cold" and heat.calls == 5 and heat.gas > 0 and heat.steps > 0
             assert all(buffers.counted is None for buffers in engine._pool._free)
+
+
+def test_settle_leaves_a_cold_code_without_a_jumpdest_to_the_baseline(monkeypatch):
+    """A code whose first frame ran before the baseline kernel was loaded stays cold (the
+    straight-code rule needs the kernel); settle() sends it to the baseline state, as a frame
+    would once the kernel is loaded, instead of compiling it, and compiles a cold code that has a
+    JUMPDEST. Both still equal the reference."""
+    from jitvm.evm.jit import compile as evm_compile
+    from jitvm.evm.jit.engine import COLD_STEPS
+
+    engine = JitEngine(cold_steps=COLD_STEPS)
+    fork = "Cancun"
+    straight, loop = engine.heat(STRAIGHT, fork), engine.heat(LOOP, fork)  # cold, as before the kernel
+    compiled = []
+    original = evm_compile.compiled_code
+    monkeypatch.setattr("jitvm.evm.jit.engine.compiled_code",
+                        lambda code, fork: compiled.append(code) or original(code, fork))
+    engine.settle()
+    assert straight.state == "baseline" and STRAIGHT not in compiled
+    assert loop.state == "compiled" and compiled == [LOOP]
+    for code in (STRAIGHT, LOOP):
+        for _ in range(3):
+            assert call_code(code, engine=engine, fork=fork).output == call_code(code, fork=fork).output
+    assert engine._on_baseline[STRAIGHT].name == fork and LOOP not in engine._on_baseline
