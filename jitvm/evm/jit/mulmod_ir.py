@@ -25,15 +25,19 @@ corrections in a loop) and the reciprocal, which it computes again on every call
 divisor's (about 2**-128 for random operands, but a program can choose them), the step takes
 Knuth's q-hat = 2**64 - 1 and adds the divisor back up to twice, in a cold block.
 
-Results equal the limb helper's bit for bit (tests/evm/test_jit_mulmod.py holds both to Python's
-`(a * b) % n`). Moduli below 2**192 and a zero modulus stay with the helper (codegen.py branches).
+Moduli below 2**192 and a zero modulus go on to the limb helper from inside the function, so that a
+MULMOD is one call in straight-line code at its site (a branch there, at every MULMOD of a large
+code, cost weierstrudel's OPTIMIZED compile 50% more CPU time: more basic blocks for i256 values to
+live across). Results equal the limb helper's bit for bit (tests/evm/test_jit_mulmod.py holds both
+to Python's `(a * b) % n`).
 """
 
 from __future__ import annotations
 
 NAME = "evm_mulmod_wide"
 CACHE_WORDS = 3  # normalized top limb, next limb, reciprocal
-WIDE_FROM = 1 << 192  # the smallest modulus this function takes (top limb not zero)
+WIDE_FROM = 1 << 192  # the smallest modulus computed here (top limb not zero)
+HELPER = "evm_mulmod"  # the limb helper that takes the others (declared by the module: codegen.HELPERS)
 
 # v0 of the 2-by-1 reciprocal by the divisor's top 9 bits minus 256: floor((2^19 - 3 * 2^8) / d9)
 # (as jitvm.evm.limbs.word64's table).
@@ -233,7 +237,16 @@ def _step(index: int, remainder: str, limb: str) -> list[str]:
 
 
 def _function() -> str:
-    lines = [f"define internal i256 @{NAME}(i256 %a, i256 %b, i256 %n, ptr %cache) noinline {{", "entry:"]
+    lines = [f"define internal i256 @{NAME}(i256 %a, i256 %b, i256 %n, ptr %cache) noinline {{", "entry:",
+             "  %h = alloca [4 x i256], align 8",
+             f"  %wide = icmp uge i256 %n, {WIDE_FROM}", "  br i1 %wide, label %product, label %narrow, !prof !2",
+             # A smaller or zero modulus: the limb helper, through memory (its operands' order: out, a, b, n).
+             "narrow:"]
+    for index, name in enumerate(("out", "a", "b", "n")):
+        lines.append(f"  %h.{name} = getelementptr inbounds [4 x i256], ptr %h, i64 0, i64 {index}")
+    lines += [f"  store i256 %{name}, ptr %h.{name}, align 8" for name in ("a", "b", "n")]
+    lines += [f"  call void @{HELPER}(ptr %h.out, ptr %h.a, ptr %h.b, ptr %h.n)",
+              "  %narrow.result = load i256, ptr %h.out, align 8", "  ret i256 %narrow.result", "product:"]
     lines += _product()
     # Normalize: D = n << s with its top bit set; X = product << s, nine limbs %y0 .. %y8.
     lines += ["  %s.w = call i256 @llvm.ctlz.i256(i256 %n, i1 true)", "  %s = trunc i256 %s.w to i64",
