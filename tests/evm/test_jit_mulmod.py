@@ -5,6 +5,7 @@ misses), and in a compiled frame against the reference, many moduli through one 
 from __future__ import annotations
 
 import ctypes
+import random
 
 import pytest
 from hypothesis import given, settings
@@ -76,14 +77,80 @@ def normalized(n: int) -> int:
     return n << (256 - n.bit_length())
 
 
-def takes_the_rare_step(a: int, b: int, n: int) -> bool:
-    """Whether some quotient step starts with the remainder's top two limbs equal to the normalized
-    divisor's (3-by-2 division does not apply: mulmod_ir's cold block)."""
-    if n < mulmod_ir.WIDE_FROM:
-        return False
-    divisor = normalized(n)
-    shifted = (a * b) << (256 - n.bit_length())
-    return any(((shifted >> (64 * limbs)) % divisor) >> 128 == divisor >> 128 for limbs in range(1, 5))
+def steps_taken(a: int, b: int, n: int) -> set[str]:
+    """Which of mulmod_ir's branches the operands take, from a Python model of its steps: "skip"
+    (the first step left out), "rare" (the remainder's top limbs equal the divisor's), "over" (the
+    3-by-2 quotient's second correction), "back" (the quotient one too large: the divisor added back)."""
+    taken = set()
+    shift = 256 - n.bit_length()
+    divisor, x = n << shift, (a * b) << shift
+    top, next_limb = divisor >> 192, (divisor >> 128) % LIMB
+    reciprocal = (2**192 - 1) // (top * LIMB + next_limb) - LIMB
+    limbs = [(x >> (64 * index)) % LIMB for index in range(9)]
+    remainder = x >> (64 * 5)
+    if x >> (64 * 4) < divisor:
+        taken.add("skip")
+        remainder, limbs = x >> (64 * 4), limbs[:4]
+    else:
+        limbs = limbs[:5]
+    for limb in reversed(limbs):
+        window = remainder * LIMB + limb
+        u2, u1, u0 = remainder >> 192, (remainder >> 128) % LIMB, (remainder >> 64) % LIMB
+        if (u2, u1) == (top, next_limb):
+            taken.add("rare")
+            remainder = window % divisor
+            continue
+        q = reciprocal * u2 + (u2 * LIMB + u1)
+        q1, q0 = (q >> 64) % LIMB, q % LIMB
+        r1 = (u1 - q1 * top) % LIMB
+        r = ((r1 * LIMB + u0) - next_limb * q1 - (top * LIMB + next_limb)) % 2**128
+        q1 = (q1 + 1) % LIMB
+        if r >> 64 >= q0:
+            q1, r = (q1 - 1) % LIMB, (r + top * LIMB + next_limb) % 2**128
+        if r >= top * LIMB + next_limb:
+            taken.add("over")
+            q1, r = q1 + 1, r - (top * LIMB + next_limb)
+        if window - q1 * divisor < 0:
+            taken.add("back")
+        remainder = window - q1 * divisor + (divisor if window < q1 * divisor else 0)
+        assert remainder == window % divisor  # the model is the algorithm
+    return taken
+
+
+def add_back_cases():
+    """u = (q + 1) * n - 1 - k (times a power of 2**64): remainders just under the modulus, whose
+    low limbs are nearly all ones, where a quotient estimate is one too large and is undone."""
+    for n in (2**192 + 2**128 - 1, 2**200 + 2**129 - 1, 2**256 - 1, 2**255 + 2**128 - 2**20, BN254):
+        for q in range(1, 600, 7):
+            for k in (0, 1, 2**64 - 1):
+                u = ((q + 1) * n - 1 - k) % WORD
+                yield u, 1, n
+                yield u, LIMB, n
+                yield u, u, n
+
+
+def second_correction_cases(count: int = 40):
+    """a * 2**64 mod n, with n's top two limbs (d1:d0) and a's top three (u2:u1:u0) drawn near limb
+    boundaries until the last step's 3-by-2 division needs its second correction ("over", a few
+    percent of such draws; next to never for random words)."""
+    rng = random.Random(3)
+
+    def near_boundary():
+        return rng.choice([0, 1, LIMB - 1, LIMB - 2, 2**63, 2**63 + 1, rng.randrange(LIMB), LIMB - 1 - rng.randrange(2**20)])
+
+    found = []
+    while len(found) < count:
+        d1 = rng.choice([2**63, LIMB - 1, 2**63 + rng.randrange(2**62), 2**63 + rng.randrange(2**20)])
+        d0 = near_boundary()
+        u2 = d1 - rng.randrange(min(d1, 4) + 1)
+        u1, u0 = near_boundary(), near_boundary()
+        if (u2, u1) >= (d1, d0):
+            continue
+        n = (d1 << 192) | (d0 << 128) | rng.randrange(2**128)
+        a = (u2 << 192) | (u1 << 128) | (u0 << 64) | rng.randrange(LIMB)
+        if "over" in steps_taken(a, LIMB, n):
+            found.append((a, LIMB, n))
+    return found
 
 
 widths = st.integers(min_value=0, max_value=256)
@@ -119,9 +186,22 @@ def test_remainders_whose_top_limbs_equal_the_divisors(probe):
              for n in (2**256 - 1, 2**255 + 2**130 + 5, BN254, 2**193 - 1, 2**192 + 2**64 + 1)
              for low in (1, 2, 2**64 - 1, 2**100)
              for k in (1, 2, 3) for factor in (1, 3, 2**63, LIMB - 1) for extra in (0, 1, LIMB - 1)]
-    rare = [case for case in cases if takes_the_rare_step(*case)]
+    rare = [case for case in cases if "rare" in steps_taken(*case)]
     assert len(rare) > 50  # the construction reaches the case it is for
     for a, b, n in cases:
+        assert probe(a, b, n) == expected(a, b, n), (a, b, n)
+
+
+def test_quotients_one_too_large_and_second_corrections(probe):
+    cases = list(add_back_cases())
+    seen = set().union(*(steps_taken(*case) for case in cases))
+    assert {"back", "skip"} <= seen  # the construction reaches the branches it is for
+    for a, b, n in cases:
+        assert probe(a, b, n) == expected(a, b, n), (a, b, n)
+
+
+def test_second_corrections_of_the_3by2_quotient(probe):
+    for a, b, n in second_correction_cases():
         assert probe(a, b, n) == expected(a, b, n), (a, b, n)
 
 
