@@ -21,7 +21,9 @@ back, since the kernel charges it again.
 Blocks are grouped into functions of at most BLOCKS_PER_FUNCTION blocks (jitvm.jit.blocks.partition);
 evm_enter looks up the function holding registers[PC] and calls it until one returns for good. Dynamic jumps
 are a switch over the function's JUMPDESTs; a jump elsewhere goes back through evm_enter.
-Division, modulo, ADDMOD, MULMOD and EXP call the limb helpers of jitvm.evm.limbs (never i256 udiv).
+Division, modulo, ADDMOD, MULMOD and EXP call the limb helpers of jitvm.evm.limbs (never i256 udiv),
+except on the OPTIMIZED tier: ADDMOD of operands below the modulus in line, MULMOD through
+mulmod_ir's function (docs/jit-arithmetic.md).
 A large code with fewer than MIN_INSTRUCTIONS_PER_JUMP instructions per jump is not compiled at all
 (`generate` returns None and the baseline runs it): its compiled code would be slower.
 
@@ -629,7 +631,7 @@ class FunctionWriter(IrText):
     def mulmod(self, a, b, n) -> str:
         """MULMOD by mulmod_ir's function (the limb helper's work in registers, the reciprocal cached
         in this function's frame; a modulus below 2**192 goes on to the helper from there).
-        bench/mulmod_speed.py: MULMOD 79 -> 40 ns."""
+        bench/mulmod_speed.py: MULMOD 79 -> 33 ns (docs/jit-arithmetic.md)."""
         self.mulmod_used = True
         return self.op(f"call i256 @{mulmod_ir.NAME}(i256 {a}, i256 {b}, i256 {n}, ptr %mulmod.cache)")
 
