@@ -240,8 +240,8 @@ def _step(index: int, remainder: str, limb: str) -> list[str]:
         f"  {p}rare = trunc i320 {p}n2 to i256",
         f"  br label %step{index}.done",
         f"step{index}.done:",
-        f"  %r{index} = phi i256 [ {p}diff, %step{index}.estimated ], [ {p}fixed, %step{index}.back ], "
-        f"[ {p}rare, %step{index}.rare ]",
+        (f"  %r{index} = phi i256 [ {p}diff, %step{index}.estimated ], [ {p}fixed, %step{index}.back ], "
+         f"[ {p}rare, %step{index}.rare ]"),
     ]
     return lines
 
