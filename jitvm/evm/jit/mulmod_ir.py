@@ -258,11 +258,14 @@ def _function() -> str:
     lines += [f"  call void @{HELPER}(ptr %h.out, ptr %h.a, ptr %h.b, ptr %h.n)",
               "  %narrow.result = load i256, ptr %h.out, align 8", "  ret i256 %narrow.result", "product:"]
     lines += _product()
-    # Normalize: D = n << s with its top bit set; X = product << s, nine limbs %y0 .. %y8.
-    lines += ["  %s.w = call i256 @llvm.ctlz.i256(i256 %n, i1 true)", "  %s = trunc i256 %s.w to i64",
-              "  %D = shl i256 %n, %s.w"]
-    for index, name in enumerate(("d0", "d1", "d2", "d3")):
-        lines += _limb("%D", index, f"%{name}")
+    # Normalize: D = n << s with its top bit set; X = product << s, nine limbs %y0 .. %y8. Every
+    # shift is of 64-bit limbs by s < 64 (funnel shifts): an i256 shift by a variable amount is
+    # about 20 instructions, since LLVM does not know that s is below 64.
+    for index in range(4):
+        lines += _limb("%n", index, f"%n{index}")
+    lines += ["  %s = call i64 @llvm.ctlz.i64(i64 %n3, i1 true)", "  %d0 = shl i64 %n0, %s"]
+    lines += [f"  %d{k} = call i64 @llvm.fshl.i64(i64 %n{k}, i64 %n{k - 1}, i64 %s)" for k in range(1, 4)]
+    lines += _word("%d0", "%d1", "%d2", "%d3", "D")
     lines += ["  %d0.w = zext i64 %d0 to i128", "  %d1.w = zext i64 %d1 to i128", "  %d2.w = zext i64 %d2 to i128",
               "  %d3.w = zext i64 %d3 to i128", "  %d3.s = shl i128 %d3.w, 64", "  %dd = or i128 %d3.s, %d2.w"]
     lines += ["  %y0 = shl i64 %x0, %s"]
@@ -293,7 +296,12 @@ def _function() -> str:
     for index, limb in zip(range(1, 5), ("%y3", "%y2", "%y1", "%y0")):
         lines += _step(index, previous, limb)
         previous = f"%r{index}"
-    lines += [f"  %result = lshr i256 {previous}, %s.w", "  ret i256 %result", "}"]
+    for index in range(4):
+        lines += _limb(previous, index, f"%f{index}")
+    lines += [f"  %g{k} = call i64 @llvm.fshr.i64(i64 %f{k + 1}, i64 %f{k}, i64 %s)" for k in range(3)]
+    lines += ["  %g3 = lshr i64 %f3, %s"]
+    lines += _word("%g0", "%g1", "%g2", "%g3", "result")
+    lines += ["  ret i256 %result", "}"]
     return "\n".join(lines) + "\n"
 
 
@@ -309,6 +317,7 @@ def _word(l0: str, l1: str, l2: str, l3: str, out: str) -> list[str]:
     return lines
 
 
-DECLARATIONS = "declare i64 @llvm.fshl.i64(i64, i64, i64)\n"
+DECLARATIONS = ("declare i64 @llvm.fshl.i64(i64, i64, i64)\ndeclare i64 @llvm.fshr.i64(i64, i64, i64)\n"
+                "declare i64 @llvm.ctlz.i64(i64, i1)\n")
 # The module text that defines NAME (and what it calls), for a module with a MULMOD on the OPTIMIZED tier.
 DEFINITION = _RECIPROCAL + _function()
