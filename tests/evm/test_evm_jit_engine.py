@@ -292,6 +292,18 @@ def test_quick_tier_is_upgraded_when_hot(monkeypatch, tmp_path):
     assert ObjectCache(tmp_path).load(compile.cache_key(code, "Osaka", compile.OPTIMIZED)) is not None
 
 
+def test_the_frame_after_settle_runs_the_optimized_tier(monkeypatch, tmp_path):
+    """settle() upgrades and waits; the code's next frame must run the upgrade at once, not after
+    the QUICK tier's refresh interval (benchmarks time a few frames right after settling)."""
+    monkeypatch.setattr(compile, "CACHE", ObjectCache(tmp_path))
+    code = LOOP + bytes([OP["STOP"]]) * 13
+    engine = JitEngine()
+    call_code(code, gas=100_000, engine=engine)
+    engine.settle()
+    call_code(code, gas=100_000, engine=engine)
+    assert engine.heat(code, "Osaka").code().tier == compile.OPTIMIZED
+
+
 @pytest.mark.parametrize("budget", [1, 2, 5, 7, 13, 40, 101])
 def test_cold_code_hands_over_to_compiled_code_mid_frame(budget):
     """With cold_steps the kernel runs a code's first instructions, wherever they end (inside a

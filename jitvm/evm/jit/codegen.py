@@ -21,7 +21,9 @@ back, since the kernel charges it again.
 Blocks are grouped into functions of at most BLOCKS_PER_FUNCTION blocks (jitvm.jit.blocks.partition);
 evm_enter looks up the function holding registers[PC] and calls it until one returns for good. Dynamic jumps
 are a switch over the function's JUMPDESTs; a jump elsewhere goes back through evm_enter.
-Division, modulo, ADDMOD, MULMOD and EXP call the limb helpers of jitvm.evm.limbs (never i256 udiv).
+Division, modulo, ADDMOD, MULMOD and EXP call the limb helpers of jitvm.evm.limbs (never i256 udiv),
+except on the OPTIMIZED tier: ADDMOD of operands below the modulus in line, MULMOD through
+mulmod_ir's function (docs/jit-arithmetic.md).
 A large code with fewer than MIN_INSTRUCTIONS_PER_JUMP instructions per jump is not compiled at all
 (`generate` returns None and the baseline runs it): its compiled code would be slower.
 
@@ -35,7 +37,7 @@ exit but no join; shifts by an amount known only at run time call small out-of-l
 from __future__ import annotations
 
 from jitvm.evm import gas
-from jitvm.evm.jit import runtime_ir, signed_division
+from jitvm.evm.jit import mulmod_ir, runtime_ir, signed_division
 from jitvm.evm.jit.entry import CONTINUE, DONE, ENTRY, INTERPRET, WORK_COUNTERS
 from jitvm.evm.jit.block_analysis import BlockInfo, CodeAnalysis, Instruction
 from jitvm.evm.message import Status
@@ -210,6 +212,7 @@ class FunctionWriter(IrText):
         # constant table: an exit stores only its row's index (one store instead of three).
         self.exits: dict[tuple[int, int, int], int] = {}
         self.tail_parts: set[int] = set()  # the functions this one continues in by a tail call
+        self.mulmod_used = False  # whether a MULMOD calls mulmod_ir's function (its cache is in the frame)
 
     # -- text ---------------------------------------------------------------------------------------
 
@@ -307,6 +310,9 @@ class FunctionWriter(IrText):
         head += [f"  %h.{name} = alloca i256, align 8" for name in ("out", "a", "b", "n")]
         head.append("  %h.log = alloca [6 x i256], align 8")  # LOGn's offset, size and topics
         head += ["  %target.a = alloca i64", "  %exit.a = alloca i64"]
+        if self.mulmod_used:  # mulmod_ir's reciprocal cache: a zero key never matches
+            head += [f"  %mulmod.cache = alloca [{mulmod_ir.CACHE_WORDS} x i64], align 8",
+                     "  store i64 0, ptr %mulmod.cache"]
         head.append(f"  switch i64 %pc.v, label %leave [ {' '.join(f'i64 {pc}, label %b{pc}' for pc in sorted(self.pcs))} ]")
         tail = self.shared_tails() + self.tail_calls() + ["leave:"]
         for name in ("pc", "gas", "sp", "msize"):
@@ -472,6 +478,9 @@ class FunctionWriter(IrText):
         elif name == "ADDMOD" and not self.compact:
             a, b, n = s.pop(), s.pop(), s.pop()
             s.push(self.addmod(a, b, n))
+        elif name == "MULMOD" and not self.compact:
+            a, b, n = s.pop(), s.pop(), s.pop()
+            s.push(self.mulmod(a, b, n))
         elif name in ("ADDMOD", "MULMOD"):
             a, b, n = s.pop(), s.pop(), s.pop()
             s.push(self.helper("evm_" + name.lower(), a, b, n))
@@ -620,6 +629,13 @@ class FunctionWriter(IrText):
         self.emit(f"br label %{done}")
         self.start(done)
         return self.op(f"phi i256 [ {result}, %{fast} ], [ {called}, %{slow} ]")
+
+    def mulmod(self, a, b, n) -> str:
+        """MULMOD by mulmod_ir's function (the limb helper's work in registers, the reciprocal cached
+        in this function's frame; a modulus below 2**192 goes on to the helper from there).
+        bench/mulmod_speed.py: MULMOD 79 -> 33 ns (docs/jit-arithmetic.md)."""
+        self.mulmod_used = True
+        return self.op(f"call i256 @{mulmod_ir.NAME}(i256 {a}, i256 {b}, i256 {n}, ptr %mulmod.cache)")
 
     def charge(self, cost: str, position: int, out_of_gas: str) -> None:
         """Charge dynamic gas at body instruction `position`. The block has already charged the
@@ -909,7 +925,10 @@ class ModuleGenerator:
     def module(self) -> str:
         from jitvm.jit import symbols
 
-        functions = [FunctionWriter(self, index, part).write() for index, part in enumerate(self.parts)]
+        writers = [FunctionWriter(self, index, part) for index, part in enumerate(self.parts)]
+        functions = [writer.write() for writer in writers]
+        mulmod = ([mulmod_ir.DECLARATIONS, mulmod_ir.DEFINITION] if any(writer.mulmod_used for writer in writers)
+                  else [])
         prelude = ("declare i256 @llvm.bswap.i256(i256)\ndeclare i256 @llvm.ctlz.i256(i256, i1)\n"
                    "declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)\n"
                    "declare void @llvm.memmove.p0.p0.i64(ptr, ptr, i64, i1)\n"
@@ -919,7 +938,7 @@ class ModuleGenerator:
         expansion = ([MEMORY_EXPANSION, *map(_memory_access, MEMORY_ACCESSES)]
                      if self.compact or self.cold_parts else [])
         counters = f"@{WORK_COUNTERS} = global [{len(self.parts)} x i64] zeroinitializer"
-        return "\n".join([prelude, counters, *runtime_ir.FUNCTIONS, *expansion, *functions, self.enter(),
+        return "\n".join([prelude, counters, *runtime_ir.FUNCTIONS, *mulmod, *expansion, *functions, self.enter(),
                           runtime_ir.METADATA])
 
     def enter(self) -> str:
