@@ -250,7 +250,18 @@ class JitEngine(BaselineEngine):
     def _execute(self, frame, buffers):
         """The frame's generator (run_frame's path): _start's, or one that returns the result of a
         frame _start ran to its end."""
-        if self._on_baseline.get(frame.message.code) is frame.ctx.fork:
+        message = frame.message
+        if self._on_baseline.get(message.code) is frame.ctx.fork:
+            return BaselineEngine._execute(self, frame, buffers)
+        # A cold frame that cannot make its code hot (_start's last line, decided the same way):
+        # the baseline's generator as is, counted when it gives its buffers back (buffers.counted,
+        # BufferPool.give_back). Through _start and _counted_frame, and a generator around their
+        # FrameResult, it cost about 3k CPU instructions more (session 16, docs/tiering.md).
+        heat = self._latest.get(message.code)
+        if heat is not None and heat.fork == frame.ctx.fork.name and (
+                (message.gas < self.cold_steps - heat.steps) if heat.steps < heat.plain_steps
+                else (heat.calls < heat.plain_calls and heat.gas < self._plain_gas)):
+            buffers.counted = heat
             return BaselineEngine._execute(self, frame, buffers)
         started = self._start(frame, buffers)
         if started is None:
