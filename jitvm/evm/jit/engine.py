@@ -190,7 +190,10 @@ class JitEngine(BaselineEngine):
                 self._heat.clear()
                 self._latest.clear()
                 self._on_baseline.clear()
-            heat = self._heat[(code, fork)] = Heat(fork=fork, plain_calls=self._plain_calls)
+            # (Heat() and two stores: with keyword arguments its __init__ cost about 1.5k CPU
+            # instructions more, once per code new to the engine: docs/tiering.md, session 16)
+            heat = self._heat[(code, fork)] = Heat()
+            heat.fork, heat.plain_calls = fork, self._plain_calls
         self._latest[code] = heat
         return heat
 
