@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+import jitvm
+from jitvm.api import AccountInfo
 from jitvm.evm.calls import call_code
 from jitvm.evm.engines import get_engine
 from jitvm.evm.jit.engine import JitEngine
@@ -104,3 +106,34 @@ def test_jit_compiles_a_code_once_its_counted_instructions_reach_cold_steps():
         calls += 1
         assert calls <= 10 + 1000 // (steps // 10) + 2, "not compiled after cold_steps instructions"
     assert engine._latest[LOOP].state == "compiled"
+
+
+SENDER = "0x" + "5e" * 20
+TARGET = "0x" + "00" * 18 + "7b02"
+
+
+def test_cold_transaction_frames_are_counted_in_start_frames_give_back_until_hot(monkeypatch):
+    """On jitvm.EVM's path (start_frame) a tiered engine's cold frames take the baseline's in-line
+    path (no JitEngine._counted_frame) and are counted where their buffers go back, over
+    transactions, until hot_calls; the code is compiled then. Every result equals the reference's."""
+    for code in (LOOP, HOST_LOOP):
+        engine = JitEngine(hot_calls=4, hot_gas=10**12)
+        evms = []
+        for frame_engine in (engine, None):
+            evm = jitvm.EVM(engine="reference")
+            evm.insert_account_info(SENDER, AccountInfo(balance=10**18))
+            evm.insert_account_info(TARGET, AccountInfo(code=code))
+            if frame_engine is not None:
+                evm._ctx.engine = frame_engine
+            evms.append(evm)
+        counted = []
+        original = engine._counted_frame
+        monkeypatch.setattr(engine, "_counted_frame", lambda *arguments: counted.append(1) or original(*arguments))
+        for call in range(6):
+            assert evms[0].message_call(SENDER, TARGET) == evms[1].message_call(SENDER, TARGET)
+            heat = engine._latest[code]
+            if call < 4:
+                assert heat.state == "cold" and heat.calls == call + 1 and heat.steps > 0
+        assert heat.state == "compiled"
+        assert len(counted) <= 1  # (a code's first frame goes through _unusual_frame)
+        assert all(buffers.counted is None for buffers in engine._pool._free)

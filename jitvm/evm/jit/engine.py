@@ -306,7 +306,11 @@ class JitEngine(BaselineEngine):
             # (else compiling in the background, and no background job has finished since the layer
             # was last asked for it: the baseline's frame)
             return None  # the baseline's path (BaselineEngine.start_frame runs it in line, _execute _plain)
-        return self._counted_frame(frame, buffers, heat)  # a cold frame that cannot make its code hot: most frames of most codes
+        # A cold frame that cannot make its code hot (most frames of most codes): the baseline's
+        # path, counted where the buffers go back (start_frame's in-line give-back, or
+        # BufferPool.give_back): no _counted_frame, _children or message_arrays call (session 16).
+        buffers.counted = heat
+        return None
 
     def _compiled_for(self, code: bytes, heat: Heat, buffers):
         """The compiled code a compiled code's frame runs when its heat says to ask (see _start),
