@@ -392,23 +392,14 @@ class JitEngine(BaselineEngine):
             _leave_cold(heat, "compiled")
         return found
 
-    def _counted_frame(self, frame, buffers, heat: Heat):
-        """A cold code's frame that cannot make it hot: exactly the baseline's path, counted into
-        its heat. Its FrameResult if the kernel ran it to its end (counted here: the buffers then
-        go back in start_frame's in-line give-back, as a baseline frame's do), else the baseline's
-        generator from the host instruction it stopped at (counted when it gives its buffers
-        back: `buffers.counted`, BufferPool.give_back)."""
-        message = frame.message
-        children = self._children(frame) if NATIVE_CHILDREN else None
-        arrays = message_arrays(buffers, message)
-        ended = run_to_host(frame, buffers, arrays[0], arrays[1], children)
-        if ended is None:
-            buffers.counted = heat
-            return BaselineEngine._execute(self, frame, buffers, True)
-        heat.steps += UNLIMITED_STEPS - frame.registers[STEPS]  # the kernel counts down from there
-        heat.gas += message.gas - ended.gas_left
-        heat.calls += 1
-        return ended
+    @staticmethod
+    def _counted_frame(frame, buffers, heat: Heat) -> None:
+        """A cold code's frame that cannot make it hot: None, the baseline's path (start_frame's
+        in-line one, or _execute's _plain), counted into its heat where its buffers go back
+        (`buffers.counted`: start_frame's in-line give-back, or BufferPool.give_back). Until session
+        16 it ran the kernel here and counted the frame itself, which cost a frame more calls."""
+        buffers.counted = heat
+        return None
 
     def _cold_frame(self, frame, buffers, heat: Heat):
         """A cold code's frame that could make it hot (an engine with cold_steps): the baseline's
