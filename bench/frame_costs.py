@@ -3,6 +3,7 @@ the figures do not depend on the machine's load). Starts itself again under valg
 
     python bench/frame_costs.py [--engines baseline,jit,auto] [--contracts 40]
     python bench/frame_costs.py --realworld weth          # the realworld transactions matching "weth"
+    python bench/frame_costs.py --contracts 100 --collector-off   # without the collector's share
 
 Rows, per engine, in instructions per call and as the difference to the baseline's:
 - `new code, call 1/2/3`: the calls of the many_contracts stream (jitvm.bench.many_contracts), each
@@ -35,6 +36,8 @@ def main() -> None:
     parser.add_argument("--contracts", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=50,
                         help="calls of the same contract (stay below auto's HOT_CALLS, 64: no compile counted)")
+    parser.add_argument("--collector-off", action="store_true",
+                        help="no cyclic garbage collection while counting (the frames' own work alone)")
     parser.add_argument("--realworld", help="count the realworld transactions whose name has this instead")
     parser.add_argument("--calls", type=int, default=100, help="(--realworld) transactions counted")
     args = parser.parse_args()
@@ -68,6 +71,8 @@ def main() -> None:
                     call_code(code, calldata, gas=GAS, engine=engine)
         for code, _ in contracts:  # the JUMPDEST analysis, which every engine shares, is done once, off the count
             jump_destinations(code)
+        if args.collector_off:
+            gc.disable()
         for name, engine in engines.items():
             for memo in (layout.code_rows, layout.code_rows_at, layout.calldata_at):
                 memo.cache_clear()

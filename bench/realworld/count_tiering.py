@@ -11,7 +11,7 @@ Columns (each a jitvm.EVM session of its own, the engine object set on it after 
   of reach): every frame on the baseline's path, through JitEngine's decisions and counting (a
   transaction's frame, given all its gas, with a step budget: JitEngine._cold_frame);
 - `auto cold`: a tiered JitEngine whose codes never get hot (hot_calls and hot_gas out of reach):
-  every frame on the baseline's path, counted (JitEngine._counted_frame);
+  every frame on the baseline's path, counted where its buffers go back (JitEngine._counted_frame marks them);
 - `jit`: the registered "jit" after settle() (compiled, and each code reviewed: a code whose
   compiled frames hand too many instructions to the kernel runs on the baseline's path);
 - `auto`: the registered "auto" after 100 transactions and settle() (its codes past HOT_CALLS

@@ -136,7 +136,7 @@ def test_a_compiled_frame_makes_a_generator_only_at_a_host_instruction(monkeypat
 
 def test_cold_frames_run_to_their_end_are_counted_without_the_pool(monkeypatch):
     """A cold code's frame that the kernel runs to its end is counted into its heat where it ends
-    (JitEngine._counted_frame); one that stops at a host instruction is counted when it gives its
+    (start_frame's in-line give-back, since session 16; JitEngine._counted_frame before); one that stops at a host instruction is counted when it gives its
     buffers back. Both leave no buffers marked as counted, and both count every frame."""
     for code in (LOOP, CALLS_IDENTITY):
         # (cold_steps beyond any frame's gas: no frame could make the code hot, none runs with a budget)

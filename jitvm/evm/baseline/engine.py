@@ -201,7 +201,13 @@ class BaselineEngine:
                 # self._give_back(frame, buffers), its usual case in line (BufferPool.give_back)
                 memory, kept = frame.memory, buffers.memory_bytes
                 size = memory.size
-                if memory.buffer is kept.obj and size <= len(ZERO_MEMORY) and buffers.counted is None:
+                if memory.buffer is kept.obj and size <= len(ZERO_MEMORY):
+                    counted = buffers.counted
+                    if counted is not None:  # a JitEngine's cold frame: counted into its code's Heat
+                        buffers.counted = None
+                        counted.steps += UNLIMITED_STEPS - frame.registers[STEPS]
+                        counted.gas += message.gas - runner.gas_left
+                        counted.calls += 1
                     if size:
                         kept[:size] = ZERO_MEMORY[:size]
                     self._pool._free.append(buffers)

@@ -202,7 +202,10 @@ class JitEngine(BaselineEngine):
                 self._heat.clear()
                 self._latest.clear()
                 self._on_baseline.clear()
-            heat = self._heat[(code, fork)] = Heat(fork=fork, plain_calls=self._plain_calls)
+            # (Heat() and two stores: with keyword arguments its __init__ cost about 1.5k CPU
+            # instructions more, once per code new to the engine: docs/tiering.md, session 16)
+            heat = self._heat[(code, fork)] = Heat()
+            heat.fork, heat.plain_calls = fork, self._plain_calls
         self._latest[code] = heat
         return heat
 
@@ -284,7 +287,18 @@ class JitEngine(BaselineEngine):
     def _execute(self, frame, buffers):
         """The frame's generator (run_frame's path): _start's, or one that returns the result of a
         frame _start ran to its end."""
-        if self._on_baseline.get(frame.message.code) is frame.ctx.fork:
+        message = frame.message
+        if self._on_baseline.get(message.code) is frame.ctx.fork:
+            return BaselineEngine._execute(self, frame, buffers)
+        # A cold frame that cannot make its code hot (_start's last line, decided the same way):
+        # the baseline's generator as is, counted when it gives its buffers back (buffers.counted,
+        # BufferPool.give_back). Through _start and _counted_frame, and a generator around their
+        # FrameResult, it cost about 3k CPU instructions more (session 16, docs/tiering.md).
+        heat = self._latest.get(message.code)
+        if heat is not None and heat.fork == frame.ctx.fork.name and (
+                (message.gas < self.cold_steps - heat.steps) if heat.steps < heat.plain_steps
+                else (heat.calls < heat.plain_calls and heat.gas < self._plain_gas)):
+            buffers.counted = heat
             return BaselineEngine._execute(self, frame, buffers)
         return self._execute_decided(frame, buffers)
 
@@ -330,7 +344,11 @@ class JitEngine(BaselineEngine):
             # (else compiling in the background, and no background job has finished since the layer
             # was last asked for it: the baseline's frame)
             return None  # the baseline's path (BaselineEngine.start_frame runs it in line, _execute _plain)
-        return self._counted_frame(frame, buffers, heat)  # a cold frame that cannot make its code hot: most frames of most codes
+        # A cold frame that cannot make its code hot (most frames of most codes): the baseline's
+        # path, counted where the buffers go back (start_frame's in-line give-back, or
+        # BufferPool.give_back): no _counted_frame, _children or message_arrays call (session 16).
+        buffers.counted = heat
+        return None
 
     def _compiled_for(self, code: bytes, heat: Heat, buffers):
         """The compiled code a compiled code's frame runs when its heat says to ask (see _start),
@@ -412,23 +430,14 @@ class JitEngine(BaselineEngine):
             _leave_cold(heat, "compiled")
         return found
 
-    def _counted_frame(self, frame, buffers, heat: Heat):
-        """A cold code's frame that cannot make it hot: exactly the baseline's path, counted into
-        its heat. Its FrameResult if the kernel ran it to its end (counted here: the buffers then
-        go back in start_frame's in-line give-back, as a baseline frame's do), else the baseline's
-        generator from the host instruction it stopped at (counted when it gives its buffers
-        back: `buffers.counted`, BufferPool.give_back)."""
-        message = frame.message
-        children = self._children(frame) if NATIVE_CHILDREN else None
-        arrays = message_arrays(buffers, message)
-        ended = run_to_host(frame, buffers, arrays[0], arrays[1], children)
-        if ended is None:
-            buffers.counted = heat
-            return BaselineEngine._execute(self, frame, buffers, True)
-        heat.steps += UNLIMITED_STEPS - frame.registers[STEPS]  # the kernel counts down from there
-        heat.gas += message.gas - ended.gas_left
-        heat.calls += 1
-        return ended
+    @staticmethod
+    def _counted_frame(frame, buffers, heat: Heat) -> None:
+        """A cold code's frame that cannot make it hot: None, the baseline's path (start_frame's
+        in-line one, or _execute's _plain), counted into its heat where its buffers go back
+        (`buffers.counted`: start_frame's in-line give-back, or BufferPool.give_back). Until session
+        16 it ran the kernel here and counted the frame itself, which cost a frame more calls."""
+        buffers.counted = heat
+        return None
 
     def _cold_frame(self, frame, buffers, heat: Heat):
         """A cold code's frame that could make it hot (an engine with cold_steps): the baseline's
