@@ -274,6 +274,10 @@ class JitEngine(BaselineEngine):
             if ctx.tracer is None:
                 if self._on_baseline.get(message.code) is ctx.fork:
                     return (yield from _baseline_execute(self, frame, buffers))
+                heat = self._latest.get(message.code)
+                if heat is not None and _stays_cold(self, heat, message.gas, ctx.fork.name):  # (_execute's cold path)
+                    buffers.counted = heat
+                    return (yield from _baseline_execute(self, frame, buffers))
                 started = self._start(frame, buffers)  # (_execute_decided in line: no _ended generator)
                 if started is None:
                     return (yield from _baseline_execute(self, frame, buffers))
@@ -295,9 +299,7 @@ class JitEngine(BaselineEngine):
         # BufferPool.give_back). Through _start and _counted_frame, and a generator around their
         # FrameResult, it cost about 3k CPU instructions more (session 16, docs/tiering.md).
         heat = self._latest.get(message.code)
-        if heat is not None and heat.fork == frame.ctx.fork.name and (
-                (message.gas < self.cold_steps - heat.steps) if heat.steps < heat.plain_steps
-                else (heat.calls < heat.plain_calls and heat.gas < self._plain_gas)):
+        if heat is not None and _stays_cold(self, heat, message.gas, frame.ctx.fork.name):
             buffers.counted = heat
             return BaselineEngine._execute(self, frame, buffers)
         return self._execute_decided(frame, buffers)
@@ -573,6 +575,17 @@ _UNSET = object()
 # BaselineEngine._execute as a global: a class attribute's lookup is not specialized in CPython 3.11
 # (about 150 CPU instructions a frame more than a global's).
 _baseline_execute = BaselineEngine._execute
+
+
+def _stays_cold(engine: JitEngine, heat: Heat, gas: int, fork_name: str) -> bool:
+    """Whether a frame of the code whose heat this is, given `gas`, is a cold frame that cannot make
+    its code hot: _start's decision for such frames (its last line), which run_frame's path
+    (_execute, _run_native) makes before _start to run the baseline's generator as is."""
+    if heat.fork != fork_name:
+        return False
+    if heat.steps < heat.plain_steps:  # a cold code on an engine with cold_steps
+        return gas < engine.cold_steps - heat.steps
+    return heat.calls < heat.plain_calls and heat.gas < engine._plain_gas
 
 
 def _leave_cold(heat: Heat, state: str, reset: bool = True) -> None:
