@@ -20,6 +20,21 @@ def assemble(*parts) -> bytes:
     return bytes(code)
 
 
+def assemble_sized(*parts) -> bytes:
+    """Bytecode from mnemonics and ints, where an int after a PUSHn mnemonic is its n-byte immediate
+    (for code whose push widths matter: offsets, jump targets computed by hand)."""
+    code = bytearray()
+    size = 0
+    for part in parts:
+        if isinstance(part, int):
+            code += part.to_bytes(size, "big")
+            size = 0
+        else:
+            code.append(OP[part])
+            size = int(part[4:]) if part.startswith("PUSH") else 0
+    return bytes(code)
+
+
 def push(value: int) -> bytes:
     value %= 1 << 256
     size = max(1, (value.bit_length() + 7) // 8)

@@ -18,6 +18,7 @@ from jitvm.evm.jit.engine import JitEngine
 from jitvm.jit.cache import ObjectCache
 from jitvm.evm.opcodes import opcode_table
 from jitvm.bench.evm_contracts import BENCHMARKS_DIR, MAIN_BENCHMARKS, load_benchmarks
+from tests.api.bytecode import assemble_sized as assemble
 
 GAS = 10**9
 OP = {name: opcode.byte for name, opcode in opcode_table("Cancun").by_name.items()}
@@ -27,20 +28,6 @@ WORKLOADS = [w for w in load_benchmarks() if w.contract in MAIN_BENCHMARKS] if B
 @pytest.fixture(scope="module")
 def jit():
     return JitEngine()
-
-
-def assemble(*parts) -> bytes:
-    """Mnemonics and ints; an int after a PUSHn mnemonic is its immediate."""
-    code = bytearray()
-    size = 0
-    for part in parts:
-        if isinstance(part, int):
-            code += part.to_bytes(size, "big")
-            size = 0
-        else:
-            code.append(OP[part])
-            size = opcode_table("Cancun").by_name[part].immediate_size
-    return bytes(code)
 
 
 def same_as_reference(jit, code: bytes, calldata: bytes = b"", gas: int = 100_000):

@@ -15,8 +15,8 @@ from jitvm.evm.calls import call_code
 from jitvm.evm.jit import compile, mulmod_ir, runtime_ir
 from jitvm.evm.jit import engine as engine_module
 from jitvm.evm.jit.engine import JitEngine
-from jitvm.evm.opcodes import opcode_table
 from jitvm.jit import compile_module, load_objects
+from tests.api.bytecode import assemble_sized
 
 WORD = 2**256
 LIMB = 2**64
@@ -230,34 +230,20 @@ def test_cache_hits_and_misses(probe):
 
 # --- In a compiled frame --------------------------------------------------------------------------
 
-_OP = {name: opcode.byte for name, opcode in opcode_table("Cancun").by_name.items()}
-
-
-def _assemble(*parts) -> bytes:
-    code, size = bytearray(), 0
-    for part in parts:
-        if isinstance(part, int):
-            code += part.to_bytes(size, "big")
-            size = 0
-        else:
-            code.append(_OP[part])
-            size = int(part[4:]) if part.startswith("PUSH") else 0
-    return bytes(code)
-
 
 def _mulmod_loop() -> bytes:
     """For each 96-byte triple (a, b, n) of the calldata, MULMOD at one site in a loop (one frame,
     one cache); returns the results, a word each."""
-    head = _assemble("PUSH1", 0)
+    head = assemble_sized("PUSH1", 0)
     loop = len(head)
     body = ["JUMPDEST", "DUP1", "CALLDATASIZE", "GT", "ISZERO", "PUSH2", None, "JUMPI",
             "DUP1", "PUSH1", 64, "ADD", "CALLDATALOAD", "DUP2", "PUSH1", 32, "ADD", "CALLDATALOAD",
             "DUP3", "CALLDATALOAD", "MULMOD", "DUP2", "PUSH1", 3, "SWAP1", "DIV", "MSTORE",
             "PUSH1", 96, "ADD", "PUSH2", loop, "JUMP"]
-    end = loop + len(_assemble(*[0 if part is None else part for part in body]))
+    end = loop + len(assemble_sized(*[0 if part is None else part for part in body]))
     body[body.index(None)] = end
     tail = ["JUMPDEST", "POP", "PUSH1", 3, "CALLDATASIZE", "DIV", "PUSH1", 0, "RETURN"]
-    return head + _assemble(*body) + _assemble(*tail)
+    return head + assemble_sized(*body) + assemble_sized(*tail)
 
 
 def test_many_moduli_in_one_frame_on_the_optimized_tier(monkeypatch):
