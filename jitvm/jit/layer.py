@@ -324,12 +324,13 @@ class CompileLayer:
 
         WORKER.submit((self.generator.name, identity), job)
 
-    def upgrade_all(self) -> None:
-        """Queue the OPTIMIZED tier of every subject this process runs on its QUICK tier."""
+    def upgrade_all(self, cache=None) -> None:
+        """Queue the OPTIMIZED tier of every subject this process runs on its QUICK tier (stored in
+        `cache`, as `upgrade`)."""
         with self._lock:
             quick = [found.subject for found in self._table.values() if found.tier == QUICK]
         for subject in quick:
-            self.upgrade(subject)
+            self.upgrade(subject, cache)
 
 
 def generated(generator: Generator, subject, tier: str) -> str | None:

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 
 import pytest
 
@@ -67,6 +68,11 @@ def _loop(end: int) -> bytes:
 
 LOOP_END = _loop(0).rindex(OP["JUMPDEST"])
 LOOP = _loop(LOOP_END)
+
+def distinct_loop() -> bytes:
+    """LOOP with an unreachable tail no other call gives (a PUSH16 of a random UUID after a STOP): a
+    code no test in this or any earlier process has compiled, whatever object cache it used."""
+    return LOOP + bytes([OP["STOP"], OP["PUSH16"]]) + uuid.uuid4().bytes
 
 
 def test_loop_program_layout():
@@ -251,7 +257,7 @@ def test_tiered_engine_compiles_hot_code_only():
 def test_background_compile_keeps_running_on_the_baseline():
     """With background=True the hot code is compiled on another thread; until it is linked, its
     frames run on the baseline; every frame gives the same result."""
-    code = LOOP + bytes([OP["STOP"]]) * 7  # a code no other test compiles
+    code = distinct_loop()
     engine = JitEngine(hot_calls=1, background=True)
     outcomes = [call_code(code, gas=100_000, engine=engine) for _ in range(3)]
     assert engine.heat(code, "Osaka").state in ("queued", "compiled")
@@ -266,7 +272,7 @@ def test_quick_tier_is_upgraded_when_hot(monkeypatch, tmp_path):
     background), and a later process loads the OPTIMIZED tier from the cache."""
     monkeypatch.setattr(compile, "CACHE", ObjectCache(tmp_path))
     monkeypatch.setattr(engine_module, "UPGRADE_CALLS", 2)
-    code = LOOP + bytes([OP["STOP"]]) * 11
+    code = distinct_loop()
     engine = JitEngine()
     outcomes = [call_code(code, gas=100_000, engine=engine)]
     assert compile.loaded(code, "Osaka").tier == compile.QUICK
@@ -283,7 +289,7 @@ def test_the_frame_after_settle_runs_the_optimized_tier(monkeypatch, tmp_path):
     """settle() upgrades and waits; the code's next frame must run the upgrade at once, not after
     the QUICK tier's refresh interval (benchmarks time a few frames right after settling)."""
     monkeypatch.setattr(compile, "CACHE", ObjectCache(tmp_path))
-    code = LOOP + bytes([OP["STOP"]]) * 13
+    code = distinct_loop()
     engine = JitEngine()
     call_code(code, gas=100_000, engine=engine)
     engine.settle()
@@ -332,7 +338,7 @@ def test_warm_code_is_loaded_from_the_cache_after_load_steps(monkeypatch, tmp_pa
 
     monkeypatch.setattr(compile, "CACHE", ObjectCache(tmp_path))
     monkeypatch.setattr(compile, "LAYER", CompileLayer(compile.EvmGenerator()))
-    code = LOOP + bytes([OP["STOP"]]) * 17  # a code no other test compiles
+    code = distinct_loop()
     expected = call_code(code, gas=100_000)
     lazy = JitEngine(cold_steps=50_000, load_steps=20)
     outcomes = [call_code(code, gas=100_000, engine=lazy)]
@@ -356,7 +362,7 @@ def test_short_cold_frames_are_counted_and_the_next_one_is_loaded(monkeypatch, t
 
     monkeypatch.setattr(compile, "CACHE", ObjectCache(tmp_path))
     monkeypatch.setattr(compile, "LAYER", CompileLayer(compile.EvmGenerator()))
-    code = LOOP + bytes([OP["STOP"]]) * 19  # a code no other test compiles
+    code = distinct_loop()
     expected = call_code(code, gas=100_000)
     call_code(code, gas=100_000, engine=JitEngine())  # compiles it into the cache
     monkeypatch.setattr(compile, "LAYER", CompileLayer(compile.EvmGenerator()))  # as a new process
@@ -528,7 +534,7 @@ def test_a_declined_code_queued_in_the_background_runs_as_the_baseline(monkeypat
 def test_cold_frames_are_counted_into_their_code(monkeypatch):
     """A cold code's frame runs plainly on the kernel and the pool counts it into the code's heat:
     instructions (an engine with cold_steps), gas and frames."""
-    code = LOOP + bytes([OP["STOP"]]) * 11  # a code no other test runs
+    code = distinct_loop()
     stepping, tiered = JitEngine(cold_steps=10**9, load_steps=10**9), JitEngine(hot_calls=100, hot_gas=10**12)
     for engine in (stepping, tiered):
         outcomes = [same_as_reference(engine, code) for _ in range(4)]
@@ -572,7 +578,7 @@ def test_a_compiled_code_that_hands_over_often_is_reviewed(iterations, stays_com
 
 
 def test_a_compiled_code_that_never_hands_over_stays_compiled():
-    code = LOOP + bytes([OP["STOP"]]) * 23  # a code no other test runs
+    code = distinct_loop()
     engine = JitEngine()
     for _ in range(engine_module.REVIEW_FRAMES + engine_module.SAMPLE_FRAMES + 2):
         same_as_reference(engine, code)
@@ -606,7 +612,7 @@ def test_a_queued_code_asks_the_compile_layer_only_once_a_background_job_has_fin
     (jitvm.jit.layer.finished_jobs moved), the next frame asks and runs the compiled code."""
     from jitvm.jit import layer
 
-    code = LOOP + bytes([OP["STOP"]]) * 11  # no other test's code
+    code = distinct_loop()
     queued = []
     monkeypatch.setattr(compile, "compile_in_background", lambda *subject: queued.append(subject))
     engine = JitEngine(hot_calls=1, background=True)

@@ -25,7 +25,7 @@ def test_batch_compiled_codes_are_used_and_agree_with_the_reference():
             assert evm_check.check_case(case, ("jit",), (), expected=reference) == []
         assert evm_compile.compile_stats()["compiles"] == before, "the JIT compiled a code again"
         assert compile_together(recorder.codes, evm_check.FORK) == 0  # nothing left to do
-        evm_compile.LAYER.upgrade_all()  # a batch code's OPTIMIZED tier reads its own work counters
+        evm_compile.upgrade_all()  # a batch code's OPTIMIZED tier reads its own work counters
         evm_compile.settle()
         assert {evm_compile.loaded(code, evm_check.FORK).tier for code in recorder.codes} == {"optimized"}
     assert evm_compile.loaded_codes() == [], "the batch's code stayed linked after the batch"

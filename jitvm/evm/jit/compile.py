@@ -199,6 +199,12 @@ def compile_in_background(code: bytes, fork: str, cache=None) -> None:
     LAYER.compile_in_background((code, fork), cache or CACHE)
 
 
+def upgrade_all(cache=None) -> None:
+    """Queue the OPTIMIZED tier of every code this process runs on its QUICK tier, into `cache` or
+    CACHE (not the default cache behind a test's private one)."""
+    LAYER.upgrade_all(cache or CACHE)
+
+
 def upgrade(code: bytes, fork: str, cache=None) -> None:
     """Queue the OPTIMIZED tier of a code that runs on its QUICK tier (nothing if it does not)."""
     LAYER.upgrade((code, fork), cache or CACHE)

@@ -186,7 +186,7 @@ class JitEngine(BaselineEngine):
                     else:
                         self._compile_now(code, fork, heat)
         compile.settle()
-        compile.LAYER.upgrade_all()
+        compile.upgrade_all()
         compile.settle()
         # A QUICK-tier code's frames ask the layer for the upgrade only every QUICK_REFRESH frames:
         # forget what they ran, so that the next frame after settling runs the OPTIMIZED tier (a
