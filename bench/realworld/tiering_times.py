@@ -38,19 +38,23 @@ def main() -> None:
     parser.add_argument("--filter", default="")
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--no-settle", action="store_true")
+    parser.add_argument("--long", action="store_true", help="also the two long sessions (1 call a round, 3 to warm)")
     parser.add_argument("--rotate", action="store_true", help="start each round at the next engine")
     args = parser.parse_args()
     engines = args.engines.split(",")
     for name in WORKLOAD_NAMES:
-        if args.filter not in name or "5000" in name or "block" in name:
+        long = "5000" in name or "block" in name
+        if args.filter not in name or (long and not args.long):
             continue
-        sessions = {engine: _session(name, engine) for engine in engines}
+        round_calls = 1 if long else ROUND_CALLS
+        # ("jit#2": a second session on jit, to see how far two sessions of one engine differ)
+        sessions = {engine: _session(name, engine.split("#")[0]) for engine in engines}
         for engine, session in sessions.items():
-            for _ in range(WARM_CALLS):
+            for _ in range(3 if long else WARM_CALLS):
                 session.run()
-            if not args.no_settle and engine in ("jit", "auto"):
-                get_engine(engine).settle()
-                for _ in range(WARM_CALLS):  # past every review
+            if not args.no_settle and engine.split("#")[0] in ("jit", "auto"):
+                get_engine(engine.split("#")[0]).settle()
+                for _ in range(3 if long else WARM_CALLS):  # past every review
                     session.run()
         best = dict.fromkeys(engines, math.inf)
         paired = {engine: [] for engine in engines[1:]}
@@ -60,9 +64,9 @@ def main() -> None:
             for engine in engines[first:] + engines[:first]:
                 session = sessions[engine]
                 start = time.perf_counter()
-                for _ in range(ROUND_CALLS):
+                for _ in range(round_calls):
                     session.run()
-                times[engine] = (time.perf_counter() - start) / ROUND_CALLS * 1e6
+                times[engine] = (time.perf_counter() - start) / round_calls * 1e6
                 best[engine] = min(best[engine], times[engine])
             for engine in paired:
                 paired[engine].append(times[engine] / times[engines[0]])
