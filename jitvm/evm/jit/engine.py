@@ -94,6 +94,12 @@ QUICK_REFRESH = 16  # as often on the QUICK tier, to pick up the OPTIMIZED one o
 REVIEW_FRAMES = 32
 SAMPLE_FRAMES = 4
 MIN_STEPS_PER_HANDOVER = int(os.environ.get("JITVM_JIT_MIN_STEPS_PER_HANDOVER", 400))
+# With this above 0, every compiled code is reviewed (not only one whose frames hand over), and it
+# also goes to the baseline if its sample frames ran fewer instructions than this each: a code of
+# short frames saves few instructions a frame, and in a mix of transactions (block/1000_mixed) its
+# machine code is out of the CPU's caches at each frame, so that it costs more time than the
+# kernel's shared loop (session 16, second round, docs/tiering.md). 0 (the default) turns it off.
+MIN_STEPS_PER_FRAME = int(os.environ.get("JITVM_JIT_MIN_STEPS_PER_FRAME", 0))
 HEAT_ENTRIES = 4096  # codes whose heat is remembered (forgotten all at once beyond)
 _UNBOUNDED = 1 << 62  # a limit no count reaches
 
@@ -605,7 +611,7 @@ def _review(heat: Heat) -> bool:
     hand-over of its compiled frames, and else goes to the baseline state for good."""
     sample = heat.sample
     if sample is None:
-        if not heat.handovers:
+        if not heat.handovers and not MIN_STEPS_PER_FRAME:
             heat.review_at = _UNBOUNDED
             return False
         heat.handovers_per_frame = heat.handovers / max(1, heat.calls - 1)
@@ -613,7 +619,8 @@ def _review(heat: Heat) -> bool:
         return True
     if sample.calls < SAMPLE_FRAMES:
         return True
-    declined = sample.steps < MIN_STEPS_PER_HANDOVER * heat.handovers_per_frame * sample.calls
+    declined = (sample.steps < MIN_STEPS_PER_HANDOVER * heat.handovers_per_frame * sample.calls
+                or sample.steps < MIN_STEPS_PER_FRAME * sample.calls)
     if declined:
         _leave_cold(heat, "baseline")
         heat.sample = sample  # what decided it (kept for tests and measurements)
