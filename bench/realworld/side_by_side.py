@@ -1,8 +1,16 @@
 """Side-by-side per-transaction time of the realworld sessions, jitvm engines against pyrevm, in one
 process (interleaved repeats, best of each): a quick check while the machine is shared.
 
-    python bench/realworld/side_by_side.py [--engines baseline,jit] [--filter erc20] [--repeat 5]
+    python bench/realworld/side_by_side.py [--engines baseline,jit] [--filter erc20] [--repeat 5] [--warm 100]
     python bench/realworld/side_by_side.py --profile erc20/transfer --engines baseline
+
+The times are of the steady state, as count_instructions.py counts it: each session runs `--warm`
+transactions first (default 100), then jit and auto settle() and run `--warm` more. Until session 16
+nothing was warmed: the registered jit ran a short transaction's contract cold (on the kernel,
+counted) until it had run 50,000 instructions (load_steps), then loaded it from the object cache in
+the middle of a repeat, so that two or three of five repeats timed cold frames and one a cache load
+(erc20/transfer: repeats 0-1 cold, 2 the load; side_by_side_states.py shows it). `--warm 0` times
+that start.
 """
 
 from __future__ import annotations
@@ -21,12 +29,27 @@ def per_call(session, calls: int) -> float:
     return (time.perf_counter() - start) / calls
 
 
+def warm_up(session, runner: str, warm: int) -> None:
+    """Run `session` to its steady state: `warm` transactions, then (jit, auto) settle() and `warm` more."""
+    if not warm:
+        return
+    for _ in range(warm):
+        session.run()
+    if runner in ("jit", "auto"):  # compile and upgrade every code now, not while timing
+        from jitvm.evm.engines import get_engine
+
+        get_engine(runner).settle()
+        for _ in range(warm):
+            session.run()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--engines", default="baseline,jit")
     parser.add_argument("--filter", default="")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--profile", default=None)
+    parser.add_argument("--warm", type=int, default=100, help="transactions before timing (and again after settle)")
     args = parser.parse_args()
     engines = args.engines.split(",")
     if args.profile:
@@ -34,8 +57,7 @@ def main() -> None:
         import pstats
 
         session = _session(args.profile, engines[0])
-        for _ in range(20):
-            session.run()
+        warm_up(session, engines[0], args.warm or 20)
         calls = 3 if "5000" in args.profile or "block" in args.profile else 2000
         profiler = cProfile.Profile()
         profiler.enable()
@@ -49,7 +71,10 @@ def main() -> None:
         if args.filter not in name:
             continue
         sessions = {runner: _session(name, runner) for runner in ["pyrevm", *engines]}
-        calls = 2 if "5000" in name or "block" in name else 200
+        long = "5000" in name or "block" in name
+        calls = 2 if long else 200
+        for runner, session in sessions.items():
+            warm_up(session, runner, min(args.warm, 3) if long else args.warm)
         best = {runner: math.inf for runner in sessions}
         for _ in range(args.repeat):
             for runner, session in sessions.items():

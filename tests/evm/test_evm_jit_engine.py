@@ -578,12 +578,55 @@ def test_a_compiled_code_that_hands_over_often_is_reviewed(iterations, stays_com
 
 
 def test_a_compiled_code_that_never_hands_over_stays_compiled():
+    assert engine_module.MIN_STEPS_PER_FRAME == 0  # (off by default: see the next test)
     code = distinct_loop()
     engine = JitEngine()
     for _ in range(engine_module.REVIEW_FRAMES + engine_module.SAMPLE_FRAMES + 2):
         same_as_reference(engine, code)
     heat = engine.heat(code, "Osaka")
     assert heat.state == "compiled" and heat.handovers == 0 and heat.sample is None and heat.review_at > 10**9
+
+
+def _counting_loop(iterations: int) -> bytes:
+    """A loop of `iterations` rounds of 6 instructions that never hands over to the kernel."""
+    return assemble("PUSH2", iterations, "JUMPDEST", "PUSH1", 1, "SWAP1", "SUB", "DUP1", "PUSH1", 3, "JUMPI", "STOP")
+
+
+@pytest.mark.parametrize("iterations, stays_compiled", [(10, False), (200, True)])
+def test_a_compiled_code_of_short_frames_goes_to_the_baseline_when_only_hot_code_is_compiled(monkeypatch, iterations,
+                                                                                             stays_compiled):
+    """With MIN_STEPS_PER_FRAME set (JITVM_JIT_MIN_STEPS_PER_FRAME; off by default), an engine that
+    compiles only hot code reviews a compiled code that never hands over too: its SAMPLE_FRAMES
+    sample frames run on the kernel, and below MIN_STEPS_PER_FRAME instructions a frame (10 rounds:
+    about 60) it goes to the baseline state for good, where its frames cost less time in a mix of
+    transactions; 200 rounds (about 1,200) stay compiled. JitEngine() keeps every code compiled.
+    Every frame equals the reference."""
+    monkeypatch.setattr(engine_module, "MIN_STEPS_PER_FRAME", 300)
+    code = _counting_loop(iterations) + bytes([OP["STOP"]]) * (5 + iterations % 5)  # no other test's code
+    frames = engine_module.REVIEW_FRAMES + engine_module.SAMPLE_FRAMES + 4
+    for engine in (JitEngine(hot_calls=2), JitEngine()):
+        for _ in range(frames):
+            same_as_reference(engine, code)
+        heat = engine.heat(code, "Osaka")
+        assert heat.handovers == 0 and heat.review_at > 10**9
+        if stays_compiled or not engine.leaves_straight_code:
+            assert heat.state == "compiled"
+        else:
+            assert heat.state == "baseline" and heat.sample.calls >= engine_module.SAMPLE_FRAMES
+            assert 0 < heat.sample.steps < engine_module.MIN_STEPS_PER_FRAME * heat.sample.calls
+
+
+def test_a_compiled_code_of_long_frames_is_not_sampled(monkeypatch):
+    """Frames that average SHORT_FRAME_GAS gas or more are not sampled on the kernel (that would
+    cost them most of what compiled code saves): such a code stays compiled without a review."""
+    monkeypatch.setattr(engine_module, "MIN_STEPS_PER_FRAME", 300)
+    monkeypatch.setattr(engine_module, "SHORT_FRAME_GAS", 10)
+    code = _counting_loop(10) + bytes([OP["STOP"]]) * 11  # no other test's code
+    engine = JitEngine(hot_calls=2)
+    for _ in range(engine_module.REVIEW_FRAMES + engine_module.SAMPLE_FRAMES + 4):
+        same_as_reference(engine, code)
+    heat = engine.heat(code, "Osaka")
+    assert heat.state == "compiled" and heat.sample is None and heat.review_at > 10**9
 
 
 def test_a_code_without_jumpdest_stays_on_the_baseline_when_only_hot_code_is_compiled():

@@ -80,6 +80,7 @@ def test_two_accounts_with_the_same_code_keep_their_own_address_and_storage(monk
     # Keep it compiled: its review (jit_engine._review) would send a code this short, whose SLOAD
     # hands over to the kernel, to the baseline.
     monkeypatch.setattr(jit_engine, "MIN_STEPS_PER_HANDOVER", 0)
+    monkeypatch.setattr(jit_engine, "MIN_STEPS_PER_FRAME", 0)  # (nor for its short frames)
     # A JUMPDEST after the RETURN (never reached): jit and auto leave a code without one to the baseline.
     code = assemble(0, "SLOAD", 0, "MSTORE", "ADDRESS", 32, "MSTORE", 64, 0, "RETURN", "JUMPDEST")
 

@@ -94,6 +94,20 @@ QUICK_REFRESH = 16  # as often on the QUICK tier, to pick up the OPTIMIZED one o
 REVIEW_FRAMES = 32
 SAMPLE_FRAMES = 4
 MIN_STEPS_PER_HANDOVER = int(os.environ.get("JITVM_JIT_MIN_STEPS_PER_HANDOVER", 400))
+# An engine that compiles only what is hot (the registered jit and auto) also reviews a compiled
+# code whose frames never hand over, if they average less than SHORT_FRAME_GAS gas (so that its
+# sample frames on the kernel cost little), and sends it to the baseline if its sample frames ran
+# fewer than MIN_STEPS_PER_FRAME instructions each: compiled code saves such a frame a few thousand
+# CPU instructions, but in a mix of transactions its machine code has left the CPU's caches by the
+# code's next frame, and the frame costs more time than on the kernel, whose loop every code shares
+# (block/1000_mixed: each kind 1-6% slower on jit than on the baseline in time, with 1.4% fewer
+# instructions; at the baseline with 300: session 16, second round, docs/tiering.md). Off (0) by
+# default: the decision is for good, so that a code reviewed on short frames runs a later long
+# frame on the kernel too (erc20/transfer_many_5000 after erc20/transfer in one process: jit 1.01
+# of the baseline's time instead of 0.84), and jit's frames on the baseline's path cost 0.2-0.6%
+# more CPU instructions than the baseline's. JitEngine() (every code compiled) never applies it.
+MIN_STEPS_PER_FRAME = int(os.environ.get("JITVM_JIT_MIN_STEPS_PER_FRAME", 0))
+SHORT_FRAME_GAS = 1_000_000
 HEAT_ENTRIES = 4096  # codes whose heat is remembered (forgotten all at once beyond)
 _UNBOUNDED = 1 << 62  # a limit no count reaches
 
@@ -356,7 +370,7 @@ class JitEngine(BaselineEngine):
         """The compiled code a compiled code's frame runs when its heat says to ask (see _start),
         or None if the frame runs on the kernel: a frame of its review's sample (counted into
         heat.sample), of a code the review declined, or of a code the layer no longer holds."""
-        if heat.calls >= heat.review_at and _review(heat):
+        if heat.calls >= heat.review_at and _review(heat, MIN_STEPS_PER_FRAME if self.leaves_straight_code else 0):
             buffers.counted = heat.sample
             return None
         compiled = self._compiled(code, heat.fork, heat)
@@ -597,15 +611,17 @@ def _leave_cold(heat: Heat, state: str, reset: bool = True) -> None:
         heat.review_at, heat.sample = REVIEW_FRAMES, None
 
 
-def _review(heat: Heat) -> bool:
+def _review(heat: Heat, min_steps_per_frame: int = 0) -> bool:
     """Whether a compiled code's frame at or past its review (heat.review_at) runs on the kernel
     instead. A code whose compiled frames never handed an instruction to the kernel stays
-    compiled; any other's next SAMPLE_FRAMES frames run on the kernel, counted into heat.sample;
-    then it stays compiled if those frames ran MIN_STEPS_PER_HANDOVER instructions or more per
-    hand-over of its compiled frames, and else goes to the baseline state for good."""
+    compiled, unless `min_steps_per_frame` is set and its frames averaged less than
+    SHORT_FRAME_GAS gas; any other's next SAMPLE_FRAMES frames run on the kernel, counted into
+    heat.sample; then it stays compiled if those frames ran MIN_STEPS_PER_HANDOVER instructions or
+    more per hand-over of its compiled frames and `min_steps_per_frame` or more each, and else goes
+    to the baseline state for good."""
     sample = heat.sample
     if sample is None:
-        if not heat.handovers:
+        if not heat.handovers and not (min_steps_per_frame and heat.gas < SHORT_FRAME_GAS * max(1, heat.calls - 1)):
             heat.review_at = _UNBOUNDED
             return False
         heat.handovers_per_frame = heat.handovers / max(1, heat.calls - 1)
@@ -613,7 +629,8 @@ def _review(heat: Heat) -> bool:
         return True
     if sample.calls < SAMPLE_FRAMES:
         return True
-    declined = sample.steps < MIN_STEPS_PER_HANDOVER * heat.handovers_per_frame * sample.calls
+    declined = (sample.steps < MIN_STEPS_PER_HANDOVER * heat.handovers_per_frame * sample.calls
+                or sample.steps < min_steps_per_frame * sample.calls)
     if declined:
         _leave_cold(heat, "baseline")
         heat.sample = sample  # what decided it (kept for tests and measurements)
