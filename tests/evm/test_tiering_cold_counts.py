@@ -10,8 +10,10 @@ import pytest
 
 import jitvm
 from jitvm.api import AccountInfo
+from jitvm.evm import DEFAULT_FORK
 from jitvm.evm.calls import call_code
 from jitvm.evm.engines import get_engine
+from jitvm.evm.jit import engine as jit_engine
 from jitvm.evm.jit.engine import JitEngine
 from tests.api.bytecode import assemble
 
@@ -62,6 +64,28 @@ def test_cold_frames_on_run_frames_path_skip_start_and_are_counted(monkeypatch):
             assert heat.gas == sum(outcome.gas_used for outcome in outcomes)
             assert heat.steps > 0 and heat.steps % 5 == 0  # every frame ran the same instructions
             assert all(buffers.counted is None for buffers in engine._pool._free)
+
+
+def test_run_frames_in_line_cold_check_decides_as_stays_cold(monkeypatch):
+    """_run_native decides a cold frame in line (_stays_cold's rule, without its call): on either
+    side of each threshold (on jit, a frame's gas against what is left to cold_steps; on a tiered
+    engine, its frames and gas against hot_calls and hot_gas), a frame calls _start exactly when
+    _stays_cold says it is not a cold frame that cannot make its code hot."""
+    fork = DEFAULT_FORK
+    cases = ((JitEngine(cold_steps=400, load_steps=400), (100, 100, 390, 100, 100)),
+             (JitEngine(hot_calls=3, hot_gas=10**12), (GAS,) * 5),
+             (JitEngine(hot_calls=1000, hot_gas=2 * call_code(LOOP, gas=GAS).gas_used), (GAS,) * 4))
+    for engine, gases in cases:
+        _calls(engine, LOOP, 1, gas=100)  # the first frame makes the code's heat
+        decisions = []
+        for gas in gases:
+            heat = engine._latest[LOOP]
+            expected = not jit_engine._stays_cold(engine, heat, gas, fork)
+            starts = _count_starts(monkeypatch, engine)
+            _calls(engine, LOOP, 1, gas=gas)
+            assert (len(starts) == 1) is expected, (engine.cold_steps, engine.hot_calls, gas, heat)
+            decisions.append(expected)
+        assert True in decisions and False in decisions  # both sides of the threshold were met
 
 
 def test_a_tiered_engine_compiles_a_code_after_hot_calls_frames_on_separate_states():

@@ -289,9 +289,16 @@ class JitEngine(BaselineEngine):
                 if self._on_baseline.get(message.code) is ctx.fork:
                     return (yield from _baseline_execute(self, frame, buffers))
                 heat = self._latest.get(message.code)
-                if heat is not None and _stays_cold(self, heat, message.gas, ctx.fork.name):  # (_execute's cold path)
-                    buffers.counted = heat
-                    return (yield from _baseline_execute(self, frame, buffers))
+                # _stays_cold(self, heat, message.gas, ctx.fork.name) in line (_execute's cold path): a
+                # Python call less for every cold frame
+                if heat is not None and heat.fork == ctx.fork.name:
+                    if heat.steps < heat.plain_steps:  # a cold code on an engine with cold_steps
+                        cold = message.gas < self.cold_steps - heat.steps
+                    else:
+                        cold = heat.calls < heat.plain_calls and heat.gas < self._plain_gas
+                    if cold:
+                        buffers.counted = heat
+                        return (yield from _baseline_execute(self, frame, buffers))
                 started = self._start(frame, buffers)  # (_execute_decided in line: no _ended generator)
                 if started is None:
                     return (yield from _baseline_execute(self, frame, buffers))
