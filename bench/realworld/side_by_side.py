@@ -43,6 +43,16 @@ def warm_up(session, runner: str, warm: int) -> None:
             session.run()
 
 
+def warmed_sessions(name: str, engines: list[str], warm: int) -> tuple[dict, int]:
+    """The workload's session on pyrevm and on each engine, each warmed (`warm` transactions; at
+    most 3 of the long workloads), and how many calls a timed repeat makes."""
+    sessions = {runner: _session(name, runner) for runner in ["pyrevm", *engines]}
+    long = "5000" in name or "block" in name
+    for runner, session in sessions.items():
+        warm_up(session, runner, min(warm, 3) if long else warm)
+    return sessions, 2 if long else 200
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--engines", default="baseline,jit")
@@ -70,11 +80,7 @@ def main() -> None:
     for name in WORKLOAD_NAMES:
         if args.filter not in name:
             continue
-        sessions = {runner: _session(name, runner) for runner in ["pyrevm", *engines]}
-        long = "5000" in name or "block" in name
-        calls = 2 if long else 200
-        for runner, session in sessions.items():
-            warm_up(session, runner, min(args.warm, 3) if long else args.warm)
+        sessions, calls = warmed_sessions(name, engines, args.warm)
         best = {runner: math.inf for runner in sessions}
         for _ in range(args.repeat):
             for runner, session in sessions.items():

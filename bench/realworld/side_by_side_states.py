@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from jitvm.bench.realworld import WORKLOAD_NAMES, _session
-from side_by_side import per_call, warm_up  # this script's folder is on sys.path
+from jitvm.bench.realworld import WORKLOAD_NAMES
+from side_by_side import per_call, warmed_sessions  # this script's folder is on sys.path
 
 
 def describe(engine) -> str:
@@ -43,11 +43,7 @@ def main() -> None:
     for name in WORKLOAD_NAMES:
         if args.filter not in name:
             continue
-        sessions = {runner: _session(name, runner) for runner in ["pyrevm", *engines]}
-        long = "5000" in name or "block" in name
-        calls = 2 if long else 200
-        for runner, session in sessions.items():
-            warm_up(session, runner, min(args.warm, 3) if long else args.warm)
+        sessions, calls = warmed_sessions(name, engines, args.warm)
         for repeat in range(args.repeat):
             for runner, session in sessions.items():
                 stats = get_engine("jit").compile_stats() if runner in ("jit", "auto") else {}
