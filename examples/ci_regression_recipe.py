@@ -1,5 +1,5 @@
 """The CI regression recipe, end to end on a tiny workload: record a baseline, compare an unchanged
-run with it (passes), then a run in which an engine is made 3x slower on purpose (caught, exit 1).
+run with it (passes), then a run in which an engine is made 5x slower on purpose (caught, exit 1).
 
     python examples/ci_regression_recipe.py
 
@@ -63,7 +63,9 @@ def main():
         print(f"    baseline: {len(json.loads(baseline.read_text())['results'])} timings in {baseline.name}")
         gate = ["--compare", str(baseline), "--max-regression", "50%"]
         assert bench(*common, *gate) == 0, "an unchanged run must pass"
-        assert bench(*common, *gate, slowdown="reference=3") == 1, "a 3x slower engine must be caught"
+        # 5x, far past the 50% gate: under CI's load a 3x slowdown measured +149..+193% here and once
+        # came out inconclusive (its interval reached down to 50%), which failed CI.
+        assert bench(*common, *gate, slowdown="reference=5") == 1, "a 5x slower engine must be caught"
     print("the gate passes an unchanged run and catches a slowed engine")
 
 
