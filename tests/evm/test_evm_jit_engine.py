@@ -173,16 +173,23 @@ _MODULAR = assemble(*[part for index, name in enumerate(("ADDMOD", "MULMOD")) fo
 _BN254 = 0x30644E72E131A029B85045B68181585D97816A916871CA8D3C208C16D87CFD47
 
 
+def engine_on_optimized_tier(monkeypatch, code: bytes, calldata: bytes, gas: int) -> JitEngine:
+    """A JitEngine whose next frames of `code` run its OPTIMIZED tier (upgraded after the first
+    frame, three frames run with `calldata`, the upgrade waited for)."""
+    monkeypatch.setattr(engine_module, "UPGRADE_CALLS", 1)
+    jit = JitEngine()
+    for _ in range(3):
+        call_code(code, calldata, gas=gas, engine=jit)
+    compile.settle()
+    assert compile.loaded(code, "Osaka").tier == compile.OPTIMIZED
+    return jit
+
+
 @pytest.mark.parametrize("modulus", [0, 1, 2, 7, 2**64 - 59, 2**192, _BN254, 2**255 + 1, 2**256 - 1])
 def test_modular_arithmetic_in_and_out_of_line(monkeypatch, modulus):
     """Below the modulus (the sum reaching it, passing 2**256, or not) and at or above it, on the
     OPTIMIZED tier (the QUICK tier calls the helper for every ADDMOD)."""
-    monkeypatch.setattr(engine_module, "UPGRADE_CALLS", 1)
-    jit = JitEngine()
-    for _ in range(3):
-        call_code(_MODULAR, bytes(96), gas=100_000, engine=jit)
-    compile.settle()
-    assert compile.loaded(_MODULAR, "Osaka").tier == compile.OPTIMIZED
+    jit = engine_on_optimized_tier(monkeypatch, _MODULAR, bytes(96), gas=100_000)
     for a, b in ((0, 0), (1, modulus - 1), (modulus - 1, modulus - 1), (modulus // 2, modulus // 2 + 1),
                  (modulus, 0), (modulus + 1, 5), (2**256 - 1, 2**256 - 1), (3, 2**256 - 1)):
         a, b = a % 2**256, b % 2**256

@@ -13,10 +13,9 @@ from hypothesis import strategies as st
 
 from jitvm.evm.calls import call_code
 from jitvm.evm.jit import compile, mulmod_ir, runtime_ir
-from jitvm.evm.jit import engine as engine_module
-from jitvm.evm.jit.engine import JitEngine
 from jitvm.jit import compile_module, load_objects
 from tests.api.bytecode import assemble_sized
+from tests.evm.test_evm_jit_engine import engine_on_optimized_tier
 
 WORD = 2**256
 LIMB = 2**64
@@ -248,12 +247,7 @@ def _mulmod_loop() -> bytes:
 
 def test_many_moduli_in_one_frame_on_the_optimized_tier(monkeypatch):
     code = _mulmod_loop()
-    monkeypatch.setattr(engine_module, "UPGRADE_CALLS", 1)
-    jit = JitEngine()
-    for _ in range(3):
-        call_code(code, bytes(96), gas=1_000_000, engine=jit)
-    compile.settle()
-    assert compile.loaded(code, "Osaka").tier == compile.OPTIMIZED
+    jit = engine_on_optimized_tier(monkeypatch, code, bytes(96), gas=1_000_000)
     moduli = [BN254, BN254, 2**256 - 1, 0, BN254, 7, 2**192, 2**192 - 1, normalized(BN254) ^ 1, BN254, 2**255]
     triples = [((BN254 - 1 - index) % WORD, (WORD - 1 - 3 * index) % WORD, n) for index, n in enumerate(moduli)]
     triples += [(n - 1, LIMB**2, n) for n in (BN254, 2**256 - 1)]  # the rare step, in a frame

@@ -59,7 +59,6 @@ from jitvm.evm.baseline.layout import (
     STEPS,
     UNLIMITED_STEPS,
     calldata_at,
-    code_rows,
     code_rows_at,
     data_bytes,
 )
@@ -278,19 +277,20 @@ class JitEngine(BaselineEngine):
 
     def _run_native(self, message, ctx):
         """BaselineEngine._run_native (run_frame's path: call_code, the Python driver's frames) with
-        _execute's first check in line: a code on the baseline's path for good goes to
-        BaselineEngine._execute with no Python call between (the call of _execute cost such a frame
-        about 1k CPU instructions over the baseline's: zeros_0xffff and a STOP contract in
-        bench/steady_frame_costs.py), and a frame _start runs to its end returns its FrameResult with
-        no generator of _ended's around it."""
+        the frame decided in line: a code on the baseline's path for good, and a cold frame that
+        cannot make its code hot (counted when its buffers go back), go to BaselineEngine._execute
+        with no Python call between (a JitEngine._execute between cost such a frame about 1k CPU
+        instructions over the baseline's: zeros_0xffff and a STOP contract in
+        bench/steady_frame_costs.py; through _start, about 3k more: session 16, docs/tiering.md);
+        a frame _start runs to its end returns its FrameResult with no generator around it."""
         frame, buffers = self._set_up(message, ctx)
         try:
             if ctx.tracer is None:
                 if self._on_baseline.get(message.code) is ctx.fork:
                     return (yield from _baseline_execute(self, frame, buffers))
                 heat = self._latest.get(message.code)
-                # _stays_cold(self, heat, message.gas, ctx.fork.name) in line (_execute's cold path): a
-                # Python call less for every cold frame
+                # _stays_cold(self, heat, message.gas, ctx.fork.name) in line: a Python call less for
+                # every cold frame (tests/evm/test_tiering_cold_counts.py checks they decide alike)
                 if heat is not None and heat.fork == ctx.fork.name:
                     if heat.steps < heat.plain_steps:  # a cold code on an engine with cold_steps
                         cold = message.gas < self.cold_steps - heat.steps
@@ -299,7 +299,7 @@ class JitEngine(BaselineEngine):
                     if cold:
                         buffers.counted = heat
                         return (yield from _baseline_execute(self, frame, buffers))
-                started = self._start(frame, buffers)  # (_execute_decided in line: no _ended generator)
+                started = self._start(frame, buffers)
                 if started is None:
                     return (yield from _baseline_execute(self, frame, buffers))
                 if started.__class__ is FrameResult:
@@ -308,31 +308,6 @@ class JitEngine(BaselineEngine):
             return (yield from self._execute_traced(frame, buffers))
         finally:
             self._give_back(frame, buffers)
-
-    def _execute(self, frame, buffers):
-        """The frame's generator (run_frame's path): _start's, or one that returns the result of a
-        frame _start ran to its end."""
-        message = frame.message
-        if self._on_baseline.get(message.code) is frame.ctx.fork:
-            return BaselineEngine._execute(self, frame, buffers)
-        # A cold frame that cannot make its code hot (_start's last line, decided the same way):
-        # the baseline's generator as is, counted when it gives its buffers back (buffers.counted,
-        # BufferPool.give_back). Through _start and _counted_frame, and a generator around their
-        # FrameResult, it cost about 3k CPU instructions more (session 16, docs/tiering.md).
-        heat = self._latest.get(message.code)
-        if heat is not None and _stays_cold(self, heat, message.gas, frame.ctx.fork.name):
-            buffers.counted = heat
-            return BaselineEngine._execute(self, frame, buffers)
-        return self._execute_decided(frame, buffers)
-
-    def _execute_decided(self, frame, buffers):
-        """_execute for a frame whose code is not on the baseline's path for good (or not known to be)."""
-        started = self._start(frame, buffers)
-        if started is None:
-            started = self._plain(frame, buffers)
-        if started.__class__ is FrameResult:
-            return _ended(started)
-        return started
 
     def _start(self, frame, buffers):
         """Run the frame as far as it goes without a generator (BaselineEngine.start_frame calls
@@ -366,7 +341,7 @@ class JitEngine(BaselineEngine):
                 return self._unusual_frame(frame, buffers)
             # (else compiling in the background, and no background job has finished since the layer
             # was last asked for it: the baseline's frame)
-            return None  # the baseline's path (BaselineEngine.start_frame runs it in line, _execute _plain)
+            return None  # the baseline's path (BaselineEngine.start_frame runs it in line, _run_native the baseline's _execute)
         # A cold frame that cannot make its code hot (most frames of most codes): the baseline's
         # path, counted where the buffers go back (start_frame's in-line give-back, or
         # BufferPool.give_back): no _counted_frame, _children or message_arrays call (session 16).
@@ -384,16 +359,6 @@ class JitEngine(BaselineEngine):
         if compiled is not None:
             compiled = _upgrade_if_hot(code, heat.fork, heat, compiled)
         return compiled
-
-    def _plain(self, frame, buffers):
-        """The frame on the baseline's path (BaselineEngine.start_frame's): the kernel to the end or
-        to the first host instruction, then the baseline's generator for the rest."""
-        message = frame.message
-        children = self._children(frame) if NATIVE_CHILDREN else None
-        ended = run_to_host(frame, buffers, code_rows(message.code), calldata_at(message.data)[0], children)
-        if ended is not None:
-            return ended
-        return BaselineEngine._execute(self, frame, buffers, True)
 
     def _unusual_frame(self, frame, buffers):
         """_start for the frames its first checks do not decide: a code new to this engine (or to
@@ -456,7 +421,7 @@ class JitEngine(BaselineEngine):
     @staticmethod
     def _counted_frame(frame, buffers, heat: Heat) -> None:
         """A cold code's frame that cannot make it hot: None, the baseline's path (start_frame's
-        in-line one, or _execute's _plain), counted into its heat where its buffers go back
+        in-line one, or _run_native's baseline _execute), counted into its heat where its buffers go back
         (`buffers.counted`: start_frame's in-line give-back, or BufferPool.give_back). Until session
         16 it ran the kernel here and counted the frame itself, which cost a frame more calls."""
         buffers.counted = heat
@@ -601,7 +566,7 @@ _baseline_execute = BaselineEngine._execute
 def _stays_cold(engine: JitEngine, heat: Heat, gas: int, fork_name: str) -> bool:
     """Whether a frame of the code whose heat this is, given `gas`, is a cold frame that cannot make
     its code hot: _start's decision for such frames (its last line), which run_frame's path
-    (_execute, _run_native) makes before _start to run the baseline's generator as is."""
+    (_run_native, in line) makes before _start to run the baseline's generator as is."""
     if heat.fork != fork_name:
         return False
     if heat.steps < heat.plain_steps:  # a cold code on an engine with cold_steps
@@ -643,12 +608,6 @@ def _review(heat: Heat, min_steps_per_frame: int = 0) -> bool:
         heat.sample = sample  # what decided it (kept for tests and measurements)
     heat.review_at = _UNBOUNDED
     return declined
-
-
-def _ended(result: FrameResult):
-    """A generator that returns `result` at once: the frame ran to its end already."""
-    return result
-    yield  # (never reached: makes this function a generator)
 
 
 def _remember(heat: Heat, compiled) -> None:
